@@ -1,0 +1,187 @@
+// A real single-node Apache Kafka broker (KRaft, broker+controller in one JVM) on loopback.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { Kafka, logLevel } from "kafkajs";
+import { kafkaClasspath, runKafkaTool } from "./kafka-libs.ts";
+import { canConnect, freePort } from "./net.ts";
+import { guardAgainstOrphan } from "./orphan-guard.ts";
+import { isBrokerProcess, terminate } from "./process-control.ts";
+import { serverProperties } from "./server-config.ts";
+
+export { runKafkaTool } from "./kafka-libs.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface BrokerOptions {
+  /**
+   * Start the JVM in its own session so it outlives this process. Default false: the broker is
+   * SIGKILLed (and its dataDir removed) if this process dies without calling stop().
+   */
+  readonly detached?: boolean;
+  /** JVM -Xms / -Xmx. Defaults "256m" / "768m". */
+  readonly minHeap?: string;
+  readonly maxHeap?: string;
+  /** How long to wait for the broker to answer. Default 120 s (a cold JVM on 2 cores is slow). */
+  readonly readyTimeoutMs?: number;
+  /** server.properties additions/overrides. */
+  readonly config?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Where a broker runs; enough to find and stop it from any process. */
+export interface BrokerHandle {
+  /** "127.0.0.1:PORT" of the PLAINTEXT listener. */
+  readonly bootstrap: string;
+  /** Temp dir holding server.properties, broker.log and the log segments; removed by stop. */
+  readonly dataDir: string;
+  readonly pid: number;
+}
+
+export interface Broker extends BrokerHandle {
+  /** Milliseconds from spawning the JVM to the broker answering describeCluster. */
+  readonly readyMs: number;
+  /** SIGTERM, SIGKILL after a bound, then removes dataDir. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const STOP_GRACE_MS = 20_000;
+
+export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
+  const classpath = await kafkaClasspath();
+  const dataDir = mkdtempSync(join(tmpdir(), "lakehouse-kafka-"));
+  try {
+    return await launch(classpath, dataDir, options);
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function launch(classpath: string, dataDir: string, options: BrokerOptions): Promise<Broker> {
+  const clientPort = await freePort();
+  let controllerPort = await freePort();
+  while (controllerPort === clientPort) controllerPort = await freePort();
+
+  const propertiesFile = join(dataDir, "server.properties");
+  writeFileSync(
+    propertiesFile,
+    serverProperties({ clientPort, controllerPort, logDir: join(dataDir, "kraft-logs"), extra: options.config }),
+  );
+  await runKafkaTool("kafka.tools.StorageTool", ["format", "-t", randomClusterId(), "-c", propertiesFile], {
+    timeoutMs: 120_000,
+    maxHeap: "256m",
+  });
+
+  const logFile = join(dataDir, "broker.log");
+  const logFd = openSync(logFile, "a");
+  const spawnedAt = Date.now();
+  const child = spawn(
+    "java",
+    [
+      `-Xms${options.minHeap ?? "256m"}`,
+      `-Xmx${options.maxHeap ?? "768m"}`,
+      "-XX:+UseG1GC",
+      "-XX:MaxGCPauseMillis=20",
+      "-XX:+ExitOnOutOfMemoryError",
+      "-Djava.awt.headless=true",
+      `-Dlog4j2.configurationFile=${join(here, "log4j2-broker.properties")}`,
+      `-Dkafka.logs.dir=${dataDir}`,
+      "-cp",
+      classpath,
+      "kafka.Kafka",
+      propertiesFile,
+    ],
+    { detached: options.detached ?? false, stdio: ["ignore", logFd, logFd] },
+  );
+  closeSync(logFd);
+  // Never keep the caller's event loop alive; stop() or the owner's exit hook ends the JVM.
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("broker: java did not start (is a JDK on PATH?)");
+  if (!options.detached) guardAgainstOrphan(process.pid, pid, dataDir);
+
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
+  child.once("error", (error) => (exited = `failed to spawn: ${error.message}`));
+
+  const handle: BrokerHandle = { bootstrap: `127.0.0.1:${clientPort}`, dataDir, pid };
+  try {
+    await waitUntilReady(handle, clientPort, options.readyTimeoutMs ?? 120_000, () => exited);
+  } catch (error) {
+    await terminate(pid, 5_000);
+    throw new Error(`${(error as Error).message}\n--- last lines of ${logFile} ---\n${tail(logFile, 40)}`);
+  }
+  const readyMs = Date.now() - spawnedAt;
+  let stopping: Promise<void> | undefined;
+  return { ...handle, readyMs, stop: () => (stopping ??= stopBroker(handle)) };
+}
+
+async function waitUntilReady(
+  handle: BrokerHandle,
+  clientPort: number,
+  timeoutMs: number,
+  exitReason: () => string | undefined,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const admin = new Kafka({
+    clientId: "lakehouse-broker-probe",
+    brokers: [handle.bootstrap],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2_000,
+    retry: { retries: 0 },
+  }).admin();
+  let lastProblem = "no TCP connection yet";
+  try {
+    while (Date.now() < deadline) {
+      const reason = exitReason();
+      if (reason) throw new Error(`broker ${reason} before it was ready`);
+      if (await canConnect(clientPort)) {
+        try {
+          await admin.connect();
+          const cluster = await admin.describeCluster();
+          if (cluster.brokers.some((broker) => broker.nodeId === 1)) return;
+          lastProblem = `describeCluster listed no node 1: ${JSON.stringify(cluster.brokers)}`;
+        } catch (error) {
+          lastProblem = `describeCluster: ${(error as Error).message}`;
+          await admin.disconnect().catch(() => undefined);
+        }
+      }
+      await sleep(250);
+    }
+    throw new Error(`broker at ${handle.bootstrap} not ready after ${timeoutMs} ms (${lastProblem})`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Stops a broker started by any process (by pid + dataDir) and removes its dataDir. */
+export async function stopBroker(handle: Pick<BrokerHandle, "pid" | "dataDir">): Promise<void> {
+  if (isBrokerProcess(handle.pid, handle.dataDir)) await terminate(handle.pid, STOP_GRACE_MS);
+  rmSync(handle.dataDir, { recursive: true, force: true });
+}
+
+/** True when the broker described by handle is still running. */
+export function brokerRunning(handle: Pick<BrokerHandle, "pid" | "dataDir">): boolean {
+  return isBrokerProcess(handle.pid, handle.dataDir);
+}
+
+// Kafka cluster ids are 16 random bytes in URL-safe base64; Kafka itself avoids a leading '-'
+// because command-line parsers take it for an option.
+function randomClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Puts the Apache Kafka jars (broker, storage tool, perf tools, log4j2 binding) from Maven Central
+# into ${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}/kafka-<version>/libs. Idempotent: a marker file
+# written after a complete copy makes later runs return at once. Prints the libs directory last.
+set -euo pipefail
+
+KAFKA_VERSION=4.1.1
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache="${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}"
+home="$cache/kafka-$KAFKA_VERSION"
+libs="$home/libs"
+marker="$home/.complete"
+
+# The pom names the version too; refuse to fill a cache dir keyed by a different one.
+if ! grep -q "<kafka.version>$KAFKA_VERSION</kafka.version>" "$here/pom.xml"; then
+  echo "fetch-kafka: $here/pom.xml does not pin kafka.version $KAFKA_VERSION" >&2
+  exit 1
+fi
+
+if [[ -f "$marker" && -d "$libs" ]]; then
+  echo "$libs"
+  exit 0
+fi
+
+command -v mvn >/dev/null || { echo "fetch-kafka: mvn not found on PATH" >&2; exit 1; }
+command -v java >/dev/null || { echo "fetch-kafka: java not found on PATH" >&2; exit 1; }
+
+mkdir -p "$home"
+staging="$(mktemp -d "$home/libs.partial.XXXXXX")"
+trap 'rm -rf "$staging"' EXIT
+
+echo "fetch-kafka: resolving Kafka $KAFKA_VERSION jars from Maven Central ..." >&2
+start=$(date +%s)
+# The local repository lives in the cache too, so a re-fetch after a wiped libs dir is offline.
+if ! mvn -B -q -f "$here/pom.xml" \
+    -Dmaven.repo.local="$cache/m2" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$staging" >"$staging.log" 2>&1; then
+  cat "$staging.log" >&2
+  rm -f "$staging.log"
+  echo "fetch-kafka: maven failed" >&2
+  exit 1
+fi
+rm -f "$staging.log"
+
+for required in "kafka_2.13-$KAFKA_VERSION.jar" "kafka-tools-$KAFKA_VERSION.jar" \
+                "kafka-storage-$KAFKA_VERSION.jar" "kafka-clients-$KAFKA_VERSION.jar"; do
+  [[ -f "$staging/$required" ]] || { echo "fetch-kafka: $required missing after copy" >&2; exit 1; }
+done
+
+rm -rf "$libs"
+mv "$staging" "$libs"
+trap - EXIT
+date -u +%FT%TZ >"$marker"
+echo "fetch-kafka: $(ls "$libs" | wc -l) jars in $(( $(date +%s) - start ))s" >&2
+echo "$libs"

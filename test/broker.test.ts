@@ -1,0 +1,126 @@
+// KafkaJS 2.2.4 against a real Apache Kafka 4.1 broker (KIP-896 removed the oldest protocol
+// versions, and KafkaJS is not tested upstream against Kafka 4): the calls the lakehouse jobs use.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Kafka, logLevel, Partitioners, type KafkaMessage } from "kafkajs";
+import { sharedBroker } from "./support/broker-fixture.ts";
+
+const run = `${process.pid}-${Date.now()}`;
+const topic = `broker-test-${run}`;
+const groupId = `broker-test-group-${run}`;
+const keys = ["CAR_000", "CAR_001", "BIKE_002", "SCOOTER_003", "BUS_004", "CAR_005", "BIKE_006"];
+const messageCount = 42;
+
+async function client(): Promise<Kafka> {
+  const { bootstrap } = await sharedBroker();
+  return new Kafka({ clientId: "broker-test", brokers: [bootstrap], logLevel: logLevel.WARN });
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+test("admin.createTopics creates 3 partitions, and a second identical call is harmless", async () => {
+  const admin = (await client()).admin();
+  await admin.connect();
+  try {
+    const spec = { topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true };
+    assert.is(await admin.createTopics(spec), true, "first call creates the topic");
+    assert.is(await admin.createTopics(spec), false, "second call reports it already existed");
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    assert.equal(metadata.topics[0].partitions.map((p) => p.partitionId).sort(), [0, 1, 2]);
+    assert.ok(metadata.topics[0].partitions.every((p) => p.leader === 1), "node 1 leads every partition");
+  } finally {
+    await admin.disconnect();
+  }
+});
+
+test("idempotent producer, consumer group, committed offsets and high watermarks agree", async () => {
+  const kafka = await client();
+  const sent = Array.from({ length: messageCount }, (_, i) => ({
+    key: keys[i % keys.length],
+    value: JSON.stringify({ seq: i, vehicleId: keys[i % keys.length] }),
+  }));
+
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const acks: { partition: number; baseOffset?: string }[] = [];
+  try {
+    // Two batches, so the idempotent sequence numbers are exercised across requests.
+    for (const batch of [sent.slice(0, 20), sent.slice(20)]) {
+      const metadata = await producer.send({ topic, acks: -1, messages: batch });
+      acks.push(...metadata.map((m) => ({ partition: m.partition, baseOffset: m.baseOffset })));
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  assert.ok(acks.length > 0, "send returned record metadata");
+
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  const received: { partition: number; message: KafkaMessage }[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const allRead = new Promise<void>((resolve) => {
+      void consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          received.push({ partition, message });
+          if (received.length === messageCount) resolve();
+        },
+      });
+    });
+    await withDeadline(allRead, 60_000, `consuming ${messageCount} messages`);
+
+    const nextOffsets = new Map<number, number>();
+    for (const { partition, message } of received) {
+      nextOffsets.set(partition, Math.max(nextOffsets.get(partition) ?? 0, Number(message.offset) + 1));
+    }
+    await consumer.commitOffsets(
+      [...nextOffsets].map(([partition, offset]) => ({ topic, partition, offset: String(offset) })),
+    );
+
+    const values = received.map(({ message }) => message.value?.toString()).sort();
+    assert.equal(values, sent.map((m) => m.value).sort(), "every sent value read exactly once");
+    for (const { partition, message } of received) {
+      const samePartition = received.filter((r) => r.message.key?.toString() === message.key?.toString());
+      assert.ok(samePartition.every((r) => r.partition === partition), `key ${message.key} stays on one partition`);
+      assert.is(JSON.parse(message.value!.toString()).vehicleId, message.key?.toString());
+    }
+
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const committedByPartition = Object.fromEntries(
+        committed[0].partitions.map((p) => [p.partition, Number(p.offset)]),
+      );
+      const watermarks = await admin.fetchTopicOffsets(topic);
+      assert.is(watermarks.length, 3);
+      let total = 0;
+      for (const { partition, high, low } of watermarks) {
+        assert.is(low, "0", `partition ${partition} low watermark`);
+        assert.is(committedByPartition[partition] ?? -1, Number(high) === 0 ? -1 : Number(high),
+          `partition ${partition}: committed offset equals the high watermark`);
+        assert.is(Number(high), received.filter((r) => r.partition === partition).length,
+          `partition ${partition}: high watermark equals the records read from it`);
+        total += Number(high);
+      }
+      assert.is(total, messageCount, "high watermarks add up to what was sent: no duplicates");
+    } finally {
+      await admin.disconnect();
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+});
+
+test.run();
