@@ -1,0 +1,73 @@
+import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+
+// KafkaJS warns on every start that its default partitioner changed in 2.0; we rely on the new one.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** A KafkaJS client whose own log lines come out in the job's JSON format. */
+export function createKafka(config: Config, logger: Logger): Kafka {
+  return new Kafka({
+    clientId: `${config.clientId}-${logger.job}`,
+    brokers: [...config.bootstrapServers],
+    connectionTimeout: 10_000,
+    requestTimeout: 60_000,
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _t, logger: _l, ...rest } = log;
+      logger.log(levels[level] ?? 'info', `kafkajs: ${message}`, { namespace, ...rest });
+    },
+  });
+}
+
+/**
+ * Waits, with capped exponential backoff, until the cluster answers a metadata request. Every Job
+ * does this itself because Helm runs post-install hooks without waiting for Kafka to be ready.
+ */
+export async function waitForKafka(kafka: Kafka, config: Config, logger: Logger): Promise<void> {
+  const deadline = Date.now() + config.kafkaWaitSeconds * 1000;
+  let delay = 500;
+  let attempt = 0;
+  for (;;) {
+    attempt++;
+    const admin = kafka.admin({ retry: { retries: 0 } });
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      logger.info('kafka is reachable', { attempt, brokers: cluster.brokers.length, controller: cluster.controller });
+      return;
+    } catch (error) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new Error(
+          `Kafka at ${config.bootstrapServers.join(',')} did not answer within ${config.kafkaWaitSeconds}s ` +
+            `(KAFKA_BOOTSTRAP_SERVER / --bootstrap-server): ${(error as Error).message}`,
+        );
+      }
+      logger.info('waiting for kafka', { attempt, retryInMs: Math.min(delay, remaining), error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, remaining)));
+      delay = Math.min(delay * 2, 10_000);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+}
+
+/** Runs `work` with a connected admin client and always disconnects it. */
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,50 @@
+import { asyncBufferFromFile, parquetMetadataAsync, parquetScan } from 'hyparquet';
+import type { ColumnSpec, Row } from './table-schema.ts';
+
+/** Columns of one row group, by name; INT64 values are converted to numbers. */
+export type ColumnBatch = { readonly rows: number; readonly columns: Record<string, ArrayLike<unknown>> };
+
+/**
+ * Reads a Parquet file one row group at a time, only the named columns, so memory is bounded by
+ * one row group of those columns whatever the size of the file.
+ */
+export async function* readColumnBatches(file: string, columns: readonly string[]): AsyncGenerator<ColumnBatch> {
+  const buffer = await asyncBufferFromFile(file);
+  const metadata = await parquetMetadataAsync(buffer);
+  const scan = await parquetScan({ file: buffer, metadata, columns: [...columns] });
+  for (const range of scan.ranges) {
+    const batch: Record<string, ArrayLike<unknown>> = {};
+    for (const column of columns) {
+      batch[column] = toNumbers(await scan.readColumn({ column, rowStart: range.rowStart, rowEnd: range.rowEnd }));
+    }
+    yield { rows: range.rowEnd - range.rowStart, columns: batch };
+  }
+}
+
+/** Rows of the given table from several files, in file order, row group by row group. */
+export async function* readRows<Cs extends readonly ColumnSpec[]>(files: readonly string[], specs: Cs): AsyncGenerator<Row<Cs>> {
+  const names = specs.map((s) => s.name);
+  for (const file of files) {
+    for await (const batch of readColumnBatches(file, names)) {
+      for (let i = 0; i < batch.rows; i++) {
+        const row: Record<string, unknown> = {};
+        for (const name of names) row[name] = batch.columns[name][i] ?? null;
+        yield row as Row<Cs>;
+      }
+    }
+  }
+}
+
+export async function countRows(files: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const file of files) total += Number((await parquetMetadataAsync(await asyncBufferFromFile(file))).num_rows);
+  return total;
+}
+
+function toNumbers(values: ArrayLike<unknown>): ArrayLike<unknown> {
+  if (values instanceof BigInt64Array) return Array.from(values, Number);
+  if (Array.isArray(values) && values.some((v) => typeof v === 'bigint')) {
+    return values.map((v) => (typeof v === 'bigint' ? Number(v) : v));
+  }
+  return values;
+}

@@ -1,0 +1,125 @@
+/**
+ * `npm run local [-- --events N ...]`: the whole pipeline on this machine. Starts a real Kafka
+ * broker unless KAFKA_BOOTSTRAP_SERVER names one, runs each job as its own process in the order
+ * the chart's hooks run them, and prints the gold table and each job's time and peak memory.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, parseArgs } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { lakePaths } from './lake/paths.ts';
+import { readRows } from './lake/parquet-source.ts';
+import { listParquetFiles } from './lake/atomic.ts';
+import { goldColumns } from './lake/table-schema.ts';
+import { formatTable } from './table-format.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const pipeline = ['topics', 'produce', 'bronze', 'silver', 'gold', 'verify'] as const;
+
+export interface JobRun {
+  readonly job: string;
+  readonly exitCode: number;
+  readonly seconds: number;
+  readonly peakRssBytes: number;
+}
+
+/** Runs one job in a child process, echoing its log lines; resolves with its final figures. */
+export function runJobProcess(job: string, args: readonly string[], env: NodeJS.ProcessEnv, echo = true): Promise<JobRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'main.ts'), job, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let last: Record<string, unknown> = {};
+    let pending = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        if (echo) process.stdout.write(line + '\n');
+        try {
+          const parsed = JSON.parse(line);
+          if (parsed.msg === 'finished' || parsed.msg === 'failed') last = parsed;
+        } catch {
+          // not one of our log lines
+        }
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ job, exitCode: code ?? 1, seconds: Number(last.seconds ?? NaN), peakRssBytes: Number(last.peakRssBytes ?? NaN) }),
+    );
+  });
+}
+
+async function main(): Promise<number> {
+  const { flags } = parseArgs(process.argv.slice(2));
+  const engine = flags.get('engine') ?? 'node';
+  if (engine !== 'node' && engine !== 'spark') throw new ConfigError('--engine', `"${engine}" is not node or spark`);
+  const jobFlags = new Map([...flags].filter(([name]) => name !== 'engine'));
+  const config = loadConfig(jobFlags, process.env, []);
+  const args = [...jobFlags].flatMap(([name, value]) => [`--${name}`, value]);
+
+  let stopBroker: (() => Promise<void>) | undefined;
+  const env = { ...process.env };
+  if (!process.env.KAFKA_BOOTSTRAP_SERVER) {
+    const { startBroker } = await import('../ci/broker/broker.ts');
+    process.stdout.write('starting a local Kafka broker…\n');
+    const broker = await startBroker();
+    stopBroker = () => broker.stop();
+    env.KAFKA_BOOTSTRAP_SERVER = broker.bootstrap;
+    process.stdout.write(`Kafka is up at ${broker.bootstrap} (${(broker.readyMs / 1000).toFixed(1)} s)\n`);
+    // A new broker has a new topic: a lake left by an earlier run would not match its offsets.
+    const paths = lakePaths(config.dataDir);
+    for (const layer of ['bronze', 'silver', 'gold']) fs.rmSync(path.join(paths.root, layer), { recursive: true, force: true });
+  }
+
+  const runs: JobRun[] = [];
+  try {
+    for (const job of pipeline) {
+      const run = engine === 'spark' && ['bronze', 'silver', 'gold'].includes(job)
+        ? await runSparkStage(job, env)
+        : await runJobProcess(job, args, env);
+      runs.push(run);
+      if (run.exitCode !== 0) {
+        process.stderr.write(`\n${job} failed with exit code ${run.exitCode}\n`);
+        return run.exitCode;
+      }
+    }
+  } finally {
+    await stopBroker?.();
+  }
+
+  const gold = [];
+  for await (const row of readRows(listParquetFiles(lakePaths(config.dataDir).gold), goldColumns)) gold.push(row);
+  process.stdout.write('\nGold — statistics per vehicle type (' + lakePaths(config.dataDir).gold + ')\n');
+  process.stdout.write(formatTable(gold.map((r) => ({
+    type: r.type, events: r.event_count, vehicles: r.vehicle_count,
+    avg_battery: r.avg_battery.toFixed(2), min_battery: r.min_battery, max_battery: r.max_battery,
+    avg_latitude: r.avg_latitude.toFixed(6), avg_longitude: r.avg_longitude.toFixed(6),
+    first_event: new Date(r.first_event_at).toISOString(), last_event: new Date(r.last_event_at).toISOString(),
+  }))) + '\n');
+  process.stdout.write('\nJobs\n' + formatTable(runs.map((r) => ({
+    job: r.job, seconds: r.seconds.toFixed(2), peak_rss_mib: (r.peakRssBytes / 2 ** 20).toFixed(0),
+  }))) + '\n');
+  return 0;
+}
+
+async function runSparkStage(job: string, env: NodeJS.ProcessEnv): Promise<JobRun> {
+  const runner = path.join(here, 'spark', 'run-stage.ts');
+  if (!fs.existsSync(runner)) throw new ConfigError('--engine', 'the Spark engine is not available in this checkout (jobs/spark/run-stage.ts is missing)');
+  const { runSparkStage: run } = (await import(runner)) as { runSparkStage: (stage: string, env: NodeJS.ProcessEnv) => Promise<JobRun> };
+  return run(job, env);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`${error instanceof ConfigError ? error.message : error?.stack ?? error}\n`);
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  },
+);

@@ -1,0 +1,35 @@
+/** One JSON object per line on stdout, so `kubectl logs` and log shippers can read it. */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+export type Fields = Record<string, unknown>;
+
+export interface Logger {
+  readonly job: string;
+  log(level: Level, msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+}
+
+const order: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+export function createLogger(
+  job: string,
+  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
+  minLevel: Level = (process.env.LAKEHOUSE_LOG_LEVEL as Level) in order ? (process.env.LAKEHOUSE_LOG_LEVEL as Level) : 'info',
+): Logger {
+  const log = (level: Level, msg: string, fields: Fields = {}) => {
+    if (order[level] < order[minLevel]) return;
+    write(JSON.stringify({ time: new Date().toISOString(), level, job, msg, ...fields }, jsonSafe));
+  };
+  return {
+    job,
+    log,
+    info: (msg, fields) => log('info', msg, fields),
+    warn: (msg, fields) => log('warn', msg, fields),
+    error: (msg, fields) => log('error', msg, fields),
+  };
+}
+
+function jsonSafe(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? Number(value) : value;
+}

@@ -1,0 +1,54 @@
+import { CompressionTypes, type Message } from 'kafkajs';
+import type { Config } from './config.ts';
+import { generateRecords } from './events/generate.ts';
+import { createKafka, waitForKafka } from './kafka/client.ts';
+import type { Logger } from './log.ts';
+import { progressReporter } from './progress.ts';
+
+export interface ProduceSummary {
+  readonly sent: number;
+  readonly valid: number;
+  readonly invalid: number;
+  readonly duplicates: number;
+}
+
+// Messages per produce request; large enough to amortise the round trip, small enough to stay
+// well under the broker's default message.max.bytes per partition batch.
+const batchSize = 2_000;
+
+/** Sends `config.events` generated events, keyed by vehicle id, with an idempotent producer. */
+export async function runProduce(config: Config, logger: Logger): Promise<ProduceSummary> {
+  const kafka = createKafka(config, logger);
+  await waitForKafka(kafka, config, logger);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  const counts = { sent: 0, valid: 0, invalid: 0, duplicates: 0 };
+  const progress = progressReporter(logger, 'sent', config.events);
+  try {
+    let batch: Message[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      await producer.send({ topic: config.topic, acks: -1, compression: CompressionTypes.None, messages: batch });
+      counts.sent += batch.length;
+      batch = [];
+      progress(counts.sent);
+    };
+    const records = generateRecords(config.events, {
+      seed: config.seed,
+      invalidRatio: config.invalidRatio,
+      duplicateRatio: config.duplicateRatio,
+    });
+    for (const record of records) {
+      batch.push({ key: record.key, value: record.value });
+      if (record.kind === 'valid') counts.valid++;
+      else if (record.kind === 'invalid') counts.invalid++;
+      else counts.duplicates++;
+      if (batch.length >= batchSize) await flush();
+    }
+    await flush();
+  } finally {
+    await producer.disconnect();
+  }
+  logger.info('events sent', { topic: config.topic, ...counts });
+  return counts;
+}
