@@ -1,0 +1,46 @@
+// An emitter builds one chart template from kubernetes-models objects. It is run twice through
+// the same code: with the default values (the objects are validated by their classes) and with
+// tokens (the objects are serialised and the tokens become Go templates).
+import { createBinder, type Binder } from "./binder.ts";
+import { renderTemplate } from "./render.ts";
+
+interface Validatable {
+  validate(): void;
+  toJSON(): unknown;
+}
+
+export interface Emitter {
+  /** Path of the template inside the chart, e.g. `templates/kafka-statefulset.yaml`. */
+  readonly file: string;
+  /** Go-template condition under which the whole file renders. */
+  readonly when?: (v: Binder) => string;
+  /** Whether `when` holds with the default values (only then are the objects validated). */
+  readonly onByDefault?: boolean;
+  readonly build: (v: Binder) => Validatable;
+}
+
+export interface EmittedTemplate {
+  readonly file: string;
+  readonly content: string;
+  /** The values paths this template reads. */
+  readonly values: ReadonlySet<string>;
+}
+
+export class EmitError extends Error {
+  constructor(file: string, cause: unknown) {
+    super(`generator: ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+export function emit(emitter: Emitter): EmittedTemplate {
+  try {
+    emitter.build(createBinder("defaults")).validate();
+    const v = createBinder("template");
+    const body = renderTemplate(emitter.build(v).toJSON(), v.tokens);
+    const condition = emitter.when?.(v);
+    const content = condition ? `{{- if ${condition} }}\n${body}{{- end }}\n` : body;
+    return { file: emitter.file, content, values: v.usedPaths };
+  } catch (error) {
+    throw new EmitError(emitter.file, error);
+  }
+}

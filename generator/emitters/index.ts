@@ -1,0 +1,23 @@
+import type { Emitter } from "../emitter.ts";
+import { jobsScriptConfigMap } from "./jobs-script-configmap.ts";
+import { kafkaClusterIdSecret } from "./kafka-cluster-id.ts";
+import { kafkaNetworkPolicy } from "./kafka-network-policy.ts";
+import { kafkaPodDisruptionBudget } from "./kafka-pdb.ts";
+import { kafkaClientService, kafkaHeadlessService } from "./kafka-services.ts";
+import { kafkaStatefulSet } from "./kafka-statefulset.ts";
+import { lakeVolumeClaim } from "./lake-pvc.ts";
+import { pipelineJobs } from "./pipeline-jobs.ts";
+import { verifyTestPod } from "./verify-test-pod.ts";
+
+export const emitters: readonly Emitter[] = [
+  kafkaClusterIdSecret,
+  kafkaHeadlessService,
+  kafkaClientService,
+  kafkaStatefulSet,
+  kafkaPodDisruptionBudget,
+  kafkaNetworkPolicy,
+  lakeVolumeClaim,
+  jobsScriptConfigMap,
+  ...pipelineJobs,
+  verifyTestPod,
+];

@@ -1,0 +1,35 @@
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import type { Emitter } from "../emitter.ts";
+import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT, kafkaName, labels, selectorLabels } from "../names.ts";
+
+// Only pods of this release (the jobs, the test pod and the Kafka nodes themselves) reach Kafka.
+export const kafkaNetworkPolicy: Emitter = {
+  file: "templates/kafka-networkpolicy.yaml",
+  when: (v) => v.cond("and .Values.kafka.enabled .Values.networkPolicy.enabled"),
+  build: (v) =>
+    new NetworkPolicy({
+      metadata: { name: kafkaName(v), labels: labels(v, "kafka") },
+      spec: {
+        podSelector: { matchLabels: selectorLabels(v, "kafka") },
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: [
+              {
+                podSelector: {
+                  matchLabels: v.block(`include "lakehouse.releaseSelector" .`, {
+                    "app.kubernetes.io/name": "lakehouse",
+                    "app.kubernetes.io/instance": "lakehouse",
+                  }),
+                },
+              },
+            ],
+            ports: [
+              { port: KAFKA_CLIENT_PORT, protocol: "TCP" },
+              { port: KAFKA_CONTROLLER_PORT, protocol: "TCP" },
+            ],
+          },
+        ],
+      },
+    }),
+};

@@ -1,0 +1,48 @@
+// The pipeline as Helm hooks: after every install and upgrade, one Job per step, run one at a time
+// in weight order; each Job blocks the next until it has succeeded.
+import { Job } from "kubernetes-models/batch/v1";
+import type { Emitter } from "../emitter.ts";
+import { jobPodSpec, type LakehouseCommand } from "../job-pod.ts";
+import { fullname, labels, type Component } from "../names.ts";
+
+export interface PipelineStep {
+  readonly component: Component;
+  readonly command: LakehouseCommand;
+  readonly weight: number;
+}
+
+export const PIPELINE_STEPS: readonly PipelineStep[] = [
+  { component: "topics", command: "topics", weight: 10 },
+  { component: "producer", command: "produce", weight: 20 },
+  { component: "bronze", command: "bronze", weight: 30 },
+  { component: "silver", command: "silver", weight: 40 },
+  { component: "gold", command: "gold", weight: 50 },
+];
+
+const hookJob = (step: PipelineStep): Emitter => ({
+  file: `templates/job-${step.weight}-${step.component}.yaml`,
+  build: (v) =>
+    new Job({
+      metadata: {
+        name: fullname(v, `-${step.component}`),
+        labels: labels(v, step.component),
+        annotations: {
+          "helm.sh/hook": "post-install,post-upgrade",
+          "helm.sh/hook-weight": String(step.weight),
+          // Recreated on each upgrade (a Job's pod template is immutable); kept after success so its
+          // logs can be read. No short ttlSecondsAfterFinished: Helm must see the Job complete.
+          "helm.sh/hook-delete-policy": "before-hook-creation",
+        },
+      },
+      spec: {
+        backoffLimit: v.int("jobs.backoffLimit"),
+        activeDeadlineSeconds: v.int("jobs.activeDeadlineSeconds"),
+        template: {
+          metadata: { labels: labels(v, step.component) },
+          spec: jobPodSpec(v, step.command),
+        },
+      },
+    }),
+});
+
+export const pipelineJobs: readonly Emitter[] = PIPELINE_STEPS.map(hookJob);

@@ -1,0 +1,57 @@
+// Names and labels as Go-template expressions (template mode) or their values for release
+// "lakehouse" (defaults mode). The helpers themselves live in skeleton/_helpers.tpl.hbs.
+import type { Binder } from "./binder.ts";
+
+export const DEFAULT_RELEASE = "lakehouse";
+export const KAFKA_CLIENT_PORT = 9092;
+export const KAFKA_CONTROLLER_PORT = 9093;
+
+export type Component = "kafka" | "lake" | "jobs" | "topics" | "producer" | "bronze" | "silver" | "gold" | "verify";
+
+/** `<fullname>` followed by a suffix, e.g. fullname(v, "-kafka"). */
+export const fullname = (v: Binder, suffix = ""): string =>
+  `${v.expr(`include "lakehouse.fullname" .`, DEFAULT_RELEASE)}${suffix}`;
+
+export const labels = (v: Binder, component: Component): Record<string, string> =>
+  v.block(`include "lakehouse.labels" (dict "context" $ "component" "${component}")`, {
+    "app.kubernetes.io/name": "lakehouse",
+    "app.kubernetes.io/instance": DEFAULT_RELEASE,
+    "app.kubernetes.io/component": component,
+    "app.kubernetes.io/managed-by": "Helm",
+    "app.kubernetes.io/part-of": "lakehouse",
+    "app.kubernetes.io/version": "0.1.0",
+    "helm.sh/chart": "lakehouse-0.1.0",
+  });
+
+export const selectorLabels = (v: Binder, component: Component): Record<string, string> =>
+  v.block(`include "lakehouse.selectorLabels" (dict "context" $ "component" "${component}")`, {
+    "app.kubernetes.io/name": "lakehouse",
+    "app.kubernetes.io/instance": DEFAULT_RELEASE,
+    "app.kubernetes.io/component": component,
+  });
+
+export const kafkaName = (v: Binder) => fullname(v, "-kafka");
+export const kafkaHeadlessName = (v: Binder) => fullname(v, "-kafka-headless");
+export const kafkaClusterIdSecretName = (v: Binder) => fullname(v, "-kafka-cluster-id");
+export const jobsScriptConfigMapName = (v: Binder) => fullname(v, "-jobs");
+
+export const lakeClaimName = (v: Binder): string =>
+  v.expr(`include "lakehouse.lakeClaimName" .`, `${DEFAULT_RELEASE}-lake`);
+
+export const bootstrapServers = (v: Binder): string =>
+  v.expr(`include "lakehouse.kafka.bootstrapServers" .`, `${DEFAULT_RELEASE}-kafka:${KAFKA_CLIENT_PORT}`, { quote: true });
+
+/** storageClassName from a value where "" means the cluster default and "-" means none. */
+export const storageClassEntry = (v: Binder, path: string) =>
+  v.whenKeys(`.Values.${path}`, v.defaultOf<string>(path) !== "", {
+    storageClassName: v.expr(`include "lakehouse.storageClassName" .Values.${path}`, v.defaultOf<string>(path)),
+  });
+
+export const image = (v: Binder, path: "kafka.image" | "jobs.image") => ({
+  image: v.expr(
+    `printf "%s:%s" .Values.${path}.repository .Values.${path}.tag`,
+    `${v.defaultOf<string>(`${path}.repository`)}:${v.defaultOf<string>(`${path}.tag`)}`,
+    { quote: true },
+  ),
+  imagePullPolicy: v.str(`${path}.pullPolicy`),
+});

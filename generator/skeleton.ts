@@ -1,0 +1,70 @@
+// The chart files that are not Kubernetes objects, rendered with handlebars from skeleton/*.hbs.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Handlebars from "handlebars";
+import { defaultValues, valueRows, valuesModel } from "../schema/index.ts";
+import { PIPELINE_STEPS } from "./emitters/pipeline-jobs.ts";
+import { environments } from "./environments.ts";
+import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT } from "./names.ts";
+import { RUN_AS } from "./pod-security.ts";
+
+const SKELETON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "skeleton");
+
+export const CHART_DESCRIPTION =
+  "A streaming data lakehouse: Kafka (KRaft) events turned into bronze, silver and gold Parquet tables by Helm hook Jobs, checked by helm test.";
+
+const handlebars = Handlebars.create();
+handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+
+function render(template: string, data: object): string {
+  const source = readFileSync(path.join(SKELETON_DIR, template), "utf8");
+  return handlebars.compile(source, { noEscape: true, strict: true })(data);
+}
+
+export function skeletonFiles(chartVersion: string): Map<string, string> {
+  const defaults = defaultValues();
+  const kafkaImage = `${defaults.kafka.image.repository}:${defaults.kafka.image.tag}`;
+  const jobsImage = `${defaults.jobs.image.repository}:${defaults.jobs.image.tag}`;
+  const steps = PIPELINE_STEPS.map((s) => ({ ...s }));
+  const common = { clientPort: KAFKA_CLIENT_PORT, controllerPort: KAFKA_CONTROLLER_PORT, steps };
+  return new Map([
+    [
+      "Chart.yaml",
+      render("Chart.yaml.hbs", {
+        description: CHART_DESCRIPTION,
+        version: chartVersion,
+        appVersion: chartVersion,
+        kubeVersion: ">=1.27.0-0",
+        license: "Apache-2.0",
+        keywords: ["kafka", "kraft", "lakehouse", "parquet", "streaming", "data-pipeline"],
+        maintainers: [{ name: "lakehouse maintainers", email: "lakehouse-maintainers@example.com" }],
+        images: [
+          { name: "kafka", image: kafkaImage },
+          { name: "jobs", image: jobsImage },
+        ],
+      }),
+    ],
+    [".helmignore", render("helmignore.hbs", {})],
+    ["templates/_helpers.tpl", render("_helpers.tpl.hbs", { ...common, maxFullnameLength: 40 })],
+    ["templates/validate.yaml", render("validate.yaml.hbs", {})],
+    ["templates/NOTES.txt", render("NOTES.txt.hbs", common)],
+    [
+      "README.md",
+      render("README.md.hbs", {
+        ...common,
+        description: CHART_DESCRIPTION,
+        topic: defaults.topic.name,
+        kafkaImage,
+        jobsImage,
+        runAs: RUN_AS,
+        environments: environments.map((e) => ({ file: e.file, purpose: e.purpose })),
+        rows: valueRows(valuesModel).map((row) => ({
+          ...row,
+          description: row.description.replaceAll("|", "\\|"),
+          default: row.default.replaceAll("|", "\\|"),
+        })),
+      }),
+    ],
+  ]);
+}

@@ -1,0 +1,168 @@
+// The one definition of the chart's values. values.yaml, values.schema.json, the README table and
+// the Values type are all derived from it (see schema/index.ts).
+import {
+  boolean,
+  integer,
+  list,
+  number,
+  object,
+  passThrough,
+  quantity,
+  string,
+  stringMap,
+  type Infer,
+} from "./define.ts";
+
+export const KAFKA_TOPIC_PATTERN = "^[a-zA-Z0-9._-]{1,249}$";
+export const DNS_LABEL_PATTERN = "^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+export const DNS_SUBDOMAIN_PATTERN = "^$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$";
+
+const image = (repository: string, tag: string, what: string) =>
+  object(`Container image of ${what}.`, {
+    repository: string(repository, `Image repository of ${what}.`, { minLength: 1 }),
+    tag: string(tag, `Image tag of ${what}.`, { minLength: 1 }),
+    pullPolicy: string("IfNotPresent", `Pull policy of the ${what} image.`, {
+      enum: ["Always", "IfNotPresent", "Never"],
+    }),
+  });
+
+const resources = (what: string) =>
+  object(`CPU and memory of ${what}.`, {
+    requests: object(`What ${what} is guaranteed.`, {
+      cpu: quantity("100m", `CPU request of ${what}.`),
+      memory: quantity("256Mi", `Memory request of ${what}.`),
+    }),
+    limits: object(`What ${what} may use at most.`, {
+      cpu: quantity("500m", `CPU limit of ${what}.`),
+      memory: quantity("1Gi", `Memory limit of ${what}.`),
+    }),
+  });
+
+const envVar = object(
+  "An environment variable.",
+  {
+    name: string("", "Variable name.", { pattern: "^[-._a-zA-Z][-._a-zA-Z0-9]*$", patternName: "an environment variable name" }),
+    value: string("", "Literal value."),
+    valueFrom: passThrough({}, "Kubernetes EnvVarSource (secretKeyRef, configMapKeyRef, fieldRef...)."),
+  },
+  { required: ["name"] },
+);
+
+const extraEnv = (what: string) => list(envVar, [], `Extra environment variables for ${what}.`);
+
+const toleration = object("A Kubernetes toleration.", {
+  key: string("", "Taint key."),
+  operator: string("Equal", "Exists or Equal.", { enum: ["Exists", "Equal"] }),
+  value: string("", "Taint value."),
+  effect: string("", "Taint effect.", { enum: ["", "NoSchedule", "PreferNoSchedule", "NoExecute"] }),
+  tolerationSeconds: integer(0, "How long the pod stays bound to a NoExecute taint.", { minimum: 0 }),
+});
+
+const pullSecret = object("A Secret holding registry credentials.", { name: string("", "Secret name.", { minLength: 1 }) }, {
+  required: ["name"],
+});
+
+export const valuesModel = object("Values of the lakehouse chart.", {
+  nameOverride: string("", "Replaces the chart name in object names.", { pattern: DNS_LABEL_PATTERN, patternName: "a DNS label", maxLength: 40 }),
+  fullnameOverride: string("", "Replaces the whole `<release>-<chart>` prefix of object names.", {
+    pattern: DNS_LABEL_PATTERN,
+    patternName: "a DNS label",
+    maxLength: 40,
+  }),
+  imagePullSecrets: list(pullSecret, [], "Registry credentials for every pod, e.g. `[{name: regcred}]`."),
+  nodeSelector: stringMap({}, "Node labels every pod must match."),
+  tolerations: list(toleration, [], "Tolerations of every pod."),
+  affinity: passThrough({}, "Affinity of every pod (Kubernetes Affinity)."),
+
+  kafka: object(
+    "The Kafka cluster (KRaft) that carries the vehicle events.",
+    {
+      enabled: boolean(true, "Deploy Kafka with the chart; false uses the existing Kafka in `kafka.bootstrapServers`."),
+      bootstrapServers: string("", "Comma-separated `host:port` list of an existing Kafka; required when `kafka.enabled` is false.", {
+        pattern: "^$|^[^,\\s]+:[0-9]{1,5}(,[^,\\s]+:[0-9]{1,5})*$",
+        patternName: "a comma-separated host:port list",
+      }),
+      replicas: integer(1, "Kafka nodes, each broker and controller; use 3 for a fault-tolerant quorum.", {
+        minimum: 1,
+        maximum: 9,
+      }),
+      image: image("apache/kafka", "4.1.1", "Kafka"),
+      heapOpts: string("-Xms256m -Xmx512m", "JVM heap options (KAFKA_HEAP_OPTS); keep the maximum below the memory limit.", {
+        minLength: 1,
+      }),
+      storage: object("Each Kafka node's data volume (volumeClaimTemplate).", {
+        size: quantity("8Gi", "Size of each Kafka node's data volume."),
+        storageClass: string("", 'Storage class of the Kafka volumes; "" uses the cluster default, "-" disables dynamic provisioning.'),
+      }),
+      resources: resources("each Kafka node"),
+      extraEnv: extraEnv("Kafka (KAFKA_* variables become broker properties)"),
+    },
+    { requireWhen: { field: "enabled", equals: false, require: ["bootstrapServers"] } },
+  ),
+
+  topic: object("The topic the producer writes and bronze reads.", {
+    name: string("vehicles-events", "Kafka topic name.", { pattern: KAFKA_TOPIC_PATTERN, patternName: "a Kafka topic name" }),
+    partitions: integer(3, "Partitions created by the topics job.", { minimum: 1, maximum: 1000 }),
+    replicationFactor: integer(1, "Replication factor of the topic; at most the number of Kafka nodes.", {
+      minimum: 1,
+      maximum: 9,
+    }),
+  }),
+
+  producer: object("The job that sends synthetic GPS events.", {
+    events: integer(30, "Events sent on each install or upgrade.", { minimum: 0, maximum: 100_000_000 }),
+    invalidRatio: number(0.05, "Share of deliberately invalid events (0..1), to exercise the quarantine.", {
+      minimum: 0,
+      maximum: 1,
+    }),
+    seed: integer(42, "Seed of the deterministic event generator.", { minimum: 0, maximum: 2_147_483_647 }),
+  }),
+
+  pipeline: object("Settings of the bronze, silver and gold stages.", {
+    consumerGroup: string("lakehouse-bronze", "Consumer group whose offsets bronze commits.", {
+      pattern: "^[a-zA-Z0-9._-]{1,249}$",
+      patternName: "a consumer group name",
+    }),
+    rowGroupSize: integer(50_000, "Rows per Parquet row group (bounds each job's memory).", {
+      minimum: 1,
+      maximum: 10_000_000,
+    }),
+  }),
+
+  jobs: object("The pod settings shared by every pipeline Job and the test Pod.", {
+    image: image("node", "22-bookworm-slim", "the jobs (stock Node 22, or a prebuilt image from jobs/Dockerfile)"),
+    bundledScript: boolean(
+      true,
+      "Mount the bundled lakehouse.mjs from a ConfigMap; set false when `jobs.image` already holds /opt/lakehouse/lakehouse.mjs.",
+    ),
+    resources: resources("each job"),
+    backoffLimit: integer(2, "Retries of a failed Job before the hook fails.", { minimum: 0, maximum: 20 }),
+    activeDeadlineSeconds: integer(900, "Time a Job may run, retries included, before it is stopped.", {
+      minimum: 30,
+      maximum: 86_400,
+    }),
+    kafkaWaitSeconds: integer(300, "How long each job waits for Kafka to answer.", { minimum: 0, maximum: 3600 }),
+    extraEnv: extraEnv("every job"),
+  }),
+
+  persistence: object("The lake volume holding bronze, silver and gold (kept on uninstall).", {
+    size: quantity("10Gi", "Size of the lake volume."),
+    storageClass: string("", 'Storage class of the lake volume; "" uses the cluster default, "-" disables dynamic provisioning.'),
+    existingClaim: string("", "Use this existing PersistentVolumeClaim instead of creating one.", {
+      pattern: DNS_SUBDOMAIN_PATTERN,
+      patternName: "a PersistentVolumeClaim name",
+    }),
+    accessModes: list(
+      string("ReadWriteOnce", "An access mode.", { enum: ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"] }),
+      ["ReadWriteOnce"],
+      "Access modes of the lake volume.",
+      { minItems: 1, uniqueItems: true },
+    ),
+  }),
+
+  networkPolicy: object("Network isolation of Kafka.", {
+    enabled: boolean(true, "Admit only this release's pods to Kafka."),
+  }),
+});
+
+export type Values = Infer<typeof valuesModel>;
