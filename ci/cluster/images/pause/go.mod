@@ -1,0 +1,3 @@
+module lakehouse.local/cluster-pause
+
+go 1.24

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# npm run test:cluster: brings the cluster up, then installs the chart with its own defaults and
+# runs helm install / hook order check / helm test / helm upgrade / helm rollback / helm uninstall,
+# printing each step with its duration; the cluster is always torn down at the end.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+source "$here/env.sh"
+release=lakehouse
+# A values change for the upgrade that makes every stage run again with different input.
+upgrade_set=${LAKEHOUSE_UPGRADE_SET:-producer.events=45}
+
+passed=0 failed=0 results=()
+step() { # name command... : runs one step, records and prints its outcome and duration
+  local name=$1; shift
+  local started=$SECONDS status=0
+  echo "=== step: $name"
+  "$@" || status=$?
+  local took=$((SECONDS - started))
+  if ((status == 0)); then
+    passed=$((passed + 1)); results+=("ok    ${took}s  $name")
+  else
+    failed=$((failed + 1)); results+=("FAIL  ${took}s  $name (exit $status)")
+  fi
+  echo "=== step: $name: $( ((status == 0)) && echo ok || echo "FAILED (exit $status)" ) in ${took}s"
+  return "$status"
+}
+finish() {
+  local status=$?
+  step "cluster down" bash "$here/down.sh" || true
+  echo
+  echo "cluster test summary:"
+  printf '  %s\n' "${results[@]}"
+  echo "cluster: $passed passed, $failed failed"
+  ((failed == 0 && status == 0)) || exit 1
+}
+trap finish EXIT
+
+helm() { "$HELM_BIN/helm" "$@"; }
+kubectl() { "$KUBERNETES_BIN/kubectl" "$@"; }
+
+install_helm() { [[ -x $HELM_BIN/helm ]] || bash "$repo/ci/tools/install.sh"; }
+
+# Hook Jobs of the release in hook-weight order: "<weight> <name> <start> <completion> <succeeded>"
+hook_jobs() {
+  kubectl get jobs -l "app.kubernetes.io/instance=$release" -o go-template='{{range .items}}{{with index .metadata.annotations "helm.sh/hook-weight"}}{{.}}{{else}}0{{end}} {{.metadata.name}} {{.status.startTime}} {{or .status.completionTime "-"}} {{or .status.succeeded 0}}{{"\n"}}{{end}}' \
+    | sort -n -k1,1 -k3,3
+}
+
+check_hooks_in_order() { # not-before-timestamp : every hook Job succeeded, started after the one before finished
+  local not_before=$1 previous_end=$1 count=0
+  while read -r weight name start end succeeded; do
+    count=$((count + 1))
+    echo "  hook job $name (weight $weight): started $start, completed $end"
+    if [[ $end == - || $succeeded -lt 1 ]]; then echo "  $name did not complete" >&2; return 1; fi
+    if [[ $start < $previous_end ]]; then
+      echo "  $name started at $start, before the previous hook finished ($previous_end)" >&2; return 1
+    fi
+    previous_end=$end
+  done < <(hook_jobs)
+  ((count > 0)) || { echo "  no hook Jobs found for release $release" >&2; return 1; }
+  [[ $previous_end > $not_before ]] || { echo "  hook Jobs are older than $not_before" >&2; return 1; }
+}
+
+lake_claim_kept() {
+  local claims
+  claims=$(kubectl get pvc -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.annotations.helm\.sh/resource-policy}{"\n"}{end}')
+  echo "  claims after uninstall: ${claims:-none}"
+  grep -q ' keep$' <<<"$claims" || { echo "  the lake PersistentVolumeClaim (resource-policy keep) is gone" >&2; return 1; }
+  [[ -z $(helm list -q --filter "^$release\$") ]] || { echo "  release still listed" >&2; return 1; }
+}
+
+now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+
+step "cluster up" bash "$here/up.sh"
+step "helm available" install_helm
+install_started=$SECONDS
+t0=$(now)
+step "helm install" helm install "$release" "$repo/chart" --wait --timeout 20m
+step "hook jobs completed in order" check_hooks_in_order "$t0"
+step "helm test" helm test "$release" --logs --timeout 10m
+echo "=== helm install to helm test passing: $((SECONDS - install_started))s"
+t1=$(now)
+sleep 1
+step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$repo/chart" --set "$upgrade_set" --wait --timeout 20m
+step "hook jobs re-ran in order after upgrade" check_hooks_in_order "$t1"
+step "helm test after upgrade" helm test "$release" --logs --timeout 10m
+step "helm rollback" helm rollback "$release" 1 --wait --timeout 20m
+step "helm uninstall" helm uninstall "$release" --wait --timeout 5m
+step "lake volume kept" lake_claim_kept
