@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { kafkaClasspath, runKafkaTool } from "./kafka-libs.ts";
 import { canConnect, freePort } from "./net.ts";
+import { adoptArchive, cdsFlags } from "./class-data-sharing.ts";
 import { guardAgainstOrphan } from "./orphan-guard.ts";
 import { isBrokerProcess, terminate } from "./process-control.ts";
 import { serverProperties } from "./server-config.ts";
@@ -48,7 +49,9 @@ export interface Broker extends BrokerHandle {
   stop(): Promise<void>;
 }
 
-const STOP_GRACE_MS = 20_000;
+// A graceful stop normally takes ~1 s, but the first one also writes the class-data archive.
+const STOP_GRACE_MS = 30_000;
+const CDS_DUMP = "classes.jsa";
 
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   const classpath = await kafkaClasspath();
@@ -88,6 +91,7 @@ async function launch(classpath: string, dataDir: string, options: BrokerOptions
       "-XX:MaxGCPauseMillis=20",
       "-XX:+ExitOnOutOfMemoryError",
       "-Djava.awt.headless=true",
+      ...cdsFlags(join(dataDir, CDS_DUMP)),
       `-Dlog4j2.configurationFile=${join(here, "log4j2-broker.properties")}`,
       `-Dkafka.logs.dir=${dataDir}`,
       "-cp",
@@ -160,7 +164,9 @@ async function waitUntilReady(
 
 /** Stops a broker started by any process (by pid + dataDir) and removes its dataDir. */
 export async function stopBroker(handle: Pick<BrokerHandle, "pid" | "dataDir">): Promise<void> {
-  if (isBrokerProcess(handle.pid, handle.dataDir)) await terminate(handle.pid, STOP_GRACE_MS);
+  if (isBrokerProcess(handle.pid, handle.dataDir) && (await terminate(handle.pid, STOP_GRACE_MS))) {
+    adoptArchive(join(handle.dataDir, CDS_DUMP));
+  }
   rmSync(handle.dataDir, { recursive: true, force: true });
 }
 

@@ -1,23 +1,14 @@
 // Where the Kafka jars live and how to run a Java class from them.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-
-export const KAFKA_VERSION = "4.1.1";
+import { cdsFlags } from "./class-data-sharing.ts";
+import { kafkaHome } from "./paths.ts";
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-
-export function lakehouseCache(): string {
-  return process.env.LAKEHOUSE_CACHE || join(homedir(), ".cache", "lakehouse");
-}
-
-export function kafkaHome(): string {
-  return join(lakehouseCache(), `kafka-${KAFKA_VERSION}`);
-}
 
 let fetched: Promise<string> | undefined;
 
@@ -61,7 +52,7 @@ export async function runKafkaTool(
   try {
     const { stdout } = await run(
       "java",
-      [`-Xmx${options.maxHeap ?? "512m"}`, `-Dlog4j2.configurationFile=${log4j}`, "-cp", classpath, mainClass, ...args],
+      [`-Xmx${options.maxHeap ?? "512m"}`, ...cdsFlags(), `-Dlog4j2.configurationFile=${log4j}`, "-cp", classpath, mainClass, ...args],
       { timeout: options.timeoutMs ?? 600_000, maxBuffer: 64 << 20 },
     );
     return stdout;

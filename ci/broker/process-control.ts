@@ -41,8 +41,11 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
-/** SIGTERM, then SIGKILL after graceMs; resolves once the process is gone. */
-export async function terminate(pid: number, graceMs: number): Promise<void> {
+/**
+ * SIGTERM, then SIGKILL after graceMs; resolves once the process is gone, with true when it ended
+ * within the grace period (its exit hooks ran).
+ */
+export async function terminate(pid: number, graceMs: number): Promise<boolean> {
   const signal = (name: NodeJS.Signals) => {
     try {
       process.kill(pid, name);
@@ -51,9 +54,10 @@ export async function terminate(pid: number, graceMs: number): Promise<void> {
     }
   };
   signal("SIGTERM");
-  if (await waitForExit(pid, graceMs)) return;
+  if (await waitForExit(pid, graceMs)) return true;
   signal("SIGKILL");
   if (!(await waitForExit(pid, 10_000))) throw new Error(`broker pid ${pid} survived SIGKILL`);
+  return false;
 }
 
 /** Synchronous SIGKILL for process 'exit' handlers, where nothing asynchronous runs. */

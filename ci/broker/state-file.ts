@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { BrokerHandle } from "./broker.ts";
-import { lakehouseCache } from "./kafka-libs.ts";
+import { lakehouseCache } from "./paths.ts";
 
 export function stateFilePath(): string {
   return join(lakehouseCache(), "broker-state.json");
