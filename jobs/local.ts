@@ -3,7 +3,6 @@
  * broker unless KAFKA_BOOTSTRAP_SERVER names one, runs each job as its own process in the order
  * the chart's hooks run them, and prints the gold table and each job's time and peak memory.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,47 +13,10 @@ import { readRows } from './lake/parquet-source.ts';
 import { listParquetFiles } from './lake/atomic.ts';
 import { goldColumns } from './lake/table-schema.ts';
 import { formatTable } from './table-format.ts';
+import { runJobProcess, type JobRun } from './job-process.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const pipeline = ['topics', 'produce', 'bronze', 'silver', 'gold', 'verify'] as const;
-
-export interface JobRun {
-  readonly job: string;
-  readonly exitCode: number;
-  readonly seconds: number;
-  readonly peakRssBytes: number;
-}
-
-/** Runs one job in a child process, echoing its log lines; resolves with its final figures. */
-export function runJobProcess(job: string, args: readonly string[], env: NodeJS.ProcessEnv, echo = true): Promise<JobRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'main.ts'), job, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let last: Record<string, unknown> = {};
-    let pending = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      pending += chunk.toString('utf8');
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        if (echo) process.stdout.write(line + '\n');
-        try {
-          const parsed = JSON.parse(line);
-          if (parsed.msg === 'finished' || parsed.msg === 'failed') last = parsed;
-        } catch {
-          // not one of our log lines
-        }
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ job, exitCode: code ?? 1, seconds: Number(last.seconds ?? NaN), peakRssBytes: Number(last.peakRssBytes ?? NaN) }),
-    );
-  });
-}
 
 async function main(): Promise<number> {
   const { flags } = parseArgs(process.argv.slice(2));

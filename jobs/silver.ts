@@ -19,9 +19,6 @@ export interface SilverSummary {
   readonly reasons: Partial<Record<ReasonCode, number>>;
 }
 
-/** Events per de-duplication bucket: bounds the memory of one bucket's key set. */
-const eventsPerBucket = 250_000;
-
 type Coordinate = number;
 // partition and offset in one number: offsets stay far below 2^40 in any real topic.
 const coordinate = (partition: number, offset: number): Coordinate => partition * 2 ** 40 + offset;
@@ -44,7 +41,7 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
 
   const silver = new PartitionedParquetSink(stagedSilver, silverColumns, config.rowGroupSize, config.fileRows);
   const rejected = new PartitionedParquetSink(stagedRejected, rejectedColumns, config.rowGroupSize, config.fileRows);
-  const spill = new EventSpill(path.join(staging, 'spill'), Math.max(1, Math.ceil(bronzeRows / eventsPerBucket)));
+  const spill = new EventSpill(path.join(staging, 'spill'), Math.max(1, Math.ceil(bronzeRows / config.dedupBucketEvents)));
   const reasons: Partial<Record<ReasonCode, number>> = {};
   const count = (reason: ReasonCode) => (reasons[reason] = (reasons[reason] ?? 0) + 1);
   logger.info('silver plan', { bronzeFiles: bronzeFiles.length, bronzeRows, buckets: spill.buckets });

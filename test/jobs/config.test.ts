@@ -1,0 +1,49 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadConfig, parseArgs } from '../../jobs/config.ts';
+import { ConfigError } from '../../jobs/errors.ts';
+
+const configError = (fn: () => unknown): ConfigError => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+test('defaults follow the replaced system', () => {
+  const config = loadConfig(new Map(), {});
+  assert.equal(config.bootstrapServers, ['localhost:9092']);
+  assert.is(config.topic, 'vehicles-events');
+  assert.is(config.events, 30);
+  assert.is(config.dataDir, './data');
+});
+
+test('environment variables are read and flags override them', () => {
+  const env = { KAFKA_BOOTSTRAP_SERVER: 'kafka:9092,kafka-1:9092', LAKEHOUSE_EVENTS: '100' };
+  const config = loadConfig(parseArgs(['--events', '7', '--topic=my.topic']).flags, env);
+  assert.equal(config.bootstrapServers, ['kafka:9092', 'kafka-1:9092']);
+  assert.is(config.events, 7);
+  assert.is(config.topic, 'my.topic');
+});
+
+test('a bad value names the setting it came from', () => {
+  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_EVENTS: 'many' })).message, /LAKEHOUSE_EVENTS: "many" is not an integer/);
+  assert.match(configError(() => loadConfig(parseArgs(['--events', '-3']).flags, {})).message, /--events: -3 is outside/);
+  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_INVALID_RATIO: '1.5' })).message, /LAKEHOUSE_INVALID_RATIO/);
+  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_TOPIC: 'bad topic!' })).message, /LAKEHOUSE_TOPIC: "bad topic!" is not a valid Kafka topic name/);
+  assert.match(configError(() => loadConfig(new Map(), { KAFKA_BOOTSTRAP_SERVER: 'kafka' })).message, /KAFKA_BOOTSTRAP_SERVER: "kafka" is not host:port/);
+  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_PARTITIONS: '0' })).message, /LAKEHOUSE_PARTITIONS/);
+});
+
+test('an unknown flag is refused', () => {
+  assert.match(configError(() => loadConfig(parseArgs(['--evnets', '3']).flags, {})).message, /--evnets: unknown flag/);
+});
+
+test('an empty environment variable means the default', () => {
+  assert.is(loadConfig(new Map(), { LAKEHOUSE_EVENTS: '' }).events, 30);
+});
+
+test.run();

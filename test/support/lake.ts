@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { runJobProcess, type JobRun } from '../../jobs/job-process.ts';
+
+export function temporaryDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `lakehouse-${prefix}-`));
+}
+
+let counter = 0;
+/** A topic and consumer group of its own for each test, on the shared broker. */
+export function uniqueNames(label: string) {
+  const suffix = `${label}-${process.pid}-${Date.now()}-${counter++}`;
+  return { topic: `t-${suffix}`, group: `g-${suffix}` };
+}
+
+export interface JobOutcome extends JobRun {
+  readonly lines: Record<string, unknown>[];
+}
+
+/** Runs a job as its own process with the given settings; its log lines are kept, not printed. */
+export async function runJob(
+  job: string,
+  env: Record<string, string>,
+  args: string[] = [],
+  onLine?: (line: Record<string, unknown>, child: ChildProcess) => void,
+): Promise<JobOutcome> {
+  const lines: Record<string, unknown>[] = [];
+  const run = await runJobProcess(job, args, { ...process.env, LAKEHOUSE_LOG_LEVEL: 'info', ...env }, (text, child) => {
+    try {
+      const line = JSON.parse(text);
+      lines.push(line);
+      onLine?.(line, child);
+    } catch {
+      lines.push({ text });
+    }
+  });
+  return { ...run, lines };
+}
+
+export function describeFailure(outcome: JobOutcome): string {
+  return `${outcome.job} exited ${outcome.exitCode}: ${JSON.stringify(outcome.lines.filter((l) => l.level === 'error' || l.level === 'warn'))}`;
+}
