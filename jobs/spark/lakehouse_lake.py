@@ -92,6 +92,10 @@ def new_staging_dir(paths: LakePaths, stage: str) -> str:
 
 def remove_staging_dir(directory: str) -> None:
     shutil.rmtree(directory, ignore_errors=True)
+    try:
+        os.rmdir(os.path.dirname(directory))  # the staging root, once no run uses it
+    except OSError:
+        pass
 
 
 def spark_part_files(spark_output_dir: str) -> List[str]:

@@ -52,7 +52,8 @@ def read_bronze(spark, bronze_dir: str):
 
 def silver(config, logger, spark, phase) -> dict:
     paths = lake_paths(config.data_dir)
-    check = F.udf(check_raw, CHECKED)
+    # Wrapped so Spark does not try to read a UDF kind from check_raw's type hints.
+    check = F.udf(lambda raw: check_raw(raw), CHECKED)
     checked = (
         read_bronze(spark, paths.bronze)
         .select("key", "value", "partition", "offset", check(F.col("value")).alias("c"))
@@ -111,7 +112,7 @@ def silver(config, logger, spark, phase) -> dict:
             counts = {
                 "bronze": checked.count(),
                 "silver": events.count(),
-                "rejected": rejected.count(),
+                "rejected": invalid.count(),
                 "duplicates": duplicates.count(),
             }
         with phase("publish"):

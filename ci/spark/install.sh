@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs the Spark engine into ${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}/spark-<version>:
+#   venv/  a Python virtualenv with pyspark from PyPI (brings spark-submit and Spark's jars)
+#   jars/  Spark's Kafka connector and its runtime dependencies from Maven Central
+# Idempotent: a marker written after a complete install makes later runs only print versions.
+# Prints the install directory on the last line of stdout.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "$here/versions.env"
+cache="${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}"
+home="$cache/spark-$SPARK_VERSION"
+marker="$home/.complete"
+
+if ! grep -q "<spark.version>$SPARK_VERSION</spark.version>" "$here/pom.xml" ||
+   ! grep -q "<scala.binary.version>$SCALA_BINARY</scala.binary.version>" "$here/pom.xml"; then
+  echo "spark-install: $here/pom.xml does not pin spark $SPARK_VERSION / scala $SCALA_BINARY" >&2
+  exit 1
+fi
+
+print_versions() {
+  local java_line
+  java_line="$(java -version 2>&1 | head -n 1)"
+  echo "spark-install: pyspark $("$home/venv/bin/python" -c 'import pyspark; print(pyspark.__version__)')," \
+       "python $("$home/venv/bin/python" -c 'import platform; print(platform.python_version())')," \
+       "java: $java_line" >&2
+  echo "spark-install: connector jars: $(cd "$home/jars" && ls | tr '\n' ' ')" >&2
+  echo "$home"
+}
+
+if [[ -f "$marker" && -x "$home/venv/bin/spark-submit" && -d "$home/jars" ]]; then
+  print_versions
+  exit 0
+fi
+
+for tool in java mvn python3; do
+  command -v "$tool" >/dev/null || { echo "spark-install: $tool not found on PATH" >&2; exit 1; }
+done
+java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+if (( java_major < 17 )); then
+  echo "spark-install: Spark $SPARK_VERSION needs Java 17 or newer, found $java_major" >&2
+  exit 1
+fi
+
+mkdir -p "$home"
+start=$(date +%s)
+
+if [[ ! -x "$home/venv/bin/spark-submit" ]]; then
+  echo "spark-install: pyspark $SPARK_VERSION from PyPI into $home/venv ..." >&2
+  rm -rf "$home/venv"
+  python3 -m venv "$home/venv"
+  "$home/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --cache-dir "$cache/pip" "pyspark==$SPARK_VERSION"
+fi
+
+staging="$(mktemp -d "$home/jars.partial.XXXXXX")"
+trap 'rm -rf "$staging" "$staging.log"' EXIT
+echo "spark-install: spark-sql-kafka-0-10_$SCALA_BINARY:$SPARK_VERSION from Maven Central ..." >&2
+wanted="spark-sql-kafka-0-10_$SCALA_BINARY,spark-token-provider-kafka-0-10_$SCALA_BINARY,kafka-clients,commons-pool2"
+if ! mvn -B -q -f "$here/pom.xml" -s "$here/maven-settings.xml" \
+    -Dmaven.repo.local="$cache/m2" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+    -DincludeScope=runtime -DincludeArtifactIds="$wanted" \
+    -DoutputDirectory="$staging" >"$staging.log" 2>&1; then
+  cat "$staging.log" >&2
+  echo "spark-install: maven failed" >&2
+  exit 1
+fi
+for prefix in "spark-sql-kafka-0-10_$SCALA_BINARY-$SPARK_VERSION" \
+              "spark-token-provider-kafka-0-10_$SCALA_BINARY-$SPARK_VERSION" kafka-clients- commons-pool2-; do
+  compgen -G "$staging/$prefix*.jar" >/dev/null ||
+    { echo "spark-install: no $prefix*.jar after the Maven copy" >&2; exit 1; }
+done
+rm -rf "$home/jars"
+mv "$staging" "$home/jars"
+trap - EXIT
+rm -f "$staging.log"
+
+date -u +%FT%TZ >"$marker"
+echo "spark-install: installed in $(( $(date +%s) - start ))s" >&2
+print_versions
