@@ -55,25 +55,6 @@ async function planRanges(admin: Admin, config: Config, bronzeDir: string, logge
     .sort((a, b) => a.partition - b.partition);
 }
 
-/** Points the consumer group at the lake's offsets; retried while a dead member's session lingers. */
-async function alignGroupOffsets(admin: Admin, config: Config, ranges: readonly PartitionRange[], logger: Logger): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await admin.setOffsets({
-        groupId: config.consumerGroup,
-        topic: config.topic,
-        partitions: ranges.map((r) => ({ partition: r.partition, offset: String(r.next) })),
-      });
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      logger.info('consumer group still has members, retrying', { attempt, error: (error as Error).message });
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
-    }
-  }
-}
-
 /** Reads every partition from where the lake ends up to the high watermark seen at start. */
 export async function runBronze(config: Config, logger: Logger): Promise<BronzeSummary> {
   const { bronze: bronzeDir } = lakePaths(config.dataDir);
@@ -83,11 +64,7 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
 
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
-  const ranges = await withAdmin(kafka, async (admin) => {
-    const planned = await planRanges(admin, config, bronzeDir, logger);
-    await alignGroupOffsets(admin, config, planned, logger);
-    return planned;
-  });
+  const ranges = await withAdmin(kafka, (admin) => planRanges(admin, config, bronzeDir, logger));
   const toRead = ranges.reduce((sum, r) => sum + Math.max(0, r.end - r.next), 0);
   logger.info('bronze plan', { topic: config.topic, toRead, partitions: ranges.map((r) => ({ partition: r.partition, from: r.next, to: r.end })) });
 
@@ -186,6 +163,8 @@ async function consume(
         }
       },
     });
+    // The lake decides where each partition resumes, whatever the group last committed.
+    for (const range of ranges) consumer.seek({ topic: config.topic, partition: range.partition, offset: String(range.next) });
     await finished;
   } finally {
     for (const { sink } of open.values()) sink.abort();
