@@ -67,8 +67,12 @@ export function createBinder(mode: "defaults" | "template"): Binder {
     usedPaths.add(path);
     return lookupDefault(path);
   };
+  // Expressions are read for their value paths in both modes, so a misspelt path fails either way.
+  const track = (goExpr: string) => {
+    for (const [, path] of goExpr.matchAll(/\.Values\.([A-Za-z0-9_.]+)/g)) use(path);
+    return goExpr;
+  };
   const token = (t: Token): string => {
-    for (const [, path] of t.expr.matchAll(/\.Values\.([A-Za-z0-9_.]+)/g)) use(path);
     const name = `__LH${tokens.size}__`;
     tokens.set(name, t);
     return name;
@@ -91,12 +95,15 @@ export function createBinder(mode: "defaults" | "template"): Binder {
       return isTemplate ? as<number>(token({ kind: "inline", expr: valueExpr(path) })) : def;
     },
     expr(goExpr, def, opts = {}) {
+      track(goExpr);
       return isTemplate ? token({ kind: "inline", expr: goExpr, quote: opts.quote }) : def;
     },
     intExpr(goExpr, def) {
+      track(goExpr);
       return isTemplate ? as<number>(token({ kind: "inline", expr: goExpr })) : def;
     },
     block(goExpr, def) {
+      track(goExpr);
       return isTemplate ? as(token({ kind: "block", expr: goExpr })) : def;
     },
     withValue(path, fallback) {
@@ -110,19 +117,18 @@ export function createBinder(mode: "defaults" | "template"): Binder {
       return isTemplate ? [as(token({ kind: "items", expr: `.Values.${path}` }))] : as(def);
     },
     when(goCond, on, items) {
+      track(goCond);
       if (!isTemplate) return on ? items : [];
       return [as(token({ kind: "open", expr: goCond })), ...items, as(token({ kind: "close", expr: goCond }))];
     },
     whenKeys(goCond, on, entries) {
+      track(goCond);
       if (!isTemplate) return on ? entries : {};
       const open = token({ kind: "open", expr: goCond });
       const close = token({ kind: "close", expr: goCond });
       return as({ [open]: null, ...entries, [close]: null });
     },
-    cond(goExpr) {
-      for (const [, path] of goExpr.matchAll(/\.Values\.([A-Za-z0-9_.]+)/g)) use(path);
-      return goExpr;
-    },
+    cond: track,
     defaultOf(path) {
       return as(use(path));
     },

@@ -21,7 +21,7 @@ function environmentYaml(env: EnvironmentFile): string {
 }
 
 /** Fails when a value is defined but read by no template (reading an object reads its fields). */
-function checkValuesCoverage(usedPaths: ReadonlySet<string>, helpers: string): void {
+export function checkValuesCoverage(usedPaths: ReadonlySet<string>, helpers: string): void {
   const isRead = (segments: string[]) =>
     segments.some((_, i) => {
       const p = segments.slice(0, i + 1).join(".");

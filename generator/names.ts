@@ -1,5 +1,6 @@
 // Names and labels as Go-template expressions (template mode) or their values for release
 // "lakehouse" (defaults mode). The helpers themselves live in skeleton/_helpers.tpl.hbs.
+import type { IContainer } from "kubernetes-models/v1";
 import type { Binder } from "./binder.ts";
 
 export const DEFAULT_RELEASE = "lakehouse";
@@ -53,5 +54,5 @@ export const image = (v: Binder, path: "kafka.image" | "jobs.image") => ({
     `${v.defaultOf<string>(`${path}.repository`)}:${v.defaultOf<string>(`${path}.tag`)}`,
     { quote: true },
   ),
-  imagePullPolicy: v.str(`${path}.pullPolicy`),
+  imagePullPolicy: v.str(`${path}.pullPolicy`) as IContainer["imagePullPolicy"],
 });

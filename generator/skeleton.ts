@@ -12,7 +12,7 @@ import { RUN_AS } from "./pod-security.ts";
 const SKELETON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "skeleton");
 
 export const CHART_DESCRIPTION =
-  "A streaming data lakehouse: Kafka (KRaft) events turned into bronze, silver and gold Parquet tables by Helm hook Jobs, checked by helm test.";
+  "A streaming lakehouse: Kafka (KRaft) events into bronze, silver and gold Parquet, checked by helm test.";
 
 const handlebars = Handlebars.create();
 handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));

@@ -5,12 +5,12 @@ export interface Described {
   readonly description: string;
 }
 
-export interface StringNode extends Described {
+export interface StringNode<T extends string = string> extends Described {
   readonly kind: "string";
-  readonly default: string;
+  readonly default: T;
   readonly pattern?: string;
   readonly patternName?: string;
-  readonly enum?: readonly string[];
+  readonly enum?: readonly T[];
   readonly minLength?: number;
   readonly maxLength?: number;
 }
@@ -36,15 +36,15 @@ export interface ObjectNode<S extends Shape = Shape> extends Described {
   readonly kind: "object";
   readonly fields: S;
   /** Field names that must be present (used for list items; top-level values always have defaults). */
-  readonly required?: readonly (keyof S & string)[];
+  readonly required?: readonly string[];
   /** `if <field> == <equals> then <require> must be present and non-empty`. */
-  readonly requireWhen?: RequireWhen<S>;
+  readonly requireWhen?: RequireWhen<string>;
 }
 
-export interface RequireWhen<S extends Shape> {
-  readonly field: keyof S & string;
+export interface RequireWhen<K extends string> {
+  readonly field: K;
   readonly equals: boolean | string | number;
-  readonly require: readonly (keyof S & string)[];
+  readonly require: readonly K[];
 }
 
 export interface ListNode<I extends Node = Node> extends Described {
@@ -81,12 +81,15 @@ export type Shape = { readonly [key: string]: Node };
 
 type Opts<N> = Omit<N, "kind" | "default" | "description">;
 
-export const string = (def: string, description: string, opts: Opts<StringNode> = {}): StringNode => ({
-  kind: "string",
-  default: def,
-  description,
-  ...opts,
-});
+export function string(def: string, description: string, opts?: Omit<Opts<StringNode>, "enum">): StringNode;
+export function string<const T extends string>(
+  def: NoInfer<T>,
+  description: string,
+  opts: Opts<StringNode<T>> & { enum: readonly T[] },
+): StringNode<T>;
+export function string(def: string, description: string, opts: Opts<StringNode> = {}): StringNode {
+  return { kind: "string", default: def, description, ...opts };
+}
 
 export const quantity = (def: string, description: string): QuantityNode => ({
   kind: "quantity",
@@ -114,17 +117,18 @@ export const boolean = (def: boolean, description: string): BooleanNode => ({
   description,
 });
 
+/** An object; `required` and `requireWhen` may only name its own fields. */
 export const object = <S extends Shape>(
   description: string,
   fields: S,
-  opts: Omit<ObjectNode<S>, "kind" | "fields" | "description"> = {},
+  opts: { required?: readonly (keyof S & string)[]; requireWhen?: RequireWhen<keyof S & string> } = {},
 ): ObjectNode<S> => ({ kind: "object", description, fields, ...opts });
 
 export const list = <I extends Node>(
   items: I,
   def: readonly unknown[],
   description: string,
-  opts: Opts<ListNode<I>> & {} = {} as Opts<ListNode<I>>,
+  opts: { minItems?: number; uniqueItems?: boolean } = {},
 ): ListNode<I> => ({ ...opts, kind: "list", items, default: def, description });
 
 export const stringMap = (def: Record<string, string>, description: string): StringMapNode => ({
@@ -143,8 +147,10 @@ export const passThrough = (def: Record<string, unknown>, description: string): 
 export type Infer<N> = N extends ObjectNode<infer S>
   ? { [K in keyof S]: Infer<S[K]> }
   : N extends ListNode<infer I>
-    ? Infer<I>[]
-    : N extends StringNode | QuantityNode
+    ? (I extends ObjectNode ? Partial<Infer<I>> : Infer<I>)[]
+    : N extends StringNode<infer T>
+      ? T
+      : N extends QuantityNode
       ? string
       : N extends NumberNode
         ? number

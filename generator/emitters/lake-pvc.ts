@@ -1,6 +1,8 @@
-import { PersistentVolumeClaim } from "kubernetes-models/v1";
+import { PersistentVolumeClaim, type IPersistentVolumeClaimSpec } from "kubernetes-models/v1";
 import type { Emitter } from "../emitter.ts";
 import { labels, lakeClaimName, storageClassEntry } from "../names.ts";
+
+type AccessModes = IPersistentVolumeClaimSpec["accessModes"];
 
 // The lake outlives the release: uninstalling must not delete the data.
 export const lakeVolumeClaim: Emitter = {
@@ -14,7 +16,7 @@ export const lakeVolumeClaim: Emitter = {
         annotations: { "helm.sh/resource-policy": "keep" },
       },
       spec: {
-        accessModes: v.block(`toYaml .Values.persistence.accessModes`, v.defaultOf<string[]>("persistence.accessModes")),
+        accessModes: v.block(`toYaml .Values.persistence.accessModes`, v.defaultOf<AccessModes>("persistence.accessModes")),
         ...storageClassEntry(v, "persistence.storageClass"),
         resources: { requests: { storage: v.str("persistence.size") } },
       },

@@ -1,0 +1,42 @@
+// Values a user could get wrong, each with the field its error message must name.
+export interface BadValues {
+  readonly name: string;
+  readonly values: Record<string, unknown>;
+  /** Matches the field in Helm's message ('/a/b' from the schema, 'a.b' from the chart's own checks). */
+  readonly field: RegExp;
+}
+
+export const badValues: readonly BadValues[] = [
+  { name: "an unknown top-level key", values: { kafak: { enabled: true } }, field: /kafak/ },
+  { name: "an unknown nested key", values: { kafka: { replica: 3 } }, field: /replica\b/ },
+  { name: "a string for an integer", values: { producer: { events: "many" } }, field: /producer[./]events/ },
+  { name: "a string for a boolean", values: { networkPolicy: { enabled: "sometimes" } }, field: /networkPolicy[./]enabled/ },
+  { name: "a ratio above 1", values: { producer: { invalidRatio: 1.5 } }, field: /producer[./]invalidRatio/ },
+  { name: "zero Kafka nodes", values: { kafka: { replicas: 0 } }, field: /kafka[./]replicas/ },
+  { name: "a fractional partition count", values: { topic: { partitions: 2.5 } }, field: /topic[./]partitions/ },
+  { name: "a topic name with spaces", values: { topic: { name: "vehicles events!" } }, field: /topic[./]name/ },
+  { name: "a topic name longer than 249 characters", values: { topic: { name: "t".repeat(250) } }, field: /topic[./]name/ },
+  { name: "a lake size that is not a quantity", values: { persistence: { size: "ten gigs" } }, field: /persistence[./]size/ },
+  {
+    name: "a memory limit that is not a quantity",
+    values: { kafka: { resources: { limits: { memory: "1 GB" } } } },
+    field: /kafka[./]resources[./]limits[./]memory/,
+  },
+  { name: "an unknown access mode", values: { persistence: { accessModes: ["ReadWriteSometimes"] } }, field: /persistence[./]accessModes/ },
+  { name: "kafka.enabled=false without bootstrapServers", values: { kafka: { enabled: false } }, field: /bootstrapServers/ },
+  {
+    name: "a bootstrap server without a port",
+    values: { kafka: { enabled: false, bootstrapServers: "kafka.example.com" } },
+    field: /kafka[./]bootstrapServers/,
+  },
+  {
+    name: "an env var without a name",
+    values: { jobs: { extraEnv: [{ value: "x" }] } },
+    field: /jobs[./]extraEnv/,
+  },
+  {
+    name: "a replication factor above the Kafka node count",
+    values: { topic: { replicationFactor: 3 } },
+    field: /topic\.replicationFactor/,
+  },
+];

@@ -1,0 +1,63 @@
+// Parses `helm template` output and validates every object with its kubernetes-models class.
+import { StatefulSet } from "kubernetes-models/apps/v1";
+import { Job } from "kubernetes-models/batch/v1";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import { ConfigMap, PersistentVolumeClaim, Pod, Secret, Service } from "kubernetes-models/v1";
+import { parseAllDocuments } from "yaml";
+
+export interface RenderedObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  readonly spec?: any;
+  readonly data?: Record<string, string>;
+  /** The template it came from (Helm's `# Source:` comment). */
+  readonly source: string;
+}
+
+type ModelClass = new (data: any) => { validate(): void };
+
+const MODELS: Record<string, ModelClass> = {
+  "apps/v1/StatefulSet": StatefulSet,
+  "batch/v1/Job": Job,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+  "v1/ConfigMap": ConfigMap,
+  "v1/PersistentVolumeClaim": PersistentVolumeClaim,
+  "v1/Pod": Pod,
+  "v1/Secret": Secret,
+  "v1/Service": Service,
+};
+
+export function parseRendered(output: string): RenderedObject[] {
+  return parseAllDocuments(output).flatMap((doc) => {
+    if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]?.message}`);
+    const object = doc.toJS() as Omit<RenderedObject, "source"> | null;
+    if (!object) return [];
+    const source = /# Source: (\S+)/.exec(doc.commentBefore ?? "")?.[1] ?? "?";
+    return [{ ...object, source }];
+  });
+}
+
+/** Throws naming the object when it is of an unexpected kind or its class rejects it. */
+export function validateWithModel(object: RenderedObject): void {
+  const key = `${object.apiVersion}/${object.kind}`;
+  const Model = MODELS[key];
+  if (!Model) throw new Error(`${object.source}: no kubernetes-models class for ${key}`);
+  const { source: _source, ...data } = object;
+  try {
+    new Model(data).validate();
+  } catch (error) {
+    throw new Error(`${object.source}: ${key} ${object.metadata.name} is invalid: ${(error as Error).message}`);
+  }
+}
+
+export const hookWeight = (o: RenderedObject): number => Number(o.metadata.annotations?.["helm.sh/hook-weight"] ?? 0);
+export const hookOf = (o: RenderedObject): string | undefined => o.metadata.annotations?.["helm.sh/hook"];
+
+/** Post-install hook Jobs in the order Helm runs them: by weight, then by name. */
+export const hookJobsInOrder = (objects: readonly RenderedObject[]): RenderedObject[] =>
+  objects
+    .filter((o) => o.kind === "Job" && hookOf(o)?.split(",").includes("post-install"))
+    .sort((a, b) => hookWeight(a) - hookWeight(b) || a.metadata.name.localeCompare(b.metadata.name));

@@ -1,0 +1,116 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { environmentFiles } from "./environments.ts";
+import { hookJobsInOrder, hookOf, hookWeight, parseRendered, validateWithModel, type RenderedObject } from "./rendered.ts";
+import { CHART_DIR, helms, helmTemplate } from "./tools.ts";
+
+const render = (bin: string, valuesFile?: string): RenderedObject[] =>
+  parseRendered(helmTemplate(bin, valuesFile ? ["-f", `${CHART_DIR}/${valuesFile}`] : []));
+
+test("the chart ships the documented environments and ct value files", () => {
+  const files = environmentFiles();
+  for (const f of ["values-dev.yaml", "values-staging.yaml", "values-prod.yaml"]) assert.ok(files.includes(f), f);
+  assert.ok(files.some((f) => f.startsWith("ci/")), "chart/ci/*-values.yaml");
+});
+
+for (const { name, bin } of helms()) {
+  for (const file of [undefined, ...environmentFiles()]) {
+    test(`${name}: helm template with ${file ?? "the defaults"} renders objects that pass kubernetes-models`, () => {
+      const objects = render(bin, file);
+      assert.ok(objects.length >= 7, `only ${objects.length} objects`);
+      for (const object of objects) validateWithModel(object);
+    });
+  }
+
+  test(`${name}: the hooks are topics -> producer -> bronze -> silver -> gold Jobs, then a test Pod`, () => {
+    const objects = render(bin);
+    const jobs = hookJobsInOrder(objects);
+    assert.equal(
+      jobs.map((j) => j.spec.template.spec.containers[0].command.at(-1)),
+      ["topics", "produce", "bronze", "silver", "gold"],
+    );
+    const weights = jobs.map(hookWeight);
+    assert.equal([...new Set(weights)].length, weights.length, `weights must be distinct: ${weights}`);
+    assert.equal([...weights].sort((a, b) => a - b), weights, "weights ascend in pipeline order");
+    for (const job of jobs) {
+      assert.is(hookOf(job), "post-install,post-upgrade", job.metadata.name);
+      assert.is(job.metadata.annotations?.["helm.sh/hook-delete-policy"], "before-hook-creation", job.metadata.name);
+      assert.is(job.spec.ttlSecondsAfterFinished, undefined, `${job.metadata.name} must not set a ttl`);
+      assert.is(job.spec.backoffLimit, 2);
+      assert.is(job.spec.activeDeadlineSeconds, 900);
+    }
+    const tests = objects.filter((o) => hookOf(o) === "test");
+    assert.equal(tests.map((t) => [t.kind, t.spec.containers[0].command.at(-1)]), [["Pod", "verify"]]);
+    const regular = objects.filter((o) => !hookOf(o)).map((o) => o.kind).sort();
+    assert.equal(regular, [
+      "ConfigMap", "NetworkPolicy", "PersistentVolumeClaim", "PodDisruptionBudget", "Secret", "Service", "Service", "StatefulSet",
+    ]);
+  });
+
+  test(`${name}: every pod meets the restricted Pod Security Standard and has resources`, () => {
+    for (const file of [undefined, ...environmentFiles()]) {
+      for (const o of render(bin, file)) {
+        const pod = o.kind === "Pod" ? o.spec : o.spec?.template?.spec;
+        if (!pod) continue;
+        const where = `${file ?? "defaults"}: ${o.kind} ${o.metadata.name}`;
+        assert.is(pod.automountServiceAccountToken, false, where);
+        assert.is(pod.securityContext.runAsNonRoot, true, where);
+        assert.is(pod.securityContext.seccompProfile.type, "RuntimeDefault", where);
+        for (const c of pod.containers) {
+          assert.is(c.securityContext.allowPrivilegeEscalation, false, where);
+          assert.is(c.securityContext.readOnlyRootFilesystem, true, where);
+          assert.equal(c.securityContext.capabilities.drop, ["ALL"], where);
+          assert.ok(c.resources?.requests?.cpu && c.resources?.limits?.memory, `${where}: resources`);
+        }
+      }
+    }
+  });
+
+  test(`${name}: defaults follow the system being replaced`, () => {
+    const objects = render(bin);
+    const job = hookJobsInOrder(objects)[0]!;
+    assert.equal(job.spec.template.spec.containers[0].resources, {
+      requests: { cpu: "100m", memory: "256Mi" },
+      limits: { cpu: "500m", memory: "1Gi" },
+    });
+    const pvc = objects.find((o) => o.kind === "PersistentVolumeClaim")!;
+    assert.is(pvc.spec.resources.requests.storage, "10Gi");
+    assert.is(pvc.metadata.annotations?.["helm.sh/resource-policy"], "keep");
+    const env = Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    assert.is(env.LAKEHOUSE_TOPIC, "vehicles-events");
+    assert.is(env.LAKEHOUSE_EVENTS, "30");
+    assert.is(env.LAKEHOUSE_DATA_DIR, "/data");
+    assert.is(env.KAFKA_BOOTSTRAP_SERVER, "lakehouse-kafka.lakehouse.svc:9092");
+  });
+
+  test(`${name}: values-prod.yaml renders a 3-node KRaft quorum with replication 3`, () => {
+    const objects = render(bin, "values-prod.yaml");
+    const kafka = objects.find((o) => o.kind === "StatefulSet")!;
+    assert.is(kafka.spec.replicas, 3);
+    const env = Object.fromEntries(kafka.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    assert.is(
+      env.KAFKA_CONTROLLER_QUORUM_VOTERS,
+      [0, 1, 2].map((i) => `${i}@lakehouse-kafka-${i}.lakehouse-kafka-headless.lakehouse.svc:9093`).join(","),
+    );
+    assert.is(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR, "3");
+    const topics = hookJobsInOrder(objects)[0]!;
+    const jobEnv = Object.fromEntries(topics.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    assert.is(jobEnv.LAKEHOUSE_REPLICATION_FACTOR, "3");
+    assert.is(jobEnv.LAKEHOUSE_PARTITIONS, "12");
+  });
+
+  test(`${name}: kafka.enabled=false uses the given Kafka and deploys none`, () => {
+    const objects = render(bin, "ci/external-kafka-values.yaml");
+    assert.not.ok(objects.some((o) => ["StatefulSet", "Service", "PodDisruptionBudget", "NetworkPolicy", "Secret"].includes(o.kind)));
+    const env = hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0].env;
+    assert.is(env.find((e: any) => e.name === "KAFKA_BOOTSTRAP_SERVER").value, "kafka-0.kafka.streaming.svc:9092,kafka-1.kafka.streaming.svc:9092");
+  });
+
+  test(`${name}: large integers render as integers, not in exponent form`, () => {
+    const objects = parseRendered(helmTemplate(bin, ["--set", "producer.events=5000000"]));
+    const env = hookJobsInOrder(objects)[1]!.spec.template.spec.containers[0].env;
+    assert.is(env.find((e: any) => e.name === "LAKEHOUSE_EVENTS").value, "5000000");
+  });
+}
+
+test.run();
