@@ -3,6 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Kafka, logLevel, Partitioners, type KafkaMessage } from "kafkajs";
+import { startBroker } from "../ci/broker/broker.ts";
 import { sharedBroker } from "./support/broker-fixture.ts";
 
 const run = `${process.pid}-${Date.now()}`;
@@ -13,7 +14,9 @@ const messageCount = 42;
 
 async function client(): Promise<Kafka> {
   const { bootstrap } = await sharedBroker();
-  return new Kafka({ clientId: "broker-test", brokers: [bootstrap], logLevel: logLevel.WARN });
+  // KafkaJS logs retried, harmless broker answers at ERROR level (topic already exists, coordinator
+  // loading on a fresh broker); a real failure still surfaces as a thrown error.
+  return new Kafka({ clientId: "broker-test", brokers: [bootstrap], logLevel: logLevel.NOTHING });
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -121,6 +124,23 @@ test("idempotent producer, consumer group, committed offsets and high watermarks
   } finally {
     await consumer.disconnect();
   }
+});
+
+async function failureOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as Error).message;
+  }
+  assert.unreachable("expected a rejection");
+  return "";
+}
+
+test("startBroker rejects a bad setting with an error naming it", async () => {
+  assert.match(await failureOf(startBroker({ config: { "bad key": 1 } })), 'bad property name "bad key"');
+  // Kafka's own validation, reported through the storage tool's stderr.
+  const message = await failureOf(startBroker({ config: { "num.partitions": "many" } }));
+  assert.match(message, "Invalid value many for configuration num.partitions");
 });
 
 test.run();

@@ -77,6 +77,8 @@ async function launch(classpath: string, dataDir: string, options: BrokerOptions
   await runKafkaTool("kafka.tools.StorageTool", ["format", "-t", randomClusterId(), "-c", propertiesFile], {
     timeoutMs: 120_000,
     maxHeap: "256m",
+  }).catch((error: Error) => {
+    throw new Error(`broker: formatting storage with ${propertiesFile} failed: ${error.message}`);
   });
 
   const logFile = join(dataDir, "broker.log");
@@ -116,8 +118,9 @@ async function launch(classpath: string, dataDir: string, options: BrokerOptions
   try {
     await waitUntilReady(handle, clientPort, options.readyTimeoutMs ?? 120_000, () => exited);
   } catch (error) {
-    await terminate(pid, 5_000);
-    throw new Error(`${(error as Error).message}\n--- last lines of ${logFile} ---\n${tail(logFile, 40)}`);
+    const lastLines = tail(logFile, 40); // before the shutdown adds its own lines
+    await terminate(pid, 0);
+    throw new Error(`${(error as Error).message}\n--- last lines of ${logFile} ---\n${lastLines}`);
   }
   const readyMs = Date.now() - spawnedAt;
   let stopping: Promise<void> | undefined;
