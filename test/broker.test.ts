@@ -1,9 +1,16 @@
 // KafkaJS 2.2.4 against a real Apache Kafka 4.1 broker (KIP-896 removed the oldest protocol
 // versions, and KafkaJS is not tested upstream against Kafka 4): the calls the lakehouse jobs use.
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Kafka, logLevel, Partitioners, type KafkaMessage } from "kafkajs";
-import { startBroker } from "../ci/broker/broker.ts";
+import { brokerRunning, startBroker } from "../ci/broker/broker.ts";
+import { ensureKafkaLibs } from "../ci/broker/kafka-libs.ts";
+import { kafkaHome } from "../ci/broker/paths.ts";
 import { sharedBroker } from "./support/broker-fixture.ts";
 
 const run = `${process.pid}-${Date.now()}`;
@@ -141,6 +148,51 @@ test("startBroker rejects a bad setting with an error naming it", async () => {
   // Kafka's own validation, reported through the storage tool's stderr.
   const message = await failureOf(startBroker({ config: { "num.partitions": "many" } }));
   assert.match(message, "Invalid value many for configuration num.partitions");
+});
+
+test("npm run broker -- start|status|stop: one detached broker, found again, then nothing left", async () => {
+  await ensureKafkaLibs();
+  // A cache of its own, so this never touches a broker a developer started; the jars are shared.
+  const cache = mkdtempSync(join(tmpdir(), "lakehouse-cli-test-"));
+  symlinkSync(kafkaHome(), join(cache, "kafka-4.1.1"));
+  const cli = async (command: string) => {
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "ci/broker/cli.ts", command], {
+        env: { ...process.env, LAKEHOUSE_CACHE: cache },
+        timeout: 180_000,
+      });
+      return { code: 0, lines: stdout.trim().split("\n") };
+    } catch (error) {
+      const failure = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: failure.code ?? -1, lines: `${failure.stdout ?? ""}${failure.stderr ?? ""}`.trim().split("\n") };
+    }
+  };
+  let handle: { pid: number; dataDir: string } | undefined;
+  try {
+    assert.equal(await cli("status"), { code: 1, lines: ["not running"] });
+    const started = await cli("start");
+    assert.is(started.code, 0, started.lines.join("\n"));
+    const bootstrap = started.lines.at(-1)!;
+    assert.match(bootstrap, /^127\.0\.0\.1:\d+$/);
+    handle = JSON.parse(readFileSync(join(cache, "broker-state.json"), "utf8"));
+    assert.ok(brokerRunning(handle!), "the broker outlives the CLI that started it");
+
+    const again = await cli("start");
+    assert.is(again.lines.at(-1), bootstrap, "a second start reports the running broker");
+    const status = await cli("status");
+    assert.is(status.code, 0);
+    assert.match(status.lines[0], `running ${bootstrap}`);
+
+    const stopped = await cli("stop");
+    assert.is(stopped.code, 0, stopped.lines.join("\n"));
+    assert.not.ok(brokerRunning(handle!), "no broker JVM left");
+    assert.not.ok(existsSync(handle!.dataDir), "data dir removed");
+    assert.not.ok(existsSync(join(cache, "broker-state.json")), "state file removed");
+  } finally {
+    if (handle && brokerRunning(handle)) process.kill(handle.pid, "SIGKILL");
+    if (handle) rmSync(handle.dataDir, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
+  }
 });
 
 test.run();
