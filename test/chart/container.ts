@@ -1,0 +1,110 @@
+// Runs a rendered container the way the kubelet would, on this machine: each volume mount becomes a
+// local directory (a ConfigMap's data written out, the lake claim shared between pods, an emptyDir
+// fresh), paths in the command and the environment are mapped onto them, and the Kafka address is
+// swapped for a local broker.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { RenderedObject } from "./rendered.ts";
+
+export interface Cluster {
+  /** Rendered ConfigMaps by name. */
+  readonly configMaps: ReadonlyMap<string, RenderedObject>;
+  /** Local directory standing for each PersistentVolumeClaim, by claim name. */
+  readonly claims: Map<string, string>;
+  /** `host:port` of the rendered Kafka address -> local broker `host:port`. */
+  readonly kafka: ReadonlyMap<string, string>;
+  readonly root: string;
+}
+
+export interface ContainerRun {
+  readonly exitCode: number | null;
+  readonly output: string;
+  readonly argv: readonly string[];
+}
+
+export function newCluster(objects: readonly RenderedObject[], kafka: ReadonlyMap<string, string>): Cluster {
+  const configMaps = new Map(objects.filter((o) => o.kind === "ConfigMap").map((o) => [o.metadata.name, o]));
+  return { configMaps, claims: new Map(), kafka, root: mkdtempSync(path.join(os.tmpdir(), "lakehouse-cluster-")) };
+}
+
+function volumeDir(cluster: Cluster, pod: string, volume: any): string {
+  if (volume.persistentVolumeClaim) {
+    const claim: string = volume.persistentVolumeClaim.claimName;
+    if (!cluster.claims.has(claim)) throw new Error(`${pod}: volume ${volume.name} uses claim ${claim}, which the chart does not create`);
+    return cluster.claims.get(claim)!;
+  }
+  const dir = mkdtempSync(path.join(cluster.root, `${pod}-${volume.name}-`));
+  if (volume.configMap) {
+    const configMap = cluster.configMaps.get(volume.configMap.name);
+    if (!configMap) throw new Error(`${pod}: volume ${volume.name} uses ConfigMap ${volume.configMap.name}, which the chart does not create`);
+    for (const [key, content] of Object.entries(configMap.data ?? {})) writeFileSync(path.join(dir, key), content);
+  } else if (!volume.emptyDir) {
+    throw new Error(`${pod}: volume ${volume.name} is of a kind this test cannot provide`);
+  }
+  return dir;
+}
+
+/** Replaces a container path by the local directory of the mount holding it. */
+const mapPath = (value: string, mounts: readonly [string, string][]): string => {
+  for (const [mountPath, dir] of mounts) {
+    if (value === mountPath) return dir;
+    if (value.startsWith(`${mountPath}/`)) return path.join(dir, value.slice(mountPath.length + 1));
+  }
+  return value;
+};
+
+export async function runContainer(cluster: Cluster, object: RenderedObject, timeoutMs: number): Promise<ContainerRun> {
+  const podSpec = object.kind === "Pod" ? object.spec : object.spec.template.spec;
+  const [container, ...others] = podSpec.containers;
+  if (others.length > 0 || podSpec.initContainers) throw new Error(`${object.metadata.name}: expected one container`);
+  const volumes = new Map<string, any>((podSpec.volumes ?? []).map((v: any) => [v.name, v]));
+  const mounts: [string, string][] = (container.volumeMounts ?? []).map((m: any) => {
+    const volume = volumes.get(m.name);
+    if (!volume) throw new Error(`${object.metadata.name}: mount ${m.mountPath} names no volume`);
+    return [m.mountPath, volumeDir(cluster, object.metadata.name, volume)];
+  });
+  mounts.sort(([a], [b]) => b.length - a.length);
+
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: cluster.root };
+  for (const e of container.env ?? []) {
+    if (e.valueFrom) throw new Error(`${object.metadata.name}: env ${e.name} uses valueFrom, which this test cannot resolve`);
+    let value: string = mapPath(e.value ?? "", mounts);
+    if (e.name === "KAFKA_BOOTSTRAP_SERVER") {
+      value = value
+        .split(",")
+        .map((address) => {
+          const local = cluster.kafka.get(address);
+          if (!local) throw new Error(`${object.metadata.name}: KAFKA_BOOTSTRAP_SERVER ${address} is no Kafka address the chart serves`);
+          return local;
+        })
+        .join(",");
+    }
+    env[e.name] = value;
+  }
+  const [program, ...args] = [...(container.command ?? []), ...(container.args ?? [])].map((a: string) => mapPath(a, mounts));
+  // The image's `node` is this machine's Node 22.
+  const bin = program === "node" ? process.execPath : program!;
+  const argv = [bin, ...args];
+
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { env, cwd: cluster.root, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (exitCode) => {
+      clearTimeout(timer);
+      resolve({ exitCode, output, argv });
+    });
+  });
+}
+
+export function provideClaim(cluster: Cluster, claimName: string): string {
+  const dir = path.join(cluster.root, `claim-${claimName}`);
+  mkdirSync(dir, { recursive: true });
+  cluster.claims.set(claimName, dir);
+  return dir;
+}

@@ -1,0 +1,58 @@
+// The rendered chart drives the pipeline: each hook Job of `helm template`, in the order Helm runs
+// them, then the test Pod, run with their own command and environment against a real broker.
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { sharedBroker } from "../support/broker-fixture.ts";
+import { newCluster, provideClaim, runContainer, type Cluster } from "./container.ts";
+import { hookJobsInOrder, hookOf, parseRendered, type RenderedObject } from "./rendered.ts";
+import { helmTemplate, toolPath } from "./tools.ts";
+
+const suffix = randomBytes(4).toString("hex");
+const topic = `chart-pipeline-${suffix}`;
+const group = `chart-pipeline-${suffix}`;
+let cluster: Cluster | undefined;
+
+/** The Kafka addresses the chart serves: its client Service, as the jobs are told to reach it. */
+function kafkaAddresses(objects: readonly RenderedObject[], namespace: string): string[] {
+  const kafkaPods = objects.find((o) => o.kind === "StatefulSet")!.spec.template.metadata.labels;
+  return objects
+    .filter((o) => o.kind === "Service" && o.spec.clusterIP !== "None")
+    .filter((s) => Object.entries(s.spec.selector).every(([k, v]) => kafkaPods[k] === v))
+    .flatMap((s) => s.spec.ports.map((p: any) => `${s.metadata.name}.${namespace}.svc:${p.port}`));
+}
+
+test("the rendered chart drives the pipeline: hook Jobs in Helm's order, then helm test", async () => {
+  const objects = parseRendered(
+    helmTemplate(toolPath("helm"), ["--set", `topic.name=${topic}`, "--set", `pipeline.consumerGroup=${group}`]),
+  );
+  const { bootstrap } = await sharedBroker();
+  const addresses = kafkaAddresses(objects, "lakehouse");
+  assert.ok(addresses.length > 0, "the chart serves Kafka through a Service selecting the StatefulSet");
+  cluster = newCluster(objects, new Map(addresses.map((a) => [a, bootstrap])));
+  for (const claim of objects.filter((o) => o.kind === "PersistentVolumeClaim")) provideClaim(cluster, claim.metadata.name);
+
+  const jobs = hookJobsInOrder(objects);
+  const testPods = objects.filter((o) => o.kind === "Pod" && hookOf(o) === "test");
+  assert.equal(jobs.map((j) => j.metadata.name), ["topics", "producer", "bronze", "silver", "gold"].map((s) => `lakehouse-${s}`));
+  assert.is(testPods.length, 1);
+
+  for (const pod of [...jobs, ...testPods]) {
+    const run = await runContainer(cluster, pod, 180_000);
+    assert.is(run.exitCode, 0, `${pod.kind} ${pod.metadata.name} (${run.argv.join(" ")}) failed:\n${run.output.slice(-4000)}`);
+  }
+
+  const [lake] = [...cluster.claims.values()];
+  for (const layer of ["bronze/vehicles", "silver/vehicles", "silver/rejected", "gold/stats"]) {
+    const dir = path.join(lake!, layer);
+    assert.ok(existsSync(dir) && readdirSync(dir).some((f) => f.endsWith(".parquet")), `no Parquet in ${layer}`);
+  }
+});
+
+test.after(() => {
+  if (cluster) rmSync(cluster.root, { recursive: true, force: true });
+});
+
+test.run();
