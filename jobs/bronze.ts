@@ -117,6 +117,12 @@ async function consume(
     logger.info('bronze file written', { file: name, partition, rows: range.next - file.firstOffset });
   };
 
+  // The lake decides where each partition resumes, whatever the group last committed. Seeking on
+  // every join also covers KafkaJS restarting the consumer (e.g. while a new broker's group
+  // coordinator is still loading): reading goes on from what is already in the open files.
+  const removeJoinListener = consumer.on(consumer.events.GROUP_JOIN, () => {
+    for (const range of ranges) consumer.seek({ topic: config.topic, partition: range.partition, offset: String(range.next) });
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: config.topic, fromBeginning: true });
@@ -163,10 +169,9 @@ async function consume(
         }
       },
     });
-    // The lake decides where each partition resumes, whatever the group last committed.
-    for (const range of ranges) consumer.seek({ topic: config.topic, partition: range.partition, offset: String(range.next) });
     await finished;
   } finally {
+    removeJoinListener();
     for (const { sink } of open.values()) sink.abort();
     await consumer.disconnect();
   }

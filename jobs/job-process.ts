@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const mainScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
+/** The TypeScript entry point, run through tsx; the bundled `lakehouse.mjs` runs on plain node. */
+export const sourceEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
 
 export interface JobRun {
   readonly job: string;
@@ -20,9 +21,11 @@ export function runJobProcess(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   echo: (line: string, child: ChildProcess) => void = (line) => process.stdout.write(line + '\n'),
+  entry: string = sourceEntry,
 ): Promise<JobRun> {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', mainScript, job, ...args], {
+    const child = spawn(process.execPath, [...loader, entry, job, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

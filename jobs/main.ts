@@ -1,71 +1,10 @@
-import { runBronze } from './bronze.ts';
-import { loadConfig, parseArgs, usage, type Config } from './config.ts';
-import { ConfigError, InvariantError } from './errors.ts';
-import { runGold } from './gold.ts';
-import { createLogger, type Logger } from './log.ts';
-import { runProduce } from './produce.ts';
-import { runSilver } from './silver.ts';
-import { runTopics } from './topics.ts';
-import { runVerify } from './verify.ts';
+// The one entry point of every job: `tsx jobs/main.ts <command>` and, bundled, `node lakehouse.mjs <command>`.
+import { main } from './cli.ts';
 
-type Job = (config: Config, logger: Logger) => Promise<unknown>;
-
-export const jobs: Record<string, Job> = {
-  topics: runTopics,
-  produce: runProduce,
-  bronze: runBronze,
-  silver: runSilver,
-  gold: runGold,
-  verify: runVerify,
-};
-
-/** Runs one job; returns the process exit code (0 ok, 1 job or invariant failed, 2 bad configuration). */
-export async function main(argv: readonly string[]): Promise<number> {
-  const { positional, flags } = parseArgs(argv);
-  const [command] = positional;
-  if (!command || flags.has('help') || command === 'help') {
-    process.stdout.write(usage() + '\n');
-    return command || flags.has('help') ? 0 : 2;
-  }
-  const logger = createLogger(command);
-  const job = jobs[command];
-  if (!job) {
-    logger.error(`unknown command "${command}"`, { commands: Object.keys(jobs) });
-    return 2;
-  }
-  const started = process.hrtime.bigint();
-  try {
-    const config = loadConfig(flags);
-    const result = await job(config, logger);
-    logger.info('finished', { ok: true, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), result });
-    return 0;
-  } catch (error) {
-    const code = error instanceof ConfigError ? 2 : 1;
-    const fields: Record<string, unknown> = { ok: false, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), error: (error as Error).message };
-    if (error instanceof ConfigError) fields.setting = error.setting;
-    if (error instanceof InvariantError) fields.invariant = error.invariant;
-    if (!(error instanceof ConfigError || error instanceof InvariantError)) fields.stack = (error as Error).stack;
-    logger.error('failed', fields);
-    return code;
-  }
-}
-
-function elapsedSeconds(started: bigint): number {
-  return Math.round(Number(process.hrtime.bigint() - started) / 1e6) / 1000;
-}
-
-function peakRss(): number {
-  return process.resourceUsage().maxRSS * 1024;
-}
-
-// Run when executed directly (tsx or the bundle), not when imported by tests.
-const entry = process.argv[1] ?? '';
-if (/(?:^|[/\\])(?:main\.ts|lakehouse\.mjs)$/.test(entry)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      process.stderr.write(String(error?.stack ?? error) + '\n');
-      process.exit(1);
-    },
-  );
-}
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(String(error?.stack ?? error) + '\n');
+    process.exit(1);
+  },
+);

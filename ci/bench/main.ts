@@ -1,0 +1,149 @@
+/**
+ * `npm run bench -- --events N[,N…] [--out FILE] [--skip-baselines]`
+ *
+ * On a real local broker: Kafka's own producer and consumer perf tools (the rate this machine
+ * allows) and then produce, bronze, silver, gold and verify exactly as the chart runs them (the
+ * bundled lakehouse.mjs on plain node, one process per stage), each measured for wall seconds,
+ * events per second and the peak resident memory the process reports.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from '../../jobs/config.ts';
+import { generateRecords } from '../../jobs/events/generate.ts';
+import { runJobProcess } from '../../jobs/job-process.ts';
+import { formatTable } from '../../jobs/table-format.ts';
+import { startBroker } from '../broker/broker.ts';
+import { bundleJobs } from '../../generator/bundle-jobs.ts';
+import { consumerPerf, producerPerf, type Baseline } from './baselines.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const stages = ['produce', 'bronze', 'silver', 'gold', 'verify'] as const;
+
+interface StageResult {
+  readonly seconds: number;
+  readonly eventsPerSec: number;
+  readonly peakRssBytes: number;
+}
+
+interface BenchResult {
+  readonly machine: Record<string, unknown>;
+  readonly events: number;
+  readonly recordBytes: number;
+  readonly baselines: { producerPerf?: Baseline; consumerPerf?: Baseline };
+  readonly stages: Record<string, StageResult>;
+}
+
+function say(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function averageRecordBytes(): number {
+  let bytes = 0;
+  let count = 0;
+  for (const r of generateRecords(1000, { seed: 42, invalidRatio: 0.05, duplicateRatio: 0 })) {
+    bytes += Buffer.byteLength(r.value) + Buffer.byteLength(r.key);
+    count++;
+  }
+  return Math.round(bytes / count);
+}
+
+async function benchOnce(events: number, bootstrap: string, bundle: string, withBaselines: boolean): Promise<BenchResult> {
+  const run = `${events}-${Date.now()}`;
+  const recordBytes = averageRecordBytes();
+  const baselines: BenchResult['baselines'] = {};
+  if (withBaselines) {
+    say(`baseline: kafka-producer-perf-test, ${events} records of ${recordBytes} bytes`);
+    baselines.producerPerf = await producerPerf(bootstrap, `perf-${run}`, events, recordBytes);
+    say(`  ${Math.round(baselines.producerPerf.eventsPerSec)} records/s`);
+    say('baseline: kafka-consumer-perf-test');
+    baselines.consumerPerf = await consumerPerf(bootstrap, `perf-${run}`, events);
+    say(`  ${Math.round(baselines.consumerPerf.eventsPerSec)} records/s`);
+  }
+
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-bench-'));
+  const env = {
+    ...process.env,
+    KAFKA_BOOTSTRAP_SERVER: bootstrap,
+    LAKEHOUSE_TOPIC: `bench-${run}`,
+    LAKEHOUSE_CONSUMER_GROUP: `bench-${run}`,
+    LAKEHOUSE_DATA_DIR: dataDir,
+    LAKEHOUSE_EVENTS: String(events),
+  };
+  const results: Record<string, StageResult> = {};
+  try {
+    const topics = await runJobProcess('topics', [], env, () => {}, bundle);
+    if (topics.exitCode !== 0) throw new Error('topics failed');
+    for (const stage of stages) {
+      say(`${stage}: ${events} events`);
+      const started = performance.now();
+      const outcome = await runJobProcess(stage, [], env, (line) => {
+        if (line.includes('"progress"') || line.includes('"level":"error"')) say(`  ${line}`);
+      }, bundle);
+      const seconds = (performance.now() - started) / 1000;
+      if (outcome.exitCode !== 0) throw new Error(`${stage} failed with exit code ${outcome.exitCode}`);
+      results[stage] = { seconds, eventsPerSec: events / seconds, peakRssBytes: outcome.peakRssBytes };
+      say(`  ${seconds.toFixed(2)} s, ${Math.round(events / seconds)} events/s, peak RSS ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+    }
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  return {
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    events,
+    recordBytes,
+    baselines,
+    stages: results,
+  };
+}
+
+function printTable(results: readonly BenchResult[]): void {
+  const rows = results.flatMap((r) =>
+    Object.entries(r.stages).map(([stage, s]) => {
+      const baseline = stage === 'produce' ? r.baselines.producerPerf : stage === 'bronze' ? r.baselines.consumerPerf : undefined;
+      return {
+        events: r.events,
+        stage,
+        seconds: s.seconds.toFixed(2),
+        events_per_sec: Math.round(s.eventsPerSec),
+        peak_rss_mib: (s.peakRssBytes / 2 ** 20).toFixed(0),
+        baseline_per_sec: baseline ? Math.round(baseline.eventsPerSec) : '-',
+        ratio: baseline ? (s.eventsPerSec / baseline.eventsPerSec).toFixed(2) : '-',
+      };
+    }),
+  );
+  process.stdout.write(formatTable(rows) + '\n');
+}
+
+async function main(): Promise<void> {
+  const { flags } = parseArgs(process.argv.slice(2));
+  const counts = (flags.get('events') ?? '100000').split(',').map((n) => Number(n.replace(/_/g, '')));
+  if (counts.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--events: "${flags.get('events')}" is not a list of positive integers`);
+  const out = flags.get('out');
+  const withBaselines = flags.get('skip-baselines') !== 'true';
+
+  const bundlePath = path.join(os.tmpdir(), `lakehouse-bench-${process.pid}.mjs`);
+  fs.writeFileSync(bundlePath, await bundleJobs());
+  say(`bundled jobs into ${bundlePath}`);
+  say('starting a local Kafka broker');
+  const broker = await startBroker({ maxHeap: '1g' });
+  say(`broker at ${broker.bootstrap}`);
+  const results: BenchResult[] = [];
+  try {
+    for (const events of counts) results.push(await benchOnce(events, broker.bootstrap, bundlePath, withBaselines));
+  } finally {
+    await broker.stop();
+    fs.rmSync(bundlePath, { force: true });
+  }
+  printTable(results);
+  if (out) {
+    fs.writeFileSync(path.resolve(root, out), JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
+    say(`results written to ${out}`);
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error?.stack ?? error}\n`);
+  process.exit(1);
+});
