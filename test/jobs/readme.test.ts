@@ -1,0 +1,23 @@
+import fs from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { settings } from '../../jobs/config.ts';
+
+const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const contract = fs.readFileSync(new URL('../../docs/contract.md', import.meta.url), 'utf8');
+
+test('the README and the contract document every job setting with its flag and default', () => {
+  for (const s of settings) {
+    const row = `| \`${s.env}\` | \`--${s.flag}\` | \`${s.defaultValue}\` |`;
+    assert.ok(readme.includes(row), `README.md lacks the row ${row}`);
+    assert.ok(contract.includes(`\`${s.env}\``), `docs/contract.md does not mention ${s.env}`);
+  }
+});
+
+test('the README gives the quick start commands', () => {
+  for (const command of ['npm ci', 'npm run local', 'npm test', 'helm install lakehouse ./chart', 'helm test lakehouse']) {
+    assert.ok(readme.includes(command), command);
+  }
+});
+
+test.run();
