@@ -26,6 +26,13 @@ command -v mvn >/dev/null || { echo "fetch-kafka: mvn not found on PATH" >&2; ex
 command -v java >/dev/null || { echo "fetch-kafka: java not found on PATH" >&2; exit 1; }
 
 mkdir -p "$home"
+# Test processes may call this at the same moment on a fresh machine: one fetches, the others wait.
+exec 9>"$home/.fetch.lock"
+flock 9
+if [[ -f "$marker" && -d "$libs" ]]; then
+  echo "$libs"
+  exit 0
+fi
 staging="$(mktemp -d "$home/libs.partial.XXXXXX")"
 trap 'rm -rf "$staging"' EXIT
 
