@@ -5,10 +5,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { stringify } from "yaml";
 import { badValues } from "./bad-values.ts";
-import { CHART_DIR, helms, run } from "./tools.ts";
+import { CHART_DIR, helms, run, withTools } from "./tools.ts";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "lakehouse-bad-values-"));
 
+withTools(test, () => {
 for (const { name: helm, bin } of helms()) {
   for (const [i, bad] of badValues.entries()) {
     test(`${helm} rejects ${bad.name}, naming the field`, () => {
@@ -20,6 +21,8 @@ for (const { name: helm, bin } of helms()) {
     });
   }
 }
+
+});
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

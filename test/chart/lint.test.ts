@@ -1,8 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { environmentFiles } from "./environments.ts";
-import { CHART_DIR, helms, REPO_ROOT, run, toolPath } from "./tools.ts";
+import { CHART_DIR, helms, REPO_ROOT, run, toolPath, withTools } from "./tools.ts";
 
+withTools(test, () => {
 for (const { name, bin } of helms()) {
   for (const file of [undefined, ...environmentFiles()]) {
     test(`${name} lint --strict with ${file ?? "the defaults"}`, () => {
@@ -12,6 +13,8 @@ for (const { name, bin } of helms()) {
     });
   }
 }
+
+});
 
 test("ct lint with ci/ct.yaml (Chart.yaml schema, yamllint, helm lint with every chart/ci values file)", () => {
   const result = run(toolPath("ct"), ["lint", "--config", "ci/ct.yaml"], { cwd: REPO_ROOT });

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { environmentFiles } from "./environments.ts";
 import { hookJobsInOrder, hookOf, hookWeight, parseRendered, validateWithModel, type RenderedObject } from "./rendered.ts";
-import { CHART_DIR, helms, helmTemplate } from "./tools.ts";
+import { CHART_DIR, helms, helmTemplate, withTools } from "./tools.ts";
 
 const render = (bin: string, valuesFile?: string): RenderedObject[] =>
   parseRendered(helmTemplate(bin, valuesFile ? ["-f", `${CHART_DIR}/${valuesFile}`] : []));
@@ -13,6 +13,7 @@ test("the chart ships the documented environments and ct value files", () => {
   assert.ok(files.some((f) => f.startsWith("ci/")), "chart/ci/*-values.yaml");
 });
 
+withTools(test, () => {
 for (const { name, bin } of helms()) {
   for (const file of [undefined, ...environmentFiles()]) {
     test(`${name}: helm template with ${file ?? "the defaults"} renders objects that pass kubernetes-models`, () => {
@@ -112,5 +113,7 @@ for (const { name, bin } of helms()) {
     assert.is(env.find((e: any) => e.name === "LAKEHOUSE_EVENTS").value, "5000000");
   });
 }
+
+});
 
 test.run();
