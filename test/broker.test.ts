@@ -145,6 +145,7 @@ async function failureOf(promise: Promise<unknown>): Promise<string> {
 
 test("startBroker rejects a bad setting with an error naming it", async () => {
   assert.match(await failureOf(startBroker({ config: { "bad key": 1 } })), 'bad property name "bad key"');
+  assert.match(await failureOf(startBroker({ maxHeap: "lots" })), "maxHeap must be a JVM size");
   // Kafka's own validation, reported through the storage tool's stderr.
   const message = await failureOf(startBroker({ config: { "num.partitions": "many" } }));
   assert.match(message, "Invalid value many for configuration num.partitions");

@@ -53,7 +53,21 @@ export interface Broker extends BrokerHandle {
 const STOP_GRACE_MS = 30_000;
 const CDS_DUMP = "classes.jsa";
 
+function checkOptions(options: BrokerOptions): void {
+  for (const field of ["minHeap", "maxHeap"] as const) {
+    const value = options[field];
+    if (value !== undefined && !/^[1-9]\d*[kmg]?$/i.test(value)) {
+      throw new Error(`startBroker: ${field} must be a JVM size like "512m", got ${JSON.stringify(value)}`);
+    }
+  }
+  const timeout = options.readyTimeoutMs;
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw new Error(`startBroker: readyTimeoutMs must be a positive number of ms, got ${timeout}`);
+  }
+}
+
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
+  checkOptions(options);
   const classpath = await kafkaClasspath();
   const dataDir = mkdtempSync(join(tmpdir(), "lakehouse-kafka-"));
   try {
