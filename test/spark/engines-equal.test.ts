@@ -28,8 +28,10 @@ const nodeEnv = (bootstrap: string) => ({ ...baseEnv(bootstrap), LAKEHOUSE_DATA_
 const sparkEnv = (bootstrap: string) => ({ ...baseEnv(bootstrap), LAKEHOUSE_DATA_DIR: sparkLake, LAKEHOUSE_CONSUMER_GROUP: `spark-${run}` });
 
 let lakes: LakePair;
-
-test.before(async () => {
+// uvu drops an error thrown by a before hook without printing it, so the setup's failure (for
+// instance "run ci/spark/install.sh") is kept and thrown by every test instead.
+let setupFailure: unknown;
+const setUp = async () => {
   requireSparkInstall();
   const { bootstrap } = await sharedBroker();
   await runNodeJob('topics', baseEnv(bootstrap));
@@ -44,6 +46,14 @@ test.before(async () => {
     await runSparkStage(job, sparkEnv(bootstrap));
   }
   lakes = await LakePair.open(nodeLake, sparkLake);
+};
+
+test.before(async () => {
+  try {
+    await setUp();
+  } catch (error) {
+    setupFailure = error;
+  }
 });
 
 test.after(() => {
@@ -51,6 +61,7 @@ test.after(() => {
 });
 
 test('both lakes hold the same number of rows in every layer, and all records were read', async () => {
+  if (setupFailure) throw setupFailure;
   for (const layer of Object.keys(layers) as Layer[]) {
     assert.is(await lakes.count(sparkLake, layer), await lakes.count(nodeLake, layer), `${layer} row count`);
   }
@@ -63,6 +74,7 @@ test('both lakes hold the same number of rows in every layer, and all records we
 });
 
 test('bronze: the same records at the same (partition, offset), in files named alike', async () => {
+  if (setupFailure) throw setupFailure;
   const diff = await lakes.difference('bronze', ['key', 'value', 'topic', 'partition', 'offset', 'kafka_timestamp']);
   assert.equal(diff, { onlyLeft: [], onlyRight: [] });
   const names = (lake: string) => readdirSync(path.join(lake, layers.bronze)).sort();
@@ -73,11 +85,13 @@ test('bronze: the same records at the same (partition, offset), in files named a
 });
 
 test('silver: the same events, as sets', async () => {
+  if (setupFailure) throw setupFailure;
   const diff = await lakes.difference('silver', ['vehicle_id', 'type', 'latitude', 'longitude', 'battery', 'event_time', 'source_partition', 'source_offset']);
   assert.equal(diff, { onlyLeft: [], onlyRight: [] });
 });
 
 test('quarantine: the same (partition, offset, reason, field), raw value and key, every reason code present', async () => {
+  if (setupFailure) throw setupFailure;
   const diff = await lakes.difference('rejected', ['source_partition', 'source_offset', 'reason', 'field', 'raw_value', 'key']);
   assert.equal(diff, { onlyLeft: [], onlyRight: [] });
   const reasons = await lakes.rows(`select distinct reason from ${lakes.glob(sparkLake, 'rejected')} order by reason`);
@@ -91,6 +105,7 @@ test('quarantine: the same (partition, offset, reason, field), raw value and key
 });
 
 test('gold: sorted by type, every value equal (averages to 1e-9), computed_at aside', async () => {
+  if (setupFailure) throw setupFailure;
   const node = await lakes.gold(nodeLake);
   const spark = await lakes.gold(sparkLake);
   assert.equal(spark.map((r) => r.type), ['bike', 'car', 'scooter']);
@@ -109,6 +124,7 @@ test('gold: sorted by type, every value equal (averages to 1e-9), computed_at as
 });
 
 test('every layer has the contract schema of the Node engine: physical types, annotations, repetition', async () => {
+  if (setupFailure) throw setupFailure;
   for (const layer of Object.keys(layers) as Layer[]) {
     const first = (lake: string) => {
       const dir = path.join(lake, layers[layer]);
@@ -121,6 +137,7 @@ test('every layer has the contract schema of the Node engine: physical types, an
 });
 
 test("Spark's bookkeeping stays out of the lake: only *.parquet in the layers, no staging left", () => {
+  if (setupFailure) throw setupFailure;
   for (const layer of Object.keys(layers) as Layer[]) {
     const dir = path.join(sparkLake, layers[layer]);
     const other = readdirSync(dir).filter((n) => !n.endsWith('.parquet') || n.startsWith('.'));
@@ -134,6 +151,7 @@ test("Spark's bookkeeping stays out of the lake: only *.parquet in the layers, n
 });
 
 test('a Spark bronze re-run with nothing new adds nothing, and the Node verify job accepts the Spark lake', async () => {
+  if (setupFailure) throw setupFailure;
   const { bootstrap } = await sharedBroker();
   const before = readdirSync(path.join(sparkLake, layers.bronze)).sort();
   const rerun = await runSparkStage('bronze', sparkEnv(bootstrap));

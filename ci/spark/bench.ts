@@ -1,0 +1,98 @@
+// Side-by-side timing of the two engines: for each event count, one topic, the Node producer, then
+// the Node stages and the Spark stages over it, each into its own lake. Prints a Markdown table and
+// where Spark's time goes (JVM and session start, the job's phases, Spark's own stage times).
+//
+//   npx tsx ci/spark/bench.ts [COUNT ...]        (default 10000 100000 1000000)
+// Uses KAFKA_BOOTSTRAP_SERVER when set, otherwise starts the test broker.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sharedBroker } from '../../test/support/broker-fixture.ts';
+import { logLine, runNodeJob, runSparkStage, type JobRun } from '../../test/spark/run-job.ts';
+import { requireSparkInstall } from '../../test/spark/spark-install.ts';
+
+const stages = ['bronze', 'silver', 'gold'] as const;
+type Stage = (typeof stages)[number];
+
+interface SparkStageTiming {
+  readonly wall: number;
+  readonly launchToSession: number;
+  readonly phases: Record<string, number>;
+  /** Spark stages of the run: name, duration and task count, from the event log. */
+  readonly sparkStages: { name: string; ms: number; tasks: number }[];
+}
+
+function sparkStagesFromEventLog(dir: string): SparkStageTiming['sparkStages'] {
+  const [file] = readdirSync(dir);
+  if (!file) return [];
+  const out: SparkStageTiming['sparkStages'] = [];
+  for (const line of readFileSync(path.join(dir, file), 'utf8').split('\n')) {
+    if (!line.includes('"SparkListenerStageCompleted"')) continue;
+    const info = JSON.parse(line)['Stage Info'];
+    out.push({
+      name: String(info['Stage Name']).split(' at ')[0],
+      ms: info['Completion Time'] - info['Submission Time'],
+      tasks: info['Number of Tasks'],
+    });
+  }
+  return out;
+}
+
+async function bench(count: number, bootstrap: string) {
+  const work = mkdtempSync(path.join(tmpdir(), `bench-${count}-`));
+  const topic = `bench-${count}-${Date.now()}`;
+  const base = { KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_PARTITIONS: '3', LAKEHOUSE_LOG_LEVEL: 'warn' };
+  try {
+    await runNodeJob('topics', base);
+    const produced = await runNodeJob('produce', { ...base, LAKEHOUSE_EVENTS: String(count), LAKEHOUSE_DUPLICATE_RATIO: '0.01' });
+    const node: Record<Stage, number> = { bronze: 0, silver: 0, gold: 0 };
+    for (const stage of stages) {
+      node[stage] = (await runNodeJob(stage, { ...base, LAKEHOUSE_DATA_DIR: path.join(work, 'node'), LAKEHOUSE_CONSUMER_GROUP: `node-${topic}` })).seconds;
+    }
+    const spark = {} as Record<Stage, SparkStageTiming>;
+    for (const stage of stages) {
+      const eventLog = path.join(work, `events-${stage}`);
+      const run: JobRun = await runSparkStage(stage, {
+        ...base, LAKEHOUSE_DATA_DIR: path.join(work, 'spark'), LAKEHOUSE_CONSUMER_GROUP: `spark-${topic}`, LAKEHOUSE_SPARK_EVENT_LOG_DIR: eventLog,
+      });
+      const done = logLine(run, 'done');
+      spark[stage] = {
+        wall: run.seconds,
+        launchToSession: Number(done.launch_to_session_ms) / 1000,
+        phases: done.phases_ms as Record<string, number>,
+        sparkStages: sparkStagesFromEventLog(eventLog),
+      };
+    }
+    return { count, produce: produced.seconds, node, spark };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const counts = process.argv.slice(2).map(Number);
+requireSparkInstall();
+const { bootstrap } = await sharedBroker();
+const results = [];
+for (const count of counts.length ? counts : [10_000, 100_000, 1_000_000]) {
+  const result = await bench(count, bootstrap);
+  results.push(result);
+  console.error(JSON.stringify(result));
+}
+const s = (x: number) => x.toFixed(1);
+console.log('| events | produce s | node bronze | node silver | node gold | node total | spark bronze | spark silver | spark gold | spark total | of which JVM+session start |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of results) {
+  const nodeTotal = stages.reduce((t, st) => t + r.node[st], 0);
+  const sparkTotal = stages.reduce((t, st) => t + r.spark[st].wall, 0);
+  const startup = stages.reduce((t, st) => t + r.spark[st].launchToSession, 0);
+  console.log(`| ${r.count} | ${s(r.produce)} | ${stages.map((st) => s(r.node[st])).join(' | ')} | ${s(nodeTotal)} | ${stages.map((st) => s(r.spark[st].wall)).join(' | ')} | ${s(sparkTotal)} | ${s(startup)} |`);
+}
+console.log('\nSpark, per stage: start-up, job phases (ms) and Spark stages (ms, tasks)');
+for (const r of results) {
+  for (const st of stages) {
+    const t = r.spark[st];
+    const sparkStages = t.sparkStages.map((x) => `${x.name} ${x.ms}ms/${x.tasks}t`).join(', ');
+    console.log(`- ${r.count} ${st}: wall ${s(t.wall)} s, launch→session ${s(t.launchToSession)} s, phases ${JSON.stringify(t.phases)}; stages: ${sparkStages}`);
+  }
+}
+process.exit(0);
