@@ -63,7 +63,10 @@ for family in iptables ip6tables; do
   done
 done
 
-# 5. Bridge, host sysctls, directories.
+# 5. The kubelet's cgroups (empty once the pods are gone), bridge, host sysctls, directories.
+for hierarchy in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+  [[ -d ${hierarchy}kubepods ]] && find "${hierarchy}kubepods" -depth -type d -exec rmdir {} + 2>/dev/null
+done
 ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"
 if [[ -f $RUN_DIR/sysctl.before ]]; then
   while IFS='=' read -r key value; do sysctl -q -w "$key=$value" >/dev/null; done < "$RUN_DIR/sysctl.before"

@@ -19,7 +19,7 @@ debian_rootfs() { # name packages user-name -> path of a cached rootfs tar
   local tar=$images/rootfs-$name-$DEBIAN_SUITE-$(echo "$packages $user" | sha256sum | cut -c1-12).tar
   if [[ ! -f $tar ]]; then
     echo "images: building $name root filesystem ($DEBIAN_SUITE minbase${packages:+ + $packages})" >&2
-    nice -n 19 mmdebstrap --quiet --variant=minbase ${packages:+--include="$packages"} \
+    nice -n 19 mmdebstrap --quiet --format=tar --variant=minbase ${packages:+--include="$packages"} \
       --customize-hook="chroot \"\$1\" useradd --uid 1000 --user-group --create-home --shell /bin/bash $user" \
       "$DEBIAN_SUITE" "$tar.partial" http://deb.debian.org/debian >&2
     mv "$tar.partial" "$tar"
@@ -78,8 +78,9 @@ build_kafka() {
       printf '#!/usr/bin/env bash\nexec /opt/kafka/bin/kafka-class.sh %s %s "$@"\n' "$kind" "$class" > "$root/opt/kafka/bin/$script"
       chmod 0755 "$root/opt/kafka/bin/$script"
     done < "$k/tools.txt"
-    install -m 0644 "$k/log4j2.properties" "$k/tools-log4j2.properties" "$root/opt/kafka/config/"
-    install -m 0644 "$k/server.properties" "$root/etc/kafka/docker/server.properties"
+    # /opt/kafka/config is often a volume (the chart mounts an emptyDir there): run copies these in
+    install -m 0644 "$k/log4j2.properties" "$k/tools-log4j2.properties" "$k/server.properties" \
+      "$root/etc/kafka/docker/"
     install -m 0755 "$k/run" "$root/etc/kafka/docker/run"
     chown -R 1000:1000 "$root/opt/kafka" "$root/mnt/shared/config" "$root/usr/logs"
     chown -R 1000:0 "$root/etc/kafka" "$root/var/lib/kafka"
@@ -93,6 +94,13 @@ build_kafka() {
   echo "$layout kafka"
 }
 
-build_pause
-build_node
-build_kafka
+prune_others() { # layout : drops layouts of the same image from earlier inputs
+  local layout=$1 name
+  name=$(basename "$layout")
+  find "$images" -mindepth 1 -maxdepth 1 -type d -name "${name%-*}-*" ! -name "$name" -exec rm -rf {} +
+}
+for builder in build_pause build_node build_kafka; do
+  line=$($builder)
+  prune_others "${line%% *}"
+  echo "$line"
+done

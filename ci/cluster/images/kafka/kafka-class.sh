@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a Kafka main class with the jars in /opt/kafka/libs, honouring the launcher variables the
-# upstream scripts read (KAFKA_HEAP_OPTS, KAFKA_JVM_PERFORMANCE_OPTS, KAFKA_OPTS, KAFKA_LOG4J_OPTS).
+# upstream scripts read (KAFKA_HEAP_OPTS, KAFKA_JVM_PERFORMANCE_OPTS, KAFKA_OPTS, KAFKA_LOG4J_OPTS,
+# LOG_DIR).
 # usage: kafka-class.sh <server|tool> <main-class> [args...]
 set -euo pipefail
 kind=$1 class=$2
@@ -17,4 +18,4 @@ else
 fi
 # word splitting of the option strings is intended, as in the upstream scripts
 # shellcheck disable=SC2086
-exec java $heap $performance $log4j ${KAFKA_OPTS-} -cp "$home/libs/*" "$class" "$@"
+exec java $heap $performance $log4j -Dkafka.logs.dir="${LOG_DIR:-$home/logs}" ${KAFKA_OPTS-} -cp "$home/libs/*" "$class" "$@"
