@@ -75,7 +75,8 @@ test("idempotent producer, consumer group, committed offsets and high watermarks
   assert.ok(acks.length > 0, "send returned record metadata");
 
   const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-  const received: { partition: number; message: KafkaMessage }[] = [];
+  // Keyed by position: a consumer restart (KafkaJS restarts on a retriable crash) may redeliver.
+  const byPosition = new Map<string, { partition: number; message: KafkaMessage }>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -83,12 +84,13 @@ test("idempotent producer, consumer group, committed offsets and high watermarks
       void consumer.run({
         autoCommit: false,
         eachMessage: async ({ partition, message }) => {
-          received.push({ partition, message });
-          if (received.length === messageCount) resolve();
+          byPosition.set(`${partition}:${message.offset}`, { partition, message });
+          if (byPosition.size === messageCount) resolve();
         },
       });
     });
     await withDeadline(allRead, 60_000, `consuming ${messageCount} messages`);
+    const received = [...byPosition.values()];
 
     const nextOffsets = new Map<number, number>();
     for (const { partition, message } of received) {
