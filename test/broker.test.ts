@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Kafka, logLevel, Partitioners, type KafkaMessage } from "kafkajs";
-import { brokerRunning, startBroker } from "../ci/broker/broker.ts";
+import { brokerRunning, runKafkaTool, startBroker } from "../ci/broker/broker.ts";
 import { ensureKafkaLibs } from "../ci/broker/kafka-libs.ts";
 import { kafkaHome } from "../ci/broker/paths.ts";
 import { sharedBroker } from "./support/broker-fixture.ts";
@@ -133,6 +133,15 @@ test("idempotent producer, consumer group, committed offsets and high watermarks
   } finally {
     await consumer.disconnect();
   }
+});
+
+test("runKafkaTool runs Kafka's ProducerPerformance from the broker's classpath", async () => {
+  const { bootstrap } = await sharedBroker();
+  const output = await runKafkaTool("org.apache.kafka.tools.ProducerPerformance", [
+    "--topic", `${topic}-perf`, "--num-records", "2000", "--record-size", "100", "--throughput", "-1",
+    "--producer-props", `bootstrap.servers=${bootstrap}`, "acks=all",
+  ]);
+  assert.match(output, /^2000 records sent, [\d.]+ records\/sec/m);
 });
 
 async function failureOf(promise: Promise<unknown>): Promise<string> {
