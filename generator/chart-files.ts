@@ -1,11 +1,12 @@
 // Everything `npm run generate` writes into chart/, as a map from path to content.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
 import { leaves, toJsonSchema, toValuesYaml, valuesModel } from "../schema/index.ts";
 import { bundleJobs, REPO_ROOT } from "./bundle-jobs.ts";
 import { emit } from "./emitter.ts";
 import { emitters } from "./emitters/index.ts";
+import { SPARK_FILES_DIR } from "./emitters/spark-files-configmap.ts";
 import { ciValueFiles, environments, type EnvironmentFile } from "./environments.ts";
 import { skeletonFiles } from "./skeleton.ts";
 
@@ -52,8 +53,16 @@ export function chartSourceFiles(): ChartFiles {
 
 export const BUNDLE_CHART_PATH = "files/lakehouse.mjs";
 
+/** The Spark engine's stages and submit wrapper, mounted by its hook Jobs (engine=spark). */
+function sparkStageFiles(): ChartFiles {
+  const dir = path.join(REPO_ROOT, "jobs", "spark");
+  const names = readdirSync(dir).filter((n) => n.endsWith(".py") || n === "submit-k8s.sh").sort();
+  return new Map(names.map((n) => [`${SPARK_FILES_DIR}/${n}`, readFileSync(path.join(dir, n), "utf8")]));
+}
+
 export async function chartFiles(): Promise<ChartFiles> {
   const files = chartSourceFiles();
   files.set(BUNDLE_CHART_PATH, await bundleJobs());
+  for (const [file, content] of sparkStageFiles()) files.set(file, content);
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -7,7 +7,7 @@ export const DEFAULT_RELEASE = "lakehouse";
 export const KAFKA_CLIENT_PORT = 9092;
 export const KAFKA_CONTROLLER_PORT = 9093;
 
-export type Component = "kafka" | "lake" | "jobs" | "topics" | "producer" | "bronze" | "silver" | "gold" | "verify";
+export type Component = "kafka" | "lake" | "jobs" | "topics" | "producer" | "bronze" | "silver" | "gold" | "verify" | "spark";
 
 /** `<fullname>` followed by a suffix, e.g. fullname(v, "-kafka"). */
 export const fullname = (v: Binder, suffix = ""): string =>
@@ -35,6 +35,8 @@ export const kafkaName = (v: Binder) => fullname(v, "-kafka");
 export const kafkaHeadlessName = (v: Binder) => fullname(v, "-kafka-headless");
 export const kafkaClusterIdSecretName = (v: Binder) => fullname(v, "-kafka-cluster-id");
 export const jobsScriptConfigMapName = (v: Binder) => fullname(v, "-jobs");
+export const sparkServiceAccountName = (v: Binder) => fullname(v, "-spark");
+export const sparkFilesConfigMapName = (v: Binder) => fullname(v, "-spark-jobs");
 
 export const lakeClaimName = (v: Binder): string =>
   v.expr(`include "lakehouse.lakeClaimName" .`, `${DEFAULT_RELEASE}-lake`);

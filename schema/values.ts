@@ -145,6 +145,27 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     extraEnv: extraEnv("every job"),
   }),
 
+  engine: string("node", "Engine of the bronze, silver and gold stages: `node` (the bundled jobs, one pod each) or `spark` (spark-submit in Kubernetes cluster mode; see `spark`).", {
+    enum: ["node", "spark"],
+  }),
+
+  spark: object("The Spark engine, used when `engine` is `spark`: each stage's hook Job runs spark-submit, which starts a driver pod that starts the executors.", {
+    image: image("apache/spark", "4.1.1", "Spark (the official image with Python; the hook Job, the driver and the executors)"),
+    kafkaPackage: string("org.apache.spark:spark-sql-kafka-0-10_2.13:4.1.1", "Maven coordinates of Spark's Kafka connector, resolved by spark-submit `--packages`; match the image's Spark and Scala versions.", {
+      minLength: 1,
+    }),
+    driver: object("The driver pod of each stage.", {
+      cores: integer(1, "CPU cores of the driver.", { minimum: 1, maximum: 64 }),
+      memory: string("1g", "Heap of the driver (spark.driver.memory, e.g. 1g, 2048m).", { pattern: "^[0-9]+[kmgt]$", patternName: "a JVM memory size like 1g" }),
+    }),
+    executor: object("The executor pods of each stage.", {
+      instances: integer(2, "Executors per stage.", { minimum: 1, maximum: 1000 }),
+      cores: integer(1, "CPU cores of each executor.", { minimum: 1, maximum: 64 }),
+      memory: string("1g", "Heap of each executor (spark.executor.memory, e.g. 1g, 2048m).", { pattern: "^[0-9]+[kmgt]$", patternName: "a JVM memory size like 1g" }),
+    }),
+    shufflePartitions: integer(8, "Shuffle partitions of silver's de-duplication and sort (adaptive execution merges small ones).", { minimum: 1, maximum: 100_000 }),
+  }),
+
   persistence: object("The lake volume holding bronze, silver and gold (kept on uninstall).", {
     size: quantity("10Gi", "Size of the lake volume."),
     storageClass: string("", 'Storage class of the lake volume; "" uses the cluster default, "-" disables dynamic provisioning.'),

@@ -7,6 +7,9 @@ import { kafkaClientService, kafkaHeadlessService } from "./kafka-services.ts";
 import { kafkaStatefulSet } from "./kafka-statefulset.ts";
 import { lakeVolumeClaim } from "./lake-pvc.ts";
 import { pipelineJobs } from "./pipeline-jobs.ts";
+import { sparkFilesConfigMap } from "./spark-files-configmap.ts";
+import { sparkRole, sparkRoleBinding, sparkServiceAccount } from "./spark-rbac.ts";
+import { sparkStageJobs } from "./spark-stage-jobs.ts";
 import { verifyTestPod } from "./verify-test-pod.ts";
 
 export const emitters: readonly Emitter[] = [
@@ -19,5 +22,10 @@ export const emitters: readonly Emitter[] = [
   lakeVolumeClaim,
   jobsScriptConfigMap,
   ...pipelineJobs,
+  sparkServiceAccount,
+  sparkRole,
+  sparkRoleBinding,
+  sparkFilesConfigMap,
+  ...sparkStageJobs,
   verifyTestPod,
 ];

@@ -1,6 +1,7 @@
 // The pipeline as Helm hooks: after every install and upgrade, one Job per step, run one at a time
 // in weight order; each Job blocks the next until it has succeeded.
 import { Job } from "kubernetes-models/batch/v1";
+import type { Binder } from "../binder.ts";
 import type { Emitter } from "../emitter.ts";
 import { jobPodSpec, type LakehouseCommand } from "../job-pod.ts";
 import { fullname, labels, type Component } from "../names.ts";
@@ -19,8 +20,12 @@ export const PIPELINE_STEPS: readonly PipelineStep[] = [
   { component: "gold", command: "gold", weight: 50 },
 ];
 
+/** The stages that `engine: spark` runs on Spark instead (emitters/spark-stage-jobs.ts). */
+const ENGINE_STAGES: readonly LakehouseCommand[] = ["bronze", "silver", "gold"];
+
 const hookJob = (step: PipelineStep): Emitter => ({
   file: `templates/job-${step.weight}-${step.component}.yaml`,
+  ...(ENGINE_STAGES.includes(step.command) ? { when: (v: Binder) => v.cond(`eq .Values.engine "node"`), onByDefault: true } : {}),
   build: (v) =>
     new Job({
       metadata: {

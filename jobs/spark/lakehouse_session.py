@@ -58,8 +58,6 @@ def spark_session(job: str, config: Config):
     builder = (
         SparkSession.builder.appName(f"lakehouse-{job}")
         .config("spark.sql.session.timeZone", "UTC")
-        # Shuffles of this size fit a few partitions; adaptive execution merges small ones.
-        .config("spark.sql.shuffle.partitions", os.environ.get("LAKEHOUSE_SPARK_SHUFFLE_PARTITIONS", "8"))
         .config("spark.sql.adaptive.enabled", "true")
         .config("spark.sql.parquet.compression.codec", "snappy")
         # No _SUCCESS marker and no .crc side files: only *.parquet reaches the lake anyway.

@@ -2,8 +2,8 @@
 # Runs one lake stage on Spark in local mode:  jobs/spark/run-stage.sh <bronze|silver|gold> [--flag value ...]
 # Settings come from the same environment variables and flags as the Node jobs (docs/contract.md).
 # Spark comes from ci/spark/install.sh; LAKEHOUSE_SPARK_MASTER (default local[2]),
-# LAKEHOUSE_SPARK_DRIVER_MEMORY (default 2g) and LAKEHOUSE_SPARK_EVENT_LOG_DIR (Spark event logs,
-# for stage timings) tune the run. Exit codes: 0 done, 1 job failed, 2 bad configuration.
+# LAKEHOUSE_SPARK_DRIVER_MEMORY (default 2g), LAKEHOUSE_SPARK_SHUFFLE_PARTITIONS (default 8) and
+# LAKEHOUSE_SPARK_EVENT_LOG_DIR (Spark event logs, for stage timings) tune the run. Exit codes: 0 done, 1 job failed, 2 bad configuration.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,10 +35,13 @@ conf=(
   --conf spark.driver.host=127.0.0.1
   --conf spark.driver.bindAddress=127.0.0.1
   --conf spark.ui.enabled=false
+  # Shuffles of this size fit a few partitions; adaptive execution merges small ones.
+  --conf "spark.sql.shuffle.partitions=${LAKEHOUSE_SPARK_SHUFFLE_PARTITIONS:-8}"
 )
 if [[ -n "${LAKEHOUSE_SPARK_EVENT_LOG_DIR:-}" ]]; then
   mkdir -p "$LAKEHOUSE_SPARK_EVENT_LOG_DIR"
-  conf+=(--conf spark.eventLog.enabled=true --conf "spark.eventLog.dir=file://$(cd "$LAKEHOUSE_SPARK_EVENT_LOG_DIR" && pwd)")
+  conf+=(--conf spark.eventLog.enabled=true --conf spark.eventLog.rolling.enabled=false
+        --conf "spark.eventLog.dir=file://$(cd "$LAKEHOUSE_SPARK_EVENT_LOG_DIR" && pwd)")
 fi
 
 export PYSPARK_PYTHON="$home/venv/bin/python"

@@ -1,0 +1,102 @@
+"""What every Spark stage shares: the JSON log line of the contract, the SparkSession with the
+lake's Parquet settings, and the exit codes (0 done, 1 job failed, 2 bad configuration)."""
+
+import contextlib
+import json
+import os
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from typing import Callable
+
+from lakehouse_config import Config, ConfigError, load_config
+
+# Set by run-stage.sh just before spark-submit, so the log can tell JVM start-up time apart.
+_LAUNCHED_AT_ENV = "LAKEHOUSE_SPARK_LAUNCHED_AT_MS"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Phases:
+    """Wall time of a stage's steps, for the closing log line: where a run's time goes."""
+
+    def __init__(self):
+        self.ms = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[name] = self.ms.get(name, 0) + round((time.perf_counter() - started) * 1000)
+
+
+class Logger:
+    def __init__(self, job: str):
+        self.job = job
+
+    def log(self, level: str, msg: str, **fields) -> None:
+        line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "level": level, "job": self.job, "engine": "spark", "msg": msg, **fields}
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+
+    def info(self, msg: str, **fields) -> None:
+        self.log("info", msg, **fields)
+
+    def error(self, msg: str, **fields) -> None:
+        self.log("error", msg, **fields)
+
+
+def spark_session(job: str, config: Config):
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.appName(f"lakehouse-{job}")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.sql.parquet.compression.codec", "snappy")
+        # No _SUCCESS marker and no .crc side files: only *.parquet reaches the lake anyway.
+        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
+        .config("spark.hadoop.parquet.block.row.count.limit", str(config.row_group_size))
+        .config("spark.sql.files.maxRecordsPerFile", str(config.file_rows))
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "WARN"))
+    return spark
+
+
+def run_stage(job: str, body: Callable[[Config, Logger, object, Phases], dict]) -> None:
+    """Parses the settings, starts Spark, runs `body` and exits with the contract's code."""
+    logger = Logger(job)
+    started = now_ms()
+    try:
+        config = load_config(sys.argv[1:])
+    except ConfigError as error:
+        logger.error(str(error), setting=error.setting)
+        sys.exit(2)
+    spark = None
+    try:
+        spark = spark_session(job, config)
+        session_ready = now_ms()
+        launched = os.environ.get(_LAUNCHED_AT_ENV, "")
+        timings = {"session_ms": session_ready - started}
+        if launched.isdigit():
+            timings["launch_to_session_ms"] = session_ready - int(launched)
+        phases = Phases()
+        counts = body(config, logger, spark, phases)
+        timings["job_ms"] = now_ms() - session_ready
+        logger.info("done", **counts, **timings, phases_ms=phases.ms)
+    except Exception as error:  # the job fails as a whole: log why, exit 1
+        logger.error(f"{job} failed: {error}", error=type(error).__name__,
+                     trace=traceback.format_exc(limit=8))
+        if spark is not None:
+            spark.stop()
+        sys.exit(1)
+    spark.stop()

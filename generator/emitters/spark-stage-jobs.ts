@@ -1,0 +1,152 @@
+// With engine=spark, the bronze, silver and gold hooks run spark-submit in Kubernetes cluster mode
+// on the official apache/spark image: the Job's pod submits the stage (jobs/spark) and waits for its
+// driver pod, which starts the executors. Same names, weights and hook policy as the Node Jobs.
+import { Job } from "kubernetes-models/batch/v1";
+import type { IPodSpec } from "kubernetes-models/v1";
+import type { Binder } from "../binder.ts";
+import type { Emitter } from "../emitter.ts";
+import { LAKE_MOUNT } from "../job-pod.ts";
+import {
+  bootstrapServers,
+  fullname,
+  labels,
+  lakeClaimName,
+  sparkFilesConfigMapName,
+  sparkServiceAccountName,
+} from "../names.ts";
+import { containerSecurityContext } from "../pod-security.ts";
+import { schedulingFields } from "../scheduling.ts";
+import { PIPELINE_STEPS, type PipelineStep } from "./pipeline-jobs.ts";
+
+export const SPARK_FILES_MOUNT = "/opt/lakehouse/spark";
+/** uid/gid of the apache/spark image's user "spark". */
+export const SPARK_RUN_AS = 185;
+/** The stage modules every stage imports (jobs/spark/lakehouse_*.py). */
+export const SPARK_MODULES = ["lakehouse_config.py", "lakehouse_kafka.py", "lakehouse_lake.py", "lakehouse_rules.py", "lakehouse_session.py"];
+
+type SparkStage = "bronze" | "silver" | "gold";
+
+const conf = (key: string, value: string | number) => ["--conf", `${key}=${value}`];
+
+/** The same label pair the Kafka NetworkPolicy admits, on the driver and executor pods. */
+const releaseLabels = (v: Binder, role: "driver" | "executor") => [
+  ...conf(`spark.kubernetes.${role}.label.app.kubernetes.io/name`, v.expr(`include "lakehouse.name" .`, "lakehouse")),
+  ...conf(`spark.kubernetes.${role}.label.app.kubernetes.io/instance`, v.expr(".Release.Name", "lakehouse")),
+];
+
+const lakeVolume = (v: Binder, role: "driver" | "executor") => [
+  ...conf(`spark.kubernetes.${role}.volumes.persistentVolumeClaim.lake.options.claimName`, lakeClaimName(v)),
+  ...conf(`spark.kubernetes.${role}.volumes.persistentVolumeClaim.lake.mount.path`, LAKE_MOUNT),
+];
+
+const sparkImage = (v: Binder) =>
+  v.expr(
+    `printf "%s:%s" .Values.spark.image.repository .Values.spark.image.tag`,
+    `${v.defaultOf<string>("spark.image.repository")}:${v.defaultOf<string>("spark.image.tag")}`,
+  );
+
+export const sparkSubmitArgs = (v: Binder, stage: SparkStage): string[] => [
+  "--master", "k8s://https://kubernetes.default.svc",
+  "--deploy-mode", "cluster",
+  "--name", fullname(v, `-${stage}`),
+  ...conf("spark.kubernetes.namespace", v.expr(".Release.Namespace", "default")),
+  ...conf("spark.kubernetes.container.image", sparkImage(v)),
+  ...conf("spark.kubernetes.container.image.pullPolicy", v.expr(".Values.spark.image.pullPolicy", v.defaultOf<string>("spark.image.pullPolicy"))),
+  ...conf("spark.kubernetes.authenticate.driver.serviceAccountName", sparkServiceAccountName(v)),
+  ...conf("spark.kubernetes.submission.waitAppCompletion", "true"),
+  // The stage's Python files go to the driver through the lake volume, which both pods mount.
+  ...conf("spark.kubernetes.file.upload.path", `file://${LAKE_MOUNT}/.spark-upload`),
+  ...lakeVolume(v, "driver"),
+  ...lakeVolume(v, "executor"),
+  ...releaseLabels(v, "driver"),
+  ...releaseLabels(v, "executor"),
+  ...conf("spark.driver.cores", v.intExpr(".Values.spark.driver.cores | int64", v.defaultOf<number>("spark.driver.cores"))),
+  ...conf("spark.driver.memory", v.expr(".Values.spark.driver.memory", v.defaultOf<string>("spark.driver.memory"))),
+  ...conf("spark.executor.instances", v.intExpr(".Values.spark.executor.instances | int64", v.defaultOf<number>("spark.executor.instances"))),
+  ...conf("spark.executor.cores", v.intExpr(".Values.spark.executor.cores | int64", v.defaultOf<number>("spark.executor.cores"))),
+  ...conf("spark.executor.memory", v.expr(".Values.spark.executor.memory", v.defaultOf<string>("spark.executor.memory"))),
+  ...conf("spark.sql.shuffle.partitions", v.intExpr(".Values.spark.shufflePartitions | int64", v.defaultOf<number>("spark.shufflePartitions"))),
+  ...conf("spark.jars.ivy", "/tmp/.ivy2"),
+  // The Kafka connector as Spark documents it: resolved from Maven by --packages.
+  "--packages", v.expr(".Values.spark.kafkaPackage", v.defaultOf<string>("spark.kafkaPackage"), { quote: true }),
+  "--py-files", SPARK_MODULES.map((m) => `${SPARK_FILES_MOUNT}/${m}`).join(","),
+  `${SPARK_FILES_MOUNT}/${stage}.py`,
+  // The stage's settings (docs/contract.md) as its flags.
+  "--bootstrap-server", bootstrapServers(v),
+  "--topic", v.expr(".Values.topic.name", v.defaultOf<string>("topic.name"), { quote: true }),
+  "--data-dir", LAKE_MOUNT,
+  "--consumer-group", v.expr(".Values.pipeline.consumerGroup", v.defaultOf<string>("pipeline.consumerGroup"), { quote: true }),
+  "--row-group-size", v.expr(".Values.pipeline.rowGroupSize | int64", String(v.defaultOf<number>("pipeline.rowGroupSize")), { quote: true }),
+  "--kafka-wait-seconds", v.expr(".Values.jobs.kafkaWaitSeconds | int64", String(v.defaultOf<number>("jobs.kafkaWaitSeconds")), { quote: true }),
+];
+
+const sparkSubmitPodSpec = (v: Binder, stage: SparkStage): IPodSpec => ({
+  restartPolicy: "Never",
+  serviceAccountName: sparkServiceAccountName(v),
+  // spark-submit talks to the API server with the ServiceAccount's token.
+  automountServiceAccountToken: true,
+  enableServiceLinks: false,
+  securityContext: {
+    runAsNonRoot: true,
+    runAsUser: SPARK_RUN_AS,
+    runAsGroup: SPARK_RUN_AS,
+    // Makes the lake volume writable for the image's user, in the driver and executors too.
+    fsGroup: SPARK_RUN_AS,
+    seccompProfile: { type: "RuntimeDefault" },
+  },
+  ...schedulingFields(v),
+  containers: [
+    {
+      name: stage,
+      image: sparkImage(v),
+      imagePullPolicy: v.str("spark.image.pullPolicy") as "Always" | "IfNotPresent" | "Never",
+      command: ["/bin/bash", `${SPARK_FILES_MOUNT}/submit-k8s.sh`],
+      args: sparkSubmitArgs(v, stage),
+      env: [{ name: "HOME", value: "/tmp" }],
+      resources: v.block(`toYaml .Values.jobs.resources`, v.defaultOf("jobs.resources")),
+      securityContext: containerSecurityContext(),
+      volumeMounts: [
+        { name: "lake", mountPath: LAKE_MOUNT },
+        { name: "tmp", mountPath: "/tmp" },
+        { name: "spark-files", mountPath: SPARK_FILES_MOUNT, readOnly: true },
+      ],
+    },
+  ],
+  volumes: [
+    { name: "lake", persistentVolumeClaim: { claimName: lakeClaimName(v) } },
+    { name: "tmp", emptyDir: {} },
+    { name: "spark-files", configMap: { name: sparkFilesConfigMapName(v) } },
+  ],
+});
+
+const sparkStageJob = (step: PipelineStep & { command: SparkStage }): Emitter => ({
+  file: `templates/job-${step.weight}-${step.component}-spark.yaml`,
+  when: (v) => v.cond(`eq .Values.engine "spark"`),
+  onByDefault: false,
+  build: (v) =>
+    new Job({
+      metadata: {
+        name: fullname(v, `-${step.component}`),
+        labels: labels(v, step.component),
+        annotations: {
+          "helm.sh/hook": "post-install,post-upgrade",
+          "helm.sh/hook-weight": String(step.weight),
+          "helm.sh/hook-delete-policy": "before-hook-creation",
+        },
+      },
+      spec: {
+        backoffLimit: v.int("jobs.backoffLimit"),
+        activeDeadlineSeconds: v.int("jobs.activeDeadlineSeconds"),
+        template: {
+          metadata: { labels: labels(v, step.component) },
+          spec: sparkSubmitPodSpec(v, step.command),
+        },
+      },
+    }),
+});
+
+export const SPARK_STAGES: readonly SparkStage[] = ["bronze", "silver", "gold"];
+
+export const sparkStageJobs: readonly Emitter[] = PIPELINE_STEPS.filter(
+  (s): s is PipelineStep & { command: SparkStage } => (SPARK_STAGES as readonly string[]).includes(s.command),
+).map(sparkStageJob);

@@ -1,0 +1,151 @@
+// engine=spark in the chart: the bronze, silver and gold hooks become spark-submit Jobs in
+// Kubernetes cluster mode on the official apache/spark image, with a Role no wider than what
+// spark-submit and the driver do. Every rendered object passes its kubernetes-models class.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { StatefulSet } from 'kubernetes-models/apps/v1';
+import { Job } from 'kubernetes-models/batch/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { hookJobsInOrder, hookOf, parseRendered, type RenderedObject } from '../chart/rendered.ts';
+import { CHART_DIR, helms, run, withTools } from '../chart/tools.ts';
+import { repoRoot, sparkVersions } from './spark-install.ts';
+
+type ModelClass = new (data: any) => { validate(): void };
+const MODELS: Record<string, ModelClass> = {
+  'apps/v1/StatefulSet': StatefulSet,
+  'batch/v1/Job': Job,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
+  'v1/ConfigMap': ConfigMap,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
+  'v1/Pod': Pod,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'v1/ServiceAccount': ServiceAccount,
+};
+
+function validate(object: RenderedObject): void {
+  const key = `${object.apiVersion}/${object.kind}`;
+  const Model = MODELS[key];
+  if (!Model) throw new Error(`${object.source}: no kubernetes-models class for ${key}`);
+  const { source: _source, ...data } = object;
+  new Model(data).validate();
+}
+
+function render(bin: string, args: readonly string[]): RenderedObject[] {
+  const result = run(bin, ['template', 'lakehouse', CHART_DIR, '--namespace', 'lakehouse', ...args]);
+  if (result.status !== 0) throw new Error(`helm template ${args.join(' ')} failed:\n${result.stderr}`);
+  return parseRendered(result.stdout);
+}
+
+const container = (job: RenderedObject) => job.spec.template.spec.containers[0];
+const confOf = (job: RenderedObject): Map<string, string> => {
+  const args: string[] = container(job).args ?? [];
+  const entries = args.flatMap((a, i) => (args[i - 1] === '--conf' ? [a.split(/=(.*)/s).slice(0, 2) as [string, string]] : []));
+  return new Map(entries);
+};
+const argAfter = (job: RenderedObject, flag: string) => {
+  const args: string[] = container(job).args;
+  return args[args.indexOf(flag) + 1];
+};
+
+withTools(test, () => {
+for (const { name, bin } of helms()) {
+  test(`${name}: helm template --set engine=spark renders objects that pass kubernetes-models`, () => {
+    const objects = render(bin, ['--set', 'engine=spark']);
+    for (const object of objects) validate(object);
+    const kinds = objects.map((o) => o.kind);
+    for (const kind of ['ServiceAccount', 'Role', 'RoleBinding']) assert.is(kinds.filter((k) => k === kind).length, 1, kind);
+    assert.not.ok(kinds.some((k) => k.startsWith('Cluster')), 'nothing cluster-wide');
+  });
+
+  test(`${name}: with engine=spark the stages are spark-submit Jobs in cluster mode; topics, producer and test stay`, () => {
+    const objects = render(bin, ['--set', 'engine=spark']);
+    const jobs = hookJobsInOrder(objects);
+    assert.equal(jobs.map((j) => j.metadata.name), ['lakehouse-topics', 'lakehouse-producer', 'lakehouse-bronze', 'lakehouse-silver', 'lakehouse-gold']);
+    assert.equal(jobs.slice(0, 2).map((j) => container(j).command.at(-1)), ['topics', 'produce']);
+    const { spark } = sparkVersions();
+    for (const [i, stage] of ['bronze', 'silver', 'gold'].entries()) {
+      const job = jobs[i + 2];
+      assert.is(hookOf(job), 'post-install,post-upgrade');
+      assert.is(job.metadata.annotations?.['helm.sh/hook-delete-policy'], 'before-hook-creation');
+      assert.is(container(job).image, `apache/spark:${spark}`);
+      assert.is(argAfter(job, '--master'), 'k8s://https://kubernetes.default.svc');
+      assert.is(argAfter(job, '--deploy-mode'), 'cluster');
+      assert.is(argAfter(job, '--packages'), `org.apache.spark:spark-sql-kafka-0-10_2.13:${spark}`);
+      assert.ok((container(job).args as string[]).includes(`/opt/lakehouse/spark/${stage}.py`), `${stage}.py is the application`);
+      const conf = confOf(job);
+      assert.is(conf.get('spark.kubernetes.container.image'), `apache/spark:${spark}`);
+      assert.is(conf.get('spark.kubernetes.authenticate.driver.serviceAccountName'), 'lakehouse-spark');
+      assert.is(conf.get('spark.kubernetes.submission.waitAppCompletion'), 'true');
+      assert.is(conf.get('spark.kubernetes.namespace'), 'lakehouse');
+      // Driver and executors carry the labels the Kafka NetworkPolicy admits, and mount the lake.
+      for (const role of ['driver', 'executor']) {
+        assert.is(conf.get(`spark.kubernetes.${role}.label.app.kubernetes.io/instance`), 'lakehouse');
+        assert.is(conf.get(`spark.kubernetes.${role}.volumes.persistentVolumeClaim.lake.options.claimName`), 'lakehouse-lake');
+      }
+      assert.is(job.spec.template.spec.serviceAccountName, 'lakehouse-spark');
+      assert.is(container(job).command.at(-1), '/opt/lakehouse/spark/submit-k8s.sh', 'the wrapper that fails when the driver fails');
+    }
+    assert.equal(objects.filter((o) => hookOf(o) === 'test').map((t) => t.spec.containers[0].command.at(-1)), ['verify']);
+    for (const job of jobs.slice(0, 2)) assert.is(job.spec.template.spec.serviceAccountName, undefined, 'node jobs keep no API access');
+  });
+
+  test(`${name}: executor count and resources come from values`, () => {
+    const objects = render(bin, ['--set', 'engine=spark', '--set', 'spark.executor.instances=5', '--set', 'spark.executor.memory=3g', '--set', 'spark.driver.cores=2']);
+    const bronze = hookJobsInOrder(objects)[2];
+    const conf = confOf(bronze);
+    assert.is(conf.get('spark.executor.instances'), '5');
+    assert.is(conf.get('spark.executor.memory'), '3g');
+    assert.is(conf.get('spark.driver.cores'), '2');
+  });
+
+  test(`${name}: the Role allows only pods, services, configmaps and claims in the namespace, and binds only the Spark account`, () => {
+    const objects = render(bin, ['--set', 'engine=spark']);
+    const role = objects.find((o) => o.kind === 'Role') as any;
+    const allowed: Record<string, string[]> = {
+      pods: ['create', 'delete', 'deletecollection', 'get', 'list', 'watch'],
+      services: ['create', 'delete', 'get'],
+      configmaps: ['create', 'delete', 'deletecollection', 'get', 'list'],
+      persistentvolumeclaims: ['get', 'list'],
+    };
+    const granted: Record<string, string[]> = {};
+    for (const rule of role.rules) {
+      assert.equal(rule.apiGroups, [''], 'core API group only');
+      for (const resource of rule.resources) granted[resource] = [...(granted[resource] ?? []), ...rule.verbs].sort();
+    }
+    assert.equal(granted, allowed);
+    const binding = objects.find((o) => o.kind === 'RoleBinding') as any;
+    assert.equal(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'lakehouse-spark' });
+    assert.equal(binding.subjects, [{ kind: 'ServiceAccount', name: 'lakehouse-spark', namespace: 'lakehouse' }]);
+  });
+
+  test(`${name}: the Spark ConfigMap carries jobs/spark as it is in the repository`, () => {
+    const objects = render(bin, ['--set', 'engine=spark']);
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'lakehouse-spark-jobs');
+    assert.ok(configMap, 'lakehouse-spark-jobs');
+    const dir = path.join(repoRoot, 'jobs/spark');
+    const expected = readdirSync(dir).filter((n) => n.endsWith('.py') || n === 'submit-k8s.sh').sort();
+    assert.equal(Object.keys(configMap!.data ?? {}).sort(), expected);
+    for (const file of expected) assert.is(configMap!.data![file], readFileSync(path.join(dir, file), 'utf8'), file);
+  });
+
+  test(`${name}: the default engine renders no Spark object, and an unknown engine is rejected naming the field`, () => {
+    const objects = render(bin, []);
+    assert.not.ok(objects.some((o) => o.metadata.name.includes('spark')), 'no Spark objects by default');
+    assert.ok(hookJobsInOrder(objects).every((j) => !String(container(j).image).startsWith('apache/spark')));
+    const bad = run(bin, ['template', 'lakehouse', CHART_DIR, '--set', 'engine=flink']);
+    assert.is.not(bad.status, 0);
+    assert.match(bad.stderr, /engine/);
+  });
+}
+});
+
+test.run();
