@@ -18,12 +18,12 @@ const BANNER = 'import { createRequire as __lakehouseCreateRequire } from "node:
 
 export class BundleError extends Error {}
 
-export async function bundleJobs(): Promise<Uint8Array> {
-  if (!existsSync(JOBS_ENTRY)) {
-    throw new BundleError(`bundle: ${path.relative(REPO_ROOT, JOBS_ENTRY)} does not exist yet; the jobs must be written before the chart can ship them`);
+export async function bundleJobs(entry = JOBS_ENTRY): Promise<Uint8Array> {
+  if (!existsSync(entry)) {
+    throw new BundleError(`bundle: ${path.relative(REPO_ROOT, entry)} does not exist yet; the jobs must be written before the chart can ship them`);
   }
   const result = await build({
-    entryPoints: [JOBS_ENTRY],
+    entryPoints: [entry],
     bundle: true,
     platform: "node",
     target: "node22",

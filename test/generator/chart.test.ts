@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { MAX_BUNDLE_BYTES } from "../../generator/bundle-jobs.ts";
+import { BundleError, bundleJobs, MAX_BUNDLE_BYTES, REPO_ROOT } from "../../generator/bundle-jobs.ts";
 import { BUNDLE_CHART_PATH, chartFiles, checkValuesCoverage, type ChartFiles } from "../../generator/chart-files.ts";
 import { chartDifferences, writeChart } from "../../generator/write-chart.ts";
 import { CHART_DIR } from "../chart/tools.ts";
@@ -41,6 +41,17 @@ test("writing is idempotent and removes files the generator no longer writes", a
 test("the bundled jobs fit in a ConfigMap", () => {
   const size = first.get(BUNDLE_CHART_PATH)!.length;
   assert.ok(size > 10_000 && size <= MAX_BUNDLE_BYTES, `${size} bytes`);
+});
+
+test("bundling without the jobs' entry point fails, naming it", async () => {
+  const missing = path.join(REPO_ROOT, "jobs", "no-such-entry.ts");
+  try {
+    await bundleJobs(missing);
+    assert.unreachable("bundled a missing entry point");
+  } catch (error) {
+    assert.instance(error, BundleError);
+    assert.match((error as Error).message, /jobs\/no-such-entry\.ts does not exist/);
+  }
 });
 
 test("a value that no template reads is an error naming it", () => {
