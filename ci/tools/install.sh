@@ -12,6 +12,10 @@ CT_VERSION=v3.14.0             # the newest the Go module proxy serves
 YAMLLINT_VERSION=1.38.0
 YAMALE_VERSION=6.1.0
 
+for tool in npm go python3 tar; do
+  command -v "$tool" >/dev/null || { echo "install.sh: $tool is needed to install the chart tools" >&2; exit 1; }
+done
+
 CACHE="${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}"
 BIN="$CACHE/bin"
 STAMPS="$CACHE/stamps"
