@@ -55,7 +55,7 @@ async function bench(count: number, bootstrap: string) {
       const run: JobRun = await runSparkStage(stage, {
         ...base, LAKEHOUSE_DATA_DIR: path.join(work, 'spark'), LAKEHOUSE_CONSUMER_GROUP: `spark-${topic}`, LAKEHOUSE_SPARK_EVENT_LOG_DIR: eventLog,
       });
-      const done = logLine(run, 'done');
+      const done = logLine(run, 'finished');
       spark[stage] = {
         wall: run.seconds,
         launchToSession: Number(done.launch_to_session_ms) / 1000,

@@ -155,7 +155,7 @@ test('a Spark bronze re-run with nothing new adds nothing, and the Node verify j
   const { bootstrap } = await sharedBroker();
   const before = readdirSync(path.join(sparkLake, layers.bronze)).sort();
   const rerun = await runSparkStage('bronze', sparkEnv(bootstrap));
-  assert.is(logLine(rerun, 'done').records, 0);
+  assert.is((logLine(rerun, 'finished').result as { records: number }).records, 0);
   assert.equal(readdirSync(path.join(sparkLake, layers.bronze)).sort(), before);
   // verify also checks that the consumer group's committed offsets match bronze.
   await runNodeJob('verify', sparkEnv(bootstrap));

@@ -79,7 +79,7 @@ def run_stage(job: str, body: Callable[[Config, Logger, object, Phases], dict]) 
     try:
         config = load_config(sys.argv[1:])
     except ConfigError as error:
-        logger.error(str(error), setting=error.setting)
+        logger.error("failed", ok=False, error=str(error), setting=error.setting)
         sys.exit(2)
     spark = None
     try:
@@ -92,10 +92,11 @@ def run_stage(job: str, body: Callable[[Config, Logger, object, Phases], dict]) 
         phases = Phases()
         counts = body(config, logger, spark, phases)
         timings["job_ms"] = now_ms() - session_ready
-        logger.info("done", **counts, **timings, phases_ms=phases.ms)
+        logger.info("finished", ok=True, seconds=round((now_ms() - started) / 1000, 3), result=counts,
+                    **timings, phases_ms=phases.ms)
     except Exception as error:  # the job fails as a whole: log why, exit 1
-        logger.error(f"{job} failed: {error}", error=type(error).__name__,
-                     trace=traceback.format_exc(limit=8))
+        logger.error("failed", ok=False, seconds=round((now_ms() - started) / 1000, 3),
+                     error=f"{type(error).__name__}: {error}", trace=traceback.format_exc(limit=8))
         if spark is not None:
             spark.stop()
         sys.exit(1)
