@@ -35,12 +35,13 @@ const MODELS: Record<string, ModelClass> = {
 };
 
 export function parseRendered(output: string): RenderedObject[] {
-  return parseAllDocuments(output).flatMap((doc) => {
-    if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]?.message}`);
-    const object = doc.toJS() as Omit<RenderedObject, "source"> | null;
-    if (!object) return [];
-    const source = /# Source: (\S+)/.exec(doc.commentBefore ?? "")?.[1] ?? "?";
-    return [{ ...object, source }];
+  return output.split(/^---$/m).flatMap((chunk) => {
+    const source = /^# Source: (\S+)/m.exec(chunk)?.[1] ?? "?";
+    return parseAllDocuments(chunk).flatMap((doc) => {
+      if (doc.errors.length > 0) throw new Error(`${source}: rendered YAML does not parse: ${doc.errors[0]?.message}`);
+      const object = doc.toJS() as Omit<RenderedObject, "source"> | null;
+      return object ? [{ ...object, source }] : [];
+    });
   });
 }
 

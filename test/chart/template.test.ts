@@ -19,6 +19,7 @@ for (const { name, bin } of helms()) {
     test(`${name}: helm template with ${file ?? "the defaults"} renders objects that pass kubernetes-models`, () => {
       const objects = render(bin, file);
       assert.ok(objects.length >= 7, `only ${objects.length} objects`);
+      assert.equal(objects.filter((o) => !o.source.startsWith("lakehouse/templates/")).map((o) => o.kind), []);
       for (const object of objects) validateWithModel(object);
     });
   }
