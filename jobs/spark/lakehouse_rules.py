@@ -8,6 +8,8 @@ engines put every record in the same place:
 
 import json
 import math
+import sys
+import threading
 from typing import Optional, Tuple
 
 VEHICLE_TYPES = ("car", "bike", "scooter")
@@ -64,12 +66,47 @@ def _is_integer(value) -> bool:
     return _is_number(value) and value.is_integer()
 
 
+def _parse(raw: str):
+    return json.loads(raw, parse_int=float, parse_constant=_no_constants)
+
+
+def _parse_deep(raw: str):
+    """JSON.parse has no nesting limit; Python's parser stops at the recursion limit. A value
+    nested that deep is parsed again on a thread whose stack fits the depth (at most one level per
+    character)."""
+    outcome = {}
+
+    def parse():
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(len(raw) + 1000)
+        try:
+            outcome["value"] = _parse(raw)
+        except (ValueError, RecursionError) as error:
+            outcome["error"] = error
+        finally:
+            sys.setrecursionlimit(limit)
+
+    previous = threading.stack_size(min(len(raw) * 1024 + (16 << 20), 1 << 30))
+    try:
+        thread = threading.Thread(target=parse)
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(previous)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def check_raw(raw: Optional[str]) -> Checked:
     """Parses one raw record value and applies the silver rules."""
     if raw is None:
         return _reject("malformed_json", None, "the record has no value")
     try:
-        parsed = json.loads(raw, parse_int=float, parse_constant=_no_constants)
+        try:
+            parsed = _parse(raw)
+        except RecursionError:
+            parsed = _parse_deep(raw)
     except (ValueError, RecursionError) as error:
         return _reject("malformed_json", None, f"not JSON: {error}")
     return check_object(parsed)

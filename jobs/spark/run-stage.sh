@@ -3,7 +3,8 @@
 # Settings come from the same environment variables and flags as the Node jobs (docs/contract.md).
 # Spark comes from ci/spark/install.sh; LAKEHOUSE_SPARK_MASTER (default local[2]),
 # LAKEHOUSE_SPARK_DRIVER_MEMORY (default 2g), LAKEHOUSE_SPARK_SHUFFLE_PARTITIONS (default 8) and
-# LAKEHOUSE_SPARK_EVENT_LOG_DIR (Spark event logs, for stage timings) tune the run. Exit codes: 0 done, 1 job failed, 2 bad configuration.
+# LAKEHOUSE_SPARK_EVENT_LOG_DIR (Spark event logs, for stage timings) tune the run.
+# Exit codes: 0 done, 1 job failed, 2 bad configuration.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
