@@ -134,6 +134,7 @@ async function consume(
           const range = byPartition.get(batch.partition);
           if (!range || range.next >= range.end) return;
           const ingestedAt = Date.now();
+          let lastRead: string | undefined;
           for (const message of batch.messages) {
             const offset = Number(message.offset);
             if (offset < range.next) continue;
@@ -154,9 +155,11 @@ async function consume(
             });
             range.next = offset + 1;
             recordsRead++;
-            resolveOffset(message.offset);
+            lastRead = message.offset;
             if (file.sink.rows >= config.fileRows) await publish(batch.partition);
           }
+          // Once per batch: KafkaJS parses the offset string into a Long on every call.
+          if (lastRead !== undefined) resolveOffset(lastRead);
           progress(recordsRead);
           if (range.next >= range.end) {
             await publish(batch.partition);

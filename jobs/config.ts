@@ -97,7 +97,7 @@ export const settings = [
   setting({ key: 'duplicateRatio', env: 'LAKEHOUSE_DUPLICATE_RATIO', flag: 'duplicate-ratio', defaultValue: '0', parse: ratio, description: 'share of events sent twice (0..1)' }),
   setting({ key: 'seed', env: 'LAKEHOUSE_SEED', flag: 'seed', defaultValue: '42', parse: integer(0, 2 ** 32 - 1), description: 'seed of the deterministic event generator' }),
   setting({ key: 'consumerGroup', env: 'LAKEHOUSE_CONSUMER_GROUP', flag: 'consumer-group', defaultValue: 'lakehouse-bronze', parse: nonEmpty, description: 'consumer group whose offsets bronze commits' }),
-  setting({ key: 'rowGroupSize', env: 'LAKEHOUSE_ROW_GROUP_SIZE', flag: 'row-group-size', defaultValue: '50000', parse: integer(1, 10_000_000), description: 'rows per Parquet row group (bounds memory)' }),
+  setting({ key: 'rowGroupSize', env: 'LAKEHOUSE_ROW_GROUP_SIZE', flag: 'row-group-size', defaultValue: '10000', parse: integer(1, 10_000_000), description: 'rows per Parquet row group (bounds memory)' }),
   setting({ key: 'fileRows', env: 'LAKEHOUSE_FILE_ROWS', flag: 'file-rows', defaultValue: '1000000', parse: integer(1, 1_000_000_000), description: 'rows per Parquet file before a new one is started' }),
   setting({ key: 'dedupBucketEvents', env: 'LAKEHOUSE_DEDUP_BUCKET_EVENTS', flag: 'dedup-bucket-events', defaultValue: '250000', parse: integer(1, 100_000_000), description: 'events per silver de-duplication bucket (bounds silver memory)' }),
   setting({ key: 'kafkaWaitSeconds', env: 'LAKEHOUSE_KAFKA_WAIT_SECONDS', flag: 'kafka-wait-seconds', defaultValue: '300', parse: integer(0, 86_400), description: 'how long a job waits for Kafka to answer' }),

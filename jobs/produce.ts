@@ -14,7 +14,7 @@ export interface ProduceSummary {
 
 // Messages per produce request; large enough to amortise the round trip, small enough to stay
 // well under the broker's default message.max.bytes per partition batch.
-const batchSize = 2_000;
+const batchSize = 1_000;
 
 /** Sends `config.events` generated events, keyed by vehicle id, with an idempotent producer. */
 export async function runProduce(config: Config, logger: Logger): Promise<ProduceSummary> {

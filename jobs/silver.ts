@@ -74,15 +74,17 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     // Pass 2: one bucket at a time, keep the first occurrence of each (vehicle, event time).
     const duplicates = new Map<Coordinate, Coordinate>();
     for (let bucket = 0; bucket < spill.buckets; bucket++) {
-      const firstSeen = new Map<string, Coordinate>();
+      // vehicle id → event time → where it was first seen (number keys hash fast)
+      const firstSeen = new Map<string, Map<number, Coordinate>>();
       for (const e of spill.read(bucket)) {
-        const key = `${e.vehicleId}\u0000${e.eventTime}`;
-        const original = firstSeen.get(key);
+        let times = firstSeen.get(e.vehicleId);
+        if (!times) firstSeen.set(e.vehicleId, (times = new Map()));
+        const original = times.get(e.eventTime);
         if (original !== undefined) {
           duplicates.set(coordinate(e.partition, e.offset), original);
           continue;
         }
-        firstSeen.set(key, coordinate(e.partition, e.offset));
+        times.set(e.eventTime, coordinate(e.partition, e.offset));
         silver.write({
           vehicle_id: e.vehicleId, type: e.type, latitude: e.latitude, longitude: e.longitude, battery: e.battery,
           event_time: e.eventTime, source_partition: e.partition, source_offset: e.offset,

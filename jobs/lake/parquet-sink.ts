@@ -21,9 +21,17 @@ function descriptorWriter(fd: number): Writer {
 }
 
 // hyparquet-writer takes INT64 values as bigint; the lake's INT64 values are safe integers.
-function encodeColumn(spec: ColumnSpec, values: unknown[]): never {
+function encodeValues(spec: ColumnSpec, values: unknown[]): never {
   if (spec.type !== 'INT64') return values as never;
-  return (spec.nullable ? values.map((v) => (v === null ? null : BigInt(v as number))) : BigInt64Array.from(values as number[], BigInt)) as never;
+  if (spec.nullable) return values.map((v) => (v === null ? null : BigInt(v as number))) as never;
+  const encoded = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) encoded[i] = BigInt(values[i] as number);
+  return encoded as never;
+}
+
+function columnSource(spec: ColumnSpec, values: unknown[]) {
+  const data = encodeValues(spec, values);
+  return spec.freeText ? { name: spec.name, data, encoding: 'PLAIN' as const, statistics: false } : { name: spec.name, data };
 }
 
 /**
@@ -66,7 +74,7 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
 
   private flushRowGroup(): void {
     if (this.pending === 0) return;
-    const columnData = this.specs.map((spec, i) => ({ name: spec.name, data: encodeColumn(spec, this.columns[i]) }));
+    const columnData = this.specs.map((spec, i) => columnSource(spec, this.columns[i]));
     this.writer.write({ columnData, rowGroupSize: this.pending });
     this.columns = this.specs.map(() => []);
     this.pending = 0;

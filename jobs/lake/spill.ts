@@ -99,13 +99,12 @@ export class EventSpill {
   }
 }
 
-/** FNV-1a over the de-duplication key. */
+/** FNV-1a over the vehicle id, then the event time's two 32-bit halves mixed in. */
 export function bucketOf(vehicleId: string, eventTime: number, buckets: number): number {
   let hash = 0x811c9dc5;
-  const key = `${vehicleId}\u0000${eventTime}`;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
+  for (let i = 0; i < vehicleId.length; i++) hash = Math.imul(hash ^ vehicleId.charCodeAt(i), 0x01000193);
+  hash = Math.imul(hash ^ (eventTime >>> 0), 0x01000193);
+  hash = Math.imul(hash ^ Math.floor(eventTime / 4294967296), 0x01000193);
+  hash ^= hash >>> 15;
   return (hash >>> 0) % buckets;
 }

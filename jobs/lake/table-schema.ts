@@ -6,6 +6,11 @@ export interface ColumnSpec {
   readonly name: string;
   readonly type: ColumnType;
   readonly nullable: boolean;
+  /**
+   * Free text that is nearly unique per row (raw JSON): written PLAIN, without min/max statistics,
+   * which would cost time and bytes and help no reader.
+   */
+  readonly freeText?: boolean;
 }
 
 /** Values of a column as JavaScript sees them: INT64 as number (epoch ms and offsets fit in 2^53). */
@@ -33,9 +38,11 @@ function col<N extends string, T extends ColumnType, B extends boolean = false>(
   return { name, type, nullable: (nullable ?? false) as B };
 }
 
+const text = <N extends string>(name: N) => ({ ...col(name, 'STRING', true), freeText: true });
+
 export const bronzeColumns = [
   col('key', 'STRING', true),
-  col('value', 'STRING', true),
+  text('value'),
   col('topic', 'STRING'),
   col('partition', 'INT32'),
   col('offset', 'INT64'),
@@ -55,7 +62,7 @@ export const silverColumns = [
 ] as const;
 
 export const rejectedColumns = [
-  col('raw_value', 'STRING', true),
+  text('raw_value'),
   col('key', 'STRING', true),
   col('source_partition', 'INT32'),
   col('source_offset', 'INT64'),
