@@ -13,10 +13,14 @@ export async function runTopics(config: Config, logger: Logger): Promise<TopicsS
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
   return withAdmin(kafka, async (admin) => {
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: config.topic, numPartitions: config.partitions, replicationFactor: config.replicationFactor }],
-    });
+    // Asking first keeps an upgrade's log free of KafkaJS's "Topic creation errors" line.
+    const exists = (await admin.listTopics()).includes(config.topic);
+    const created = exists
+      ? false
+      : await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{ topic: config.topic, numPartitions: config.partitions, replicationFactor: config.replicationFactor }],
+        });
     const metadata = await admin.fetchTopicMetadata({ topics: [config.topic] });
     const partitions = metadata.topics[0]?.partitions.length ?? 0;
     if (!created && partitions !== config.partitions) {

@@ -23,7 +23,10 @@ export function createKafka(config: Config, logger: Logger): Kafka {
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...rest } = log;
-      logger.log(levels[level] ?? 'info', `kafkajs: ${message}`, { namespace, ...rest });
+      // KafkaJS logs every error response at ERROR even when it retries it (a group coordinator
+      // still loading, say); a failure that matters ends the job with its own "failed" line.
+      const retried = level === logLevel.ERROR && namespace === 'Connection' && String(message).startsWith('Response ');
+      logger.log(retried ? 'warn' : (levels[level] ?? 'info'), `kafkajs: ${message}`, { namespace, ...rest });
     },
   });
 }
