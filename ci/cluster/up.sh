@@ -84,7 +84,9 @@ state = "$RUN_DIR/containerd"
   address = "$RUN_DIR/containerd.sock"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
-  enable_cdi = false
+  # This machine grants root no CAP_SYS_RESOURCE, so no process may lower its OOM score; the
+  # kubelet asks for -998 (sandboxes) and -997 (Guaranteed pods). Clamp to containerd's own score.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -121,6 +123,7 @@ start_process kube-apiserver "$KUBERNETES_BIN/kube-apiserver" \
   --kubelet-client-certificate "$PKI_DIR/apiserver-kubelet-client.crt" \
   --kubelet-client-key "$PKI_DIR/apiserver-kubelet-client.key" \
   --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction --allow-privileged=true \
+  --kubelet-preferred-address-types InternalIP \
   --profiling=false --v=1
 wait_for "kube-apiserver" 120 "$KUBERNETES_BIN/kubectl" get --raw /readyz
 phase "kube-apiserver ready"
