@@ -41,7 +41,7 @@ conf=(
 )
 if [[ -n "${LAKEHOUSE_SPARK_EVENT_LOG_DIR:-}" ]]; then
   mkdir -p "$LAKEHOUSE_SPARK_EVENT_LOG_DIR"
-  conf+=(--conf spark.eventLog.enabled=true --conf spark.eventLog.rolling.enabled=false
+  conf+=(--conf spark.eventLog.enabled=true --conf spark.eventLog.rolling.enabled=false --conf spark.eventLog.compress=false
         --conf "spark.eventLog.dir=file://$(cd "$LAKEHOUSE_SPARK_EVENT_LOG_DIR" && pwd)")
 fi
 
