@@ -1,0 +1,92 @@
+// The chart's Kafka configuration on a real Kafka 4.1.1 (see kafka-sandbox.ts): the image's own
+// setup code turns the rendered environment into server.properties and formats the storage, and
+// the rendered pipeline runs against the broker it starts.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { ensureKafkaLibs } from "../../ci/broker/kafka-libs.ts";
+import { kafkaDnsNames, kafkaPods } from "./kafka-pod.ts";
+import type { SandboxInput, SandboxResult } from "./kafka-sandbox.ts";
+import { hookJobsInOrder, hookOf, parseRendered } from "./rendered.ts";
+import { CHART_DIR, helmTemplate, REPO_ROOT, toolPath, withTools } from "./tools.ts";
+
+const NAMESPACE = "lakehouse";
+const roots: string[] = [];
+
+async function inSandbox(input: Omit<SandboxInput, "root" | "kafkaLibs" | "log4jConfig">): Promise<{ result: SandboxResult; root: string }> {
+  const root = mkdtempSync(path.join(os.tmpdir(), "lakehouse-kafka-sandbox-"));
+  roots.push(root);
+  const full: SandboxInput = {
+    ...input,
+    root,
+    kafkaLibs: await ensureKafkaLibs(),
+    log4jConfig: path.join(REPO_ROOT, "ci", "broker", "log4j2-tools.properties"),
+  };
+  const inputFile = path.join(root, "input.json");
+  writeFileSync(inputFile, JSON.stringify(full));
+  const run = spawnSync(
+    "unshare",
+    ["--net", "--mount", "--uts", "--fork", "--", process.execPath, "--import", "tsx", path.join("test", "chart", "kafka-sandbox.ts"), inputFile],
+    { cwd: REPO_ROOT, encoding: "utf8", timeout: 600_000, maxBuffer: 64 << 20 },
+  );
+  const last = run.stdout.trim().split("\n").at(-1) ?? "";
+  if (run.status !== 0 || !last.startsWith("{")) {
+    throw new Error(`the Kafka sandbox failed (exit ${run.status}, needs root for unshare):\n${run.stderr.slice(-4000)}\n${run.stdout.slice(-2000)}`);
+  }
+  return { result: JSON.parse(last) as SandboxResult, root };
+}
+
+withTools(test, () => {
+  const helm = toolPath("helm");
+
+  test("values-prod.yaml: each of the 3 Kafka nodes takes its node id from its ordinal and Kafka 4.1.1 formats its storage with the rendered configuration", async () => {
+    const objects = parseRendered(helmTemplate(helm, ["-f", `${CHART_DIR}/values-prod.yaml`]));
+    const pods = kafkaPods(objects, NAMESPACE);
+    assert.is(pods.length, 3);
+    const dns = kafkaDnsNames(objects, NAMESPACE);
+    const { result, root } = await inSandbox({
+      mode: "format",
+      pods,
+      hostNames: [...[...dns.pods.values()].flat(), ...dns.services],
+    });
+    const voters = new Set<string>();
+    for (const [i, node] of result.formatted.entries()) {
+      assert.is(node.exitCode, 0, `${node.pod}: setup failed:\n${node.output}`);
+      const props = Object.fromEntries(
+        node.serverProperties.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+      );
+      assert.is(props["node.id"], String(i), node.pod);
+      assert.is(props["process.roles"], "broker,controller");
+      voters.add(props["controller.quorum.voters"]!);
+      const meta = readFileSync(path.join(root, node.pod, "data", "kraft", "meta.properties"), "utf8");
+      assert.match(meta, `cluster.id=${pods[i]!.env.CLUSTER_ID}`);
+      assert.match(meta, `node.id=${i}`);
+    }
+    assert.equal([...voters], [pods.map((p) => `${p.ordinal}@${p.name}.lakehouse-kafka-headless.${NAMESPACE}.svc:9093`).join(",")]);
+  });
+
+  test("the chart's own Kafka (defaults) serves the rendered hook Jobs and test Pod at the address they are given", async () => {
+    const objects = parseRendered(helmTemplate(helm));
+    const pods = kafkaPods(objects, NAMESPACE);
+    const dns = kafkaDnsNames(objects, NAMESPACE);
+    const runOrder = [...hookJobsInOrder(objects), ...objects.filter((o) => o.kind === "Pod" && hookOf(o) === "test")].map((o) => o.metadata.name);
+    const { result } = await inSandbox({
+      mode: "serve",
+      pods,
+      hostNames: [...[...dns.pods.values()].flat(), ...dns.services],
+      objects,
+      runOrder,
+    });
+    assert.equal(result.runs.map((r) => r.name), runOrder, `stopped early:\n${result.runs.at(-1)?.output}`);
+    for (const r of result.runs) assert.is(r.exitCode, 0, `${r.name} failed:\n${r.output}`);
+  });
+});
+
+test.after(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+test.run();
