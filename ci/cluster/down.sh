@@ -71,6 +71,11 @@ ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"
 if [[ -f $RUN_DIR/sysctl.before ]]; then
   while IFS='=' read -r key value; do sysctl -q -w "$key=$value" >/dev/null; done < "$RUN_DIR/sysctl.before"
 fi
+if [[ -f $RUN_DIR/host-paths.before ]]; then
+  for path in $HOST_PATHS_USED; do
+    grep -qx "$path" "$RUN_DIR/host-paths.before" || rm -rf --one-file-system "$path"
+  done
+fi
 if [[ -d $LOG_DIR ]]; then
   rm -rf "$CLUSTER_CACHE/last-logs"
   mv "$LOG_DIR" "$CLUSTER_CACHE/last-logs"

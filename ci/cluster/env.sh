@@ -23,6 +23,7 @@ REGISTRY=127.0.0.1:5123
 ETCD_CLIENT_PORT=23790
 ETCD_PEER_PORT=23800
 CNI_NETWORK=lakehouse
+HOST_PATHS_USED="/var/lib/kubelet /var/lib/cni"
 
 log() { printf '[cluster %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 

@@ -48,13 +48,13 @@ hook_jobs() {
 }
 
 check_hooks_in_order() { # not-before-timestamp : every hook Job succeeded, started after the one before finished
-  local not_before=$1 previous_end=$1 count=0
-  while read -r weight name start end succeeded; do
+  local not_before=$1 previous_end=$1 count=0 weight job start end succeeded
+  while read -r weight job start end succeeded; do
     count=$((count + 1))
-    echo "  hook job $name (weight $weight): started $start, completed $end"
-    if [[ $end == - || $succeeded -lt 1 ]]; then echo "  $name did not complete" >&2; return 1; fi
+    echo "  hook job $job (weight $weight): started $start, completed $end"
+    if [[ $end == - || $succeeded -lt 1 ]]; then echo "  $job did not complete" >&2; return 1; fi
     if [[ $start < $previous_end ]]; then
-      echo "  $name started at $start, before the previous hook finished ($previous_end)" >&2; return 1
+      echo "  $job started at $start, before the previous hook finished ($previous_end)" >&2; return 1
     fi
     previous_end=$end
   done < <(hook_jobs)

@@ -22,6 +22,8 @@ phase "binaries and images ready"
 mkdir -p "$STATE_DIR" "$RUN_DIR" "$LOG_DIR" "$STATE_DIR/cni" "$STATE_DIR/volumes"
 # down.sh restores these host settings and removes only the network namespaces created after this.
 ls /run/netns 2>/dev/null > "$RUN_DIR/netns.before" || true
+# Paths the kubelet and CNI use whatever they are configured with (device-plugins socket, libcni cache).
+for path in $HOST_PATHS_USED; do [[ -e $path ]] && echo "$path"; done > "$RUN_DIR/host-paths.before"
 sysctl -e -q kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom net.ipv4.ip_forward \
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes | sed 's/ = /=/' > "$RUN_DIR/sysctl.before"
 
@@ -82,6 +84,8 @@ root = "$STATE_DIR/containerd"
 state = "$RUN_DIR/containerd"
 [grpc]
   address = "$RUN_DIR/containerd.sock"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$STATE_DIR/containerd-opt"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
   # This machine grants root no CAP_SYS_RESOURCE, so no process may lower its OOM score; the

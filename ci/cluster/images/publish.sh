@@ -42,9 +42,9 @@ split_reference() {
 }
 
 : > "$RUN_DIR/registries"
-for image in $( { chart_images; echo "$PAUSE_IMAGE"; } | sort -u); do
+for image in $( { chart_images; echo "$PAUSE_IMAGE"; } | while read -r ref; do split_reference "$ref"; done | sort -u | tr ' ' '/'); do
   kind=$(kind_of "$image")
-  read -r host path < <(split_reference "$image")
+  host=${image%%/*} path=${image#*/}
   layout=${layout_of[$kind]}
   tag=$(sed -n 's/.*"org.opencontainers.image.ref.name":"\([^"]*\)".*/\1/p' "$layout/index.json")
   log "publish $kind image as $host/$path"
