@@ -87,12 +87,15 @@ for (const r of results) {
   const startup = stages.reduce((t, st) => t + r.spark[st].launchToSession, 0);
   console.log(`| ${r.count} | ${s(r.produce)} | ${stages.map((st) => s(r.node[st])).join(' | ')} | ${s(nodeTotal)} | ${stages.map((st) => s(r.spark[st].wall)).join(' | ')} | ${s(sparkTotal)} | ${s(startup)} |`);
 }
-console.log('\nSpark, per stage: start-up, job phases (ms) and Spark stages (ms, tasks)');
+console.log('\n| events | stage | node s | spark wall s | JVM start→session s | job phases s | stop+exit s | Spark stages s | largest phases (s) |');
+console.log('|---:|---|---:|---:|---:|---:|---:|---:|---|');
 for (const r of results) {
   for (const st of stages) {
     const t = r.spark[st];
-    const sparkStages = t.sparkStages.map((x) => `${x.name} ${x.ms}ms/${x.tasks}t`).join(', ');
-    console.log(`- ${r.count} ${st}: wall ${s(t.wall)} s, launch→session ${s(t.launchToSession)} s, phases ${JSON.stringify(t.phases)}; stages: ${sparkStages}`);
+    const phases = Object.values(t.phases).reduce((a, b) => a + b, 0) / 1000;
+    const sparkStages = t.sparkStages.reduce((a, x) => a + x.ms, 0) / 1000;
+    const largest = Object.entries(t.phases).sort(([, a], [, b]) => b - a).slice(0, 3).map(([k, ms]) => `${k} ${s(ms / 1000)}`).join(', ');
+    console.log(`| ${r.count} | ${st} | ${s(r.node[st])} | ${s(t.wall)} | ${s(t.launchToSession)} | ${s(phases)} | ${s(t.wall - t.launchToSession - phases)} | ${s(sparkStages)} | ${largest} |`);
   }
 }
 process.exit(0);
