@@ -23,7 +23,11 @@ const contractEnv = (v: Binder): IEnvVar[] => [
   { name: "LAKEHOUSE_SEED", value: v.str("producer.seed") },
   { name: "LAKEHOUSE_CONSUMER_GROUP", value: v.str("pipeline.consumerGroup") },
   { name: "LAKEHOUSE_ROW_GROUP_SIZE", value: v.str("pipeline.rowGroupSize") },
+  { name: "LAKEHOUSE_DUPLICATE_RATIO", value: v.str("producer.duplicateRatio") },
+  { name: "LAKEHOUSE_FILE_ROWS", value: v.str("pipeline.fileRows") },
+  { name: "LAKEHOUSE_DEDUP_BUCKET_EVENTS", value: v.str("pipeline.dedupBucketEvents") },
   { name: "LAKEHOUSE_KAFKA_WAIT_SECONDS", value: v.str("jobs.kafkaWaitSeconds") },
+  { name: "NODE_OPTIONS", value: v.str("jobs.nodeOptions") },
   ...v.items<IEnvVar>("jobs.extraEnv"),
 ];
 

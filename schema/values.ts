@@ -116,6 +116,7 @@ export const valuesModel = object("Values of the lakehouse chart.", {
       maximum: 1,
     }),
     seed: integer(42, "Seed of the deterministic event generator.", { minimum: 0, maximum: 2_147_483_647 }),
+    duplicateRatio: number(0, "Share of events sent twice (0..1), to exercise de-duplication.", { minimum: 0, maximum: 1 }),
   }),
 
   pipeline: object("Settings of the bronze, silver and gold stages.", {
@@ -123,9 +124,14 @@ export const valuesModel = object("Values of the lakehouse chart.", {
       pattern: "^[a-zA-Z0-9._-]{1,249}$",
       patternName: "a consumer group name",
     }),
-    rowGroupSize: integer(50_000, "Rows per Parquet row group (bounds each job's memory).", {
+    rowGroupSize: integer(10_000, "Rows per Parquet row group (bounds each job's memory).", {
       minimum: 1,
       maximum: 10_000_000,
+    }),
+    fileRows: integer(1_000_000, "Rows per Parquet file before the next one starts.", { minimum: 1, maximum: 1_000_000_000 }),
+    dedupBucketEvents: integer(250_000, "Events per silver de-duplication bucket (bounds silver's memory).", {
+      minimum: 1,
+      maximum: 100_000_000,
     }),
   }),
 
@@ -142,6 +148,7 @@ export const valuesModel = object("Values of the lakehouse chart.", {
       maximum: 86_400,
     }),
     kafkaWaitSeconds: integer(300, "How long each job waits for Kafka to answer.", { minimum: 0, maximum: 3600 }),
+    nodeOptions: string("--max-old-space-size=192", "NODE_OPTIONS of the jobs; the heap ceiling keeps each job's memory flat whatever the number of events (measured by `npm run bench`). Keep it well below `jobs.resources.limits.memory`."),
     extraEnv: extraEnv("every job"),
   }),
 
