@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --events N[,N…] [--out FILE] [--skip-baselines]`
+ * `npm run bench -- --events N[,N…] [--out FILE] [--skip-baselines] [--node-options '…']`
  *
  * On a real local broker: Kafka's own producer and consumer perf tools (the rate this machine
  * allows) and then produce, bronze, silver, gold and verify exactly as the chart runs them (the
@@ -16,6 +16,7 @@ import { runJobProcess } from '../../jobs/job-process.ts';
 import { formatTable } from '../../jobs/table-format.ts';
 import { startBroker } from '../broker/broker.ts';
 import { bundleJobs } from '../../generator/bundle-jobs.ts';
+import { defaultValues } from '../../schema/index.ts';
 import { consumerPerf, producerPerf, type Baseline } from './baselines.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,6 +29,7 @@ interface StageResult {
 }
 
 interface BenchResult {
+  readonly nodeOptions: string;
   readonly machine: Record<string, unknown>;
   readonly events: number;
   readonly recordBytes: number;
@@ -49,7 +51,7 @@ function averageRecordBytes(): number {
   return Math.round(bytes / count);
 }
 
-async function benchOnce(events: number, bootstrap: string, bundle: string, withBaselines: boolean): Promise<BenchResult> {
+async function benchOnce(events: number, bootstrap: string, bundle: string, withBaselines: boolean, nodeOptions: string): Promise<BenchResult> {
   const run = `${events}-${Date.now()}`;
   const recordBytes = averageRecordBytes();
   const baselines: BenchResult['baselines'] = {};
@@ -70,6 +72,7 @@ async function benchOnce(events: number, bootstrap: string, bundle: string, with
     LAKEHOUSE_CONSUMER_GROUP: `bench-${run}`,
     LAKEHOUSE_DATA_DIR: dataDir,
     LAKEHOUSE_EVENTS: String(events),
+    NODE_OPTIONS: nodeOptions,
   };
   const results: Record<string, StageResult> = {};
   try {
@@ -90,6 +93,7 @@ async function benchOnce(events: number, bootstrap: string, bundle: string, with
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   return {
+    nodeOptions,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), node: process.version, platform: `${os.platform()} ${os.release()}` },
     events,
     recordBytes,
@@ -122,6 +126,9 @@ async function main(): Promise<void> {
   if (counts.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--events: "${flags.get('events')}" is not a list of positive integers`);
   const out = flags.get('out');
   const withBaselines = flags.get('skip-baselines') !== 'true';
+  // The jobs run with the NODE_OPTIONS the chart gives them (values: jobs.nodeOptions).
+  const nodeOptions = flags.get('node-options') ?? defaultValues().jobs.nodeOptions;
+  say(`stages run with NODE_OPTIONS=${nodeOptions}`);
 
   const bundlePath = path.join(os.tmpdir(), `lakehouse-bench-${process.pid}.mjs`);
   fs.writeFileSync(bundlePath, await bundleJobs());
@@ -131,7 +138,7 @@ async function main(): Promise<void> {
   say(`broker at ${broker.bootstrap}`);
   const results: BenchResult[] = [];
   try {
-    for (const events of counts) results.push(await benchOnce(events, broker.bootstrap, bundlePath, withBaselines));
+    for (const events of counts) results.push(await benchOnce(events, broker.bootstrap, bundlePath, withBaselines, nodeOptions));
   } finally {
     await broker.stop();
     fs.rmSync(bundlePath, { force: true });
