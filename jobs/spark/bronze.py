@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 from lakehouse_kafka import commit_group_offsets, topic_partitions
 from lakehouse_lake import (BronzeFile, bronze_file_name, lake_paths, new_staging_dir,
                             next_offsets_in_lake, publish_file, remove_staging_dir,
-                            spark_part_files)
+                            remove_stale_temporaries, spark_part_files)
 from lakehouse_session import now_ms, run_stage
 
 _EARLIEST = -2
@@ -25,6 +25,9 @@ def _not_null(column, fallback):
 def bronze(config, logger, spark, phase) -> dict:
     paths = lake_paths(config.data_dir)
     os.makedirs(paths.bronze, exist_ok=True)
+    stale = remove_stale_temporaries(paths, "bronze", [paths.bronze])
+    if stale:
+        logger.info("removed unfinished files of an earlier run", count=stale)
     with phase("kafka_metadata"):
         partitions = topic_partitions(spark, config)
     in_lake = next_offsets_in_lake(paths.bronze)

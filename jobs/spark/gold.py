@@ -8,7 +8,8 @@ from pyspark.sql.types import (DoubleType, IntegerType, LongType, StringType, St
                                StructType)
 
 from lakehouse_lake import (lake_paths, list_parquet_files, new_staging_dir,
-                            remove_staging_dir, replace_directory_with_files, spark_part_files)
+                            remove_stale_temporaries, remove_staging_dir,
+                            replace_directory_with_files, spark_part_files)
 from lakehouse_session import now_ms, run_stage
 
 SILVER_SCHEMA = StructType([
@@ -29,6 +30,9 @@ def _required(column, fallback):
 
 def gold(config, logger, spark, phase) -> dict:
     paths = lake_paths(config.data_dir)
+    stale = remove_stale_temporaries(paths, "gold", [paths.gold_root])
+    if stale:
+        logger.info("removed unfinished files of an earlier run", count=stale)
     files = list_parquet_files(paths.silver)
     events = (spark.read.schema(SILVER_SCHEMA).parquet(*files) if files
               else spark.createDataFrame([], SILVER_SCHEMA))

@@ -84,6 +84,30 @@ def next_offsets_in_lake(bronze_dir: str) -> Dict[int, int]:
     return following
 
 
+def remove_stale_temporaries(paths: LakePaths, stage: str, layer_dirs: Sequence[str]) -> int:
+    """Removes what runs of `stage` that died before publishing left behind: their staging
+    directories and the hidden temporaries next to the layers. Stages never run concurrently
+    (the chart's hooks and `npm run local` run them one after the other), as for the Node jobs."""
+    removed = 0
+    if os.path.isdir(paths.staging_root):
+        for name in os.listdir(paths.staging_root):
+            if name.startswith(f"{stage}-"):
+                shutil.rmtree(os.path.join(paths.staging_root, name), ignore_errors=True)
+                removed += 1
+    for directory in layer_dirs:
+        if not os.path.isdir(directory):
+            continue
+        for name in os.listdir(directory):
+            if name.startswith(".") and (name.endswith(".tmp") or ".old." in name or ".staging." in name):
+                path = os.path.join(directory, name)
+                if os.path.isdir(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.remove(path)
+                removed += 1
+    return removed
+
+
 def new_staging_dir(paths: LakePaths, stage: str) -> str:
     directory = os.path.join(paths.staging_root, f"{stage}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     os.makedirs(directory)

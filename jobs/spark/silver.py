@@ -11,7 +11,8 @@ from pyspark.sql.types import (DoubleType, IntegerType, LongType, StringType, St
                                StructType)
 
 from lakehouse_lake import (lake_paths, list_parquet_files, new_staging_dir,
-                            remove_staging_dir, replace_directory_with_files, spark_part_files)
+                            remove_stale_temporaries, remove_staging_dir,
+                            replace_directory_with_files, spark_part_files)
 from lakehouse_rules import check_raw
 from lakehouse_session import run_stage
 
@@ -52,6 +53,9 @@ def read_bronze(spark, bronze_dir: str):
 
 def silver(config, logger, spark, phase) -> dict:
     paths = lake_paths(config.data_dir)
+    stale = remove_stale_temporaries(paths, "silver", [paths.silver_root])
+    if stale:
+        logger.info("removed unfinished files of an earlier run", count=stale)
     # Wrapped so Spark does not try to read a UDF kind from check_raw's type hints.
     check = F.udf(lambda raw: check_raw(raw), CHECKED)
     checked = (

@@ -1,7 +1,7 @@
 // The Spark engine (jobs/spark) and the Node engine (jobs/*.ts) read the same topic into two lakes,
 // which DuckDB then compares: the same files' schemas, the same rows in every layer, the same
 // quarantine, gold equal to 1e-9. Needs ci/spark/install.sh to have run.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -150,11 +150,16 @@ test("Spark's bookkeeping stays out of the lake: only *.parquet in the layers, n
   assert.equal(names(layers.gold), ['part-00000.parquet']);
 });
 
-test('a Spark bronze re-run with nothing new adds nothing, and the Node verify job accepts the Spark lake', async () => {
+test('a Spark bronze re-run with nothing new adds nothing and clears a dead run\'s leftovers, and the Node verify job accepts the Spark lake', async () => {
   if (setupFailure) throw setupFailure;
   const { bootstrap } = await sharedBroker();
   const before = readdirSync(path.join(sparkLake, layers.bronze)).sort();
+  // What a bronze run killed before publishing leaves: its staging directory and a temporary file.
+  const leftovers = [path.join(sparkLake, '.spark-staging', 'bronze-999999-deadbeef', 'out'), path.join(sparkLake, layers.bronze, '.part-p00000.123.tmp')];
+  mkdirSync(leftovers[0], { recursive: true });
+  writeFileSync(leftovers[1], 'half a file');
   const rerun = await runSparkStage('bronze', sparkEnv(bootstrap));
+  for (const leftover of leftovers) assert.not.ok(existsSync(leftover), `${leftover} removed`);
   assert.is((logLine(rerun, 'finished').result as { records: number }).records, 0);
   assert.equal(readdirSync(path.join(sparkLake, layers.bronze)).sort(), before);
   // verify also checks that the consumer group's committed offsets match bronze.
