@@ -22,6 +22,7 @@ const baseEnv = (bootstrap: string): NodeJS.ProcessEnv => ({
   LAKEHOUSE_TOPIC: topic,
   LAKEHOUSE_PARTITIONS: '3',
   LAKEHOUSE_KAFKA_WAIT_SECONDS: '60',
+  LAKEHOUSE_ROW_GROUP_SIZE: '500',
   LAKEHOUSE_LOG_LEVEL: 'info',
 });
 const nodeEnv = (bootstrap: string) => ({ ...baseEnv(bootstrap), LAKEHOUSE_DATA_DIR: nodeLake, LAKEHOUSE_CONSUMER_GROUP: `node-${run}` });
@@ -133,6 +134,18 @@ test('every layer has the contract schema of the Node engine: physical types, an
       return path.join(dir, files[0]);
     };
     assert.equal(await lakes.parquetSchema(first(sparkLake)), await lakes.parquetSchema(first(nodeLake)), `${layer} schema`);
+  }
+});
+
+test('Spark bounds row groups by LAKEHOUSE_ROW_GROUP_SIZE rows, as the Node jobs do', async () => {
+  if (setupFailure) throw setupFailure;
+  for (const layer of ['bronze', 'silver', 'rejected'] as const) {
+    const [row] = await lakes.rows(
+      `select max(row_group_num_rows)::INTEGER as largest, count(distinct (file_name, row_group_id))::INTEGER as groups
+       from parquet_metadata('${path.join(sparkLake, layers[layer], '*.parquet')}')`,
+    );
+    assert.ok((row.largest as number) <= 500, `${layer}: a row group of ${row.largest} rows`);
+    assert.ok((row.groups as number) > 1, `${layer}: ${row.groups} row groups`);
   }
 });
 
