@@ -77,6 +77,7 @@ export const sparkSubmitArgs = (v: Binder, stage: SparkStage): string[] => [
   "--data-dir", LAKE_MOUNT,
   "--consumer-group", v.expr(".Values.pipeline.consumerGroup", v.defaultOf<string>("pipeline.consumerGroup"), { quote: true }),
   "--row-group-size", v.expr(".Values.pipeline.rowGroupSize | int64", String(v.defaultOf<number>("pipeline.rowGroupSize")), { quote: true }),
+  "--file-rows", v.expr(".Values.pipeline.fileRows | int64", String(v.defaultOf<number>("pipeline.fileRows")), { quote: true }),
   "--kafka-wait-seconds", v.expr(".Values.jobs.kafkaWaitSeconds | int64", String(v.defaultOf<number>("jobs.kafkaWaitSeconds")), { quote: true }),
 ];
 

@@ -81,6 +81,10 @@ for (const { name, bin } of helms()) {
       assert.is(argAfter(job, '--deploy-mode'), 'cluster');
       assert.is(argAfter(job, '--packages'), `org.apache.spark:spark-sql-kafka-0-10_2.13:${spark}`);
       assert.ok((container(job).args as string[]).includes(`/opt/lakehouse/spark/${stage}.py`), `${stage}.py is the application`);
+      // The stage's settings reach it as the contract's flags, from the same values as the Node Jobs.
+      assert.is(argAfter(job, '--data-dir'), '/data');
+      assert.is(argAfter(job, '--topic'), 'vehicles-events');
+      assert.is(argAfter(job, '--file-rows'), '1000000');
       const conf = confOf(job);
       assert.is(conf.get('spark.kubernetes.container.image'), `apache/spark:${spark}`);
       assert.is(conf.get('spark.kubernetes.authenticate.driver.serviceAccountName'), 'lakehouse-spark');

@@ -93,8 +93,10 @@ _SETTINGS = (
     _Setting("duplicate_ratio", "LAKEHOUSE_DUPLICATE_RATIO", "duplicate-ratio", "0", _ratio),
     _Setting("seed", "LAKEHOUSE_SEED", "seed", "42", _integer(0, 2**32 - 1)),
     _Setting("consumer_group", "LAKEHOUSE_CONSUMER_GROUP", "consumer-group", "lakehouse-bronze", _non_empty),
-    _Setting("row_group_size", "LAKEHOUSE_ROW_GROUP_SIZE", "row-group-size", "50000", _integer(1, 10_000_000)),
+    _Setting("row_group_size", "LAKEHOUSE_ROW_GROUP_SIZE", "row-group-size", "10000", _integer(1, 10_000_000)),
     _Setting("file_rows", "LAKEHOUSE_FILE_ROWS", "file-rows", "1000000", _integer(1, 1_000_000_000)),
+    # Bounds the Node silver's memory; Spark's shuffle spills on its own, so it is checked, not used.
+    _Setting("dedup_bucket_events", "LAKEHOUSE_DEDUP_BUCKET_EVENTS", "dedup-bucket-events", "250000", _integer(1, 100_000_000)),
     _Setting("kafka_wait_seconds", "LAKEHOUSE_KAFKA_WAIT_SECONDS", "kafka-wait-seconds", "300", _integer(0, 86_400)),
     _Setting("client_id", "LAKEHOUSE_CLIENT_ID", "client-id", "lakehouse", _non_empty),
     _Setting("verify_kafka", "LAKEHOUSE_VERIFY_KAFKA", "verify-kafka", "true", _boolean),
@@ -115,6 +117,7 @@ class Config:
     consumer_group: str
     row_group_size: int
     file_rows: int
+    dedup_bucket_events: int
     kafka_wait_seconds: int
     client_id: str
     verify_kafka: bool
