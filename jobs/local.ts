@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig, parseArgs } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { lakePaths } from './lake/paths.ts';
@@ -15,7 +14,6 @@ import { goldColumns } from './lake/table-schema.ts';
 import { formatTable } from './table-format.ts';
 import { runJobProcess, type JobRun } from './job-process.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 export const pipeline = ['topics', 'produce', 'bronze', 'silver', 'gold', 'verify'] as const;
 
 async function main(): Promise<number> {
@@ -44,7 +42,7 @@ async function main(): Promise<number> {
   try {
     for (const job of pipeline) {
       const run = engine === 'spark' && ['bronze', 'silver', 'gold'].includes(job)
-        ? await runSparkStage(job, env)
+        ? await runSparkStage(job, env, args)
         : await runJobProcess(job, args, env);
       runs.push(run);
       if (run.exitCode !== 0) {
@@ -71,11 +69,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
-async function runSparkStage(job: string, env: NodeJS.ProcessEnv): Promise<JobRun> {
-  const runner = path.join(here, 'spark', 'run-stage.ts');
-  if (!fs.existsSync(runner)) throw new ConfigError('--engine', 'the Spark engine is not available in this checkout (jobs/spark/run-stage.ts is missing)');
-  const { runSparkStage: run } = (await import(runner)) as { runSparkStage: (stage: string, env: NodeJS.ProcessEnv) => Promise<JobRun> };
-  return run(job, env);
+async function runSparkStage(job: string, env: NodeJS.ProcessEnv, args: readonly string[]): Promise<JobRun> {
+  const { runSparkStage: run } = await import('./spark/run-stage.ts');
+  return run(job, env, args);
 }
 
 main().then(
