@@ -13,10 +13,17 @@ phase_start=$SECONDS
 phase() { log "$1 ($((SECONDS - phase_start))s since start)"; }
 
 bash "$here/install-packages.sh"
+# Image building is mostly downloads and unpacking: it runs beside the Go builds, which use the CPUs.
+images_list=$(mktemp) images_log=$(mktemp)
+bash "$here/images/build.sh" > "$images_list" 2> "$images_log" &
+images_pid=$!
 bash "$here/build-kubernetes.sh"
 bash "$here/build-etcd.sh"
 bash "$here/build-coredns.sh"
-mapfile -t image_layouts < <(bash "$here/images/build.sh")
+if ! wait "$images_pid"; then cat "$images_log" >&2; log "image build failed"; exit 1; fi
+cat "$images_log" >&2
+mapfile -t image_layouts < "$images_list"
+rm -f "$images_list" "$images_log"
 phase "binaries and images ready"
 
 mkdir -p "$STATE_DIR" "$RUN_DIR" "$LOG_DIR" "$STATE_DIR/cni" "$STATE_DIR/volumes"
