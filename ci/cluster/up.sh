@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/env.sh"
 [[ $(id -u) == 0 ]] || { echo "up.sh: must run as root (it starts a kubelet)" >&2; exit 1; }
-if [[ -d $RUN_DIR ]]; then log "a previous cluster is still registered; taking it down first"; bash "$here/down.sh"; fi
+if [[ -d $RUN_DIR || -d $STATE_DIR ]]; then log "a previous cluster left state behind; taking it down first"; bash "$here/down.sh"; fi
 
 phase_start=$SECONDS
 phase() { log "$1 ($((SECONDS - phase_start))s since start)"; }
