@@ -20,7 +20,14 @@ const batchSize = 1_000;
 export async function runProduce(config: Config, logger: Logger): Promise<ProduceSummary> {
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // Idempotence needs unbounded retries (KafkaJS warns otherwise); the Job's activeDeadlineSeconds
+  // bounds a producer that cannot reach Kafka.
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
   await producer.connect();
   const counts = { sent: 0, valid: 0, invalid: 0, duplicates: 0 };
   const progress = progressReporter(logger, 'sent', config.events);
