@@ -1,6 +1,7 @@
 // The pipeline as Helm hooks: after every install and upgrade, one Job per step, run one at a time
 // in weight order; each Job blocks the next until it has succeeded.
 import { Job } from "kubernetes-models/batch/v1";
+import type { IPodSpec } from "kubernetes-models/v1";
 import type { Binder } from "../binder.ts";
 import type { Emitter } from "../emitter.ts";
 import { jobPodSpec, type LakehouseCommand } from "../job-pod.ts";
@@ -23,31 +24,34 @@ export const PIPELINE_STEPS: readonly PipelineStep[] = [
 /** The stages that `engine: spark` runs on Spark instead (emitters/spark-stage-jobs.ts). */
 const ENGINE_STAGES: readonly LakehouseCommand[] = ["bronze", "silver", "gold"];
 
+/** A pipeline step as a post-install/post-upgrade hook Job running `podSpec`. */
+export const pipelineHookJob = (v: Binder, step: PipelineStep, podSpec: IPodSpec): Job =>
+  new Job({
+    metadata: {
+      name: fullname(v, `-${step.component}`),
+      labels: labels(v, step.component),
+      annotations: {
+        "helm.sh/hook": "post-install,post-upgrade",
+        "helm.sh/hook-weight": String(step.weight),
+        // Recreated on each upgrade (a Job's pod template is immutable); kept after success so its
+        // logs can be read. No short ttlSecondsAfterFinished: Helm must see the Job complete.
+        "helm.sh/hook-delete-policy": "before-hook-creation",
+      },
+    },
+    spec: {
+      backoffLimit: v.int("jobs.backoffLimit"),
+      activeDeadlineSeconds: v.int("jobs.activeDeadlineSeconds"),
+      template: {
+        metadata: { labels: labels(v, step.component) },
+        spec: podSpec,
+      },
+    },
+  });
+
 const hookJob = (step: PipelineStep): Emitter => ({
   file: `templates/job-${step.weight}-${step.component}.yaml`,
   ...(ENGINE_STAGES.includes(step.command) ? { when: (v: Binder) => v.cond(`eq .Values.engine "node"`), onByDefault: true } : {}),
-  build: (v) =>
-    new Job({
-      metadata: {
-        name: fullname(v, `-${step.component}`),
-        labels: labels(v, step.component),
-        annotations: {
-          "helm.sh/hook": "post-install,post-upgrade",
-          "helm.sh/hook-weight": String(step.weight),
-          // Recreated on each upgrade (a Job's pod template is immutable); kept after success so its
-          // logs can be read. No short ttlSecondsAfterFinished: Helm must see the Job complete.
-          "helm.sh/hook-delete-policy": "before-hook-creation",
-        },
-      },
-      spec: {
-        backoffLimit: v.int("jobs.backoffLimit"),
-        activeDeadlineSeconds: v.int("jobs.activeDeadlineSeconds"),
-        template: {
-          metadata: { labels: labels(v, step.component) },
-          spec: jobPodSpec(v, step.command),
-        },
-      },
-    }),
+  build: (v) => pipelineHookJob(v, step, jobPodSpec(v, step.command)),
 });
 
 export const pipelineJobs: readonly Emitter[] = PIPELINE_STEPS.map(hookJob);

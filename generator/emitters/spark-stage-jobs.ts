@@ -1,7 +1,6 @@
 // With engine=spark, the bronze, silver and gold hooks run spark-submit in Kubernetes cluster mode
 // on the official apache/spark image: the Job's pod submits the stage (jobs/spark) and waits for its
 // driver pod, which starts the executors. Same names, weights and hook policy as the Node Jobs.
-import { Job } from "kubernetes-models/batch/v1";
 import type { IPodSpec } from "kubernetes-models/v1";
 import type { Binder } from "../binder.ts";
 import type { Emitter } from "../emitter.ts";
@@ -16,7 +15,7 @@ import {
 } from "../names.ts";
 import { containerSecurityContext } from "../pod-security.ts";
 import { schedulingFields } from "../scheduling.ts";
-import { PIPELINE_STEPS, type PipelineStep } from "./pipeline-jobs.ts";
+import { PIPELINE_STEPS, pipelineHookJob, type PipelineStep } from "./pipeline-jobs.ts";
 
 export const SPARK_FILES_MOUNT = "/opt/lakehouse/spark";
 /** uid/gid of the apache/spark image's user "spark". */
@@ -124,26 +123,7 @@ const sparkStageJob = (step: PipelineStep & { command: SparkStage }): Emitter =>
   file: `templates/job-${step.weight}-${step.component}-spark.yaml`,
   when: (v) => v.cond(`eq .Values.engine "spark"`),
   onByDefault: false,
-  build: (v) =>
-    new Job({
-      metadata: {
-        name: fullname(v, `-${step.component}`),
-        labels: labels(v, step.component),
-        annotations: {
-          "helm.sh/hook": "post-install,post-upgrade",
-          "helm.sh/hook-weight": String(step.weight),
-          "helm.sh/hook-delete-policy": "before-hook-creation",
-        },
-      },
-      spec: {
-        backoffLimit: v.int("jobs.backoffLimit"),
-        activeDeadlineSeconds: v.int("jobs.activeDeadlineSeconds"),
-        template: {
-          metadata: { labels: labels(v, step.component) },
-          spec: sparkSubmitPodSpec(v, step.command),
-        },
-      },
-    }),
+  build: (v) => pipelineHookJob(v, step, sparkSubmitPodSpec(v, step.command)),
 });
 
 export const SPARK_STAGES: readonly SparkStage[] = ["bronze", "silver", "gold"];
