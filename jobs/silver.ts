@@ -51,23 +51,23 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     const progress = progressReporter(logger, 'validated', bronzeRows);
     let seen = 0;
     for await (const { rows, key, value, partition, offset } of bronzeRecords(bronzeFiles)) {
-        for (let i = 0; i < rows; i++) {
-          const result = validateRaw(value[i] ?? null);
-          if (result.ok) {
-            const e = result.event;
-            spill.add({
-              vehicleId: e.vehicleId, type: e.type, latitude: e.latitude, longitude: e.longitude,
-              battery: e.battery, eventTime: e.timestamp, partition: partition[i], offset: offset[i],
-            });
-          } else {
-            count(result.reason);
-            rejected.write({
-              raw_value: value[i] ?? null, key: key[i] ?? null, source_partition: partition[i], source_offset: offset[i],
-              reason: result.reason, field: result.field, detail: result.detail,
-            });
-          }
+      for (let i = 0; i < rows; i++) {
+        const result = validateRaw(value[i] ?? null);
+        if (result.ok) {
+          const e = result.event;
+          spill.add({
+            vehicleId: e.vehicleId, type: e.type, latitude: e.latitude, longitude: e.longitude,
+            battery: e.battery, eventTime: e.timestamp, partition: partition[i], offset: offset[i],
+          });
+        } else {
+          count(result.reason);
+          rejected.write({
+            raw_value: value[i] ?? null, key: key[i] ?? null, source_partition: partition[i], source_offset: offset[i],
+            reason: result.reason, field: result.field, detail: result.detail,
+          });
         }
-        progress((seen += rows));
+      }
+      progress((seen += rows));
     }
     spill.finish();
 
@@ -92,8 +92,10 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
       }
     }
     spill.remove();
-    if (duplicates.size > 0) await quarantineDuplicates(bronzeFiles, duplicates, rejected);
-    if (duplicates.size > 0) reasons.duplicate = duplicates.size;
+    if (duplicates.size > 0) {
+      await quarantineDuplicates(bronzeFiles, duplicates, rejected);
+      reasons.duplicate = duplicates.size;
+    }
 
     silver.close();
     rejected.close();
@@ -121,16 +123,16 @@ async function quarantineDuplicates(
   rejected: PartitionedParquetSink<typeof rejectedColumns>,
 ): Promise<void> {
   for await (const { rows, key, value, partition, offset } of bronzeRecords(bronzeFiles)) {
-      for (let i = 0; i < rows; i++) {
-        const original = duplicates.get(coordinate(partition[i], offset[i]));
-        if (original === undefined) continue;
-        const originalPartition = Math.floor(original / 2 ** 40);
-        rejected.write({
-          raw_value: value[i] ?? null, key: key[i] ?? null, source_partition: partition[i], source_offset: offset[i],
-          reason: 'duplicate', field: null,
-          detail: `same vehicleId and timestamp as partition ${originalPartition} offset ${original - originalPartition * 2 ** 40}`,
-        });
-      }
+    for (let i = 0; i < rows; i++) {
+      const original = duplicates.get(coordinate(partition[i], offset[i]));
+      if (original === undefined) continue;
+      const originalPartition = Math.floor(original / 2 ** 40);
+      rejected.write({
+        raw_value: value[i] ?? null, key: key[i] ?? null, source_partition: partition[i], source_offset: offset[i],
+        reason: 'duplicate', field: null,
+        detail: `same vehicleId and timestamp as partition ${originalPartition} offset ${original - originalPartition * 2 ** 40}`,
+      });
+    }
   }
 }
 

@@ -22,8 +22,8 @@ export function publishFile(temporaryPath: string, finalPath: string): void {
 }
 
 /**
- * Replaces directory `target` by `staged` (both under the same parent): the old content stays
- * whole until the rename, so readers see either the old layer or the new one.
+ * Replaces directory `target` by `staged` (both under the same parent) with two renames: readers
+ * see the old layer whole or the new one whole, never a mix (for an instant, no directory).
  */
 export function replaceDirectory(staged: string, target: string): void {
   const parent = path.dirname(target);
