@@ -5,39 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { StatefulSet } from 'kubernetes-models/apps/v1';
-import { Job } from 'kubernetes-models/batch/v1';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { hookJobsInOrder, hookOf, parseRendered, type RenderedObject } from '../chart/rendered.ts';
+import { hookJobsInOrder, hookOf, parseRendered, validateWithModel, type RenderedObject } from '../chart/rendered.ts';
 import { CHART_DIR, helms, run, withTools } from '../chart/tools.ts';
 import { repoRoot, sparkVersions } from './spark-install.ts';
-
-type ModelClass = new (data: any) => { validate(): void };
-const MODELS: Record<string, ModelClass> = {
-  'apps/v1/StatefulSet': StatefulSet,
-  'batch/v1/Job': Job,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-  'rbac.authorization.k8s.io/v1/Role': Role,
-  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
-  'v1/ConfigMap': ConfigMap,
-  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
-  'v1/Pod': Pod,
-  'v1/Secret': Secret,
-  'v1/Service': Service,
-  'v1/ServiceAccount': ServiceAccount,
-};
-
-function validate(object: RenderedObject): void {
-  const key = `${object.apiVersion}/${object.kind}`;
-  const Model = MODELS[key];
-  if (!Model) throw new Error(`${object.source}: no kubernetes-models class for ${key}`);
-  const { source: _source, ...data } = object;
-  new Model(data).validate();
-}
 
 function render(bin: string, args: readonly string[]): RenderedObject[] {
   const result = run(bin, ['template', 'lakehouse', CHART_DIR, '--namespace', 'lakehouse', ...args]);
@@ -60,7 +30,7 @@ withTools(test, () => {
 for (const { name, bin } of helms()) {
   test(`${name}: helm template --set engine=spark renders objects that pass kubernetes-models`, () => {
     const objects = render(bin, ['--set', 'engine=spark']);
-    for (const object of objects) validate(object);
+    for (const object of objects) validateWithModel(object);
     const kinds = objects.map((o) => o.kind);
     for (const kind of ['ServiceAccount', 'Role', 'RoleBinding']) assert.is(kinds.filter((k) => k === kind).length, 1, kind);
     assert.not.ok(kinds.some((k) => k.startsWith('Cluster')), 'nothing cluster-wide');
