@@ -9,10 +9,10 @@ import { lakePaths, partFileName } from './lake/paths.ts';
 import { goldColumns, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 
-export const goldInputColumns = ['vehicle_id', 'type', 'battery', 'latitude', 'longitude', 'event_time'] as const;
+const goldInputColumns = ['vehicle_id', 'type', 'battery', 'latitude', 'longitude', 'event_time'] as const;
 
 /** Streams silver through the aggregator, one row group at a time. */
-export async function aggregateSilver(silverDir: string): Promise<GoldAggregator> {
+async function aggregateSilver(silverDir: string): Promise<GoldAggregator> {
   const aggregator = new GoldAggregator();
   for (const file of listParquetFiles(silverDir)) {
     for await (const { rows, columns } of readColumnBatches(file, goldInputColumns)) {

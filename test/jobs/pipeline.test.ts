@@ -108,16 +108,20 @@ pipeline('a second bronze run with no new records writes nothing; topics is idem
   assert.is(result(await ok('topics', lake)).created, false);
 });
 
-pipeline('new records are appended incrementally, and verify catches a stale silver', async () => {
-  await ok('produce', lake, ['--events', '12', '--seed', '9']);
-  assert.is(result(await ok('bronze', lake)).recordsRead, 12);
+pipeline('new records are appended incrementally, and verify catches a stale silver and a stale gold', async () => {
+  // Another seed, same clock: the first 30 repeat earlier (vehicle, time) keys, the last 10 are new.
+  await ok('produce', lake, ['--events', '40', '--seed', '9']);
+  assert.is(result(await ok('bronze', lake)).recordsRead, 40);
   const stale = await runJob('verify', lake.env);
   assert.is(stale.exitCode, 1);
   const failure = stale.lines.find((l) => l.msg === 'failed');
   assert.is(failure?.invariant, 'silver + rejected + duplicates = bronze');
   await ok('silver', lake);
+  const staleGold = await runJob('verify', lake.env);
+  assert.is(staleGold.exitCode, 1);
+  assert.is(staleGold.lines.find((l) => l.msg === 'failed')?.invariant, 'sum of gold event_count = silver rows');
   await ok('gold', lake);
-  assert.is(result(await ok('verify', lake)).bronze, 42);
+  assert.is(result(await ok('verify', lake)).bronze, 70);
 });
 
 pipeline.run();
