@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** The TypeScript entry point, run through tsx; the bundled `lakehouse.mjs` runs on plain node. */
@@ -16,7 +18,7 @@ export interface JobRun {
  * Runs one job in a child process (as a chart Job would), handing each log line to `echo`;
  * resolves with its exit code and the time and peak memory it reported.
  */
-export function runJobProcess(
+export async function runJobProcess(
   job: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv,
@@ -24,31 +26,32 @@ export function runJobProcess(
   entry: string = sourceEntry,
 ): Promise<JobRun> {
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...loader, entry, job, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let last: Record<string, unknown> = {};
-    let pending = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      pending += chunk.toString('utf8');
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        echo(line, child);
-        try {
-          const parsed = JSON.parse(line);
-          if (parsed.msg === 'finished' || parsed.msg === 'failed') last = parsed;
-        } catch {
-          // not one of our log lines
-        }
+  const child = spawn(process.execPath, [...loader, entry, job, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let last: Record<string, unknown> = {};
+  const [exitCode] = await Promise.all([
+    exitOf(child),
+    eachLine(child.stdout!, (line) => {
+      echo(line, child);
+      try {
+        const parsed = JSON.parse(line);
+        if (parsed.msg === 'finished' || parsed.msg === 'failed') last = parsed;
+      } catch {
+        // not one of our log lines
       }
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ job, exitCode: code ?? 1, seconds: Number(last.seconds ?? NaN), peakRssBytes: Number(last.peakRssBytes ?? NaN) }),
-    );
+    }),
+  ]);
+  return { job, exitCode, seconds: Number(last.seconds ?? NaN), peakRssBytes: Number(last.peakRssBytes ?? NaN) };
+}
+
+/** Calls `onLine` for every line of `stream`; resolves once the stream has ended. */
+export async function eachLine(stream: Readable, onLine: (line: string) => void): Promise<void> {
+  for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) onLine(line);
+}
+
+/** The child's exit code (1 when it was killed by a signal); rejects if it could not start. */
+export function exitOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code ?? 1));
   });
 }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobRun } from '../job-process.ts';
+import { eachLine, exitOf, type JobRun } from '../job-process.ts';
 
 const runner = path.join(path.dirname(fileURLToPath(import.meta.url)), 'run-stage.sh');
 const PAGE_BYTES = 4096;
@@ -46,36 +46,22 @@ export function treeRssBytes(root: number): number {
   return total;
 }
 
-export function runSparkStage(
+export async function runSparkStage(
   stage: string,
   env: NodeJS.ProcessEnv,
   args: readonly string[] = [],
   echo: (line: string) => void = (line) => process.stdout.write(line + '\n'),
 ): Promise<JobRun> {
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [runner, stage, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let peakRssBytes = 0;
-    const sampler = setInterval(() => {
-      if (child.pid) peakRssBytes = Math.max(peakRssBytes, treeRssBytes(child.pid));
-    }, 250);
-    let pending = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      pending += chunk.toString('utf8');
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) >= 0) {
-        echo(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-      }
-    });
-    child.on('error', (error) => {
-      clearInterval(sampler);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearInterval(sampler);
-      if (pending) echo(pending);
-      resolve({ job: stage, exitCode: code ?? 1, seconds: (performance.now() - started) / 1000, peakRssBytes });
-    });
-  });
+  const child = spawn('bash', [runner, stage, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let peakRssBytes = 0;
+  const sampler = setInterval(() => {
+    if (child.pid) peakRssBytes = Math.max(peakRssBytes, treeRssBytes(child.pid));
+  }, 250);
+  try {
+    const [exitCode] = await Promise.all([exitOf(child), eachLine(child.stdout!, echo)]);
+    return { job: stage, exitCode, seconds: (performance.now() - started) / 1000, peakRssBytes };
+  } finally {
+    clearInterval(sampler);
+  }
 }
