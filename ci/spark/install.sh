@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Spark engine into ${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}/spark-<version>:
 #   venv/  a Python virtualenv with pyspark from PyPI (brings spark-submit and Spark's jars)
-#   jars/  Spark's Kafka connector and its runtime dependencies from Maven Central
-# Idempotent: a marker written after a complete install makes later runs only print versions.
+#   jars/  Spark's Kafka connector and its runtime dependencies, and Iceberg's Spark runtime, from
+#          Maven Central
+#   venv/  also holds PyIceberg (with PyArrow), an independent reader of the lake's Iceberg tables
+# Idempotent: a marker holding the installed versions makes later runs only print versions.
 # Prints the install directory on the last line of stdout.
 set -euo pipefail
 
@@ -12,10 +14,12 @@ source "$here/versions.env"
 cache="${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}"
 home="$cache/spark-$SPARK_VERSION"
 marker="$home/.complete"
+wanted_versions="spark=$SPARK_VERSION scala=$SCALA_BINARY iceberg=$ICEBERG_VERSION pyiceberg=$PYICEBERG_VERSION"
 
 if ! grep -q "<spark.version>$SPARK_VERSION</spark.version>" "$here/pom.xml" ||
-   ! grep -q "<scala.binary.version>$SCALA_BINARY</scala.binary.version>" "$here/pom.xml"; then
-  echo "spark-install: $here/pom.xml does not pin spark $SPARK_VERSION / scala $SCALA_BINARY" >&2
+   ! grep -q "<scala.binary.version>$SCALA_BINARY</scala.binary.version>" "$here/pom.xml" ||
+   ! grep -q "<iceberg.version>$ICEBERG_VERSION</iceberg.version>" "$here/pom.xml"; then
+  echo "spark-install: $here/pom.xml does not pin spark $SPARK_VERSION / scala $SCALA_BINARY / iceberg $ICEBERG_VERSION" >&2
   exit 1
 fi
 
@@ -23,13 +27,14 @@ print_versions() {
   local java_line
   java_line="$(java -version 2>&1 | head -n 1)"
   echo "spark-install: pyspark $("$home/venv/bin/python" -c 'import pyspark; print(pyspark.__version__)')," \
+       "pyiceberg $("$home/venv/bin/python" -c 'import pyiceberg; print(pyiceberg.__version__)')," \
        "python $("$home/venv/bin/python" -c 'import platform; print(platform.python_version())')," \
        "java: $java_line" >&2
   echo "spark-install: connector jars: $(cd "$home/jars" && ls | tr '\n' ' ')" >&2
   echo "$home"
 }
 
-if [[ -f "$marker" && -x "$home/venv/bin/spark-submit" && -d "$home/jars" ]]; then
+if [[ -f "$marker" && "$(head -n 1 "$marker")" == "$wanted_versions" && -x "$home/venv/bin/spark-submit" && -d "$home/jars" ]]; then
   print_versions
   exit 0
 fi
@@ -53,11 +58,16 @@ if [[ ! -x "$home/venv/bin/spark-submit" ]]; then
   "$home/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     --cache-dir "$cache/pip" "pyspark==$SPARK_VERSION"
 fi
+if ! "$home/venv/bin/python" -c "import pyiceberg, sys; sys.exit(pyiceberg.__version__ != '$PYICEBERG_VERSION')" 2>/dev/null; then
+  echo "spark-install: pyiceberg $PYICEBERG_VERSION (with pyarrow) from PyPI into $home/venv ..." >&2
+  "$home/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --cache-dir "$cache/pip" "pyiceberg[pyarrow]==$PYICEBERG_VERSION"
+fi
 
 staging="$(mktemp -d "$home/jars.partial.XXXXXX")"
 trap 'rm -rf "$staging" "$staging.log"' EXIT
 echo "spark-install: spark-sql-kafka-0-10_$SCALA_BINARY:$SPARK_VERSION from Maven Central ..." >&2
-wanted="spark-sql-kafka-0-10_$SCALA_BINARY,spark-token-provider-kafka-0-10_$SCALA_BINARY,kafka-clients,commons-pool2"
+wanted="spark-sql-kafka-0-10_$SCALA_BINARY,spark-token-provider-kafka-0-10_$SCALA_BINARY,kafka-clients,commons-pool2,iceberg-spark-runtime-4.1_$SCALA_BINARY"
 if ! mvn -B -q -f "$here/pom.xml" -s "$here/maven-settings.xml" \
     -Dmaven.repo.local="$cache/m2" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
@@ -68,7 +78,8 @@ if ! mvn -B -q -f "$here/pom.xml" -s "$here/maven-settings.xml" \
   exit 1
 fi
 for prefix in "spark-sql-kafka-0-10_$SCALA_BINARY-$SPARK_VERSION" \
-              "spark-token-provider-kafka-0-10_$SCALA_BINARY-$SPARK_VERSION" kafka-clients- commons-pool2-; do
+              "spark-token-provider-kafka-0-10_$SCALA_BINARY-$SPARK_VERSION" kafka-clients- commons-pool2- \
+              "iceberg-spark-runtime-4.1_$SCALA_BINARY-$ICEBERG_VERSION"; do
   compgen -G "$staging/$prefix*.jar" >/dev/null ||
     { echo "spark-install: no $prefix*.jar after the Maven copy" >&2; exit 1; }
 done
@@ -77,6 +88,6 @@ mv "$staging" "$home/jars"
 trap - EXIT
 rm -f "$staging.log"
 
-date -u +%FT%TZ >"$marker"
+printf '%s\n%s\n' "$wanted_versions" "$(date -u +%FT%TZ)" >"$marker"
 echo "spark-install: installed in $(( $(date +%s) - start ))s" >&2
 print_versions
