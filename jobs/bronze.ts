@@ -147,8 +147,8 @@ async function consume(
               open.set(batch.partition, file);
             }
             file.sink.write({
-              key: message.key ? message.key.toString('utf8') : null,
-              value: message.value ? message.value.toString('utf8') : null,
+              key: message.key ?? null,
+              value: message.value ?? null,
               topic: batch.topic,
               partition: batch.partition,
               offset,

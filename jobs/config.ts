@@ -22,6 +22,8 @@ export interface Config {
   readonly kafkaWaitSeconds: number;
   readonly clientId: string;
   readonly verifyKafka: boolean;
+  /** Event time of the first produced event, epoch ms; `now` is resolved when the setting is read. */
+  readonly startTime: number;
 }
 
 type Parser<T> = (raw: string) => T;
@@ -82,6 +84,18 @@ const hostPortList: Parser<readonly string[]> = (raw) => {
   return servers;
 };
 
+/** ISO 8601 with a zone, epoch milliseconds, or `now` (so that each produce run adds later events). */
+const instant: Parser<number> = (raw) => {
+  const text = raw.trim();
+  if (text === 'now') return Date.now();
+  if (/^\d{1,16}$/.test(text)) return Number(text);
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+    const ms = Date.parse(text);
+    if (Number.isFinite(ms)) return ms;
+  }
+  throw new ParseError(`"${raw}" is not now, epoch milliseconds or an ISO 8601 time with a zone (2023-10-13T13:20:00Z)`);
+};
+
 function setting<K extends keyof Config>(s: Setting<K>): Setting<K> {
   return s;
 }
@@ -102,6 +116,7 @@ export const settings = [
   setting({ key: 'dedupBucketEvents', env: 'LAKEHOUSE_DEDUP_BUCKET_EVENTS', flag: 'dedup-bucket-events', defaultValue: '250000', parse: integer(1, 100_000_000), description: 'events per silver de-duplication bucket (bounds silver memory)' }),
   setting({ key: 'kafkaWaitSeconds', env: 'LAKEHOUSE_KAFKA_WAIT_SECONDS', flag: 'kafka-wait-seconds', defaultValue: '300', parse: integer(0, 86_400), description: 'how long a job waits for Kafka to answer' }),
   setting({ key: 'clientId', env: 'LAKEHOUSE_CLIENT_ID', flag: 'client-id', defaultValue: 'lakehouse', parse: nonEmpty, description: 'Kafka client id prefix' }),
+  setting({ key: 'startTime', env: 'LAKEHOUSE_START_TIME', flag: 'start-time', defaultValue: 'now', parse: instant, description: 'event time of the first produced event: now, epoch ms or ISO 8601; later runs add later events' }),
   setting({ key: 'verifyKafka', env: 'LAKEHOUSE_VERIFY_KAFKA', flag: 'verify-kafka', defaultValue: 'true', parse: boolean, description: 'verify also checks bronze against the offsets committed in Kafka' }),
 ] as const;
 

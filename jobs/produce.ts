@@ -44,6 +44,7 @@ export async function runProduce(config: Config, logger: Logger): Promise<Produc
       seed: config.seed,
       invalidRatio: config.invalidRatio,
       duplicateRatio: config.duplicateRatio,
+      startTime: config.startTime,
     });
     for (const record of records) {
       batch.push({ key: record.key, value: record.value });

@@ -52,7 +52,7 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     let seen = 0;
     for await (const { rows, key, value, partition, offset } of bronzeRecords(bronzeFiles)) {
       for (let i = 0; i < rows; i++) {
-        const result = validateRaw(value[i] ?? null);
+        const result = validateRaw(value[i] ? Buffer.from(value[i]!).toString('utf8') : null);
         if (result.ok) {
           const e = result.event;
           spill.add({
@@ -138,8 +138,8 @@ async function quarantineDuplicates(
 
 interface BronzeRecords {
   readonly rows: number;
-  readonly key: ArrayLike<string | null>;
-  readonly value: ArrayLike<string | null>;
+  readonly key: ArrayLike<Uint8Array | null>;
+  readonly value: ArrayLike<Uint8Array | null>;
   readonly partition: ArrayLike<number>;
   readonly offset: ArrayLike<number>;
 }

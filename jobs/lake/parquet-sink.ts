@@ -20,12 +20,14 @@ function descriptorWriter(fd: number): Writer {
   return writer;
 }
 
-// hyparquet-writer takes INT64 values as bigint; the lake's INT64 values are safe integers.
+// hyparquet-writer takes INT64 values as bigint; the lake's longs are safe integers and its
+// timestamps epoch milliseconds, stored as Iceberg's microseconds.
 function encodeValues(spec: ColumnSpec, values: unknown[]): never {
-  if (spec.type !== 'INT64') return values as never;
-  if (spec.nullable) return values.map((v) => (v === null ? null : BigInt(v as number))) as never;
+  if (spec.type !== 'long' && spec.type !== 'timestamptz') return values as never;
+  const scale = spec.type === 'timestamptz' ? 1000n : 1n;
+  if (spec.nullable) return values.map((v) => (v === null ? null : BigInt(v as number) * scale)) as never;
   const encoded = new BigInt64Array(values.length);
-  for (let i = 0; i < values.length; i++) encoded[i] = BigInt(values[i] as number);
+  for (let i = 0; i < values.length; i++) encoded[i] = BigInt(values[i] as number) * scale;
   return encoded as never;
 }
 

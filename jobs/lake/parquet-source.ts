@@ -1,6 +1,10 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetScan } from 'hyparquet';
 import type { ColumnSpec, Row } from './table-schema.ts';
 
+// Timestamps as epoch milliseconds (the jobs' unit); binary columns stay bytes (utf8: false above,
+// strings are still decoded through their STRING annotation). hyparquet keeps its other defaults.
+const parsers = { timestampFromMicroseconds: (micros: bigint) => Number(micros) / 1000 };
+
 /** Columns of one row group, by name; INT64 values are converted to numbers. */
 export type ColumnBatch = { readonly rows: number; readonly columns: Record<string, ArrayLike<unknown>> };
 
@@ -11,7 +15,7 @@ export type ColumnBatch = { readonly rows: number; readonly columns: Record<stri
 export async function* readColumnBatches(file: string, columns: readonly string[]): AsyncGenerator<ColumnBatch> {
   const buffer = await asyncBufferFromFile(file);
   const metadata = await parquetMetadataAsync(buffer);
-  const scan = await parquetScan({ file: buffer, metadata, columns: [...columns] });
+  const scan = await parquetScan({ file: buffer, metadata, columns: [...columns], utf8: false, parsers });
   for (const range of scan.ranges) {
     const batch: Record<string, ArrayLike<unknown>> = {};
     for (const column of columns) {

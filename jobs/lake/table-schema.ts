@@ -1,89 +1,154 @@
 import type { SchemaElement } from 'hyparquet';
 
-export type ColumnType = 'STRING' | 'INT32' | 'INT64' | 'DOUBLE';
+/**
+ * The lake's four Iceberg tables, defined once: column names, Iceberg types, field ids,
+ * partitioning and where each table lives. The Node jobs, the generator (through
+ * `contractJson`), the Spark engine (which reads that JSON) and the docs all read this.
+ * Field ids are forever: a new column takes the next id, a removed one's id is never reused.
+ */
+export type IcebergType = 'string' | 'binary' | 'int' | 'long' | 'double' | 'timestamptz';
 
 export interface ColumnSpec {
+  readonly id: number;
   readonly name: string;
-  readonly type: ColumnType;
+  readonly type: IcebergType;
   readonly nullable: boolean;
+  readonly doc: string;
   /**
-   * Free text that is nearly unique per row (raw JSON): written PLAIN, without min/max statistics,
-   * which would cost time and bytes and help no reader.
+   * Nearly unique per row (raw payloads): written PLAIN, without min/max statistics, which would
+   * cost time and bytes and help no reader.
    */
   readonly freeText?: boolean;
 }
 
-/** Values of a column as JavaScript sees them: INT64 as number (epoch ms and offsets fit in 2^53). */
-export type ColumnValue<T extends ColumnType> = T extends 'STRING' ? string : number;
+/**
+ * Values as the jobs see them: timestamps as epoch milliseconds (stored as Iceberg's microseconds),
+ * INT64 as number (offsets and counts stay below 2^53), binary as bytes.
+ */
+export type ColumnValue<T extends IcebergType> = T extends 'string' ? string : T extends 'binary' ? Uint8Array : number;
 
-export function parquetSchema(columns: readonly ColumnSpec[]): SchemaElement[] {
-  return [
-    { name: 'root', num_children: columns.length },
-    ...columns.map((c): SchemaElement => ({
-      name: c.name,
-      type: c.type === 'STRING' ? 'BYTE_ARRAY' : c.type,
-      ...(c.type === 'STRING' ? { converted_type: 'UTF8', logical_type: { type: 'STRING' } } : {}),
-      repetition_type: c.nullable ? 'OPTIONAL' : 'REQUIRED',
-    })),
-  ];
-}
-
-interface TypedColumn<N extends string, T extends ColumnType, B extends boolean> extends ColumnSpec {
+interface TypedColumn<N extends string, T extends IcebergType, B extends boolean> extends ColumnSpec {
   readonly name: N;
   readonly type: T;
   readonly nullable: B;
 }
 
-function col<N extends string, T extends ColumnType, B extends boolean = false>(name: N, type: T, nullable?: B): TypedColumn<N, T, B> {
-  return { name, type, nullable: (nullable ?? false) as B };
+function col<N extends string, T extends IcebergType, B extends boolean = false>(
+  id: number, name: N, type: T, doc: string, nullable?: B,
+): TypedColumn<N, T, B> {
+  return { id, name, type, doc, nullable: (nullable ?? false) as B };
 }
 
-const text = <N extends string>(name: N) => ({ ...col(name, 'STRING', true), freeText: true });
+const raw = <N extends string>(id: number, name: N, doc: string) => ({ ...col(id, name, 'binary', doc, true), freeText: true });
 
 export const bronzeColumns = [
-  col('key', 'STRING', true),
-  text('value'),
-  col('topic', 'STRING'),
-  col('partition', 'INT32'),
-  col('offset', 'INT64'),
-  col('kafka_timestamp', 'INT64'),
-  col('ingested_at', 'INT64'),
+  col(1, 'key', 'binary', 'Kafka record key, bytes as received', true),
+  raw(2, 'value', 'Kafka record value, bytes as received (null for a tombstone)'),
+  col(3, 'topic', 'string', 'Kafka topic'),
+  col(4, 'partition', 'int', 'Kafka partition'),
+  col(5, 'offset', 'long', 'Kafka offset'),
+  col(6, 'kafka_timestamp', 'timestamptz', 'Kafka record timestamp'),
+  col(7, 'ingested_at', 'timestamptz', 'when bronze read the record'),
 ] as const;
 
 export const silverColumns = [
-  col('vehicle_id', 'STRING'),
-  col('type', 'STRING'),
-  col('latitude', 'DOUBLE'),
-  col('longitude', 'DOUBLE'),
-  col('battery', 'INT32'),
-  col('event_time', 'INT64'),
-  col('source_partition', 'INT32'),
-  col('source_offset', 'INT64'),
+  col(1, 'vehicle_id', 'string', 'vehicleId of the event'),
+  col(2, 'type', 'string', 'car, bike or scooter'),
+  col(3, 'latitude', 'double', 'degrees, -90..90'),
+  col(4, 'longitude', 'double', 'degrees, -180..180'),
+  col(5, 'battery', 'int', 'percent, 0..100'),
+  col(6, 'event_time', 'timestamptz', 'timestamp of the event'),
+  col(7, 'source_partition', 'int', 'Kafka partition of the bronze record'),
+  col(8, 'source_offset', 'long', 'Kafka offset of the bronze record'),
 ] as const;
 
 export const rejectedColumns = [
-  text('raw_value'),
-  col('key', 'STRING', true),
-  col('source_partition', 'INT32'),
-  col('source_offset', 'INT64'),
-  col('reason', 'STRING'),
-  col('field', 'STRING', true),
-  col('detail', 'STRING'),
+  raw(1, 'raw_value', 'the bronze record value, bytes as received'),
+  col(2, 'key', 'binary', 'the bronze record key', true),
+  col(3, 'source_partition', 'int', 'Kafka partition of the bronze record'),
+  col(4, 'source_offset', 'long', 'Kafka offset of the bronze record'),
+  col(5, 'reason', 'string', 'reason code (docs/contract.md)'),
+  col(6, 'field', 'string', 'the JSON field at fault, if one is', true),
+  col(7, 'detail', 'string', 'readable explanation'),
 ] as const;
 
 export const goldColumns = [
-  col('type', 'STRING'),
-  col('event_count', 'INT64'),
-  col('vehicle_count', 'INT64'),
-  col('avg_battery', 'DOUBLE'),
-  col('min_battery', 'INT32'),
-  col('max_battery', 'INT32'),
-  col('avg_latitude', 'DOUBLE'),
-  col('avg_longitude', 'DOUBLE'),
-  col('first_event_at', 'INT64'),
-  col('last_event_at', 'INT64'),
-  col('computed_at', 'INT64'),
+  col(1, 'type', 'string', 'vehicle type'),
+  col(2, 'event_count', 'long', 'silver events of this type'),
+  col(3, 'vehicle_count', 'long', 'distinct vehicles of this type'),
+  col(4, 'avg_battery', 'double', 'mean battery'),
+  col(5, 'min_battery', 'int', 'lowest battery'),
+  col(6, 'max_battery', 'int', 'highest battery'),
+  col(7, 'avg_latitude', 'double', 'mean latitude'),
+  col(8, 'avg_longitude', 'double', 'mean longitude'),
+  col(9, 'first_event_at', 'timestamptz', 'earliest event time'),
+  col(10, 'last_event_at', 'timestamptz', 'latest event time'),
+  col(11, 'computed_at', 'timestamptz', 'when gold was computed'),
 ] as const;
+
+/** Iceberg partition transforms this project uses. */
+export type Transform = 'identity' | 'day';
+
+export interface PartitionFieldSpec {
+  readonly sourceId: number;
+  readonly fieldId: number;
+  readonly name: string;
+  readonly transform: Transform;
+}
+
+export interface TableSpec<Cs extends readonly ColumnSpec[] = readonly ColumnSpec[]> {
+  /** `namespace.table`, as Spark's HadoopCatalog and `npm run lakehouse -- show` name it. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly table: string;
+  readonly doc: string;
+  readonly columns: Cs;
+  readonly partitionBy: readonly PartitionFieldSpec[];
+}
+
+function table<Cs extends readonly ColumnSpec[]>(name: string, doc: string, columns: Cs, partitionBy: readonly PartitionFieldSpec[] = []): TableSpec<Cs> {
+  const [namespace, tableName] = name.split('.');
+  return { name, namespace, table: tableName, doc, columns, partitionBy };
+}
+
+/** Partition ids start at 1000, as Iceberg assigns them. */
+export const tables = {
+  bronze: table('bronze.vehicles', 'every Kafka record as received', bronzeColumns),
+  silver: table('silver.vehicles', 'typed, validated, de-duplicated events', silverColumns, [
+    // Duplicates share (vehicle_id, event_time): a new event can only collide with silver rows of its day.
+    { sourceId: 6, fieldId: 1000, name: 'event_time_day', transform: 'day' },
+  ]),
+  rejected: table('silver.rejected', 'every rejected record with its reason', rejectedColumns),
+  gold: table('gold.stats', 'one row per vehicle type', goldColumns),
+} as const;
+
+export type TableKey = keyof typeof tables;
+
+/**
+ * Snapshot summary properties the jobs write and read (Iceberg summaries are string maps).
+ * Bronze's summaries are the record of what was read from Kafka, as the Kafka Connect Iceberg sink
+ * keeps its offsets with the data.
+ */
+export const summaryKeys = {
+  /** bronze: the topic read. */
+  topic: 'lakehouse.kafka.topic',
+  /** bronze: Kafka's cluster id, so a lake is never mixed with another cluster's offsets. */
+  clusterId: 'lakehouse.kafka.cluster-id',
+  /** bronze: the topic's id, so a recreated topic is not mistaken for the one the lake read. */
+  topicId: 'lakehouse.kafka.topic-id',
+  /** bronze: JSON `{"<partition>": [first, nextAfterLast], ...}`, the offsets this snapshot added. */
+  offsetRanges: 'lakehouse.kafka.offset-ranges',
+  /** bronze: JSON `{"<partition>": next, ...}`, the first offset not in the table after this snapshot. */
+  nextOffsets: 'lakehouse.kafka.next-offsets',
+  /** silver.vehicles, silver.rejected: the last bronze snapshot id whose records they hold. */
+  bronzeSnapshot: 'lakehouse.bronze.snapshot-id',
+  /** gold: the silver snapshot id gold was computed from. */
+  silverSnapshot: 'lakehouse.silver.snapshot-id',
+  /** gold: JSON of the running sums behind the averages, so the next run adds to them exactly. */
+  goldState: 'lakehouse.gold.state',
+  /** every table: the job and engine that committed the snapshot. */
+  writer: 'lakehouse.writer',
+} as const;
 
 type Nullable<C extends ColumnSpec> = C['nullable'] extends true ? null : never;
 
@@ -96,3 +161,36 @@ export type BronzeRow = Row<typeof bronzeColumns>;
 export type SilverRow = Row<typeof silverColumns>;
 export type RejectedRow = Row<typeof rejectedColumns>;
 export type GoldRow = Row<typeof goldColumns>;
+
+/** The Parquet schema of a data file, with Iceberg field ids so every engine maps columns by id. */
+export function parquetSchema(columns: readonly ColumnSpec[]): SchemaElement[] {
+  return [
+    { name: 'root', num_children: columns.length },
+    ...columns.map((c): SchemaElement => ({
+      name: c.name,
+      field_id: c.id,
+      repetition_type: c.nullable ? 'OPTIONAL' : 'REQUIRED',
+      ...parquetType(c.type),
+    })),
+  ];
+}
+
+function parquetType(type: IcebergType): Pick<SchemaElement, 'type' | 'converted_type' | 'logical_type'> {
+  switch (type) {
+    case 'string': return { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
+    case 'binary': return { type: 'BYTE_ARRAY' };
+    case 'int': return { type: 'INT32' };
+    case 'long': return { type: 'INT64' };
+    case 'double': return { type: 'DOUBLE' };
+    case 'timestamptz': return { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } };
+  }
+}
+
+/** The table's Iceberg schema (JSON form of the spec's `struct`). */
+export function icebergSchema(spec: TableSpec, schemaId = 0) {
+  return {
+    type: 'struct' as const,
+    'schema-id': schemaId,
+    fields: spec.columns.map((c) => ({ id: c.id, name: c.name, required: !c.nullable, type: c.type, doc: c.doc })),
+  };
+}

@@ -37,7 +37,7 @@ test('nullable columns keep their nulls; the independent reader agrees', async (
   const dir = temporaryDir('parquet-null');
   const sink = new ParquetSink(dir, rejectedColumns, 10);
   sink.write({ raw_value: null, key: null, source_partition: 0, source_offset: 5, reason: 'malformed_json', field: null, detail: 'the record has no value' });
-  sink.write({ raw_value: '{"a":1}', key: 'K', source_partition: 1, source_offset: 6, reason: 'missing_field', field: 'vehicleId', detail: 'vehicleId is missing' });
+  sink.write({ raw_value: Buffer.from('{"a":1}'), key: Buffer.from('K'), source_partition: 1, source_offset: 6, reason: 'missing_field', field: 'vehicleId', detail: 'vehicleId is missing' });
   const file = sink.close('part-00000.parquet');
   const objects = await parquetReadObjects({ file: await asyncBufferFromFile(file) });
   assert.is(objects[0].raw_value ?? null, null);

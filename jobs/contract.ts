@@ -1,0 +1,24 @@
+/**
+ * The project's one contract as data: what the Spark engine (Python) and the docs read instead of
+ * keeping a copy. `npm run generate` writes it as JSON next to the Spark stage files.
+ */
+import { reasonCodes } from './events/validate.ts';
+import { vehicleTypes } from './events/vehicle-event.ts';
+import { icebergSchema, summaryKeys, tables } from './lake/table-schema.ts';
+
+export function contract() {
+  return {
+    tables: Object.fromEntries(Object.entries(tables).map(([key, spec]) => [key, {
+      name: spec.name,
+      namespace: spec.namespace,
+      table: spec.table,
+      /** Relative to the lake root, as Spark's HadoopCatalog (warehouse = lake root) places it. */
+      location: `${spec.namespace}/${spec.table}`,
+      schema: icebergSchema(spec),
+      partitionBy: spec.partitionBy,
+    }])),
+    summaryKeys,
+    reasonCodes,
+    vehicleTypes,
+  };
+}
