@@ -8,11 +8,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tables, type TableKey } from '../../jobs/lake/table-schema.ts';
 import { duckdbRowsOf, pyiceberg, sparkRows, type SparkTableRead, type TableRead } from '../support/iceberg-readers.ts';
-import { temporaryDir } from '../support/lake.ts';
 import { assertContractSchema, assertSparkColumns, tableKeys, tableNames } from './contract-schema.ts';
-import { writeSparkFixtureLake, type FixtureLake } from './spark-fixture.ts';
+import { sharedSparkFixtureLake, type FixtureLake } from './spark-fixture.ts';
 
-const lake = temporaryDir('readers');
+let lake: string;
 let fixture: FixtureLake;
 let current: Record<TableKey, TableRead>;
 let spark: Record<TableKey, SparkTableRead>;
@@ -26,7 +25,7 @@ const firstSnapshot = (read: TableRead) => read.snapshots.find((s) => s.parentId
 
 test.before(async () => {
   try {
-    fixture = await writeSparkFixtureLake(lake);
+    ({ lake, ...fixture } = await sharedSparkFixtureLake());
     current = byKey(await pyiceberg(lake, tableNames.map((table) => ({ table }))));
     const started = performance.now();
     const read = await sparkRows(lake, [
@@ -41,8 +40,6 @@ test.before(async () => {
     setupFailure = error;
   }
 });
-
-test.after(() => rmSync(lake, { recursive: true, force: true }));
 
 test('PyIceberg reads every table\'s rows exactly, with the contract\'s schema and partitioning', () => {
   if (setupFailure) throw setupFailure;
@@ -97,17 +94,21 @@ test('time travel: PyIceberg by snapshot id and by time, Spark by VERSION AS OF,
   }
 });
 
-test('the current metadata file is found as Iceberg\'s Hadoop tables find it, past a stale version hint', async () => {
+test('the current metadata file is found as Iceberg\'s Hadoop tables find it, past a stale or missing version hint', async () => {
   if (setupFailure) throw setupFailure;
   const hint = path.join(lake, 'silver/vehicles/metadata/version-hint.text');
   assert.is(current.silver.versionHint, path.basename(current.silver.metadataFile).match(/^v(\d+)\./)![1]);
-  writeFileSync(hint, '1');
-  const [stale] = await pyiceberg(lake, [{ table: 'silver.vehicles', rows: false }]);
-  assert.is(stale.metadataFile, current.silver.metadataFile);
-  rmSync(hint);
-  const [missing] = await pyiceberg(lake, [{ table: 'silver.vehicles', rows: false }]);
-  assert.is(missing.metadataFile, current.silver.metadataFile);
-  assert.is(missing.versionHint, null);
+  try {
+    writeFileSync(hint, '1');
+    const [stale] = await pyiceberg(lake, [{ table: 'silver.vehicles', rows: false }]);
+    assert.is(stale.metadataFile, current.silver.metadataFile);
+    rmSync(hint);
+    const [missing] = await pyiceberg(lake, [{ table: 'silver.vehicles', rows: false }]);
+    assert.is(missing.metadataFile, current.silver.metadataFile);
+    assert.is(missing.versionHint, null);
+  } finally {
+    writeFileSync(hint, current.silver.versionHint!); // the lake is shared with other test files
+  }
 });
 
 test.run();

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tables, type ColumnSpec, type IcebergType, type TableKey } from '../../jobs/lake/table-schema.ts';
 import { normaliseRows, type Row } from '../support/iceberg-values.ts';
+import { temporaryDir } from '../support/lake.ts';
 import { sparkSqlFile } from '../support/spark-iceberg.ts';
 
 /** A fixture value: timestamps in epoch microseconds (bigint), binary as bytes. */
@@ -129,4 +130,19 @@ export async function writeSparkFixtureLake(lakeRoot: string): Promise<FixtureLa
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+let shared: Promise<FixtureLake & { readonly lake: string }> | undefined;
+
+/**
+ * One fixture lake per test process, shared by the test files that ask for it (spark-sql takes
+ * tens of seconds) and removed when the process exits. Tests must leave it as they found it.
+ */
+export function sharedSparkFixtureLake(): Promise<FixtureLake & { readonly lake: string }> {
+  shared ??= (async () => {
+    const lake = temporaryDir('spark-fixture');
+    process.once('exit', () => rmSync(lake, { recursive: true, force: true }));
+    return { lake, ...(await writeSparkFixtureLake(lake)) };
+  })();
+  return shared;
 }
