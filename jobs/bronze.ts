@@ -90,6 +90,7 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
       const files = writer.finish();
       for (const r of ranges) nextOffsets.set(r.partition, r.next);
       const read = ranges.filter((r) => r.next > r.first);
+      logger.info('bronze data files written', { files: files.length, records: recordsRead });
       const committed = await appendFiles(table, files, {
         [summaryKeys.topic]: config.topic,
         [summaryKeys.clusterId]: view.clusterId,
@@ -97,6 +98,7 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
         [summaryKeys.writer]: 'node bronze',
       });
       result = { recordsRead, files, snapshotId: String(headOf(committed)!['snapshot-id']) };
+      logger.info('bronze committed', { snapshotId: result.snapshotId, version: committed.version });
     } catch (error) {
       writer.abort();
       if (error instanceof CommitConflictError) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from './config.ts';
 import { validateBytes, type ReasonCode } from './events/validate.ts';
 import { deserialise } from './lake/iceberg/column-stats.ts';
-import type { LoadedTable } from './lake/iceberg/catalog.ts';
+import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
 import { localPath } from './lake/iceberg/manifest.ts';
 import { lineage, type Snapshot, type SnapshotId } from './lake/iceberg/metadata.ts';
 import { appendFiles, liveFiles, type LiveFile } from './lake/iceberg/table.ts';
@@ -106,6 +106,7 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
   const rejectedWriter = new DataFileWriter(rejected, rejectedColumns, config.rowGroupSize, config.fileRows);
   const spill = new EventSpill(path.join(workDir, 'days'));
   const reasons: Partial<Record<ReasonCode, number>> = {};
+  let rejectedCommitted = false;
   const count = (reason: ReasonCode, n = 1) => (reasons[reason] = (reasons[reason] ?? 0) + n);
   try {
     // Pass 1: validate every new bronze record; rejects are written now, valid events spilled by day.
@@ -180,13 +181,20 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     // silver.rejected first: a run that dies between the two commits is completed by the next one
     // without writing its rejects twice (see planRun).
     const marker = { [summaryKeys.bronzeSnapshot]: String(plan.bronzeHead['snapshot-id']) };
-    if (rejectedFiles.length > 0) await appendFiles(rejected, rejectedFiles, { ...marker, [summaryKeys.writer]: 'node silver' });
+    if (rejectedFiles.length > 0) {
+      await appendFiles(rejected, rejectedFiles, { ...marker, [summaryKeys.writer]: 'node silver' });
+      rejectedCommitted = true;
+      logger.info('silver.rejected committed', { files: rejectedFiles.length });
+    }
     await appendFiles(silver, silverFiles, { ...marker, [summaryKeys.writer]: 'node silver' });
     logger.info('silver done', { ...summary, silverFiles: silverFiles.length, rejectedFiles: rejectedFiles.length });
     return summary;
   } catch (error) {
     silverWriter.abort();
-    rejectedWriter.abort();
+    if (!rejectedCommitted) rejectedWriter.abort();
+    if (error instanceof CommitConflictError) {
+      throw new Error(`another silver run committed first; this run added nothing${rejectedCommitted ? ' to silver.vehicles (its rejects are committed; the next run completes silver without repeating them)' : ''} (${error.message})`);
+    }
     throw error;
   } finally {
     spill.remove();
