@@ -8,9 +8,7 @@ import path from 'node:path';
 import { loadConfig, parseArgs } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { lakePaths } from './lake/paths.ts';
-import { readRows } from './lake/parquet-source.ts';
-import { listParquetFiles } from './lake/atomic.ts';
-import { goldColumns } from './lake/table-schema.ts';
+import { showCommand } from './inspect.ts';
 import { formatTable } from './table-format.ts';
 import { runJobProcess, type JobRun } from './job-process.ts';
 
@@ -54,15 +52,8 @@ async function main(): Promise<number> {
     await stopBroker?.();
   }
 
-  const gold = [];
-  for await (const row of readRows(listParquetFiles(lakePaths(config.dataDir).gold), goldColumns)) gold.push(row);
-  process.stdout.write('\nGold — statistics per vehicle type (' + lakePaths(config.dataDir).gold + ')\n');
-  process.stdout.write(formatTable(gold.map((r) => ({
-    type: r.type, events: r.event_count, vehicles: r.vehicle_count,
-    avg_battery: r.avg_battery.toFixed(2), min_battery: r.min_battery, max_battery: r.max_battery,
-    avg_latitude: r.avg_latitude.toFixed(6), avg_longitude: r.avg_longitude.toFixed(6),
-    first_event: new Date(r.first_event_at).toISOString(), last_event: new Date(r.last_event_at).toISOString(),
-  }))) + '\n');
+  // The gold table is printed through the same path as `npm run lakehouse -- show gold.stats`.
+  process.stdout.write('\n' + (await showCommand({ dataDir: config.dataDir, positional: ['show', 'gold.stats'], flags: new Map() })) + '\n');
   process.stdout.write('\nJobs\n' + formatTable(runs.map((r) => ({
     job: r.job, seconds: r.seconds.toFixed(2), peak_rss_mib: (r.peakRssBytes / 2 ** 20).toFixed(0),
   }))) + '\n');
