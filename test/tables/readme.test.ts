@@ -1,6 +1,6 @@
 // README.md's "Querying the tables" runs as written: its shell block (spark-sql) and its Python
-// block (PyIceberg) are taken from the README and run from a directory whose `./data` is a lake,
-// and their output is checked against the independent readers. Needs ci/spark/install.sh.
+// block (PyIceberg) are taken from the README and run from a directory whose `./data` is a lake the
+// Node engine wrote, and their output is checked against the independent readers. Needs ci/spark/install.sh.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { pyiceberg, type TableRead } from '../support/iceberg-readers.ts';
 import { catalogConf, icebergRuntimeJar } from '../support/spark-iceberg.ts';
 import { repoRoot, requireSparkInstall } from '../spark/spark-install.ts';
-import { sharedSparkFixtureLake } from './spark-fixture.ts';
+import { sharedNodeLake } from './node-lake.ts';
 
 const run = promisify(execFile);
 const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
@@ -37,7 +37,7 @@ let setupFailure: unknown;
 
 test.before(async () => {
   try {
-    ({ lake } = await sharedSparkFixtureLake());
+    ({ dir: lake } = await sharedNodeLake());
     work = mkdtempSync(path.join(tmpdir(), 'lakehouse-readme-'));
     symlinkSync(lake, path.join(work, 'data'));
     [silver, gold] = await pyiceberg(lake, [{ table: 'silver.vehicles' }, { table: 'gold.stats' }]);
