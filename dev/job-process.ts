@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** The TypeScript entry point, run through tsx; the bundled `lakehouse.mjs` runs on plain node. */
-export const sourceEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
+export const sourceEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'jobs', 'main.ts');
 
 export interface JobRun {
   readonly job: string;

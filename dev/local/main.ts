@@ -5,14 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, parseArgs } from './config.ts';
-import { ConfigError } from './errors.ts';
-import { lakePaths } from './lake/paths.ts';
-import { readRows } from './lake/parquet-source.ts';
-import { listParquetFiles } from './lake/atomic.ts';
-import { goldColumns } from './lake/table-schema.ts';
-import { formatTable } from './table-format.ts';
-import { runJobProcess, type JobRun } from './job-process.ts';
+import { loadConfig, parseArgs } from '../../jobs/config.ts';
+import { ConfigError } from '../../jobs/errors.ts';
+import { lakePaths } from '../../jobs/lake/paths.ts';
+import { readRows } from '../../jobs/lake/parquet-source.ts';
+import { listParquetFiles } from '../../jobs/lake/atomic.ts';
+import { goldColumns } from '../../jobs/lake/table-schema.ts';
+import { formatTable } from '../table-format.ts';
+import { runJobProcess, type JobRun } from '../job-process.ts';
 
 export const pipeline = ['topics', 'produce', 'bronze', 'silver', 'gold', 'verify'] as const;
 
@@ -27,7 +27,7 @@ async function main(): Promise<number> {
   let stopBroker: (() => Promise<void>) | undefined;
   const env = { ...process.env };
   if (!process.env.KAFKA_BOOTSTRAP_SERVER) {
-    const { startBroker } = await import('../ci/broker/broker.ts');
+    const { startBroker } = await import('../broker/broker.ts');
     process.stdout.write('starting a local Kafka broker…\n');
     const broker = await startBroker();
     stopBroker = () => broker.stop();
@@ -70,7 +70,7 @@ async function main(): Promise<number> {
 }
 
 async function runSparkStage(job: string, env: NodeJS.ProcessEnv, args: readonly string[]): Promise<JobRun> {
-  const { runSparkStage: run } = await import('./spark/run-stage.ts');
+  const { runSparkStage: run } = await import('../spark/run-stage.ts');
   return run(job, env, args);
 }
 
