@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../../jobs/config.ts';
 import { generateRecords } from '../../jobs/events/generate.ts';
-import { runJobProcess } from '../../jobs/job-process.ts';
+import { runJobProcess } from '../job-process.ts';
 import { formatTable } from '../../jobs/table-format.ts';
 import { startBroker } from '../broker/broker.ts';
 import { bundleJobs } from '../../generator/bundle-jobs.ts';
