@@ -44,12 +44,6 @@ export async function* readRows<Cs extends readonly ColumnSpec[]>(files: readonl
   }
 }
 
-export async function countRows(files: readonly string[]): Promise<number> {
-  let total = 0;
-  for (const file of files) total += Number((await parquetMetadataAsync(await asyncBufferFromFile(file))).num_rows);
-  return total;
-}
-
 function toNumbers(values: ArrayLike<unknown>): ArrayLike<unknown> {
   if (values instanceof BigInt64Array) return Array.from(values, Number);
   if (Array.isArray(values) && values.some((v) => typeof v === 'bigint')) {
