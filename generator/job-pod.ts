@@ -24,6 +24,7 @@ const contractEnv = (v: Binder): IEnvVar[] => [
   { name: "LAKEHOUSE_CONSUMER_GROUP", value: v.str("pipeline.consumerGroup") },
   { name: "LAKEHOUSE_ROW_GROUP_SIZE", value: v.str("pipeline.rowGroupSize") },
   { name: "LAKEHOUSE_DUPLICATE_RATIO", value: v.str("producer.duplicateRatio") },
+  { name: "LAKEHOUSE_START_TIME", value: v.str("producer.startTime") },
   { name: "LAKEHOUSE_FILE_ROWS", value: v.str("pipeline.fileRows") },
   { name: "LAKEHOUSE_DEDUP_BUCKET_EVENTS", value: v.str("pipeline.dedupBucketEvents") },
   { name: "LAKEHOUSE_KAFKA_WAIT_SECONDS", value: v.str("jobs.kafkaWaitSeconds") },

@@ -102,6 +102,7 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
   logger.info('silver plan', { bronzeSnapshots: plan.snapshots.length, bronzeFiles: plan.files.length, bronzeRows: plan.rows, ...(catchUp ? { filesWhoseRejectsAreCommitted: catchUp } : {}) });
 
   const workDir = path.join(path.resolve(config.dataDir), '.work', `silver-${randomUUID()}`);
+  removeAbandonedWork(path.dirname(workDir), logger);
   const silverWriter = new DataFileWriter(silver, silverColumns, config.rowGroupSize, config.fileRows);
   const rejectedWriter = new DataFileWriter(rejected, rejectedColumns, config.rowGroupSize, config.fileRows);
   const spill = new EventSpill(path.join(workDir, 'days'));
@@ -199,6 +200,19 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
   } finally {
     spill.remove();
     fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Spill directories of silver runs that were killed: older than any run lives (a Job's deadline). */
+function removeAbandonedWork(dir: string, logger: Logger): void {
+  if (!fs.existsSync(dir)) return;
+  const dayAgo = Date.now() - dayMs;
+  for (const name of fs.readdirSync(dir)) {
+    const entry = path.join(dir, name);
+    if (name.startsWith('silver-') && fs.statSync(entry).mtimeMs < dayAgo) {
+      fs.rmSync(entry, { recursive: true, force: true });
+      logger.info('removed the spill files of a silver run that was killed', { dir: entry });
+    }
   }
 }
 

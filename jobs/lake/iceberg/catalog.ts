@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fsyncDirectory } from '../atomic.ts';
-import type { TableSpec } from '../table-schema.ts';
+import { icebergSchema, type TableSpec } from '../table-schema.ts';
 import { writeFileDurably } from './avro.ts';
 import { parseJson, stringifyJson } from './json.ts';
 import { fileUri } from './manifest.ts';
-import { newTableMetadata, type TableMetadata } from './metadata.ts';
+import { currentSchema, newTableMetadata, type TableMetadata } from './metadata.ts';
 
 /**
  * The lake's catalog is its file system, in the layout of Iceberg's HadoopCatalog with the lake
@@ -78,10 +78,14 @@ export function loadTable(root: string, spec: TableSpec): LoadedTable | undefine
   return { spec, dir, version, metadata: readVersion(dir, version) };
 }
 
-/** Loads the table, creating it (version 1, no snapshot) when absent. */
+/**
+ * Loads the table, creating it (version 1, no snapshot) when absent, and adding the contract's new
+ * columns to an existing table's schema (a schema evolution: old snapshots keep their schema and
+ * stay readable, their files read the new columns as null).
+ */
 export function loadOrCreateTable(root: string, spec: TableSpec, properties: Record<string, string> = {}): LoadedTable {
   const existing = loadTable(root, spec);
-  if (existing) return existing;
+  if (existing) return evolveSchema(existing);
   const dir = tableDir(root, spec);
   fs.mkdirSync(metadataDir(dir), { recursive: true });
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
@@ -89,6 +93,30 @@ export function loadOrCreateTable(root: string, spec: TableSpec, properties: Rec
     return publishVersion({ spec, dir, version: 0, metadata: undefined as never }, newTableMetadata(spec, fileUri(dir), properties));
   } catch (error) {
     if (error instanceof CommitConflictError) return loadTable(root, spec)!;
+    throw error;
+  }
+}
+
+function evolveSchema(table: LoadedTable): LoadedTable {
+  const schema = currentSchema(table.metadata);
+  const known = new Set(schema.fields.map((f) => f.id));
+  const added = icebergSchema(table.spec).fields.filter((f) => !known.has(f.id));
+  if (added.length === 0) return table;
+  const required = added.find((f) => f.required);
+  if (required) throw new Error(`${table.spec.name}: the new column ${required.name} must be optional to be added to an existing table`);
+  const schemaId = Math.max(...table.metadata.schemas.map((s) => s['schema-id'])) + 1;
+  const next: TableMetadata = {
+    ...table.metadata,
+    'last-updated-ms': Date.now(),
+    'last-column-id': Math.max(table.metadata['last-column-id'], ...added.map((f) => f.id)),
+    schemas: [...table.metadata.schemas, { ...schema, 'schema-id': schemaId, fields: [...schema.fields, ...added] }],
+    'current-schema-id': schemaId,
+    'metadata-log': [...(table.metadata['metadata-log'] ?? []), metadataLogEntry(table)],
+  };
+  try {
+    return publishVersion(table, next);
+  } catch (error) {
+    if (error instanceof CommitConflictError) return evolveSchema(loadTable(path.dirname(path.dirname(table.dir)), table.spec)!);
     throw error;
   }
 }
