@@ -31,7 +31,7 @@ function sparkCommand(tool: 'spark-submit' | 'spark-sql', lakeRoot: string, args
   return runCommand(path.join(home, 'venv/bin', tool), [
     '--master', 'local[2]',
     '--jars', icebergRuntimeJar(home),
-    '--driver-java-options', `-Dlog4j.configurationFile=file:${path.join(repoRoot, 'jobs/spark/log4j2.properties')}`,
+    '--driver-java-options', `-Dlog4j.configurationFile=file:${path.join(repoRoot, 'dev/spark/log4j2.properties')}`,
     '--conf', 'spark.driver.host=127.0.0.1',
     '--conf', 'spark.driver.bindAddress=127.0.0.1',
     '--conf', 'spark.ui.enabled=false',

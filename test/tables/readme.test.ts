@@ -1,8 +1,8 @@
 // README.md's "Querying the tables" runs as written: its shell block (spark-sql) and its Python
-// block (PyIceberg) are taken from the README and run from a directory whose `./data` is a lake the
-// Node engine wrote, and their output is checked against the independent readers. Needs ci/spark/install.sh.
+// block (PyIceberg) are taken from the README and run with LAKEHOUSE_DATA_DIR naming, relative to the
+// current directory, a lake the Node engine wrote; their output is checked against the readers. Needs ci/spark/install.sh.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,8 @@ import { repoRoot, requireSparkInstall } from '../spark/spark-install.ts';
 import { sharedNodeLake } from './node-lake.ts';
 
 const run = promisify(execFile);
+/** How a user runs the blocks: from some directory, with the lake's root (here relative) in the environment. */
+const inWork = () => ({ cwd: work, env: { ...process.env, LAKEHOUSE_DATA_DIR: 'lakes/this-one' }, maxBuffer: 64 << 20 });
 const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
 const versions = readFileSync(path.join(repoRoot, 'ci/spark/versions.env'), 'utf8');
 const pinned = (name: string) => new RegExp(`^${name}=(\\S+)$`, 'm').exec(versions)![1];
@@ -39,7 +41,8 @@ test.before(async () => {
   try {
     ({ dir: lake } = await sharedNodeLake());
     work = mkdtempSync(path.join(tmpdir(), 'lakehouse-readme-'));
-    symlinkSync(lake, path.join(work, 'data'));
+    mkdirSync(path.join(work, 'lakes'));
+    symlinkSync(lake, path.join(work, 'lakes/this-one'));
     [silver, gold] = await pyiceberg(lake, [{ table: 'silver.vehicles' }, { table: 'gold.stats' }]);
     silverAt = await pyiceberg(lake, silver.snapshots.map((s) => ({ table: 'silver.vehicles', snapshotId: s.snapshotId })));
   } catch (error) {
@@ -60,16 +63,16 @@ test('the section has one shell block and one Python block, pinned to the versio
   assert.ok(querying.includes(`--packages org.apache.iceberg:${runtime}:${pinned('ICEBERG_VERSION')}`), 'the --packages coordinate');
   assert.ok(sh.includes(`/spark-${spark}"`), 'the install directory');
   assert.ok(sh.includes(`/jars/${path.basename(icebergRuntimeJar(requireSparkInstall()))}"`), 'the jar ci/spark/install.sh fetches');
-  // The catalog settings the tests' Spark reader uses, but for the warehouse, which is ./data.
+  // The catalog settings the tests' Spark reader uses, but for the warehouse, taken from the environment.
   for (const setting of catalogConf('/lake').filter((a) => a !== '--conf' && !a.includes('.warehouse='))) {
     assert.ok(sh.includes(`--conf ${setting}`), setting);
   }
-  assert.ok(sh.includes('--conf spark.sql.catalog.lakehouse.warehouse="file://$PWD/data"'), 'warehouse = ./data');
+  assert.ok(sh.includes('--conf spark.sql.catalog.lakehouse.warehouse="file://$(realpath "$LAKEHOUSE_DATA_DIR")"'), 'warehouse = the lake root');
 });
 
 test('the spark-sql block prints gold and silver\'s snapshots, and leaves no metastore behind', async () => {
   if (setupFailure) throw setupFailure;
-  const { stdout } = await run('bash', ['-e', '-c', blocks('sh')[0]], { cwd: work, maxBuffer: 64 << 20 });
+  const { stdout } = await run('bash', ['-e', '-c', blocks('sh')[0]], inWork());
   const lines = stdout.split('\n');
   assert.ok(gold.rows!.length > 0);
   for (const row of gold.rows!) {
@@ -84,7 +87,7 @@ test('the spark-sql block prints gold and silver\'s snapshots, and leaves no met
 test('the PyIceberg block prints silver\'s rows now and at every snapshot, and gold', async () => {
   if (setupFailure) throw setupFailure;
   const python = path.join(requireSparkInstall(), 'venv/bin/python');
-  const { stdout } = await run(python, ['-c', blocks('python')[0]], { cwd: work, maxBuffer: 64 << 20 });
+  const { stdout } = await run(python, ['-c', blocks('python')[0]], inWork());
   const pythonRepr = (rows: TableRead['rows']) =>
     `[${rows!.map((r) => `{'type': '${r.type}', 'event_count': ${r.event_count}}`).join(', ')}]`;
   const sortedGold = [...gold.rows!].sort((a, b) => (String(a.type) < String(b.type) ? -1 : 1));
