@@ -161,9 +161,19 @@ async function consume(
 
   // The table decides where each partition resumes. Seeking on every join also covers KafkaJS
   // restarting the consumer: reading goes on from what is already in the open files.
+  let lastHeard = Date.now();
   const removeJoinListener = consumer.on(consumer.events.GROUP_JOIN, () => {
+    lastHeard = Date.now();
     for (const range of ranges) consumer.seek({ topic: config.topic, partition: range.partition, offset: String(range.next) });
   });
+  // KafkaJS restarts a consumer whose broker went away forever; bronze gives up after the wait
+  // the settings allow, naming the brokers, instead of hanging until the Job's deadline.
+  const watchdog = setInterval(() => {
+    const silent = (Date.now() - lastHeard) / 1000;
+    if (silent > Math.max(config.kafkaWaitSeconds, 1)) {
+      fail(new Error(`Kafka at ${config.bootstrapServers.join(',')} sent nothing for ${Math.round(silent)}s with ${remaining} partition(s) still to read (LAKEHOUSE_KAFKA_WAIT_SECONDS=${config.kafkaWaitSeconds}); nothing was committed`));
+    }
+  }, 1000);
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: config.topic, fromBeginning: true });
@@ -171,6 +181,7 @@ async function consume(
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch }) => {
+        lastHeard = Date.now();
         try {
           const range = byPartition.get(batch.partition);
           if (!range || range.next >= range.end) return;
@@ -201,8 +212,10 @@ async function consume(
     });
     await finished;
   } finally {
+    clearInterval(watchdog);
     removeJoinListener();
-    await consumer.disconnect();
+    // A consumer whose broker is gone may never finish disconnecting.
+    await Promise.race([consumer.disconnect(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   }
   return recordsRead;
 }

@@ -37,6 +37,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const started = process.hrtime.bigint();
+  // Kubernetes stops a pod with SIGTERM. Every commit is atomic and synchronous, so stopping between
+  // two event-loop turns leaves the lake as a kill would: consistent, the run's uncommitted files unread.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.error('failed', { ok: false, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), signal, error: `stopped by ${signal}; nothing uncommitted is part of the lake, a re-run completes the work` });
+      process.exit(128 + (signal === 'SIGTERM' ? 15 : 2));
+    });
+  }
   try {
     const config = loadConfig(flags);
     const result = await job(config, logger);

@@ -213,6 +213,32 @@ crash('two bronze runs started together: one commits, the other says so and adds
   for (const job of ['silver', 'gold', 'verify']) await ok(job, lake);
 });
 
+for (const [when, kill] of [
+  ['while it validates', (line: Record<string, unknown>) => line.msg === 'progress'],
+  ['just before its commits', (line: Record<string, unknown>) => line.msg === 'silver reconciliation'],
+  ['after committing silver.rejected', (line: Record<string, unknown>) => line.msg === 'silver.rejected committed'],
+] as const) {
+  crash(`silver killed with SIGKILL ${when}, then re-run: the invariants hold`, async () => {
+    const lake = await newLake('silver-kill', { LAKEHOUSE_EVENTS: '3000', LAKEHOUSE_INVALID_RATIO: '0.2', LAKEHOUSE_DUPLICATE_RATIO: '0.1', LAKEHOUSE_FILE_ROWS: '200' });
+    for (const job of ['topics', 'produce', 'bronze']) await ok(job, lake);
+    await runJob('silver', lake.env, [], (line, child) => {
+      if (kill(line)) child.kill('SIGKILL');
+    });
+    for (const job of ['silver', 'gold', 'verify']) await ok(job, lake);
+  });
+}
+
+crash('two silver runs at once: one commits, the other fails saying so, and a re-run leaves the lake whole', async () => {
+  const lake = await newLake('silver-race', { LAKEHOUSE_EVENTS: '2000', LAKEHOUSE_DUPLICATE_RATIO: '0.05' });
+  for (const job of ['topics', 'produce', 'bronze']) await ok(job, lake);
+  const runs = await Promise.all([runJob('silver', lake.env), runJob('silver', lake.env)]);
+  assert.ok(runs.some((r) => r.exitCode === 0), runs.map(describeFailure).join('\n'));
+  for (const lost of runs.filter((r) => r.exitCode !== 0)) {
+    assert.match(String(lost.lines.find((l) => l.msg === 'failed')?.error), /another silver run committed first/);
+  }
+  for (const job of ['silver', 'gold', 'verify']) await ok(job, lake);
+});
+
 crash('silver killed between its two commits, then re-run: every bronze record once in silver or rejected', async () => {
   const lake = await newLake('silver-crash', { LAKEHOUSE_EVENTS: '300', LAKEHOUSE_INVALID_RATIO: '0.2', LAKEHOUSE_DUPLICATE_RATIO: '0.1' });
   for (const job of ['topics', 'produce', 'bronze', 'silver']) await ok(job, lake);
