@@ -158,7 +158,7 @@ export async function sparkRows(lakeRoot: string, reads: readonly (string | { ta
 
 const sqlString = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-/** A manifest's file location as a local path (`file:/x`, `file:///x` or `/x`). */
+/** A manifest's file location as a local path (`file:/x`, `file:///x` or `/x`); not the jobs' own helper, to stay independent of the writer. */
 export function localPath(location: string): string {
   if (location.startsWith('file:')) return fileURLToPath(location.startsWith('file://') ? location : `file://${location.slice('file:'.length)}`);
   if (path.isAbsolute(location)) return location;
