@@ -1,97 +1,150 @@
-import fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from './config.ts';
 import { createKafka, waitForKafka, withAdmin } from './kafka/client.ts';
-import { removeStaleTemporaries } from './lake/atomic.ts';
-import { ParquetSink } from './lake/parquet-sink.ts';
-import { bronzeFileName, lakePaths, parseBronzeFileName } from './lake/paths.ts';
-import { bronzeColumns } from './lake/table-schema.ts';
+import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
+import type { DataFile } from './lake/iceberg/manifest.ts';
+import { appendFiles } from './lake/iceberg/table.ts';
+import { DataFileWriter, headOf, openTable } from './lake/lake.ts';
+import { nextOffsetsOf, offsetSummary } from './lake/offsets.ts';
+import { bronzeColumns, summaryKeys } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 import { progressReporter } from './progress.ts';
 
 export interface BronzeSummary {
   readonly recordsRead: number;
   readonly filesWritten: number;
-  /** Per partition: the next offset to read after this run (what is committed). */
+  /** Per partition: the next offset to read after this run (what the table now ends at). */
   readonly nextOffsets: Record<number, number>;
+  readonly snapshotId?: string;
 }
 
 interface PartitionRange {
   readonly partition: number;
+  /** First offset of this run. */
+  readonly first: number;
   /** First offset not yet in the lake. */
   next: number;
   /** High watermark seen at start: bronze reads up to here and stops. */
   readonly end: number;
 }
 
-/**
- * Where each partition resumes: the lake, not the consumer group, is the record of what has been
- * ingested. A file is named after the offsets it holds, so after a crash between publishing a file
- * and committing its offsets the re-run starts right after the file and nothing is read twice.
- */
-export function offsetsInLake(bronzeDir: string): Map<number, number> {
-  const next = new Map<number, number>();
-  if (!fs.existsSync(bronzeDir)) return next;
-  for (const name of fs.readdirSync(bronzeDir)) {
-    const file = parseBronzeFileName(name);
-    if (!file) continue;
-    const after = Number(file.lastOffset) + 1;
-    if (after > (next.get(file.partition) ?? 0)) next.set(file.partition, after);
-  }
-  return next;
+interface KafkaView {
+  readonly clusterId: string;
+  readonly watermarks: { partition: number; low: number; high: number }[];
 }
 
-async function planRanges(admin: Admin, config: Config, bronzeDir: string, logger: Logger): Promise<PartitionRange[]> {
-  const inLake = offsetsInLake(bronzeDir);
-  const watermarks = await admin.fetchTopicOffsets(config.topic);
-  return watermarks
+async function describeTopic(admin: Admin, topic: string): Promise<KafkaView> {
+  const { clusterId } = await admin.describeCluster();
+  const existing = await admin.listTopics();
+  if (!existing.includes(topic)) throw new Error(`topic "${topic}" does not exist in Kafka cluster ${clusterId} (LAKEHOUSE_TOPIC / --topic)`);
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return { clusterId, watermarks: offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })) };
+}
+
+/**
+ * Where each partition resumes: bronze's current snapshot records what the table holds, as the
+ * Kafka Connect Iceberg sink keeps its offsets with the data. A lake that does not belong to this
+ * cluster or topic is refused, never mixed.
+ */
+function planRanges(table: LoadedTable, config: Config, kafka: KafkaView, logger: Logger): PartitionRange[] {
+  const head = headOf(table);
+  const recordedCluster = head?.summary[summaryKeys.clusterId];
+  if (recordedCluster && recordedCluster !== kafka.clusterId) {
+    throw new Error(`the lake's bronze table was read from Kafka cluster ${recordedCluster}, but ${config.bootstrapServers.join(',')} is cluster ${kafka.clusterId}; refusing to mix their offsets (point LAKEHOUSE_DATA_DIR at a new lake)`);
+  }
+  const recordedTopic = head?.summary[summaryKeys.topic];
+  if (recordedTopic && recordedTopic !== config.topic) {
+    throw new Error(`the lake's bronze table holds topic "${recordedTopic}", not "${config.topic}"; refusing to mix them`);
+  }
+  const resume = nextOffsetsOf(head);
+  return kafka.watermarks
     .map(({ partition, low, high }) => {
-      const resumeAt = inLake.get(partition) ?? 0;
-      if (resumeAt < Number(low)) {
-        logger.warn('records expired from Kafka before bronze read them', { partition, lost: Number(low) - resumeAt, resumeAt, low: Number(low) });
+      const resumeAt = resume.get(partition) ?? low;
+      if (resumeAt > high) {
+        throw new Error(`partition ${partition}: the lake already holds offsets up to ${resumeAt - 1} but the topic ends at ${high - 1}; the topic was recreated or the broker lost data — refusing to continue (nothing was changed)`);
       }
-      return { partition, next: Math.max(resumeAt, Number(low)), end: Number(high) };
+      if (resumeAt < low) logger.warn('records expired from Kafka before bronze read them', { partition, lost: low - resumeAt, resumeAt, low });
+      const first = Math.max(resumeAt, low);
+      return { partition, first, next: first, end: high };
     })
     .sort((a, b) => a.partition - b.partition);
 }
 
-/** Reads every partition from where the lake ends up to the high watermark seen at start. */
+/** Reads every partition from where the table ends up to the high watermark seen at start, and appends one snapshot. */
 export async function runBronze(config: Config, logger: Logger): Promise<BronzeSummary> {
-  const { bronze: bronzeDir } = lakePaths(config.dataDir);
-  fs.mkdirSync(bronzeDir, { recursive: true });
-  const stale = removeStaleTemporaries(bronzeDir);
-  if (stale > 0) logger.warn('removed unfinished files of an earlier run', { count: stale });
-
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
-  const ranges = await withAdmin(kafka, (admin) => planRanges(admin, config, bronzeDir, logger));
+  const view = await withAdmin(kafka, (admin) => describeTopic(admin, config.topic));
+  const table = openTable(config.dataDir, 'bronze');
+  const ranges = planRanges(table, config, view, logger);
   const toRead = ranges.reduce((sum, r) => sum + Math.max(0, r.end - r.next), 0);
-  logger.info('bronze plan', { topic: config.topic, toRead, partitions: ranges.map((r) => ({ partition: r.partition, from: r.next, to: r.end })) });
+  logger.info('bronze plan', { topic: config.topic, toRead, fromSnapshot: String(headOf(table)?.['snapshot-id'] ?? 'none'), partitions: ranges.map((r) => ({ partition: r.partition, from: r.next, to: r.end })) });
 
-  const summary = { recordsRead: 0, filesWritten: 0 };
-  if (toRead > 0) Object.assign(summary, await consume(kafka, config, ranges, bronzeDir, logger, toRead));
-  const nextOffsets = Object.fromEntries(ranges.map((r) => [r.partition, r.next]));
-  logger.info('bronze done', { ...summary, nextOffsets });
-  return { ...summary, nextOffsets };
+  const nextOffsets = new Map([...nextOffsetsOf(headOf(table))]);
+  let result: { recordsRead: number; files: readonly DataFile[]; snapshotId?: string } = { recordsRead: 0, files: [] };
+  if (toRead > 0) {
+    const writer = new DataFileWriter(table, bronzeColumns, config.rowGroupSize, config.fileRows, (row) => row.partition);
+    try {
+      const recordsRead = await consume(kafka, config, ranges, writer, logger, toRead);
+      const files = writer.finish();
+      for (const r of ranges) nextOffsets.set(r.partition, r.next);
+      const read = ranges.filter((r) => r.next > r.first);
+      logger.info('bronze data files written', { files: files.length, records: recordsRead });
+      const committed = await appendFiles(table, files, {
+        [summaryKeys.topic]: config.topic,
+        [summaryKeys.clusterId]: view.clusterId,
+        ...offsetSummary(read, nextOffsets),
+        [summaryKeys.writer]: 'node bronze',
+      });
+      result = { recordsRead, files, snapshotId: String(headOf(committed)!['snapshot-id']) };
+      logger.info('bronze committed', { snapshotId: result.snapshotId, version: committed.version });
+    } catch (error) {
+      writer.abort();
+      if (error instanceof CommitConflictError) {
+        logger.warn('another bronze run committed first; this run added nothing and removed its files', { version: error.version });
+        return { recordsRead: 0, filesWritten: 0, nextOffsets: {} };
+      }
+      throw error;
+    }
+  }
+  // Only so that lag shows in Kafka's tools: the table, not the group, is the record of what was read.
+  await withAdmin(kafka, (admin) => commitGroupOffsets(admin, config, nextOffsets, logger));
+  const summary = { recordsRead: result.recordsRead, filesWritten: result.files.length, nextOffsets: Object.fromEntries(nextOffsets), snapshotId: result.snapshotId };
+  logger.info('bronze done', summary);
+  return summary;
+}
+
+async function commitGroupOffsets(admin: Admin, config: Config, next: ReadonlyMap<number, number>, logger: Logger): Promise<void> {
+  if (next.size === 0) return;
+  try {
+    await admin.setOffsets({
+      groupId: config.consumerGroup,
+      topic: config.topic,
+      partitions: [...next].map(([partition, offset]) => ({ partition, offset: String(offset) })),
+    });
+  } catch (error) {
+    logger.warn('could not record the offsets in the consumer group (lag tools will lag behind)', { group: config.consumerGroup, error: (error as Error).message });
+  }
 }
 
 async function consume(
   kafka: Kafka,
   config: Config,
   ranges: PartitionRange[],
-  bronzeDir: string,
+  writer: DataFileWriter<typeof bronzeColumns>,
   logger: Logger,
   toRead: number,
-): Promise<{ recordsRead: number; filesWritten: number }> {
+): Promise<number> {
   const byPartition = new Map(ranges.map((r) => [r.partition, r]));
-  const open = new Map<number, { sink: ParquetSink<typeof bronzeColumns>; firstOffset: number }>();
   let remaining = ranges.filter((r) => r.next < r.end).length;
   let recordsRead = 0;
-  let filesWritten = 0;
   const progress = progressReporter(logger, 'read', toRead);
 
+  // A group of its own for each run: runs never split partitions between them (two runs at once
+  // each read everything, and the table's commit lets one of them win), and nothing is committed to it.
   const consumer = kafka.consumer({
-    groupId: config.consumerGroup,
+    groupId: `${config.consumerGroup}.run-${randomUUID()}`,
     sessionTimeout: 30_000,
     // Fetch responses live outside the JS heap: these sizes keep bronze under 256 MiB RSS at any
     // number of events (npm run bench), at little cost in throughput against 4/16 MiB.
@@ -106,22 +159,8 @@ async function consume(
     fail = reject;
   });
 
-  const publish = async (partition: number) => {
-    const file = open.get(partition);
-    if (!file) return;
-    const range = byPartition.get(partition)!;
-    const name = bronzeFileName({ partition, firstOffset: BigInt(file.firstOffset), lastOffset: BigInt(range.next - 1) });
-    file.sink.close(name);
-    open.delete(partition);
-    filesWritten++;
-    // Only now that the file is durable may the group move past its records.
-    await consumer.commitOffsets([{ topic: config.topic, partition, offset: String(range.next) }]);
-    logger.info('bronze file written', { file: name, partition, rows: range.next - file.firstOffset });
-  };
-
-  // The lake decides where each partition resumes, whatever the group last committed. Seeking on
-  // every join also covers KafkaJS restarting the consumer (e.g. while a new broker's group
-  // coordinator is still loading): reading goes on from what is already in the open files.
+  // The table decides where each partition resumes. Seeking on every join also covers KafkaJS
+  // restarting the consumer: reading goes on from what is already in the open files.
   const removeJoinListener = consumer.on(consumer.events.GROUP_JOIN, () => {
     for (const range of ranges) consumer.seek({ topic: config.topic, partition: range.partition, offset: String(range.next) });
   });
@@ -131,22 +170,16 @@ async function consume(
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      eachBatch: async ({ batch }) => {
         try {
           const range = byPartition.get(batch.partition);
           if (!range || range.next >= range.end) return;
           const ingestedAt = Date.now();
-          let lastRead: string | undefined;
           for (const message of batch.messages) {
             const offset = Number(message.offset);
             if (offset < range.next) continue;
             if (offset >= range.end) break;
-            let file = open.get(batch.partition);
-            if (!file) {
-              file = { sink: new ParquetSink(bronzeDir, bronzeColumns, config.rowGroupSize), firstOffset: offset };
-              open.set(batch.partition, file);
-            }
-            file.sink.write({
+            writer.write({
               key: message.key ?? null,
               value: message.value ?? null,
               topic: batch.topic,
@@ -157,17 +190,9 @@ async function consume(
             });
             range.next = offset + 1;
             recordsRead++;
-            lastRead = message.offset;
-            if (file.sink.rows >= config.fileRows) await publish(batch.partition);
           }
-          // Once per batch: KafkaJS parses the offset string into a Long on every call.
-          if (lastRead !== undefined) resolveOffset(lastRead);
           progress(recordsRead);
-          if (range.next >= range.end) {
-            await publish(batch.partition);
-            if (--remaining === 0) finish();
-          }
-          await heartbeat();
+          if (range.next >= range.end && --remaining === 0) finish();
         } catch (error) {
           fail(error as Error);
           throw error;
@@ -177,8 +202,7 @@ async function consume(
     await finished;
   } finally {
     removeJoinListener();
-    for (const { sink } of open.values()) sink.abort();
     await consumer.disconnect();
   }
-  return { recordsRead, filesWritten };
+  return recordsRead;
 }

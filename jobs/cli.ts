@@ -2,6 +2,7 @@ import { runBronze } from './bronze.ts';
 import { loadConfig, parseArgs, usage, type Config } from './config.ts';
 import { ConfigError, InvariantError } from './errors.ts';
 import { runGold } from './gold.ts';
+import { inspectFlags, inspectors } from './inspect.ts';
 import { createLogger, type Logger } from './log.ts';
 import { runProduce } from './produce.ts';
 import { runSilver } from './silver.ts';
@@ -27,6 +28,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return command || flags.has('help') ? 0 : 2;
   }
+  const inspect = inspectors[command];
+  if (inspect) return runInspector(inspect, positional, flags);
   const logger = createLogger(command);
   const job = jobs[command];
   if (!job) {
@@ -47,6 +50,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!(error instanceof ConfigError || error instanceof InvariantError)) fields.stack = (error as Error).stack;
     logger.error('failed', fields);
     return code;
+  }
+}
+
+/** Inspection commands print a table for people on stdout, and a one-line error on stderr. */
+async function runInspector(
+  inspect: (typeof inspectors)[string],
+  positional: string[],
+  flags: ReadonlyMap<string, string>,
+): Promise<number> {
+  try {
+    const config = loadConfig(new Map([...flags].filter(([name]) => !inspectFlags.includes(name))));
+    process.stdout.write((await inspect({ dataDir: config.dataDir, positional, flags })) + '\n');
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${positional[0]}: ${(error as Error).message}\n`);
+    return error instanceof ConfigError ? 2 : 1;
   }
 }
 

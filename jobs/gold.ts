@@ -1,21 +1,74 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Config } from './config.ts';
-import { GoldAggregator } from './gold/aggregate.ts';
-import { listParquetFiles, removeStaleTemporaries, replaceDirectory } from './lake/atomic.ts';
-import { ParquetSink } from './lake/parquet-sink.ts';
+import { GoldAggregator, type GoldState } from './gold/aggregate.ts';
+import { writeFileDurably } from './lake/iceberg/avro.ts';
+import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
+import { localPath } from './lake/iceberg/manifest.ts';
+import { lineage, type SnapshotId } from './lake/iceberg/metadata.ts';
+import { liveFiles, overwriteFiles } from './lake/iceberg/table.ts';
+import { DataFileWriter, findTable, headOf, openTable, snapshotIdOf } from './lake/lake.ts';
 import { readColumnBatches } from './lake/parquet-source.ts';
-import { lakePaths, partFileName } from './lake/paths.ts';
-import { goldColumns, type GoldRow } from './lake/table-schema.ts';
+import { goldColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 
 const goldInputColumns = ['vehicle_id', 'type', 'battery', 'latitude', 'longitude', 'event_time'] as const;
 
-/** Streams silver through the aggregator, one row group at a time. */
-async function aggregateSilver(silverDir: string): Promise<GoldAggregator> {
-  const aggregator = new GoldAggregator();
-  for (const file of listParquetFiles(silverDir)) {
-    for await (const { rows, columns } of readColumnBatches(file, goldInputColumns)) {
+interface Saved {
+  readonly silverSnapshot?: SnapshotId;
+  readonly state?: GoldState;
+  readonly vehiclesFile?: string;
+}
+
+/** What the last gold run kept: the silver snapshot it read, its running sums and its vehicles. */
+function savedState(gold: LoadedTable): Saved {
+  const head = headOf(gold);
+  const sums = head?.summary[summaryKeys.goldState];
+  const vehiclesFile = head?.summary[summaryKeys.goldVehicles];
+  if (!head || !sums || !vehiclesFile || !fs.existsSync(path.join(gold.dir, vehiclesFile))) return {};
+  const vehicles = JSON.parse(gunzipSync(fs.readFileSync(path.join(gold.dir, vehiclesFile))).toString('utf8')) as GoldState['vehicles'];
+  return {
+    silverSnapshot: snapshotIdOf(head.summary[summaryKeys.silverSnapshot]),
+    state: { types: JSON.parse(sums) as GoldState['types'], vehicles },
+    vehiclesFile,
+  };
+}
+
+/**
+ * The silver files gold has not aggregated yet, or all of silver (with a fresh aggregator) when
+ * silver's history since the last gold run is not appends only.
+ */
+async function planSilver(silver: LoadedTable, saved: Saved) {
+  const chain = lineage(silver.metadata);
+  const pending = [];
+  for (const snapshot of chain) {
+    if (snapshot['snapshot-id'] === saved.silverSnapshot) break;
+    pending.push(snapshot);
+  }
+  const incremental = saved.state !== undefined && pending.length < chain.length && pending.every((s) => s.summary.operation === 'append');
+  const wanted = new Set(pending.map((s) => s['snapshot-id']));
+  const files = (await liveFiles(silver)).filter((f) => !incremental || wanted.has(f.addedBy));
+  return { incremental, files, aggregator: incremental ? GoldAggregator.from(saved.state!) : new GoldAggregator() };
+}
+
+/** Silver → gold: adds what silver appended since the last run to the per-type statistics; one overwrite snapshot. */
+export async function runGold(config: Config, logger: Logger): Promise<{ rows: GoldRow[] }> {
+  const silver = findTable(config.dataDir, 'silver');
+  const silverHead = headOf(silver);
+  if (!silver || !silverHead) throw new Error(`silver.vehicles has no snapshot under ${path.resolve(config.dataDir)}; run silver first`);
+  const gold = openTable(config.dataDir, 'gold');
+  const saved = savedState(gold);
+  if (saved.silverSnapshot === silverHead['snapshot-id']) {
+    logger.info('gold is up to date with silver', { silverSnapshot: String(silverHead['snapshot-id']) });
+    return { rows: [] };
+  }
+  const { incremental, files, aggregator } = await planSilver(silver, saved);
+  const rowsIn = files.reduce((sum, f) => sum + f.file.recordCount, 0);
+  logger.info('gold plan', { incremental, silverFiles: files.length, silverRows: rowsIn });
+  for (const { file } of files) {
+    for await (const { rows, columns } of readColumnBatches(localPath(file.path), goldInputColumns)) {
       const c = columns as Record<(typeof goldInputColumns)[number], ArrayLike<never>>;
       for (let i = 0; i < rows; i++) {
         aggregator.add({
@@ -25,22 +78,29 @@ async function aggregateSilver(silverDir: string): Promise<GoldAggregator> {
       }
     }
   }
-  return aggregator;
-}
-
-/** Silver → gold: per-type statistics, recomputed from all of silver and swapped in whole. */
-export async function runGold(config: Config, logger: Logger): Promise<{ rows: GoldRow[] }> {
-  const paths = lakePaths(config.dataDir);
-  fs.mkdirSync(paths.goldRoot, { recursive: true });
-  removeStaleTemporaries(paths.goldRoot);
-  const aggregator = await aggregateSilver(paths.silver);
   const rows = aggregator.rows(Date.now());
-  const staged = path.join(paths.goldRoot, `.staging.${process.pid}.${Date.now()}`);
-  fs.mkdirSync(staged);
-  const sink = new ParquetSink(staged, goldColumns, config.rowGroupSize);
-  for (const row of rows) sink.write(row);
-  sink.close(partFileName(0));
-  replaceDirectory(staged, paths.gold);
-  logger.info('gold done', { types: rows.length, events: rows.reduce((sum, r) => sum + r.event_count, 0), stats: rows });
+  const state = aggregator.state();
+
+  const writer = new DataFileWriter(gold, goldColumns, config.rowGroupSize, config.fileRows);
+  const vehiclesFile = path.join('state', `vehicles-${randomUUID()}.json.gz`);
+  try {
+    for (const row of rows) writer.write(row);
+    fs.mkdirSync(path.join(gold.dir, 'state'), { recursive: true });
+    writeFileDurably(path.join(gold.dir, vehiclesFile), gzipSync(JSON.stringify(state.vehicles)));
+    await overwriteFiles(gold, writer.finish(), {
+      [summaryKeys.silverSnapshot]: String(silverHead['snapshot-id']),
+      [summaryKeys.goldState]: JSON.stringify(state.types),
+      [summaryKeys.goldVehicles]: vehiclesFile,
+      [summaryKeys.writer]: 'node gold',
+    });
+  } catch (error) {
+    writer.abort();
+    fs.rmSync(path.join(gold.dir, vehiclesFile), { force: true });
+    if (error instanceof CommitConflictError) throw new Error(`another gold run committed first; this run changed nothing (${error.message})`);
+    throw error;
+  }
+  // Only the newest state is ever read; older gold snapshots stay readable without it.
+  if (saved.vehiclesFile) fs.rmSync(path.join(gold.dir, saved.vehiclesFile), { force: true });
+  logger.info('gold done', { incremental, silverRowsRead: rowsIn, types: rows.length, events: rows.reduce((sum, r) => sum + r.event_count, 0), stats: rows });
   return { rows };
 }

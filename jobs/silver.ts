@@ -1,13 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
-import { validateRaw, type ReasonCode } from './events/validate.ts';
-import { listParquetFiles, removeStaleTemporaries, replaceDirectory } from './lake/atomic.ts';
-import { PartitionedParquetSink } from './lake/parquet-sink.ts';
-import { countRows, readColumnBatches } from './lake/parquet-source.ts';
-import { lakePaths } from './lake/paths.ts';
-import { EventSpill } from './lake/spill.ts';
-import { rejectedColumns, silverColumns } from './lake/table-schema.ts';
+import { validateBytes, type ReasonCode } from './events/validate.ts';
+import { deserialise } from './lake/iceberg/column-stats.ts';
+import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
+import { localPath } from './lake/iceberg/manifest.ts';
+import { lineage, type Snapshot, type SnapshotId } from './lake/iceberg/metadata.ts';
+import { appendFiles, liveFiles, type LiveFile } from './lake/iceberg/table.ts';
+import { DataFileWriter, findTable, headOf, openTable, snapshotIdOf } from './lake/lake.ts';
+import { readColumnBatches } from './lake/parquet-source.ts';
+import { bucketOf, EventSpill, type SourcedEvent } from './lake/spill.ts';
+import { rejectedColumns, silverColumns, summaryKeys, tables } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 import { progressReporter } from './progress.ts';
 
@@ -17,138 +21,309 @@ export interface SilverSummary {
   readonly rejected: number;
   readonly duplicates: number;
   readonly reasons: Partial<Record<ReasonCode, number>>;
+  readonly bronzeSnapshots: number;
 }
 
+const dayMs = 86_400_000;
 type Coordinate = number;
 // partition and offset in one number: offsets stay far below 2^40 in any real topic.
 const coordinate = (partition: number, offset: number): Coordinate => partition * 2 ** 40 + offset;
 
+/** A bronze data file still to be placed, and whether its rejects are already in silver.rejected. */
+interface PendingFile {
+  readonly live: LiveFile;
+  readonly rejectsCommitted: boolean;
+}
+
+interface Plan {
+  readonly bronzeHead: Snapshot;
+  readonly snapshots: readonly Snapshot[];
+  readonly files: readonly PendingFile[];
+  readonly rows: number;
+}
+
+const markerOf = (table: LoadedTable) => snapshotIdOf(headOf(table)?.summary[summaryKeys.bronzeSnapshot]);
+
 /**
- * Bronze → silver: every bronze record is either a clean event in `silver/vehicles` or, with a
- * reason, in `silver/rejected`; both directories are rebuilt from all of bronze and swapped in.
+ * The bronze snapshots silver has not consumed yet: those after the one recorded in silver's last
+ * snapshot, oldest first. If silver.rejected is ahead of silver.vehicles (a run died between the
+ * two commits), the rejects of the snapshots it already covers are not written again.
+ */
+async function planRun(bronze: LoadedTable, silver: LoadedTable, rejected: LoadedTable): Promise<Plan | undefined> {
+  const bronzeHead = headOf(bronze);
+  if (!bronzeHead) return undefined;
+  const silverMarker = markerOf(silver);
+  const rejectedMarker = markerOf(rejected);
+  const chain = lineage(bronze.metadata);
+  const pending: Snapshot[] = [];
+  for (const snapshot of chain) {
+    if (snapshot['snapshot-id'] === silverMarker) break;
+    pending.unshift(snapshot);
+  }
+  if (silverMarker !== undefined && pending.length === chain.length) {
+    throw new Error(`silver was built up to bronze snapshot ${silverMarker}, which is not in bronze's history; the lake's tables do not belong together`);
+  }
+  const appended = pending.filter((s) => s.summary.operation === 'append');
+  if (appended.length === 0) return undefined;
+  const order = new Map<SnapshotId, number>(appended.map((s, i) => [s['snapshot-id'], i]));
+  const rejectedUpTo = rejectedMarker === undefined ? -1 : pending.findIndex((s) => s['snapshot-id'] === rejectedMarker);
+  const coveredByRejected = new Set(pending.slice(0, rejectedUpTo + 1).map((s) => s['snapshot-id']));
+  const files = (await liveFiles(bronze))
+    .filter((f) => order.has(f.addedBy))
+    .sort((a, b) => order.get(a.addedBy)! - order.get(b.addedBy)! || firstCoordinate(a) - firstCoordinate(b))
+    .map((live) => ({ live, rejectsCommitted: coveredByRejected.has(live.addedBy) }));
+  return { bronzeHead, snapshots: appended, files, rows: files.reduce((sum, f) => sum + f.live.file.recordCount, 0) };
+}
+
+function firstCoordinate(f: LiveFile): number {
+  const partition = f.file.lowerBounds.get(4);
+  const offset = f.file.lowerBounds.get(5);
+  return partition && offset ? coordinate(deserialise('int', partition), deserialise('long', offset)) : 0;
+}
+
+/**
+ * Bronze → silver, incrementally: the records of bronze snapshots silver has not seen are validated;
+ * rejects go to `silver.rejected` with a reason, valid events are de-duplicated (against each other
+ * and against the silver rows of the same days whose file statistics overlap them) and appended to
+ * `silver.vehicles`. Every bronze record ends up exactly once in silver ∪ rejected, checked before
+ * anything is committed.
  */
 export async function runSilver(config: Config, logger: Logger): Promise<SilverSummary> {
-  const paths = lakePaths(config.dataDir);
-  fs.mkdirSync(paths.silverRoot, { recursive: true });
-  removeStaleTemporaries(paths.silverRoot);
-  const bronzeFiles = listParquetFiles(paths.bronze);
-  const bronzeRows = await countRows(bronzeFiles);
-  const staging = path.join(paths.silverRoot, `.staging.${process.pid}.${Date.now()}`);
-  const stagedSilver = path.join(staging, 'vehicles');
-  const stagedRejected = path.join(staging, 'rejected');
-  fs.mkdirSync(stagedSilver, { recursive: true });
-  fs.mkdirSync(stagedRejected, { recursive: true });
+  const bronze = findTable(config.dataDir, 'bronze');
+  if (!bronze) throw new Error(`no bronze table under ${path.resolve(config.dataDir)}; run bronze first`);
+  const silver = openTable(config.dataDir, 'silver');
+  const rejected = openTable(config.dataDir, 'rejected');
+  const plan = await planRun(bronze, silver, rejected);
+  if (!plan) {
+    logger.info('silver is up to date with bronze', { bronzeSnapshot: String(headOf(bronze)?.['snapshot-id'] ?? 'none') });
+    return { bronze: 0, silver: 0, rejected: 0, duplicates: 0, reasons: {}, bronzeSnapshots: 0 };
+  }
+  const catchUp = plan.files.filter((f) => f.rejectsCommitted).length;
+  logger.info('silver plan', { bronzeSnapshots: plan.snapshots.length, bronzeFiles: plan.files.length, bronzeRows: plan.rows, ...(catchUp ? { filesWhoseRejectsAreCommitted: catchUp } : {}) });
 
-  const silver = new PartitionedParquetSink(stagedSilver, silverColumns, config.rowGroupSize, config.fileRows);
-  const rejected = new PartitionedParquetSink(stagedRejected, rejectedColumns, config.rowGroupSize, config.fileRows);
-  const spill = new EventSpill(path.join(staging, 'spill'), Math.max(1, Math.ceil(bronzeRows / config.dedupBucketEvents)));
+  const workDir = path.join(path.resolve(config.dataDir), '.work', `silver-${randomUUID()}`);
+  removeAbandonedWork(path.dirname(workDir), logger);
+  const silverWriter = new DataFileWriter(silver, silverColumns, config.rowGroupSize, config.fileRows);
+  const rejectedWriter = new DataFileWriter(rejected, rejectedColumns, config.rowGroupSize, config.fileRows);
+  const spill = new EventSpill(path.join(workDir, 'days'));
   const reasons: Partial<Record<ReasonCode, number>> = {};
-  const count = (reason: ReasonCode) => (reasons[reason] = (reasons[reason] ?? 0) + 1);
-  logger.info('silver plan', { bronzeFiles: bronzeFiles.length, bronzeRows, buckets: spill.buckets });
-
+  let rejectedCommitted = false;
+  const count = (reason: ReasonCode, n = 1) => (reasons[reason] = (reasons[reason] ?? 0) + n);
   try {
-    // Pass 1: validate every bronze record; rejects are written now, valid events spilled by key.
-    const progress = progressReporter(logger, 'validated', bronzeRows);
+    // Pass 1: validate every new bronze record; rejects are written now, valid events spilled by day.
+    const timeRange = new Map<number, { min: number; max: number }>();
+    const progress = progressReporter(logger, 'validated', plan.rows);
     let seen = 0;
-    for await (const { rows, key, value, partition, offset } of bronzeRecords(bronzeFiles)) {
-      for (let i = 0; i < rows; i++) {
-        const result = validateRaw(value[i] ? Buffer.from(value[i]!).toString('utf8') : null);
-        if (result.ok) {
-          const e = result.event;
-          spill.add({
-            vehicleId: e.vehicleId, type: e.type, latitude: e.latitude, longitude: e.longitude,
-            battery: e.battery, eventTime: e.timestamp, partition: partition[i], offset: offset[i],
-          });
-        } else {
-          count(result.reason);
-          rejected.write({
-            raw_value: value[i] ?? null, key: key[i] ?? null, source_partition: partition[i], source_offset: offset[i],
-            reason: result.reason, field: result.field, detail: result.detail,
-          });
+    for (const { live, rejectsCommitted } of plan.files) {
+      for await (const { rows, columns } of readColumnBatches(localPath(live.file.path), ['key', 'value', 'partition', 'offset'])) {
+        const key = columns.key as ArrayLike<Uint8Array | null>;
+        const value = columns.value as ArrayLike<Uint8Array | null>;
+        const partition = columns.partition as ArrayLike<number>;
+        const offset = columns.offset as ArrayLike<number>;
+        for (let i = 0; i < rows; i++) {
+          const result = validateBytes(value[i] ?? null);
+          if (result.ok) {
+            const e = result.event;
+            const day = Math.floor(e.timestamp / dayMs);
+            const range = timeRange.get(day);
+            if (!range) timeRange.set(day, { min: e.timestamp, max: e.timestamp });
+            else if (e.timestamp < range.min) range.min = e.timestamp;
+            else if (e.timestamp > range.max) range.max = e.timestamp;
+            spill.add(day, {
+              vehicleId: e.vehicleId, type: e.type, latitude: e.latitude, longitude: e.longitude, battery: e.battery,
+              eventTime: e.timestamp, partition: partition[i], offset: offset[i], existing: false,
+            });
+          } else {
+            count(result.reason);
+            if (!rejectsCommitted) {
+              rejectedWriter.write({
+                raw_value: value[i] ?? null, key: key[i] ?? null, source_partition: partition[i], source_offset: offset[i],
+                reason: result.reason, field: result.field, detail: result.detail,
+              });
+            }
+          }
         }
+        progress((seen += rows));
       }
-      progress((seen += rows));
     }
     spill.finish();
 
-    // Pass 2: one bucket at a time, keep the first occurrence of each (vehicle, event time).
+    // Pass 2: day by day, keep the first occurrence of each (vehicle, event time).
+    const candidates = await silverFilesOverlapping(silver, timeRange);
     const duplicates = new Map<Coordinate, Coordinate>();
-    for (let bucket = 0; bucket < spill.buckets; bucket++) {
-      // vehicle id → event time → where it was first seen (number keys hash fast)
-      const firstSeen = new Map<string, Map<number, Coordinate>>();
-      for (const e of spill.read(bucket)) {
-        let times = firstSeen.get(e.vehicleId);
-        if (!times) firstSeen.set(e.vehicleId, (times = new Map()));
-        const original = times.get(e.eventTime);
-        if (original !== undefined) {
-          duplicates.set(coordinate(e.partition, e.offset), original);
-          continue;
-        }
-        times.set(e.eventTime, coordinate(e.partition, e.offset));
-        silver.write({
+    for (const [day, newEvents] of spill.keys()) {
+      const existing = candidates.get(day) ?? [];
+      const existingRows = existing.reduce((sum, f) => sum + f.file.recordCount, 0);
+      await deduplicateDay(spill, day, existing, newEvents + existingRows, config.dedupBucketEvents, path.join(workDir, `day-${day}`), duplicates, (e) => {
+        silverWriter.write({
           vehicle_id: e.vehicleId, type: e.type, latitude: e.latitude, longitude: e.longitude, battery: e.battery,
           event_time: e.eventTime, source_partition: e.partition, source_offset: e.offset,
         });
-      }
+      });
+      silverWriter.closeOpenFiles();
+      spill.drop(day);
     }
-    spill.remove();
     if (duplicates.size > 0) {
-      await quarantineDuplicates(bronzeFiles, duplicates, rejected);
-      reasons.duplicate = duplicates.size;
+      count('duplicate', duplicates.size);
+      await quarantineDuplicates(plan.files, duplicates, rejectedWriter);
     }
 
-    silver.close();
-    rejected.close();
-    replaceDirectory(stagedSilver, paths.silver);
-    replaceDirectory(stagedRejected, paths.rejected);
-    fs.rmSync(staging, { recursive: true, force: true });
-
-    const summary = { bronze: bronzeRows, silver: silver.rows, rejected: rejected.rows - duplicates.size, duplicates: duplicates.size, reasons };
+    const silverFiles = silverWriter.finish();
+    const rejectedFiles = rejectedWriter.finish();
+    const rejectedTotal = Object.values(reasons).reduce((sum, n) => sum + (n ?? 0), 0);
+    const summary = {
+      bronze: plan.rows, silver: silverWriter.rows, rejected: rejectedTotal - duplicates.size, duplicates: duplicates.size,
+      reasons, bronzeSnapshots: plan.snapshots.length,
+    };
     const balanced = summary.silver + summary.rejected + summary.duplicates === summary.bronze;
-    logger.info('silver done', { ...summary, reconciliation: `bronze ${bronzeRows} = silver ${summary.silver} + rejected ${summary.rejected} + duplicates ${summary.duplicates}`, balanced });
-    if (!balanced) throw new Error(`silver does not reconcile with bronze: ${JSON.stringify(summary)}`);
+    logger.info('silver reconciliation', { reconciliation: `bronze ${summary.bronze} = silver ${summary.silver} + rejected ${summary.rejected} + duplicates ${summary.duplicates}`, balanced });
+    if (!balanced) throw new Error(`silver does not reconcile with bronze, nothing committed: ${JSON.stringify(summary)}`);
+
+    // silver.rejected first: a run that dies between the two commits is completed by the next one
+    // without writing its rejects twice (see planRun).
+    const marker = { [summaryKeys.bronzeSnapshot]: String(plan.bronzeHead['snapshot-id']) };
+    if (rejectedFiles.length > 0) {
+      await appendFiles(rejected, rejectedFiles, { ...marker, [summaryKeys.writer]: 'node silver' });
+      rejectedCommitted = true;
+      logger.info('silver.rejected committed', { files: rejectedFiles.length });
+    }
+    await appendFiles(silver, silverFiles, { ...marker, [summaryKeys.writer]: 'node silver' });
+    logger.info('silver done', { ...summary, silverFiles: silverFiles.length, rejectedFiles: rejectedFiles.length });
     return summary;
   } catch (error) {
-    silver.abort();
-    rejected.abort();
-    fs.rmSync(staging, { recursive: true, force: true });
+    silverWriter.abort();
+    if (!rejectedCommitted) rejectedWriter.abort();
+    if (error instanceof CommitConflictError) {
+      throw new Error(`another silver run committed first; this run added nothing${rejectedCommitted ? ' to silver.vehicles (its rejects are committed; the next run completes silver without repeating them)' : ''} (${error.message})`);
+    }
     throw error;
+  } finally {
+    spill.remove();
+    fs.rmSync(workDir, { recursive: true, force: true });
   }
 }
 
-/** Duplicates keep their own raw record: read back from bronze by (partition, offset). */
-async function quarantineDuplicates(
-  bronzeFiles: readonly string[],
-  duplicates: ReadonlyMap<Coordinate, Coordinate>,
-  rejected: PartitionedParquetSink<typeof rejectedColumns>,
-): Promise<void> {
-  for await (const { rows, key, value, partition, offset } of bronzeRecords(bronzeFiles)) {
-    for (let i = 0; i < rows; i++) {
-      const original = duplicates.get(coordinate(partition[i], offset[i]));
-      if (original === undefined) continue;
-      const originalPartition = Math.floor(original / 2 ** 40);
-      rejected.write({
-        raw_value: value[i] ?? null, key: key[i] ?? null, source_partition: partition[i], source_offset: offset[i],
-        reason: 'duplicate', field: null,
-        detail: `same vehicleId and timestamp as partition ${originalPartition} offset ${original - originalPartition * 2 ** 40}`,
-      });
+/** Spill directories of silver runs that were killed: older than any run lives (a Job's deadline). */
+function removeAbandonedWork(dir: string, logger: Logger): void {
+  if (!fs.existsSync(dir)) return;
+  const dayAgo = Date.now() - dayMs;
+  for (const name of fs.readdirSync(dir)) {
+    const entry = path.join(dir, name);
+    if (name.startsWith('silver-') && fs.statSync(entry).mtimeMs < dayAgo) {
+      fs.rmSync(entry, { recursive: true, force: true });
+      logger.info('removed the spill files of a silver run that was killed', { dir: entry });
     }
   }
 }
 
-interface BronzeRecords {
-  readonly rows: number;
-  readonly key: ArrayLike<Uint8Array | null>;
-  readonly value: ArrayLike<Uint8Array | null>;
-  readonly partition: ArrayLike<number>;
-  readonly offset: ArrayLike<number>;
+/**
+ * Per day, the silver files a new event of that day can collide with: files of the day's partition
+ * whose event_time bounds overlap the new events' range. Events arrive roughly in time order, so
+ * this is usually the last file or two, whatever silver already holds.
+ */
+async function silverFilesOverlapping(silver: LoadedTable, ranges: ReadonlyMap<number, { min: number; max: number }>): Promise<Map<number, LiveFile[]>> {
+  const byDay = new Map<number, LiveFile[]>();
+  if (ranges.size === 0 || !headOf(silver)) return byDay;
+  const partitionName = tables.silver.partitionBy[0].name;
+  for (const live of await liveFiles(silver)) {
+    const day = live.file.partition[partitionName];
+    const range = day === null || day === undefined ? undefined : ranges.get(day);
+    if (!range) continue;
+    const lower = live.file.lowerBounds.get(6);
+    const upper = live.file.upperBounds.get(6);
+    if (lower && upper && (deserialise('timestamptz', upper) < range.min || deserialise('timestamptz', lower) > range.max)) continue;
+    const list = byDay.get(day!) ?? [];
+    list.push(live);
+    byDay.set(day!, list);
+  }
+  return byDay;
 }
 
-/** The bronze columns silver needs, one row group at a time, in (partition, offset) order. */
-async function* bronzeRecords(files: readonly string[]): AsyncGenerator<BronzeRecords> {
-  for (const file of files) {
-    for await (const { rows, columns } of readColumnBatches(file, ['key', 'value', 'partition', 'offset'])) {
-      yield { rows, ...(columns as Omit<BronzeRecords, 'rows'>) };
+async function* existingEvents(files: readonly LiveFile[]): AsyncGenerator<SourcedEvent> {
+  const names = ['vehicle_id', 'event_time', 'source_partition', 'source_offset'];
+  for (const { file } of files) {
+    for await (const { rows, columns: c } of readColumnBatches(localPath(file.path), names)) {
+      for (let i = 0; i < rows; i++) {
+        yield {
+          vehicleId: c.vehicle_id[i] as string, eventTime: c.event_time[i] as number,
+          partition: c.source_partition[i] as number, offset: c.source_offset[i] as number,
+          existing: true, type: 'car', latitude: 0, longitude: 0, battery: 0,
+        };
+      }
+    }
+  }
+}
+
+/**
+ * Passes the new events of one day that are not duplicates to `keep`, recording each duplicate's original. Rows
+ * already in silver always win; among new events the first in (partition, offset) order wins. A
+ * day with more events than `bucketEvents` is split by hash so that one bucket is in memory at a time.
+ */
+async function deduplicateDay(
+  spill: EventSpill,
+  day: number,
+  existing: readonly LiveFile[],
+  total: number,
+  bucketEvents: number,
+  workDir: string,
+  duplicates: Map<Coordinate, Coordinate>,
+  keep: (event: SourcedEvent) => void,
+): Promise<void> {
+  const buckets = Math.max(1, Math.ceil(total / bucketEvents));
+  let sources: Iterable<SourcedEvent>[];
+  let split: EventSpill | undefined;
+  if (buckets === 1) {
+    const known: SourcedEvent[] = [];
+    for await (const e of existingEvents(existing)) known.push(e);
+    sources = [[...known, ...spill.read(day)]];
+  } else {
+    split = new EventSpill(workDir);
+    for await (const e of existingEvents(existing)) split.add(bucketOf(e.vehicleId, e.eventTime, buckets), e);
+    for (const e of spill.read(day)) split.add(bucketOf(e.vehicleId, e.eventTime, buckets), e);
+    split.finish();
+    sources = split.keys().map(([bucket]) => split!.read(bucket));
+  }
+  for (const source of sources) {
+    // vehicle id → event time → the event kept so far
+    const kept = new Map<string, Map<number, SourcedEvent>>();
+    for (const e of source) {
+      let times = kept.get(e.vehicleId);
+      if (!times) kept.set(e.vehicleId, (times = new Map()));
+      const other = times.get(e.eventTime);
+      if (!other) {
+        times.set(e.eventTime, e);
+        continue;
+      }
+      const [winner, drop] = other.existing || coordinate(other.partition, other.offset) < coordinate(e.partition, e.offset) ? [other, e] : [e, other];
+      times.set(e.eventTime, winner);
+      duplicates.set(coordinate(drop.partition, drop.offset), coordinate(winner.partition, winner.offset));
+    }
+    for (const times of kept.values()) for (const e of times.values()) if (!e.existing) keep(e);
+  }
+  split?.remove();
+}
+
+/** Duplicates keep their own raw record: read back from the new bronze files by (partition, offset). */
+async function quarantineDuplicates(
+  files: readonly PendingFile[],
+  duplicates: ReadonlyMap<Coordinate, Coordinate>,
+  rejected: DataFileWriter<typeof rejectedColumns>,
+): Promise<void> {
+  for (const { live, rejectsCommitted } of files) {
+    if (rejectsCommitted) continue;
+    for await (const { rows, columns } of readColumnBatches(localPath(live.file.path), ['key', 'value', 'partition', 'offset'])) {
+      const partition = columns.partition as ArrayLike<number>;
+      const offset = columns.offset as ArrayLike<number>;
+      for (let i = 0; i < rows; i++) {
+        const original = duplicates.get(coordinate(partition[i], offset[i]));
+        if (original === undefined) continue;
+        const originalPartition = Math.floor(original / 2 ** 40);
+        rejected.write({
+          raw_value: (columns.value as ArrayLike<Uint8Array | null>)[i] ?? null, key: (columns.key as ArrayLike<Uint8Array | null>)[i] ?? null,
+          source_partition: partition[i], source_offset: offset[i], reason: 'duplicate', field: null,
+          detail: `same vehicleId and timestamp as partition ${originalPartition} offset ${original - originalPartition * 2 ** 40}`,
+        });
+      }
     }
   }
 }

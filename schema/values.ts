@@ -117,8 +117,8 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     }),
     seed: integer(42, "Seed of the deterministic event generator.", { minimum: 0, maximum: 2_147_483_647 }),
     duplicateRatio: number(0, "Share of events sent twice (0..1), to exercise de-duplication.", { minimum: 0, maximum: 1 }),
-    startTime: string("now", "Event time of the first event of each run: `now`, epoch milliseconds or ISO 8601 with a zone (`2023-10-13T13:20:00Z`); later events follow it.", {
-      pattern: "^(now|[0-9]{1,16}|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,3})?)?(Z|[+-][0-9]{2}:[0-9]{2}))$",
+    startTime: string("now", "Event time of the first event of each run: `now` (so every install and upgrade adds new events), epoch milliseconds, or an ISO 8601 time with a zone.", {
+      pattern: "^(now|[0-9]{1,16}|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,3})?)?(Z|[+-][0-9]{2}:[0-9]{2}))$",
       patternName: "now, epoch milliseconds or an ISO 8601 time with a zone",
     }),
   }),

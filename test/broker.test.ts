@@ -8,9 +8,9 @@ import { promisify } from "node:util";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Kafka, logLevel, Partitioners, type KafkaMessage } from "kafkajs";
-import { brokerRunning, runKafkaTool, startBroker } from "../ci/broker/broker.ts";
-import { ensureKafkaLibs } from "../ci/broker/kafka-libs.ts";
-import { kafkaHome } from "../ci/broker/paths.ts";
+import { brokerRunning, runKafkaTool, startBroker } from "../dev/broker/broker.ts";
+import { ensureKafkaLibs } from "../dev/broker/kafka-libs.ts";
+import { kafkaHome } from "../dev/broker/paths.ts";
 import { sharedBroker } from "./support/broker-fixture.ts";
 
 const run = `${process.pid}-${Date.now()}`;
@@ -169,7 +169,7 @@ test("npm run broker -- start|status|stop: one detached broker, found again, the
   symlinkSync(kafkaHome(), join(cache, "kafka-4.1.1"));
   const cli = async (command: string) => {
     try {
-      const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "ci/broker/cli.ts", command], {
+      const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "dev/broker/cli.ts", command], {
         env: { ...process.env, LAKEHOUSE_CACHE: cache },
         timeout: 180_000,
       });

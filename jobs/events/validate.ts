@@ -25,6 +25,22 @@ const fields = ['vehicleId', 'type', 'latitude', 'longitude', 'battery', 'timest
 
 const reject = (reason: ReasonCode, field: string | null, detail: string): Validation => ({ ok: false, reason, field, detail });
 
+// fatal: bytes that are not UTF-8 are rejected, never replaced; ignoreBOM: a BOM stays in the text
+// (and so is not JSON), as the value was sent.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes a record value as UTF-8 (strictly) and applies the silver rules. */
+export function validateBytes(raw: Uint8Array | null): Validation {
+  if (raw === null) return validateRaw(null);
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    return reject('malformed_json', null, 'the value is not valid UTF-8');
+  }
+  return validateRaw(text);
+}
+
 /** Parses one raw record value and applies the silver rules, in the documented order. */
 export function validateRaw(raw: string | null): Validation {
   if (raw === null) return reject('malformed_json', null, 'the record has no value');

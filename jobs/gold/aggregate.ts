@@ -11,8 +11,13 @@ export interface SilverFacts {
 
 /** Neumaier summation: the averages do not depend on how many events there are or their order. */
 class CompensatedSum {
-  private sum = 0;
-  private compensation = 0;
+  constructor(
+    private sum = 0,
+    private compensation = 0,
+  ) {}
+  get state(): [number, number] {
+    return [this.sum, this.compensation];
+  }
   add(value: number): void {
     const t = this.sum + value;
     this.compensation += Math.abs(this.sum) >= Math.abs(value) ? this.sum - t + value : value - t + this.sum;
@@ -35,9 +40,45 @@ interface TypeStats {
   lastEventAt: number;
 }
 
+/** What gold keeps between runs to add new silver rows to the statistics exactly (JSON-safe). */
+export interface GoldState {
+  readonly types: Record<string, {
+    events: number; battery: [number, number]; latitude: [number, number]; longitude: [number, number];
+    minBattery: number; maxBattery: number; firstEventAt: number; lastEventAt: number;
+  }>;
+  /** Per type, the distinct vehicle ids seen. */
+  readonly vehicles: Record<string, string[]>;
+}
+
 /** Per-type statistics of silver; memory grows with types and vehicles, never with events. */
 export class GoldAggregator {
   private readonly byType = new Map<string, TypeStats>();
+
+  /** Resumes from a state saved by `state()`: adding the rest of silver gives what adding all of it would. */
+  static from(state: GoldState): GoldAggregator {
+    const aggregator = new GoldAggregator();
+    for (const [type, t] of Object.entries(state.types)) {
+      aggregator.byType.set(type, {
+        events: t.events, vehicles: new Set(state.vehicles[type] ?? []),
+        battery: new CompensatedSum(...t.battery), latitude: new CompensatedSum(...t.latitude), longitude: new CompensatedSum(...t.longitude),
+        minBattery: t.minBattery, maxBattery: t.maxBattery, firstEventAt: t.firstEventAt, lastEventAt: t.lastEventAt,
+      });
+    }
+    return aggregator;
+  }
+
+  state(): GoldState {
+    const types: GoldState['types'] = {};
+    const vehicles: GoldState['vehicles'] = {};
+    for (const [type, s] of this.byType) {
+      types[type] = {
+        events: s.events, battery: s.battery.state, latitude: s.latitude.state, longitude: s.longitude.state,
+        minBattery: s.minBattery, maxBattery: s.maxBattery, firstEventAt: s.firstEventAt, lastEventAt: s.lastEventAt,
+      };
+      vehicles[type] = [...s.vehicles];
+    }
+    return { types, vehicles };
+  }
 
   add(e: SilverFacts): void {
     let s = this.byType.get(e.type);

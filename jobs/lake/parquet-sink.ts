@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Writer } from 'hyparquet-writer';
-import { publishFile, temporaryName } from './atomic.ts';
-import { partFileName } from './paths.ts';
+import { ColumnStats } from './iceberg/column-stats.ts';
+import { fileUri, type DataFile } from './iceberg/manifest.ts';
 import { parquetSchema, type ColumnSpec, type Row } from './table-schema.ts';
 
 /** hyparquet-writer's Writer over a file descriptor: the buffer is drained after every row group. */
@@ -37,29 +37,32 @@ function columnSource(spec: ColumnSpec, values: unknown[]) {
 }
 
 /**
- * Streams rows into one Parquet file: rows are buffered column by column up to `rowGroupSize`,
- * then encoded and written as a row group, so memory is bounded by one row group whatever the
- * number of rows. The file appears under its final name only after `close()` has fsynced it.
+ * Streams rows into one Parquet data file of an Iceberg table: rows are buffered column by column
+ * up to `rowGroupSize`, then encoded and written as a row group, so memory is bounded by one row
+ * group whatever the number of rows. `close()` fsyncs the file and describes it for a manifest
+ * (record count, size, value and null counts, bounds); the file is part of the table only once a
+ * snapshot that lists it is committed.
  */
 export class ParquetSink<Cs extends readonly ColumnSpec[]> {
   private readonly fd: number;
-  private readonly temporaryPath: string;
   private readonly writer: ParquetWriter;
+  private readonly stats: ColumnStats[];
   private columns: unknown[][];
   private pending = 0;
   private total = 0;
 
   constructor(
-    private readonly directory: string,
+    readonly filePath: string,
     private readonly specs: Cs,
     private readonly rowGroupSize: number,
   ) {
-    this.temporaryPath = temporaryName(path.join(directory, 'part.parquet'));
-    this.fd = fs.openSync(this.temporaryPath, 'w');
+    fs.mkdirSync(path.dirname(filePath), { recursive: true });
+    this.fd = fs.openSync(filePath, 'wx');
     this.writer = new ParquetWriter({ writer: descriptorWriter(this.fd), // hyparquet-writer bundles its own copy of hyparquet's types
       schema: parquetSchema(specs) as never,
       createdBy: 'lakehouse' });
     this.columns = specs.map(() => []);
+    this.stats = specs.map((spec) => new ColumnStats(spec));
   }
 
   get rows(): number {
@@ -76,21 +79,34 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
 
   private flushRowGroup(): void {
     if (this.pending === 0) return;
+    for (let i = 0; i < this.specs.length; i++) this.stats[i].add(this.columns[i]);
     const columnData = this.specs.map((spec, i) => columnSource(spec, this.columns[i]));
     this.writer.write({ columnData, rowGroupSize: this.pending });
     this.columns = this.specs.map(() => []);
     this.pending = 0;
   }
 
-  /** Writes the footer, fsyncs and publishes the file as `fileName`; returns its final path. */
-  close(fileName: string): string {
+  /** Writes the footer and fsyncs; returns the file as a manifest lists it. */
+  close(partition: Record<string, number | null> = {}): DataFile {
     this.flushRowGroup();
     this.writer.finish();
     fs.fsyncSync(this.fd);
+    const size = fs.fstatSync(this.fd).size;
     fs.closeSync(this.fd);
-    const finalPath = path.join(this.directory, fileName);
-    publishFile(this.temporaryPath, finalPath);
-    return finalPath;
+    const valueCounts = new Map<number, number>();
+    const nullValueCounts = new Map<number, number>();
+    const lowerBounds = new Map<number, Uint8Array>();
+    const upperBounds = new Map<number, Uint8Array>();
+    for (const stats of this.stats) {
+      valueCounts.set(stats.spec.id, stats.values);
+      nullValueCounts.set(stats.spec.id, stats.nulls);
+      const bounds = stats.bounds();
+      if (bounds) {
+        lowerBounds.set(stats.spec.id, bounds.lower);
+        upperBounds.set(stats.spec.id, bounds.upper);
+      }
+    }
+    return { path: fileUri(this.filePath), recordCount: this.total, fileSizeInBytes: size, partition, valueCounts, nullValueCounts, lowerBounds, upperBounds };
   }
 
   /** Drops the unfinished file. */
@@ -100,48 +116,6 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
     } catch {
       // already closed
     }
-    fs.rmSync(this.temporaryPath, { force: true });
-  }
-}
-
-/** Rows spread over `part-00000.parquet`, `part-00001.parquet`, … of at most `fileRows` rows each. */
-export class PartitionedParquetSink<Cs extends readonly ColumnSpec[]> {
-  private current: ParquetSink<Cs> | undefined;
-  private readonly written: string[] = [];
-  private total = 0;
-
-  constructor(
-    private readonly directory: string,
-    private readonly specs: Cs,
-    private readonly rowGroupSize: number,
-    private readonly fileRows: number,
-  ) {}
-
-  get rows(): number {
-    return this.total;
-  }
-
-  write(row: Row<Cs>): void {
-    this.current ??= new ParquetSink(this.directory, this.specs, this.rowGroupSize);
-    this.current.write(row);
-    this.total++;
-    if (this.current.rows >= this.fileRows) this.closeCurrent();
-  }
-
-  private closeCurrent(): void {
-    if (!this.current) return;
-    this.written.push(this.current.close(partFileName(this.written.length)));
-    this.current = undefined;
-  }
-
-  /** Publishes the last file; a table with no rows still gets one (empty) file carrying its schema. */
-  close(): string[] {
-    if (!this.current && this.written.length === 0) this.current = new ParquetSink(this.directory, this.specs, this.rowGroupSize);
-    this.closeCurrent();
-    return this.written;
-  }
-
-  abort(): void {
-    this.current?.abort();
+    fs.rmSync(this.filePath, { force: true });
   }
 }

@@ -10,16 +10,21 @@ export type ColumnBatch = { readonly rows: number; readonly columns: Record<stri
 
 /**
  * Reads a Parquet file one row group at a time, only the named columns, so memory is bounded by
- * one row group of those columns whatever the size of the file.
+ * one row group of those columns whatever the size of the file. A column the file does not have
+ * (it was written before the column was added to the table) reads as nulls.
  */
 export async function* readColumnBatches(file: string, columns: readonly string[]): AsyncGenerator<ColumnBatch> {
   const buffer = await asyncBufferFromFile(file);
   const metadata = await parquetMetadataAsync(buffer);
-  const scan = await parquetScan({ file: buffer, metadata, columns: [...columns], utf8: false, parsers });
+  const present = new Set(metadata.schema.slice(1).map((e) => e.name));
+  const read = columns.filter((c) => present.has(c));
+  const scan = await parquetScan({ file: buffer, metadata, columns: read, utf8: false, parsers });
   for (const range of scan.ranges) {
     const batch: Record<string, ArrayLike<unknown>> = {};
     for (const column of columns) {
-      batch[column] = toNumbers(await scan.readColumn({ column, rowStart: range.rowStart, rowEnd: range.rowEnd }));
+      batch[column] = present.has(column)
+        ? toNumbers(await scan.readColumn({ column, rowStart: range.rowStart, rowEnd: range.rowEnd }))
+        : new Array(range.rowEnd - range.rowStart).fill(null);
     }
     yield { rows: range.rowEnd - range.rowStart, columns: batch };
   }
@@ -37,12 +42,6 @@ export async function* readRows<Cs extends readonly ColumnSpec[]>(files: readonl
       }
     }
   }
-}
-
-export async function countRows(files: readonly string[]): Promise<number> {
-  let total = 0;
-  for (const file of files) total += Number((await parquetMetadataAsync(await asyncBufferFromFile(file))).num_rows);
-  return total;
 }
 
 function toNumbers(values: ArrayLike<unknown>): ArrayLike<unknown> {

@@ -12,43 +12,51 @@ export interface SourcedEvent {
   eventTime: number;
   partition: number;
   offset: number;
+  /** Already in silver (from an earlier run): it always wins over a new event with its key. */
+  existing: boolean;
 }
 
-const bufferBytes = 64 * 1024;
+const bufferBytes = 16 * 1024;
+const fixedBytes = 4 + 1 + 1 + 8 + 8 + 4 + 8 + 4 + 8;
 
 /**
- * Hash-partitioned spill files: events with the same (vehicle, time) always land in the same
- * bucket, so de-duplication needs only one bucket in memory at a time. This is what keeps silver's
- * memory flat when the number of events grows (the same idea as a shuffle in Spark).
+ * Spill files keyed by a number (silver uses the event's day, then a hash within a crowded day):
+ * events with the same (vehicle, time) always share a key, so de-duplication needs one key's
+ * events in memory at a time. Files are appended to and closed on every drain, so any number of
+ * keys works without running out of file descriptors.
  */
 export class EventSpill {
-  private readonly buffers: Buffer[];
-  private readonly used: number[];
-  private readonly fds: number[];
+  private readonly buffers = new Map<number, { buffer: Buffer; used: number }>();
+  private readonly counts = new Map<number, number>();
 
-  constructor(
-    private readonly dir: string,
-    readonly buckets: number,
-  ) {
+  constructor(private readonly dir: string) {
     fs.mkdirSync(dir, { recursive: true });
-    this.buffers = Array.from({ length: buckets }, () => Buffer.allocUnsafe(bufferBytes));
-    this.used = new Array(buckets).fill(0);
-    this.fds = Array.from({ length: buckets }, (_, b) => fs.openSync(this.bucketPath(b), 'w'));
   }
 
-  private bucketPath(bucket: number): string {
-    return path.join(this.dir, `bucket-${String(bucket).padStart(5, '0')}.bin`);
+  private filePath(key: number): string {
+    return path.join(this.dir, `bucket-${key}.bin`);
   }
 
-  add(event: SourcedEvent): void {
-    const bucket = this.buckets === 1 ? 0 : bucketOf(event.vehicleId, event.eventTime, this.buckets);
+  /** Keys holding events, ascending, with how many each holds. */
+  keys(): [number, number][] {
+    return [...this.counts].sort((a, b) => a[0] - b[0]);
+  }
+
+  add(key: number, event: SourcedEvent): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     const idBytes = Buffer.byteLength(event.vehicleId);
-    const size = 2 + idBytes + 1 + 8 + 8 + 4 + 8 + 4 + 8;
-    if (this.used[bucket] + size > bufferBytes) this.drain(bucket);
-    const buffer = this.buffers[bucket];
-    let at = this.used[bucket];
-    at = buffer.writeUInt16LE(idBytes, at);
+    const size = fixedBytes + idBytes;
+    let slot = this.buffers.get(key);
+    if (!slot) this.buffers.set(key, (slot = { buffer: Buffer.allocUnsafe(Math.max(bufferBytes, size)), used: 0 }));
+    if (slot.used + size > slot.buffer.length) {
+      this.drain(key);
+      if (size > slot.buffer.length) slot.buffer = Buffer.allocUnsafe(size);
+    }
+    const buffer = slot.buffer;
+    let at = slot.used;
+    at = buffer.writeUInt32LE(idBytes, at);
     at += buffer.write(event.vehicleId, at);
+    at = buffer.writeUInt8(event.existing ? 1 : 0, at);
     at = buffer.writeUInt8(vehicleTypes.indexOf(event.type), at);
     at = buffer.writeDoubleLE(event.latitude, at);
     at = buffer.writeDoubleLE(event.longitude, at);
@@ -56,42 +64,48 @@ export class EventSpill {
     at = buffer.writeDoubleLE(event.eventTime, at);
     at = buffer.writeInt32LE(event.partition, at);
     at = buffer.writeDoubleLE(event.offset, at);
-    this.used[bucket] = at;
+    slot.used = at;
   }
 
-  private drain(bucket: number): void {
-    let written = 0;
-    while (written < this.used[bucket]) written += fs.writeSync(this.fds[bucket], this.buffers[bucket], written, this.used[bucket] - written);
-    this.used[bucket] = 0;
+  private drain(key: number): void {
+    const slot = this.buffers.get(key);
+    if (!slot || slot.used === 0) return;
+    fs.appendFileSync(this.filePath(key), slot.buffer.subarray(0, slot.used));
+    slot.used = 0;
   }
 
-  /** Closes the writers; then each bucket can be read back, one at a time. */
+  /** Writes every buffer out; then keys can be read back, one at a time. */
   finish(): void {
-    for (let b = 0; b < this.buckets; b++) {
-      this.drain(b);
-      fs.closeSync(this.fds[b]);
-    }
+    for (const key of this.buffers.keys()) this.drain(key);
+    this.buffers.clear();
   }
 
-  /** The events of one bucket, in the order they were added. */
-  *read(bucket: number): Generator<SourcedEvent> {
-    const buffer = fs.readFileSync(this.bucketPath(bucket));
+  /** The events of one key, in the order they were added. */
+  *read(key: number): Generator<SourcedEvent> {
+    if (!fs.existsSync(this.filePath(key))) return;
+    const buffer = fs.readFileSync(this.filePath(key));
     let at = 0;
     while (at < buffer.length) {
-      const idBytes = buffer.readUInt16LE(at);
-      at += 2;
+      const idBytes = buffer.readUInt32LE(at);
+      at += 4;
       const vehicleId = buffer.toString('utf8', at, at + idBytes);
       at += idBytes;
-      const type = vehicleTypes[buffer.readUInt8(at)];
-      const latitude = buffer.readDoubleLE(at + 1);
-      const longitude = buffer.readDoubleLE(at + 9);
-      const battery = buffer.readInt32LE(at + 17);
-      const eventTime = buffer.readDoubleLE(at + 21);
-      const partition = buffer.readInt32LE(at + 29);
-      const offset = buffer.readDoubleLE(at + 33);
-      at += 41;
-      yield { vehicleId, type, latitude, longitude, battery, eventTime, partition, offset };
+      const existing = buffer.readUInt8(at) === 1;
+      const type = vehicleTypes[buffer.readUInt8(at + 1)];
+      const latitude = buffer.readDoubleLE(at + 2);
+      const longitude = buffer.readDoubleLE(at + 10);
+      const battery = buffer.readInt32LE(at + 18);
+      const eventTime = buffer.readDoubleLE(at + 22);
+      const partition = buffer.readInt32LE(at + 30);
+      const offset = buffer.readDoubleLE(at + 34);
+      at += fixedBytes - 4;
+      yield { vehicleId, type, latitude, longitude, battery, eventTime, partition, offset, existing };
     }
+  }
+
+  /** Frees one key's file once it has been processed. */
+  drop(key: number): void {
+    fs.rmSync(this.filePath(key), { force: true });
   }
 
   remove(): void {

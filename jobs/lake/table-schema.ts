@@ -146,6 +146,8 @@ export const summaryKeys = {
   silverSnapshot: 'lakehouse.silver.snapshot-id',
   /** gold: JSON of the running sums behind the averages, so the next run adds to them exactly. */
   goldState: 'lakehouse.gold.state',
+  /** gold: the file (under the table's `state/`) holding the distinct vehicles behind vehicle_count. */
+  goldVehicles: 'lakehouse.gold.vehicles-file',
   /** every table: the job and engine that committed the snapshot. */
   writer: 'lakehouse.writer',
 } as const;

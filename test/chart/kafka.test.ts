@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ensureKafkaLibs } from "../../ci/broker/kafka-libs.ts";
+import { ensureKafkaLibs } from "../../dev/broker/kafka-libs.ts";
 import { kafkaDnsNames, kafkaPods } from "./kafka-pod.ts";
 import type { SandboxInput, SandboxResult } from "./kafka-sandbox.ts";
 import { hookJobsInOrder, hookOf, parseRendered } from "./rendered.ts";

@@ -1,10 +1,11 @@
 // The rendered chart drives the pipeline: each hook Job of `helm template`, in the order Helm runs
 // them, then the test Pod, run with their own command and environment against a real broker.
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { tableFiles } from "../support/tables.ts";
 import { sharedBroker } from "../support/broker-fixture.ts";
 import { newCluster, provideClaim, runContainer, type Cluster } from "./container.ts";
 import { hookJobsInOrder, hookOf, parseRendered, type RenderedObject } from "./rendered.ts";
@@ -45,9 +46,9 @@ test("the rendered chart drives the pipeline: hook Jobs in Helm's order, then he
   }
 
   const [lake] = [...cluster.claims.values()];
-  for (const layer of ["bronze/vehicles", "silver/vehicles", "silver/rejected", "gold/stats"]) {
-    const dir = path.join(lake!, layer);
-    assert.ok(existsSync(dir) && readdirSync(dir).some((f) => f.endsWith(".parquet")), `no Parquet in ${layer}`);
+  for (const table of ["bronze", "silver", "rejected", "gold"] as const) {
+    const files = await tableFiles(lake!, table);
+    assert.ok(files.length > 0 && files.every((f) => existsSync(f)), `no data files in ${table}'s current snapshot`);
   }
 });
 

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sharedBroker } from '../support/broker-fixture.ts';
-import { parquet, query } from '../support/duckdb.ts';
+import { query } from '../support/duckdb.ts';
 import { describeFailure, runJob, temporaryDir, uniqueNames, type JobOutcome } from '../support/lake.ts';
+import { tableFiles, tableSql } from '../support/tables.ts';
 
 interface Lake {
   readonly env: Record<string, string>;
@@ -21,7 +22,10 @@ async function newLake(label: string, settings: Record<string, string> = {}): Pr
   const dir = temporaryDir(label);
   return {
     dir,
-    env: { KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir, ...settings },
+    env: {
+      KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
+      LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z', ...settings,
+    },
   };
 }
 
@@ -32,12 +36,11 @@ async function ok(job: string, lake: Lake, args: string[] = []): Promise<JobOutc
 }
 
 const result = (outcome: JobOutcome) => outcome.lines.find((l) => l.msg === 'finished')?.result as Record<string, any>;
-const dirs = (lake: Lake) => ({
-  bronze: path.join(lake.dir, 'bronze/vehicles'),
-  silver: path.join(lake.dir, 'silver/vehicles'),
-  rejected: path.join(lake.dir, 'silver/rejected'),
-  gold: path.join(lake.dir, 'gold/stats'),
-});
+/** DuckDB sources over the data files each table's current snapshot lists. */
+const tablesOf = async (lake: Lake) => {
+  const sql = (key: 'bronze' | 'silver' | 'rejected' | 'gold') => tableSql(lake.dir, key).catch(() => `no_data_files_in_${key}`);
+  return { bronze: await sql('bronze'), silver: await sql('silver'), rejected: await sql('rejected'), gold: await sql('gold') };
+};
 
 const pipeline = suite('pipeline on a real broker');
 let lake: Lake;
@@ -55,26 +58,26 @@ pipeline('30 events: bronze 30 rows, silver 28-30, gold 3 rows, verify passes', 
   await ok('gold', lake);
   await ok('verify', lake);
 
-  const d = dirs(lake);
+  const d = await tablesOf(lake);
   const [bronze] = await query(`select count(*)::int as n, count(distinct (partition, "offset"))::int as coordinates,
-    count(distinct topic)::int as topics, min(kafka_timestamp) > 0 as stamped from ${parquet(d.bronze)}`);
+    count(distinct topic)::int as topics, epoch_ms(min(kafka_timestamp)) > 0 as stamped from ${(d.bronze)}`);
   assert.equal(bronze, { n: 30, coordinates: 30, topics: 1, stamped: true });
-  const [{ silver }] = await query<{ silver: number }>(`select count(*)::int as silver from ${parquet(d.silver)}`);
-  const [{ rejected }] = await query<{ rejected: number }>(`select count(*)::int as rejected from ${parquet(d.rejected)}`);
+  const [{ silver }] = await query<{ silver: number }>(`select count(*)::int as silver from ${(d.silver)}`);
+  const [{ rejected }] = await query<{ rejected: number }>(`select count(*)::int as rejected from ${(d.rejected)}`);
   assert.ok(silver >= 28 && silver <= 30, `silver has ${silver} rows`);
   assert.is(silver + rejected, 30);
-  const gold = await query(`select type, event_count::int as n from ${parquet(d.gold)} order by type`);
+  const gold = await query(`select type, event_count::int as n from ${(d.gold)} order by type`);
   assert.equal(gold.map((r) => r.type), ['bike', 'car', 'scooter']);
 });
 
 pipeline('gold equals what DuckDB computes from silver', async () => {
-  const d = dirs(lake);
+  const d = await tablesOf(lake);
   const expected = await query(`select type, count(*)::bigint as event_count, count(distinct vehicle_id)::bigint as vehicle_count,
       avg(battery) as avg_battery, min(battery) as min_battery, max(battery) as max_battery,
       avg(latitude) as avg_latitude, avg(longitude) as avg_longitude,
       min(event_time) as first_event_at, max(event_time) as last_event_at
-    from ${parquet(d.silver)} group by type order by type`);
-  const actual = await query(`select * exclude (computed_at) from ${parquet(d.gold)} order by type`);
+    from ${(d.silver)} group by type order by type`);
+  const actual = await query(`select * exclude (computed_at) from ${(d.gold)} order by type`);
   assert.is(actual.length, expected.length);
   for (let i = 0; i < expected.length; i++) {
     for (const [column, want] of Object.entries(expected[i])) {
@@ -83,28 +86,28 @@ pipeline('gold equals what DuckDB computes from silver', async () => {
       else assert.equal(got, want, column);
     }
   }
-  const [schema] = await query(`select typeof(event_count) as a, typeof(min_battery) as b, typeof(avg_battery) as c, typeof(first_event_at) as d from ${parquet(d.gold)} limit 1`);
-  assert.equal(schema, { a: 'BIGINT', b: 'INTEGER', c: 'DOUBLE', d: 'BIGINT' });
+  const [schema] = await query(`select typeof(event_count) as a, typeof(min_battery) as b, typeof(avg_battery) as c, typeof(first_event_at) as d from ${(d.gold)} limit 1`);
+  assert.equal(schema, { a: 'BIGINT', b: 'INTEGER', c: 'DOUBLE', d: 'TIMESTAMP WITH TIME ZONE' });
 });
 
 pipeline('every rejected record keeps its raw value, its source offset and a reason', async () => {
-  const d = dirs(lake);
-  const rejected = await query(`select raw_value, source_partition, source_offset, reason, field, detail from ${parquet(d.rejected)}`);
+  const d = await tablesOf(lake);
+  const rejected = await query(`select raw_value, source_partition, source_offset, reason, field, detail from ${(d.rejected)}`);
   assert.ok(rejected.length > 0);
   for (const r of rejected) {
-    assert.type(r.raw_value, 'string');
+    assert.instance(r.raw_value, Uint8Array);
     assert.ok(['malformed_json', 'missing_field', 'wrong_type', 'unknown_type', 'out_of_range'].includes(r.reason as string), String(r.reason));
     assert.ok((r.detail as string).length > 0);
   }
-  const [{ joined }] = await query<{ joined: number }>(`select count(*)::int as joined from ${parquet(d.rejected)} r
-    join ${parquet(d.bronze)} b on b.partition = r.source_partition and b."offset" = r.source_offset and b.value = r.raw_value`);
+  const [{ joined }] = await query<{ joined: number }>(`select count(*)::int as joined from ${(d.rejected)} r
+    join ${(d.bronze)} b on b.partition = r.source_partition and b."offset" = r.source_offset and b.value = r.raw_value`);
   assert.is(joined, rejected.length);
 });
 
-pipeline('a second bronze run with no new records writes nothing; topics is idempotent', async () => {
-  const before = fs.readdirSync(dirs(lake).bronze).sort();
+pipeline('a second bronze run with no new records adds no snapshot; topics is idempotent', async () => {
+  const before = fs.readdirSync(path.join(lake.dir, 'bronze/vehicles/metadata')).sort();
   assert.is(result(await ok('bronze', lake)).recordsRead, 0);
-  assert.equal(fs.readdirSync(dirs(lake).bronze).sort(), before);
+  assert.equal(fs.readdirSync(path.join(lake.dir, 'bronze/vehicles/metadata')).sort(), before);
   assert.is(result(await ok('topics', lake)).created, false);
 });
 
@@ -115,11 +118,12 @@ pipeline('new records are appended incrementally, and verify catches a stale sil
   const stale = await runJob('verify', lake.env);
   assert.is(stale.exitCode, 1);
   const failure = stale.lines.find((l) => l.msg === 'failed');
-  assert.is(failure?.invariant, 'silver + rejected + duplicates = bronze');
-  await ok('silver', lake);
+  assert.is(failure?.invariant, 'silver covers every bronze snapshot once');
+  const silverRun = result(await ok('silver', lake));
+  assert.is(silverRun.bronze, 40, 'silver read only the new bronze snapshot');
   const staleGold = await runJob('verify', lake.env);
   assert.is(staleGold.exitCode, 1);
-  assert.is(staleGold.lines.find((l) => l.msg === 'failed')?.invariant, 'sum of gold event_count = silver rows');
+  assert.is(staleGold.lines.find((l) => l.msg === 'failed')?.invariant, 'gold equals a fresh aggregation of silver');
   await ok('gold', lake);
   assert.is(result(await ok('verify', lake)).bronze, 70);
 });
@@ -131,16 +135,16 @@ const dedup = suite('duplicates');
 dedup('duplicates go to quarantine with reason "duplicate"; silver keeps the first occurrence', async () => {
   const lake = await newLake('dup', { LAKEHOUSE_EVENTS: '200', LAKEHOUSE_DUPLICATE_RATIO: '0.1', LAKEHOUSE_PARTITIONS: '1' });
   for (const job of ['topics', 'produce', 'bronze', 'silver', 'gold', 'verify']) await ok(job, lake);
-  const d = dirs(lake);
+  const d = await tablesOf(lake);
   const [counts] = await query(`select count(*)::int as n, count(distinct (vehicle_id, event_time))::int as distinct_keys,
-    min(source_offset)::int as first from ${parquet(d.silver)}`);
+    min(source_offset)::int as first from ${(d.silver)}`);
   assert.is(counts.n, counts.distinct_keys);
-  const [{ duplicates }] = await query<{ duplicates: number }>(`select count(*)::int as duplicates from ${parquet(d.rejected)} where reason = 'duplicate'`);
+  const [{ duplicates }] = await query<{ duplicates: number }>(`select count(*)::int as duplicates from ${(d.rejected)} where reason = 'duplicate'`);
   assert.is(duplicates, 20);
   // Each duplicate's original is in silver at a smaller offset.
-  const [{ earlier }] = await query<{ earlier: number }>(`select count(*)::int as earlier from ${parquet(d.rejected)} r
-    join ${parquet(d.silver)} s on json_extract_string(r.raw_value, '$.vehicleId') = s.vehicle_id
-      and json_extract(r.raw_value, '$.timestamp')::bigint = s.event_time and s.source_offset < r.source_offset
+  const [{ earlier }] = await query<{ earlier: number }>(`select count(*)::int as earlier from ${(d.rejected)} r
+    join ${(d.silver)} s on json_extract_string(decode(r.raw_value), '$.vehicleId') = s.vehicle_id
+      and json_extract(decode(r.raw_value), '$.timestamp')::bigint = epoch_ms(s.event_time) and s.source_offset < r.source_offset
     where r.reason = 'duplicate'`);
   assert.is(earlier, 20);
 });
@@ -148,16 +152,15 @@ dedup('duplicates go to quarantine with reason "duplicate"; silver keeps the fir
 dedup('de-duplication across many spill buckets finds exactly the duplicates DuckDB finds', async () => {
   const lake = await newLake('buckets', { LAKEHOUSE_EVENTS: '3000', LAKEHOUSE_DUPLICATE_RATIO: '0.05', LAKEHOUSE_DEDUP_BUCKET_EVENTS: '100' });
   for (const job of ['topics', 'produce', 'bronze']) await ok(job, lake);
-  const silverRun = await ok('silver', lake);
-  assert.ok((silverRun.lines.find((l) => l.msg === 'silver plan')?.buckets as number) >= 30);
-  const d = dirs(lake);
-  const [silver] = await query(`select count(*)::int as n, count(distinct (vehicle_id, event_time))::int as keys from ${parquet(d.silver)}`);
-  const [bronze] = await query(`select count(distinct (json_extract_string(value, '$.vehicleId'), json_extract(value, '$.timestamp')::bigint))::int as keys
-    from ${parquet(d.bronze)} b anti join (select * from ${parquet(d.rejected)} where reason <> 'duplicate') r
+  await ok('silver', lake);
+  const d = await tablesOf(lake);
+  const [silver] = await query(`select count(*)::int as n, count(distinct (vehicle_id, event_time))::int as keys from ${(d.silver)}`);
+  const [bronze] = await query(`select count(distinct (json_extract_string(decode(value), '$.vehicleId'), json_extract(decode(value), '$.timestamp')::bigint))::int as keys
+    from ${(d.bronze)} b anti join (select * from ${(d.rejected)} where reason <> 'duplicate') r
       on b.partition = r.source_partition and b."offset" = r.source_offset`);
   assert.is(silver.n, silver.keys);
   assert.is(silver.n, bronze.keys);
-  const [{ duplicates }] = await query<{ duplicates: number }>(`select count(*)::int as duplicates from ${parquet(d.rejected)} where reason = 'duplicate'`);
+  const [{ duplicates }] = await query<{ duplicates: number }>(`select count(*)::int as duplicates from ${(d.rejected)} where reason = 'duplicate'`);
   assert.is(duplicates, 150);
   await ok('gold', lake);
   await ok('verify', lake);
@@ -167,22 +170,80 @@ dedup.run();
 
 const crash = suite('crash safety');
 
-crash('bronze killed with SIGKILL after its first file, then re-run: every offset exactly once', async () => {
-  const lake = await newLake('kill', { LAKEHOUSE_EVENTS: '3000', LAKEHOUSE_FILE_ROWS: '100', LAKEHOUSE_PARTITIONS: '2' });
+/** Counts bronze rows and distinct (partition, offset) coordinates of the current snapshot. */
+async function bronzeCoordinates(lake: Lake) {
+  const [bronze] = await query(`select count(*)::int as n, count(distinct (partition, "offset"))::int as coordinates from ${await tableSql(lake.dir, 'bronze')}`);
+  return bronze;
+}
+
+// Bronze killed at each step of a run: while reading, with its data files written but not
+// committed, and committed but before the consumer group's offsets are set.
+for (const [when, kill] of [
+  ['while it reads', (line: Record<string, unknown>) => line.msg === 'progress'],
+  ['before its commit', (line: Record<string, unknown>) => line.msg === 'bronze data files written'],
+  ['after its commit', (line: Record<string, unknown>) => line.msg === 'bronze committed'],
+] as const) {
+  crash(`bronze killed with SIGKILL ${when}, then re-run: every offset exactly once`, async () => {
+    const lake = await newLake('kill', { LAKEHOUSE_EVENTS: '3000', LAKEHOUSE_FILE_ROWS: '100', LAKEHOUSE_PARTITIONS: '2' });
+    await ok('topics', lake);
+    await ok('produce', lake);
+    const killed = await runJob('bronze', lake.env, [], (line, child) => {
+      if (kill(line)) child.kill('SIGKILL');
+    });
+    assert.is.not(killed.exitCode, 0);
+    await ok('bronze', lake);
+    assert.equal(await bronzeCoordinates(lake), { n: 3000, coordinates: 3000 });
+    await ok('silver', lake);
+    await ok('gold', lake);
+    await ok('verify', lake);
+  });
+}
+
+crash('two bronze runs started together: one commits, the other says so and adds nothing', async () => {
+  const lake = await newLake('race', { LAKEHOUSE_EVENTS: '2000', LAKEHOUSE_PARTITIONS: '3' });
   await ok('topics', lake);
   await ok('produce', lake);
-  const killed = await runJob('bronze', lake.env, [], (line, child) => {
-    if (line.msg === 'bronze file written') child.kill('SIGKILL');
-  });
-  assert.is.not(killed.exitCode, 0);
-  const filesAfterKill = fs.readdirSync(dirs(lake).bronze).filter((f) => f.endsWith('.parquet')).length;
-  assert.ok(filesAfterKill >= 1 && filesAfterKill < 30, `${filesAfterKill} files after the kill`);
+  const [a, b] = await Promise.all([runJob('bronze', lake.env), runJob('bronze', lake.env)]);
+  assert.is(a.exitCode, 0, describeFailure(a));
+  assert.is(b.exitCode, 0, describeFailure(b));
+  const read = [result(a).recordsRead, result(b).recordsRead].sort((x, y) => x - y);
+  // Either they overlapped (one lost the race: 0 and 2000) or one finished before the other began.
+  assert.equal(read, [0, 2000]);
+  assert.equal(await bronzeCoordinates(lake), { n: 2000, coordinates: 2000 });
+  for (const job of ['silver', 'gold', 'verify']) await ok(job, lake);
+});
 
-  const rerun = result(await ok('bronze', lake));
-  assert.ok(rerun.recordsRead > 0 && rerun.recordsRead < 3000, `re-run read ${rerun.recordsRead}`);
-  const [bronze] = await query(`select count(*)::int as n, count(distinct (partition, "offset"))::int as coordinates from ${parquet(dirs(lake).bronze)}`);
-  assert.equal(bronze, { n: 3000, coordinates: 3000 });
-  await ok('silver', lake);
+crash('silver killed between its two commits, then re-run: every bronze record once in silver or rejected', async () => {
+  const lake = await newLake('silver-crash', { LAKEHOUSE_EVENTS: '300', LAKEHOUSE_INVALID_RATIO: '0.2', LAKEHOUSE_DUPLICATE_RATIO: '0.1' });
+  for (const job of ['topics', 'produce', 'bronze', 'silver']) await ok(job, lake);
+  // The state a silver run leaves when it dies right after committing silver.rejected: roll
+  // silver.vehicles back to its version before the run (its data files stay, unreferenced).
+  const metadata = path.join(lake.dir, 'silver/vehicles/metadata');
+  const versions = fs.readdirSync(metadata).filter((f) => /^v\d+\.metadata\.json$/.test(f)).map((f) => Number(/\d+/.exec(f)![0]));
+  const latest = Math.max(...versions);
+  fs.rmSync(path.join(metadata, `v${latest}.metadata.json`));
+  fs.writeFileSync(path.join(metadata, 'version-hint.text'), String(latest - 1));
+  const rejectedBefore = (await query<{ n: number }>(`select count(*)::int as n from ${await tableSql(lake.dir, 'rejected')}`))[0].n;
+  const rerun = result(await ok('silver', lake));
+  assert.is(rerun.bronze, 300);
+  const rejectedAfter = (await query<{ n: number }>(`select count(*)::int as n from ${await tableSql(lake.dir, 'rejected')}`))[0].n;
+  assert.is(rejectedAfter, rejectedBefore, 'the rejects were not written twice');
+  await ok('gold', lake);
+  await ok('verify', lake);
+});
+
+crash('an event repeated in a later run is quarantined as a duplicate of the earlier one', async () => {
+  const lake = await newLake('late-dup', { LAKEHOUSE_EVENTS: '60', LAKEHOUSE_INVALID_RATIO: '0' });
+  for (const job of ['topics', 'produce', 'bronze', 'silver', 'gold']) await ok(job, lake);
+  // A later run: 20 new events (a later start time) and, sent again, the first run's first 10.
+  await ok('produce', lake, ['--events', '20', '--start-time', '2023-10-14T08:00:00Z']);
+  await ok('produce', lake, ['--events', '10']);
+  await ok('bronze', lake);
+  const run = result(await ok('silver', lake));
+  assert.equal({ silver: run.silver, duplicates: run.duplicates }, { silver: 20, duplicates: 10 });
+  const d = await tablesOf(lake);
+  const [{ n }] = await query<{ n: number }>(`select count(*)::int as n from ${d.rejected} where reason = 'duplicate' and detail like 'same vehicleId and timestamp as partition % offset %'`);
+  assert.is(n, 10);
   await ok('gold', lake);
   await ok('verify', lake);
 });
@@ -194,6 +255,7 @@ crash('a bad setting stops a job before it does anything, naming the setting', a
   const failure = outcome.lines.find((l) => l.msg === 'failed');
   assert.is(failure?.setting, 'LAKEHOUSE_ROW_GROUP_SIZE');
   assert.not.ok(fs.existsSync(path.join(lake.dir, 'bronze')));
+  assert.equal(await tableFiles(lake.dir, 'bronze'), []);
 });
 
 crash.run();

@@ -219,7 +219,7 @@ test('Spark bronze refuses a lake whose offsets belong to another Kafka cluster,
   const ours = last(sparkTable('bronze')).summary[keys.clusterId];
   writeFileSync(file, readFileSync(file, 'utf8').replaceAll(ours, 'AnotherClusterIdxxxxxx'));
   const before = readdirSync(metadata).sort();
-  const failed: string = await runCommand('bash', ['jobs/spark/run-stage.sh', 'bronze'], sparkEnv(bootstrap, copy)).then(
+  const failed: string = await runCommand('bash', ['dev/spark/run-stage.sh', 'bronze'], sparkEnv(bootstrap, copy)).then(
     () => {
       throw new Error('bronze accepted offsets of another cluster');
     },

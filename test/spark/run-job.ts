@@ -33,7 +33,7 @@ export function runNodeJob(job: string, env: NodeJS.ProcessEnv): Promise<JobRun>
 
 /** A stage of the Spark engine, through its runner. */
 export function runSparkStage(stage: 'bronze' | 'silver' | 'gold', env: NodeJS.ProcessEnv): Promise<JobRun> {
-  return runCommand('bash', ['jobs/spark/run-stage.sh', stage], env);
+  return runCommand('bash', ['dev/spark/run-stage.sh', stage], env);
 }
 
 /** The last JSON log line of a run whose `msg` is `msg`. */

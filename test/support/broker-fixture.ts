@@ -12,7 +12,7 @@
  * Topics persist for the life of the broker: give each test its own topic and group names.
  */
 import { rmSync } from "node:fs";
-import { brokerRunning, startBroker, type Broker } from "../../ci/broker/broker.ts";
+import { brokerRunning, startBroker, type Broker } from "../../dev/broker/broker.ts";
 
 export interface SharedBroker {
   /** "host:port" to give to a Kafka client. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { runJobProcess, type JobRun } from '../../jobs/job-process.ts';
+import { runJobProcess, type JobRun } from '../../dev/job-process.ts';
 
 export function temporaryDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `lakehouse-${prefix}-`));

@@ -65,7 +65,7 @@ build_kafka() {
   local layout=$images/kafka-$KAFKA_VERSION-$(key_of "$k"/*)
   if [[ ! -f $layout/index.json ]]; then
     local libs base work
-    libs=$(bash "$here/../../broker/fetch-kafka.sh" | tail -n 1)
+    libs=$(bash "$here/../../../dev/broker/fetch-kafka.sh" | tail -n 1)
     base=$(debian_rootfs kafka openjdk-17-jre-headless appuser)
     work=$(mktemp -d)
     local root=$work/root

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs one lake stage on Spark in local mode:  jobs/spark/run-stage.sh <bronze|silver|gold> [--flag value ...]
+# Runs one lake stage on Spark in local mode:  dev/spark/run-stage.sh <bronze|silver|gold> [--flag value ...]
 # Settings come from the same environment variables and flags as the Node jobs (docs/contract.md).
 # Spark comes from ci/spark/install.sh; LAKEHOUSE_SPARK_MASTER (default local[2]),
 # LAKEHOUSE_SPARK_DRIVER_MEMORY (default 2g), LAKEHOUSE_SPARK_SHUFFLE_PARTITIONS (default 8) and
@@ -9,6 +9,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+stages="$repo/jobs/spark"
 # shellcheck source=../../ci/spark/versions.env
 source "$repo/ci/spark/versions.env"
 
@@ -25,7 +26,7 @@ if [[ ! -f "$home/.complete" || ! -x "$home/venv/bin/spark-submit" ]]; then
 fi
 
 jars="$(printf '%s,' "$home"/jars/*.jar)"
-py_files="$(printf '%s,' "$here"/lakehouse_*.py)"
+py_files="$(printf '%s,' "$stages"/lakehouse_*.py)"
 conf=(
   --master "${LAKEHOUSE_SPARK_MASTER:-local[2]}"
   --driver-memory "${LAKEHOUSE_SPARK_DRIVER_MEMORY:-2g}"
@@ -49,4 +50,4 @@ export PYSPARK_PYTHON="$home/venv/bin/python"
 export PYSPARK_DRIVER_PYTHON="$home/venv/bin/python"
 export SPARK_LOCAL_IP=127.0.0.1
 export LAKEHOUSE_SPARK_LAUNCHED_AT_MS="$(date +%s%3N)"
-exec "$home/venv/bin/spark-submit" "${conf[@]}" "$here/$stage.py" "$@"
+exec "$home/venv/bin/spark-submit" "${conf[@]}" "$stages/$stage.py" "$@"

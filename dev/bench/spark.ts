@@ -2,7 +2,7 @@
 // the Node stages and the Spark stages over it, each into its own lake. Prints a Markdown table and
 // where Spark's time goes (JVM and session start, the job's phases, Spark's own stage times).
 //
-//   npx tsx ci/spark/bench.ts [COUNT ...]        (default 10000 100000 1000000)
+//   npx tsx dev/bench/spark.ts [COUNT ...]        (default 10000 100000 1000000)
 // Uses KAFKA_BOOTSTRAP_SERVER when set, otherwise starts the test broker.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

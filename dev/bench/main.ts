@@ -1,10 +1,12 @@
 /**
- * `npm run bench -- --events N[,N…] [--out FILE] [--skip-baselines] [--node-options '…']`
+ * `npm run bench -- --events N[,N…] [--incremental N[,N…]] [--increment 10000] [--out FILE] [--skip-baselines] [--node-options '…']`
  *
  * On a real local broker: Kafka's own producer and consumer perf tools (the rate this machine
  * allows) and then produce, bronze, silver, gold and verify exactly as the chart runs them (the
  * bundled lakehouse.mjs on plain node, one process per stage), each measured for wall seconds,
- * events per second and the peak resident memory the process reports.
+ * events per second and the peak resident memory the process reports. `--incremental` adds, on
+ * lakes already holding N events, a run that adds `--increment` events (after them, and late: in
+ * the middle of their time range); `--events 0` runs only that.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,12 +14,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../../jobs/config.ts';
 import { generateRecords } from '../../jobs/events/generate.ts';
-import { runJobProcess } from '../../jobs/job-process.ts';
+import { runJobProcess } from '../job-process.ts';
 import { formatTable } from '../../jobs/table-format.ts';
 import { startBroker } from '../broker/broker.ts';
 import { bundleJobs } from '../../generator/bundle-jobs.ts';
 import { defaultValues } from '../../schema/index.ts';
 import { consumerPerf, producerPerf, type Baseline } from './baselines.ts';
+import { benchIncremental, type IncrementalResult } from './incremental.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const stages = ['produce', 'bronze', 'silver', 'gold', 'verify'] as const;
@@ -120,10 +123,26 @@ function printTable(results: readonly BenchResult[]): void {
   process.stdout.write(formatTable(rows) + '\n');
 }
 
+function printIncremental(results: readonly IncrementalResult[]): void {
+  const rows = results.map((r) => ({
+    lake_holds: r.base,
+    run_adds: r.increment,
+    events: r.late ? 'late' : 'after',
+    ...Object.fromEntries(Object.entries(r.stages).flatMap(([stage, s]) => [[`${stage}_s`, s.seconds.toFixed(2)], [`${stage}_mib`, (s.peakRssBytes / 2 ** 20).toFixed(0)]])),
+  }));
+  process.stdout.write('\nIncremental runs\n' + formatTable(rows) + '\n');
+}
+
 async function main(): Promise<void> {
   const { flags } = parseArgs(process.argv.slice(2));
-  const counts = (flags.get('events') ?? '100000').split(',').map((n) => Number(n.replace(/_/g, '')));
-  if (counts.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--events: "${flags.get('events')}" is not a list of positive integers`);
+  const list = (flag: string, fallback: string) => (flags.get(flag) ?? fallback).split(',').map((n) => Number(n.replace(/_/g, '')));
+  const counts = list('events', '100000').filter((n) => n !== 0);
+  if (counts.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`--events: "${flags.get('events')}" is not a list of positive integers`);
+  const bases = flags.has('incremental') ? list('incremental', '0') : [];
+  const increment = Number(flags.get('increment') ?? '10000');
+  if (bases.some((n) => !Number.isInteger(n) || n < 0) || !Number.isInteger(increment) || increment <= 0) {
+    throw new Error('--incremental: a list of event counts (0 allowed); --increment: a positive number of events');
+  }
   const out = flags.get('out');
   const withBaselines = flags.get('skip-baselines') !== 'true';
   // The jobs run with the NODE_OPTIONS the chart gives them (values: jobs.nodeOptions).
@@ -137,15 +156,23 @@ async function main(): Promise<void> {
   const broker = await startBroker({ maxHeap: '1g' });
   say(`broker at ${broker.bootstrap}`);
   const results: BenchResult[] = [];
+  const incremental: IncrementalResult[] = [];
   try {
     for (const events of counts) results.push(await benchOnce(events, broker.bootstrap, bundlePath, withBaselines, nodeOptions));
+    for (const base of bases) {
+      for (const late of base > 0 ? [false, true] : [false]) {
+        incremental.push(await benchIncremental(base, increment, late, broker.bootstrap, bundlePath, nodeOptions, say));
+      }
+    }
   } finally {
     await broker.stop();
     fs.rmSync(bundlePath, { force: true });
   }
-  printTable(results);
+  if (results.length > 0) printTable(results);
+  if (incremental.length > 0) printIncremental(incremental);
   if (out) {
-    fs.writeFileSync(path.resolve(root, out), JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
+    const all = incremental.length > 0 ? { runs: results, incremental } : results.length === 1 ? results[0] : results;
+    fs.writeFileSync(path.resolve(root, out), JSON.stringify(all, null, 2) + '\n');
     say(`results written to ${out}`);
   }
 }

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** The TypeScript entry point, run through tsx; the bundled `lakehouse.mjs` runs on plain node. */
-export const sourceEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
+export const sourceEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'jobs', 'main.ts');
 
 export interface JobRun {
   readonly job: string;
@@ -25,7 +25,8 @@ export async function runJobProcess(
   echo: (line: string, child: ChildProcess) => void = (line) => process.stdout.write(line + '\n'),
   entry: string = sourceEntry,
 ): Promise<JobRun> {
-  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  // Resolved here, not from the child's working directory, so a run from any directory finds tsx.
+  const loader = entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
   const child = spawn(process.execPath, [...loader, entry, job, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let last: Record<string, unknown> = {};
   const [exitCode] = await Promise.all([

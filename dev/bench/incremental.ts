@@ -1,0 +1,59 @@
+/**
+ * The incremental scenario: on a lake that already holds `base` events, one more pipeline run that
+ * adds `increment` events. A run should cost what it adds, not what the lake holds. `late` adds the
+ * increment with event times inside the base's range instead of after it (late events that touch
+ * old silver partitions).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runJobProcess } from '../job-process.ts';
+
+export interface IncrementalResult {
+  readonly base: number;
+  readonly increment: number;
+  readonly late: boolean;
+  readonly stages: Record<string, { seconds: number; peakRssBytes: number }>;
+}
+
+const startTime = Date.parse('2024-01-01T00:00:00Z');
+
+export async function benchIncremental(
+  base: number, increment: number, late: boolean, bootstrap: string, bundle: string, nodeOptions: string,
+  say: (message: string) => void,
+): Promise<IncrementalResult> {
+  const run = `inc-${base}-${Date.now()}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-bench-'));
+  const env = {
+    ...process.env,
+    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: `bench-${run}`, LAKEHOUSE_CONSUMER_GROUP: `bench-${run}`,
+    LAKEHOUSE_DATA_DIR: dataDir, NODE_OPTIONS: nodeOptions,
+  };
+  const job = async (name: string, settings: Record<string, string> = {}) => {
+    const outcome = await runJobProcess(name, [], { ...env, ...settings }, () => {}, bundle);
+    if (outcome.exitCode !== 0) throw new Error(`${name} failed with exit code ${outcome.exitCode}`);
+    return outcome;
+  };
+  const stages: IncrementalResult['stages'] = {};
+  try {
+    await job('topics');
+    if (base > 0) {
+      say(`incremental: building a lake of ${base} events`);
+      await job('produce', { LAKEHOUSE_EVENTS: String(base), LAKEHOUSE_START_TIME: String(startTime) });
+      for (const stage of ['bronze', 'silver', 'gold']) await job(stage);
+    }
+    // Events are one second apart: after the base, or (late) starting in the middle of its range.
+    const incrementStart = late ? startTime + Math.floor(base / 2) * 1000 + 500 : startTime + base * 1000;
+    await job('produce', { LAKEHOUSE_EVENTS: String(increment), LAKEHOUSE_START_TIME: String(incrementStart), LAKEHOUSE_SEED: '7' });
+    for (const stage of ['bronze', 'silver', 'gold']) {
+      const started = performance.now();
+      const outcome = await job(stage);
+      stages[stage] = { seconds: (performance.now() - started) / 1000, peakRssBytes: outcome.peakRssBytes };
+      say(`  +${increment} on ${base}${late ? ' (late)' : ''}: ${stage} ${stages[stage].seconds.toFixed(2)} s, ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+    }
+    await job('verify');
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  return { base, increment, late, stages };
+}

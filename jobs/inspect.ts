@@ -1,0 +1,125 @@
+/**
+ * Looking at the lake from the command line, with the same code the Jobs run (so it works in a pod):
+ * `tables`, `snapshots <table>` and `show <table> [--snapshot ID | --as-of TIME] [--limit N]`.
+ */
+import { ConfigError } from './errors.ts';
+import type { LoadedTable } from './lake/iceberg/catalog.ts';
+import { localPath } from './lake/iceberg/manifest.ts';
+import { lineage, snapshotAsOf, snapshotById, type Snapshot } from './lake/iceberg/metadata.ts';
+import { liveFiles } from './lake/iceberg/table.ts';
+import { findTable, headOf, tables, type TableKey } from './lake/lake.ts';
+import { readRows } from './lake/parquet-source.ts';
+import type { ColumnSpec } from './lake/table-schema.ts';
+import { formatTable } from './table-format.ts';
+
+export interface InspectArgs {
+  readonly dataDir: string;
+  readonly positional: readonly string[];
+  readonly flags: ReadonlyMap<string, string>;
+}
+
+export const inspectFlags = ['snapshot', 'as-of', 'limit'];
+
+const keyByName = new Map(Object.entries(tables).map(([key, spec]) => [spec.name, key as TableKey]));
+
+function tableArgument(args: InspectArgs, command: string): LoadedTable {
+  const name = args.positional[1];
+  const key = name === undefined ? undefined : keyByName.get(name) ?? (name in tables ? (name as TableKey) : undefined);
+  if (!key) throw new ConfigError(`${command} <table>`, `"${name ?? ''}" is not one of ${[...keyByName.keys()].join(', ')}`);
+  const table = findTable(args.dataDir, key);
+  if (!table) throw new Error(`${tables[key].name} does not exist under ${args.dataDir} yet`);
+  return table;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Each table: its current snapshot, rows, data files and bytes. */
+export async function tablesCommand(args: InspectArgs): Promise<string> {
+  const rows = Object.entries(tables).map(([key, spec]) => {
+    const table = findTable(args.dataDir, key as TableKey);
+    const head = headOf(table);
+    return {
+      table: spec.name,
+      snapshot: head ? String(head['snapshot-id']) : '-',
+      committed: head ? iso(head['timestamp-ms']) : '-',
+      rows: head?.summary['total-records'] ?? '0',
+      files: head?.summary['total-data-files'] ?? '0',
+      bytes: head?.summary['total-files-size'] ?? '0',
+      snapshots: table?.metadata.snapshots?.length ?? 0,
+    };
+  });
+  return formatTable(rows);
+}
+
+/** A table's history, oldest first, with each snapshot's summary. */
+export async function snapshotsCommand(args: InspectArgs): Promise<string> {
+  const table = tableArgument(args, 'snapshots');
+  const standard = /^(operation|(added|deleted|removed|total|changed)-.*)$/;
+  const rows = lineage(table.metadata).reverse().map((s) => ({
+    snapshot: String(s['snapshot-id']),
+    committed: iso(s['timestamp-ms']),
+    operation: s.summary.operation,
+    added_rows: s.summary['added-records'] ?? '0',
+    total_rows: s.summary['total-records'] ?? '-',
+    summary: Object.entries(s.summary).filter(([k]) => !standard.test(k)).map(([k, v]) => `${k}=${v}`).join(' '),
+  }));
+  return formatTable(rows);
+}
+
+function chooseSnapshot(table: LoadedTable, flags: ReadonlyMap<string, string>): Snapshot | undefined {
+  const id = flags.get('snapshot');
+  const asOf = flags.get('as-of');
+  if (id !== undefined && asOf !== undefined) throw new ConfigError('--snapshot/--as-of', 'give one of them, not both');
+  if (id !== undefined) {
+    if (!/^\d+$/.test(id)) throw new ConfigError('--snapshot', `"${id}" is not a snapshot id`);
+    const found = snapshotById(table.metadata, BigInt(id));
+    if (!found) throw new ConfigError('--snapshot', `${table.spec.name} has no snapshot ${id} (see: snapshots ${table.spec.name})`);
+    return found;
+  }
+  if (asOf !== undefined) {
+    const ms = /^\d+$/.test(asOf) ? Number(asOf) : Date.parse(asOf);
+    if (!Number.isFinite(ms)) throw new ConfigError('--as-of', `"${asOf}" is not epoch ms or an ISO 8601 time`);
+    const found = snapshotAsOf(table.metadata, ms);
+    if (!found) throw new ConfigError('--as-of', `${table.spec.name} had no snapshot at ${asOf}`);
+    return found;
+  }
+  return headOf(table);
+}
+
+function display(spec: ColumnSpec, value: unknown): string | number {
+  if (value === null || value === undefined) return 'null';
+  if (spec.type === 'timestamptz') return iso(value as number);
+  if (spec.type === 'binary') {
+    const bytes = Buffer.from(value as Uint8Array);
+    const text = bytes.toString('utf8');
+    return Buffer.from(text, 'utf8').equals(bytes) ? text : `0x${bytes.toString('hex')}`;
+  }
+  if (spec.type === 'double') return Number((value as number).toFixed(6));
+  return value as string | number;
+}
+
+/** Rows of a table (current snapshot, or one chosen by id or time), as a table for people. */
+export async function showCommand(args: InspectArgs): Promise<string> {
+  const table = tableArgument(args, 'show');
+  const limitText = args.flags.get('limit') ?? '20';
+  if (!/^\d+$/.test(limitText)) throw new ConfigError('--limit', `"${limitText}" is not a number of rows`);
+  const limit = Number(limitText);
+  const snapshot = chooseSnapshot(table, args.flags);
+  if (!snapshot) return '(no rows: the table has no snapshot yet)';
+  const columns = table.spec.columns;
+  const rows: Record<string, string | number>[] = [];
+  const files = (await liveFiles(table, snapshot)).map((f) => localPath(f.file.path));
+  for await (const row of readRows(files, columns)) {
+    if (rows.length >= limit) break;
+    const record = row as Record<string, unknown>;
+    rows.push(Object.fromEntries(columns.map((c) => [c.name, display(c, record[c.name])])));
+  }
+  const total = snapshot.summary['total-records'] ?? '?';
+  return `${table.spec.name} at snapshot ${snapshot['snapshot-id']} (${iso(snapshot['timestamp-ms'])}), ${rows.length} of ${total} rows\n${formatTable(rows)}`;
+}
+
+export const inspectors: Record<string, (args: InspectArgs) => Promise<string>> = {
+  tables: tablesCommand,
+  snapshots: snapshotsCommand,
+  show: showCommand,
+};

@@ -1,0 +1,25 @@
+/**
+ * JSON that keeps Iceberg's 64-bit ids exact: Java writers pick snapshot ids anywhere in the long
+ * range, beyond what a JavaScript number holds. Integers past 2^53 are read as bigint, and bigint is
+ * written back as a plain JSON number (Node.js 22: reviver source text and JSON.rawJSON).
+ */
+type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
+const rawJSON = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
+
+const reviver: Reviver = (_key, value, context) => {
+  if (typeof value !== 'number' || Number.isSafeInteger(value) || !Number.isInteger(value)) return value;
+  if (context?.source === undefined) throw new Error('reading Iceberg metadata needs Node.js 22 or newer (JSON source text access)');
+  return BigInt(context.source);
+};
+
+export function parseJson(text: string): unknown {
+  return JSON.parse(text, reviver as Parameters<typeof JSON.parse>[1]);
+}
+
+export function stringifyJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_key, v) => {
+    if (typeof v !== 'bigint') return v;
+    if (!rawJSON) throw new Error('writing Iceberg metadata needs Node.js 22 or newer (JSON.rawJSON)');
+    return rawJSON(v.toString());
+  }, indent);
+}

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadOrCreateTable, loadTable, type LoadedTable } from './iceberg/catalog.ts';
+import { localPath, type DataFile } from './iceberg/manifest.ts';
+import { currentSnapshot, type Snapshot, type SnapshotId } from './iceberg/metadata.ts';
+import { ParquetSink } from './parquet-sink.ts';
+import { tables, type ColumnSpec, type Row, type TableKey, type TableSpec } from './table-schema.ts';
+
+export { tables, type TableKey };
+
+/** Table properties every table of the lake is created with. */
+const creationProperties: Partial<Record<TableKey, Record<string, string>>> = {
+  // A bronze append must never be retried onto a newer table state (Java writers retry by default):
+  // the offsets it holds were planned from the state it started from.
+  bronze: { 'commit.retry.num-retries': '0' },
+};
+
+export function openTable(dataDir: string, key: TableKey): LoadedTable {
+  return loadOrCreateTable(dataDir, tables[key], { 'format-version': '2', ...creationProperties[key] });
+}
+
+export function findTable(dataDir: string, key: TableKey): LoadedTable | undefined {
+  return loadTable(dataDir, tables[key]);
+}
+
+export function headOf(table: LoadedTable | undefined): Snapshot | undefined {
+  return table ? currentSnapshot(table.metadata) : undefined;
+}
+
+/** A summary value of the table's current snapshot. */
+export function headSummary(table: LoadedTable | undefined, key: string): string | undefined {
+  return headOf(table)?.summary[key];
+}
+
+export function snapshotIdOf(value: string | undefined): SnapshotId | undefined {
+  return value === undefined || value === '' ? undefined : BigInt(value);
+}
+
+const dayMs = 86_400_000;
+
+function partitionOf(spec: TableSpec, row: Record<string, unknown>): Record<string, number | null> {
+  const partition: Record<string, number | null> = {};
+  for (const field of spec.partitionBy) {
+    const source = spec.columns.find((c) => c.id === field.sourceId)!;
+    const value = row[source.name] as number | null;
+    partition[field.name] = value === null ? null : field.transform === 'day' ? Math.floor(value / dayMs) : value;
+  }
+  return partition;
+}
+
+function partitionPath(spec: TableSpec, partition: Record<string, number | null>): string {
+  return spec.partitionBy.map((field) => {
+    const value = partition[field.name];
+    const text = value === null ? 'null' : field.transform === 'day' ? new Date(value * dayMs).toISOString().slice(0, 10) : String(value);
+    return `${field.name}=${text}`;
+  }).join('/');
+}
+
+/**
+ * Writes rows into new data files of a table (under `<table>/data/`, partitioned as the table is,
+ * at most `fileRows` rows a file) and returns them for a commit. Until then they are not part of the
+ * table; `abort()` removes them.
+ */
+export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
+  private readonly open = new Map<string, { sink: ParquetSink<Cs>; partition: Record<string, number | null> }>();
+  private readonly written: DataFile[] = [];
+  private readonly runId = randomUUID();
+  private count = 0;
+  private total = 0;
+
+  constructor(
+    private readonly table: LoadedTable,
+    private readonly columns: Cs,
+    private readonly rowGroupSize: number,
+    private readonly fileRows: number,
+    /** Rows with different keys go to different files (bronze: one file per Kafka partition). */
+    private readonly splitBy?: (row: Row<Cs>) => string | number,
+  ) {}
+
+  get rows(): number {
+    return this.total;
+  }
+
+  get files(): readonly DataFile[] {
+    return this.written;
+  }
+
+  write(row: Row<Cs>): void {
+    const partition = partitionOf(this.table.spec, row as Record<string, unknown>);
+    const key = partitionPath(this.table.spec, partition) + (this.splitBy ? `\0${this.splitBy(row)}` : '');
+    let file = this.open.get(key);
+    if (!file) {
+      const name = `${String(this.count++).padStart(5, '0')}-${this.runId}.parquet`;
+      const directory = path.join(this.table.dir, 'data', partitionPath(this.table.spec, partition));
+      file = { sink: new ParquetSink(path.join(directory, name), this.columns, this.rowGroupSize), partition };
+      this.open.set(key, file);
+    }
+    file.sink.write(row);
+    this.total++;
+    if (file.sink.rows >= this.fileRows) this.closeFile(key);
+  }
+
+  private closeFile(key: string): void {
+    const file = this.open.get(key);
+    if (!file) return;
+    this.written.push(file.sink.close(file.partition));
+    this.open.delete(key);
+  }
+
+  /** Closes the files being written (e.g. once a partition is done); later rows start new ones. */
+  closeOpenFiles(): void {
+    for (const key of [...this.open.keys()]) this.closeFile(key);
+  }
+
+  /** Closes every file; returns all files written. */
+  finish(): readonly DataFile[] {
+    this.closeOpenFiles();
+    return this.written;
+  }
+
+  /** Removes every file of this writer: for a run that will not commit them. */
+  abort(): void {
+    for (const { sink } of this.open.values()) sink.abort();
+    this.open.clear();
+    for (const file of this.written) fs.rmSync(localPath(file.path), { force: true });
+  }
+}
