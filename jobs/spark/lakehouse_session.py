@@ -73,6 +73,9 @@ def spark_session(job: str, config: Config):
         .config(f"spark.sql.catalog.{CATALOG}", "org.apache.iceberg.spark.SparkCatalog")
         .config(f"spark.sql.catalog.{CATALOG}.type", "hadoop")
         .config(f"spark.sql.catalog.{CATALOG}.warehouse", "file:" + os.path.abspath(config.data_dir))
+        # Snappy, which the Node engine's Parquet reader decodes without extra codecs (Iceberg's
+        # Spark writer would pick zstd).
+        .config("spark.sql.iceberg.compression-codec", "snappy")
         # Each stage commits and then reads table state again: no cached table may hide a commit.
         .config(f"spark.sql.catalog.{CATALOG}.cache-enabled", "false")
     )

@@ -200,12 +200,14 @@ test('gold: one overwrite snapshot of silver\'s current snapshot, sorted by type
   }
 });
 
-test('a Spark bronze re-run with nothing new commits nothing', async () => {
+test('a Spark bronze re-run with nothing new commits nothing, and the Node verify job accepts the Spark lake', async () => {
   if (setupFailure) throw setupFailure;
   const { bootstrap } = await sharedBroker();
   const rerun = await runSparkStage('bronze', sparkEnv(bootstrap));
   assert.is((logLine(rerun, 'finished').result as { records: number }).records, 0);
   assert.equal(readTables(sparkLake).bronze!.snapshots.map((s) => s.snapshotId), sparkTable('bronze').snapshots.map((s) => s.snapshotId));
+  // verify reads the tables with the Node engine's reader and checks every invariant, Kafka's committed offsets included.
+  await runNodeJob('verify', sparkEnv(bootstrap));
 });
 
 test('Spark bronze refuses a lake whose offsets belong to another Kafka cluster, naming both ids, and changes nothing', async () => {
