@@ -110,8 +110,8 @@ test('bronze: one append snapshot per run with new records, whose summaries reco
   for (const [p, [from]] of Object.entries(ranges2)) assert.is(from, next1[p] ?? 0, `partition ${p}`);
   for (const [p, [from]] of Object.entries(ranges1)) assert.is(from, 0, `partition ${p}`);
   // The table holds exactly the offsets its summaries name, each once.
-  const held = await lakes.rows(`select "partition"::VARCHAR as p, min("offset")::BIGINT as first, (max("offset") + 1)::BIGINT as next, count(*)::BIGINT as n,
-    count(distinct "offset")::BIGINT as distinct_n from ${lakes.source(sparkLake, 'bronze')} group by 1 order by 1`);
+  const held = await lakes.rows(`select "partition"::VARCHAR as p, min("offset")::INTEGER as first, (max("offset") + 1)::INTEGER as next, count(*)::INTEGER as n,
+    count(distinct "offset")::INTEGER as distinct_n from ${lakes.source(sparkLake, 'bronze')} group by 1 order by 1`);
   assert.equal(Object.fromEntries(held.map((r) => [r.p, Number(r.next)])), offsets(second[keys.nextOffsets]));
   for (const r of held) assert.ok(r.n === r.distinct_n && Number(r.n) === Number(r.next) - Number(r.first), `partition ${r.p}: ${JSON.stringify(r)}`);
   // Where the Node engine writes Iceberg too, its summaries name the same offsets.
