@@ -7,6 +7,8 @@ import { bundleJobs, REPO_ROOT } from "./bundle-jobs.ts";
 import { emit } from "./emitter.ts";
 import { emitters } from "./emitters/index.ts";
 import { SPARK_FILES_DIR } from "./emitters/spark-files-configmap.ts";
+import { contractJson } from "../jobs/contract.ts";
+import { SPARK_CONTRACT_FILE } from "./spark-contract.ts";
 import { ciValueFiles, environments, type EnvironmentFile } from "./environments.ts";
 import { skeletonFiles } from "./skeleton.ts";
 
@@ -53,11 +55,14 @@ export function chartSourceFiles(): ChartFiles {
 
 export const BUNDLE_CHART_PATH = "files/lakehouse.mjs";
 
-/** The Spark engine's stages and submit wrapper, mounted by its hook Jobs (engine=spark). */
+/** The Spark engine's stages, the contract they read and the submit wrapper, mounted by its hook Jobs (engine=spark). */
 function sparkStageFiles(): ChartFiles {
   const dir = path.join(REPO_ROOT, "jobs", "spark");
   const names = readdirSync(dir).filter((n) => n.endsWith(".py") || n === "submit-k8s.sh").sort();
-  return new Map(names.map((n) => [`${SPARK_FILES_DIR}/${n}`, readFileSync(path.join(dir, n), "utf8")]));
+  const files: ChartFiles = new Map(names.map((n) => [`${SPARK_FILES_DIR}/${n}`, readFileSync(path.join(dir, n), "utf8")]));
+  // From the contract itself, not from the copy in jobs/spark, so the chart is right even before that copy is regenerated.
+  files.set(`${SPARK_FILES_DIR}/${SPARK_CONTRACT_FILE}`, contractJson());
+  return files;
 }
 
 export async function chartFiles(): Promise<ChartFiles> {

@@ -1,6 +1,7 @@
 // The pod every pipeline step runs in: `node /opt/lakehouse/lakehouse.mjs <command>` with the
 // environment of docs/contract.md, the lake at /data and a scratch /tmp.
 import type { IEnvVar, IPodSpec } from "kubernetes-models/v1";
+import { settings, type Config } from "../jobs/config.ts";
 import type { Binder } from "./binder.ts";
 import { bootstrapServers, image, jobsScriptConfigMapName, lakeClaimName } from "./names.ts";
 import { containerSecurityContext, podSecurityContext } from "./pod-security.ts";
@@ -12,22 +13,32 @@ export const LAKE_MOUNT = "/data";
 
 export type LakehouseCommand = "topics" | "produce" | "bronze" | "silver" | "gold" | "verify";
 
-const contractEnv = (v: Binder): IEnvVar[] => [
-  { name: "KAFKA_BOOTSTRAP_SERVER", value: bootstrapServers(v) },
-  { name: "LAKEHOUSE_TOPIC", value: v.str("topic.name") },
-  { name: "LAKEHOUSE_PARTITIONS", value: v.str("topic.partitions") },
-  { name: "LAKEHOUSE_REPLICATION_FACTOR", value: v.str("topic.replicationFactor") },
-  { name: "LAKEHOUSE_DATA_DIR", value: LAKE_MOUNT },
-  { name: "LAKEHOUSE_EVENTS", value: v.str("producer.events") },
-  { name: "LAKEHOUSE_INVALID_RATIO", value: v.str("producer.invalidRatio") },
-  { name: "LAKEHOUSE_SEED", value: v.str("producer.seed") },
-  { name: "LAKEHOUSE_CONSUMER_GROUP", value: v.str("pipeline.consumerGroup") },
-  { name: "LAKEHOUSE_ROW_GROUP_SIZE", value: v.str("pipeline.rowGroupSize") },
-  { name: "LAKEHOUSE_DUPLICATE_RATIO", value: v.str("producer.duplicateRatio") },
-  { name: "LAKEHOUSE_START_TIME", value: v.str("producer.startTime") },
-  { name: "LAKEHOUSE_FILE_ROWS", value: v.str("pipeline.fileRows") },
-  { name: "LAKEHOUSE_DEDUP_BUCKET_EVENTS", value: v.str("pipeline.dedupBucketEvents") },
-  { name: "LAKEHOUSE_KAFKA_WAIT_SECONDS", value: v.str("jobs.kafkaWaitSeconds") },
+/** Where the chart takes each job setting from: one entry per setting of the contract (the type demands it). */
+const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = {
+  bootstrapServers,
+  topic: (v) => v.str("topic.name"),
+  partitions: (v) => v.str("topic.partitions"),
+  replicationFactor: (v) => v.str("topic.replicationFactor"),
+  dataDir: () => LAKE_MOUNT,
+  events: (v) => v.str("producer.events"),
+  invalidRatio: (v) => v.str("producer.invalidRatio"),
+  duplicateRatio: (v) => v.str("producer.duplicateRatio"),
+  seed: (v) => v.str("producer.seed"),
+  startTime: (v) => v.str("producer.startTime"),
+  consumerGroup: (v) => v.str("pipeline.consumerGroup"),
+  rowGroupSize: (v) => v.str("pipeline.rowGroupSize"),
+  fileRows: (v) => v.str("pipeline.fileRows"),
+  dedupBucketEvents: (v) => v.str("pipeline.dedupBucketEvents"),
+  kafkaWaitSeconds: (v) => v.str("jobs.kafkaWaitSeconds"),
+  clientId: (v) => v.str("jobs.clientId"),
+  verifyKafka: (v) => v.str("jobs.verifyKafka"),
+};
+
+/** The job settings of docs/contract.md as environment variables, every one of them, from the values. */
+export const settingsEnv = (v: Binder): IEnvVar[] => settings.map((s) => ({ name: s.env, value: settingSources[s.key](v) }));
+
+const jobEnv = (v: Binder): IEnvVar[] => [
+  ...settingsEnv(v),
   { name: "NODE_OPTIONS", value: v.str("jobs.nodeOptions") },
   ...v.items<IEnvVar>("jobs.extraEnv"),
 ];
@@ -45,7 +56,7 @@ export const jobPodSpec = (v: Binder, command: LakehouseCommand): IPodSpec => {
         name: command,
         ...image(v, "jobs.image"),
         command: ["node", SCRIPT_PATH, command],
-        env: contractEnv(v),
+        env: jobEnv(v),
         resources: v.block(`toYaml .Values.jobs.resources`, v.defaultOf("jobs.resources")),
         securityContext: containerSecurityContext(),
         volumeMounts: [

@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.ts';
+import { ParseError, parserOf, type KindName, type KindValues, type SettingKind } from './setting-kinds.ts';
 
 /**
  * Every setting a job reads: an environment variable (as the chart sets it) that a `--flag` of the
@@ -26,98 +27,40 @@ export interface Config {
   readonly startTime: number;
 }
 
-type Parser<T> = (raw: string) => T;
+/** The kinds whose value type is `T`: what a setting of that type may be declared with. */
+type KindFor<T> = { [N in KindName]: [KindValues[N]] extends [T] ? ([T] extends [KindValues[N]] ? N : never) : never }[KindName];
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
   readonly env: string;
   readonly flag: string;
   readonly defaultValue: string;
-  readonly parse: Parser<Config[K]>;
+  readonly parser: Extract<SettingKind, { kind: KindFor<Config[K]> }>;
   readonly description: string;
 }
-
-class ParseError extends Error {}
-
-const integer = (min: number, max: number): Parser<number> => (raw) => {
-  if (!/^-?\d+$/.test(raw.trim())) throw new ParseError(`"${raw}" is not an integer`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ParseError(`${value} is outside ${min}..${max}`);
-  return value;
-};
-
-const ratio: Parser<number> = (raw) => {
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value)) throw new ParseError(`"${raw}" is not a number`);
-  if (value < 0 || value > 1) throw new ParseError(`${value} is outside 0..1`);
-  return value;
-};
-
-const nonEmpty: Parser<string> = (raw) => {
-  if (raw.trim() === '') throw new ParseError('must not be empty');
-  return raw.trim();
-};
-
-const boolean: Parser<boolean> = (raw) => {
-  if (/^(true|1|yes)$/i.test(raw)) return true;
-  if (/^(false|0|no)$/i.test(raw)) return false;
-  throw new ParseError(`"${raw}" is not true or false`);
-};
-
-// Kafka's own rule for topic names (kafka.common.internals.Topic).
-const topicName: Parser<string> = (raw) => {
-  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(raw) || raw === '.' || raw === '..') {
-    throw new ParseError(`"${raw}" is not a valid Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)`);
-  }
-  return raw;
-};
-
-const hostPortList: Parser<readonly string[]> = (raw) => {
-  const servers = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  if (servers.length === 0) throw new ParseError('must name at least one host:port');
-  for (const server of servers) {
-    const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(server);
-    if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
-      throw new ParseError(`"${server}" is not host:port`);
-    }
-  }
-  return servers;
-};
-
-/** ISO 8601 with a zone, epoch milliseconds, or `now` (so that each produce run adds later events). */
-const instant: Parser<number> = (raw) => {
-  const text = raw.trim();
-  if (text === 'now') return Date.now();
-  if (/^\d{1,16}$/.test(text)) return Number(text);
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
-    const ms = Date.parse(text);
-    if (Number.isFinite(ms)) return ms;
-  }
-  throw new ParseError(`"${raw}" is not now, epoch milliseconds or an ISO 8601 time with a zone (2023-10-13T13:20:00Z)`);
-};
 
 function setting<K extends keyof Config>(s: Setting<K>): Setting<K> {
   return s;
 }
 
 export const settings = [
-  setting({ key: 'bootstrapServers', env: 'KAFKA_BOOTSTRAP_SERVER', flag: 'bootstrap-server', defaultValue: 'localhost:9092', parse: hostPortList, description: 'Kafka bootstrap servers, comma-separated host:port' }),
-  setting({ key: 'topic', env: 'LAKEHOUSE_TOPIC', flag: 'topic', defaultValue: 'vehicles-events', parse: topicName, description: 'Kafka topic of the vehicle events' }),
-  setting({ key: 'partitions', env: 'LAKEHOUSE_PARTITIONS', flag: 'partitions', defaultValue: '3', parse: integer(1, 10_000), description: 'partitions the topics job creates' }),
-  setting({ key: 'replicationFactor', env: 'LAKEHOUSE_REPLICATION_FACTOR', flag: 'replication-factor', defaultValue: '1', parse: integer(1, 32), description: 'replication factor the topics job uses' }),
-  setting({ key: 'dataDir', env: 'LAKEHOUSE_DATA_DIR', flag: 'data-dir', defaultValue: './data', parse: nonEmpty, description: 'root directory of the lake' }),
-  setting({ key: 'events', env: 'LAKEHOUSE_EVENTS', flag: 'events', defaultValue: '30', parse: integer(0, 1_000_000_000), description: 'events the producer sends' }),
-  setting({ key: 'invalidRatio', env: 'LAKEHOUSE_INVALID_RATIO', flag: 'invalid-ratio', defaultValue: '0.05', parse: ratio, description: 'share of deliberately invalid events (0..1)' }),
-  setting({ key: 'duplicateRatio', env: 'LAKEHOUSE_DUPLICATE_RATIO', flag: 'duplicate-ratio', defaultValue: '0', parse: ratio, description: 'share of events sent twice (0..1)' }),
-  setting({ key: 'seed', env: 'LAKEHOUSE_SEED', flag: 'seed', defaultValue: '42', parse: integer(0, 2 ** 32 - 1), description: 'seed of the deterministic event generator' }),
-  setting({ key: 'consumerGroup', env: 'LAKEHOUSE_CONSUMER_GROUP', flag: 'consumer-group', defaultValue: 'lakehouse-bronze', parse: nonEmpty, description: 'consumer group whose offsets bronze commits' }),
-  setting({ key: 'rowGroupSize', env: 'LAKEHOUSE_ROW_GROUP_SIZE', flag: 'row-group-size', defaultValue: '10000', parse: integer(1, 10_000_000), description: 'rows per Parquet row group (bounds memory)' }),
-  setting({ key: 'fileRows', env: 'LAKEHOUSE_FILE_ROWS', flag: 'file-rows', defaultValue: '1000000', parse: integer(1, 1_000_000_000), description: 'rows per Parquet file before a new one is started' }),
-  setting({ key: 'dedupBucketEvents', env: 'LAKEHOUSE_DEDUP_BUCKET_EVENTS', flag: 'dedup-bucket-events', defaultValue: '250000', parse: integer(1, 100_000_000), description: 'events per silver de-duplication bucket (bounds silver memory)' }),
-  setting({ key: 'kafkaWaitSeconds', env: 'LAKEHOUSE_KAFKA_WAIT_SECONDS', flag: 'kafka-wait-seconds', defaultValue: '300', parse: integer(0, 86_400), description: 'how long a job waits for Kafka to answer' }),
-  setting({ key: 'clientId', env: 'LAKEHOUSE_CLIENT_ID', flag: 'client-id', defaultValue: 'lakehouse', parse: nonEmpty, description: 'Kafka client id prefix' }),
-  setting({ key: 'startTime', env: 'LAKEHOUSE_START_TIME', flag: 'start-time', defaultValue: 'now', parse: instant, description: 'event time of the first produced event: now, epoch ms or ISO 8601; later runs add later events' }),
-  setting({ key: 'verifyKafka', env: 'LAKEHOUSE_VERIFY_KAFKA', flag: 'verify-kafka', defaultValue: 'true', parse: boolean, description: 'verify also checks bronze against the offsets committed in Kafka' }),
+  setting({ key: 'bootstrapServers', env: 'KAFKA_BOOTSTRAP_SERVER', flag: 'bootstrap-server', defaultValue: 'localhost:9092', parser: { kind: 'hostPortList' }, description: 'Kafka bootstrap servers, comma-separated host:port' }),
+  setting({ key: 'topic', env: 'LAKEHOUSE_TOPIC', flag: 'topic', defaultValue: 'vehicles-events', parser: { kind: 'topicName' }, description: 'Kafka topic of the vehicle events' }),
+  setting({ key: 'partitions', env: 'LAKEHOUSE_PARTITIONS', flag: 'partitions', defaultValue: '3', parser: { kind: 'integer', min: 1, max: 10_000 }, description: 'partitions the topics job creates' }),
+  setting({ key: 'replicationFactor', env: 'LAKEHOUSE_REPLICATION_FACTOR', flag: 'replication-factor', defaultValue: '1', parser: { kind: 'integer', min: 1, max: 32 }, description: 'replication factor the topics job uses' }),
+  setting({ key: 'dataDir', env: 'LAKEHOUSE_DATA_DIR', flag: 'data-dir', defaultValue: './data', parser: { kind: 'nonEmpty' }, description: 'root directory of the lake' }),
+  setting({ key: 'events', env: 'LAKEHOUSE_EVENTS', flag: 'events', defaultValue: '30', parser: { kind: 'integer', min: 0, max: 1_000_000_000 }, description: 'events the producer sends' }),
+  setting({ key: 'invalidRatio', env: 'LAKEHOUSE_INVALID_RATIO', flag: 'invalid-ratio', defaultValue: '0.05', parser: { kind: 'ratio' }, description: 'share of deliberately invalid events (0..1)' }),
+  setting({ key: 'duplicateRatio', env: 'LAKEHOUSE_DUPLICATE_RATIO', flag: 'duplicate-ratio', defaultValue: '0', parser: { kind: 'ratio' }, description: 'share of events sent twice (0..1)' }),
+  setting({ key: 'seed', env: 'LAKEHOUSE_SEED', flag: 'seed', defaultValue: '42', parser: { kind: 'integer', min: 0, max: 2 ** 32 - 1 }, description: 'seed of the deterministic event generator' }),
+  setting({ key: 'consumerGroup', env: 'LAKEHOUSE_CONSUMER_GROUP', flag: 'consumer-group', defaultValue: 'lakehouse-bronze', parser: { kind: 'nonEmpty' }, description: 'consumer group whose offsets bronze commits' }),
+  setting({ key: 'rowGroupSize', env: 'LAKEHOUSE_ROW_GROUP_SIZE', flag: 'row-group-size', defaultValue: '10000', parser: { kind: 'integer', min: 1, max: 10_000_000 }, description: 'rows per Parquet row group (bounds memory)' }),
+  setting({ key: 'fileRows', env: 'LAKEHOUSE_FILE_ROWS', flag: 'file-rows', defaultValue: '1000000', parser: { kind: 'integer', min: 1, max: 1_000_000_000 }, description: 'rows per Parquet file before a new one is started' }),
+  setting({ key: 'dedupBucketEvents', env: 'LAKEHOUSE_DEDUP_BUCKET_EVENTS', flag: 'dedup-bucket-events', defaultValue: '250000', parser: { kind: 'integer', min: 1, max: 100_000_000 }, description: 'events per silver de-duplication bucket (bounds silver memory)' }),
+  setting({ key: 'kafkaWaitSeconds', env: 'LAKEHOUSE_KAFKA_WAIT_SECONDS', flag: 'kafka-wait-seconds', defaultValue: '300', parser: { kind: 'integer', min: 0, max: 86_400 }, description: 'how long a job waits for Kafka to answer' }),
+  setting({ key: 'clientId', env: 'LAKEHOUSE_CLIENT_ID', flag: 'client-id', defaultValue: 'lakehouse', parser: { kind: 'nonEmpty' }, description: 'Kafka client id prefix' }),
+  setting({ key: 'startTime', env: 'LAKEHOUSE_START_TIME', flag: 'start-time', defaultValue: 'now', parser: { kind: 'instant' }, description: 'event time of the first produced event: now, epoch ms or ISO 8601; later runs add later events' }),
+  setting({ key: 'verifyKafka', env: 'LAKEHOUSE_VERIFY_KAFKA', flag: 'verify-kafka', defaultValue: 'true', parser: { kind: 'boolean' }, description: 'verify also checks bronze against the offsets committed in Kafka' }),
 ] as const;
 
 export interface ParsedArgs {
@@ -163,7 +106,7 @@ export function loadConfig(
     const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : s.defaultValue);
     const name = fromFlag !== undefined ? `--${s.flag}` : s.env;
     try {
-      config[s.key] = s.parse(raw);
+      config[s.key] = parserOf(s.parser)(raw);
     } catch (error) {
       if (error instanceof ParseError) throw new ConfigError(name, error.message);
       throw error;

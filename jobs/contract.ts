@@ -2,12 +2,15 @@
  * The project's one contract as data: what the Spark engine (Python) and the docs read instead of
  * keeping a copy. `npm run generate` writes it as JSON next to the Spark stage files.
  */
+import { settings } from './config.ts';
 import { reasonCodes } from './events/validate.ts';
 import { vehicleTypes } from './events/vehicle-event.ts';
 import { icebergSchema, summaryKeys, tables } from './lake/table-schema.ts';
 
 export function contract() {
   return {
+    /** Every job setting: its variable, flag, default (raw text, parsed like a given value) and parser kind. */
+    settings: settings.map((s) => ({ key: s.key, env: s.env, flag: s.flag, default: s.defaultValue, parser: s.parser, description: s.description })),
     tables: Object.fromEntries(Object.entries(tables).map(([key, spec]) => [key, {
       name: spec.name,
       namespace: spec.namespace,
@@ -21,4 +24,9 @@ export function contract() {
     reasonCodes,
     vehicleTypes,
   };
+}
+
+/** The contract as the Spark engine reads it (jobs/spark/lakehouse_contract.json). */
+export function contractJson(): string {
+  return JSON.stringify(contract(), null, 2) + '\n';
 }

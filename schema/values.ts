@@ -152,6 +152,8 @@ export const valuesModel = object("Values of the lakehouse chart.", {
       maximum: 86_400,
     }),
     kafkaWaitSeconds: integer(300, "How long each job waits for Kafka to answer.", { minimum: 0, maximum: 3600 }),
+    clientId: string("lakehouse", "Prefix of the Kafka client ids of the jobs.", { minLength: 1 }),
+    verifyKafka: boolean(true, "`helm test` (verify) also checks that bronze ends where the consumer group's committed offsets are."),
     nodeOptions: string("--max-old-space-size=192", "NODE_OPTIONS of the jobs; the heap ceiling keeps each job's memory flat whatever the number of events (measured by `npm run bench`). Keep it well below `jobs.resources.limits.memory`."),
     extraEnv: extraEnv("every job"),
   }),
@@ -163,6 +165,9 @@ export const valuesModel = object("Values of the lakehouse chart.", {
   spark: object("The Spark engine, used when `engine` is `spark`: each stage's hook Job runs spark-submit, which starts a driver pod that starts the executors.", {
     image: image("apache/spark", "4.1.1", "Spark (the official image with Python; the hook Job, the driver and the executors)"),
     kafkaPackage: string("org.apache.spark:spark-sql-kafka-0-10_2.13:4.1.1", "Maven coordinates of Spark's Kafka connector, resolved by spark-submit `--packages`; match the image's Spark and Scala versions.", {
+      minLength: 1,
+    }),
+    icebergPackage: string("org.apache.iceberg:iceberg-spark-runtime-4.1_2.13:1.12.0", "Maven coordinates of Iceberg's Spark runtime (the lake's tables), resolved by spark-submit `--packages`; match the image's Spark and Scala versions.", {
       minLength: 1,
     }),
     driver: object("The driver pod of each stage.", {

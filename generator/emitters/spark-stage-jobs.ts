@@ -1,12 +1,14 @@
 // With engine=spark, the bronze, silver and gold hooks run spark-submit in Kubernetes cluster mode
 // on the official apache/spark image: the Job's pod submits the stage (jobs/spark) and waits for its
 // driver pod, which starts the executors. Same names, weights and hook policy as the Node Jobs.
+import { readdirSync } from "node:fs";
+import path from "node:path";
 import type { IPodSpec } from "kubernetes-models/v1";
+import { REPO_ROOT } from "../bundle-jobs.ts";
 import type { Binder } from "../binder.ts";
 import type { Emitter } from "../emitter.ts";
-import { LAKE_MOUNT } from "../job-pod.ts";
+import { LAKE_MOUNT, settingsEnv } from "../job-pod.ts";
 import {
-  bootstrapServers,
   fullname,
   labels,
   lakeClaimName,
@@ -14,14 +16,15 @@ import {
   sparkServiceAccountName,
 } from "../names.ts";
 import { containerSecurityContext } from "../pod-security.ts";
+import { SPARK_CONTRACT_FILE } from "../spark-contract.ts";
 import { schedulingFields } from "../scheduling.ts";
 import { PIPELINE_STEPS, pipelineHookJob, type PipelineStep } from "./pipeline-jobs.ts";
 
 export const SPARK_FILES_MOUNT = "/opt/lakehouse/spark";
 /** uid/gid of the apache/spark image's user "spark". */
 export const SPARK_RUN_AS = 185;
-/** The stage modules every stage imports (jobs/spark/lakehouse_*.py). */
-export const SPARK_MODULES = ["lakehouse_config.py", "lakehouse_kafka.py", "lakehouse_lake.py", "lakehouse_rules.py", "lakehouse_session.py"];
+/** The modules the stages import (jobs/spark/lakehouse_*.py), as the chart ships them. */
+export const SPARK_MODULES = readdirSync(path.join(REPO_ROOT, "jobs", "spark")).filter((n) => /^lakehouse_\w+\.py$/.test(n)).sort();
 
 type SparkStage = "bronze" | "silver" | "gold";
 
@@ -66,18 +69,16 @@ export const sparkSubmitArgs = (v: Binder, stage: SparkStage): string[] => [
   ...conf("spark.executor.memory", v.expr(".Values.spark.executor.memory", v.defaultOf<string>("spark.executor.memory"))),
   ...conf("spark.sql.shuffle.partitions", v.intExpr(".Values.spark.shufflePartitions | int64", v.defaultOf<number>("spark.shufflePartitions"))),
   ...conf("spark.jars.ivy", "/tmp/.ivy2"),
-  // The Kafka connector as Spark documents it: resolved from Maven by --packages.
-  "--packages", v.expr(".Values.spark.kafkaPackage", v.defaultOf<string>("spark.kafkaPackage"), { quote: true }),
+  // The stage's settings (docs/contract.md), every one, as the driver's environment: the same
+  // variables from the same values as the Node Jobs.
+  ...settingsEnv(v).flatMap((e) => conf(`spark.kubernetes.driverEnv.${e.name}`, e.value!)),
+  // Spark's Kafka connector and Iceberg's Spark runtime as Spark documents them: resolved from Maven by --packages.
+  "--packages", v.expr(`printf "%s,%s" .Values.spark.kafkaPackage .Values.spark.icebergPackage`,
+    `${v.defaultOf<string>("spark.kafkaPackage")},${v.defaultOf<string>("spark.icebergPackage")}`, { quote: true }),
   "--py-files", SPARK_MODULES.map((m) => `${SPARK_FILES_MOUNT}/${m}`).join(","),
+  // The contract the modules read; in cluster mode spark-submit puts it, like the modules, in the driver's working directory.
+  "--files", `${SPARK_FILES_MOUNT}/${SPARK_CONTRACT_FILE}`,
   `${SPARK_FILES_MOUNT}/${stage}.py`,
-  // The stage's settings (docs/contract.md) as its flags.
-  "--bootstrap-server", bootstrapServers(v),
-  "--topic", v.expr(".Values.topic.name", v.defaultOf<string>("topic.name"), { quote: true }),
-  "--data-dir", LAKE_MOUNT,
-  "--consumer-group", v.expr(".Values.pipeline.consumerGroup", v.defaultOf<string>("pipeline.consumerGroup"), { quote: true }),
-  "--row-group-size", v.expr(".Values.pipeline.rowGroupSize | int64", String(v.defaultOf<number>("pipeline.rowGroupSize")), { quote: true }),
-  "--file-rows", v.expr(".Values.pipeline.fileRows | int64", String(v.defaultOf<number>("pipeline.fileRows")), { quote: true }),
-  "--kafka-wait-seconds", v.expr(".Values.jobs.kafkaWaitSeconds | int64", String(v.defaultOf<number>("jobs.kafkaWaitSeconds")), { quote: true }),
 ];
 
 const sparkSubmitPodSpec = (v: Binder, stage: SparkStage): IPodSpec => ({

@@ -1,107 +1,105 @@
-"""Bronze on Spark: the Kafka records not yet in the lake, read as one bounded batch (from the
-offsets the lake's bronze file names end at, up to the latest offsets at start), written as is,
-one file per Kafka partition named by its offset range. A re-run with no new records adds nothing."""
+"""Bronze on Spark: the Kafka records not yet in table bronze.vehicles, read as one bounded batch
+(from the next offsets its current snapshot records up to the offsets Kafka ends at now) and
+appended as they came, in one snapshot whose summary records the offsets it holds. A re-run with no
+new records commits nothing."""
 
 import json
-import os
+from typing import Dict, Optional
 
 from pyspark.sql import functions as F
 
-from lakehouse_kafka import commit_group_offsets, topic_partitions
-from lakehouse_lake import (BronzeFile, bronze_file_name, lake_paths, new_staging_dir,
-                            next_offsets_in_lake, publish_file, remove_staging_dir,
-                            remove_stale_temporaries, spark_part_files)
-from lakehouse_session import now_ms, run_stage
+from lakehouse_kafka import KafkaAdmin, Topic
+from lakehouse_session import StageError, now_ms, run_stage
+from lakehouse_tables import ConcurrentCommit, Lake, Snapshot
 
-_EARLIEST = -2
+
+def _compact(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _by_partition(offsets: Dict[int, object]) -> dict:
+    """{"<partition>": value} in partition order, as JSON.stringify writes the Node engine's."""
+    return {str(p): offsets[p] for p in sorted(offsets)}
+
+
+def check_same_source(snapshot: Optional[Snapshot], keys: dict, topic: Topic, cluster_id: str) -> None:
+    """Offsets mean nothing on another cluster, or on a topic deleted and created again."""
+    if snapshot is None:
+        return
+    recorded_cluster = snapshot.summary.get(keys["clusterId"])
+    if recorded_cluster is not None and recorded_cluster != cluster_id:
+        raise StageError(f"bronze.vehicles holds offsets of Kafka cluster {recorded_cluster} but this Kafka is cluster "
+                         f"{cluster_id}; nothing was read or deleted (use a new lake for another cluster)")
+    recorded_topic = snapshot.summary.get(keys["topicId"])
+    if recorded_topic is not None and recorded_topic != topic.id:
+        raise StageError(f"bronze.vehicles holds offsets of topic {topic.name} with id {recorded_topic} but the topic "
+                         f"now has id {topic.id} (deleted and created again?); nothing was read or deleted")
 
 
 def _not_null(column, fallback):
-    # Kafka's metadata columns are never null, but the source declares them nullable; this makes
-    # the Parquet columns REQUIRED as in the contract.
+    # Kafka's metadata columns are never null, but the source declares them nullable; the
+    # contract's columns are required, which Iceberg's writer checks.
     return F.coalesce(column, F.lit(fallback))
 
 
 def bronze(config, logger, spark, phase) -> dict:
-    paths = lake_paths(config.data_dir)
-    os.makedirs(paths.bronze, exist_ok=True)
-    stale = remove_stale_temporaries(paths, "bronze", [paths.bronze])
-    if stale:
-        logger.info("removed unfinished files of an earlier run", count=stale)
-    with phase("kafka_metadata"):
-        partitions = topic_partitions(spark, config)
-    in_lake = next_offsets_in_lake(paths.bronze)
-    starting = {str(p): in_lake.get(p, _EARLIEST) for p in partitions}
-    records = (
-        spark.read.format("kafka")
-        .option("kafka.bootstrap.servers", ",".join(config.bootstrap_servers))
-        .option("kafka.client.id", f"{config.client_id}-spark-bronze")
-        .option("subscribe", config.topic)
-        .option("startingOffsets", json.dumps({config.topic: starting}))
-        .option("endingOffsets", "latest")
-        # Like the Node engine: records that expired from Kafka before bronze read them are
-        # skipped (Spark logs a warning) instead of failing every later run.
-        .option("failOnDataLoss", "false")
-        .load()
-    )
-    ingested_at = now_ms()
-    table = records.select(
-        F.col("key").cast("string").alias("key"),
-        F.col("value").cast("string").alias("value"),
-        _not_null(F.col("topic"), "").alias("topic"),
-        _not_null(F.col("partition"), 0).cast("int").alias("partition"),
-        _not_null(F.col("offset"), 0).cast("long").alias("offset"),
-        _not_null(F.unix_millis(F.col("timestamp")), 0).alias("kafka_timestamp"),
-        F.lit(ingested_at).cast("long").alias("ingested_at"),
-    )
-    staging = new_staging_dir(paths, "bronze")
-    try:
-        output = os.path.join(staging, "out")
-        # The Kafka source makes one Spark partition per Kafka partition, in offset order, so each
-        # task writes one file holding one contiguous offset range.
-        with phase("read_kafka_write_parquet"):
-            table.write.parquet(output)
-        with phase("describe_files"):
-            files = _describe_files(spark, output)
-        with phase("publish"):
-            for path, described, _ in files:
-                publish_file(path, os.path.join(paths.bronze, bronze_file_name(described)))
-    finally:
-        remove_staging_dir(staging)
-    committed = dict(in_lake)
-    for _, described, _ in files:
-        committed[described.partition] = max(committed.get(described.partition, 0), described.last_offset + 1)
-    with phase("commit_offsets"):
-        commit_group_offsets(spark, config, committed)
-    return {"records": sum(rows for _, _, rows in files), "files": len(files),
-            "partitions": len(partitions), "starting_offsets": starting,
-            "next_offsets": {str(p): o for p, o in sorted(committed.items())}}
-
-
-def _describe_files(spark, output: str):
-    """(file, partition and offset range, rows) of each part file Spark wrote, in task order;
-    files without rows are dropped."""
-    paths = spark_part_files(output)
-    if not paths:
-        return []
-    ranges = (
-        spark.read.parquet(*paths)
-        .groupBy(F.input_file_name().alias("file"))
-        .agg(F.min("partition").alias("p_min"), F.max("partition").alias("p_max"),
-             F.min("offset").alias("first"), F.max("offset").alias("last"), F.count("*").alias("rows"))
-        .collect()
-    )
-    by_name = {}
-    for r in ranges:
-        if r.p_min != r.p_max:
-            raise RuntimeError(f"Spark wrote Kafka partitions {r.p_min}..{r.p_max} into one file {r.file}")
-        by_name[os.path.basename(r.file)] = (BronzeFile(r.p_min, r.first, r.last), r.rows)
-    described = []
-    for path in paths:
-        entry = by_name.get(os.path.basename(path))
-        if entry is not None:
-            described.append((path, entry[0], entry[1]))
-    return described
+    lake = Lake(spark)
+    keys = lake.contract.summary_keys
+    lake.ensure("bronze", {"commit.retry.num-retries": "0"})
+    start = lake.current("bronze")
+    recorded = {int(p): o for p, o in json.loads(start.summary.get(keys["nextOffsets"], "{}")).items()} if start else {}
+    with KafkaAdmin(spark, config, "bronze") as kafka:
+        with phase("kafka_metadata"):
+            topic = kafka.topic()
+            cluster_id = kafka.cluster_id()
+            check_same_source(start, keys, topic, cluster_id)
+            earliest = kafka.offsets(topic, "earliest")
+            latest = kafka.offsets(topic, "latest")
+        # Records that expired from Kafka before bronze read them are skipped, as the Node engine does.
+        first = {p: max(recorded.get(p, 0), earliest[p]) for p in topic.partitions}
+        ranges = {p: [first[p], latest[p]] for p in topic.partitions if latest[p] > first[p]}
+        next_offsets = {**recorded, **{p: end for p, (_, end) in ranges.items()}}
+        result = {"partitions": len(topic.partitions), "offset_ranges": _by_partition(ranges), "records": 0}
+        if not ranges:
+            logger.info("nothing new in Kafka", next_offsets=_by_partition(next_offsets))
+        else:
+            records = (
+                spark.read.format("kafka")
+                .option("kafka.bootstrap.servers", ",".join(config.bootstrap_servers))
+                .option("kafka.client.id", f"{config.client_id}-spark-bronze")
+                .option("subscribe", topic.name)
+                .option("startingOffsets", _compact({topic.name: _by_partition(first)}))
+                .option("endingOffsets", _compact({topic.name: _by_partition(latest)}))
+                .option("failOnDataLoss", "false")
+                .load()
+            )
+            rows = records.select(
+                F.col("key"),
+                F.col("value"),
+                _not_null(F.col("topic"), "").alias("topic"),
+                _not_null(F.col("partition"), 0).cast("int").alias("partition"),
+                _not_null(F.col("offset"), 0).cast("long").alias("offset"),
+                _not_null(F.col("timestamp"), F.timestamp_millis(F.lit(0))).alias("kafka_timestamp"),
+                F.timestamp_millis(F.lit(now_ms())).alias("ingested_at"),
+            )
+            summary = {
+                keys["topic"]: topic.name,
+                keys["offsetRanges"]: _compact(_by_partition(ranges)),
+                keys["nextOffsets"]: _compact(_by_partition(next_offsets)),
+                keys["clusterId"]: cluster_id,
+                keys["topicId"]: topic.id,
+                keys["writer"]: "spark bronze",
+            }
+            with phase("read_kafka_append"):
+                try:
+                    snapshot = lake.append("bronze", rows, summary, start.id if start else None, "bronze")
+                except ConcurrentCommit:
+                    raise StageError("another bronze run committed first; nothing was added") from None
+            result.update(records=int(snapshot.summary.get("added-records", 0)), snapshot_id=snapshot.id)
+        with phase("commit_offsets"):
+            kafka.commit_group_offsets(next_offsets)
+    result["next_offsets"] = _by_partition(next_offsets)
+    return result
 
 
 if __name__ == "__main__":

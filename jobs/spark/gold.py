@@ -1,27 +1,11 @@
-"""Gold on Spark: one row of statistics per vehicle type present in silver, sorted by type, in a
-single file that replaces the previous one."""
-
-import os
+"""Gold on Spark: one row of statistics per vehicle type present in silver, sorted by type,
+recomputed from all of silver's current snapshot and committed as one overwrite snapshot that
+records which silver snapshot it was computed from. Commits nothing when gold already is."""
 
 from pyspark.sql import functions as F
-from pyspark.sql.types import (DoubleType, IntegerType, LongType, StringType, StructField,
-                               StructType)
 
-from lakehouse_lake import (lake_paths, list_parquet_files, new_staging_dir,
-                            remove_stale_temporaries, remove_staging_dir,
-                            replace_directory_with_files, spark_part_files)
 from lakehouse_session import now_ms, run_stage
-
-SILVER_SCHEMA = StructType([
-    StructField("vehicle_id", StringType(), False),
-    StructField("type", StringType(), False),
-    StructField("latitude", DoubleType(), False),
-    StructField("longitude", DoubleType(), False),
-    StructField("battery", IntegerType(), False),
-    StructField("event_time", LongType(), False),
-    StructField("source_partition", IntegerType(), False),
-    StructField("source_offset", LongType(), False),
-])
+from lakehouse_tables import Lake
 
 
 def _required(column, fallback):
@@ -29,16 +13,21 @@ def _required(column, fallback):
 
 
 def gold(config, logger, spark, phase) -> dict:
-    paths = lake_paths(config.data_dir)
-    stale = remove_stale_temporaries(paths, "gold", [paths.gold_root])
-    if stale:
-        logger.info("removed unfinished files of an earlier run", count=stale)
-    files = list_parquet_files(paths.silver)
-    events = (spark.read.schema(SILVER_SCHEMA).parquet(*files) if files
-              else spark.createDataFrame([], SILVER_SCHEMA))
-    computed_at = now_ms()
+    lake = Lake(spark)
+    keys = lake.contract.summary_keys
+    lake.ensure("gold")
+    silver_at = lake.current("silver")
+    if silver_at is None:
+        logger.info("silver.vehicles has no snapshot yet: nothing to aggregate")
+        return {"types": 0}
+    gold_at = lake.current("gold")
+    if gold_at is not None and gold_at.summary.get(keys["silverSnapshot"]) == str(silver_at.id):
+        logger.info("gold is up to date", silver_snapshot=silver_at.id)
+        return {"types": int(gold_at.summary.get("total-records", 0)), "silver_snapshot": silver_at.id}
+    epoch = F.timestamp_millis(F.lit(0))
     stats = (
-        events.groupBy("type")
+        lake.read_at("silver", silver_at.id)
+        .groupBy("type")
         .agg(
             F.count("*").alias("event_count"),
             F.countDistinct("vehicle_id").alias("vehicle_count"),
@@ -59,28 +48,18 @@ def gold(config, logger, spark, phase) -> dict:
             _required(F.col("max_battery"), 0).cast("int").alias("max_battery"),
             _required(F.col("avg_latitude"), 0.0).alias("avg_latitude"),
             _required(F.col("avg_longitude"), 0.0).alias("avg_longitude"),
-            _required(F.col("first_event_at"), 0).cast("long").alias("first_event_at"),
-            _required(F.col("last_event_at"), 0).cast("long").alias("last_event_at"),
-            F.lit(computed_at).cast("long").alias("computed_at"),
+            F.coalesce(F.col("first_event_at"), epoch).alias("first_event_at"),
+            F.coalesce(F.col("last_event_at"), epoch).alias("last_event_at"),
+            F.timestamp_millis(F.lit(now_ms())).alias("computed_at"),
         )
-        # One partition, sorted inside it: one file with the rows in type order.
+        # One task, sorted inside it: one data file with the rows in type order.
         .repartition(1)
         .sortWithinPartitions("type")
     )
-    staging = new_staging_dir(paths, "gold")
-    try:
-        output = os.path.join(staging, "stats")
-        with phase("aggregate_write"):
-            stats.write.parquet(output)
-        written = spark_part_files(output)
-        if len(written) != 1:
-            raise RuntimeError(f"expected one gold part file, Spark wrote {len(written)}")
-        rows = spark.read.parquet(*written).count()
-        with phase("publish"):
-            replace_directory_with_files(written, paths.gold)
-    finally:
-        remove_staging_dir(staging)
-    return {"types": rows}
+    with phase("aggregate_overwrite"):
+        snapshot = lake.overwrite("gold", stats, {keys["silverSnapshot"]: str(silver_at.id), keys["writer"]: "spark gold"})
+    return {"types": int(snapshot.summary.get("total-records", 0)), "silver_snapshot": silver_at.id,
+            "snapshot_id": snapshot.id}
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The silver rules, the same as jobs/events/validate.ts: reason codes in the documented order,
-first failure wins. Values are parsed as JavaScript's JSON.parse would see them, so that both
-engines put every record in the same place:
+first failure wins, vehicle types from the contract. A record value is bytes, decoded as strict
+UTF-8; the text is parsed as JavaScript's JSON.parse would see it, so that both engines put every
+record in the same place:
 - every JSON number is a double (parse_int=float), so 75.0 is an integer and 2**53+1 rounds;
 - NaN, Infinity and -Infinity literals are not JSON (Python accepts them by default);
 - a huge literal such as 1e400 parses to infinity, which the number checks reject.
@@ -10,9 +11,13 @@ import json
 import math
 import sys
 import threading
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
-VEHICLE_TYPES = ("car", "bike", "scooter")
+from lakehouse_js import js_number_text
+
+# The reason codes these rules give, in the order they are checked; the contract must list the same.
+REASON_CODES = ("malformed_json", "not_an_object", "missing_field", "wrong_type", "unknown_type", "out_of_range",
+                "duplicate")
 FIELDS = ("vehicleId", "type", "latitude", "longitude", "battery", "timestamp")
 MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -30,17 +35,6 @@ def _reject(reason: str, field: Optional[str], detail: str) -> Checked:
     return (reason, field, detail, None, None, None, None, None, None)
 
 
-def _format_number(value: float) -> str:
-    # JavaScript's String(number) for the values a detail message shows.
-    if math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    if value != value:
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return repr(value)
-
-
 def _describe(value) -> str:
     if value is None:
         return "null"
@@ -52,7 +46,7 @@ def _describe(value) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, float):
-        return _format_number(value)
+        return js_number_text(value)
     if isinstance(value, dict):
         return "object"
     return type(value).__name__
@@ -98,21 +92,44 @@ def _parse_deep(raw: str):
     return outcome["value"]
 
 
-def check_raw(raw: Optional[str]) -> Checked:
-    """Parses one raw record value and applies the silver rules."""
-    if raw is None:
-        return _reject("malformed_json", None, "the record has no value")
-    try:
+class Rules:
+    """The rules with the contract's vehicle types; built on the driver and shipped to the
+    executors with the UDF that calls it (the executors need no contract file)."""
+
+    def __init__(self, vehicle_types: Sequence[str], reason_codes: Sequence[str]):
+        if tuple(reason_codes) != REASON_CODES:
+            raise ValueError(f"the contract's reason codes {list(reason_codes)} are not the ones these rules give "
+                             f"{list(REASON_CODES)}: lakehouse_rules.py must change with the contract")
+        self.vehicle_types = tuple(vehicle_types)
+
+    def check_value(self, value: Optional[bytes]) -> Checked:
+        """Applies the rules to one record value as bronze holds it."""
+        if value is None:
+            return _reject("malformed_json", None, "the record has no value")
         try:
-            parsed = _parse(raw)
-        except RecursionError:
-            parsed = _parse_deep(raw)
-    except (ValueError, RecursionError) as error:
-        return _reject("malformed_json", None, f"not JSON: {error}")
-    return check_object(parsed)
+            text = bytes(value).decode("utf-8", errors="strict")
+        except UnicodeDecodeError:
+            return _reject("malformed_json", None, "value is not valid UTF-8")
+        return self.check_text(text)
+
+    def check_text(self, raw: Optional[str]) -> Checked:
+        """Parses one record value's text and applies the rules."""
+        if raw is None:
+            return _reject("malformed_json", None, "the record has no value")
+        try:
+            try:
+                parsed = _parse(raw)
+            except RecursionError:
+                parsed = _parse_deep(raw)
+        except (ValueError, RecursionError) as error:
+            return _reject("malformed_json", None, f"not JSON: {error}")
+        return self.check_object(parsed)
+
+    def check_object(self, parsed) -> Checked:
+        return _check_object(parsed, self.vehicle_types)
 
 
-def check_object(parsed) -> Checked:
+def _check_object(parsed, vehicle_types: Tuple[str, ...]) -> Checked:
     if not isinstance(parsed, dict):
         return _reject("not_an_object", None, f"expected a JSON object, got {_describe(parsed)}")
     for field in FIELDS:
@@ -137,16 +154,16 @@ def check_object(parsed) -> Checked:
     if not _is_integer(timestamp):
         return _reject("wrong_type", "timestamp",
                        f"timestamp must be an integer (epoch ms), got {_describe(timestamp)}")
-    if vehicle_type not in VEHICLE_TYPES:
-        return _reject("unknown_type", "type", f'type "{vehicle_type}" is not one of car, bike, scooter')
+    if vehicle_type not in vehicle_types:
+        return _reject("unknown_type", "type", f'type "{vehicle_type}" is not one of {", ".join(vehicle_types)}')
     if not -90 <= latitude <= 90:
-        return _reject("out_of_range", "latitude", f"latitude {_format_number(latitude)} is outside -90..90")
+        return _reject("out_of_range", "latitude", f"latitude {js_number_text(latitude)} is outside -90..90")
     if not -180 <= longitude <= 180:
         return _reject("out_of_range", "longitude",
-                       f"longitude {_format_number(longitude)} is outside -180..180")
+                       f"longitude {js_number_text(longitude)} is outside -180..180")
     if not 0 <= battery <= 100:
-        return _reject("out_of_range", "battery", f"battery {_format_number(battery)} is outside 0..100")
+        return _reject("out_of_range", "battery", f"battery {js_number_text(battery)} is outside 0..100")
     if not 0 < timestamp <= MAX_SAFE_INTEGER:
         return _reject("out_of_range", "timestamp",
-                       f"timestamp {_format_number(timestamp)} is not a positive epoch-ms value")
+                       f"timestamp {js_number_text(timestamp)} is not a positive epoch-ms value")
     return (None, None, None, vehicle_id, vehicle_type, latitude, longitude, int(battery), int(timestamp))

@@ -1,5 +1,5 @@
 """What every Spark stage shares: the JSON log line of the contract, the SparkSession with the
-lake's Parquet settings, and the exit codes (0 done, 1 job failed, 2 bad configuration)."""
+lake's Iceberg catalog, and the exit codes (0 done, 1 job failed, 2 bad configuration)."""
 
 import contextlib
 import json
@@ -11,6 +11,9 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from lakehouse_config import Config, ConfigError, load_config
+
+# The Spark catalog name of the lake's tables: lakehouse.bronze.vehicles and so on.
+CATALOG = "lakehouse"
 
 # Set by run-stage.sh just before spark-submit, so the log can tell JVM start-up time apart.
 _LAUNCHED_AT_ENV = "LAKEHOUSE_SPARK_LAUNCHED_AT_MS"
@@ -33,6 +36,10 @@ class Phases:
             yield
         finally:
             self.ms[name] = self.ms.get(name, 0) + round((time.perf_counter() - started) * 1000)
+
+
+class StageError(Exception):
+    """A failure the stage explains itself in one line (logged without a trace); exit code 1."""
 
 
 class Logger:
@@ -59,16 +66,26 @@ def spark_session(job: str, config: Config):
         SparkSession.builder.appName(f"lakehouse-{job}")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.sql.parquet.compression.codec", "snappy")
-        # No _SUCCESS marker and no .crc side files: only *.parquet reaches the lake anyway.
-        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
-        .config("spark.hadoop.parquet.block.row.count.limit", str(config.row_group_size))
-        .config("spark.sql.files.maxRecordsPerFile", str(config.file_rows))
         .config("spark.ui.showConsoleProgress", "false")
+        # The lake's tables: Iceberg's HadoopCatalog with the lake root as warehouse, so table
+        # bronze.vehicles lives in <root>/bronze/vehicles as the Node engine lays it out too.
+        .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
+        .config(f"spark.sql.catalog.{CATALOG}", "org.apache.iceberg.spark.SparkCatalog")
+        .config(f"spark.sql.catalog.{CATALOG}.type", "hadoop")
+        .config(f"spark.sql.catalog.{CATALOG}.warehouse", "file:" + os.path.abspath(config.data_dir))
+        # Snappy, which the Node engine's Parquet reader decodes without extra codecs (Iceberg's
+        # Spark writer would pick zstd).
+        .config("spark.sql.iceberg.compression-codec", "snappy")
+        # Each stage commits and then reads table state again: no cached table may hide a commit.
+        .config(f"spark.sql.catalog.{CATALOG}.cache-enabled", "false")
     )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "WARN"))
+    # Hadoop's local file system writes a .crc file beside every file; the tables need none (the
+    # Node engine writes none). Executors in other JVMs (cluster mode) still may.
+    jvm = spark.sparkContext._jvm
+    jvm.org.apache.hadoop.fs.FileSystem.get(jvm.java.net.URI("file:///"),
+                                            spark.sparkContext._jsc.hadoopConfiguration()).setWriteChecksum(False)
     return spark
 
 
@@ -94,6 +111,11 @@ def run_stage(job: str, body: Callable[[Config, Logger, object, Phases], dict]) 
         timings["job_ms"] = now_ms() - session_ready
         logger.info("finished", ok=True, seconds=round((now_ms() - started) / 1000, 3), result=counts,
                     **timings, phases_ms=phases.ms)
+    except StageError as error:
+        logger.error("failed", ok=False, seconds=round((now_ms() - started) / 1000, 3), error=str(error))
+        if spark is not None:
+            spark.stop()
+        sys.exit(1)
     except Exception as error:  # the job fails as a whole: log why, exit 1
         logger.error("failed", ok=False, seconds=round((now_ms() - started) / 1000, 3),
                      error=f"{type(error).__name__}: {error}", trace=traceback.format_exc(limit=8))

@@ -1,30 +1,20 @@
-"""Silver on Spark: every bronze record parsed and checked by the rules of lakehouse_rules (the
-same as the Node engine's), valid events de-duplicated on (vehicle_id, event_time) keeping the
-first in (partition, offset) order, rejected records with their reason. Both directories are
-replaced whole."""
+"""Silver on Spark: the bronze snapshots added since the one silver last consumed, each record
+checked by the rules of lakehouse_rules (the same as the Node engine's), valid events
+de-duplicated on (vehicle_id, event_time) against each other (the first in (partition, offset)
+order is kept) and against silver, rejected records with their reason. Commits silver.rejected,
+then silver.vehicles, each one snapshot recording the last bronze snapshot consumed."""
 
-import os
+from typing import Optional
 
+from pyspark import StorageLevel
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (DoubleType, IntegerType, LongType, StringType, StructField,
                                StructType)
 
-from lakehouse_lake import (lake_paths, list_parquet_files, new_staging_dir,
-                            remove_stale_temporaries, remove_staging_dir,
-                            replace_directory_with_files, spark_part_files)
-from lakehouse_rules import check_raw
-from lakehouse_session import run_stage
-
-BRONZE_SCHEMA = StructType([
-    StructField("key", StringType(), True),
-    StructField("value", StringType(), True),
-    StructField("topic", StringType(), False),
-    StructField("partition", IntegerType(), False),
-    StructField("offset", LongType(), False),
-    StructField("kafka_timestamp", LongType(), False),
-    StructField("ingested_at", LongType(), False),
-])
+from lakehouse_rules import Rules
+from lakehouse_session import StageError, run_stage
+from lakehouse_tables import ConcurrentCommit, Lake
 
 CHECKED = StructType([
     StructField("reason", StringType()),
@@ -40,45 +30,48 @@ CHECKED = StructType([
 
 
 def _required(column, fallback):
-    # Declares a column that can never be null as such, so Parquet marks it REQUIRED.
+    # Declares a column that can never be null as such, as the contract's required fields are.
     return F.coalesce(column, F.lit(fallback))
 
 
-def read_bronze(spark, bronze_dir: str):
-    files = list_parquet_files(bronze_dir)
-    if not files:
-        return spark.createDataFrame([], BRONZE_SCHEMA)
-    return spark.read.schema(BRONZE_SCHEMA).parquet(*files)
+def split(spark, lake: Lake, bronze_rows, silver_snapshot: Optional[int]):
+    """(events, rejected, counts) of bronze rows: the rules, then duplicates against each other and
+    against silver as of `silver_snapshot`. Counts are taken before anything is written."""
+    rules = Rules(lake.contract.vehicle_types, lake.contract.reason_codes)
+    check = F.udf(lambda value: rules.check_value(value), CHECKED)
+    checked = bronze_rows.select("key", "value", "partition", "offset", check(F.col("value")).alias("c")) \
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    valid = checked.where(F.col("c.reason").isNull()).select(
+        "key", "value", "partition", "offset", F.col("c.vehicle_id").alias("vehicle_id"),
+        F.timestamp_millis(F.col("c.event_time")).alias("event_time"), "c")
+    # A new event can only repeat a silver row of its own time range: silver is read for that range
+    # alone (day partitions and file statistics prune the rest).
+    low, high = valid.agg(F.min("c.event_time"), F.max("c.event_time")).first()
+    if silver_snapshot is None or low is None:
+        seen = None
+    else:
+        seen = (lake.read_at("silver", silver_snapshot)
+                .where(F.col("event_time").between(F.timestamp_millis(F.lit(low)), F.timestamp_millis(F.lit(high))))
+                .groupBy("vehicle_id", "event_time")
+                .agg(F.min(F.struct(F.col("source_partition").alias("partition"),
+                                    F.col("source_offset").alias("offset"))).alias("in_silver")))
+    first_seen = Window.partitionBy("vehicle_id", "event_time").orderBy("partition", "offset")
+    ranked = valid.select("*", F.row_number().over(first_seen).alias("occurrence"),
+                          F.first(F.struct("partition", "offset")).over(first_seen).alias("in_batch"))
+    if seen is None:
+        ranked = ranked.withColumn("in_silver", F.lit(None).cast(ranked.schema["in_batch"].dataType))
+    else:
+        ranked = ranked.join(seen, ["vehicle_id", "event_time"], "left")
+    ranked = ranked.withColumn("kept", F.col("in_silver").isNull() & (F.col("occurrence") == 1)) \
+        .persist(StorageLevel.MEMORY_AND_DISK)
 
-
-def silver(config, logger, spark, phase) -> dict:
-    paths = lake_paths(config.data_dir)
-    stale = remove_stale_temporaries(paths, "silver", [paths.silver_root])
-    if stale:
-        logger.info("removed unfinished files of an earlier run", count=stale)
-    # Wrapped so Spark does not try to read a UDF kind from check_raw's type hints.
-    check = F.udf(lambda raw: check_raw(raw), CHECKED)
-    checked = (
-        read_bronze(spark, paths.bronze)
-        .select("key", "value", "partition", "offset", check(F.col("value")).alias("c"))
-        .persist()
-    )
-    valid = checked.where(F.col("c.reason").isNull())
-    first_seen = Window.partitionBy("c.vehicle_id", "c.event_time").orderBy("partition", "offset")
-    ranked = valid.select(
-        "*",
-        F.row_number().over(first_seen).alias("occurrence"),
-        F.first("partition").over(first_seen).alias("first_partition"),
-        F.first("offset").over(first_seen).alias("first_offset"),
-    ).persist()
-
-    events = ranked.where(F.col("occurrence") == 1).select(
+    events = ranked.where("kept").select(
         _required(F.col("c.vehicle_id"), "").alias("vehicle_id"),
         _required(F.col("c.type"), "").alias("type"),
         _required(F.col("c.latitude"), 0.0).alias("latitude"),
         _required(F.col("c.longitude"), 0.0).alias("longitude"),
         _required(F.col("c.battery"), 0).alias("battery"),
-        _required(F.col("c.event_time"), 0).cast("long").alias("event_time"),
+        _required(F.col("event_time"), F.timestamp_millis(F.lit(0))).alias("event_time"),
         _required(F.col("partition"), 0).alias("source_partition"),
         _required(F.col("offset"), 0).alias("source_offset"),
     )
@@ -91,7 +84,8 @@ def silver(config, logger, spark, phase) -> dict:
         F.col("c.field").alias("field"),
         _required(F.col("c.detail"), "").alias("detail"),
     )
-    duplicates = ranked.where(F.col("occurrence") > 1).select(
+    original = F.coalesce(F.col("in_silver"), F.col("in_batch"))
+    duplicates = ranked.where(~F.col("kept")).select(
         F.col("value").alias("raw_value"),
         "key",
         _required(F.col("partition"), 0).alias("source_partition"),
@@ -99,34 +93,80 @@ def silver(config, logger, spark, phase) -> dict:
         F.lit("duplicate").alias("reason"),
         F.lit(None).cast("string").alias("field"),
         F.format_string("same vehicleId and timestamp as partition %d offset %d",
-                        F.col("first_partition"), F.col("first_offset")).alias("detail"),
+                        original["partition"], original["offset"]).alias("detail"),
     )
-    rejected = invalid.unionByName(duplicates)
+    counts = {"bronze": checked.count(), "silver": events.count(), "rejected": invalid.count(),
+              "duplicates": duplicates.count()}
+    # Reconciliation: every bronze record lands once, in silver or in rejected (a join that
+    # multiplied rows, or a rule that dropped one, stops the run before it commits).
+    if counts["silver"] + counts["rejected"] + counts["duplicates"] != counts["bronze"]:
+        raise StageError(f"silver + rejected + duplicates != bronze records read: {counts}; nothing was committed")
+    rejected = invalid.unionByName(duplicates).orderBy("source_partition", "source_offset")
+    return events, rejected, counts, [checked, ranked]
 
-    staging = new_staging_dir(paths, "silver")
-    try:
-        silver_out = os.path.join(staging, "vehicles")
-        rejected_out = os.path.join(staging, "rejected")
-        # Sorted like the source, so the part files read back in (partition, offset) order.
-        with phase("write_silver"):
-            events.orderBy("source_partition", "source_offset").write.parquet(silver_out)
-        with phase("write_rejected"):
-            rejected.orderBy("source_partition", "source_offset").write.parquet(rejected_out)
-        with phase("count"):
-            counts = {
-                "bronze": checked.count(),
-                "silver": events.count(),
-                "rejected": invalid.count(),
-                "duplicates": duplicates.count(),
-            }
-        with phase("publish"):
-            replace_directory_with_files(spark_part_files(silver_out), paths.silver)
-            replace_directory_with_files(spark_part_files(rejected_out), paths.rejected)
-    finally:
-        remove_staging_dir(staging)
-        ranked.unpersist()
-        checked.unpersist()
-    return counts
+
+def silver(config, logger, spark, phase) -> dict:
+    lake = Lake(spark)
+    keys = lake.contract.summary_keys
+    marker = keys["bronzeSnapshot"]
+    for key in ("silver", "rejected"):
+        lake.ensure(key)
+    bronze_tip = lake.current("bronze")
+    if bronze_tip is None:
+        logger.info("bronze.vehicles has no snapshot yet: nothing to consume")
+        return {"bronze": 0}
+    order = {snapshot_id: i for i, snapshot_id in enumerate(lake.history("bronze"))}
+
+    def consumed(key: str):
+        """(snapshot, the bronze snapshot it holds up to, its place in bronze's history)."""
+        snapshot = lake.current(key)
+        recorded = snapshot.summary.get(marker) if snapshot else None
+        if recorded is None:
+            return snapshot, None, -1
+        if int(recorded) not in order:
+            raise StageError(f"{lake.spec(key).name} consumed bronze snapshot {recorded}, which is not in bronze.vehicles' "
+                             "history (expired or another lake's)")
+        return snapshot, int(recorded), order[int(recorded)]
+
+    vehicles, vehicles_marker, vehicles_at = consumed("silver")
+    rejected, rejected_marker, rejected_at = consumed("rejected")
+    if vehicles_at > rejected_at:
+        raise StageError(f"silver.vehicles holds bronze up to snapshot {vehicles_marker} but silver.rejected only up to "
+                         f"{rejected_marker}; silver.rejected is always committed first, so this lake was changed by hand")
+    writer = {keys["writer"]: "spark silver"}
+    result = {}
+
+    def commit(key: str, rows, parent, through: int):
+        try:
+            return lake.append(key, rows, {marker: str(through), **writer}, parent.id if parent else None, "silver")
+        except ConcurrentCommit as error:
+            raise StageError(str(error)) from None
+
+    if rejected_at > vehicles_at:
+        # A run died between its two commits: its rejects are in, its silver rows are not. Those
+        # bronze snapshots are split again (silver is as that run saw it) and only silver is written.
+        logger.info("completing a silver run that committed silver.rejected only",
+                    after=vehicles_marker, through=rejected_marker)
+        with phase("recover"):
+            events, _, counts, cached = split(spark, lake, lake.read_added("bronze", vehicles_marker, rejected_marker),
+                                              vehicles.id if vehicles else None)
+            vehicles = commit("silver", events, vehicles, rejected_marker)
+            for frame in cached:
+                frame.unpersist()
+        result["recovered"] = counts
+    if order[bronze_tip.id] == rejected_at:
+        logger.info("no new bronze snapshot", bronze_snapshot=bronze_tip.id)
+        return {**result, "bronze": 0}
+    with phase("split"):
+        events, rejects, counts, cached = split(spark, lake, lake.read_added("bronze", rejected_marker, bronze_tip.id),
+                                                vehicles.id if vehicles else None)
+    with phase("commit_rejected"):
+        commit("rejected", rejects, rejected, bronze_tip.id)
+    with phase("commit_silver"):
+        commit("silver", events, vehicles, bronze_tip.id)
+    for frame in cached:
+        frame.unpersist()
+    return {**result, **counts, "bronze_snapshot": bronze_tip.id}
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { BundleError, bundleJobs, MAX_BUNDLE_BYTES, REPO_ROOT } from "../../generator/bundle-jobs.ts";
 import { BUNDLE_CHART_PATH, chartFiles, checkValuesCoverage, type ChartFiles } from "../../generator/chart-files.ts";
+import { SPARK_CONTRACT_PATH } from "../../generator/spark-contract.ts";
 import { chartDifferences, writeChart } from "../../generator/write-chart.ts";
+import { contract } from "../../jobs/contract.ts";
 import { CHART_DIR } from "../chart/tools.ts";
 
 let first: ChartFiles;
@@ -23,6 +25,13 @@ test("generating twice gives byte-identical files, bundle included", async () =>
 test("chart/ is what `npm run generate` writes (run it when this fails)", async () => {
   const differences = await chartDifferences(CHART_DIR, first);
   assert.equal(differences, [], `run \`npm run generate\`; these files differ: ${differences.join(", ")}`);
+});
+
+test("the Spark engine's contract (jobs/spark and the chart) is what contract() gives (run `npm run generate` when this fails)", () => {
+  const expected = contract();
+  assert.equal(JSON.parse(readFileSync(SPARK_CONTRACT_PATH, "utf8")), expected, "jobs/spark/lakehouse_contract.json");
+  assert.equal(JSON.parse(String(first.get("files/spark/lakehouse_contract.json"))), expected, "chart/files/spark/lakehouse_contract.json");
+  assert.equal(expected.settings.map((s) => s.env).length, new Set(expected.settings.map((s) => s.env)).size, "one setting per variable");
 });
 
 test("writing is idempotent and removes files the generator no longer writes", async () => {

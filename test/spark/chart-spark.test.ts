@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hookJobsInOrder, hookOf, parseRendered, validateWithModel, type RenderedObject } from '../chart/rendered.ts';
 import { CHART_DIR, helms, run, withTools } from '../chart/tools.ts';
-import { repoRoot, sparkVersions } from './spark-install.ts';
+import { icebergVersions, repoRoot, sparkVersions } from './spark-install.ts';
 
 function render(bin: string, args: readonly string[]): RenderedObject[] {
   const result = run(bin, ['template', 'lakehouse', CHART_DIR, '--namespace', 'lakehouse', ...args]);
@@ -49,13 +49,18 @@ for (const { name, bin } of helms()) {
       assert.is(container(job).image, `apache/spark:${spark}`);
       assert.is(argAfter(job, '--master'), 'k8s://https://kubernetes.default.svc');
       assert.is(argAfter(job, '--deploy-mode'), 'cluster');
-      assert.is(argAfter(job, '--packages'), `org.apache.spark:spark-sql-kafka-0-10_2.13:${spark}`);
+      const { iceberg } = icebergVersions();
+      assert.is(argAfter(job, '--packages'), `org.apache.spark:spark-sql-kafka-0-10_2.13:${spark},org.apache.iceberg:iceberg-spark-runtime-4.1_2.13:${iceberg}`);
       assert.ok((container(job).args as string[]).includes(`/opt/lakehouse/spark/${stage}.py`), `${stage}.py is the application`);
-      // The stage's settings reach it as the contract's flags, from the same values as the Node Jobs.
-      assert.is(argAfter(job, '--data-dir'), '/data');
-      assert.is(argAfter(job, '--topic'), 'vehicles-events');
-      assert.is(argAfter(job, '--file-rows'), '1000000');
+      // The modules the stage imports and the contract they read reach the driver.
+      const pyFiles = argAfter(job, '--py-files').split(',');
+      const modules = readdirSync(path.join(repoRoot, 'jobs/spark')).filter((n) => /^lakehouse_.*\.py$/.test(n));
+      assert.equal(pyFiles.map((f) => path.basename(f)).sort(), modules.sort());
+      assert.is(argAfter(job, '--files'), '/opt/lakehouse/spark/lakehouse_contract.json');
       const conf = confOf(job);
+      // The stage's settings reach the driver as its environment (test/chart/settings-env.test.ts checks all of them).
+      assert.is(conf.get('spark.kubernetes.driverEnv.LAKEHOUSE_DATA_DIR'), '/data');
+      assert.is(conf.get('spark.kubernetes.driverEnv.LAKEHOUSE_TOPIC'), 'vehicles-events');
       assert.is(conf.get('spark.kubernetes.container.image'), `apache/spark:${spark}`);
       assert.is(conf.get('spark.kubernetes.authenticate.driver.serviceAccountName'), 'lakehouse-spark');
       assert.is(conf.get('spark.kubernetes.submission.waitAppCompletion'), 'true');
@@ -101,12 +106,12 @@ for (const { name, bin } of helms()) {
     assert.equal(binding.subjects, [{ kind: 'ServiceAccount', name: 'lakehouse-spark', namespace: 'lakehouse' }]);
   });
 
-  test(`${name}: the Spark ConfigMap carries jobs/spark as it is in the repository`, () => {
+  test(`${name}: the Spark ConfigMap carries jobs/spark as it is in the repository, the contract JSON included`, () => {
     const objects = render(bin, ['--set', 'engine=spark']);
     const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'lakehouse-spark-jobs');
     assert.ok(configMap, 'lakehouse-spark-jobs');
     const dir = path.join(repoRoot, 'jobs/spark');
-    const expected = readdirSync(dir).filter((n) => n.endsWith('.py') || n === 'submit-k8s.sh').sort();
+    const expected = readdirSync(dir).filter((n) => n.endsWith('.py') || n === 'submit-k8s.sh' || n === 'lakehouse_contract.json').sort();
     assert.equal(Object.keys(configMap!.data ?? {}).sort(), expected);
     for (const file of expected) assert.is(configMap!.data![file], readFileSync(path.join(dir, file), 'utf8'), file);
   });

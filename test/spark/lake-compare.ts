@@ -1,25 +1,77 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { contract } from '../../jobs/contract.ts';
+import { requireSparkInstall } from './spark-install.ts';
 
 export const layers = {
-  bronze: 'bronze/vehicles',
-  silver: 'silver/vehicles',
-  rejected: 'silver/rejected',
-  gold: 'gold/stats',
+  bronze: 'bronze',
+  silver: 'silver',
+  rejected: 'rejected',
+  gold: 'gold',
 } as const;
 export type Layer = keyof typeof layers;
 
-/** DuckDB reading two lakes side by side: an independent Parquet reader for both engines. */
+const tables = contract().tables;
+
+export interface SnapshotInfo {
+  /** 64-bit ids, as text. */
+  readonly snapshotId: string;
+  readonly parentId: string | null;
+  readonly operation: string;
+  readonly summary: Record<string, string>;
+}
+
+/** One Iceberg table as PyIceberg reads it (test/spark/read_tables.py). */
+export interface TableInfo {
+  readonly formatVersion: number;
+  readonly properties: Record<string, string>;
+  readonly schema: { id: number; name: string; type: string; required: boolean }[];
+  readonly partitionSpec: { sourceId: number; fieldId: number; name: string; transform: string }[];
+  readonly snapshots: SnapshotInfo[];
+  readonly dataFiles: string[];
+  readonly rows: number;
+}
+
+/** A lake's tables through PyIceberg; null for a layer that is not an Iceberg table. */
+export function readTables(lake: string): Record<Layer, TableInfo | null> {
+  const python = path.join(requireSparkInstall(), 'venv/bin/python');
+  const locations = Object.values(tables).map((t) => t.location);
+  const result = spawnSync(python, [path.join(import.meta.dirname, 'read_tables.py'), lake, ...locations], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (result.status !== 0) throw new Error(`read_tables.py ${lake} failed:\n${result.stderr}`);
+  // Snapshot ids are 64-bit, beyond a JavaScript number's exact integers: read as text.
+  const byLocation = JSON.parse(result.stdout.replace(/("(?:snapshotId|parentId)": )(-?\d+)/g, '$1"$2"'));
+  return Object.fromEntries(Object.entries(tables).map(([key, t]) => [key, byLocation[t.location]])) as Record<Layer, TableInfo | null>;
+}
+
+/**
+ * DuckDB reading two lakes side by side, an independent Parquet reader: an Iceberg table is read
+ * from the data files of its current snapshot (as PyIceberg lists them), a directory of Parquet
+ * files as it is. Values are compared in one form whatever the physical type: binary as hex (a
+ * string column holding the same bytes compares equal), timestamps as epoch milliseconds.
+ */
 export class LakePair {
-  private constructor(private readonly db: DuckDBConnection, readonly left: string, readonly right: string) {}
+  private constructor(
+    private readonly db: DuckDBConnection,
+    readonly left: string,
+    readonly right: string,
+    private readonly tablesOf: Map<string, Record<Layer, TableInfo | null>>,
+  ) {}
 
   static async open(left: string, right: string): Promise<LakePair> {
     const instance = await DuckDBInstance.create(':memory:');
-    return new LakePair(await instance.connect(), left, right);
+    return new LakePair(await instance.connect(), left, right, new Map([[left, readTables(left)], [right, readTables(right)]]));
   }
 
-  glob(lake: string, layer: Layer): string {
-    return `read_parquet('${path.join(lake, layers[layer], '*.parquet').replaceAll("'", "''")}')`;
+  tables(lake: string): Record<Layer, TableInfo | null> {
+    return this.tablesOf.get(lake)!;
+  }
+
+  source(lake: string, layer: Layer): string {
+    const table = this.tables(lake)[layer];
+    const quote = (p: string) => `'${p.replaceAll("'", "''")}'`;
+    if (table) return `read_parquet([${table.dataFiles.map(quote).join(', ')}])`;
+    return `read_parquet(${quote(path.join(lake, tables[layer].location, '*.parquet'))})`;
   }
 
   async rows(sql: string): Promise<Record<string, unknown>[]> {
@@ -27,29 +79,34 @@ export class LakePair {
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
 
+  /** `select` of the given columns of a layer in the comparable form. */
+  async select(lake: string, layer: Layer, columns: readonly string[]): Promise<string> {
+    const types = new Map((await this.rows(`describe select * from ${this.source(lake, layer)}`)).map((r) => [r.column_name as string, r.column_type as string]));
+    const spec = new Map(tables[layer].schema.fields.map((f) => [f.name, f.type]));
+    const expr = (c: string) => {
+      const physical = types.get(c) ?? '';
+      if (spec.get(c) === 'binary') return physical === 'BLOB' ? `hex("${c}") as "${c}"` : `hex(encode("${c}")) as "${c}"`;
+      if (spec.get(c) === 'timestamptz' && physical.startsWith('TIMESTAMP')) return `epoch_ms("${c}") as "${c}"`;
+      return `"${c}"`;
+    };
+    return `select ${columns.map(expr).join(', ')} from ${this.source(lake, layer)}`;
+  }
+
   async count(lake: string, layer: Layer): Promise<number> {
-    const [row] = await this.rows(`select count(*)::INTEGER as n from ${this.glob(lake, layer)}`);
+    const [row] = await this.rows(`select count(*)::INTEGER as n from ${this.source(lake, layer)}`);
     return row.n as number;
   }
 
   /** Rows (of the given columns) in one lake's layer and not in the other's, both ways, as multisets. */
   async difference(layer: Layer, columns: readonly string[]): Promise<{ onlyLeft: unknown[]; onlyRight: unknown[] }> {
-    const select = (lake: string) => `select ${columns.map((c) => `"${c}"`).join(', ')} from ${this.glob(lake, layer)}`;
-    const onlyLeft = await this.rows(`${select(this.left)} except all ${select(this.right)} limit 5`);
-    const onlyRight = await this.rows(`${select(this.right)} except all ${select(this.left)} limit 5`);
+    const [left, right] = [await this.select(this.left, layer, columns), await this.select(this.right, layer, columns)];
+    const onlyLeft = await this.rows(`${left} except all ${right} limit 5`);
+    const onlyRight = await this.rows(`${right} except all ${left} limit 5`);
     return { onlyLeft, onlyRight };
   }
 
-  /** Per column of one file: physical type, logical annotation and repetition. */
-  async parquetSchema(file: string): Promise<Record<string, string>> {
-    const rows = await this.rows(
-      `select name, type, converted_type, repetition_type from parquet_schema('${file.replaceAll("'", "''")}') where num_children is null or num_children = 0`,
-    );
-    return Object.fromEntries(rows.map((r) => [r.name as string, `${r.type}/${r.converted_type ?? '-'}/${r.repetition_type}`]));
-  }
-
-  /** Gold rows in file order. */
+  /** Gold rows in file order, in the comparable form. */
   async gold(lake: string): Promise<Record<string, unknown>[]> {
-    return this.rows(`select * from ${this.glob(lake, 'gold')}`);
+    return this.rows(await this.select(lake, 'gold', tables.gold.schema.fields.map((f) => f.name)));
   }
 }

@@ -42,10 +42,13 @@ const inputs: (string | null)[] = [
 const python = `
 import json, sys
 sys.path.insert(0, ${JSON.stringify(path.join(repoRoot, 'jobs/spark'))})
-from lakehouse_rules import check_raw
+from lakehouse_contract import contract
+from lakehouse_rules import Rules
+rules = Rules(contract().vehicle_types, contract().reason_codes)
 out = []
 for raw in json.load(sys.stdin):
-    c = check_raw(raw)
+    # As bronze holds it: the value's UTF-8 bytes.
+    c = rules.check_value(None if raw is None else raw.encode("utf-8", "surrogatepass"))
     out.append({"reason": c[0], "field": c[1], "event": None if c[0] else list(c[3:])})
 json.dump(out, sys.stdout)
 `;
@@ -66,6 +69,32 @@ test('Python and Node rules place every input alike', () => {
       assert.equal({ reason: py.reason, field: py.field }, { reason: node.reason, field: node.field }, shown);
     }
   }
+});
+
+test('a value that is not UTF-8 is malformed_json, and the rules take their vehicle types from the contract', () => {
+  const home = requireSparkInstall();
+  const script = `
+import json, sys
+sys.path.insert(0, ${JSON.stringify(path.join(repoRoot, 'jobs/spark'))})
+from lakehouse_contract import contract
+from lakehouse_rules import Rules
+rules = Rules(contract().vehicle_types, contract().reason_codes)
+event = ${JSON.stringify(JSON.stringify(valid))}
+print(json.dumps([
+    rules.check_value(b'{"vehicleId":"\\xff"}')[:3],
+    rules.check_value(b'\\xed\\xa0\\x80')[:3],
+    Rules(["car", "tram"], contract().reason_codes).check_text(event.replace('"car"', '"tram"'))[0],
+    rules.check_text(event.replace('"car"', '"tram"'))[:2],
+]))
+`;
+  const result = spawnSync(path.join(home, 'venv/bin/python'), ['-c', script], { encoding: 'utf8' });
+  assert.is(result.status, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout), [
+    ['malformed_json', null, 'value is not valid UTF-8'],
+    ['malformed_json', null, 'value is not valid UTF-8'],
+    null,
+    ['unknown_type', 'type'],
+  ]);
 });
 
 test.run();

@@ -4,15 +4,21 @@ import path from 'node:path';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
+function pinned(name: string): string {
+  const text = readFileSync(path.join(repoRoot, 'ci/spark/versions.env'), 'utf8');
+  const match = new RegExp(`^${name}=(\\S+)$`, 'm').exec(text);
+  if (!match) throw new Error(`ci/spark/versions.env does not set ${name}`);
+  return match[1];
+}
+
 /** SPARK_VERSION and SCALA_BINARY as ci/spark/versions.env pins them. */
 export function sparkVersions(): { spark: string; scala: string } {
-  const text = readFileSync(path.join(repoRoot, 'ci/spark/versions.env'), 'utf8');
-  const value = (name: string) => {
-    const match = new RegExp(`^${name}=(\\S+)$`, 'm').exec(text);
-    if (!match) throw new Error(`ci/spark/versions.env does not set ${name}`);
-    return match[1];
-  };
-  return { spark: value('SPARK_VERSION'), scala: value('SCALA_BINARY') };
+  return { spark: pinned('SPARK_VERSION'), scala: pinned('SCALA_BINARY') };
+}
+
+/** ICEBERG_VERSION and PYICEBERG_VERSION as ci/spark/versions.env pins them. */
+export function icebergVersions(): { iceberg: string; pyiceberg: string } {
+  return { iceberg: pinned('ICEBERG_VERSION'), pyiceberg: pinned('PYICEBERG_VERSION') };
 }
 
 /** The install directory of ci/spark/install.sh; throws, saying how to install, when it is missing. */

@@ -1,11 +1,15 @@
-"""Settings of the Spark stages: the same environment variables and --flags as the Node jobs
-(docs/contract.md), parsed and checked before Spark starts so a bad value stops the job with
-exit code 2 and a message naming the setting."""
+"""Settings of the Spark stages: the contract's settings (environment variables, --flags,
+defaults, parser kinds), parsed exactly as jobs/setting-kinds.ts parses them, before Spark
+starts, so a bad value stops the job with exit code 2 and a message naming the setting."""
 
+import math
 import os
 import re
-from dataclasses import dataclass
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+import time
+from typing import Callable, Dict, Mapping, Optional, Sequence
+
+from lakehouse_contract import contract
+from lakehouse_js import js_number_text, js_trim
 
 
 class ConfigError(Exception):
@@ -14,113 +18,163 @@ class ConfigError(Exception):
         self.setting = setting
 
 
-class _ParseError(Exception):
+class ParseError(Exception):
     pass
 
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
-        if not re.fullmatch(r"-?\d+", raw.strip()):
-            raise _ParseError(f'"{raw}" is not an integer')
-        value = int(raw)
+        if not re.fullmatch(r"-?[0-9]+", js_trim(raw)):
+            raise ParseError(f'"{raw}" is not an integer')
+        value = float(js_trim(raw))  # Number(raw): a double, as JavaScript reads it
         if value < low or value > high:
-            raise _ParseError(f"{value} is outside {low}..{high}")
-        return value
+            raise ParseError(f"{js_number_text(value)} is outside {low}..{high}")
+        return int(value)
     return parse
 
 
+_JS_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+_JS_NON_DECIMAL = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
+
+
+def _js_number(raw: str) -> float:
+    """Number(raw) of JavaScript: NaN where it gives NaN (Python's float() accepts more: '1_0',
+    'nan', non-ASCII digits)."""
+    text = js_trim(raw)
+    if text == "":
+        return 0.0
+    if _JS_DECIMAL.fullmatch(text):
+        return float(text)
+    if _JS_NON_DECIMAL.fullmatch(text):
+        return float(int(text[2:], {"x": 16, "o": 8, "b": 2}[text[1].lower()]))
+    return math.nan
+
+
 def _ratio(raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise _ParseError(f'"{raw}" is not a number') from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise _ParseError(f'"{raw}" is not a number')
+    value = _js_number(raw)
+    if js_trim(raw) == "" or not math.isfinite(value):
+        raise ParseError(f'"{raw}" is not a number')
     if value < 0 or value > 1:
-        raise _ParseError(f"{value} is outside 0..1")
+        raise ParseError(f"{js_number_text(value)} is outside 0..1")
     return value
 
 
 def _non_empty(raw: str) -> str:
-    if raw.strip() == "":
-        raise _ParseError("must not be empty")
-    return raw.strip()
+    if js_trim(raw) == "":
+        raise ParseError("must not be empty")
+    return js_trim(raw)
 
 
 def _boolean(raw: str) -> bool:
-    if re.fullmatch(r"(?i)true|1|yes", raw):
+    # ASCII case folding only, as JavaScript's /i without u (Python's re.I would also fold 'ſ' to 's').
+    folded = raw.lower() if raw.isascii() else raw
+    if folded in ("true", "1", "yes"):
         return True
-    if re.fullmatch(r"(?i)false|0|no", raw):
+    if folded in ("false", "0", "no"):
         return False
-    raise _ParseError(f'"{raw}" is not true or false')
+    raise ParseError(f'"{raw}" is not true or false')
 
 
 def _topic_name(raw: str) -> str:
-    # Kafka's own rule for topic names.
     if not re.fullmatch(r"[a-zA-Z0-9._-]{1,249}", raw) or raw in (".", ".."):
-        raise _ParseError(f'"{raw}" is not a valid Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)')
+        raise ParseError(f'"{raw}" is not a valid Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)')
     return raw
 
 
-def _host_port_list(raw: str) -> List[str]:
-    servers = [s.strip() for s in raw.split(",") if s.strip()]
+def _host_port_list(raw: str):
+    servers = [js_trim(s) for s in raw.split(",") if js_trim(s)]
     if not servers:
-        raise _ParseError("must name at least one host:port")
+        raise ParseError("must name at least one host:port")
     for server in servers:
-        match = re.fullmatch(r"(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})", server)
+        match = re.fullmatch(r"(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})", server)
         if not match or not 1 <= int(match.group(2)) <= 65535:
-            raise _ParseError(f'"{server}" is not host:port')
+            raise ParseError(f'"{server}" is not host:port')
     return servers
 
 
-@dataclass(frozen=True)
-class _Setting:
-    key: str
-    env: str
-    flag: str
-    default: str
-    parse: Callable[[str], object]
+_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,3}))?)?"
+                  r"(Z|([+-])([0-9]{2}):([0-9]{2}))")
 
 
-_SETTINGS = (
-    _Setting("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVER", "bootstrap-server", "localhost:9092", _host_port_list),
-    _Setting("topic", "LAKEHOUSE_TOPIC", "topic", "vehicles-events", _topic_name),
-    _Setting("partitions", "LAKEHOUSE_PARTITIONS", "partitions", "3", _integer(1, 10_000)),
-    _Setting("replication_factor", "LAKEHOUSE_REPLICATION_FACTOR", "replication-factor", "1", _integer(1, 32)),
-    _Setting("data_dir", "LAKEHOUSE_DATA_DIR", "data-dir", "./data", _non_empty),
-    _Setting("events", "LAKEHOUSE_EVENTS", "events", "30", _integer(0, 1_000_000_000)),
-    _Setting("invalid_ratio", "LAKEHOUSE_INVALID_RATIO", "invalid-ratio", "0.05", _ratio),
-    _Setting("duplicate_ratio", "LAKEHOUSE_DUPLICATE_RATIO", "duplicate-ratio", "0", _ratio),
-    _Setting("seed", "LAKEHOUSE_SEED", "seed", "42", _integer(0, 2**32 - 1)),
-    _Setting("consumer_group", "LAKEHOUSE_CONSUMER_GROUP", "consumer-group", "lakehouse-bronze", _non_empty),
-    _Setting("row_group_size", "LAKEHOUSE_ROW_GROUP_SIZE", "row-group-size", "10000", _integer(1, 10_000_000)),
-    _Setting("file_rows", "LAKEHOUSE_FILE_ROWS", "file-rows", "1000000", _integer(1, 1_000_000_000)),
-    # Bounds the Node silver's memory; Spark's shuffle spills on its own, so it is checked, not used.
-    _Setting("dedup_bucket_events", "LAKEHOUSE_DEDUP_BUCKET_EVENTS", "dedup-bucket-events", "250000", _integer(1, 100_000_000)),
-    _Setting("kafka_wait_seconds", "LAKEHOUSE_KAFKA_WAIT_SECONDS", "kafka-wait-seconds", "300", _integer(0, 86_400)),
-    _Setting("client_id", "LAKEHOUSE_CLIENT_ID", "client-id", "lakehouse", _non_empty),
-    _Setting("verify_kafka", "LAKEHOUSE_VERIFY_KAFKA", "verify-kafka", "true", _boolean),
-)
+def _iso_ms(text: str) -> Optional[int]:
+    """Date.parse of V8 for the ISO form the contract accepts: fields checked one by one (days up
+    to 31 in every month, rolling over like Date.UTC; 24:00 is the next midnight), None for NaN."""
+    m = _ISO.fullmatch(text)
+    if not m:
+        return None
+    year, month, day, hour, minute = (int(m.group(i)) for i in range(1, 6))
+    second = int(m.group(6) or 0)
+    ms = int((m.group(7) or "0").ljust(3, "0"))
+    if not (1 <= month <= 12 and 1 <= day <= 31 and minute <= 59 and second <= 59):
+        return None
+    if hour > 24 or (hour == 24 and (minute or second or ms)):
+        return None
+    offset = 0
+    if m.group(8) != "Z":
+        offset_hours, offset_minutes = int(m.group(10)), int(m.group(11))
+        if offset_hours > 23 or offset_minutes > 59:
+            return None
+        offset = (offset_hours * 60 + offset_minutes) * (1 if m.group(9) == "+" else -1)
+    # Day 1 of the month (proleptic Gregorian, year 0 included), then the rest as a duration.
+    days = _days_from_civil(year, month, 1) + day - 1
+    return ((days * 24 + hour) * 60 + minute - offset) * 60_000 + second * 1000 + ms
 
 
-@dataclass(frozen=True)
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (any year, 0 included)."""
+    year -= month <= 2
+    era = (year if year >= 0 else year - 399) // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _instant(now: Callable[[], int]) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        text = js_trim(raw)
+        if text == "now":
+            return now()
+        if re.fullmatch(r"[0-9]{1,16}", text):
+            return int(float(text))
+        ms = _iso_ms(text)
+        if ms is not None:
+            return ms
+        raise ParseError(f'"{raw}" is not now, epoch milliseconds or an ISO 8601 time with a zone (2023-10-13T13:20:00Z)')
+    return parse
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def parser_of(spec: Mapping, now: Callable[[], int] = _now_ms) -> Callable[[str], object]:
+    """The parser of a contract kind ({"kind": "integer", "min": 1, "max": 10} ...)."""
+    kind = spec["kind"]
+    if kind == "integer":
+        return _integer(spec["min"], spec["max"])
+    simple = {"ratio": _ratio, "nonEmpty": _non_empty, "boolean": _boolean, "topicName": _topic_name,
+              "hostPortList": _host_port_list}
+    if kind in simple:
+        return simple[kind]
+    if kind == "instant":
+        return _instant(now)
+    raise ValueError(f"the contract has a setting kind this engine does not know: {kind}")
+
+
+def snake_case(key: str) -> str:
+    return re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), key)
+
+
 class Config:
-    bootstrap_servers: List[str]
-    topic: str
-    partitions: int
-    replication_factor: int
-    data_dir: str
-    events: int
-    invalid_ratio: float
-    duplicate_ratio: float
-    seed: int
-    consumer_group: str
-    row_group_size: int
-    file_rows: int
-    dedup_bucket_events: int
-    kafka_wait_seconds: int
-    client_id: str
-    verify_kafka: bool
+    """The parsed settings, as attributes named like the contract's keys in snake case
+    (bootstrapServers -> bootstrap_servers)."""
+
+    def __init__(self, values: Dict[str, object]):
+        self.__dict__.update(values)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("settings are read-only")
 
 
 def parse_flags(argv: Sequence[str]) -> Dict[str, str]:
@@ -145,22 +199,23 @@ def parse_flags(argv: Sequence[str]) -> Dict[str, str]:
 
 def load_config(argv: Sequence[str], env: Optional[Mapping[str, str]] = None) -> Config:
     env = os.environ if env is None else env
+    settings = contract().settings
     flags = parse_flags(argv)
-    known = {s.flag for s in _SETTINGS}
+    known = {s["flag"] for s in settings}
     for flag in flags:
         if flag not in known:
             raise ConfigError(f"--{flag}", "unknown flag")
     values = {}
-    for s in _SETTINGS:
-        from_env = env.get(s.env)
-        if s.flag in flags:
-            raw, name = flags[s.flag], f"--{s.flag}"
+    for s in settings:
+        from_env = env.get(s["env"])
+        if s["flag"] in flags:
+            raw, name = flags[s["flag"]], f"--{s['flag']}"
         elif from_env not in (None, ""):
-            raw, name = from_env, s.env
+            raw, name = from_env, s["env"]
         else:
-            raw, name = s.default, s.env
+            raw, name = s["default"], s["env"]
         try:
-            values[s.key] = s.parse(raw)
-        except _ParseError as error:
+            values[snake_case(s["key"])] = parser_of(s["parser"])(raw)
+        except ParseError as error:
             raise ConfigError(name, str(error)) from None
-    return Config(**values)
+    return Config(values)

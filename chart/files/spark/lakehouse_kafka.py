@@ -1,8 +1,9 @@
-"""The one thing Spark's Kafka source cannot do for bronze: tell which partitions the topic has
-(a batch query with specific starting offsets must name every partition). Asked through the
-kafka-clients jar already on Spark's classpath, which also gives the wait-for-the-broker loop."""
+"""What bronze asks Kafka outside Spark's Kafka source, through the Java Admin client of the
+kafka-clients jar already on Spark's classpath: the topic's partitions and id, the cluster id, the
+offsets a batch ends at, and the consumer group commit. Waits for the broker like the Node jobs."""
 
 import time
+from dataclasses import dataclass
 from typing import Dict, List
 
 from lakehouse_config import Config
@@ -12,52 +13,71 @@ class KafkaUnavailable(Exception):
     pass
 
 
-def topic_partitions(spark, config: Config) -> List[int]:
-    jvm = spark.sparkContext._jvm
-    props = jvm.java.util.Properties()
-    props.setProperty("bootstrap.servers", ",".join(config.bootstrap_servers))
-    props.setProperty("client.id", f"{config.client_id}-spark-bronze-metadata")
-    props.setProperty("allow.auto.create.topics", "false")
-    deserializer = "org.apache.kafka.common.serialization.ByteArrayDeserializer"
-    props.setProperty("key.deserializer", deserializer)
-    props.setProperty("value.deserializer", deserializer)
-    consumer = jvm.org.apache.kafka.clients.consumer.KafkaConsumer(props)
-    deadline = time.monotonic() + config.kafka_wait_seconds
-    last_error = "no answer"
-    try:
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    id: str
+    partitions: List[int]
+
+
+class KafkaAdmin:
+    def __init__(self, spark, config: Config, role: str):
+        self.jvm = spark.sparkContext._jvm
+        self.config = config
+        props = self.jvm.java.util.Properties()
+        props.setProperty("bootstrap.servers", ",".join(config.bootstrap_servers))
+        props.setProperty("client.id", f"{config.client_id}-spark-{role}")
+        self.admin = self.jvm.org.apache.kafka.clients.admin.Admin.create(props)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.admin.close()
+
+    def _get(self, future, what: str):
+        """The future's value, retried until kafka_wait_seconds have passed."""
+        deadline = time.monotonic() + self.config.kafka_wait_seconds
         while True:
             try:
-                infos = consumer.partitionsFor(config.topic, jvm.java.time.Duration.ofSeconds(5))
-                partitions = sorted(int(info.partition()) for info in infos) if infos is not None else []
-                if partitions:
-                    return partitions
-                last_error = f"topic {config.topic} does not exist (run the topics job first)"
+                return future().get(10, self.jvm.java.util.concurrent.TimeUnit.SECONDS)
             except Exception as error:  # py4j wraps the Java exception; retry until the deadline
                 last_error = str(error).splitlines()[0]
             if time.monotonic() >= deadline:
-                raise KafkaUnavailable(
-                    f"Kafka at {','.join(config.bootstrap_servers)} gave no partitions for "
-                    f"{config.topic} within {config.kafka_wait_seconds}s: {last_error}")
+                raise KafkaUnavailable(f"Kafka at {','.join(self.config.bootstrap_servers)} gave no {what} "
+                                       f"within {self.config.kafka_wait_seconds}s: {last_error}")
             time.sleep(2)
-    finally:
-        consumer.close()
 
+    def topic(self) -> Topic:
+        name = self.config.topic
+        names = self.jvm.java.util.List.of(name)
+        description = self._get(lambda: self.admin.describeTopics(names).allTopicNames(),
+                                f"description of topic {name} (run the topics job first)").get(name)
+        partitions = sorted(int(p.partition()) for p in description.partitions())
+        return Topic(name, description.topicId().toString(), partitions)
 
-def commit_group_offsets(spark, config: Config, next_offsets: Dict[int, int]) -> None:
-    """Records in the consumer group what bronze holds, as the Node engine does, so tools that
-    watch the group (and verify) see the same progress. Called only after the files are durable."""
-    if not next_offsets:
-        return
-    jvm = spark.sparkContext._jvm
-    props = jvm.java.util.Properties()
-    props.setProperty("bootstrap.servers", ",".join(config.bootstrap_servers))
-    props.setProperty("client.id", f"{config.client_id}-spark-bronze-commit")
-    offsets = jvm.java.util.HashMap()
-    for partition, offset in sorted(next_offsets.items()):
-        offsets.put(jvm.org.apache.kafka.common.TopicPartition(config.topic, int(partition)),
-                    jvm.org.apache.kafka.clients.consumer.OffsetAndMetadata(jvm.java.lang.Long.valueOf(str(offset))))
-    admin = jvm.org.apache.kafka.clients.admin.Admin.create(props)
-    try:
-        admin.alterConsumerGroupOffsets(config.consumer_group, offsets).all().get()
-    finally:
-        admin.close()
+    def cluster_id(self) -> str:
+        return self._get(lambda: self.admin.describeCluster().clusterId(), "cluster id")
+
+    def offsets(self, topic: Topic, spec: str) -> Dict[int, int]:
+        """Per partition, the earliest offset or the offset after the last record (spec =
+        "earliest" or "latest")."""
+        jvm = self.jvm
+        requests = jvm.java.util.HashMap()
+        for p in topic.partitions:
+            offset_spec = getattr(jvm.org.apache.kafka.clients.admin.OffsetSpec, spec)()
+            requests.put(jvm.org.apache.kafka.common.TopicPartition(topic.name, p), offset_spec)
+        result = self._get(lambda: self.admin.listOffsets(requests).all(), f"{spec} offsets of {topic.name}")
+        return {int(tp.partition()): int(info.offset()) for tp, info in result.items()}
+
+    def commit_group_offsets(self, next_offsets: Dict[int, int]) -> None:
+        """Records in the consumer group what bronze holds, as the Node engine does, so tools that
+        watch the group (and verify) see the same progress. Called only after bronze committed."""
+        if not next_offsets:
+            return
+        jvm = self.jvm
+        offsets = jvm.java.util.HashMap()
+        for partition, offset in sorted(next_offsets.items()):
+            offsets.put(jvm.org.apache.kafka.common.TopicPartition(self.config.topic, int(partition)),
+                        jvm.org.apache.kafka.clients.consumer.OffsetAndMetadata(jvm.java.lang.Long.valueOf(str(offset))))
+        self.admin.alterConsumerGroupOffsets(self.config.consumer_group, offsets).all().get()

@@ -1,0 +1,88 @@
+"""The project's one contract (jobs/contract.ts), read from lakehouse_contract.json, which
+`npm run generate` writes beside these files: the settings, the tables with their Iceberg schemas,
+the snapshot summary keys, the reason codes and the vehicle types. Nothing here keeps a copy.
+
+The file is looked up beside this module (a checkout, or the driver's working directory where
+spark-submit puts `--files` and `--py-files` in Kubernetes cluster mode), then in the working
+directory. Loading happens on first use, never at import: executors import these modules too."""
+
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Dict, List, Optional, Tuple
+
+CONTRACT_FILE = "lakehouse_contract.json"
+
+
+@dataclass(frozen=True)
+class Field:
+    id: int
+    name: str
+    type: str
+    required: bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class PartitionField:
+    source_id: int
+    field_id: int
+    name: str
+    transform: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    key: str
+    name: str
+    namespace: str
+    table: str
+    location: str
+    fields: Tuple[Field, ...]
+    partition_by: Tuple[PartitionField, ...]
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+@dataclass(frozen=True)
+class Contract:
+    settings: Tuple[dict, ...]
+    tables: Dict[str, TableSpec]
+    summary_keys: Dict[str, str]
+    reason_codes: Tuple[str, ...]
+    vehicle_types: Tuple[str, ...]
+
+
+def _candidates() -> List[str]:
+    here = os.path.dirname(os.path.abspath(__file__))
+    return [os.path.join(here, CONTRACT_FILE), os.path.join(os.getcwd(), CONTRACT_FILE)]
+
+
+def _table(key: str, raw: dict) -> TableSpec:
+    fields = tuple(Field(f["id"], f["name"], f["type"], f["required"], f.get("doc", ""))
+                   for f in raw["schema"]["fields"])
+    partition_by = tuple(PartitionField(p["sourceId"], p["fieldId"], p["name"], p["transform"])
+                         for p in raw["partitionBy"])
+    return TableSpec(key, raw["name"], raw["namespace"], raw["table"], raw["location"], fields, partition_by)
+
+
+def parse_contract(raw: dict) -> Contract:
+    return Contract(
+        settings=tuple(raw["settings"]),
+        tables={key: _table(key, spec) for key, spec in raw["tables"].items()},
+        summary_keys=dict(raw["summaryKeys"]),
+        reason_codes=tuple(raw["reasonCodes"]),
+        vehicle_types=tuple(raw["vehicleTypes"]),
+    )
+
+
+@lru_cache(maxsize=1)
+def contract(path: Optional[str] = None) -> Contract:
+    for candidate in [path] if path else _candidates():
+        if os.path.isfile(candidate):
+            with open(candidate, encoding="utf-8") as f:
+                return parse_contract(json.load(f))
+    raise FileNotFoundError(f"{CONTRACT_FILE} not found (looked in {', '.join([path] if path else _candidates())}); "
+                            "`npm run generate` writes it beside the Spark stages")
