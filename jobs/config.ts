@@ -119,7 +119,7 @@ export function usage(): string {
   const rows = settings.map((s) => `  --${s.flag.padEnd(20)} ${s.env.padEnd(30)} ${s.description} (default ${s.defaultValue})`);
   return [
     'usage: lakehouse <topics|produce|bronze|silver|gold|verify> [--flag value ...]',
-    '       lakehouse tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N]',
+    '       lakehouse tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N] | contract',
     '',
     'settings (flag, environment variable, meaning):',
     ...rows,

@@ -1,7 +1,9 @@
 /**
  * Looking at the lake from the command line, with the same code the Jobs run (so it works in a pod):
- * `tables`, `snapshots <table>` and `show <table> [--snapshot ID | --as-of TIME] [--limit N]`.
+ * `tables`, `snapshots <table>` and `show <table> [--snapshot ID | --as-of TIME] [--limit N]`, and
+ * `contract` (the project's contract as JSON).
  */
+import { contract } from './contract.ts';
 import { ConfigError } from './errors.ts';
 import type { LoadedTable } from './lake/iceberg/catalog.ts';
 import { localPath } from './lake/iceberg/manifest.ts';
@@ -119,6 +121,8 @@ export async function showCommand(args: InspectArgs): Promise<string> {
 }
 
 export const inspectors: Record<string, (args: InspectArgs) => Promise<string>> = {
+  /** The contract as the Spark engine reads it: settings, table schemas, summary keys, reason codes. */
+  contract: async () => JSON.stringify(contract(), null, 2),
   tables: tablesCommand,
   snapshots: snapshotsCommand,
   show: showCommand,

@@ -1,4 +1,5 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetScan } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import type { ColumnSpec, Row } from './table-schema.ts';
 
 // Timestamps as epoch milliseconds (the jobs' unit); binary columns stay bytes (utf8: false above,
@@ -18,7 +19,8 @@ export async function* readColumnBatches(file: string, columns: readonly string[
   const metadata = await parquetMetadataAsync(buffer);
   const present = new Set(metadata.schema.slice(1).map((e) => e.name));
   const read = columns.filter((c) => present.has(c));
-  const scan = await parquetScan({ file: buffer, metadata, columns: read, utf8: false, parsers });
+  // Other writers' codecs too (Iceberg's Java writers default to zstd), not only the snappy ours use.
+  const scan = await parquetScan({ file: buffer, metadata, columns: read, utf8: false, parsers, compressors });
   for (const range of scan.ranges) {
     const batch: Record<string, ArrayLike<unknown>> = {};
     for (const column of columns) {

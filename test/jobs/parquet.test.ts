@@ -6,7 +6,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'h
 import { deserialise } from '../../jobs/lake/iceberg/column-stats.ts';
 import { localPath } from '../../jobs/lake/iceberg/manifest.ts';
 import { ParquetSink } from '../../jobs/lake/parquet-sink.ts';
-import { readRows } from '../../jobs/lake/parquet-source.ts';
+import { readColumnBatches, readRows } from '../../jobs/lake/parquet-source.ts';
 import { rejectedColumns, silverColumns, type SilverRow } from '../../jobs/lake/table-schema.ts';
 import { query } from '../support/duckdb.ts';
 import { temporaryDir } from '../support/lake.ts';
@@ -78,6 +78,21 @@ test('an aborted file leaves nothing; an existing file is never overwritten', ()
   assert.equal(fs.readdirSync(dir), []);
   fs.writeFileSync(path.join(dir, 'taken.parquet'), 'x');
   assert.throws(() => new ParquetSink(path.join(dir, 'taken.parquet'), silverColumns, 10), /EEXIST/);
+});
+
+test('files other writers compress with zstd or gzip read back (Iceberg Java writers default to zstd)', async () => {
+  const dir = temporaryDir('parquet-codecs');
+  for (const codec of ['zstd', 'gzip']) {
+    const file = path.join(dir, `${codec}.parquet`);
+    await query(`copy (select 'CAR_' || i as vehicle_id, i::int as battery from range(3000) t(i)) to '${file}' (format parquet, compression ${codec})`);
+    let rows = 0;
+    let battery = 0;
+    for await (const batch of readColumnBatches(file, ['vehicle_id', 'battery'])) {
+      rows += batch.rows;
+      for (let i = 0; i < batch.rows; i++) battery += batch.columns.battery[i] as number;
+    }
+    assert.equal([codec, rows, battery], [codec, 3000, (2999 * 3000) / 2]);
+  }
 });
 
 test.run();
