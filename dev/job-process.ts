@@ -14,6 +14,13 @@ export interface JobRun {
   readonly peakRssBytes: number;
 }
 
+export interface JobProcessOptions {
+  /** The file node runs: the TypeScript entry (through tsx) or a bundle. */
+  readonly entry?: string;
+  /** Receives each line the job writes to stderr; without it, stderr is this process's. */
+  readonly onStderr?: (line: string) => void;
+}
+
 /**
  * Runs one job in a child process (as a chart Job would), handing each log line to `echo`;
  * resolves with its exit code and the time and peak memory it reported.
@@ -23,14 +30,16 @@ export async function runJobProcess(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   echo: (line: string, child: ChildProcess) => void = (line) => process.stdout.write(line + '\n'),
-  entry: string = sourceEntry,
+  { entry = sourceEntry, onStderr }: JobProcessOptions = {},
 ): Promise<JobRun> {
   // Resolved here, not from the child's working directory, so a run from any directory finds tsx.
   const loader = entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
-  const child = spawn(process.execPath, [...loader, entry, job, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const stderr = onStderr ? 'pipe' : 'inherit';
+  const child = spawn(process.execPath, [...loader, entry, job, ...args], { env, stdio: ['ignore', 'pipe', stderr] });
   let last: Record<string, unknown> = {};
   const [exitCode] = await Promise.all([
     exitOf(child),
+    onStderr && eachLine(child.stderr!, onStderr),
     eachLine(child.stdout!, (line) => {
       echo(line, child);
       try {

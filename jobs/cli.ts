@@ -1,5 +1,5 @@
 import { runBronze } from './bronze.ts';
-import { loadConfig, parseArgs, usage, type Config } from './config.ts';
+import { loadConfig, logFormat, parseArgs, usage, type Config, type LogFormat } from './config.ts';
 import { ConfigError, InvariantError } from './errors.ts';
 import { runGold } from './gold.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
@@ -30,7 +30,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const inspect = inspectors[command];
   if (inspect) return runInspector(inspect, positional, flags);
-  const logger = createLogger(command);
+  let format: LogFormat;
+  try {
+    format = logFormat(flags, process.stdout.isTTY === true);
+  } catch (error) {
+    createLogger(command).error('failed', { ok: false, error: (error as Error).message, setting: (error as ConfigError).setting });
+    return 2;
+  }
+  const logger = createLogger(command, undefined, undefined, format);
   const job = jobs[command];
   if (!job) {
     logger.error(`unknown command "${command}"`, { commands: Object.keys(jobs) });

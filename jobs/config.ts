@@ -63,6 +63,17 @@ export const settings = [
   setting({ key: 'verifyKafka', env: 'LAKEHOUSE_VERIFY_KAFKA', flag: 'verify-kafka', defaultValue: 'true', parser: { kind: 'boolean' }, description: 'verify also checks bronze against the offsets committed in Kafka' }),
 ] as const;
 
+export type LogFormat = 'json' | 'text';
+export const LOG_FORMAT_FLAG = 'log-format';
+
+/** `--log-format text|json`; without it, text for a person at a terminal, JSON for pods, CI and pipes. */
+export function logFormat(flags: ReadonlyMap<string, string>, isTerminal: boolean): LogFormat {
+  const raw = flags.get(LOG_FORMAT_FLAG);
+  if (raw === undefined) return isTerminal ? 'text' : 'json';
+  if (raw !== 'json' && raw !== 'text') throw new ConfigError(`--${LOG_FORMAT_FLAG}`, `"${raw}" is not text or json`);
+  return raw;
+}
+
 export interface ParsedArgs {
   readonly positional: string[];
   readonly flags: ReadonlyMap<string, string>;
@@ -95,7 +106,7 @@ export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   extraFlags: readonly string[] = [],
 ): Config {
-  const known = new Set<string>([...settings.map((s) => s.flag), ...extraFlags]);
+  const known = new Set<string>([...settings.map((s) => s.flag), LOG_FORMAT_FLAG, ...extraFlags]);
   for (const flag of flags.keys()) {
     if (!known.has(flag)) throw new ConfigError(`--${flag}`, 'unknown flag (see --help)');
   }
@@ -123,5 +134,7 @@ export function usage(): string {
     '',
     'settings (flag, environment variable, meaning):',
     ...rows,
+    '',
+    `  --${LOG_FORMAT_FLAG.padEnd(20)} ${''.padEnd(30)} text or json (default text on a terminal, json otherwise)`,
   ].join('\n');
 }

@@ -1,4 +1,10 @@
-/** One JSON object per line on stdout, so `kubectl logs` and log shippers can read it. */
+/**
+ * One JSON object per line on stdout, so `kubectl logs` and log shippers can read it; the same
+ * records as readable lines (log-text.ts) when the format is `text`.
+ */
+import type { LogFormat } from './config.ts';
+import { formatText } from './log-text.ts';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type Fields = Record<string, unknown>;
 
@@ -16,10 +22,12 @@ export function createLogger(
   job: string,
   write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
   minLevel: Level = (process.env.LAKEHOUSE_LOG_LEVEL as Level) in order ? (process.env.LAKEHOUSE_LOG_LEVEL as Level) : 'info',
+  format: LogFormat = 'json',
 ): Logger {
   const log = (level: Level, msg: string, fields: Fields = {}) => {
     if (order[level] < order[minLevel]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level, job, msg, ...fields }, jsonSafe));
+    const record = { time: new Date().toISOString(), level, job, msg, ...fields };
+    write(format === 'text' ? formatText(record) : JSON.stringify(record, jsonSafe));
   };
   return {
     job,

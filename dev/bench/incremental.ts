@@ -30,7 +30,7 @@ export async function benchIncremental(
     LAKEHOUSE_DATA_DIR: dataDir, NODE_OPTIONS: nodeOptions,
   };
   const job = async (name: string, settings: Record<string, string> = {}) => {
-    const outcome = await runJobProcess(name, [], { ...env, ...settings }, () => {}, bundle);
+    const outcome = await runJobProcess(name, [], { ...env, ...settings }, () => {}, { entry: bundle });
     if (outcome.exitCode !== 0) throw new Error(`${name} failed with exit code ${outcome.exitCode}`);
     return outcome;
   };

@@ -79,14 +79,14 @@ async function benchOnce(events: number, bootstrap: string, bundle: string, with
   };
   const results: Record<string, StageResult> = {};
   try {
-    const topics = await runJobProcess('topics', [], env, () => {}, bundle);
+    const topics = await runJobProcess('topics', [], env, () => {}, { entry: bundle });
     if (topics.exitCode !== 0) throw new Error('topics failed');
     for (const stage of stages) {
       say(`${stage}: ${events} events`);
       const started = performance.now();
       const outcome = await runJobProcess(stage, [], env, (line) => {
         if (line.includes('"progress"') || line.includes('"level":"error"')) say(`  ${line}`);
-      }, bundle);
+      }, { entry: bundle });
       const seconds = (performance.now() - started) / 1000;
       if (outcome.exitCode !== 0) throw new Error(`${stage} failed with exit code ${outcome.exitCode}`);
       results[stage] = { seconds, eventsPerSec: events / seconds, peakRssBytes: outcome.peakRssBytes };

@@ -1,20 +1,22 @@
 /**
  * `npm run local [-- --events N ...]`: the whole pipeline on this machine. Starts a real Kafka
  * broker unless KAFKA_BOOTSTRAP_SERVER names one, runs each job as its own process in the order
- * the chart's hooks run them, and prints the gold table and each job's time and peak memory.
+ * the chart's hooks run them, and shows each stage, each job's time and peak memory and the gold
+ * table: live lines on a terminal, JSON lines otherwise (`--log-format text|json` chooses).
  * The lake is a new directory of its own unless one is given (lake-dir.ts); nothing is deleted.
  */
-import { loadConfig, parseArgs } from '../../jobs/config.ts';
+import { LOG_FORMAT_FLAG, loadConfig, logFormat, parseArgs, type LogFormat } from '../../jobs/config.ts';
 import { ConfigError } from '../../jobs/errors.ts';
 import { showCommand } from '../../jobs/inspect.ts';
-import { formatTable } from '../../jobs/table-format.ts';
 import { runJobProcess, type JobRun } from '../job-process.ts';
+import { jsonView } from './json-view.ts';
 import { chooseLake, LakeRefused } from './lake-dir.ts';
+import { terminalView } from './terminal-view.ts';
+import type { PipelineView } from './view.ts';
 
 export const pipeline = ['topics', 'produce', 'bronze', 'silver', 'gold', 'verify'] as const;
 
-async function main(): Promise<number> {
-  const { flags } = parseArgs(process.argv.slice(2));
+async function main(flags: ReadonlyMap<string, string>, format: LogFormat): Promise<number> {
   const engine = flags.get('engine') ?? 'node';
   if (engine !== 'node' && engine !== 'spark') throw new ConfigError('--engine', `"${engine}" is not node or spark`);
   const jobFlags = new Map([...flags].filter(([name]) => name !== 'engine'));
@@ -25,30 +27,43 @@ async function main(): Promise<number> {
   if (localBroker && !lake.empty) {
     throw new LakeRefused(lake.dir, 'it holds an earlier run whose Kafka is gone (a new local broker is started); set KAFKA_BOOTSTRAP_SERVER to the Kafka it read, or name a new directory');
   }
+  // The jobs write JSON for this runner to read, whatever the terminal.
   jobFlags.delete('data-dir');
+  jobFlags.delete(LOG_FORMAT_FLAG);
   const args = [...jobFlags].flatMap(([name, value]) => [`--${name}`, value]);
-  process.stdout.write(`lake: ${lake.dir}\n`);
 
+  const view: PipelineView = format === 'text' ? terminalView() : jsonView();
+  try {
+    return await runPipeline(view, engine, lake.dir, localBroker, args);
+  } finally {
+    view.close();
+  }
+}
+
+async function runPipeline(view: PipelineView, engine: string, lakeDir: string, localBroker: boolean, args: readonly string[]): Promise<number> {
+  view.lake(lakeDir);
   let stopBroker: (() => Promise<void>) | undefined;
-  const env: NodeJS.ProcessEnv = { ...process.env, LAKEHOUSE_DATA_DIR: lake.dir };
+  const env: NodeJS.ProcessEnv = { ...process.env, LAKEHOUSE_DATA_DIR: lakeDir };
   if (localBroker) {
     const { startBroker } = await import('../broker/broker.ts');
-    process.stdout.write('starting a local Kafka broker…\n');
+    view.brokerStarting();
     const broker = await startBroker();
     stopBroker = () => broker.stop();
     env.KAFKA_BOOTSTRAP_SERVER = broker.bootstrap;
-    process.stdout.write(`Kafka is up at ${broker.bootstrap} (${(broker.readyMs / 1000).toFixed(1)} s)\n`);
+    view.brokerUp(broker.bootstrap, broker.readyMs / 1000);
   }
 
   const runs: JobRun[] = [];
   try {
     for (const job of pipeline) {
+      view.stageStarted(job);
       const run = engine === 'spark' && ['bronze', 'silver', 'gold'].includes(job)
-        ? await runSparkStage(job, env, args)
-        : await runJobProcess(job, args, env);
+        ? await runSparkStage(job, env, args, view)
+        : await runJobProcess(job, args, env, view.jobStdout, { onStderr: view.jobStderr });
       runs.push(run);
+      view.stageEnded(run);
       if (run.exitCode !== 0) {
-        process.stderr.write(`\n${job} failed with exit code ${run.exitCode}; the lake is in ${lake.dir}\n`);
+        view.abandoned(run, lakeDir);
         return run.exitCode;
       }
     }
@@ -57,24 +72,26 @@ async function main(): Promise<number> {
   }
 
   // The gold table is printed through the same path as `npm run lakehouse -- show gold.stats`.
-  process.stdout.write('\n' + (await showCommand({ dataDir: lake.dir, positional: ['show', 'gold.stats'], flags: new Map() })) + '\n');
-  process.stdout.write('\nJobs\n' + formatTable(runs.map((r) => ({
-    job: r.job, seconds: r.seconds.toFixed(2), peak_rss_mib: (r.peakRssBytes / 2 ** 20).toFixed(0),
-  }))) + '\n');
-  process.stdout.write(`\nlake: ${lake.dir}\n`);
+  const gold = await showCommand({ dataDir: lakeDir, positional: ['show', 'gold.stats'], flags: new Map() });
+  view.finished({ lake: lakeDir, gold, runs });
   return 0;
 }
 
-async function runSparkStage(job: string, env: NodeJS.ProcessEnv, args: readonly string[]): Promise<JobRun> {
+async function runSparkStage(job: string, env: NodeJS.ProcessEnv, args: readonly string[], view: PipelineView): Promise<JobRun> {
   const { runSparkStage: run } = await import('../spark/run-stage.ts');
-  return run(job, env, args);
+  return run(job, env, args, view.jobStdout, view.jobStderr);
 }
 
-main().then(
+const { flags } = parseArgs(process.argv.slice(2));
+const isTerminal = process.stdout.isTTY === true;
+let format: LogFormat = isTerminal ? 'text' : 'json';
+(async () => main(flags, (format = logFormat(flags, isTerminal))))().then(
   (code) => process.exit(code),
   (error) => {
     const refused = error instanceof ConfigError || error instanceof LakeRefused;
-    process.stderr.write(`${refused ? error.message : error?.stack ?? error}\n`);
+    // A person gets the message; a stack trace is for the JSON log.
+    const text = refused ? error.message : format === 'text' ? `error: ${String(error?.message ?? error).split('\n')[0]}` : String(error?.stack ?? error);
+    process.stderr.write(`${text}\n`);
     process.exit(refused ? 2 : 1);
   },
 );

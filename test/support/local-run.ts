@@ -31,3 +31,29 @@ export function envWithout(...names: string[]): NodeJS.ProcessEnv {
   for (const name of names) delete env[name];
   return env;
 }
+
+export interface TerminalRun {
+  readonly exitCode: number;
+  readonly output: string;
+  /** What the terminal shows at the end: escape sequences applied, each line as last redrawn. */
+  readonly screen: string[];
+}
+
+/** Runs a shell command under a pseudo-terminal (util-linux `script`), so its stdout is a TTY. */
+export function runInTerminal(command: string, env: NodeJS.ProcessEnv, cwd: string = root): Promise<TerminalRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ exitCode: code ?? 1, output, screen: screenOf(output) }));
+  });
+}
+
+export function screenOf(output: string): string[] {
+  return output
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .split('\n')
+    .map((line) => line.replace(/\r$/, '').split('\r').at(-1)!);
+}
