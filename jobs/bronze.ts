@@ -179,7 +179,8 @@ async function consume(
     await consumer.subscribe({ topic: config.topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatchAutoResolve: false,
+      // Resolving each batch moves KafkaJS's fetch position on (nothing is committed to the run's group).
+      eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
         lastHeard = Date.now();
         try {
@@ -190,9 +191,11 @@ async function consume(
             const offset = Number(message.offset);
             if (offset < range.next) continue;
             if (offset >= range.end) break;
+            // Copies: KafkaJS's buffers are slices of whole fetch responses, which a buffered row
+            // group would otherwise keep alive. Buffer.from packs small copies into shared slabs.
             writer.write({
-              key: message.key ?? null,
-              value: message.value ?? null,
+              key: message.key ? Buffer.from(message.key) : null,
+              value: message.value ? Buffer.from(message.value) : null,
               topic: batch.topic,
               partition: batch.partition,
               offset,

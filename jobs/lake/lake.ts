@@ -49,10 +49,16 @@ function partitionOf(spec: TableSpec, row: Record<string, unknown>): Record<stri
   return partition;
 }
 
+/** 2023-10-13, as Iceberg names day partitions; a day outside years 0000-9999 by its number. */
+function dayText(day: number): string {
+  const ms = day * dayMs;
+  return ms >= -62167219200000 && ms < 253402300800000 ? new Date(ms).toISOString().slice(0, 10) : `day-${day}`;
+}
+
 function partitionPath(spec: TableSpec, partition: Record<string, number | null>): string {
   return spec.partitionBy.map((field) => {
     const value = partition[field.name];
-    const text = value === null ? 'null' : field.transform === 'day' ? new Date(value * dayMs).toISOString().slice(0, 10) : String(value);
+    const text = value === null ? 'null' : field.transform === 'day' ? dayText(value) : String(value);
     return `${field.name}=${text}`;
   }).join('/');
 }

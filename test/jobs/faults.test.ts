@@ -1,10 +1,12 @@
 /** Faults a job must survive with a clear word and an intact lake: Kafka going away, SIGTERM. */
+import { Kafka, logLevel } from 'kafkajs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startBroker } from '../../dev/broker/broker.ts';
 import { sharedBroker } from '../support/broker-fixture.ts';
 import { describeFailure, runJob, temporaryDir, uniqueNames } from '../support/lake.ts';
-import { tableFiles } from '../support/tables.ts';
+import { query } from '../support/duckdb.ts';
+import { tableFiles, tableSql } from '../support/tables.ts';
 
 const faults = suite('faults');
 
@@ -52,6 +54,39 @@ faults('SIGTERM stops a job with a "failed" line naming the signal; a re-run com
     const outcome = await runJob(job, env);
     assert.is(outcome.exitCode, 0, describeFailure(outcome));
   }
+});
+
+faults('awkward records are placed, never fatal: a 70,000-character id, the last safe timestamp, bytes that are not UTF-8, a BOM', async () => {
+  const { bootstrap } = await sharedBroker();
+  const { topic, group } = uniqueNames('poison');
+  const dir = temporaryDir('poison');
+  const env = { KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir, LAKEHOUSE_PARTITIONS: '1' };
+  assert.is((await runJob('topics', env)).exitCode, 0);
+  const event = (vehicleId: string, timestamp: number) => JSON.stringify({ vehicleId, type: 'car', latitude: 1, longitude: 2, battery: 3, timestamp });
+  const values = [
+    Buffer.from(event('X'.repeat(70_000), 1697203200000)),
+    Buffer.from(event('CAR_LAST', Number.MAX_SAFE_INTEGER)),
+    Buffer.concat([Buffer.from('{"vehicleId":"V'), Buffer.from([0xff]), Buffer.from('1"}')]),
+    Buffer.concat([Buffer.from('{"vehicleId":"V'), Buffer.from([0xfe]), Buffer.from('1"}')]),
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(event('CAR_BOM', 1697203201000))]),
+  ];
+  const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic, messages: values.map((value, i) => ({ key: Buffer.from([0xff, i]), value })) });
+  await producer.disconnect();
+  for (const job of ['bronze', 'silver', 'gold', 'verify']) {
+    const outcome = await runJob(job, env);
+    assert.is(outcome.exitCode, 0, describeFailure(outcome));
+  }
+  const bronze = await query<{ value: string; key: string }>(`select hex(value) as value, hex(key) as key from ${await tableSql(dir, 'bronze')} order by "offset"`);
+  assert.equal(bronze.map((r) => r.value), values.map((v) => v.toString('hex').toUpperCase()), 'bronze keeps the bytes as sent');
+  assert.equal(bronze.map((r) => r.key), values.map((_, i) => Buffer.from([0xff, i]).toString('hex').toUpperCase()));
+  const silver = await query<{ id_length: number; time: bigint }>(`select length(vehicle_id)::int as id_length, epoch_ms(event_time) as time from ${await tableSql(dir, 'silver')} order by source_offset`);
+  assert.equal(silver.map((r) => [r.id_length, Number(r.time)]), [[70_000, 1697203200000], [8, Number.MAX_SAFE_INTEGER]]);
+  const rejected = await query<{ reason: string; detail: string }>(`select reason, detail from ${await tableSql(dir, 'rejected')} order by source_offset`);
+  assert.equal(rejected.map((r) => r.reason), ['malformed_json', 'malformed_json', 'malformed_json']);
+  assert.equal(rejected.slice(0, 2).map((r) => r.detail), ['the value is not valid UTF-8', 'the value is not valid UTF-8']);
 });
 
 faults.run();
