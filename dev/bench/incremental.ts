@@ -14,6 +14,8 @@ export interface IncrementalResult {
   readonly increment: number;
   readonly late: boolean;
   readonly stages: Record<string, { seconds: number; peakRssBytes: number }>;
+  /** Seconds each stage took to build the lake of `base` events, and the rows bronze then held. */
+  readonly baseBuild?: { seconds: Record<string, number>; bronzeRows: number };
 }
 
 const startTime = Date.parse('2024-01-01T00:00:00Z');
@@ -37,10 +39,19 @@ export async function benchIncremental(
   const results: IncrementalResult[] = [];
   try {
     await job('topics');
+    let baseBuild: IncrementalResult['baseBuild'];
     if (base > 0) {
       say(`incremental: building a lake of ${base} events`);
-      await job('produce', { LAKEHOUSE_EVENTS: String(base), LAKEHOUSE_START_TIME: String(startTime) });
-      for (const stage of ['bronze', 'silver', 'gold']) await job(stage);
+      const seconds: Record<string, number> = {};
+      let bronzeRows = 0;
+      for (const stage of ['produce', 'bronze', 'silver', 'gold']) {
+        const started = performance.now();
+        await job(stage, stage === 'produce' ? { LAKEHOUSE_EVENTS: String(base), LAKEHOUSE_START_TIME: String(startTime) } : {});
+        seconds[stage] = (performance.now() - started) / 1000;
+        if (stage === 'bronze') bronzeRows = Number(finished.recordsRead);
+      }
+      baseBuild = { seconds, bronzeRows };
+      say(`  built: ${bronzeRows} bronze rows; ${Object.entries(seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
     }
     // Events are one second apart: after the base, or (late) starting in the middle of its range.
     for (const late of base > 0 ? [false, true] : [false]) {
@@ -53,7 +64,7 @@ export async function benchIncremental(
         stages[stage] = { seconds: (performance.now() - started) / 1000, peakRssBytes: outcome.peakRssBytes };
         say(`  +${increment} on ${base}${late ? ' (late)' : ''}: ${stage} ${stages[stage].seconds.toFixed(2)} s, ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
       }
-      results.push({ base, increment, late, stages });
+      results.push({ base, increment, late, stages, ...(late ? {} : { baseBuild }) });
     }
     await job('verify');
   } finally {
