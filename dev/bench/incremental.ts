@@ -31,8 +31,11 @@ export async function benchIncremental(
     KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: `bench-${run}`, LAKEHOUSE_CONSUMER_GROUP: `bench-${run}`,
     LAKEHOUSE_DATA_DIR: dataDir, NODE_OPTIONS: nodeOptions,
   };
+  let finished: Record<string, unknown> = {};
   const job = async (name: string, settings: Record<string, string> = {}) => {
-    const outcome = await runJobProcess(name, [], { ...env, ...settings }, () => {}, { entry: bundle });
+    const outcome = await runJobProcess(name, [], { ...env, ...settings }, (line) => {
+      if (line.includes('"msg":"finished"')) finished = JSON.parse(line).result ?? {};
+    }, { entry: bundle });
     if (outcome.exitCode !== 0) throw new Error(`${name} failed with exit code ${outcome.exitCode}`);
     return outcome;
   };
