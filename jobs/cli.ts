@@ -3,7 +3,7 @@ import { loadConfig, logFormat, parseArgs, usage, type Config, type LogFormat } 
 import { ConfigError, InvariantError } from './errors.ts';
 import { runGold } from './gold.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
-import { createLogger, type Logger } from './log.ts';
+import { checkLogLevel, createLogger, type Logger } from './log.ts';
 import { runProduce } from './produce.ts';
 import { runSilver } from './silver.ts';
 import { runTopics } from './topics.ts';
@@ -53,6 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
   }
   try {
+    checkLogLevel();
     const config = loadConfig(flags);
     const result = await job(config, logger);
     logger.info('finished', { ok: true, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), result });

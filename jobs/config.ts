@@ -114,6 +114,10 @@ export function loadConfig(
   for (const s of settings) {
     const fromFlag = flags.get(s.flag);
     const fromEnv = env[s.env];
+    // An empty variable means "unset", except for a path or name: a typo there must not quietly become the default.
+    if (fromFlag === undefined && fromEnv !== undefined && fromEnv.trim() === '' && s.parser.kind === 'nonEmpty') {
+      throw new ConfigError(s.env, `is set but empty (unset it for the default ${s.defaultValue})`);
+    }
     const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : s.defaultValue);
     const name = fromFlag !== undefined ? `--${s.flag}` : s.env;
     try {

@@ -3,6 +3,7 @@
  * records as readable lines (log-text.ts) when the format is `text`.
  */
 import type { LogFormat } from './config.ts';
+import { ConfigError } from './errors.ts';
 import { formatText } from './log-text.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -17,6 +18,14 @@ export interface Logger {
 }
 
 const order: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** LAKEHOUSE_LOG_LEVEL, when set, must be a level: a typo would otherwise silently log at info. */
+export function checkLogLevel(env: NodeJS.ProcessEnv = process.env): void {
+  const level = env.LAKEHOUSE_LOG_LEVEL;
+  if (level !== undefined && level !== '' && !(level in order)) {
+    throw new ConfigError('LAKEHOUSE_LOG_LEVEL', `"${level}" is not one of ${Object.keys(order).join(', ')}`);
+  }
+}
 
 export function createLogger(
   job: string,

@@ -37,9 +37,12 @@ const integer = (min: number, max: number): Parser<number> => (raw) => {
   return value;
 };
 
+// Decimal notation only: JavaScript's Number() also reads 0x1 or 0b1, which nobody means as a share.
+const decimal = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 const ratio: Parser<number> = (raw) => {
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value)) throw new ParseError(`"${raw}" is not a number`);
+  if (!decimal.test(raw.trim()) || !Number.isFinite(value)) throw new ParseError(`"${raw}" is not a decimal number`);
   if (value < 0 || value > 1) throw new ParseError(`${value} is outside 0..1`);
   return value;
 };

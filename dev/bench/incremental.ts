@@ -32,11 +32,13 @@ export async function benchIncremental(
     LAKEHOUSE_DATA_DIR: dataDir, NODE_OPTIONS: nodeOptions,
   };
   let finished: Record<string, unknown> = {};
+  let failure = '';
   const job = async (name: string, settings: Record<string, string> = {}) => {
     const outcome = await runJobProcess(name, [], { ...env, ...settings }, (line) => {
       if (line.includes('"msg":"finished"')) finished = JSON.parse(line).result ?? {};
+      if (line.includes('"msg":"failed"')) failure = String(JSON.parse(line).error);
     }, { entry: bundle });
-    if (outcome.exitCode !== 0) throw new Error(`${name} failed with exit code ${outcome.exitCode}`);
+    if (outcome.exitCode !== 0) throw new Error(`${name} failed with exit code ${outcome.exitCode}: ${failure}`);
     return outcome;
   };
   const results: IncrementalResult[] = [];

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig, parseArgs } from '../../jobs/config.ts';
 import { ConfigError } from '../../jobs/errors.ts';
+import { checkLogLevel } from '../../jobs/log.ts';
 
 const configError = (fn: () => unknown): ConfigError => {
   try {
@@ -42,8 +43,21 @@ test('an unknown flag is refused', () => {
   assert.match(configError(() => loadConfig(parseArgs(['--evnets', '3']).flags, {})).message, /--evnets: unknown flag/);
 });
 
-test('an empty environment variable means the default', () => {
+test('an empty environment variable means the default, except for a path or a name', () => {
   assert.is(loadConfig(new Map(), { LAKEHOUSE_EVENTS: '' }).events, 30);
+  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_DATA_DIR: '' })).message, /LAKEHOUSE_DATA_DIR: is set but empty/);
+  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_CONSUMER_GROUP: ' ' })).message, /LAKEHOUSE_CONSUMER_GROUP: is set but empty/);
+});
+
+test('shares are decimal numbers (0x1 is refused, not read as 1)', () => {
+  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_INVALID_RATIO: '0x1' })).message, /LAKEHOUSE_INVALID_RATIO: "0x1" is not a decimal number/);
+  assert.is(loadConfig(new Map(), { LAKEHOUSE_INVALID_RATIO: '1e-1' }).invalidRatio, 0.1);
+});
+
+test('an unknown log level is refused, naming LAKEHOUSE_LOG_LEVEL', () => {
+  assert.match(configError(() => checkLogLevel({ LAKEHOUSE_LOG_LEVEL: 'verbose' })).message, /LAKEHOUSE_LOG_LEVEL: "verbose" is not one of debug, info, warn, error/);
+  checkLogLevel({ LAKEHOUSE_LOG_LEVEL: 'warn' });
+  checkLogLevel({});
 });
 
 test.run();

@@ -90,6 +90,9 @@ test('whole configurations load alike: defaults, variables, flags over variables
     { env: { LAKEHOUSE_EVENTS: 'many' }, argv: [] },
     { env: {}, argv: ['--invalid-ratio', '1.5'] },
     { env: {}, argv: ['--evnets', '3'] },
+    { env: { LAKEHOUSE_DATA_DIR: ' ' }, argv: [] },
+    { env: { LAKEHOUSE_DATA_DIR: '' }, argv: ['--data-dir', '/lake'] },
+    { env: { LAKEHOUSE_INVALID_RATIO: '0x1' }, argv: [] },
   ];
   const node = cases.map(({ env, argv }) => {
     try {
