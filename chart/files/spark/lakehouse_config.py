@@ -50,10 +50,14 @@ def _js_number(raw: str) -> float:
     return math.nan
 
 
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _ratio(raw: str) -> float:
+    # Decimal notation only, as the Node jobs: 0x1 or 0b1 is nobody's idea of a share.
     value = _js_number(raw)
-    if js_trim(raw) == "" or not math.isfinite(value):
-        raise ParseError(f'"{raw}" is not a number')
+    if not _DECIMAL.fullmatch(js_trim(raw)) or not math.isfinite(value):
+        raise ParseError(f'"{raw}" is not a decimal number')
     if value < 0 or value > 1:
         raise ParseError(f"{js_number_text(value)} is outside 0..1")
     return value
@@ -208,6 +212,9 @@ def load_config(argv: Sequence[str], env: Optional[Mapping[str, str]] = None) ->
     values = {}
     for s in settings:
         from_env = env.get(s["env"])
+        # An empty variable means "unset", except for a path or name (as the Node jobs).
+        if s["flag"] not in flags and from_env is not None and js_trim(from_env) == "" and s["parser"]["kind"] == "nonEmpty":
+            raise ConfigError(s["env"], f"is set but empty (unset it for the default {s['default']})")
         if s["flag"] in flags:
             raw, name = flags[s["flag"]], f"--{s['flag']}"
         elif from_env not in (None, ""):
