@@ -2,7 +2,7 @@
  * Makes sure tools are in the tool cache (${LAKEHOUSE_CACHE:-~/.cache/lakehouse}), one line each:
  *
  *   tools: ct v3.14.0 … cached
- *   tools: pyspark 4.1.1 + iceberg 1.12.0 + pyiceberg 0.12.0 … installing (once per version, ~3 min) … done in 152 s
+ *   tools: pyspark 4.1.1 + iceberg 1.12.0 + pyiceberg 0.12.0 … installing (once per version, ~2 min) … done in 131 s
  *
  * and puts the cache's bin directory first on this process's PATH. Each tool's installer is the
  * script that owns its version and cache key; this asks it first with `--check` (prints the tool's
@@ -29,11 +29,11 @@ interface Installer {
 export const TOOLS = {
   node22: { script: 'ci/node22.sh', args: [], firstRun: '~10 s' },
   helm: { script: 'ci/tools/install.sh', args: ['helm'], firstRun: '~10 s' },
-  helm3: { script: 'ci/tools/install.sh', args: ['helm3'], firstRun: '~5 min' },
+  helm3: { script: 'ci/tools/install.sh', args: ['helm3'], firstRun: '~4 min' },
   ct: { script: 'ci/tools/install.sh', args: ['ct'], firstRun: '~1 min' },
   linters: { script: 'ci/tools/install.sh', args: ['linters'], firstRun: '~10 s' },
   kafka: { script: 'dev/broker/fetch-kafka.sh', args: [], firstRun: '~15 s' },
-  spark: { script: 'ci/spark/install.sh', args: [], firstRun: '~3 min' },
+  spark: { script: 'ci/spark/install.sh', args: [], firstRun: '~2 min' },
 } as const satisfies Record<string, Installer>;
 
 export type ToolName = keyof typeof TOOLS;
