@@ -64,21 +64,21 @@ function install(name: ToolName, log: string): Promise<{ ok: boolean; why: strin
   const { script, args } = TOOLS[name];
   const cache = lakehouseCache();
   return new Promise((resolve) => {
-    const out = createWriteStream(log);
+    const logFile = createWriteStream(log);
     let stderr = '';
     const child = spawn('flock', [path.join(cache, '.install.lock'), 'bash', path.join(root, script), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout.pipe(out, { end: false });
+    child.stdout.pipe(logFile, { end: false });
     child.stderr.on('data', (chunk: Buffer) => {
-      out.write(chunk);
+      logFile.write(chunk);
       stderr = (stderr + chunk.toString('utf8')).slice(-4000);
     });
     let settled = false;
     const settle = (ok: boolean, why: string) => {
       if (settled) return;
       settled = true;
-      out.end(() => resolve({ ok, why }));
+      logFile.end(() => resolve({ ok, why }));
     };
     child.on('error', (error) => settle(false, error.message));
     child.on('close', (code, signal) => settle(code === 0, lastLine(stderr) || `exit ${code ?? signal}`));
@@ -86,29 +86,29 @@ function install(name: ToolName, log: string): Promise<{ ok: boolean; why: strin
 }
 
 /** Installs what is missing among `names`; false (after one line saying why) when a tool cannot be. */
-export async function ensureTools(names: readonly ToolName[]): Promise<boolean> {
+export async function ensureTools(names: readonly ToolName[], out: NodeJS.WritableStream = process.stdout): Promise<boolean> {
   const checks = await Promise.all(names.map(check));
   const reasons = checks.flatMap((c) => (c.state === 'impossible' ? [`${c.label} … cannot be installed: ${c.why}`] : []));
   if (reasons.length > 0) {
-    process.stdout.write(`tools: ${reasons.join('; ')}\n`);
+    out.write(`tools: ${reasons.join('; ')}\n`);
     return false;
   }
   const cache = lakehouseCache();
   for (const { name, label, state } of checks) {
     if (state === 'installed') {
-      process.stdout.write(`tools: ${label} … cached\n`);
+      out.write(`tools: ${label} … cached\n`);
       continue;
     }
-    process.stdout.write(`tools: ${label} … installing (once per version, ${TOOLS[name].firstRun}) … `);
+    out.write(`tools: ${label} … installing (once per version, ${TOOLS[name].firstRun}) … `);
     mkdirSync(path.join(cache, 'logs'), { recursive: true });
     const log = path.join(cache, 'logs', `${name}.log`);
     const started = Date.now();
     const { ok, why } = await install(name, log);
     if (!ok) {
-      process.stdout.write(`failed: ${why} (log: ${log})\n`);
+      out.write(`failed: ${why} (log: ${log})\n`);
       return false;
     }
-    process.stdout.write(`done in ${Math.round((Date.now() - started) / 1000)} s\n`);
+    out.write(`done in ${Math.round((Date.now() - started) / 1000)} s\n`);
   }
   const bin = path.join(cache, 'bin');
   if (!process.env.PATH?.split(path.delimiter).includes(bin)) {

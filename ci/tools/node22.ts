@@ -1,11 +1,13 @@
 /**
- * Re-runs the current script under Node.js 22 when this Node is another major (the project targets
- * 22; machines here may only have 20), with Node 22 from ci/node22.sh: installed into the tool cache
- * from the npm registry the first time, and first on PATH for everything the script starts.
+ * Runs on Node.js 22 whatever Node started it (the project targets 22; machines here may only have
+ * 20): re-runs the current process under Node 22 from ci/node22.sh, which installs it into the tool
+ * cache from the npm registry the first time, with it first on PATH for everything started later.
+ *
+ *   tsx ci/tools/node22.ts SCRIPT [ARG...]     runs SCRIPT (TypeScript, through tsx) on Node 22
  */
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureTools } from './ensure.ts';
 
 const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../node22.sh');
@@ -13,7 +15,8 @@ const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../no
 /** Returns at once on Node 22; otherwise never returns: exits with the Node 22 run's exit code. */
 export async function onNode22(): Promise<void> {
   if (process.versions.node.split('.')[0] === '22') return;
-  if (!(await ensureTools(['node22']))) process.exit(1);
+  // On stderr: what the re-run prints on stdout may be read by a program (JSON lines).
+  if (!(await ensureTools(['node22'], process.stderr))) process.exit(1);
   const dir = execFileSync('bash', [script], { encoding: 'utf8' }).trim().split('\n').at(-1)!;
   const child = spawn(path.join(dir, 'node'), [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
@@ -28,4 +31,16 @@ export async function onNode22(): Promise<void> {
     });
     child.on('close', (code) => process.exit(code ?? 1));
   });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv.length < 3) {
+    process.stderr.write('usage: tsx ci/tools/node22.ts SCRIPT [ARG...]\n');
+    process.exit(2);
+  }
+  await onNode22();
+  // SCRIPT sees the command line it would see run on its own: process.argv[1] is SCRIPT.
+  const target = path.resolve(process.argv[2]);
+  process.argv.splice(1, 2, target);
+  await import(pathToFileURL(target).href);
 }
