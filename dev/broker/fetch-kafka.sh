@@ -17,19 +17,31 @@ if ! grep -q "<kafka.version>$KAFKA_VERSION</kafka.version>" "$here/pom.xml"; th
   exit 1
 fi
 
-if [[ -f "$marker" && -d "$libs" ]]; then
+fetched() { [[ -f "$marker" && -d "$libs" ]]; }
+needs() { for tool in "$@"; do command -v "$tool" >/dev/null || { echo "fetch-kafka: $tool not found on PATH" >&2; exit 1; }; done; }
+
+# --check: prints what this installs; exits 0 when it is there, 3 when it would be fetched, 1
+# (saying why on stderr) when it cannot be. The jars are of no use without java, so that is checked too.
+if [[ ${1:-} == --check ]]; then
+  echo "kafka $KAFKA_VERSION jars"
+  needs java
+  fetched && exit 0
+  needs mvn
+  exit 3
+fi
+
+if fetched; then
   echo "$libs"
   exit 0
 fi
 
-command -v mvn >/dev/null || { echo "fetch-kafka: mvn not found on PATH" >&2; exit 1; }
-command -v java >/dev/null || { echo "fetch-kafka: java not found on PATH" >&2; exit 1; }
+needs mvn java
 
 mkdir -p "$home"
 # Test processes may call this at the same moment on a fresh machine: one fetches, the others wait.
 exec 9>"$home/.fetch.lock"
 flock 9
-if [[ -f "$marker" && -d "$libs" ]]; then
+if fetched; then
   echo "$libs"
   exit 0
 fi
