@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from './config.ts';
-import { createKafka, waitForKafka, withAdmin } from './kafka/client.ts';
+import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
 import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
 import type { DataFile } from './lake/iceberg/manifest.ts';
 import { appendFiles } from './lake/iceberg/table.ts';
@@ -34,11 +34,10 @@ interface KafkaView {
   readonly watermarks: { partition: number; low: number; high: number }[];
 }
 
-async function describeTopic(admin: Admin, topic: string): Promise<KafkaView> {
+async function describeTopic(admin: Admin, config: Config): Promise<KafkaView> {
   const { clusterId } = await admin.describeCluster();
-  const existing = await admin.listTopics();
-  if (!existing.includes(topic)) throw new Error(`topic "${topic}" does not exist in Kafka cluster ${clusterId} (LAKEHOUSE_TOPIC / --topic)`);
-  const offsets = await admin.fetchTopicOffsets(topic);
+  await requireTopic(admin, config);
+  const offsets = await admin.fetchTopicOffsets(config.topic);
   return { clusterId, watermarks: offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })) };
 }
 
@@ -75,7 +74,7 @@ function planRanges(table: LoadedTable, config: Config, kafka: KafkaView, logger
 export async function runBronze(config: Config, logger: Logger): Promise<BronzeSummary> {
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
-  const view = await withAdmin(kafka, (admin) => describeTopic(admin, config.topic));
+  const view = await withAdmin(kafka, (admin) => describeTopic(admin, config));
   const table = openTable(config.dataDir, 'bronze');
   const ranges = planRanges(table, config, view, logger);
   const toRead = ranges.reduce((sum, r) => sum + Math.max(0, r.end - r.next), 0);

@@ -1,7 +1,7 @@
 import { CompressionTypes, type Message } from 'kafkajs';
 import type { Config } from './config.ts';
 import { generateRecords } from './events/generate.ts';
-import { createKafka, waitForKafka } from './kafka/client.ts';
+import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
 import type { Logger } from './log.ts';
 import { progressReporter } from './progress.ts';
 
@@ -20,6 +20,7 @@ const batchSize = 1_000;
 export async function runProduce(config: Config, logger: Logger): Promise<ProduceSummary> {
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
+  await withAdmin(kafka, (admin) => requireTopic(admin, config));
   // Idempotence needs unbounded retries (KafkaJS warns otherwise); the Job's activeDeadlineSeconds
   // bounds a producer that cannot reach Kafka.
   const producer = kafka.producer({

@@ -43,8 +43,11 @@ export async function waitForKafka(kafka: Kafka, config: Config, logger: Logger)
     attempt++;
     const admin = kafka.admin({ retry: { retries: 0 } });
     try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
+      // KafkaJS's own connection timeouts and retries would stretch the wait far past the setting.
+      const cluster = await withinMs(Math.max(deadline - Date.now(), 1000), async () => {
+        await admin.connect();
+        return admin.describeCluster();
+      });
       logger.info('kafka is reachable', { attempt, brokers: cluster.brokers.length, controller: cluster.controller });
       return;
     } catch (error) {
@@ -61,6 +64,26 @@ export async function waitForKafka(kafka: Kafka, config: Config, logger: Logger)
     } finally {
       await admin.disconnect().catch(() => {});
     }
+  }
+}
+
+async function withinMs<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)}s`)), ms);
+  });
+  try {
+    return await Promise.race([work(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Fails naming the topic when it does not exist (producers and consumers would otherwise retry for minutes). */
+export async function requireTopic(admin: Admin, config: Config): Promise<void> {
+  const topics = await admin.listTopics();
+  if (!topics.includes(config.topic)) {
+    throw new Error(`topic "${config.topic}" does not exist at ${config.bootstrapServers.join(',')} (LAKEHOUSE_TOPIC / --topic; the topics job creates it)`);
   }
 }
 

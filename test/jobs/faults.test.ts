@@ -1,4 +1,6 @@
 /** Faults a job must survive with a clear word and an intact lake: Kafka going away, SIGTERM. */
+import fs from 'node:fs';
+import net from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -87,6 +89,34 @@ faults('awkward records are placed, never fatal: a 70,000-character id, the last
   const rejected = await query<{ reason: string; detail: string }>(`select reason, detail from ${await tableSql(dir, 'rejected')} order by source_offset`);
   assert.equal(rejected.map((r) => r.reason), ['malformed_json', 'malformed_json', 'malformed_json']);
   assert.equal(rejected.slice(0, 2).map((r) => r.detail), ['the value is not valid UTF-8', 'the value is not valid UTF-8']);
+});
+
+faults('Kafka that never answers: a job gives up within the wait it was given, naming the broker', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+  const dir = temporaryDir('closed-port');
+  const started = Date.now();
+  const outcome = await runJob('bronze', { KAFKA_BOOTSTRAP_SERVER: `127.0.0.1:${port}`, LAKEHOUSE_KAFKA_WAIT_SECONDS: '3', LAKEHOUSE_DATA_DIR: dir });
+  const seconds = (Date.now() - started) / 1000;
+  assert.is(outcome.exitCode, 1);
+  assert.match(String(outcome.lines.find((l) => l.msg === 'failed')?.error), new RegExp(`Kafka at 127.0.0.1:${port} did not answer within 3s`));
+  assert.ok(seconds < 15, `gave up after ${seconds}s`);
+  assert.equal(fs.readdirSync(dir), [], 'nothing is created before Kafka answers');
+});
+
+faults('a mistyped topic is named at once by produce and by bronze', async () => {
+  const { bootstrap } = await sharedBroker();
+  const env = { KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: 'vehicles-evnets', LAKEHOUSE_DATA_DIR: temporaryDir('typo') };
+  for (const job of ['produce', 'bronze']) {
+    const outcome = await runJob(job, env);
+    assert.is(outcome.exitCode, 1, job);
+    assert.match(String(outcome.lines.find((l) => l.msg === 'failed')?.error), /topic "vehicles-evnets" does not exist/);
+  }
+  assert.equal(fs.readdirSync(env.LAKEHOUSE_DATA_DIR), []);
 });
 
 faults.run();
