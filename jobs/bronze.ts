@@ -6,7 +6,7 @@ import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts
 import type { DataFile } from './lake/iceberg/manifest.ts';
 import { appendFiles } from './lake/iceberg/table.ts';
 import { DataFileWriter, headOf, openTable } from './lake/lake.ts';
-import { nextOffsetsOf, offsetSummary } from './lake/offsets.ts';
+import { addGap, gapSummary, nextOffsetsOf, offsetSummary } from './lake/offsets.ts';
 import { bronzeColumns, summaryKeys } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 import { progressReporter } from './progress.ts';
@@ -27,6 +27,8 @@ interface PartitionRange {
   next: number;
   /** High watermark seen at start: bronze reads up to here and stops. */
   readonly end: number;
+  /** Offsets `[first, next)` Kafka no longer had when this run came to them. */
+  readonly gaps: [number, number][];
 }
 
 interface KafkaView {
@@ -63,9 +65,11 @@ function planRanges(table: LoadedTable, config: Config, kafka: KafkaView, logger
       if (resumeAt > high) {
         throw new Error(`partition ${partition}: the lake already holds offsets up to ${resumeAt - 1} but the topic ends at ${high - 1}; the topic was recreated or the broker lost data — refusing to continue (nothing was changed)`);
       }
-      if (resumeAt < low) logger.warn('records expired from Kafka before bronze read them', { partition, lost: low - resumeAt, resumeAt, low });
       const first = Math.max(resumeAt, low);
-      return { partition, first, next: first, end: high };
+      // What retention deleted before bronze read it is recorded in the table as lost, never skipped quietly.
+      const gaps: [number, number][] = resumeAt < low ? [[resumeAt, low]] : [];
+      if (gaps.length) logger.warn('records were deleted from Kafka before bronze read them: recorded as data loss', { partition, from: resumeAt, to: low, lost: low - resumeAt });
+      return { partition, first: resumeAt < low ? resumeAt : first, next: first, end: high, gaps };
     })
     .sort((a, b) => a.partition - b.partition);
 }
@@ -78,22 +82,26 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
   const table = openTable(config.dataDir, 'bronze');
   const ranges = planRanges(table, config, view, logger);
   const toRead = ranges.reduce((sum, r) => sum + Math.max(0, r.end - r.next), 0);
+  const lost = ranges.some((r) => r.gaps.length > 0);
   logger.info('bronze plan', { topic: config.topic, toRead, fromSnapshot: String(headOf(table)?.['snapshot-id'] ?? 'none'), partitions: ranges.map((r) => ({ partition: r.partition, from: r.next, to: r.end })) });
 
   const nextOffsets = new Map([...nextOffsetsOf(headOf(table))]);
   let result: { recordsRead: number; files: readonly DataFile[]; snapshotId?: string } = { recordsRead: 0, files: [] };
-  if (toRead > 0) {
+  if (toRead > 0 || lost) {
     const writer = new DataFileWriter(table, bronzeColumns, config.rowGroupSize, config.fileRows, (row) => row.partition);
     try {
-      const recordsRead = await consume(kafka, config, ranges, writer, logger, toRead);
+      const recordsRead = toRead > 0 ? await consume(kafka, config, ranges, writer, logger, toRead) : 0;
       const files = writer.finish();
       for (const r of ranges) nextOffsets.set(r.partition, r.next);
       const read = ranges.filter((r) => r.next > r.first);
+      const gaps = new Map<number, [number, number][]>();
+      for (const r of ranges) for (const [from, to] of r.gaps) addGap(gaps, r.partition, from, to);
       logger.info('bronze data files written', { files: files.length, records: recordsRead });
       const committed = await appendFiles(table, files, {
         [summaryKeys.topic]: config.topic,
         [summaryKeys.clusterId]: view.clusterId,
         ...offsetSummary(read, nextOffsets),
+        ...gapSummary(gaps),
         [summaryKeys.writer]: 'node bronze',
       });
       result = { recordsRead, files, snapshotId: String(headOf(committed)!['snapshot-id']) };
@@ -189,6 +197,13 @@ async function consume(
           for (const message of batch.messages) {
             const offset = Number(message.offset);
             if (offset < range.next) continue;
+            if (offset > range.next) {
+              // Kafka skipped ahead: the records between were deleted (retention) while bronze read.
+              const to = Math.min(offset, range.end);
+              range.gaps.push([range.next, to]);
+              logger.warn('records were deleted from Kafka while bronze read them: recorded as data loss', { partition: batch.partition, from: range.next, to });
+              range.next = to;
+            }
             if (offset >= range.end) break;
             // Copies: KafkaJS's buffers are slices of whole fetch responses, which a buffered row
             // group would otherwise keep alive. Buffer.from packs small copies into shared slabs.

@@ -10,7 +10,7 @@ import { localPath } from './lake/iceberg/manifest.ts';
 import { lineage } from './lake/iceberg/metadata.ts';
 import { liveFiles, type LiveFile } from './lake/iceberg/table.ts';
 import { findTable, headOf, snapshotIdOf, type TableKey } from './lake/lake.ts';
-import { nextOffsetsOf, offsetRangesOf } from './lake/offsets.ts';
+import { gapsOf, nextOffsetsOf, offsetRangesOf } from './lake/offsets.ts';
 import { readColumnBatches, readRows } from './lake/parquet-source.ts';
 import { goldColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
@@ -129,6 +129,19 @@ const bronzeSnapshotsAreContiguous: Check = {
     }
     lake.bronzeRanges = new Map([...first].map(([p, f]) => [p, new OffsetSet(f, next.get(p)!)]));
     return { snapshots: chain.length, partitions: Object.fromEntries([...lake.bronzeRanges].map(([p, s]) => [p, [s.first, s.end]])) };
+  },
+};
+
+const noRecordWasLost: Check = {
+  name: 'no Kafka record was lost before bronze read it',
+  async run(lake) {
+    const lost: string[] = [];
+    for (const snapshot of lineage(lake.tables.bronze!.metadata).reverse()) {
+      for (const [partition, ranges] of gapsOf(snapshot)) {
+        for (const [from, to] of ranges) lost.push(`partition ${partition} offsets ${from}..${to - 1} (${to - from} records, bronze snapshot ${snapshot['snapshot-id']})`);
+      }
+    }
+    if (lost.length > 0) fail(this.name, `Kafka deleted records before bronze read them (retention shorter than the pipeline's delay?): ${lost.join('; ')}`);
   },
 };
 
@@ -268,6 +281,7 @@ export const checks: readonly Check[] = [
   everyTableHasASnapshot,
   dataFilesMatchMetadata,
   bronzeSnapshotsAreContiguous,
+  noRecordWasLost,
   everyRecordInBronzeOnce,
   bronzeEndsWhereKafkaCommitted,
   silverCoversEveryBronzeSnapshotOnce,

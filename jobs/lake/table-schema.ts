@@ -140,6 +140,8 @@ export const summaryKeys = {
   offsetRanges: 'lakehouse.kafka.offset-ranges',
   /** bronze: JSON `{"<partition>": next, ...}`, the first offset not in the table after this snapshot. */
   nextOffsets: 'lakehouse.kafka.next-offsets',
+  /** bronze: JSON `{"<partition>": [[first, next], ...]}`, offsets Kafka no longer had when bronze came to read them: data loss. */
+  gaps: 'lakehouse.kafka.gaps',
   /** silver.vehicles, silver.rejected: the last bronze snapshot id whose records they hold. */
   bronzeSnapshot: 'lakehouse.bronze.snapshot-id',
   /** gold: the silver snapshot id gold was computed from. */

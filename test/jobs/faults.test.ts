@@ -119,4 +119,34 @@ faults('a mistyped topic is named at once by produce and by bronze', async () =>
   assert.equal(fs.readdirSync(env.LAKEHOUSE_DATA_DIR), []);
 });
 
+faults('records retention deleted before bronze read them are recorded as a gap, and verify reports the loss, naming it', async () => {
+  const { bootstrap } = await sharedBroker();
+  const { topic, group } = uniqueNames('retention');
+  const dir = temporaryDir('retention');
+  const env = {
+    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
+    LAKEHOUSE_PARTITIONS: '1', LAKEHOUSE_EVENTS: '100', LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
+  };
+  for (const job of ['topics', 'produce', 'bronze']) assert.is((await runJob(job, env)).exitCode, 0, job);
+  await runJob('produce', { ...env, LAKEHOUSE_START_TIME: '2023-10-14T13:20:00Z' });
+  // What retention does, on demand: offsets 100..149 are gone before bronze's next run.
+  const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.fetchTopicMetadata({ topics: [topic] });
+  await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '150' }] });
+  await admin.disconnect();
+  const bronze = await runJob('bronze', env);
+  assert.is(bronze.exitCode, 0, describeFailure(bronze));
+  assert.ok(bronze.lines.some((l) => l.level === 'warn' && String(l.msg).includes('recorded as data loss')));
+  for (const job of ['silver', 'gold']) assert.is((await runJob(job, env)).exitCode, 0, job);
+  const verify = await runJob('verify', env);
+  assert.is(verify.exitCode, 1);
+  const failure = verify.lines.find((l) => l.msg === 'failed')!;
+  assert.is(failure.invariant, 'no Kafka record was lost before bronze read it');
+  assert.match(String(failure.error), /partition 0 offsets 100\.\.149 \(50 records/);
+  const [{ n }] = await query<{ n: number }>(`select count(*)::int as n from ${await tableSql(dir, 'bronze')}`);
+  assert.is(n, 150);
+});
+
 faults.run();
