@@ -28,11 +28,6 @@ export function headOf(table: LoadedTable | undefined): Snapshot | undefined {
   return table ? currentSnapshot(table.metadata) : undefined;
 }
 
-/** A summary value of the table's current snapshot. */
-export function headSummary(table: LoadedTable | undefined, key: string): string | undefined {
-  return headOf(table)?.summary[key];
-}
-
 export function snapshotIdOf(value: string | undefined): SnapshotId | undefined {
   return value === undefined || value === '' ? undefined : BigInt(value);
 }

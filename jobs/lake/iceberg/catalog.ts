@@ -31,7 +31,7 @@ export class CommitConflictError extends Error {
   }
 }
 
-export function tableDir(root: string, spec: TableSpec): string {
+function tableDir(root: string, spec: TableSpec): string {
   return path.join(path.resolve(root), spec.namespace, spec.table);
 }
 
@@ -59,7 +59,7 @@ function latestVersion(dir: string): number {
   return version;
 }
 
-export function metadataFileOf(table: LoadedTable): string {
+function metadataFileOf(table: LoadedTable): string {
   const plain = versionFile(table.dir, table.version);
   return fs.existsSync(plain) ? plain : gzVersionFile(table.dir, table.version);
 }

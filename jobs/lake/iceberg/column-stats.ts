@@ -41,7 +41,7 @@ export class ColumnStats {
   }
 }
 
-export function serialise(type: ColumnSpec['type'], value: number): Uint8Array {
+function serialise(type: ColumnSpec['type'], value: number): Uint8Array {
   const buffer = Buffer.alloc(type === 'int' ? 4 : 8);
   if (type === 'int') buffer.writeInt32LE(value);
   else if (type === 'double') buffer.writeDoubleLE(value);

@@ -72,7 +72,7 @@ export function newSnapshotId(): SnapshotId {
   return randomBytes(8).readBigInt64BE() & 0x7fffffffffffffffn || 1n;
 }
 
-export function asId(value: SnapshotId | number | null | undefined): SnapshotId | undefined {
+function asId(value: SnapshotId | number | null | undefined): SnapshotId | undefined {
   if (value === null || value === undefined) return undefined;
   const id = BigInt(value);
   return id < 0n ? undefined : id;

@@ -33,10 +33,10 @@ export async function liveFiles(table: LoadedTable, snapshot: Snapshot | undefin
 
 export type SnapshotSummary = Readonly<Record<string, string>>;
 
+/** An append adds files; an overwrite adds files and removes every live one. */
 interface Change {
   readonly operation: 'append' | 'overwrite';
   readonly added: readonly DataFile[];
-  /** Only for overwrite: every live file is removed. */
   readonly summary: SnapshotSummary;
 }
 
