@@ -49,7 +49,7 @@ async function planSilver(silver: LoadedTable, saved: Saved) {
   }
   const incremental = saved.state !== undefined && pending.length < chain.length && pending.every((s) => s.summary.operation === 'append');
   const wanted = new Set(pending.map((s) => s['snapshot-id']));
-  const files = (await liveFiles(silver)).filter((f) => !incremental || wanted.has(f.addedBy));
+  const files = await liveFiles(silver, headOf(silver), incremental ? wanted : undefined);
   return { incremental, files, aggregator: incremental ? GoldAggregator.from(saved.state!) : new GoldAggregator() };
 }
 

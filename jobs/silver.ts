@@ -68,8 +68,7 @@ async function planRun(bronze: LoadedTable, silver: LoadedTable, rejected: Loade
   const order = new Map<SnapshotId, number>(appended.map((s, i) => [s['snapshot-id'], i]));
   const rejectedUpTo = rejectedMarker === undefined ? -1 : pending.findIndex((s) => s['snapshot-id'] === rejectedMarker);
   const coveredByRejected = new Set(pending.slice(0, rejectedUpTo + 1).map((s) => s['snapshot-id']));
-  const files = (await liveFiles(bronze))
-    .filter((f) => order.has(f.addedBy))
+  const files = (await liveFiles(bronze, headOf(bronze), new Set(order.keys())))
     .sort((a, b) => order.get(a.addedBy)! - order.get(b.addedBy)! || firstCoordinate(a) - firstCoordinate(b))
     .map((live) => ({ live, rejectsCommitted: coveredByRejected.has(live.addedBy) }));
   return { bronzeHead, snapshots: appended, files, rows: files.reduce((sum, f) => sum + f.live.file.recordCount, 0) };

@@ -20,12 +20,22 @@ async function manifestsOf(snapshot: Snapshot | undefined): Promise<ManifestFile
   return snapshot ? readManifestList(localPath(snapshot['manifest-list'])) : [];
 }
 
-/** Every data file a snapshot holds (the current one by default), in manifest order. */
-export async function liveFiles(table: LoadedTable, snapshot: Snapshot | undefined = currentSnapshot(table.metadata)): Promise<LiveFile[]> {
+/**
+ * Every data file a snapshot holds (the current one by default), in manifest order; with
+ * `addedBy`, only files those snapshots added, reading only the manifests they wrote (the manifest
+ * list names each manifest's snapshot), so an incremental run does not read the whole history.
+ */
+export async function liveFiles(
+  table: LoadedTable,
+  snapshot: Snapshot | undefined = currentSnapshot(table.metadata),
+  addedBy?: ReadonlySet<SnapshotId>,
+): Promise<LiveFile[]> {
   const files: LiveFile[] = [];
   for (const manifest of await manifestsOf(snapshot)) {
+    if (addedBy && !addedBy.has(manifest.addedSnapshotId)) continue;
     for (const entry of await readManifest(manifest)) {
-      if (entry.status !== EntryStatus.Deleted) files.push({ file: entry.file, addedBy: entry.snapshotId });
+      if (entry.status === EntryStatus.Deleted || (addedBy && !addedBy.has(entry.snapshotId))) continue;
+      files.push({ file: entry.file, addedBy: entry.snapshotId });
     }
   }
   return files;
