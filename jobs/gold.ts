@@ -6,12 +6,11 @@ import type { Config } from './config.ts';
 import { GoldAggregator, type GoldState } from './gold/aggregate.ts';
 import { writeFileDurably } from './lake/iceberg/avro.ts';
 import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
-import { localPath } from './lake/iceberg/manifest.ts';
 import { lineage, type SnapshotId } from './lake/iceberg/metadata.ts';
 import { liveFiles, overwriteFiles } from './lake/iceberg/table.ts';
 import { DataFileWriter, findTable, headOf, openTable, snapshotIdOf } from './lake/lake.ts';
-import { readColumnBatches } from './lake/parquet-source.ts';
-import { goldColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
+import { readDataFile } from './lake/data-file-source.ts';
+import { goldColumns, silverColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 
 const goldInputColumns = ['vehicle_id', 'type', 'battery', 'latitude', 'longitude', 'event_time'] as const;
@@ -68,7 +67,7 @@ export async function runGold(config: Config, logger: Logger): Promise<{ rows: G
   const rowsIn = files.reduce((sum, f) => sum + f.file.recordCount, 0);
   logger.info('gold plan', { incremental, silverFiles: files.length, silverRows: rowsIn });
   for (const { file } of files) {
-    for await (const { rows, columns } of readColumnBatches(localPath(file.path), goldInputColumns)) {
+    for await (const { rows, columns } of readDataFile(file, silverColumns, goldInputColumns)) {
       const c = columns as Record<(typeof goldInputColumns)[number], ArrayLike<never>>;
       for (let i = 0; i < rows; i++) {
         aggregator.add({

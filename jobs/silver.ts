@@ -5,13 +5,12 @@ import type { Config } from './config.ts';
 import { validateBytes, type ReasonCode } from './events/validate.ts';
 import { deserialise } from './lake/iceberg/column-stats.ts';
 import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
-import { localPath } from './lake/iceberg/manifest.ts';
 import { lineage, type Snapshot, type SnapshotId } from './lake/iceberg/metadata.ts';
 import { appendFiles, liveFiles, type LiveFile } from './lake/iceberg/table.ts';
 import { DataFileWriter, findTable, headOf, openTable, snapshotIdOf } from './lake/lake.ts';
-import { readColumnBatches } from './lake/parquet-source.ts';
+import { readDataFile } from './lake/data-file-source.ts';
 import { bucketOf, EventSpill, type SourcedEvent } from './lake/spill.ts';
-import { rejectedColumns, silverColumns, summaryKeys, tables } from './lake/table-schema.ts';
+import { bronzeColumns, rejectedColumns, silverColumns, summaryKeys, tables } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 import { progressReporter } from './progress.ts';
 
@@ -114,7 +113,7 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     const progress = progressReporter(logger, 'validated', plan.rows);
     let seen = 0;
     for (const { live, rejectsCommitted } of plan.files) {
-      for await (const { rows, columns } of readColumnBatches(localPath(live.file.path), ['key', 'value', 'partition', 'offset'])) {
+      for await (const { rows, columns } of readDataFile(live.file, bronzeColumns, ['key', 'value', 'partition', 'offset'])) {
         const key = columns.key as ArrayLike<Uint8Array | null>;
         const value = columns.value as ArrayLike<Uint8Array | null>;
         const partition = columns.partition as ArrayLike<number>;
@@ -241,7 +240,7 @@ async function silverFilesOverlapping(silver: LoadedTable, ranges: ReadonlyMap<n
 async function* existingEvents(files: readonly LiveFile[]): AsyncGenerator<SourcedEvent> {
   const names = ['vehicle_id', 'event_time', 'source_partition', 'source_offset'];
   for (const { file } of files) {
-    for await (const { rows, columns: c } of readColumnBatches(localPath(file.path), names)) {
+    for await (const { rows, columns: c } of readDataFile(file, silverColumns, names)) {
       for (let i = 0; i < rows; i++) {
         yield {
           vehicleId: c.vehicle_id[i] as string, eventTime: c.event_time[i] as number,
@@ -310,7 +309,7 @@ async function quarantineDuplicates(
 ): Promise<void> {
   for (const { live, rejectsCommitted } of files) {
     if (rejectsCommitted) continue;
-    for await (const { rows, columns } of readColumnBatches(localPath(live.file.path), ['key', 'value', 'partition', 'offset'])) {
+    for await (const { rows, columns } of readDataFile(live.file, bronzeColumns, ['key', 'value', 'partition', 'offset'])) {
       const partition = columns.partition as ArrayLike<number>;
       const offset = columns.offset as ArrayLike<number>;
       for (let i = 0; i < rows; i++) {

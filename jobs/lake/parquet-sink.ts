@@ -3,21 +3,29 @@ import path from 'node:path';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Writer } from 'hyparquet-writer';
 import { ColumnStats } from './iceberg/column-stats.ts';
+import { addPageChecksums } from './page-checksums.ts';
+import { lakehouseCreatedBy } from './parquet-check.ts';
 import { fileUri, type DataFile } from './iceberg/manifest.ts';
 import { parquetSchema, type ColumnSpec, type Row } from './table-schema.ts';
 
-/** hyparquet-writer's Writer over a file descriptor: the buffer is drained after every row group. */
-function descriptorWriter(fd: number): Writer {
-  const writer = new ByteWriter(1 << 20) as ByteWriter & Writer & { index: number };
-  const drain = () => {
+type BufferedWriter = ByteWriter & Writer & { index: number; offset: number };
+
+/**
+ * hyparquet-writer's Writer over a file descriptor. Its buffer holds what was encoded since the last
+ * drain; `drain` writes it out, first giving `seal` the chance to rewrite it (the page checksums).
+ */
+function descriptorWriter(fd: number): { writer: BufferedWriter; drain: (seal?: (bytes: Uint8Array, base: number) => Uint8Array) => void } {
+  const writer = new ByteWriter(1 << 20) as BufferedWriter;
+  const drain = (seal?: (bytes: Uint8Array, base: number) => Uint8Array) => {
+    const buffered = new Uint8Array(writer.buffer, 0, writer.index);
+    const bytes = seal ? seal(buffered, writer.offset - writer.index) : buffered;
     let written = 0;
-    const bytes = new Uint8Array(writer.buffer, 0, writer.index);
     while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+    writer.offset += bytes.length - buffered.length;
     writer.index = 0;
   };
-  writer.flush = drain;
-  writer.finish = drain;
-  return writer;
+  writer.finish = () => drain();
+  return { writer, drain };
 }
 
 // hyparquet-writer takes INT64 values as bigint; the lake's longs are safe integers and its
@@ -46,6 +54,8 @@ function columnSource(spec: ColumnSpec, values: unknown[]) {
 export class ParquetSink<Cs extends readonly ColumnSpec[]> {
   private readonly fd: number;
   private readonly writer: ParquetWriter;
+  private readonly drain: ReturnType<typeof descriptorWriter>['drain'];
+  private sealedGroups = 0;
   private readonly stats: ColumnStats[];
   private columns: unknown[][];
   private pending = 0;
@@ -58,9 +68,11 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
   ) {
     fs.mkdirSync(path.dirname(filePath), { recursive: true });
     this.fd = fs.openSync(filePath, 'wx');
-    this.writer = new ParquetWriter({ writer: descriptorWriter(this.fd), // hyparquet-writer bundles its own copy of hyparquet's types
+    const { writer, drain } = descriptorWriter(this.fd);
+    this.drain = drain;
+    this.writer = new ParquetWriter({ writer, // hyparquet-writer bundles its own copy of hyparquet's types
       schema: parquetSchema(specs) as never,
-      createdBy: 'lakehouse' });
+      createdBy: lakehouseCreatedBy });
     this.columns = specs.map(() => []);
     this.stats = specs.map((spec) => new ColumnStats(spec));
   }
@@ -82,6 +94,11 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
     for (let i = 0; i < this.specs.length; i++) this.stats[i].add(this.columns[i]);
     const columnData = this.specs.map((spec, i) => columnSource(spec, this.columns[i]));
     this.writer.write({ columnData, rowGroupSize: this.pending });
+    // The new group's metadata and page indexes are only serialised by finish(): fix them up now.
+    const groups = this.writer.row_groups.slice(this.sealedGroups);
+    const indexes = this.writer.pendingIndexes.slice(-groups.reduce((n, g) => n + g.columns.length, 0));
+    this.drain((bytes, base) => addPageChecksums(bytes, base, groups as never, indexes));
+    this.sealedGroups = this.writer.row_groups.length;
     this.columns = this.specs.map(() => []);
     this.pending = 0;
   }

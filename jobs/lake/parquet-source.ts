@@ -1,10 +1,18 @@
-import { asyncBufferFromFile, parquetMetadataAsync, parquetScan } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetScan, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import type { ColumnSpec, Row } from './table-schema.ts';
 
 // Timestamps as epoch milliseconds (the jobs' unit); binary columns stay bytes (utf8: false above,
 // strings are still decoded through their STRING annotation). hyparquet keeps its other defaults.
 const parsers = { timestampFromMicroseconds: (micros: bigint) => Number(micros) / 1000 };
+
+/** A Parquet file's bytes and its parsed footer. */
+export type OpenedFile = { readonly buffer: AsyncBuffer; readonly metadata: FileMetaData };
+
+export async function openParquet(file: string): Promise<OpenedFile> {
+  const buffer = await asyncBufferFromFile(file);
+  return { buffer, metadata: await parquetMetadataAsync(buffer) };
+}
 
 /** Columns of one row group, by name; INT64 values are converted to numbers. */
 export type ColumnBatch = { readonly rows: number; readonly columns: Record<string, ArrayLike<unknown>> };
@@ -14,9 +22,8 @@ export type ColumnBatch = { readonly rows: number; readonly columns: Record<stri
  * one row group of those columns whatever the size of the file. A column the file does not have
  * (it was written before the column was added to the table) reads as nulls.
  */
-export async function* readColumnBatches(file: string, columns: readonly string[]): AsyncGenerator<ColumnBatch> {
-  const buffer = await asyncBufferFromFile(file);
-  const metadata = await parquetMetadataAsync(buffer);
+export async function* readColumnBatches(file: string, columns: readonly string[], opened?: OpenedFile): AsyncGenerator<ColumnBatch> {
+  const { buffer, metadata } = opened ?? (await openParquet(file));
   const present = new Set(metadata.schema.slice(1).map((e) => e.name));
   const read = columns.filter((c) => present.has(c));
   // Other writers' codecs too (Iceberg's Java writers default to zstd), not only the snappy ours use.

@@ -35,9 +35,14 @@ export class ColumnStats {
     this.max = max;
   }
 
+  /** The least and greatest value, as the jobs' numbers; undefined without bounds. */
+  range(): { min: number; max: number } | undefined {
+    return !this.bounded || this.min > this.max ? undefined : { min: this.min, max: this.max };
+  }
+
   bounds(): { lower: Uint8Array; upper: Uint8Array } | undefined {
-    if (!this.bounded || this.min > this.max) return undefined;
-    return { lower: serialise(this.spec.type, this.min), upper: serialise(this.spec.type, this.max) };
+    const range = this.range();
+    return range && { lower: serialise(this.spec.type, range.min), upper: serialise(this.spec.type, range.max) };
   }
 }
 

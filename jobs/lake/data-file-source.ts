@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import { ColumnStats, deserialise } from './iceberg/column-stats.ts';
+import { localPath, type DataFile } from './iceberg/manifest.ts';
+import { checkPages, DamagedFileError, lakehouseCreatedBy, type PageCheck } from './parquet-check.ts';
+import { openParquet, readColumnBatches, type ColumnBatch, type OpenedFile } from './parquet-source.ts';
+import type { ColumnSpec } from './table-schema.ts';
+
+// Files already page-checked by this process (silver reads a bronze file twice).
+const checked = new Map<string, PageCheck>();
+
+/**
+ * Opens a table's data file as its manifest entry describes it: present, of the recorded size and
+ * record count, every page whole (parquet-check). Throws DamagedFileError naming the file.
+ */
+export async function openDataFile(file: DataFile): Promise<OpenedFile & { readonly pages: PageCheck }> {
+  const local = localPath(file.path);
+  if (!fs.existsSync(local)) throw new DamagedFileError(local, 'it is missing');
+  const size = fs.statSync(local).size;
+  if (size !== file.fileSizeInBytes) throw new DamagedFileError(local, `it has ${size} bytes, the manifest says ${file.fileSizeInBytes}`);
+  let opened: OpenedFile;
+  try {
+    opened = await openParquet(local);
+  } catch (error) {
+    throw new DamagedFileError(local, `it is not a readable Parquet file (${(error as Error).message})`);
+  }
+  const rows = Number(opened.metadata.num_rows);
+  if (rows !== file.recordCount) throw new DamagedFileError(local, `it holds ${rows} rows, the manifest says ${file.recordCount}`);
+  let pages = checked.get(local);
+  if (!pages) checked.set(local, (pages = checkPages(local, opened.metadata)));
+  return { ...opened, pages };
+}
+
+/**
+ * Reads the named columns of a table's data file, one row group at a time, after `openDataFile`.
+ * As it reads, it counts values and nulls and takes the bounds of those columns; after the last row
+ * group it compares them with the manifest's, so a valid Parquet file that is not the one the table
+ * lists (swapped in, or rewritten with new checksums) fails naming the file before the caller
+ * commits anything. The checksums cannot tell such a file; its statistics can, wherever they differ.
+ */
+export async function* readDataFile(file: DataFile, specs: readonly ColumnSpec[], columns: readonly string[]): AsyncGenerator<ColumnBatch> {
+  const opened = await openDataFile(file);
+  const local = localPath(file.path);
+  const stats = columns.map((name) => {
+    const spec = specs.find((s) => s.name === name);
+    if (!spec) throw new Error(`no column ${name} among ${specs.map((s) => s.name).join(', ')}`);
+    return new ColumnStats(spec);
+  });
+  const batches = readColumnBatches(local, columns, opened);
+  while (true) {
+    let next: IteratorResult<ColumnBatch>;
+    try {
+      next = await batches.next();
+    } catch (error) {
+      throw new DamagedFileError(local, `it does not decode (${(error as Error).message})`);
+    }
+    if (next.done) break;
+    stats.forEach((s) => s.add(next.value.columns[s.spec.name] as unknown[]));
+    yield next.value;
+  }
+  const exact = opened.metadata.created_by === lakehouseCreatedBy;
+  for (const s of stats) compareWithManifest(local, file, s, exact);
+}
+
+/**
+ * The manifest's counts must be the file's. Its bounds must be the file's least and greatest values
+ * for files this project wrote, and must contain them for other writers' (whose bounds may be
+ * widened or truncated).
+ */
+function compareWithManifest(local: string, file: DataFile, stats: ColumnStats, exact: boolean): void {
+  const { id, name, type } = stats.spec;
+  const counts = [['values', stats.values, file.valueCounts.get(id)], ['nulls', stats.nulls, file.nullValueCounts.get(id)]] as const;
+  for (const [what, found, listed] of counts) {
+    if (listed !== undefined && found !== listed) throw new DamagedFileError(local, `column ${name} holds ${found} ${what}, the manifest says ${listed}`);
+  }
+  const lower = file.lowerBounds.get(id);
+  const upper = file.upperBounds.get(id);
+  const range = stats.range();
+  if (!lower || !upper || !range) return;
+  const [lo, hi] = [deserialise(type, lower), deserialise(type, upper)];
+  const fits = exact ? range.min === lo && range.max === hi : lo <= range.min && range.max <= hi;
+  if (!fits) throw new DamagedFileError(local, `column ${name} spans ${range.min}..${range.max}, the manifest says ${lo}..${hi}`);
+}
