@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import type { FileMetaData } from 'hyparquet';
 import { ColumnStats, deserialise } from './iceberg/column-stats.ts';
 import { localPath, type DataFile } from './iceberg/manifest.ts';
-import { checkPages, DamagedFileError, lakehouseCreatedBy, type PageCheck } from './parquet-check.ts';
+import { checkPages, DamagedFileError, writtenByLakehouse, type PageCheck } from './parquet-check.ts';
 import { openParquet, readColumnBatches, type ColumnBatch, type OpenedFile } from './parquet-source.ts';
 import type { ColumnSpec } from './table-schema.ts';
 
@@ -9,8 +10,8 @@ import type { ColumnSpec } from './table-schema.ts';
 const checked = new Map<string, PageCheck>();
 
 /**
- * Opens a table's data file as its manifest entry describes it: present, of the recorded size and
- * record count, every page whole (parquet-check). Throws DamagedFileError naming the file.
+ * Opens a table's data file as its manifest entry describes it: present, of the recorded size,
+ * record count and column sizes, every page whole (parquet-check). Throws DamagedFileError naming the file.
  */
 export async function openDataFile(file: DataFile): Promise<OpenedFile & { readonly pages: PageCheck }> {
   const local = localPath(file.path);
@@ -25,9 +26,28 @@ export async function openDataFile(file: DataFile): Promise<OpenedFile & { reado
   }
   const rows = Number(opened.metadata.num_rows);
   if (rows !== file.recordCount) throw new DamagedFileError(local, `it holds ${rows} rows, the manifest says ${file.recordCount}`);
+  compareColumnSizes(local, file, opened.metadata);
   let pages = checked.get(local);
   if (!pages) checked.set(local, (pages = checkPages(local, opened.metadata)));
   return { ...opened, pages };
+}
+
+/** Each column's bytes in the footer must be what the manifest recorded (a file of other content rarely matches). */
+function compareColumnSizes(local: string, file: DataFile, metadata: FileMetaData): void {
+  const ids = new Map(metadata.schema.slice(1).map((e) => [e.name, e.field_id]));
+  const sizes = new Map<number, { name: string; bytes: number }>();
+  for (const group of metadata.row_groups) {
+    for (const chunk of group.columns) {
+      const name = chunk.meta_data?.path_in_schema.join('.') ?? '';
+      const id = ids.get(name);
+      if (id === undefined) continue;
+      sizes.set(id, { name, bytes: (sizes.get(id)?.bytes ?? 0) + Number(chunk.meta_data!.total_compressed_size) });
+    }
+  }
+  for (const [id, listed] of file.columnSizes) {
+    const found = sizes.get(id);
+    if (found?.bytes !== listed) throw new DamagedFileError(local, `column ${found?.name ?? `with field id ${id}`} takes ${found?.bytes ?? 0} bytes, the manifest says ${listed}`);
+  }
 }
 
 /**
@@ -57,7 +77,7 @@ export async function* readDataFile(file: DataFile, specs: readonly ColumnSpec[]
     stats.forEach((s) => s.add(next.value.columns[s.spec.name] as unknown[]));
     yield next.value;
   }
-  const exact = opened.metadata.created_by === lakehouseCreatedBy;
+  const exact = writtenByLakehouse(opened.metadata);
   for (const s of stats) compareWithManifest(local, file, s, exact);
 }
 

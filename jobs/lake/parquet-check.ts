@@ -3,8 +3,16 @@ import type { ColumnChunk, FileMetaData } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { pageCrc } from './page-checksums.ts';
 
-/** `created_by` of the files the Node writer writes: every page of theirs carries a CRC. */
-export const lakehouseCreatedBy = 'lakehouse';
+/**
+ * `created_by` of the files the Node writer writes: every page of theirs carries a CRC. Files it
+ * wrote before it set page CRCs say `lakehouse` and are checked like other writers' (where a page has one).
+ */
+export const lakehouseCreatedBy = 'lakehouse version 2';
+
+/** Written by this project's Node writer, of any version: its manifest bounds are the exact least and greatest values. */
+export function writtenByLakehouse(metadata: FileMetaData): boolean {
+  return metadata.created_by === 'lakehouse' || metadata.created_by === lakehouseCreatedBy;
+}
 
 /** A data file that is not whole or not what its table says it is; the message names the file. */
 export class DamagedFileError extends Error {

@@ -110,6 +110,13 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
     fs.fsyncSync(this.fd);
     const size = fs.fstatSync(this.fd).size;
     fs.closeSync(this.fd);
+    const columnSizes = new Map<number, number>();
+    for (const group of this.writer.row_groups) {
+      group.columns.forEach((chunk, i) => {
+        const id = this.specs[i].id;
+        columnSizes.set(id, (columnSizes.get(id) ?? 0) + Number(chunk.meta_data!.total_compressed_size));
+      });
+    }
     const valueCounts = new Map<number, number>();
     const nullValueCounts = new Map<number, number>();
     const lowerBounds = new Map<number, Uint8Array>();
@@ -123,7 +130,7 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
         upperBounds.set(stats.spec.id, bounds.upper);
       }
     }
-    return { path: fileUri(this.filePath), recordCount: this.total, fileSizeInBytes: size, partition, valueCounts, nullValueCounts, lowerBounds, upperBounds };
+    return { path: fileUri(this.filePath), recordCount: this.total, fileSizeInBytes: size, partition, columnSizes, valueCounts, nullValueCounts, lowerBounds, upperBounds };
   }
 
   /** Drops the unfinished file. */

@@ -9,7 +9,8 @@ import { parquetHeader } from 'hyparquet/src/column.js';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { localPath } from '../../jobs/lake/iceberg/manifest.ts';
+import { localPath, type DataFile } from '../../jobs/lake/iceberg/manifest.ts';
+import { readDataFile } from '../../jobs/lake/data-file-source.ts';
 import { liveFiles } from '../../jobs/lake/iceberg/table.ts';
 import { findTable, headOf, type TableKey } from '../../jobs/lake/lake.ts';
 import { checkPages, lakehouseCreatedBy } from '../../jobs/lake/parquet-check.ts';
@@ -42,6 +43,16 @@ async function pagesOf(file: string) {
   return pages;
 }
 
+async function rejects(promise: Promise<unknown>, pattern: RegExp) {
+  try {
+    await promise;
+  } catch (error) {
+    assert.match((error as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`no error matching ${pattern}`);
+}
+
 function flipByte(file: string, at: number): void {
   const fd = fs.openSync(file, 'r+');
   const byte = Buffer.alloc(1);
@@ -56,20 +67,20 @@ function writeSample(dir: string) {
   for (let i = 0; i < 120; i++) {
     sink.write({ vehicle_id: `CAR_${i % 9}`, type: ['car', 'bike'][i % 2], latitude: 48 + i / 1000, longitude: 2 + i / 1000, battery: i % 101, event_time: 1697203200000 + i * 1000, source_partition: i % 3, source_offset: i });
   }
-  sink.close();
+  const silverFile = sink.close();
   const bronze = path.join(dir, 'bronze.parquet');
   const raw = new ParquetSink(bronze, bronzeColumns, 50);
   for (let i = 0; i < 120; i++) {
     raw.write({ key: Buffer.from(`k${i}`), value: Buffer.from(`{"n":${i}}`), topic: 't', partition: i % 3, offset: i, kafka_timestamp: 1697203200000 + i, ingested_at: 1697203300000 + i });
   }
-  raw.close();
-  return [silver, bronze];
+  const bronzeFile = raw.close();
+  return [silver, bronze, silverFile, bronzeFile] as const;
 }
 
 damage('every page the Node writer writes carries a CRC; a flipped byte in any page of any column type fails naming file, column and page', async () => {
   const dir = temporaryDir('crc-pages');
   const columnTypes = new Set<string>();
-  for (const file of writeSample(dir)) {
+  for (const file of writeSample(dir).slice(0, 2) as string[]) {
     const { metadata } = await openParquet(file);
     const clean = checkPages(file, metadata);
     assert.is(clean.checksummed, clean.pages, 'every page has a CRC');
@@ -85,7 +96,7 @@ damage('every page the Node writer writes carries a CRC; a flipped byte in any p
   assert.equal([...columnTypes].sort(), [...new Set([...silverColumns, ...bronzeColumns].map((c) => c.name))].sort());
 });
 
-damage('a file claiming to be the Node writer\'s without page CRCs is altered; another writer\'s file without them passes the page walk', async () => {
+damage('a file claiming to be the Node writer\'s without page CRCs is altered; another writer\'s, or an older lakehouse one, without them passes the page walk', async () => {
   const dir = temporaryDir('crc-foreign');
   const write = (name: string, createdBy: string) => {
     const file = path.join(dir, name);
@@ -96,8 +107,11 @@ damage('a file claiming to be the Node writer\'s without page CRCs is altered; a
   };
   const forged = write('forged.parquet', lakehouseCreatedBy);
   assert.throws(() => checkPages(forged, parquetMetadataOf(forged)), /page has no CRC/);
-  const other = write('other.parquet', 'parquet-mr version 1.13.1');
-  assert.is(checkPages(other, parquetMetadataOf(other)).checksummed, 0);
+  for (const createdBy of ['parquet-mr version 1.13.1', 'lakehouse']) {
+    // Another writer's, or this one's from before it wrote page CRCs.
+    const other = write(`other-${createdBy}.parquet`, createdBy);
+    assert.is(checkPages(other, parquetMetadataOf(other)).checksummed, 0);
+  }
 });
 
 function byteSink(file: string) {
@@ -110,6 +124,24 @@ function parquetMetadataOf(file: string) {
   const bytes = fs.readFileSync(file);
   return parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
+
+damage('a file whose decoded columns disagree with its manifest entry fails naming file and column', async () => {
+  const dir = temporaryDir('crc-stats');
+  const [silver, , listed] = writeSample(dir);
+  const { metadata } = await openParquet(silver);
+  const read = (file: DataFile) => (async () => {
+    for await (const batch of readDataFile(file, silverColumns, silverColumns.map((c) => c.name))) void batch;
+  })();
+  await read(listed);
+  const latitude = silverColumns.find((c) => c.name === 'latitude')!;
+  const wrongBounds = { ...listed, upperBounds: new Map([...listed.upperBounds, [latitude.id, new Uint8Array(new Float64Array([47]).buffer)]]) };
+  await rejects(read(wrongBounds), new RegExp(`${silver}: column latitude spans .*, the manifest says`));
+  const wrongCounts = { ...listed, nullValueCounts: new Map([...listed.nullValueCounts, [latitude.id, 3]]) };
+  await rejects(read(wrongCounts), /column latitude holds 0 nulls, the manifest says 3/);
+  const wrongSize = { ...listed, columnSizes: new Map([...listed.columnSizes, [latitude.id, 1]]) };
+  await rejects(read(wrongSize), /column latitude takes \d+ bytes, the manifest says 1/);
+  assert.ok(metadata.created_by === lakehouseCreatedBy);
+});
 
 // One lake for the pipeline cases: gold is built on the first batch, a second batch is in bronze only,
 // so silver's next run reads the second batch's files and verify checks the first batch's.
@@ -143,12 +175,12 @@ function setUp() {
 }
 
 /** A valid Parquet file of the bronze schema with the same size and row count as `file` but other rows. */
-async function foreignTwin(file: string): Promise<Buffer> {
+async function foreignTwin(file: string, offsetShift: number): Promise<Buffer> {
   const twin = `${file}.twin`;
   const sink = new ParquetSink(twin, bronzeColumns, 100);
   for await (const row of readRows([file], bronzeColumns)) {
     const r = row as BronzeRow;
-    sink.write({ ...r, offset: r.offset + 1_000_000, value: r.value && r.value.subarray(0, r.value.length >> 1) });
+    sink.write({ ...r, offset: r.offset + offsetShift, value: r.value && r.value.subarray(0, r.value.length >> 1) });
   }
   sink.close();
   const bytes = fs.readFileSync(twin);
@@ -176,7 +208,9 @@ const damages: Record<string, (file: string) => Promise<void> | void> = {
   },
   'one flipped byte in a data page': (file) => flipInDataPage(file, 'value'),
   deleted: (file) => fs.rmSync(file),
-  'swapped for a foreign file of the same size and row count': async (file) => fs.writeFileSync(file, await foreignTwin(file)),
+  'swapped for a file of other rows with the same size and row count': async (file) => fs.writeFileSync(file, await foreignTwin(file, 1_000_000)),
+  // Same offsets, partitions and times, so the same counts and bounds: only the column sizes tell.
+  'swapped for a file of the same records with other payloads, the same size and row count': async (file) => fs.writeFileSync(file, await foreignTwin(file, 0)),
 };
 
 async function failsNaming(job: string, env: Record<string, string>, file: string) {

@@ -10,6 +10,8 @@ export interface DataFile {
   readonly fileSizeInBytes: number;
   /** Partition values by partition field name (a day transform is days since the epoch). */
   readonly partition: Readonly<Record<string, number | null>>;
+  /** Bytes of each column's chunks (Parquet total_compressed_size, summed), by field id. */
+  readonly columnSizes: ReadonlyMap<number, number>;
   readonly valueCounts: ReadonlyMap<number, number>;
   readonly nullValueCounts: ReadonlyMap<number, number>;
   /** Single-value serialised bounds, by field id. */
@@ -147,7 +149,7 @@ export async function encodeManifest(entries: readonly ManifestEntry[], schema: 
       partition: Object.fromEntries(spec.fields.map((f) => [f.name, e.file.partition[f.name] ?? null])),
       record_count: BigInt(e.file.recordCount),
       file_size_in_bytes: BigInt(e.file.fileSizeInBytes),
-      column_sizes: null,
+      column_sizes: mapRecords(e.file.columnSizes, true),
       value_counts: mapRecords(e.file.valueCounts, true),
       null_value_counts: mapRecords(e.file.nullValueCounts, true),
       nan_value_counts: null,
@@ -241,6 +243,7 @@ export async function readManifest(manifest: ManifestFile): Promise<ManifestEntr
         recordCount: toNumber(f.record_count),
         fileSizeInBytes: toNumber(f.file_size_in_bytes),
         partition,
+        columnSizes: toMap(f.column_sizes, toNumber),
         valueCounts: toMap(f.value_counts, toNumber),
         nullValueCounts: toMap(f.null_value_counts, toNumber),
         lowerBounds: toMap(f.lower_bounds, (v) => new Uint8Array(v as Buffer)),
