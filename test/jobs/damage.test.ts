@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parquetMetadata } from 'hyparquet';
+import { parquetMetadata, readOffsetIndex } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { suite } from 'uvu';
@@ -17,6 +17,8 @@ import { checkPages, lakehouseCreatedBy } from '../../jobs/lake/parquet-check.ts
 import { ParquetSink } from '../../jobs/lake/parquet-sink.ts';
 import { openParquet, readRows } from '../../jobs/lake/parquet-source.ts';
 import { bronzeColumns, parquetSchema, silverColumns, type BronzeRow } from '../../jobs/lake/table-schema.ts';
+import { runCommand } from '../spark/run-job.ts';
+import { requireSparkInstall } from '../spark/spark-install.ts';
 import { sharedBroker } from '../support/broker-fixture.ts';
 import { describeFailure, runJob, temporaryDir, uniqueNames } from '../support/lake.ts';
 
@@ -27,7 +29,7 @@ async function pagesOf(file: string) {
   const { metadata } = await openParquet(file);
   const bytes = fs.readFileSync(file);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const pages: { column: string; type: string; bodyStart: number; bodyEnd: number }[] = [];
+  const pages: { column: string; type: string; headerStart: number; bodyStart: number; bodyEnd: number }[] = [];
   for (const group of metadata.row_groups) {
     for (const { meta_data: meta } of group.columns) {
       let at = Number(meta!.dictionary_page_offset ?? meta!.data_page_offset);
@@ -35,7 +37,7 @@ async function pagesOf(file: string) {
       while (at < end) {
         const reader = { view, offset: at };
         const header = parquetHeader(reader);
-        pages.push({ column: meta!.path_in_schema[0], type: header.type, bodyStart: reader.offset, bodyEnd: reader.offset + header.compressed_page_size });
+        pages.push({ column: meta!.path_in_schema[0], type: header.type, headerStart: at, bodyStart: reader.offset, bodyEnd: reader.offset + header.compressed_page_size });
         at = reader.offset + header.compressed_page_size;
       }
     }
@@ -59,6 +61,13 @@ function flipByte(file: string, at: number): void {
   fs.readSync(fd, byte, 0, 1, at);
   fs.writeSync(fd, Buffer.from([byte[0] ^ 0x01]), 0, 1, at);
   fs.closeSync(fd);
+}
+
+/** Arrow C++ (pyarrow, as the Spark install's venv has it) reads the file verifying every page CRC. */
+async function arrowRows(file: string): Promise<string> {
+  const python = path.join(requireSparkInstall(), 'venv/bin/python');
+  const script = 'import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1], page_checksum_verification=True); print(t.num_rows, sum(t.column("offset").to_pylist()))';
+  return (await runCommand(python, ['-c', script, file], {})).stdout.trim();
 }
 
 function writeSample(dir: string) {
@@ -94,6 +103,39 @@ damage('every page the Node writer writes carries a CRC; a flipped byte in any p
     }
   }
   assert.equal([...columnTypes].sort(), [...new Set([...silverColumns, ...bronzeColumns].map((c) => c.name))].sort());
+});
+
+damage('an independent reader verifies the CRCs: Arrow reads multi-page chunks checking every page, and the offset index points at the rewritten pages', async () => {
+  const dir = temporaryDir('crc-arrow');
+  const file = path.join(dir, 'big.parquet');
+  const sink = new ParquetSink(file, bronzeColumns, 1500);
+  for (let i = 0; i < 3000; i++) {
+    sink.write({ key: Buffer.from(`k${i}`), value: Buffer.from(`{"i":${i},"pad":"${'x'.repeat(1000 + (i % 997))}"}`), topic: 't', partition: 0, offset: i, kafka_timestamp: 1697203200000 + i, ingested_at: 1697203300000 });
+  }
+  sink.close();
+  const pages = await pagesOf(file);
+  const valuePages = pages.filter((p) => p.column === 'value');
+  assert.ok(valuePages.length >= 4, `value spans ${valuePages.length} pages`);
+  const { metadata } = await openParquet(file);
+  const bytes = fs.readFileSync(file);
+  for (const group of metadata.row_groups) {
+    const chunk = group.columns.find((c) => c.meta_data!.path_in_schema[0] === 'value')!;
+    const at = Number(chunk.offset_index_offset);
+    const index = readOffsetIndex({ view: new DataView(bytes.buffer, bytes.byteOffset + at, chunk.offset_index_length!), offset: 0 });
+    for (const location of index.page_locations) {
+      const page = valuePages.find((p) => p.headerStart === Number(location.offset));
+      assert.ok(page, `the offset index points at a page start (${location.offset})`);
+      assert.is(location.compressed_page_size, page!.bodyEnd - page!.headerStart);
+    }
+  }
+  assert.is(await arrowRows(file), `3000 ${(2999 * 3000) / 2}`);
+  flipByte(file, valuePages[2].bodyStart + 7);
+  try {
+    await arrowRows(file);
+    assert.unreachable('Arrow read a flipped page');
+  } catch (error) {
+    assert.match((error as Error).message, /CRC checksum verification failed/);
+  }
 });
 
 damage('a file claiming to be the Node writer\'s without page CRCs is altered; another writer\'s, or an older lakehouse one, without them passes the page walk', async () => {
