@@ -102,4 +102,15 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
       networkPolicy: { enabled: false },
     },
   },
+  {
+    file: "ci/continuous-producer-values.yaml",
+    purpose: "the continuous producer, a Deployment with resources of its own, in place of the producer hook Job",
+    values: {
+      producer: {
+        mode: "continuous",
+        eventsPerSecond: 200,
+        resources: { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+      },
+    },
+  },
 ];

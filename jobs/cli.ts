@@ -9,7 +9,17 @@ import { runSilver } from './silver.ts';
 import { runTopics } from './topics.ts';
 import { runVerify } from './verify.ts';
 
-type Job = (config: Config, logger: Logger) => Promise<unknown>;
+/** What a job is given besides its settings and its logger. */
+export interface JobContext {
+  /**
+   * For a job that stops cleanly by itself (a stream, a server): once it has asked for this signal,
+   * SIGTERM or SIGINT aborts it instead of ending the process, and the job ends with its own
+   * "finished" line. A second signal still ends the process at once.
+   */
+  stopSignal(): AbortSignal;
+}
+
+type Job = (config: Config, logger: Logger, context: JobContext) => Promise<unknown>;
 
 export const jobs: Record<string, Job> = {
   topics: runTopics,
@@ -44,19 +54,27 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const started = process.hrtime.bigint();
+  const stop = new AbortController();
+  let stoppable = false;
+  const context: JobContext = { stopSignal: () => ((stoppable = true), stop.signal) };
   // Kubernetes stops a pod with SIGTERM. Every commit is atomic and synchronous, so stopping between
   // two event-loop turns leaves the lake as a kill would: consistent, the run's uncommitted files unread.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      logger.error('failed', { ok: false, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), signal, error: `stopped by ${signal}; nothing uncommitted is part of the lake, a re-run completes the work` });
-      process.exit(128 + (signal === 'SIGTERM' ? 15 : 2));
-    });
-  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppable && !stop.signal.aborted) {
+      logger.info('stopping', { signal });
+      stop.abort(signal);
+      return;
+    }
+    logger.error('failed', { ok: false, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), signal, error: `stopped by ${signal}; nothing uncommitted is part of the lake, a re-run completes the work` });
+    process.exit(128 + (signal === 'SIGTERM' ? 15 : 2));
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal);
   try {
     checkLogLevel();
     const config = loadConfig(flags);
-    const result = await job(config, logger);
-    logger.info('finished', { ok: true, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), result });
+    const result = await job(config, logger, context);
+    const stoppedBy = stop.signal.aborted ? { signal: stop.signal.reason } : {};
+    logger.info('finished', { ok: true, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), ...stoppedBy, result });
     return 0;
   } catch (error) {
     const code = error instanceof ConfigError ? 2 : 1;
@@ -66,6 +84,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!(error instanceof ConfigError || error instanceof InvariantError)) fields.stack = (error as Error).stack;
     logger.error('failed', fields);
     return code;
+  } finally {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.off(signal, onSignal);
   }
 }
 

@@ -25,10 +25,19 @@ export interface Config {
   readonly verifyKafka: boolean;
   /** Event time of the first produced event, epoch ms; `now` is resolved when the setting is read. */
   readonly startTime: number;
+  readonly producerMode: ProducerMode;
+  readonly eventsPerSecond: number;
 }
 
+/** `once` sends LAKEHOUSE_EVENTS events and ends; `continuous` streams until it is stopped. */
+export const producerModes = ['once', 'continuous'] as const;
+export type ProducerMode = (typeof producerModes)[number];
+
 /** The kinds whose value type is `T`: what a setting of that type may be declared with. */
-type KindFor<T> = { [N in KindName]: [KindValues[N]] extends [T] ? ([T] extends [KindValues[N]] ? N : never) : never }[KindName];
+type KindFor<T> =
+  | { [N in KindName]: [KindValues[N]] extends [T] ? ([T] extends [KindValues[N]] ? N : never) : never }[KindName]
+  // A union of words (a mode) is read by `oneOf`.
+  | ([T] extends [string] ? (string extends T ? never : 'oneOf') : never);
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -60,6 +69,8 @@ export const settings = [
   setting({ key: 'kafkaWaitSeconds', env: 'LAKEHOUSE_KAFKA_WAIT_SECONDS', flag: 'kafka-wait-seconds', defaultValue: '300', parser: { kind: 'integer', min: 0, max: 86_400 }, description: 'how long a job waits for Kafka to answer' }),
   setting({ key: 'clientId', env: 'LAKEHOUSE_CLIENT_ID', flag: 'client-id', defaultValue: 'lakehouse', parser: { kind: 'nonEmpty' }, description: 'Kafka client id prefix' }),
   setting({ key: 'startTime', env: 'LAKEHOUSE_START_TIME', flag: 'start-time', defaultValue: 'now', parser: { kind: 'instant' }, description: 'event time of the first produced event: now, epoch ms or ISO 8601; later runs add later events' }),
+  setting({ key: 'producerMode', env: 'LAKEHOUSE_PRODUCER_MODE', flag: 'producer-mode', defaultValue: 'once', parser: { kind: 'oneOf', values: producerModes }, description: 'once: produce sends the events and ends; continuous: it streams events until stopped' }),
+  setting({ key: 'eventsPerSecond', env: 'LAKEHOUSE_EVENTS_PER_SECOND', flag: 'events-per-second', defaultValue: '50', parser: { kind: 'integer', min: 1, max: 100_000 }, description: 'events per second of the continuous producer' }),
   setting({ key: 'verifyKafka', env: 'LAKEHOUSE_VERIFY_KAFKA', flag: 'verify-kafka', defaultValue: 'true', parser: { kind: 'boolean' }, description: 'verify also checks bronze against the offsets committed in Kafka' }),
 ] as const;
 

@@ -109,8 +109,13 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     }),
   }),
 
-  producer: object("The job that sends synthetic GPS events.", {
-    events: integer(30, "Events sent on each install or upgrade.", { minimum: 0, maximum: 100_000_000 }),
+  producer: object("The producer of synthetic GPS events: a hook Job on each install and upgrade, or a Deployment that streams them.", {
+    mode: string("once", "`once`: a hook Job sends `producer.events` events on each install and upgrade; `continuous`: a Deployment streams `producer.eventsPerSecond` events per second from a simulated fleet until it is stopped.", {
+      enum: ["once", "continuous"],
+    }),
+    events: integer(30, "Events sent on each install or upgrade (mode `once`).", { minimum: 0, maximum: 100_000_000 }),
+    eventsPerSecond: integer(50, "Events per second of the continuous producer (mode `continuous`).", { minimum: 1, maximum: 100_000 }),
+    resources: passThrough({}, "CPU and memory of the continuous producer's pod (Kubernetes ResourceRequirements); empty uses `jobs.resources`."),
     invalidRatio: number(0.05, "Share of deliberately invalid events (0..1), to exercise the quarantine.", {
       minimum: 0,
       maximum: 1,
