@@ -13,6 +13,8 @@ export const STOP_FLUSH_SECONDS = 20;
 const TICK_MS = 50;
 const MAX_BATCH = 1_000;
 const PROGRESS_MS = 10_000;
+// A send unacknowledged for this long means Kafka is away (a healthy one answers in milliseconds).
+const STALL_MS = 10_000;
 // Waiting for Kafka or for the topic is said at most this often.
 const WAITING_LOG_MS = 30_000;
 
@@ -63,6 +65,8 @@ export async function runContinuousProduce(config: Config, logger: Logger, stop:
   const deliver = async (records: GeneratedRecord[]) => {
     inFlightSince = performance.now();
     await sendUntilAcknowledged(producer, config.topic, records.map(({ key, value }) => ({ key, value })), logger, abandon.signal);
+    const waited = performance.now() - inFlightSince;
+    if (waited > STALL_MS) logger.info('kafka acknowledges again', { waitedSeconds: Math.round(waited / 1000) });
     inFlightSince = undefined;
     counts.acknowledged += records.length;
     for (const record of records) counts[record.kind === 'duplicate' ? 'duplicates' : record.kind]++;
@@ -115,19 +119,26 @@ async function sendUntilAcknowledged(producer: Producer, topic: string, messages
   }
 }
 
-/** Logs progress every ten seconds, and a warning while a send has waited long for its acknowledgement. */
+/**
+ * Logs progress every ten seconds, and a warning (at most every 30 s) while a send has waited
+ * longer than ten seconds for its acknowledgement.
+ */
 function watchProgress(logger: Logger, counts: { sent: number; acknowledged: number }, inFlightSince: () => number | undefined) {
   let last = { time: performance.now(), acknowledged: 0 };
+  let warned = -Infinity;
   const timer = setInterval(() => {
     const now = performance.now();
-    const perSecond = Math.round(((counts.acknowledged - last.acknowledged) * 1000) / (now - last.time));
-    logger.info('progress', { sent: counts.sent, acknowledged: counts.acknowledged, perSecond });
-    last = { time: now, acknowledged: counts.acknowledged };
-    const since = inFlightSince();
-    if (since !== undefined && now - since > PROGRESS_MS) {
-      logger.warn('kafka has not acknowledged a send; retrying', { waitingSeconds: Math.round((now - since) / 1000) });
+    if (now - last.time >= PROGRESS_MS) {
+      const perSecond = Math.round(((counts.acknowledged - last.acknowledged) * 1000) / (now - last.time));
+      logger.info('progress', { sent: counts.sent, acknowledged: counts.acknowledged, perSecond });
+      last = { time: now, acknowledged: counts.acknowledged };
     }
-  }, PROGRESS_MS);
+    const since = inFlightSince();
+    if (since !== undefined && now - since > STALL_MS && now - warned >= WAITING_LOG_MS) {
+      logger.warn('kafka has not acknowledged a send; retrying', { waitingSeconds: Math.round((now - since) / 1000) });
+      warned = now;
+    }
+  }, 1_000);
   return { stop: () => clearInterval(timer) };
 }
 
