@@ -60,7 +60,7 @@ export async function runContinuousProduce(config: Config, logger: Logger, stop:
   const mix = recordMixer(config);
   const bucket = tokenBucket(config.eventsPerSecond, Math.max(config.eventsPerSecond, 1));
   let inFlightSince: number | undefined;
-  const watch = watchProgress(logger, counts, () => inFlightSince);
+  const watch = watchProgress(logger, config.eventsPerSecond, counts, () => inFlightSince);
   const abandon = new AbortController();
   const deliver = async (records: GeneratedRecord[]) => {
     inFlightSince = performance.now();
@@ -120,17 +120,19 @@ async function sendUntilAcknowledged(producer: Producer, topic: string, messages
 }
 
 /**
- * Logs progress every ten seconds, and a warning (at most every 30 s) while a send has waited
- * longer than ten seconds for its acknowledgement.
+ * Logs progress every ten seconds (and a warning when that was under 90 % of the asked rate), and a
+ * warning (at most every 30 s) while a send has waited longer than ten seconds for its acknowledgement.
  */
-function watchProgress(logger: Logger, counts: { sent: number; acknowledged: number }, inFlightSince: () => number | undefined) {
+function watchProgress(logger: Logger, target: number, counts: { sent: number; acknowledged: number }, inFlightSince: () => number | undefined) {
   let last = { time: performance.now(), acknowledged: 0 };
   let warned = -Infinity;
   const timer = setInterval(() => {
     const now = performance.now();
     if (now - last.time >= PROGRESS_MS) {
       const perSecond = Math.round(((counts.acknowledged - last.acknowledged) * 1000) / (now - last.time));
-      logger.info('progress', { sent: counts.sent, acknowledged: counts.acknowledged, perSecond });
+      logger.info('progress', { acknowledged: counts.acknowledged, sent: counts.sent, perSecond });
+      // Tokens beyond a second's worth are dropped, so a producer that cannot keep up must say so.
+      if (perSecond < target * 0.9) logger.warn('sending slower than asked', { perSecond, eventsPerSecond: target });
       last = { time: now, acknowledged: counts.acknowledged };
     }
     const since = inFlightSince();
