@@ -71,6 +71,7 @@ export async function runContinuousProduce(config: Config, logger: Logger, stop:
     counts.acknowledged += records.length;
     for (const record of records) counts[record.kind === 'duplicate' ? 'duplicates' : record.kind]++;
   };
+  const stopped = aborted(stop);
   try {
     while (!stop.aborted) {
       const n = bucket.take(MAX_BATCH);
@@ -82,7 +83,7 @@ export async function runContinuousProduce(config: Config, logger: Logger, stop:
       const records = Array.from({ length: n }, () => mix(() => fleet.next(now)));
       counts.sent += n;
       const delivery = deliver(records);
-      if (!(await settledBefore(delivery, aborted(stop)))) {
+      if (!(await settledBefore(delivery, stopped))) {
         // Stopping with a send in flight: its acknowledgement is waited for, within a bound.
         if (!(await settledBefore(delivery, sleep(STOP_FLUSH_SECONDS * 1000)))) {
           abandon.abort();
@@ -102,8 +103,10 @@ export async function runContinuousProduce(config: Config, logger: Logger, stop:
 /**
  * Sends with acks=all and, when a send fails (Kafka away longer than the client's own retries),
  * sends the same messages again until they are acknowledged or `abandon` aborts. The idempotent
- * producer gives a failed request's messages the same sequence numbers again, so the broker drops
- * whatever of it had already been written.
+ * producer keeps its id and gives a partition's messages of a failed request the same sequence
+ * numbers again, so the broker drops what it had already written. (Of a send that failed on one
+ * broker after succeeding on another, the part that succeeded is written twice: silver quarantines
+ * those copies as duplicates.)
  */
 async function sendUntilAcknowledged(producer: Producer, topic: string, messages: Message[], logger: Logger, abandon: AbortSignal): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -151,26 +154,26 @@ function watchProgress(logger: Logger, target: number, counts: { sent: number; a
 async function waitForTopic(kafka: Kafka, config: Config, logger: Logger, stop: AbortSignal): Promise<boolean> {
   let lastSaid = -Infinity;
   let attempt = 0;
+  const stopped = aborted(stop);
   while (!stop.aborted) {
     attempt++;
     const admin = kafka.admin({ retry: { retries: 0 } });
-    let problem: Record<string, unknown> = {};
+    let waiting: { msg: string; fields: Record<string, unknown> };
     try {
-      const topics = await settledOr(admin.connect().then(() => admin.listTopics()), aborted(stop));
+      const topics = await settledOr(admin.connect().then(() => admin.listTopics()), stopped);
       if (topics === undefined) return false;
       if (topics.includes(config.topic)) {
         logger.info('topic found', { topic: config.topic, attempt });
         return true;
       }
-      problem = { msg: 'waiting for the topic', topic: config.topic, hint: 'the topics job creates it (LAKEHOUSE_TOPIC / --topic)' };
+      waiting = { msg: 'waiting for the topic', fields: { topic: config.topic, hint: 'the topics job creates it (LAKEHOUSE_TOPIC / --topic)' } };
     } catch (error) {
-      problem = { msg: 'waiting for kafka', bootstrapServers: config.bootstrapServers.join(','), error: (error as Error).message };
+      waiting = { msg: 'waiting for kafka', fields: { bootstrapServers: config.bootstrapServers.join(','), error: (error as Error).message } };
     } finally {
       void admin.disconnect().catch(() => {});
     }
     if (performance.now() - lastSaid >= WAITING_LOG_MS) {
-      const { msg, ...fields } = problem;
-      logger.info(String(msg), { attempt, ...fields });
+      logger.info(waiting.msg, { attempt, ...waiting.fields });
       lastSaid = performance.now();
     }
     await sleep(Math.min(500 * attempt, 5_000), undefined, { signal: stop }).catch(() => {});

@@ -4,6 +4,7 @@
  * pausing the shared one would stall every other test.
  */
 import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -130,5 +131,27 @@ faults('stopped while it waits for its topic: exit 0, nothing sent', async () =>
   assert.is(outcome.exitCode, 0, describeFailure(outcome));
   assert.equal([result(outcome).sent, result(outcome).acknowledged], [0, 0]);
 });
+
+faults('no Kafka at all: it keeps waiting past LAKEHOUSE_KAFKA_WAIT_SECONDS, says so, and a SIGTERM ends it with exit 0', async () => {
+  const port = await closedPort();
+  const env = { ...streamEnv('no-kafka', `127.0.0.1:${port}`), LAKEHOUSE_KAFKA_WAIT_SECONDS: '1' };
+  const started = Date.now();
+  const outcome = await runJob('produce', env, [], (line, child: ChildProcess) => {
+    if (line.msg === 'waiting for kafka') after(4_000, () => child.kill('SIGTERM'));
+  });
+  assert.is(outcome.exitCode, 0, describeFailure(outcome));
+  assert.ok(Date.now() - started > 4_000);
+  assert.is(outcome.lines.filter((l) => l.msg === 'waiting for kafka').length, 1, 'said once, not at every attempt');
+  assert.is(result(outcome).sent, 0);
+});
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 faults.run();
