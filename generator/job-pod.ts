@@ -19,6 +19,7 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   topic: (v) => v.str("topic.name"),
   partitions: (v) => v.str("topic.partitions"),
   replicationFactor: (v) => v.str("topic.replicationFactor"),
+  minInsyncReplicas: (v) => v.str("topic.minInsyncReplicas"),
   dataDir: () => LAKE_MOUNT,
   events: (v) => v.str("producer.events"),
   invalidRatio: (v) => v.str("producer.invalidRatio"),

@@ -11,6 +11,7 @@ export interface Config {
   readonly topic: string;
   readonly partitions: number;
   readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
   readonly dataDir: string;
   readonly events: number;
   readonly invalidRatio: number;
@@ -57,6 +58,7 @@ export const settings = [
   setting({ key: 'topic', env: 'LAKEHOUSE_TOPIC', flag: 'topic', defaultValue: 'vehicles-events', parser: { kind: 'topicName' }, description: 'Kafka topic of the vehicle events' }),
   setting({ key: 'partitions', env: 'LAKEHOUSE_PARTITIONS', flag: 'partitions', defaultValue: '3', parser: { kind: 'integer', min: 1, max: 10_000 }, description: 'partitions the topics job creates' }),
   setting({ key: 'replicationFactor', env: 'LAKEHOUSE_REPLICATION_FACTOR', flag: 'replication-factor', defaultValue: '1', parser: { kind: 'integer', min: 1, max: 32 }, description: 'replication factor the topics job uses' }),
+  setting({ key: 'minInsyncReplicas', env: 'LAKEHOUSE_MIN_INSYNC_REPLICAS', flag: 'min-insync-replicas', defaultValue: '1', parser: { kind: 'integer', min: 1, max: 32 }, description: "the topic's min.insync.replicas, set by the topics job" }),
   setting({ key: 'dataDir', env: 'LAKEHOUSE_DATA_DIR', flag: 'data-dir', defaultValue: './data', parser: { kind: 'nonEmpty' }, description: 'root directory of the lake' }),
   setting({ key: 'events', env: 'LAKEHOUSE_EVENTS', flag: 'events', defaultValue: '30', parser: { kind: 'integer', min: 0, max: 1_000_000_000 }, description: 'events the producer sends' }),
   setting({ key: 'invalidRatio', env: 'LAKEHOUSE_INVALID_RATIO', flag: 'invalid-ratio', defaultValue: '0.05', parser: { kind: 'ratio' }, description: 'share of deliberately invalid events (0..1)' }),

@@ -95,6 +95,11 @@ export const valuesModel = object("Values of the lakehouse chart.", {
         storageClass: string("", 'Storage class of the Kafka volumes; "" uses the cluster default, "-" disables dynamic provisioning.'),
       }),
       resources: resources("each Kafka node"),
+      podAntiAffinity: string("soft", "Keeping Kafka nodes on different Kubernetes nodes: `soft` prefers it, `hard` requires it (a node's loss then takes at most one replica), `none` leaves it to the scheduler.", {
+        enum: ["soft", "hard", "none"],
+      }),
+      zoneSpread: boolean(true, "Spread Kafka nodes evenly across zones where the cluster's nodes carry `topology.kubernetes.io/zone` labels (a preference: never blocks scheduling)."),
+      affinity: passThrough({}, "Affinity of the Kafka pods; when set it replaces the global `affinity` and `kafka.podAntiAffinity`."),
       extraEnv: extraEnv("Kafka (KAFKA_* variables become broker properties)"),
     },
     { requireWhen: { field: "enabled", equals: false, require: ["bootstrapServers"] } },
@@ -104,6 +109,10 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     name: string("vehicles-events", "Kafka topic name.", { pattern: KAFKA_TOPIC_PATTERN, patternName: "a Kafka topic name" }),
     partitions: integer(3, "Partitions created by the topics job.", { minimum: 1, maximum: 1000 }),
     replicationFactor: integer(1, "Replication factor of the topic; at most the number of Kafka nodes.", {
+      minimum: 1,
+      maximum: 9,
+    }),
+    minInsyncReplicas: integer(1, "Replicas that must have a record before Kafka acknowledges it to the producer (acks=all): the topic's `min.insync.replicas` and the brokers' default. Use 2 with replication 3, so an acknowledged record survives the loss of a node; at most `topic.replicationFactor`.", {
       minimum: 1,
       maximum: 9,
     }),

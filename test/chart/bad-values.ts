@@ -42,4 +42,10 @@ export const badValues: readonly BadValues[] = [
     values: { topic: { replicationFactor: 3 } },
     field: /topic\.replicationFactor/,
   },
+  {
+    name: "min.insync.replicas above the replication factor",
+    values: { topic: { minInsyncReplicas: 2 } },
+    field: /topic\.minInsyncReplicas/,
+  },
+  { name: "an unknown anti-affinity mode", values: { kafka: { podAntiAffinity: "strict" } }, field: /kafka[./]podAntiAffinity/ },
 ];

@@ -5,8 +5,8 @@ import { environmentFiles } from "./environments.ts";
 import { hookJobsInOrder, hookOf, hookWeight, parseRendered, validateWithModel, type RenderedObject } from "./rendered.ts";
 import { CHART_DIR, helms, helmTemplate, withTools } from "./tools.ts";
 
-const render = (bin: string, valuesFile?: string): RenderedObject[] =>
-  parseRendered(helmTemplate(bin, valuesFile ? ["-f", `${CHART_DIR}/${valuesFile}`] : []));
+const render = (bin: string, valuesFile?: string, args: string[] = []): RenderedObject[] =>
+  parseRendered(helmTemplate(bin, [...(valuesFile ? ["-f", `${CHART_DIR}/${valuesFile}`] : []), ...args]));
 
 test("the chart ships the documented environments and ct value files", () => {
   const files = environmentFiles();
@@ -48,6 +48,25 @@ for (const { name, bin } of helms()) {
     assert.equal(regular, [
       "ConfigMap", "NetworkPolicy", "PersistentVolumeClaim", "PodDisruptionBudget", "Secret", "Service", "Service", "StatefulSet",
     ]);
+  });
+
+  test(`${name}: Kafka pods prefer separate nodes by default, require them in prod, spread over zones, and kafka.affinity replaces both`, () => {
+    const kafkaPod = (objects: ReturnType<typeof render>) => objects.find((o) => o.kind === "StatefulSet")!.spec.template.spec;
+    const term = (pod: any) => pod.affinity.podAntiAffinity;
+    const defaults = kafkaPod(render(bin));
+    assert.is(term(defaults).preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey, "kubernetes.io/hostname");
+    assert.is(term(defaults).preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels["app.kubernetes.io/component"], "kafka");
+    assert.is(defaults.topologySpreadConstraints[0].topologyKey, "topology.kubernetes.io/zone");
+    assert.is(defaults.topologySpreadConstraints[0].whenUnsatisfiable, "ScheduleAnyway");
+    const prod = kafkaPod(render(bin, "values-prod.yaml"));
+    assert.is(term(prod).requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey, "kubernetes.io/hostname");
+    assert.is(term(prod).preferredDuringSchedulingIgnoredDuringExecution, undefined);
+    const own = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "pool", operator: "In", values: ["kafka"] }] }] } } };
+    const replaced = kafkaPod(render(bin, undefined, ["--set-json", `kafka.affinity=${JSON.stringify(own)}`]));
+    assert.equal(replaced.affinity, own);
+    const none = kafkaPod(render(bin, undefined, ["--set", "kafka.podAntiAffinity=none", "--set", "kafka.zoneSpread=false"]));
+    assert.equal(none.affinity, {});
+    assert.is(none.topologySpreadConstraints, undefined);
   });
 
   test(`${name}: every pod meets the restricted Pod Security Standard and has resources`, () => {
