@@ -3,9 +3,10 @@ import type { Config } from './config.ts';
 import { generateRecords } from './events/generate.ts';
 import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
 import type { Logger } from './log.ts';
+import { rowCounts, type RowCounts } from './ops/runs.ts';
 import { progressReporter } from './progress.ts';
 
-export interface ProduceSummary {
+export interface ProduceSummary extends RowCounts {
   readonly sent: number;
   readonly valid: number;
   readonly invalid: number;
@@ -59,5 +60,5 @@ export async function runProduce(config: Config, logger: Logger): Promise<Produc
     await producer.disconnect();
   }
   logger.info('events sent', { topic: config.topic, ...counts });
-  return counts;
+  return { ...counts, rowCounts: rowCounts(null, counts.sent) };
 }
