@@ -5,12 +5,12 @@ import { ConfigError, InvariantError } from './errors.ts';
 import { runGold } from './gold.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
 import { checkLogLevel, createLogger, type Logger } from './log.ts';
-import { runProduce } from './produce.ts';
-import { runSilver } from './silver.ts';
-import { runMetrics } from './ops/metrics.ts';
 import type { Lease } from './ops/lease.ts';
+import { runMetrics } from './ops/metrics.ts';
 import { recordRun, takeLease, withDeadline, type RunIdentity } from './ops/run-record.ts';
 import type { Outcome } from './ops/runs.ts';
+import { runProduce } from './produce.ts';
+import { runSilver } from './silver.ts';
 import { runTopics } from './topics.ts';
 import { runVerify } from './verify.ts';
 
@@ -75,18 +75,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   const record = (outcome: Outcome, details: { result?: unknown; error?: string }) =>
     recorded && config ? recordRun(config.dataDir, run, outcome, logger, details) : Promise.resolve();
   const stopHandlers: (() => void)[] = [];
+  let stopRequested = false;
   const context: JobContext = { runId: run.runId, onStop: (handler) => void stopHandlers.push(handler) };
   // Kubernetes stops a pod with SIGTERM. Every commit is atomic and synchronous, so stopping between
   // two event-loop turns leaves the lake as a kill would: consistent, the run's uncommitted files unread.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       if (stopHandlers.length > 0) {
+        stopRequested = true;
         logger.info('stopping', { signal });
         for (const handler of stopHandlers) handler();
         return;
       }
       const error = `stopped by ${signal}; nothing uncommitted is part of the lake, a re-run completes the work`;
-      lease?.release();
+      releaseLease(lease, logger);
       void withDeadline(record('stopped', { error }), stopRecordMs).finally(() => {
         logger.error('failed', { ok: false, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), signal, error });
         process.exit(128 + (signal === 'SIGTERM' ? 15 : 2));
@@ -107,7 +109,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const result = await job(config, logger, context);
     releaseLease(lease, logger);
-    await record('succeeded', { result });
+    // A job that stops on request (a server, a continuous producer) ended well, but not by itself.
+    await record(stopRequested ? 'stopped' : 'succeeded', { result });
     logger.info('finished', { ok: true, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), result });
     return 0;
   } catch (error) {

@@ -6,13 +6,15 @@
  *
  * Acquiring creates the file with link(2), which fails if it exists. The holder rewrites it (a new
  * file renamed over it) every `renewMs`; a lease not renewed before its expiry belongs to a run that
- * died, and is taken over by renaming a new file over it and reading it back a moment later to
- * confirm that no other run took it over at the same time.
+ * died (as is a lease whose holder on this same host is no longer running), and is taken over by
+ * renaming a new file over it and reading it back a moment later to confirm that no other run
+ * took it over at the same time.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDirectory } from '../lake/atomic.ts';
 import { writeFileDurably } from '../lake/iceberg/avro.ts';
+import { hostName } from './runs.ts';
 
 export const LEASE_DIR = '.lakehouse';
 export const LEASE_FILE = 'lease';
@@ -65,6 +67,20 @@ function temporaryFile(file: string, holder: Holder, record: LeaseRecord): strin
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A holder on this host whose process is gone died without releasing its lease: it need not be
+ * waited out. (Pods have host names of their own, so in a cluster a lease expires instead.)
+ */
+function diedHere(holder: LeaseRecord): boolean {
+  if (holder.host !== hostName() || !Number.isSafeInteger(holder.pid) || holder.pid <= 0) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /** One attempt: create the lease, or take over an expired one. */
 async function tryAcquire(file: string, holder: Holder, timing: LeaseTiming): Promise<Acquired> {
   const now = Date.now();
@@ -79,7 +95,7 @@ async function tryAcquire(file: string, holder: Holder, timing: LeaseTiming): Pr
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const current = readLease(file);
-    if (current && current.expiresAt > Date.now()) return { acquired: false, holder: current };
+    if (current && current.expiresAt > Date.now() && !diedHere(current)) return { acquired: false, holder: current };
     fs.renameSync(temporary, file);
     await sleep(timing.settleMs + Math.random() * timing.settleMs);
     const after = readLease(file);

@@ -9,7 +9,7 @@ import type { JobContext } from '../cli.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { lakeReport } from './lake-state.ts';
-import { formatFamilies, metricFamilies, PROMETHEUS_CONTENT_TYPE } from './prometheus.ts';
+import { formatFamilies, metricFamilies, PROMETHEUS_CONTENT_TYPE, upFamily } from './prometheus.ts';
 import { RunHistory } from './run-history.ts';
 
 const cacheMs = 5_000;
@@ -35,7 +35,7 @@ function exposition(config: Config, logger: Logger): () => Promise<string> {
     } catch (error) {
       logger.warn('lakehouse_up 0: the report could not be computed', { error: (error as Error).message });
       lastProblem = (error as Error).message;
-      return formatFamilies([{ name: 'lakehouse_up', type: 'gauge', help: '1 when the last scrape read both the lake and Kafka, 0 otherwise.', samples: [{ labels: {}, value: 0 }] }]);
+      return formatFamilies([upFamily(false)]);
     }
   };
   return () => {

@@ -40,12 +40,16 @@ export function formatFamilies(families: readonly Family[]): string {
 
 const seconds = (ms: number) => ms / 1000;
 
+export function upFamily(up: boolean): Family {
+  return { name: 'lakehouse_up', type: 'gauge', help: '1 when the last scrape read both the lake and Kafka, 0 otherwise.', samples: [{ labels: {}, value: up ? 1 : 0 }] };
+}
+
 /** Every metric of the report; a part that could not be read has no samples (and `lakehouse_up` is 0). */
 export function metricFamilies(report: LakeReport): Family[] {
   const up = report.kafka.ok && report.lakeError === undefined;
   const committed = report.tables.filter((t) => t.lastCommitMs !== undefined);
   return [
-    { name: 'lakehouse_up', type: 'gauge', help: '1 when the last scrape read both the lake and Kafka, 0 otherwise.', samples: [{ labels: {}, value: up ? 1 : 0 }] },
+    upFamily(up),
     {
       name: 'lakehouse_kafka_lag_records', type: 'gauge', help: "Records in Kafka not yet in bronze: the partition's end offset minus the next offset bronze's table records.",
       samples: report.kafka.ok ? report.kafka.partitions.map((p) => ({ labels: { topic: p.topic, partition: p.partition }, value: p.lag })) : [],

@@ -3,11 +3,13 @@
  * between job processes on a real broker: overlapping pipelines end with every invariant holding,
  * a run that cannot get the lease says so in one line and changes nothing.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { acquireLease, leasePath, type LeaseRecord, type LeaseTiming } from '../../jobs/ops/lease.ts';
+import { hostName } from '../../jobs/ops/runs.ts';
 import { sharedBroker } from '../support/broker-fixture.ts';
 import { query } from '../support/duckdb.ts';
 import { pyicebergRows } from '../support/iceberg-readers.ts';
@@ -67,6 +69,18 @@ unit('an expired lease (its holder died) is taken over by exactly one of several
   const onDisk = JSON.parse(fs.readFileSync(leasePath(root), 'utf8')) as LeaseRecord;
   assert.is(onDisk.runId, winner.acquired ? winner.lease.record.runId : '');
   if (winner.acquired) winner.lease.release();
+});
+
+unit("the lease of a run killed on this host (its pid is gone) is taken over without waiting for its expiry", async () => {
+  const root = temporaryDir('lease-dead-pid');
+  const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+  plantLease(root, { runId: 'killed-here', host: hostName(), pid: deadPid, expiresAt: Date.now() + 3_600_000 });
+  const got = await acquireLease(root, holder('a'), 0, undefined, fast);
+  assert.ok(got.acquired);
+  assert.is(got.acquired && got.lease.tookOver?.runId, 'killed-here');
+  if (got.acquired) got.lease.release();
+  plantLease(root, { runId: 'alive-here', host: hostName(), pid: process.pid, expiresAt: Date.now() + 3_600_000 });
+  assert.is((await acquireLease(root, holder('b'), 0, undefined, fast)).acquired, false, 'a live holder keeps it');
 });
 
 unit.run();

@@ -3,7 +3,9 @@
  * runs as its own process, as in the chart; ops.runs is read back with PyIceberg and DuckDB.
  */
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runJobProcess } from '../../dev/job-process.ts';
@@ -218,6 +220,26 @@ history('with Kafka unreachable, status says so and prints the rest; /metrics ha
   }
 });
 
+history('a lake whose metadata is broken gives lakehouse_up 0 and a log line; the exporter keeps serving', async () => {
+  const broken = temporaryDir('ops-broken');
+  fs.mkdirSync(path.join(broken, 'bronze/vehicles/metadata'), { recursive: true });
+  fs.writeFileSync(path.join(broken, 'bronze/vehicles/metadata/v1.metadata.json'), '{"format-version": 2, trunc');
+  const exporter = await startExporter({ ...lake, env: { ...lake.env, LAKEHOUSE_DATA_DIR: broken } });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const samples = parseMetrics((await exporter.get('/metrics')).text);
+      assert.is(sampleOf(samples, 'lakehouse_up')?.value, 0);
+      assert.is(sampleOf(samples, 'lakehouse_kafka_lag_records'), undefined, "no lag without bronze's position");
+    }
+    assert.is((await exporter.get('/healthz')).status, 200);
+  } finally {
+    const stopped = await exporter.stop();
+    assert.is(stopped.exitCode, 0, describeFailure(stopped));
+    const warning = stopped.lines.find((l) => String(l.msg).startsWith('lakehouse_up 0'));
+    assert.match(String(warning?.error), /could not be read/);
+  }
+});
+
 history('a job stopped by SIGTERM is recorded as stopped', async () => {
   let sent = false;
   const outcome = await runJob('bronze', { ...lake.env, KAFKA_BOOTSTRAP_SERVER: '127.0.0.1:1', LAKEHOUSE_KAFKA_WAIT_SECONDS: '60' }, [], (line, child) => {
@@ -261,7 +283,6 @@ appends('a lake root that does not exist is not created to record a run', async 
     run_id: 'x', stage: 'topics', engine: 'node', host: 'test', started_at: 1, ended_at: 2, outcome: 'succeeded', rows_in: null, rows_out: null, error: null,
   });
   assert.is(result.recorded, false);
-  const fs = await import('node:fs');
   assert.is(fs.existsSync(missing), false);
 });
 
