@@ -71,6 +71,19 @@ unit('an expired lease (its holder died) is taken over by exactly one of several
   if (winner.acquired) winner.lease.release();
 });
 
+unit('a holder whose lease was taken over (it stalled past its expiry) learns so at renewal and does not remove the new lease', async () => {
+  const root = temporaryDir('lease-lost');
+  const got = await acquireLease(root, holder('a'), 0, undefined, fast);
+  assert.ok(got.acquired);
+  const other = plantLease(root, { runId: 'took-it', expiresAt: Date.now() + 3_600_000 });
+  await sleep(3 * fast.renewMs);
+  if (got.acquired) {
+    assert.is(got.lease.lost?.runId, 'took-it');
+    got.lease.release();
+  }
+  assert.equal(JSON.parse(fs.readFileSync(leasePath(root), 'utf8')), other);
+});
+
 unit("the lease of a run killed on this host (its pid is gone) is taken over without waiting for its expiry", async () => {
   const root = temporaryDir('lease-dead-pid');
   const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
