@@ -35,6 +35,8 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   kafkaWaitSeconds: (v) => v.str("jobs.kafkaWaitSeconds"),
   clientId: (v) => v.str("jobs.clientId"),
   verifyKafka: (v) => v.str("jobs.verifyKafka"),
+  leaseWaitSeconds: (v) => v.str("pipeline.leaseWaitSeconds"),
+  metricsPort: (v) => v.str("metrics.port"),
 };
 
 /** The job settings of docs/contract.md as environment variables, every one of them, from the values. */

@@ -24,6 +24,8 @@ export interface Config {
   readonly kafkaWaitSeconds: number;
   readonly clientId: string;
   readonly verifyKafka: boolean;
+  readonly leaseWaitSeconds: number;
+  readonly metricsPort: number;
   /** Event time of the first produced event, epoch ms; `now` is resolved when the setting is read. */
   readonly startTime: number;
   readonly producerMode: ProducerMode;
@@ -73,6 +75,8 @@ export const settings = [
   setting({ key: 'startTime', env: 'LAKEHOUSE_START_TIME', flag: 'start-time', defaultValue: 'now', parser: { kind: 'instant' }, description: 'event time of the first produced event: now, epoch ms or ISO 8601; later runs add later events' }),
   setting({ key: 'producerMode', env: 'LAKEHOUSE_PRODUCER_MODE', flag: 'producer-mode', defaultValue: 'once', parser: { kind: 'oneOf', values: producerModes }, description: 'once: produce sends the events and ends; continuous: it streams events until stopped' }),
   setting({ key: 'eventsPerSecond', env: 'LAKEHOUSE_EVENTS_PER_SECOND', flag: 'events-per-second', defaultValue: '50', parser: { kind: 'integer', min: 1, max: 100_000 }, description: 'events per second of the continuous producer' }),
+  setting({ key: 'leaseWaitSeconds', env: 'LAKEHOUSE_LEASE_WAIT_SECONDS', flag: 'lease-wait-seconds', defaultValue: '600', parser: { kind: 'integer', min: 0, max: 86_400 }, description: 'how long a writing stage waits for the lake writer lease before it skips its run (0: skip at once)' }),
+  setting({ key: 'metricsPort', env: 'LAKEHOUSE_METRICS_PORT', flag: 'metrics-port', defaultValue: '9464', parser: { kind: 'integer', min: 1, max: 65_535 }, description: 'port the metrics exporter serves /metrics on' }),
   setting({ key: 'verifyKafka', env: 'LAKEHOUSE_VERIFY_KAFKA', flag: 'verify-kafka', defaultValue: 'true', parser: { kind: 'boolean' }, description: 'verify also checks bronze against the offsets committed in Kafka' }),
 ] as const;
 
@@ -147,7 +151,8 @@ export function usage(): string {
   const rows = settings.map((s) => `  --${s.flag.padEnd(20)} ${s.env.padEnd(30)} ${s.description} (default ${s.defaultValue})`);
   return [
     'usage: lakehouse <topics|produce|bronze|silver|gold|verify> [--flag value ...]',
-    '       lakehouse tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N] | contract',
+    '       lakehouse metrics                  (serves Prometheus metrics until stopped)',
+    '       lakehouse status [--json] | tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N] | contract',
     '',
     'settings (flag, environment variable, meaning):',
     ...rows,

@@ -5,9 +5,10 @@ import { generateRecords } from './events/generate.ts';
 import { createKafka, idempotentProducer, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
 import type { Logger } from './log.ts';
 import { runContinuousProduce, type StreamSummary } from './produce-stream.ts';
+import { rowCounts, type RowCounts } from './ops/runs.ts';
 import { progressReporter } from './progress.ts';
 
-export interface ProduceSummary {
+export interface ProduceSummary extends RowCounts {
   readonly sent: number;
   readonly valid: number;
   readonly invalid: number;
@@ -60,5 +61,5 @@ async function produceOnce(config: Config, logger: Logger): Promise<ProduceSumma
     await producer.disconnect();
   }
   logger.info('events sent', { topic: config.topic, ...counts });
-  return counts;
+  return { ...counts, rowCounts: rowCounts(null, counts.sent) };
 }

@@ -151,6 +151,14 @@ export const valuesModel = object("Values of the lakehouse chart.", {
       minimum: 1,
       maximum: 100_000_000,
     }),
+    leaseWaitSeconds: integer(600, "How long a writing stage (bronze, silver, gold, maintain) waits for the lake's writer lease held by an overlapping run before it skips its run (exit 0, outcome `skipped`); 0 skips at once.", {
+      minimum: 0,
+      maximum: 86_400,
+    }),
+  }),
+
+  metrics: object("The metrics exporter (`node lakehouse.mjs metrics`): lag, freshness, rows and run outcomes as Prometheus text.", {
+    port: integer(9464, "Port the exporter serves `/metrics` and `/healthz` on.", { minimum: 1, maximum: 65_535 }),
   }),
 
   jobs: object("The pod settings shared by every pipeline Job and the test Pod.", {

@@ -67,7 +67,8 @@ export async function waitForKafka(kafka: Kafka, config: Config, logger: Logger)
   }
 }
 
-async function withinMs<T>(ms: number, work: () => Promise<T>): Promise<T> {
+/** `work`'s value, or an error once `ms` have passed (the work itself is left to finish or fail). */
+export async function withinMs<T>(ms: number, work: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)}s`)), ms);
