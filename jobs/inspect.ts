@@ -7,11 +7,10 @@ import type { Config } from './config.ts';
 import { contract } from './contract.ts';
 import { ConfigError } from './errors.ts';
 import type { LoadedTable } from './lake/iceberg/catalog.ts';
-import { localPath } from './lake/iceberg/manifest.ts';
 import { lineage, snapshotAsOf, snapshotById, type Snapshot } from './lake/iceberg/metadata.ts';
 import { liveFiles } from './lake/iceberg/table.ts';
 import { findTable, headOf, lakeTables, type LakeTableKey } from './lake/lake.ts';
-import { readRows } from './lake/parquet-source.ts';
+import { readDataRows } from './lake/data-file-source.ts';
 import { statusCommand } from './ops/status.ts';
 import type { ColumnSpec } from './lake/table-schema.ts';
 import { formatTable } from './table-format.ts';
@@ -117,8 +116,8 @@ export async function showCommand(args: InspectArgs): Promise<string> {
   if (!snapshot) return '(no rows: the table has no snapshot yet)';
   const columns = table.spec.columns;
   const rows: Record<string, string | number>[] = [];
-  const files = (await liveFiles(table, snapshot)).map((f) => localPath(f.file.path));
-  for await (const row of readRows(files, columns)) {
+  const files = (await liveFiles(table, snapshot)).map((f) => f.file);
+  for await (const row of readDataRows(files, columns)) {
     if (rows.length >= limit) break;
     const record = row as Record<string, unknown>;
     rows.push(Object.fromEntries(columns.map((c) => [c.name, display(c, record[c.name])])));

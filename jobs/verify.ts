@@ -7,11 +7,11 @@ import type { LoadedTable } from './lake/iceberg/catalog.ts';
 import { localPath } from './lake/iceberg/manifest.ts';
 import { lineage, snapshotById, type Snapshot } from './lake/iceberg/metadata.ts';
 import { liveFiles, type LiveFile } from './lake/iceberg/table.ts';
-import { readDataFile } from './lake/data-file-source.ts';
+import { readDataFile, readDataRows } from './lake/data-file-source.ts';
 import { findTable, headOf, snapshotIdOf, tables, type TableKey } from './lake/lake.ts';
 import { DamagedFileError } from './lake/parquet-check.ts';
 import { gapsOf, nextOffsetsOf, offsetRangesOf } from './lake/offsets.ts';
-import { readColumnBatches, readRows } from './lake/parquet-source.ts';
+import { readColumnBatches } from './lake/parquet-source.ts';
 import { goldColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 import { rowCounts, type RowCounts } from './ops/runs.ts';
@@ -259,7 +259,7 @@ const goldEqualsAggregationOfSilver: Check = {
   name: 'gold equals a fresh aggregation of silver',
   async run(lake) {
     const gold: GoldRow[] = [];
-    for await (const row of readRows(lake.files.gold.map((f) => localPath(f.file.path)), goldColumns)) gold.push(row);
+    for await (const row of readDataRows(lake.files.gold.map((f) => f.file), goldColumns)) gold.push(row);
     lake.counts.goldRows = gold.length;
     const goldEvents = gold.reduce((sum, r) => sum + r.event_count, 0);
     if (goldEvents !== lake.counts.silver) fail('sum of gold event_count = silver rows', `gold counts ${goldEvents} events, silver has ${lake.counts.silver}`);

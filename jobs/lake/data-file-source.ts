@@ -3,8 +3,8 @@ import type { FileMetaData } from 'hyparquet';
 import { ColumnStats, deserialise } from './iceberg/column-stats.ts';
 import { localPath, type DataFile } from './iceberg/manifest.ts';
 import { checkPages, DamagedFileError, writtenByLakehouse, type PageCheck } from './parquet-check.ts';
-import { openParquet, readColumnBatches, type ColumnBatch, type OpenedFile } from './parquet-source.ts';
-import type { ColumnSpec } from './table-schema.ts';
+import { openParquet, readColumnBatches, rowsOf, type ColumnBatch, type OpenedFile } from './parquet-source.ts';
+import type { ColumnSpec, Row } from './table-schema.ts';
 
 // Files already page-checked by this process (silver reads a bronze file twice).
 const checked = new Map<string, PageCheck>();
@@ -79,6 +79,11 @@ export async function* readDataFile(file: DataFile, specs: readonly ColumnSpec[]
   }
   const exact = writtenByLakehouse(opened.metadata);
   for (const s of stats) compareWithManifest(local, file, s, exact);
+}
+
+/** Rows of a table's data files, in file order, each file read as `readDataFile` reads it. */
+export async function* readDataRows<Cs extends readonly ColumnSpec[]>(files: readonly DataFile[], specs: Cs): AsyncGenerator<Row<Cs>> {
+  for (const file of files) yield* rowsOf(readDataFile(file, specs, specs.map((s) => s.name)), specs);
 }
 
 /**

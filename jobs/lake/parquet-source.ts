@@ -41,14 +41,17 @@ export async function* readColumnBatches(file: string, columns: readonly string[
 
 /** Rows of the given table from several files, in file order, row group by row group. */
 export async function* readRows<Cs extends readonly ColumnSpec[]>(files: readonly string[], specs: Cs): AsyncGenerator<Row<Cs>> {
+  for (const file of files) yield* rowsOf(readColumnBatches(file, specs.map((s) => s.name)), specs);
+}
+
+/** The rows of a stream of column batches holding every column of `specs`. */
+export async function* rowsOf<Cs extends readonly ColumnSpec[]>(batches: AsyncIterable<ColumnBatch>, specs: Cs): AsyncGenerator<Row<Cs>> {
   const names = specs.map((s) => s.name);
-  for (const file of files) {
-    for await (const batch of readColumnBatches(file, names)) {
-      for (let i = 0; i < batch.rows; i++) {
-        const row: Record<string, unknown> = {};
-        for (const name of names) row[name] = batch.columns[name][i] ?? null;
-        yield row as Row<Cs>;
-      }
+  for await (const batch of batches) {
+    for (let i = 0; i < batch.rows; i++) {
+      const row: Record<string, unknown> = {};
+      for (const name of names) row[name] = batch.columns[name][i] ?? null;
+      yield row as Row<Cs>;
     }
   }
 }

@@ -4,11 +4,10 @@
  * snapshots appended since the last one (the exporter refreshes on every scrape), and everything
  * again when the table's history since then is not appends only (compaction rewrote it).
  */
-import { localPath } from '../lake/iceberg/manifest.ts';
 import { lineage, type SnapshotId } from '../lake/iceberg/metadata.ts';
 import { liveFiles } from '../lake/iceberg/table.ts';
 import { findTable, headOf } from '../lake/lake.ts';
-import { readRows } from '../lake/parquet-source.ts';
+import { readDataRows } from '../lake/data-file-source.ts';
 import { runsColumns, type RunRow } from '../lake/table-schema.ts';
 import { outcomes, type Outcome } from './runs.ts';
 
@@ -60,7 +59,7 @@ export class RunHistory {
     const incremental = this.seen !== undefined && reachesSeen && appendsOnly;
     if (!incremental) this.reset();
     const files = await liveFiles(table, head, incremental ? new Set(pending) : undefined);
-    for await (const row of readRows(files.map((f) => localPath(f.file.path)), runsColumns)) this.add(row);
+    for await (const row of readDataRows(files.map((f) => f.file), runsColumns)) this.add(row);
     this.seen = headId;
   }
 
