@@ -3,6 +3,7 @@ import { loadConfig, logFormat, parseArgs, usage, type Config, type LogFormat } 
 import { ConfigError, InvariantError } from './errors.ts';
 import { runGold } from './gold.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
+import { runMaintain } from './maintain.ts';
 import { checkLogLevel, createLogger, type Logger } from './log.ts';
 import { runProduce } from './produce.ts';
 import { runSilver } from './silver.ts';
@@ -18,6 +19,7 @@ export const jobs: Record<string, Job> = {
   silver: runSilver,
   gold: runGold,
   verify: runVerify,
+  maintain: runMaintain,
 };
 
 /** Runs one job; returns the process exit code (0 ok, 1 job or invariant failed, 2 bad configuration). */

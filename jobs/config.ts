@@ -23,6 +23,9 @@ export interface Config {
   readonly kafkaWaitSeconds: number;
   readonly clientId: string;
   readonly verifyKafka: boolean;
+  readonly snapshotRetentionHours: number;
+  readonly keepSnapshots: number;
+  readonly orphanAgeHours: number;
   /** Event time of the first produced event, epoch ms; `now` is resolved when the setting is read. */
   readonly startTime: number;
 }
@@ -61,6 +64,9 @@ export const settings = [
   setting({ key: 'clientId', env: 'LAKEHOUSE_CLIENT_ID', flag: 'client-id', defaultValue: 'lakehouse', parser: { kind: 'nonEmpty' }, description: 'Kafka client id prefix' }),
   setting({ key: 'startTime', env: 'LAKEHOUSE_START_TIME', flag: 'start-time', defaultValue: 'now', parser: { kind: 'instant' }, description: 'event time of the first produced event: now, epoch ms or ISO 8601; later runs add later events' }),
   setting({ key: 'verifyKafka', env: 'LAKEHOUSE_VERIFY_KAFKA', flag: 'verify-kafka', defaultValue: 'true', parser: { kind: 'boolean' }, description: 'verify also checks bronze against the offsets committed in Kafka' }),
+  setting({ key: 'snapshotRetentionHours', env: 'LAKEHOUSE_SNAPSHOT_RETENTION_HOURS', flag: 'snapshot-retention-hours', defaultValue: '168', parser: { kind: 'integer', min: 0, max: 876_000 }, description: 'maintain expires snapshots older than this (never those a downstream table still reads)' }),
+  setting({ key: 'keepSnapshots', env: 'LAKEHOUSE_KEEP_SNAPSHOTS', flag: 'keep-snapshots', defaultValue: '20', parser: { kind: 'integer', min: 1, max: 1_000_000 }, description: 'maintain keeps at least this many of each table\'s latest snapshots' }),
+  setting({ key: 'orphanAgeHours', env: 'LAKEHOUSE_ORPHAN_AGE_HOURS', flag: 'orphan-age-hours', defaultValue: '24', parser: { kind: 'integer', min: 0, max: 876_000 }, description: 'maintain deletes unreferenced files of a table only once they are this old' }),
 ] as const;
 
 export type LogFormat = 'json' | 'text';
@@ -133,7 +139,7 @@ export function loadConfig(
 export function usage(): string {
   const rows = settings.map((s) => `  --${s.flag.padEnd(20)} ${s.env.padEnd(30)} ${s.description} (default ${s.defaultValue})`);
   return [
-    'usage: lakehouse <topics|produce|bronze|silver|gold|verify> [--flag value ...]',
+    'usage: lakehouse <topics|produce|bronze|silver|gold|verify|maintain> [--flag value ...]',
     '       lakehouse tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N] | contract',
     '',
     'settings (flag, environment variable, meaning):',

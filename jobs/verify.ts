@@ -7,10 +7,10 @@ import { GoldAggregator } from './gold/aggregate.ts';
 import { createKafka, waitForKafka, withAdmin } from './kafka/client.ts';
 import type { LoadedTable } from './lake/iceberg/catalog.ts';
 import { localPath } from './lake/iceberg/manifest.ts';
-import { lineage } from './lake/iceberg/metadata.ts';
+import { lineage, type SnapshotId } from './lake/iceberg/metadata.ts';
 import { liveFiles, type LiveFile } from './lake/iceberg/table.ts';
-import { findTable, headOf, snapshotIdOf, type TableKey } from './lake/lake.ts';
-import { gapsOf, nextOffsetsOf, offsetRangesOf } from './lake/offsets.ts';
+import { changesAfter, findTable, headOf, snapshotIdOf, type TableKey } from './lake/lake.ts';
+import { expiredOffsetsOf, gapsOf, nextOffsetsOf, offsetRangesOf } from './lake/offsets.ts';
 import { readColumnBatches, readRows } from './lake/parquet-source.ts';
 import { goldColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
@@ -112,19 +112,25 @@ const bronzeSnapshotsAreContiguous: Check = {
     const chain = lineage(lake.tables.bronze!.metadata).reverse();
     const next = new Map<number, number>();
     const first = new Map<number, number>();
-    for (const snapshot of chain) {
-      if (snapshot.summary.operation !== 'append') continue;
-      for (const [partition, [from, to]] of offsetRangesOf(snapshot)) {
+    // What the snapshots maintain expired recorded comes first, from the table's properties.
+    const expired = [...expiredOffsetsOf(lake.tables.bronze!.metadata.properties).ranges].flatMap(([p, list]) => list.map((r) => [p, r] as const));
+    const recorded = [
+      { id: 'expired (table properties)', ranges: expired, snapshot: undefined },
+      ...chain.filter((s) => s.summary.operation === 'append').map((s) => ({ id: String(s['snapshot-id']), ranges: [...offsetRangesOf(s)], snapshot: s })),
+    ];
+    for (const { id, ranges, snapshot } of recorded) {
+      for (const [partition, [from, to]] of ranges) {
         const expected = next.get(partition);
         if (expected !== undefined && from !== expected) {
-          fail(this.name, `partition ${partition}: snapshot ${snapshot['snapshot-id']} starts at offset ${from}, the one before ended at ${expected}`);
+          fail(this.name, `partition ${partition}: snapshot ${id} starts at offset ${from}, the one before ended at ${expected}`);
         }
         if (!first.has(partition)) first.set(partition, from);
         next.set(partition, to);
       }
-      const recorded = nextOffsetsOf(snapshot);
+      if (!snapshot) continue;
+      const recordedNext = nextOffsetsOf(snapshot);
       for (const [partition, to] of next) {
-        if (recorded.get(partition) !== to) fail(this.name, `partition ${partition}: snapshot ${snapshot['snapshot-id']} records next offset ${recorded.get(partition)}, its ranges end at ${to}`);
+        if (recordedNext.get(partition) !== to) fail(this.name, `partition ${partition}: snapshot ${snapshot['snapshot-id']} records next offset ${recordedNext.get(partition)}, its ranges end at ${to}`);
       }
     }
     lake.bronzeRanges = new Map([...first].map(([p, f]) => [p, new OffsetSet(f, next.get(p)!)]));
@@ -136,6 +142,9 @@ const noRecordWasLost: Check = {
   name: 'no Kafka record was lost before bronze read it',
   async run(lake) {
     const lost: string[] = [];
+    for (const [partition, ranges] of expiredOffsetsOf(lake.tables.bronze!.metadata.properties).gaps) {
+      for (const [from, to] of ranges) lost.push(`partition ${partition} offsets ${from}..${to - 1} (${to - from} records, an expired bronze snapshot)`);
+    }
     for (const snapshot of lineage(lake.tables.bronze!.metadata).reverse()) {
       for (const [partition, ranges] of gapsOf(snapshot)) {
         for (const [from, to] of ranges) lost.push(`partition ${partition} offsets ${from}..${to - 1} (${to - from} records, bronze snapshot ${snapshot['snapshot-id']})`);
@@ -180,17 +189,25 @@ const bronzeEndsWhereKafkaCommitted: Check = {
 const silverCoversEveryBronzeSnapshotOnce: Check = {
   name: 'silver covers every bronze snapshot once',
   async run(lake) {
-    const bronzeOrder = new Map(lineage(lake.tables.bronze!.metadata).reverse().map((s, i) => [s['snapshot-id'], i]));
+    const bronze = lake.tables.bronze!;
+    const bronzeOrder = new Map(lineage(bronze.metadata).reverse().map((s, i) => [s['snapshot-id'], i]));
+    const bronzeExpired = expiredOffsetsOf(bronze.metadata.properties).ranges.size > 0;
     let last = -1;
+    let lastMarker: SnapshotId | undefined;
     for (const snapshot of lineage(lake.tables.silver!.metadata).reverse()) {
+      // Compaction's snapshots carry their parent's marker; they consume nothing.
+      if (snapshot.summary.operation === 'replace') continue;
       const marker = snapshotIdOf(snapshot.summary[summaryKeys.bronzeSnapshot]);
       const position = marker === undefined ? undefined : bronzeOrder.get(marker);
+      // A marker older than bronze's retained history names a snapshot maintain expired.
+      if (position === undefined && marker !== undefined && bronzeExpired && last === -1) continue;
       if (position === undefined) fail(this.name, `silver snapshot ${snapshot['snapshot-id']} records bronze snapshot ${marker ?? '(none)'}, which is not in bronze's history`);
       if (position <= last) fail(this.name, `silver snapshot ${snapshot['snapshot-id']} consumed bronze snapshot ${marker} again`);
       last = position;
+      lastMarker = marker;
     }
-    const head = headOf(lake.tables.bronze)!['snapshot-id'];
-    if (last !== bronzeOrder.get(head)) fail(this.name, `silver has not consumed bronze's current snapshot ${head}; run silver`);
+    const unread = lastMarker === undefined ? undefined : changesAfter(bronze, lastMarker);
+    if (!unread || unread.length > 0) fail(this.name, `silver has not consumed bronze's current snapshot ${headOf(bronze)!['snapshot-id']}; run silver`);
   },
 };
 
@@ -256,7 +273,8 @@ const goldEqualsAggregationOfSilver: Check = {
     lake.counts.goldRows = gold.length;
     const marker = snapshotIdOf(headOf(lake.tables.gold)!.summary[summaryKeys.silverSnapshot]);
     const silverHead = headOf(lake.tables.silver)!['snapshot-id'];
-    if (marker !== silverHead) fail(this.name, `gold was computed from silver snapshot ${marker}, silver is at ${silverHead}; run gold`);
+    const unread = marker === undefined ? undefined : changesAfter(lake.tables.silver!, marker);
+    if (!unread || unread.length > 0) fail(this.name, `gold was computed from silver snapshot ${marker}, silver is at ${silverHead}; run gold`);
     const goldEvents = gold.reduce((sum, r) => sum + r.event_count, 0);
     if (goldEvents !== lake.counts.silver) fail('sum of gold event_count = silver rows', `gold counts ${goldEvents} events, silver has ${lake.counts.silver}`);
     const expected = lake.aggregate.rows(0);
