@@ -1,25 +1,35 @@
 import type { LoadedTable } from '../lake/iceberg/catalog.ts';
-import { lineage, type SnapshotId } from '../lake/iceberg/metadata.ts';
+import { lineage, snapshotById, type SnapshotId } from '../lake/iceberg/metadata.ts';
 import { findTable, headOf, snapshotIdOf } from '../lake/lake.ts';
 import { summaryKeys, tables, type TableSpec } from '../lake/table-schema.ts';
 
 /**
  * How far the table that reads `spec` incrementally has read it: silver.vehicles records the bronze
- * snapshot it consumed, gold the silver one. Snapshots from the marker on (and the files they added)
+ * snapshot it consumed, gold the silver one (and verify checks the bronze snapshot behind that). Snapshots from the marker on (and the files they added)
  * are still to be read, so maintenance neither expires them nor compacts those files.
  * `all`: nothing reads the table incrementally; `none`: its reader has not started (keep everything).
  */
 export type Consumed = { readonly kind: 'all' } | { readonly kind: 'none' } | { readonly kind: 'through'; readonly marker: SnapshotId };
 
 export function consumedOf(dataDir: string, spec: TableSpec): Consumed {
-  const reader = spec.name === tables.bronze.name ? { key: 'silver' as const, summary: summaryKeys.bronzeSnapshot }
-    : spec.name === tables.silver.name ? { key: 'gold' as const, summary: summaryKeys.silverSnapshot }
-      : undefined;
-  if (!reader) return { kind: 'all' };
-  const marker = snapshotIdOf(headOf(findTable(dataDir, reader.key))?.summary[reader.summary]);
-  if (marker !== undefined) return { kind: 'through', marker };
-  // Gold without a marker recomputes from all of silver; silver without one reads all of bronze's history.
-  return reader.key === 'gold' ? { kind: 'all' } : { kind: 'none' };
+  if (spec.name === tables.bronze.name) {
+    const silver = findTable(dataDir, 'silver');
+    const head = snapshotIdOf(headOf(silver)?.summary[summaryKeys.bronzeSnapshot]);
+    if (head === undefined) return { kind: 'none' };
+    // verify checks the bronze snapshot that gold's silver snapshot consumed: older, when gold lags.
+    const goldInput = snapshotIdOf(headOf(findTable(dataDir, 'gold'))?.summary[summaryKeys.silverSnapshot]);
+    const checked = goldInput === undefined ? undefined : snapshotIdOf(snapshotById(silver!.metadata, goldInput)?.summary[summaryKeys.bronzeSnapshot]);
+    const bronze = findTable(dataDir, 'bronze');
+    const order = new Map(bronze ? lineage(bronze.metadata).map((s, i) => [s['snapshot-id'], i]) : []);
+    const older = checked !== undefined && (order.get(checked) ?? -1) > (order.get(head) ?? -1);
+    return { kind: 'through', marker: older ? checked : head };
+  }
+  if (spec.name === tables.silver.name) {
+    const marker = snapshotIdOf(headOf(findTable(dataDir, 'gold'))?.summary[summaryKeys.silverSnapshot]);
+    // Gold without a marker recomputes from all of silver.
+    return marker === undefined ? { kind: 'all' } : { kind: 'through', marker };
+  }
+  return { kind: 'all' };
 }
 
 /**
