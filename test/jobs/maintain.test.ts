@@ -17,6 +17,7 @@ import { summaryKeys, tables, type TableKey } from '../../jobs/lake/table-schema
 import { compact, planCompaction } from '../../jobs/maintain/compact.ts';
 import { consumedOf } from '../../jobs/maintain/downstream.ts';
 import { expire, planExpiry } from '../../jobs/maintain/expire.ts';
+import { runSparkStage } from '../spark/run-job.ts';
 import { sharedBroker } from '../support/broker-fixture.ts';
 import { localPath as icebergLocalPath, pyiceberg, pyicebergInfo, sparkRows } from '../support/iceberg-readers.ts';
 import type { Row } from '../support/iceberg-values.ts';
@@ -197,6 +198,16 @@ maintain('maintain and a pipeline run at the same time: both finish or maintain 
   const final = await rowsOf(lake);
   const [{ rows }] = await pyiceberg(lake.dir, [{ table: tables.bronze.name }]);
   assert.is(final.bronze.length, rows!.length);
+});
+
+maintain('the Spark engine appends to the lake after a Node compaction (bronze, silver, gold), and verify passes', async () => {
+  await ok('maintain', lake, [], { LAKEHOUSE_SNAPSHOT_RETENTION_HOURS: '0', LAKEHOUSE_KEEP_SNAPSHOTS: '2', LAKEHOUSE_ORPHAN_AGE_HOURS: '0' });
+  const bronze = findTable(lake.dir, 'bronze')!;
+  assert.is(headOf(bronze)!.summary.operation, 'replace', 'bronze\'s current snapshot is a compaction');
+  const held = result(await ok('verify', lake)).bronze as number;
+  await ok('produce', lake, ['--events', '20', '--seed', '77']);
+  for (const stage of ['bronze', 'silver', 'gold'] as const) await runSparkStage(stage, { ...lake.env, LAKEHOUSE_LOG_LEVEL: 'info' });
+  assert.is(result(await ok('verify', lake)).bronze, held + 20);
 });
 
 maintain.run();
