@@ -29,7 +29,29 @@ export function consumedOf(dataDir: string, spec: TableSpec): Consumed {
     // Gold without a marker recomputes from all of silver.
     return marker === undefined ? { kind: 'all' } : { kind: 'through', marker };
   }
+  if (spec.name === tables.rejected.name) return rejectedCut(dataDir);
   return { kind: 'all' };
+}
+
+/**
+ * silver.rejected is committed just before silver.vehicles, so verify reads the newest rejected
+ * snapshot whose bronze marker is not past the bronze snapshot it checks: that one and the later
+ * ones are kept.
+ */
+function rejectedCut(dataDir: string): Consumed {
+  const bronzeCut = consumedOf(dataDir, tables.bronze);
+  const bronze = findTable(dataDir, 'bronze');
+  const rejected = findTable(dataDir, 'rejected');
+  if (bronzeCut.kind !== 'through' || !bronze || !rejected) return { kind: 'none' };
+  const age = new Map(lineage(bronze.metadata).map((s, i) => [s['snapshot-id'], i]));
+  const cut = age.get(bronzeCut.marker) ?? Infinity;
+  for (const snapshot of lineage(rejected.metadata)) {
+    const marker = snapshotIdOf(snapshot.summary[summaryKeys.bronzeSnapshot]);
+    if (marker === undefined) continue;
+    // A marker bronze no longer has names an expired, older snapshot.
+    if ((age.get(marker) ?? Infinity) >= cut) return { kind: 'through', marker: snapshot['snapshot-id'] };
+  }
+  return { kind: 'none' };
 }
 
 /**
