@@ -33,7 +33,9 @@ export async function liveFiles(
 ): Promise<LiveFile[]> {
   const files: LiveFile[] = [];
   for (const manifest of await manifestsOf(snapshot)) {
-    if (addedBy && !addedBy.has(manifest.addedSnapshotId)) continue;
+    // A manifest holds the files its snapshot added, and, when a writer merged or rewrote manifests
+    // (compaction, Java's manifest merging), files of earlier snapshots as existing entries.
+    if (addedBy && !addedBy.has(manifest.addedSnapshotId) && manifest.existingFiles === 0) continue;
     for (const entry of await readManifest(manifest)) {
       if (entry.status === EntryStatus.Deleted || (addedBy && !addedBy.has(entry.snapshotId))) continue;
       files.push({ file: entry.file, addedBy: entry.snapshotId });
@@ -126,8 +128,20 @@ async function commitChange(table: LoadedTable, change: Change): Promise<LoadedT
     ...removed.map((file) => ({ status: EntryStatus.Deleted, snapshotId, sequenceNumber, file })),
   ];
   const manifests: ManifestFile[] = change.operation === 'append' ? [...previous] : [];
-  if (entries.length > 0) manifests.unshift(await writeManifest(context, entries, 0));
-  return commitSnapshot(context, { ...change, manifests, removed });
+  return withCleanup(context, async () => {
+    if (entries.length > 0) manifests.unshift(await writeManifest(context, entries, 0));
+    return commitSnapshot(context, { ...change, manifests, removed });
+  });
+}
+
+/** Runs a commit; when it fails (another writer committed first included), removes the metadata files it wrote. */
+async function withCleanup<T>(context: CommitContext, commit: () => Promise<T>): Promise<T> {
+  try {
+    return await commit();
+  } catch (error) {
+    for (const file of context.written) fs.rmSync(file, { force: true });
+    throw error;
+  }
 }
 
 /**
@@ -147,7 +161,7 @@ export async function replaceFiles(
   const { snapshotId, sequenceNumber } = context;
   const gone = new Set(removed.map((f) => f.path));
   const manifests: ManifestFile[] = [];
-  try {
+  return withCleanup(context, async () => {
     manifests.push(await writeManifest(context, added.map((file) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber, file })), 0));
     let index = 1;
     for (const manifest of await manifestsOf(context.parent)) {
@@ -163,11 +177,8 @@ export async function replaceFiles(
     }
     const found = manifests.reduce((n, m) => n + (m.addedSnapshotId === snapshotId ? m.deletedFiles : 0), 0);
     if (found !== gone.size) throw new Error(`${table.spec.name}: ${gone.size - found} of the files to replace are not live in the current snapshot`);
-    return await commitSnapshot(context, { operation: 'replace', manifests, added, removed, summary });
-  } catch (error) {
-    for (const file of context.written) fs.rmSync(file, { force: true });
-    throw error;
-  }
+    return commitSnapshot(context, { operation: 'replace', manifests, added, removed, summary });
+  });
 }
 
 async function commitSnapshot(context: CommitContext, plan: SnapshotPlan): Promise<LoadedTable> {
