@@ -127,12 +127,15 @@ async function commitChange(table: LoadedTable, change: Change): Promise<LoadedT
     ...change.added.map((file) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber, file })),
     ...removed.map((file) => ({ status: EntryStatus.Deleted, snapshotId, sequenceNumber, file })),
   ];
-  const manifests: ManifestFile[] = change.operation === 'append' ? [...previous] : [];
+  const manifests: ManifestFile[] = change.operation === 'append' ? previous.filter(holdsLiveFiles) : [];
   return withCleanup(context, async () => {
     if (entries.length > 0) manifests.unshift(await writeManifest(context, entries, 0));
     return commitSnapshot(context, { ...change, manifests, removed });
   });
 }
+
+/** A manifest whose entries are all deleted ones only told its own snapshot what it removed: later snapshots drop it, as Java's writers do. */
+const holdsLiveFiles = (m: ManifestFile) => m.addedFiles + m.existingFiles > 0 || m.deletedFiles === 0;
 
 /** Runs a commit; when it fails (another writer committed first included), removes the metadata files it wrote. */
 async function withCleanup<T>(context: CommitContext, commit: () => Promise<T>): Promise<T> {
@@ -164,7 +167,7 @@ export async function replaceFiles(
   return withCleanup(context, async () => {
     manifests.push(await writeManifest(context, added.map((file) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber, file })), 0));
     let index = 1;
-    for (const manifest of await manifestsOf(context.parent)) {
+    for (const manifest of (await manifestsOf(context.parent)).filter(holdsLiveFiles)) {
       const entries = await readManifest(manifest);
       if (!entries.some((e) => e.status !== EntryStatus.Deleted && gone.has(e.file.path))) {
         manifests.push(manifest);
