@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { loadConfig } from '../../jobs/config.ts';
 import { CommitConflictError, loadTable } from '../../jobs/lake/iceberg/catalog.ts';
 import { lineage } from '../../jobs/lake/iceberg/metadata.ts';
-import { liveFiles } from '../../jobs/lake/iceberg/table.ts';
+import { appendFiles, liveFiles } from '../../jobs/lake/iceberg/table.ts';
 import { findTable, headOf } from '../../jobs/lake/lake.ts';
 import { summaryKeys, tables, type TableKey } from '../../jobs/lake/table-schema.ts';
 import { compact, planCompaction } from '../../jobs/maintain/compact.ts';
@@ -182,18 +182,44 @@ maintain('a maintain that loses its commit to a pipeline run leaves nothing of i
   for (const job of ['silver', 'gold', 'verify']) await ok(job, lake);
 });
 
-maintain('maintain and a pipeline run at the same time: both finish or maintain skips, and the lake verifies', async () => {
+maintain('a pipeline commit that meets a compaction is made again on top of it; one that meets another append is refused', async () => {
+  await pipelineRun(lake, 30);
+  await pipelineRun(lake, 30);
+  const stale = findTable(lake.dir, 'bronze')!;
+  const head = headOf(stale)!;
+  // What a bronze run with nothing new to read would commit: the same offsets, no files.
+  const summary = {
+    [summaryKeys.topic]: head.summary[summaryKeys.topic], [summaryKeys.clusterId]: head.summary[summaryKeys.clusterId],
+    [summaryKeys.offsetRanges]: '{}', [summaryKeys.nextOffsets]: head.summary[summaryKeys.nextOffsets], [summaryKeys.writer]: 'test',
+  };
+  const config = loadConfig(new Map(), { LAKEHOUSE_DATA_DIR: lake.dir });
+  const compacted = await compact(stale, await planCompaction(stale, consumedOf(lake.dir, tables.bronze), config.fileRows), config.fileRows, config.rowGroupSize);
+  assert.ok(compacted.removed > 0, 'maintain compacted bronze');
+  const appended = await appendFiles(stale, [], summary);
+  assert.is(appended.version, compacted.table.version + 1);
+  assert.is(headOf(appended)!['parent-snapshot-id'], headOf(compacted.table)!['snapshot-id']);
+  assert.is(headOf(appended)!.summary['total-records'], head.summary['total-records']);
+  const refused = await appendFiles(stale, [], summary).then(() => undefined, (e: unknown) => e);
+  assert.instance(refused, CommitConflictError);
+  for (const job of ['silver', 'gold', 'verify']) await ok(job, lake);
+});
+
+maintain('maintain and a pipeline run at the same time: the run loses nothing to maintain, and the lake verifies', async () => {
   for (let i = 0; i < 3; i++) {
     await ok('produce', lake, ['--events', '30', '--seed', String(900 + i)]);
-    const [pipeline, maintained] = await Promise.all([
+    const held = result(await ok('verify', lake)).bronze as number;
+    const [read, maintained] = await Promise.all([
       (async () => {
-        for (const job of ['bronze', 'silver', 'gold']) await ok(job, lake);
+        const bronze = result(await ok('bronze', lake)).recordsRead as number;
+        for (const job of ['silver', 'gold']) await ok(job, lake);
+        return bronze;
       })(),
       runJob('maintain', { ...lake.env, LAKEHOUSE_SNAPSHOT_RETENTION_HOURS: '0', LAKEHOUSE_KEEP_SNAPSHOTS: '1' }),
     ]);
-    void pipeline;
     assert.is(maintained.exitCode, 0, describeFailure(maintained));
-    await ok('verify', lake);
+    // A pipeline commit that meets maintain's compaction is made again on top of it, not dropped.
+    assert.is(read, 30);
+    assert.is(result(await ok('verify', lake)).bronze, held + 30);
   }
   const final = await rowsOf(lake);
   const [{ rows }] = await pyiceberg(lake.dir, [{ table: tables.bronze.name }]);

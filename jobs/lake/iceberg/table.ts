@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileDurably } from './avro.ts';
-import { metadataLogEntry, publishVersion, type LoadedTable } from './catalog.ts';
+import { CommitConflictError, loadTable, metadataLogEntry, publishVersion, type LoadedTable } from './catalog.ts';
 import {
   EntryStatus, encodeManifest, encodeManifestList, fileUri, localPath, readManifest, readManifestList,
   type DataFile, type ManifestEntry, type ManifestFile,
 } from './manifest.ts';
 import {
-  currentSchema, currentSnapshot, newSnapshotId, type PartitionSpec, type Schema, type Snapshot, type SnapshotId, type TableMetadata,
+  currentSchema, currentSnapshot, lineage, newSnapshotId, type PartitionSpec, type Schema, type Snapshot, type SnapshotId, type TableMetadata,
 } from './metadata.ts';
 
 /** A live data file of a snapshot, with the snapshot that added it. */
@@ -118,7 +118,34 @@ async function writeManifest(context: CommitContext, entries: readonly ManifestE
   };
 }
 
+/**
+ * Commits the change; when another writer committed first but only rewrote files (compaction's
+ * `replace` snapshots, or a new version without a snapshot, as snapshot expiry writes), the rows the
+ * change was planned from are unchanged, so it is committed again on the new state. Any other
+ * commit in between stands: the caller's plan is stale and CommitConflictError is thrown.
+ */
 async function commitChange(table: LoadedTable, change: Change): Promise<LoadedTable> {
+  for (let base = table; ;) {
+    try {
+      return await commitOnce(base, change);
+    } catch (error) {
+      if (!(error instanceof CommitConflictError)) throw error;
+      const latest = loadTable(path.dirname(path.dirname(base.dir)), base.spec);
+      if (!latest || !onlyRewritesSince(latest, currentSnapshot(base.metadata))) throw error;
+      base = latest;
+    }
+  }
+}
+
+function onlyRewritesSince(latest: LoadedTable, base: Snapshot | undefined): boolean {
+  for (const snapshot of lineage(latest.metadata)) {
+    if (snapshot['snapshot-id'] === base?.['snapshot-id']) return true;
+    if (snapshot.summary.operation !== 'replace') return false;
+  }
+  return base === undefined;
+}
+
+async function commitOnce(table: LoadedTable, change: Change): Promise<LoadedTable> {
   const context = commitContext(table);
   const { parent, snapshotId, sequenceNumber } = context;
   const previous = await manifestsOf(parent);
