@@ -1,6 +1,6 @@
 // The pod every pipeline step runs in: `node /opt/lakehouse/lakehouse.mjs <command>` with the
 // environment of docs/contract.md, the lake at /data and a scratch /tmp.
-import type { IEnvVar, IPodSpec } from "kubernetes-models/v1";
+import type { IEnvVar, IPodSpec, IResourceRequirements } from "kubernetes-models/v1";
 import { settings, type Config } from "../jobs/config.ts";
 import type { Binder } from "./binder.ts";
 import { bootstrapServers, image, jobsScriptConfigMapName, lakeClaimName } from "./names.ts";
@@ -19,12 +19,15 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   topic: (v) => v.str("topic.name"),
   partitions: (v) => v.str("topic.partitions"),
   replicationFactor: (v) => v.str("topic.replicationFactor"),
+  minInsyncReplicas: (v) => v.str("topic.minInsyncReplicas"),
   dataDir: () => LAKE_MOUNT,
   events: (v) => v.str("producer.events"),
   invalidRatio: (v) => v.str("producer.invalidRatio"),
   duplicateRatio: (v) => v.str("producer.duplicateRatio"),
   seed: (v) => v.str("producer.seed"),
   startTime: (v) => v.str("producer.startTime"),
+  producerMode: (v) => v.str("producer.mode"),
+  eventsPerSecond: (v) => v.str("producer.eventsPerSecond"),
   consumerGroup: (v) => v.str("pipeline.consumerGroup"),
   rowGroupSize: (v) => v.str("pipeline.rowGroupSize"),
   fileRows: (v) => v.str("pipeline.fileRows"),
@@ -35,6 +38,8 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   snapshotRetentionHours: (v) => v.str("maintenance.snapshotRetentionHours"),
   keepSnapshots: (v) => v.str("maintenance.keepSnapshots"),
   orphanAgeHours: (v) => v.str("maintenance.orphanAgeHours"),
+  leaseWaitSeconds: (v) => v.str("pipeline.leaseWaitSeconds"),
+  metricsPort: (v) => v.str("metrics.port"),
 };
 
 /** The job settings of docs/contract.md as environment variables, every one of them, from the values. */
@@ -46,8 +51,16 @@ const jobEnv = (v: Binder): IEnvVar[] => [
   ...v.items<IEnvVar>("jobs.extraEnv"),
 ];
 
-export const jobPodSpec = (v: Binder, command: LakehouseCommand): IPodSpec => {
+export interface JobPodOptions {
+  /** Whether the lake volume is mounted at /data (the producer does not need it). */
+  readonly lake?: boolean;
+  /** The container's resources; jobs.resources by default. */
+  readonly resources?: IResourceRequirements;
+}
+
+export const jobPodSpec = (v: Binder, command: LakehouseCommand, options: JobPodOptions = {}): IPodSpec => {
   const bundled = v.defaultOf<boolean>("jobs.bundledScript");
+  const lake = options.lake ?? true;
   return {
     restartPolicy: "Never",
     automountServiceAccountToken: false,
@@ -60,17 +73,17 @@ export const jobPodSpec = (v: Binder, command: LakehouseCommand): IPodSpec => {
         ...image(v, "jobs.image"),
         command: ["node", SCRIPT_PATH, command],
         env: jobEnv(v),
-        resources: v.block(`toYaml .Values.jobs.resources`, v.defaultOf("jobs.resources")),
+        resources: options.resources ?? v.block(`toYaml .Values.jobs.resources`, v.defaultOf("jobs.resources")),
         securityContext: containerSecurityContext(),
         volumeMounts: [
-          { name: "lake", mountPath: LAKE_MOUNT },
+          ...(lake ? [{ name: "lake", mountPath: LAKE_MOUNT }] : []),
           { name: "tmp", mountPath: "/tmp" },
           ...v.when(".Values.jobs.bundledScript", bundled, [{ name: "script", mountPath: SCRIPT_DIR, readOnly: true }]),
         ],
       },
     ],
     volumes: [
-      { name: "lake", persistentVolumeClaim: { claimName: lakeClaimName(v) } },
+      ...(lake ? [{ name: "lake", persistentVolumeClaim: { claimName: lakeClaimName(v) } }] : []),
       { name: "tmp", emptyDir: {} },
       ...v.when(".Values.jobs.bundledScript", bundled, [
         { name: "script", configMap: { name: jobsScriptConfigMapName(v) } },

@@ -14,8 +14,9 @@ import { expiredOffsetsOf, gapsOf, nextOffsetsOf, offsetRangesOf } from './lake/
 import { readColumnBatches, readRows } from './lake/parquet-source.ts';
 import { goldColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
+import { rowCounts, type RowCounts } from './ops/runs.ts';
 
-export interface VerifySummary {
+export interface VerifySummary extends RowCounts {
   readonly bronze: number;
   readonly silver: number;
   readonly rejected: number;
@@ -384,7 +385,8 @@ export async function runVerify(config: Config, logger: Logger): Promise<VerifyS
   const { bronze, silver, rejected, duplicates, goldRows } = lake.counts;
   const summary = { bronze, silver, rejected: rejected - duplicates, duplicates, goldRows, snapshotsAhead: ahead, checked };
   logger.info('lake verified', summary);
-  return summary;
+  // In: every row verify read (bronze, silver, rejected with its duplicates, gold).
+  return { ...summary, rowCounts: rowCounts(bronze + silver + rejected + goldRows, null) };
 }
 
 async function* offsetsOf(files: readonly LiveFile[], partitionColumn: string, offsetColumn: string, reasonColumn?: string) {

@@ -7,6 +7,7 @@ import { kafkaClientService, kafkaHeadlessService } from "./kafka-services.ts";
 import { kafkaStatefulSet } from "./kafka-statefulset.ts";
 import { lakeVolumeClaim } from "./lake-pvc.ts";
 import { pipelineJobs } from "./pipeline-jobs.ts";
+import { producerDeployment } from "./producer-deployment.ts";
 import { sparkFilesConfigMap } from "./spark-files-configmap.ts";
 import { sparkRole, sparkRoleBinding, sparkServiceAccount } from "./spark-rbac.ts";
 import { sparkStageJobs } from "./spark-stage-jobs.ts";
@@ -22,6 +23,7 @@ export const emitters: readonly Emitter[] = [
   lakeVolumeClaim,
   jobsScriptConfigMap,
   ...pipelineJobs,
+  producerDeployment,
   sparkServiceAccount,
   sparkRole,
   sparkRoleBinding,

@@ -9,7 +9,7 @@ import { liveFiles, replaceFiles, type LiveFile } from '../lake/iceberg/table.ts
 import { headOf } from '../lake/lake.ts';
 import { readColumnBatches } from '../lake/parquet-source.ts';
 import { ParquetSink } from '../lake/parquet-sink.ts';
-import { changeOnlyKeys, summaryKeys, tables, type ColumnSpec, type IcebergType } from '../lake/table-schema.ts';
+import { changeOnlyKeys, lakeTables, summaryKeys, tables, type ColumnSpec, type IcebergType } from '../lake/table-schema.ts';
 import { consumedSnapshots, type Consumed } from './downstream.ts';
 
 export interface CompactionPlan {
@@ -22,7 +22,7 @@ const writable: readonly IcebergType[] = ['string', 'binary', 'int', 'long', 'do
 
 /** The table's current columns, as the Parquet writer takes them; undefined when one has a type it does not write. */
 export function columnsOf(table: LoadedTable): ColumnSpec[] | undefined {
-  const known = Object.values(tables).find((t) => t.name === table.spec.name)?.columns ?? [];
+  const known = Object.values(lakeTables).find((t) => t.name === table.spec.name)?.columns ?? [];
   const columns = currentSchema(table.metadata).fields.map((f) => ({
     id: f.id, name: f.name, type: f.type as IcebergType, nullable: !f.required, doc: f.doc ?? '',
     freeText: known.find((c) => c.id === f.id)?.freeText,

@@ -2,7 +2,7 @@
 // local directory (a ConfigMap's data written out, the lake claim shared between pods, an emptyDir
 // fresh), paths in the command and the environment are mapped onto them, and the Kafka address is
 // swapped for a local broker.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -55,7 +55,13 @@ const mapPath = (value: string, mounts: readonly [string, string][]): string => 
   return value;
 };
 
-export async function runContainer(cluster: Cluster, object: RenderedObject, timeoutMs: number): Promise<ContainerRun> {
+/** Runs the object's one container to its end; `started` gets the process (to signal it, as the kubelet stops a pod). */
+export async function runContainer(
+  cluster: Cluster,
+  object: RenderedObject,
+  timeoutMs: number,
+  started?: (child: ChildProcess) => void,
+): Promise<ContainerRun> {
   const podSpec = object.kind === "Pod" ? object.spec : object.spec.template.spec;
   const [container, ...others] = podSpec.containers;
   if (others.length > 0 || podSpec.initContainers) throw new Error(`${object.metadata.name}: expected one container`);
@@ -90,6 +96,7 @@ export async function runContainer(cluster: Cluster, object: RenderedObject, tim
 
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { env, cwd: cluster.root, stdio: ["ignore", "pipe", "pipe"] });
+    started?.(child);
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));

@@ -1,5 +1,5 @@
 // Parses `helm template` output and validates every object with its kubernetes-models class.
-import { StatefulSet } from "kubernetes-models/apps/v1";
+import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Job } from "kubernetes-models/batch/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
@@ -20,6 +20,7 @@ export interface RenderedObject {
 type ModelClass = new (data: any) => { validate(): void };
 
 const MODELS: Record<string, ModelClass> = {
+  "apps/v1/Deployment": Deployment,
   "apps/v1/StatefulSet": StatefulSet,
   "batch/v1/Job": Job,
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
