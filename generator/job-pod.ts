@@ -11,7 +11,7 @@ export const SCRIPT_DIR = "/opt/lakehouse";
 export const SCRIPT_PATH = `${SCRIPT_DIR}/lakehouse.mjs`;
 export const LAKE_MOUNT = "/data";
 
-export type LakehouseCommand = "topics" | "produce" | "bronze" | "silver" | "gold" | "verify";
+export type LakehouseCommand = "topics" | "produce" | "bronze" | "silver" | "gold" | "verify" | "maintain";
 
 /** Where the chart takes each job setting from: one entry per setting of the contract (the type demands it). */
 const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = {
@@ -35,6 +35,9 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   kafkaWaitSeconds: (v) => v.str("jobs.kafkaWaitSeconds"),
   clientId: (v) => v.str("jobs.clientId"),
   verifyKafka: (v) => v.str("jobs.verifyKafka"),
+  snapshotRetentionHours: (v) => v.str("maintenance.snapshotRetentionHours"),
+  keepSnapshots: (v) => v.str("maintenance.keepSnapshots"),
+  orphanAgeHours: (v) => v.str("maintenance.orphanAgeHours"),
   leaseWaitSeconds: (v) => v.str("pipeline.leaseWaitSeconds"),
   metricsPort: (v) => v.str("metrics.port"),
 };

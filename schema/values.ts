@@ -161,6 +161,18 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     port: integer(9464, "Port the exporter serves `/metrics` and `/healthz` on.", { minimum: 1, maximum: 65_535 }),
   }),
 
+  maintenance: object("Table maintenance (`lakehouse.mjs maintain`): compaction of small files, snapshot expiry, orphan file removal.", {
+    snapshotRetentionHours: integer(168, "Snapshots older than this are expired, except the latest `keepSnapshots` and those a downstream table has not read yet.", {
+      minimum: 0,
+      maximum: 876_000,
+    }),
+    keepSnapshots: integer(20, "Snapshots of each table always kept, however old.", { minimum: 1, maximum: 1_000_000 }),
+    orphanAgeHours: integer(24, "Files no snapshot references are deleted only once they are this old, so a running job's uncommitted files are never touched.", {
+      minimum: 0,
+      maximum: 876_000,
+    }),
+  }),
+
   jobs: object("The pod settings shared by every pipeline Job and the test Pod.", {
     image: image("node", "22-bookworm-slim", "the jobs (stock Node 22, or a prebuilt image from jobs/Dockerfile)"),
     bundledScript: boolean(
