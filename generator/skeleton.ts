@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { defaultValues, valueRows, valuesModel } from "../schema/index.ts";
 import { PIPELINE_STEPS } from "./emitters/pipeline-jobs.ts";
+import { SCHEDULED_STAGES } from "./emitters/schedule-cronjobs.ts";
+import { SCRIPT_PATH } from "./job-pod.ts";
 import { environments } from "./environments.ts";
 import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT } from "./names.ts";
 import { RUN_AS } from "./pod-security.ts";
@@ -27,7 +29,7 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
   const kafkaImage = `${defaults.kafka.image.repository}:${defaults.kafka.image.tag}`;
   const jobsImage = `${defaults.jobs.image.repository}:${defaults.jobs.image.tag}`;
   const steps = PIPELINE_STEPS.map((s) => ({ ...s }));
-  const common = { clientPort: KAFKA_CLIENT_PORT, controllerPort: KAFKA_CONTROLLER_PORT, steps };
+  const common = { clientPort: KAFKA_CLIENT_PORT, controllerPort: KAFKA_CONTROLLER_PORT, steps, scheduledStages: SCHEDULED_STAGES, scriptPath: SCRIPT_PATH };
   return new Map([
     [
       "Chart.yaml",
