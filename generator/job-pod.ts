@@ -1,10 +1,11 @@
 // The pod every pipeline step runs in: `node /opt/lakehouse/lakehouse.mjs <command>` with the
 // environment of docs/contract.md, the lake at /data and a scratch /tmp.
-import type { IContainer, IEnvVar, IPodSpec, IVolume } from "kubernetes-models/v1";
+import type { IContainer, IEnvVar, IPodSpec, IResourceRequirements, IVolume } from "kubernetes-models/v1";
 import { settings, type Config } from "../jobs/config.ts";
 import type { Binder } from "./binder.ts";
 import { bootstrapServers, image, jobsScriptConfigMapName, lakeClaimName } from "./names.ts";
 import { containerSecurityContext, podSecurityContext } from "./pod-security.ts";
+import { BUNDLE_FILE } from "./emitters/jobs-script-configmap.ts";
 import { schedulingFields } from "./scheduling.ts";
 
 export const SCRIPT_DIR = "/opt/lakehouse";
@@ -53,26 +54,27 @@ const jobEnv = (v: Binder, overrides: EnvOverrides): IEnvVar[] => [
   ...v.items<IEnvVar>("jobs.extraEnv"),
 ];
 
-export interface JobContainerOptions {
+export interface JobPodOptions {
+  /** Settings this pod runs with instead of the values'. */
   readonly env?: EnvOverrides;
-  /** Mount the lake read-only (a pod that only reads it). */
-  readonly lakeReadOnly?: boolean;
-  /** Resources from this values path instead of `jobs.resources`. */
-  readonly resources?: "jobs.resources" | "metrics.resources";
+  /** Whether the lake volume is mounted at /data, and read-only (a pod that only reads it). */
+  readonly lake?: boolean | "readOnly";
+  /** The container's resources; jobs.resources by default. */
+  readonly resources?: IResourceRequirements;
 }
 
 /** The container running `node lakehouse.mjs <command>` with the jobs' image, environment and mounts. */
-export const jobContainer = (v: Binder, command: LakehouseCommand, opts: JobContainerOptions = {}): IContainer => {
-  const resources = opts.resources ?? "jobs.resources";
+export const jobContainer = (v: Binder, command: LakehouseCommand, options: JobPodOptions = {}): IContainer => {
+  const lake = options.lake ?? true;
   return {
     name: command,
     ...image(v, "jobs.image"),
     command: ["node", SCRIPT_PATH, command],
-    env: jobEnv(v, opts.env ?? {}),
-    resources: v.block(`toYaml .Values.${resources}`, v.defaultOf(resources)),
+    env: jobEnv(v, options.env ?? {}),
+    resources: options.resources ?? v.block(`toYaml .Values.jobs.resources`, v.defaultOf("jobs.resources")),
     securityContext: containerSecurityContext(),
     volumeMounts: [
-      { name: "lake", mountPath: LAKE_MOUNT, ...(opts.lakeReadOnly ? { readOnly: true } : {}) },
+      ...(lake ? [{ name: "lake", mountPath: LAKE_MOUNT, ...(lake === "readOnly" ? { readOnly: true } : {}) }] : []),
       { name: "tmp", mountPath: "/tmp" },
       ...v.when(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), [
         { name: "script", mountPath: SCRIPT_DIR, readOnly: true },
@@ -90,8 +92,8 @@ export const jobPodBase = (v: Binder) => ({
 });
 
 /** The volumes jobContainer mounts. */
-export const jobVolumes = (v: Binder): IVolume[] => [
-  { name: "lake", persistentVolumeClaim: { claimName: lakeClaimName(v) } },
+export const jobVolumes = (v: Binder, options: JobPodOptions = {}): IVolume[] => [
+  ...((options.lake ?? true) ? [{ name: "lake", persistentVolumeClaim: { claimName: lakeClaimName(v) } }] : []),
   { name: "tmp", emptyDir: {} },
   ...v.when(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), [
     { name: "script", configMap: { name: jobsScriptConfigMapName(v) } },
@@ -111,13 +113,19 @@ export const inOrder = (containers: readonly IContainer[]): Pick<IPodSpec, "init
 export const jobPodSpec = (
   v: Binder,
   commands: LakehouseCommand | readonly LakehouseCommand[],
-  env: EnvOverrides = {},
+  options: JobPodOptions = {},
 ): IPodSpec => {
   const all = typeof commands === "string" ? [commands] : commands;
   return {
     restartPolicy: "Never",
     ...jobPodBase(v),
-    ...inOrder(all.map((c) => jobContainer(v, c, { env }))),
-    volumes: jobVolumes(v),
+    ...inOrder(all.map((c) => jobContainer(v, c, options))),
+    volumes: jobVolumes(v, options),
   };
 };
+
+/** Restarts a long-running pod when an upgrade brings a new bundle (a Job is recreated anyway). */
+export const bundleChecksumAnnotations = (v: Binder) =>
+  v.whenKeys(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), {
+    annotations: { "checksum/jobs-script": v.expr(`.Files.Get "files/${BUNDLE_FILE}" | sha256sum`, "0".repeat(64), { quote: true }) },
+  });

@@ -5,7 +5,7 @@ import { Deployment } from "kubernetes-models/apps/v1";
 import { Service, type IHTTPGetAction } from "kubernetes-models/v1";
 import type { Binder } from "../binder.ts";
 import type { Emitter } from "../emitter.ts";
-import { jobContainer, jobPodBase, jobVolumes } from "../job-pod.ts";
+import { bundleChecksumAnnotations, jobContainer, jobPodBase, jobVolumes } from "../job-pod.ts";
 import { labels, metricsName, selectorLabels } from "../names.ts";
 
 export const METRICS_PORT_NAME = "metrics";
@@ -27,15 +27,15 @@ export const metricsDeployment: Emitter = {
         replicas: 1,
         selector: { matchLabels: selectorLabels(v, "metrics") },
         template: {
-          metadata: { labels: labels(v, "metrics") },
+          metadata: { labels: labels(v, "metrics"), ...bundleChecksumAnnotations(v) },
           spec: {
             ...jobPodBase(v),
             containers: [
               {
                 ...jobContainer(v, "metrics", {
                   env: { LAKEHOUSE_METRICS_PORT: v.str("metrics.port") },
-                  lakeReadOnly: true,
-                  resources: "metrics.resources",
+                  lake: "readOnly",
+                  resources: v.block("toYaml .Values.metrics.resources", v.defaultOf("metrics.resources")),
                 }),
                 ports: [{ name: METRICS_PORT_NAME, containerPort: v.int("metrics.port"), protocol: "TCP" }],
                 readinessProbe: { httpGet: health, periodSeconds: 10, timeoutSeconds: 5 },

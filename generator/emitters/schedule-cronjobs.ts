@@ -44,7 +44,7 @@ export const pipelineCronJob: Emitter = {
   file: "templates/cronjob-pipeline.yaml",
   when: (v) => v.cond(`and .Values.schedule.pipeline (eq .Values.engine "node")`),
   onByDefault: false,
-  build: (v) => scheduledJob(v, "pipeline", "schedule.pipeline", jobPodSpec(v, SCHEDULED_STAGES, SCHEDULED_RUN_ENV)),
+  build: (v) => scheduledJob(v, "pipeline", "schedule.pipeline", jobPodSpec(v, SCHEDULED_STAGES, { env: SCHEDULED_RUN_ENV })),
 };
 
 export const sparkPipelineCronJob: Emitter = {
@@ -59,7 +59,7 @@ export const maintenanceCronJob: Emitter = {
   file: "templates/cronjob-maintenance.yaml",
   when: (v) => v.cond(".Values.schedule.maintenance"),
   onByDefault: false,
-  build: (v) => scheduledJob(v, "maintenance", "schedule.maintenance", jobPodSpec(v, "maintain", SCHEDULED_RUN_ENV)),
+  build: (v) => scheduledJob(v, "maintenance", "schedule.maintenance", jobPodSpec(v, "maintain", { env: SCHEDULED_RUN_ENV })),
 };
 
 export const scheduleCronJobs: readonly Emitter[] = [pipelineCronJob, sparkPipelineCronJob, maintenanceCronJob];
