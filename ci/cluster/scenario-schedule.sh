@@ -47,7 +47,7 @@ gold_events() {
 
 # Rows in bronze.vehicles' current snapshot.
 bronze_rows() {
-  lake tables | awk 'NR == 2 { for (i = 1; i <= NF; i++) if ($i == "rows") c = i } $1 == "bronze.vehicles" { print $c }'
+  lake tables | awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "rows") c = i } $1 == "bronze.vehicles" { print $c }'
 }
 
 # Records Kafka holds in the topic (sum of the partitions' end offsets).
