@@ -4,7 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { hookJobsInOrder, parseRendered, validateWithModel, type RenderedObject } from "./rendered.ts";
-import { helmTemplate, toolPath, withTools } from "./tools.ts";
+import { CHART_DIR, helmTemplate, run, toolPath, withTools } from "./tools.ts";
 
 const MONITORING = ["--api-versions", "monitoring.coreos.com/v1"];
 const EVERY_MINUTE = ["--set", "schedule.pipeline=*/1 * * * *"];
@@ -207,6 +207,42 @@ withTools(test, () => {
   test("PrometheusRule without a schedule: no staleness or lag alert (nothing runs between upgrades), unless a threshold is given", () => {
     assert.equal([...rulesOf().keys()].sort(), ["LakehouseExporterDown", "LakehouseStageFailing"]);
     assert.ok(rulesOf("--set", "metrics.prometheusRule.staleAfterSeconds=3600").has("LakehousePipelineStale"));
+  });
+});
+
+
+withTools(test, () => {
+  const helm = toolPath("helm");
+  /** NOTES.txt as `helm install` prints it. */
+  const notes = (...args: string[]) => {
+    const out = run(helm, ["install", "lakehouse", CHART_DIR, "--dry-run=client", "--namespace", "lakehouse", ...args]);
+    assert.is(out.status, 0, out.stderr);
+    return out.stdout.slice(out.stdout.indexOf("NOTES:"));
+  };
+
+  test("NOTES: how to watch the schedule, and a status pod under the restricted standard when no exporter runs", () => {
+    const text = notes("--set", "schedule.pipeline=*/5 * * * *");
+    assert.match(text, "kubectl get cronjobs,jobs -n lakehouse -l app.kubernetes.io/instance=lakehouse -w");
+    assert.match(text, "--from=cronjob/lakehouse-pipeline");
+    for (const bundled of [true, false]) {
+      const t = bundled ? text : notes("-f", `${CHART_DIR}/ci/prebuilt-image-values.yaml`);
+      const command = /kubectl run -n lakehouse (\S+) --rm -i --restart=Never --image=(\S+) \\\n\s+--override-type=strategic --overrides='([^']+)' \\\n\s+--command -- node \/opt\/lakehouse\/lakehouse.mjs status/.exec(t);
+      assert.ok(command, t);
+      const [, name, image, overrides] = command!;
+      const pod = JSON.parse(overrides!);
+      // What kubectl run makes, with the overrides merged into its container (same name).
+      const [container] = pod.spec.containers;
+      assert.is(container.name, name);
+      const merged = { ...pod, kind: "Pod", metadata: { name }, spec: { ...pod.spec, restartPolicy: "Never", containers: [{ ...container, image, command: ["node", "/opt/lakehouse/lakehouse.mjs", "status"] }] } };
+      validateWithModel({ ...merged, source: "NOTES.txt" });
+      assert.equal(container.volumeMounts.find((m: any) => m.name === "lake"), { name: "lake", mountPath: "/data", readOnly: true });
+      const claim = pod.spec.volumes.find((v: any) => v.name === "lake").persistentVolumeClaim.claimName;
+      assert.is(claim, bundled ? "lakehouse-lake" : "shared-lake");
+      assert.is(pod.spec.volumes.some((v: any) => v.name === "script"), bundled);
+      assert.is(container.securityContext.allowPrivilegeEscalation, false);
+      assert.is(pod.spec.securityContext.runAsNonRoot, true);
+    }
+    assert.match(notes("--set", "metrics.enabled=true"), "kubectl exec -n lakehouse deploy/lakehouse-metrics -- node /opt/lakehouse/lakehouse.mjs status");
   });
 });
 
