@@ -44,7 +44,7 @@ export async function runJobProcess(
       echo(line, child);
       try {
         const parsed = JSON.parse(line);
-        if (parsed.msg === 'finished' || parsed.msg === 'failed') last = parsed;
+        if (parsed.msg === 'finished' || parsed.msg === 'failed' || parsed.msg === 'skipped') last = parsed;
       } catch {
         // not one of our log lines
       }

@@ -39,15 +39,16 @@ export const environments: readonly EnvironmentFile[] = [
   },
   {
     file: "values-prod.yaml",
-    purpose: "production: a 3-node KRaft quorum, replication 3, more partitions, larger volumes, explicit resources",
+    purpose: "production: a 3-node KRaft quorum on separate nodes, replication 3 with min.insync.replicas 2, more partitions, larger volumes, explicit resources",
     values: {
       kafka: {
         replicas: 3,
+        podAntiAffinity: "hard",
         heapOpts: "-Xms2g -Xmx2g",
         storage: { size: "100Gi" },
         resources: prodResources.kafka,
       },
-      topic: { partitions: 12, replicationFactor: 3 },
+      topic: { partitions: 12, replicationFactor: 3, minInsyncReplicas: 2 },
       producer: { events: 100_000, invalidRatio: 0.01 },
       persistence: { size: "200Gi" },
       jobs: { resources: prodResources.jobs, backoffLimit: 3, activeDeadlineSeconds: 3600 },
@@ -61,7 +62,7 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
   {
     file: "ci/quorum-values.yaml",
     purpose: "a 3-node quorum",
-    values: { kafka: { replicas: 3 }, topic: { partitions: 6, replicationFactor: 3 } },
+    values: { kafka: { replicas: 3 }, topic: { partitions: 6, replicationFactor: 3, minInsyncReplicas: 2 } },
   },
   {
     file: "ci/scheduled-values.yaml",
@@ -108,6 +109,17 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
       },
       persistence: { existingClaim: "shared-lake", storageClass: "-" },
       networkPolicy: { enabled: false },
+    },
+  },
+  {
+    file: "ci/continuous-producer-values.yaml",
+    purpose: "the continuous producer, a Deployment with resources of its own, in place of the producer hook Job",
+    values: {
+      producer: {
+        mode: "continuous",
+        eventsPerSecond: 200,
+        resources: { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+      },
     },
   },
 ];

@@ -20,12 +20,15 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   topic: (v) => v.str("topic.name"),
   partitions: (v) => v.str("topic.partitions"),
   replicationFactor: (v) => v.str("topic.replicationFactor"),
+  minInsyncReplicas: (v) => v.str("topic.minInsyncReplicas"),
   dataDir: () => LAKE_MOUNT,
   events: (v) => v.str("producer.events"),
   invalidRatio: (v) => v.str("producer.invalidRatio"),
   duplicateRatio: (v) => v.str("producer.duplicateRatio"),
   seed: (v) => v.str("producer.seed"),
   startTime: (v) => v.str("producer.startTime"),
+  producerMode: (v) => v.str("producer.mode"),
+  eventsPerSecond: (v) => v.str("producer.eventsPerSecond"),
   consumerGroup: (v) => v.str("pipeline.consumerGroup"),
   rowGroupSize: (v) => v.str("pipeline.rowGroupSize"),
   fileRows: (v) => v.str("pipeline.fileRows"),
@@ -33,6 +36,8 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   kafkaWaitSeconds: (v) => v.str("jobs.kafkaWaitSeconds"),
   clientId: (v) => v.str("jobs.clientId"),
   verifyKafka: (v) => v.str("jobs.verifyKafka"),
+  leaseWaitSeconds: (v) => v.str("pipeline.leaseWaitSeconds"),
+  metricsPort: (v) => v.str("metrics.port"),
 };
 
 /** Settings a particular kind of pod runs with instead of the values' (env var -> value). */

@@ -9,9 +9,10 @@ import { DataFileWriter, headOf, openTable } from './lake/lake.ts';
 import { addGap, gapSummary, nextOffsetsOf, offsetSummary } from './lake/offsets.ts';
 import { bronzeColumns, summaryKeys } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
+import { rowCounts, type RowCounts } from './ops/runs.ts';
 import { progressReporter } from './progress.ts';
 
-export interface BronzeSummary {
+export interface BronzeSummary extends RowCounts {
   readonly recordsRead: number;
   readonly filesWritten: number;
   /** Per partition: the next offset to read after this run (what the table now ends at). */
@@ -110,7 +111,7 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
       writer.abort();
       if (error instanceof CommitConflictError) {
         logger.warn('another bronze run committed first; this run added nothing and removed its files', { version: error.version });
-        return { recordsRead: 0, filesWritten: 0, nextOffsets: {} };
+        return { recordsRead: 0, filesWritten: 0, nextOffsets: {}, rowCounts: rowCounts(0, 0) };
       }
       throw error;
     }
@@ -119,7 +120,7 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
   await withAdmin(kafka, (admin) => commitGroupOffsets(admin, config, nextOffsets, logger));
   const summary = { recordsRead: result.recordsRead, filesWritten: result.files.length, nextOffsets: Object.fromEntries(nextOffsets), snapshotId: result.snapshotId };
   logger.info('bronze done', summary);
-  return summary;
+  return { ...summary, rowCounts: rowCounts(result.recordsRead, result.recordsRead) };
 }
 
 async function commitGroupOffsets(admin: Admin, config: Config, next: ReadonlyMap<number, number>, logger: Logger): Promise<void> {

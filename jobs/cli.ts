@@ -1,16 +1,36 @@
+import { randomUUID } from 'node:crypto';
 import { runBronze } from './bronze.ts';
 import { loadConfig, logFormat, parseArgs, usage, type Config, type LogFormat } from './config.ts';
 import { ConfigError, InvariantError } from './errors.ts';
 import { runGold } from './gold.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
 import { checkLogLevel, createLogger, type Logger } from './log.ts';
+import type { Lease } from './ops/lease.ts';
+import { runMetrics } from './ops/metrics.ts';
+import { recordRun, takeLease, withDeadline, type RunIdentity } from './ops/run-record.ts';
+import type { Outcome } from './ops/runs.ts';
 import { runProduce } from './produce.ts';
 import { runSilver } from './silver.ts';
 import { runTopics } from './topics.ts';
 import { runVerify } from './verify.ts';
 
-type Job = (config: Config, logger: Logger) => Promise<unknown>;
+/** What a job is given besides its settings and its logger. */
+export interface JobContext {
+  /** This run's id: its row in ops.runs, its writer lease. */
+  readonly runId: string;
+  /**
+   * Declares that the job stops by itself on SIGTERM/SIGINT: `handler` is called, and the job ends
+   * normally (`finished`) once it returns. A job that registers none is stopped at once (`failed`);
+   * a second signal always ends the process at once.
+   */
+  onStop(handler: () => void): void;
+  /** The same, as an AbortSignal that aborts (with the signal's name as reason) on the first stop request. */
+  stopSignal(): AbortSignal;
+}
 
+export type Job = (config: Config, logger: Logger, context: JobContext) => Promise<unknown>;
+
+/** The jobs: each run is recorded in ops.runs, and a writing stage takes the lake's writer lease. */
 export const jobs: Record<string, Job> = {
   topics: runTopics,
   produce: runProduce,
@@ -19,6 +39,14 @@ export const jobs: Record<string, Job> = {
   gold: runGold,
   verify: runVerify,
 };
+
+/** Long-running servers: they run no stage, so they record no run and take no lease. */
+export const services: Record<string, Job> = {
+  metrics: runMetrics,
+};
+
+/** How long a stopped job may take to record its run before the process exits. */
+const stopRecordMs = 2_000;
 
 /** Runs one job; returns the process exit code (0 ok, 1 job or invariant failed, 2 bad configuration). */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -38,27 +66,67 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const logger = createLogger(command, undefined, undefined, format);
-  const job = jobs[command];
+  const job = jobs[command] ?? services[command];
   if (!job) {
-    logger.error(`unknown command "${command}"`, { commands: Object.keys(jobs) });
+    logger.error(`unknown command "${command}"`, { commands: [...Object.keys(jobs), ...Object.keys(services)] });
     return 2;
   }
   const started = process.hrtime.bigint();
+  const run: RunIdentity = { runId: randomUUID(), stage: command, startedAt: Date.now() };
+  const recorded = command in jobs;
+  let config: Config | undefined;
+  let lease: Lease | undefined;
+  const record = (outcome: Outcome, details: { result?: unknown; error?: string }) =>
+    recorded && config ? recordRun(config.dataDir, run, outcome, logger, details) : Promise.resolve();
+  const stopHandlers: ((signal: NodeJS.Signals) => void)[] = [];
+  let stoppedBy: NodeJS.Signals | undefined;
+  const context: JobContext = {
+    runId: run.runId,
+    onStop: (handler) => void stopHandlers.push(handler),
+    stopSignal: () => {
+      const controller = new AbortController();
+      stopHandlers.push((signal) => controller.abort(signal));
+      return controller.signal;
+    },
+  };
   // Kubernetes stops a pod with SIGTERM. Every commit is atomic and synchronous, so stopping between
   // two event-loop turns leaves the lake as a kill would: consistent, the run's uncommitted files unread.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      logger.error('failed', { ok: false, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), signal, error: `stopped by ${signal}; nothing uncommitted is part of the lake, a re-run completes the work` });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopHandlers.length > 0 && !stoppedBy) {
+      stoppedBy = signal;
+      logger.info('stopping', { signal });
+      for (const handler of stopHandlers) handler(signal);
+      return;
+    }
+    const error = `stopped by ${signal}; nothing uncommitted is part of the lake, a re-run completes the work`;
+    releaseLease(lease, logger);
+    void withDeadline(record('stopped', { error }), stopRecordMs).finally(() => {
+      logger.error('failed', { ok: false, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), signal, error });
       process.exit(128 + (signal === 'SIGTERM' ? 15 : 2));
     });
-  }
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal);
   try {
     checkLogLevel();
-    const config = loadConfig(flags);
-    const result = await job(config, logger);
-    logger.info('finished', { ok: true, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), result });
+    config = loadConfig(flags);
+    if (recorded) {
+      const taken = await takeLease(config.dataDir, run, config.leaseWaitSeconds, logger);
+      if ('skip' in taken) {
+        await record('skipped', { error: taken.skip });
+        logger.info('skipped', { ok: true, outcome: 'skipped', seconds: elapsedSeconds(started), peakRssBytes: peakRss(), reason: taken.skip });
+        return 0;
+      }
+      lease = taken.lease;
+    }
+    const result = await job(config, logger, context);
+    releaseLease(lease, logger);
+    // A job that stops on request (a server, a continuous producer) ended well, but not by itself.
+    await record(stoppedBy ? 'stopped' : 'succeeded', { result });
+    logger.info('finished', { ok: true, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), ...(stoppedBy ? { signal: stoppedBy } : {}), result });
     return 0;
   } catch (error) {
+    releaseLease(lease, logger);
+    await record('failed', { error: (error as Error).message });
     const code = error instanceof ConfigError ? 2 : 1;
     const fields: Record<string, unknown> = { ok: false, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), error: (error as Error).message };
     if (error instanceof ConfigError) fields.setting = error.setting;
@@ -66,6 +134,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!(error instanceof ConfigError || error instanceof InvariantError)) fields.stack = (error as Error).stack;
     logger.error('failed', fields);
     return code;
+  } finally {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.off(signal, onSignal);
+  }
+}
+
+function releaseLease(lease: Lease | undefined, logger: Logger): void {
+  if (!lease) return;
+  if (lease.lost) logger.warn('the lake writer lease was taken over while this run held it (it was stalled past its expiry); the commit protocol kept the tables right', { heldBy: lease.lost.runId });
+  try {
+    lease.release();
+  } catch (error) {
+    logger.warn('could not release the lake writer lease; it expires by itself', { error: (error as Error).message });
   }
 }
 
@@ -77,7 +157,7 @@ async function runInspector(
 ): Promise<number> {
   try {
     const config = loadConfig(new Map([...flags].filter(([name]) => !inspectFlags.includes(name))));
-    process.stdout.write((await inspect({ dataDir: config.dataDir, positional, flags })) + '\n');
+    process.stdout.write((await inspect({ config, dataDir: config.dataDir, positional, flags })) + '\n');
     return 0;
   } catch (error) {
     process.stderr.write(`${positional[0]}: ${(error as Error).message}\n`);

@@ -11,6 +11,7 @@ export interface Config {
   readonly topic: string;
   readonly partitions: number;
   readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
   readonly dataDir: string;
   readonly events: number;
   readonly invalidRatio: number;
@@ -23,12 +24,23 @@ export interface Config {
   readonly kafkaWaitSeconds: number;
   readonly clientId: string;
   readonly verifyKafka: boolean;
+  readonly leaseWaitSeconds: number;
+  readonly metricsPort: number;
   /** Event time of the first produced event, epoch ms; `now` is resolved when the setting is read. */
   readonly startTime: number;
+  readonly producerMode: ProducerMode;
+  readonly eventsPerSecond: number;
 }
 
+/** `once` sends LAKEHOUSE_EVENTS events and ends; `continuous` streams until it is stopped. */
+export const producerModes = ['once', 'continuous'] as const;
+export type ProducerMode = (typeof producerModes)[number];
+
 /** The kinds whose value type is `T`: what a setting of that type may be declared with. */
-type KindFor<T> = { [N in KindName]: [KindValues[N]] extends [T] ? ([T] extends [KindValues[N]] ? N : never) : never }[KindName];
+type KindFor<T> =
+  | { [N in KindName]: [KindValues[N]] extends [T] ? ([T] extends [KindValues[N]] ? N : never) : never }[KindName]
+  // A union of words (a mode) is read by `oneOf`.
+  | ([T] extends [string] ? (string extends T ? never : 'oneOf') : never);
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -48,6 +60,7 @@ export const settings = [
   setting({ key: 'topic', env: 'LAKEHOUSE_TOPIC', flag: 'topic', defaultValue: 'vehicles-events', parser: { kind: 'topicName' }, description: 'Kafka topic of the vehicle events' }),
   setting({ key: 'partitions', env: 'LAKEHOUSE_PARTITIONS', flag: 'partitions', defaultValue: '3', parser: { kind: 'integer', min: 1, max: 10_000 }, description: 'partitions the topics job creates' }),
   setting({ key: 'replicationFactor', env: 'LAKEHOUSE_REPLICATION_FACTOR', flag: 'replication-factor', defaultValue: '1', parser: { kind: 'integer', min: 1, max: 32 }, description: 'replication factor the topics job uses' }),
+  setting({ key: 'minInsyncReplicas', env: 'LAKEHOUSE_MIN_INSYNC_REPLICAS', flag: 'min-insync-replicas', defaultValue: '1', parser: { kind: 'integer', min: 1, max: 32 }, description: "the topic's min.insync.replicas, set by the topics job" }),
   setting({ key: 'dataDir', env: 'LAKEHOUSE_DATA_DIR', flag: 'data-dir', defaultValue: './data', parser: { kind: 'nonEmpty' }, description: 'root directory of the lake' }),
   setting({ key: 'events', env: 'LAKEHOUSE_EVENTS', flag: 'events', defaultValue: '30', parser: { kind: 'integer', min: 0, max: 1_000_000_000 }, description: 'events the producer sends' }),
   setting({ key: 'invalidRatio', env: 'LAKEHOUSE_INVALID_RATIO', flag: 'invalid-ratio', defaultValue: '0.05', parser: { kind: 'ratio' }, description: 'share of deliberately invalid events (0..1)' }),
@@ -60,6 +73,10 @@ export const settings = [
   setting({ key: 'kafkaWaitSeconds', env: 'LAKEHOUSE_KAFKA_WAIT_SECONDS', flag: 'kafka-wait-seconds', defaultValue: '300', parser: { kind: 'integer', min: 0, max: 86_400 }, description: 'how long a job waits for Kafka to answer' }),
   setting({ key: 'clientId', env: 'LAKEHOUSE_CLIENT_ID', flag: 'client-id', defaultValue: 'lakehouse', parser: { kind: 'nonEmpty' }, description: 'Kafka client id prefix' }),
   setting({ key: 'startTime', env: 'LAKEHOUSE_START_TIME', flag: 'start-time', defaultValue: 'now', parser: { kind: 'instant' }, description: 'event time of the first produced event: now, epoch ms or ISO 8601; later runs add later events' }),
+  setting({ key: 'producerMode', env: 'LAKEHOUSE_PRODUCER_MODE', flag: 'producer-mode', defaultValue: 'once', parser: { kind: 'oneOf', values: producerModes }, description: 'once: produce sends the events and ends; continuous: it streams events until stopped' }),
+  setting({ key: 'eventsPerSecond', env: 'LAKEHOUSE_EVENTS_PER_SECOND', flag: 'events-per-second', defaultValue: '50', parser: { kind: 'integer', min: 1, max: 100_000 }, description: 'events per second of the continuous producer' }),
+  setting({ key: 'leaseWaitSeconds', env: 'LAKEHOUSE_LEASE_WAIT_SECONDS', flag: 'lease-wait-seconds', defaultValue: '600', parser: { kind: 'integer', min: 0, max: 86_400 }, description: 'how long a writing stage waits for the lake writer lease before it skips its run (0: skip at once)' }),
+  setting({ key: 'metricsPort', env: 'LAKEHOUSE_METRICS_PORT', flag: 'metrics-port', defaultValue: '9464', parser: { kind: 'integer', min: 1, max: 65_535 }, description: 'port the metrics exporter serves /metrics on' }),
   setting({ key: 'verifyKafka', env: 'LAKEHOUSE_VERIFY_KAFKA', flag: 'verify-kafka', defaultValue: 'true', parser: { kind: 'boolean' }, description: 'verify also checks bronze against the offsets committed in Kafka' }),
 ] as const;
 
@@ -134,7 +151,8 @@ export function usage(): string {
   const rows = settings.map((s) => `  --${s.flag.padEnd(20)} ${s.env.padEnd(30)} ${s.description} (default ${s.defaultValue})`);
   return [
     'usage: lakehouse <topics|produce|bronze|silver|gold|verify> [--flag value ...]',
-    '       lakehouse tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N] | contract',
+    '       lakehouse metrics                  (serves Prometheus metrics until stopped)',
+    '       lakehouse status [--json] | tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N] | contract',
     '',
     'settings (flag, environment variable, meaning):',
     ...rows,

@@ -5,13 +5,13 @@
 import { settings } from './config.ts';
 import { reasonCodes } from './events/validate.ts';
 import { vehicleTypes } from './events/vehicle-event.ts';
-import { icebergSchema, summaryKeys, tables } from './lake/table-schema.ts';
+import { icebergSchema, lakeTables, summaryKeys } from './lake/table-schema.ts';
 
 export function contract() {
   return {
     /** Every job setting: its variable, flag, default (raw text, parsed like a given value) and parser kind. */
     settings: settings.map((s) => ({ key: s.key, env: s.env, flag: s.flag, default: s.defaultValue, parser: s.parser, description: s.description })),
-    tables: Object.fromEntries(Object.entries(tables).map(([key, spec]) => [key, {
+    tables: Object.fromEntries(Object.entries(lakeTables).map(([key, spec]) => [key, {
       name: spec.name,
       namespace: spec.namespace,
       table: spec.table,

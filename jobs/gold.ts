@@ -13,6 +13,7 @@ import { DataFileWriter, findTable, headOf, openTable, snapshotIdOf } from './la
 import { readColumnBatches } from './lake/parquet-source.ts';
 import { goldColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
+import { rowCounts, type RowCounts } from './ops/runs.ts';
 
 const goldInputColumns = ['vehicle_id', 'type', 'battery', 'latitude', 'longitude', 'event_time'] as const;
 
@@ -54,20 +55,20 @@ async function planSilver(silver: LoadedTable, saved: Saved) {
 }
 
 /** Silver → gold: adds what silver appended since the last run to the per-type statistics; one overwrite snapshot. */
-export async function runGold(config: Config, logger: Logger): Promise<{ rows: GoldRow[] }> {
+export async function runGold(config: Config, logger: Logger): Promise<{ rows: GoldRow[] } & RowCounts> {
   const silver = findTable(config.dataDir, 'silver');
   const silverHead = headOf(silver);
   // Silver commits nothing until bronze has read an event, so before the first one (a scheduled run
   // right after install) gold has nothing to aggregate either; not a failure.
   if (!silver || !silverHead) {
     logger.info('nothing to aggregate: silver.vehicles has no snapshot yet', { dataDir: path.resolve(config.dataDir) });
-    return { rows: [] };
+    return { rows: [], rowCounts: rowCounts(0, 0) };
   }
   const gold = openTable(config.dataDir, 'gold');
   const saved = savedState(gold);
   if (saved.silverSnapshot === silverHead['snapshot-id']) {
     logger.info('gold is up to date with silver', { silverSnapshot: String(silverHead['snapshot-id']) });
-    return { rows: [] };
+    return { rows: [], rowCounts: rowCounts(0, 0) };
   }
   const { incremental, files, aggregator } = await planSilver(silver, saved);
   const rowsIn = files.reduce((sum, f) => sum + f.file.recordCount, 0);
@@ -107,5 +108,5 @@ export async function runGold(config: Config, logger: Logger): Promise<{ rows: G
   // Only the newest state is ever read; older gold snapshots stay readable without it.
   if (saved.vehiclesFile) fs.rmSync(path.join(gold.dir, saved.vehiclesFile), { force: true });
   logger.info('gold done', { incremental, silverRowsRead: rowsIn, types: rows.length, events: rows.reduce((sum, r) => sum + r.event_count, 0), stats: rows });
-  return { rows };
+  return { rows, rowCounts: rowCounts(rowsIn, rows.length) };
 }

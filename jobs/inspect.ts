@@ -1,16 +1,18 @@
 /**
  * Looking at the lake from the command line, with the same code the Jobs run (so it works in a pod):
  * `tables`, `snapshots <table>` and `show <table> [--snapshot ID | --as-of TIME] [--limit N]`, and
- * `contract` (the project's contract as JSON).
+ * `contract` (the project's contract as JSON); `status` (jobs/ops/status.ts).
  */
+import type { Config } from './config.ts';
 import { contract } from './contract.ts';
 import { ConfigError } from './errors.ts';
 import type { LoadedTable } from './lake/iceberg/catalog.ts';
 import { localPath } from './lake/iceberg/manifest.ts';
 import { lineage, snapshotAsOf, snapshotById, type Snapshot } from './lake/iceberg/metadata.ts';
 import { liveFiles } from './lake/iceberg/table.ts';
-import { findTable, headOf, tables, type TableKey } from './lake/lake.ts';
+import { findTable, headOf, lakeTables, type LakeTableKey } from './lake/lake.ts';
 import { readRows } from './lake/parquet-source.ts';
+import { statusCommand } from './ops/status.ts';
 import type { ColumnSpec } from './lake/table-schema.ts';
 import { formatTable } from './table-format.ts';
 
@@ -20,16 +22,21 @@ export interface InspectArgs {
   readonly flags: ReadonlyMap<string, string>;
 }
 
-export const inspectFlags = ['snapshot', 'as-of', 'limit'];
+/** What the command line gives an inspector: the arguments and every setting (status reads Kafka's). */
+export interface CommandArgs extends InspectArgs {
+  readonly config: Config;
+}
 
-const keyByName = new Map(Object.entries(tables).map(([key, spec]) => [spec.name, key as TableKey]));
+export const inspectFlags = ['snapshot', 'as-of', 'limit', 'json'];
+
+const keyByName = new Map(Object.entries(lakeTables).map(([key, spec]) => [spec.name, key as LakeTableKey]));
 
 function tableArgument(args: InspectArgs, command: string): LoadedTable {
   const name = args.positional[1];
-  const key = name === undefined ? undefined : keyByName.get(name) ?? (name in tables ? (name as TableKey) : undefined);
+  const key = name === undefined ? undefined : keyByName.get(name) ?? (name in lakeTables ? (name as LakeTableKey) : undefined);
   if (!key) throw new ConfigError(`${command} <table>`, `"${name ?? ''}" is not one of ${[...keyByName.keys()].join(', ')}`);
   const table = findTable(args.dataDir, key);
-  if (!table) throw new Error(`${tables[key].name} does not exist under ${args.dataDir} yet`);
+  if (!table) throw new Error(`${lakeTables[key].name} does not exist under ${args.dataDir} yet`);
   return table;
 }
 
@@ -37,8 +44,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Each table: its current snapshot, rows, data files and bytes. */
 export async function tablesCommand(args: InspectArgs): Promise<string> {
-  const rows = Object.entries(tables).map(([key, spec]) => {
-    const table = findTable(args.dataDir, key as TableKey);
+  const rows = Object.entries(lakeTables).map(([key, spec]) => {
+    const table = findTable(args.dataDir, key as LakeTableKey);
     const head = headOf(table);
     return {
       table: spec.name,
@@ -120,10 +127,11 @@ export async function showCommand(args: InspectArgs): Promise<string> {
   return `${table.spec.name} at snapshot ${snapshot['snapshot-id']} (${iso(snapshot['timestamp-ms'])}), ${rows.length} of ${total} rows\n${formatTable(rows)}`;
 }
 
-export const inspectors: Record<string, (args: InspectArgs) => Promise<string>> = {
+export const inspectors: Record<string, (args: CommandArgs) => Promise<string>> = {
   /** The contract as the Spark engine reads it: settings, table schemas, summary keys, reason codes. */
   contract: async () => JSON.stringify(contract(), null, 2),
   tables: tablesCommand,
+  status: statusCommand,
   snapshots: snapshotsCommand,
   show: showCommand,
 };

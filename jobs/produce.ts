@@ -1,11 +1,14 @@
 import { CompressionTypes, type Message } from 'kafkajs';
+import type { JobContext } from './cli.ts';
 import type { Config } from './config.ts';
 import { generateRecords } from './events/generate.ts';
-import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
+import { createKafka, idempotentProducer, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
 import type { Logger } from './log.ts';
+import { runContinuousProduce, type StreamSummary } from './produce-stream.ts';
+import { rowCounts, type RowCounts } from './ops/runs.ts';
 import { progressReporter } from './progress.ts';
 
-export interface ProduceSummary {
+export interface ProduceSummary extends RowCounts {
   readonly sent: number;
   readonly valid: number;
   readonly invalid: number;
@@ -16,19 +19,18 @@ export interface ProduceSummary {
 // well under the broker's default message.max.bytes per partition batch.
 const batchSize = 1_000;
 
+/** Mode `once` sends `config.events` generated events; `continuous` streams until stopped (produce-stream.ts). */
+export async function runProduce(config: Config, logger: Logger, context: JobContext): Promise<ProduceSummary | StreamSummary> {
+  if (config.producerMode === 'continuous') return runContinuousProduce(config, logger, context.stopSignal());
+  return produceOnce(config, logger);
+}
+
 /** Sends `config.events` generated events, keyed by vehicle id, with an idempotent producer. */
-export async function runProduce(config: Config, logger: Logger): Promise<ProduceSummary> {
+async function produceOnce(config: Config, logger: Logger): Promise<ProduceSummary> {
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
   await withAdmin(kafka, (admin) => requireTopic(admin, config));
-  // Idempotence needs unbounded retries (KafkaJS warns otherwise); the Job's activeDeadlineSeconds
-  // bounds a producer that cannot reach Kafka.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
-  });
+  const producer = idempotentProducer(kafka);
   await producer.connect();
   const counts = { sent: 0, valid: 0, invalid: 0, duplicates: 0 };
   const progress = progressReporter(logger, 'sent', config.events);
@@ -59,5 +61,5 @@ export async function runProduce(config: Config, logger: Logger): Promise<Produc
     await producer.disconnect();
   }
   logger.info('events sent', { topic: config.topic, ...counts });
-  return counts;
+  return { ...counts, rowCounts: rowCounts(null, counts.sent) };
 }

@@ -10,7 +10,8 @@ export type SettingKind =
   | { readonly kind: 'boolean' }
   | { readonly kind: 'topicName' }
   | { readonly kind: 'hostPortList' }
-  | { readonly kind: 'instant' };
+  | { readonly kind: 'instant' }
+  | { readonly kind: 'oneOf'; readonly values: readonly string[] };
 
 /** The value each kind gives. */
 export interface KindValues {
@@ -21,6 +22,7 @@ export interface KindValues {
   readonly topicName: string;
   readonly hostPortList: readonly string[];
   readonly instant: number;
+  readonly oneOf: string;
 }
 
 export type KindName = SettingKind['kind'];
@@ -90,6 +92,13 @@ const instant = (now: () => number): Parser<number> => (raw) => {
   throw new ParseError(`"${raw}" is not now, epoch milliseconds or an ISO 8601 time with a zone (2023-10-13T13:20:00Z)`);
 };
 
+/** One of a few words, exactly (a mode, say). */
+const oneOf = (values: readonly string[]): Parser<string> => (raw) => {
+  const text = raw.trim();
+  if (!values.includes(text)) throw new ParseError(`"${raw}" is not one of ${values.join(', ')}`);
+  return text;
+};
+
 /** The parser of a kind; `now` is what `instant` gives for `now`. */
 export function parserOf<K extends SettingKind>(spec: K, now: () => number = Date.now): Parser<KindValues[K['kind']]> {
   const parsers: { readonly [N in KindName]: () => Parser<KindValues[N]> } = {
@@ -103,6 +112,7 @@ export function parserOf<K extends SettingKind>(spec: K, now: () => number = Dat
     topicName: () => topicName,
     hostPortList: () => hostPortList,
     instant: () => instant(now),
+    oneOf: () => oneOf((spec as Extract<SettingKind, { kind: 'oneOf' }>).values),
   };
   return parsers[spec.kind]() as Parser<KindValues[K['kind']]>;
 }

@@ -13,9 +13,10 @@ import { readColumnBatches } from './lake/parquet-source.ts';
 import { bucketOf, EventSpill, type SourcedEvent } from './lake/spill.ts';
 import { rejectedColumns, silverColumns, summaryKeys, tables } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
+import { rowCounts, type RowCounts } from './ops/runs.ts';
 import { progressReporter } from './progress.ts';
 
-export interface SilverSummary {
+export interface SilverSummary extends RowCounts {
   readonly bronze: number;
   readonly silver: number;
   readonly rejected: number;
@@ -95,7 +96,7 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
   const plan = await planRun(bronze, silver, rejected);
   if (!plan) {
     logger.info('silver is up to date with bronze', { bronzeSnapshot: String(headOf(bronze)?.['snapshot-id'] ?? 'none') });
-    return { bronze: 0, silver: 0, rejected: 0, duplicates: 0, reasons: {}, bronzeSnapshots: 0 };
+    return { bronze: 0, silver: 0, rejected: 0, duplicates: 0, reasons: {}, bronzeSnapshots: 0, rowCounts: rowCounts(0, 0) };
   }
   const catchUp = plan.files.filter((f) => f.rejectsCommitted).length;
   logger.info('silver plan', { bronzeSnapshots: plan.snapshots.length, bronzeFiles: plan.files.length, bronzeRows: plan.rows, ...(catchUp ? { filesWhoseRejectsAreCommitted: catchUp } : {}) });
@@ -188,7 +189,8 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     }
     await appendFiles(silver, silverFiles, { ...marker, [summaryKeys.writer]: 'node silver' });
     logger.info('silver done', { ...summary, silverFiles: silverFiles.length, rejectedFiles: rejectedFiles.length });
-    return summary;
+    // Out: rows written to silver.vehicles and silver.rejected (duplicates are rejected rows).
+    return { ...summary, rowCounts: rowCounts(summary.bronze, summary.silver + summary.rejected + summary.duplicates) };
   } catch (error) {
     silverWriter.abort();
     if (!rejectedCommitted) rejectedWriter.abort();

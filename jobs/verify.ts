@@ -7,20 +7,23 @@ import { GoldAggregator } from './gold/aggregate.ts';
 import { createKafka, waitForKafka, withAdmin } from './kafka/client.ts';
 import type { LoadedTable } from './lake/iceberg/catalog.ts';
 import { localPath } from './lake/iceberg/manifest.ts';
-import { lineage } from './lake/iceberg/metadata.ts';
+import { lineage, snapshotById, type Snapshot } from './lake/iceberg/metadata.ts';
 import { liveFiles, type LiveFile } from './lake/iceberg/table.ts';
 import { findTable, headOf, snapshotIdOf, type TableKey } from './lake/lake.ts';
 import { gapsOf, nextOffsetsOf, offsetRangesOf } from './lake/offsets.ts';
 import { readColumnBatches, readRows } from './lake/parquet-source.ts';
 import { goldColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
+import { rowCounts, type RowCounts } from './ops/runs.ts';
 
-export interface VerifySummary {
+export interface VerifySummary extends RowCounts {
   readonly bronze: number;
   readonly silver: number;
   readonly rejected: number;
   readonly duplicates: number;
   readonly goldRows: number;
+  /** Per table, how many snapshots are newer than the cut verify checked (the next runs' input). */
+  readonly snapshotsAhead: Record<string, number>;
   readonly checked: string[];
 }
 
@@ -50,11 +53,15 @@ class OffsetSet {
   }
 }
 
-/** What the checks share: the tables' current snapshots and what earlier checks found. */
+/** What the checks share: the snapshots of the cut they check and what earlier checks found. */
 interface Lake {
   readonly config: Config;
   readonly logger: Logger;
   readonly tables: Record<TableKey, LoadedTable | undefined>;
+  /** The snapshot of each table that verify checks (see `cutOf`); undefined for a table without one. */
+  readonly cut: Record<TableKey, Snapshot | undefined>;
+  /** Kafka's committed offsets of the consumer group, read before bronze was loaded (undefined when not checked). */
+  readonly committed: Map<number, number> | undefined;
   readonly files: Record<TableKey, LiveFile[]>;
   /** Per Kafka partition, the offsets bronze holds, from its snapshots' summaries. */
   bronzeRanges: Map<number, OffsetSet>;
@@ -75,7 +82,7 @@ const everyTableHasASnapshot: Check = {
   name: 'every table has a snapshot',
   async run(lake) {
     for (const key of ['bronze', 'silver', 'gold'] as const) {
-      if (!headOf(lake.tables[key])) {
+      if (!lake.cut[key]) {
         fail(this.name, `${tableNames[key]} has no snapshot under ${lake.config.dataDir}; did the ${key} job run?`);
       }
     }
@@ -109,7 +116,7 @@ const dataFilesMatchMetadata: Check = {
 const bronzeSnapshotsAreContiguous: Check = {
   name: "bronze's snapshots hold contiguous offsets",
   async run(lake) {
-    const chain = lineage(lake.tables.bronze!.metadata).reverse();
+    const chain = lineage(lake.tables.bronze!.metadata, lake.cut.bronze).reverse();
     const next = new Map<number, number>();
     const first = new Map<number, number>();
     for (const snapshot of chain) {
@@ -136,7 +143,7 @@ const noRecordWasLost: Check = {
   name: 'no Kafka record was lost before bronze read it',
   async run(lake) {
     const lost: string[] = [];
-    for (const snapshot of lineage(lake.tables.bronze!.metadata).reverse()) {
+    for (const snapshot of lineage(lake.tables.bronze!.metadata, lake.cut.bronze).reverse()) {
       for (const [partition, ranges] of gapsOf(snapshot)) {
         for (const [from, to] of ranges) lost.push(`partition ${partition} offsets ${from}..${to - 1} (${to - from} records, bronze snapshot ${snapshot['snapshot-id']})`);
       }
@@ -165,32 +172,35 @@ const everyRecordInBronzeOnce: Check = {
 const bronzeEndsWhereKafkaCommitted: Check = {
   name: "bronze ends where Kafka's committed offsets are",
   async run(lake) {
-    if (!lake.config.verifyKafka) return { skipped: 'LAKEHOUSE_VERIFY_KAFKA=false' };
-    const committed = await committedOffsets(lake.config, lake.logger);
-    const recorded = nextOffsetsOf(headOf(lake.tables.bronze));
-    for (const [partition, next] of recorded) {
-      if (committed.get(partition) !== next) {
-        fail(this.name, `partition ${partition}: bronze ends before offset ${next} but the group ${lake.config.consumerGroup} committed ${committed.get(partition) ?? 'nothing'}`);
-      }
+    if (!lake.committed) return { skipped: 'LAKEHOUSE_VERIFY_KAFKA=false' };
+    // Bronze sets the group's offsets just after each commit, so the group stands at the end of the
+    // cut's bronze snapshot or of a later one (a run committing while verify reads).
+    const same = (recorded: Map<number, number>) => [...recorded].every(([partition, next]) => lake.committed!.get(partition) === next);
+    const later = lineage(lake.tables.bronze!.metadata).filter((s) => s['sequence-number'] >= lake.cut.bronze!['sequence-number']);
+    if (!later.some((s) => same(nextOffsetsOf(s)))) {
+      const recorded = nextOffsetsOf(lake.cut.bronze);
+      const partition = [...recorded].find(([p, next]) => lake.committed!.get(p) !== next)?.[0] ?? 0;
+      fail(this.name, `partition ${partition}: bronze ends before offset ${recorded.get(partition)} but the group ${lake.config.consumerGroup} committed ${lake.committed.get(partition) ?? 'nothing'}`);
     }
-    return { committed: Object.fromEntries(committed) };
+    return { committed: Object.fromEntries(lake.committed) };
   },
 };
 
 const silverCoversEveryBronzeSnapshotOnce: Check = {
   name: 'silver covers every bronze snapshot once',
   async run(lake) {
-    const bronzeOrder = new Map(lineage(lake.tables.bronze!.metadata).reverse().map((s, i) => [s['snapshot-id'], i]));
+    const bronzeChain = lineage(lake.tables.bronze!.metadata, lake.cut.bronze).reverse();
+    const bronzeOrder = new Map(bronzeChain.map((s, i) => [s['snapshot-id'], i]));
     let last = -1;
-    for (const snapshot of lineage(lake.tables.silver!.metadata).reverse()) {
+    for (const snapshot of lineage(lake.tables.silver!.metadata, lake.cut.silver).reverse()) {
+      if (snapshot.summary.operation !== 'append') continue;
       const marker = snapshotIdOf(snapshot.summary[summaryKeys.bronzeSnapshot]);
       const position = marker === undefined ? undefined : bronzeOrder.get(marker);
       if (position === undefined) fail(this.name, `silver snapshot ${snapshot['snapshot-id']} records bronze snapshot ${marker ?? '(none)'}, which is not in bronze's history`);
       if (position <= last) fail(this.name, `silver snapshot ${snapshot['snapshot-id']} consumed bronze snapshot ${marker} again`);
       last = position;
     }
-    const head = headOf(lake.tables.bronze)!['snapshot-id'];
-    if (last !== bronzeOrder.get(head)) fail(this.name, `silver has not consumed bronze's current snapshot ${head}; run silver`);
+    if (last !== bronzeChain.length - 1) fail(this.name, `silver's snapshot ${lake.cut.silver!['snapshot-id']} has not consumed bronze snapshot ${lake.cut.bronze!['snapshot-id']}`);
   },
 };
 
@@ -254,9 +264,6 @@ const goldEqualsAggregationOfSilver: Check = {
     const gold: GoldRow[] = [];
     for await (const row of readRows(lake.files.gold.map((f) => localPath(f.file.path)), goldColumns)) gold.push(row);
     lake.counts.goldRows = gold.length;
-    const marker = snapshotIdOf(headOf(lake.tables.gold)!.summary[summaryKeys.silverSnapshot]);
-    const silverHead = headOf(lake.tables.silver)!['snapshot-id'];
-    if (marker !== silverHead) fail(this.name, `gold was computed from silver snapshot ${marker}, silver is at ${silverHead}; run gold`);
     const goldEvents = gold.reduce((sum, r) => sum + r.event_count, 0);
     if (goldEvents !== lake.counts.silver) fail('sum of gold event_count = silver rows', `gold counts ${goldEvents} events, silver has ${lake.counts.silver}`);
     const expected = lake.aggregate.rows(0);
@@ -290,16 +297,66 @@ export const checks: readonly Check[] = [
   goldEqualsAggregationOfSilver,
 ];
 
-/** Checks every invariant of the lake (DESIGN.md) on the tables' current snapshots; throws at the first that fails. */
+/**
+ * The cut verify checks: gold's current snapshot, the silver snapshot it was computed from, the bronze
+ * snapshot that silver snapshot consumed, and the newest silver.rejected snapshot of the same bronze
+ * input. A pipeline run committing while verify reads only moves heads past the cut, so verify can run
+ * beside the schedule. The tables are loaded downstream first: each one's input is then already
+ * committed when it is read. Without gold (or silver) yet, the cut is the heads, and the first check names
+ * what is missing.
+ */
+async function cutOf(config: Config, logger: Logger) {
+  const gold = findTable(config.dataDir, 'gold');
+  const silver = findTable(config.dataDir, 'silver');
+  const rejected = findTable(config.dataDir, 'rejected');
+  const committed = config.verifyKafka ? await committedOffsets(config, logger) : undefined;
+  const bronze = findTable(config.dataDir, 'bronze');
+  const goldCut = headOf(gold);
+  const silverCut = inputOf(silver, goldCut, summaryKeys.silverSnapshot, 'gold') ?? headOf(silver);
+  const bronzeCut = inputOf(bronze, silverCut && lastWithMarker(silver!, silverCut), summaryKeys.bronzeSnapshot, 'silver') ?? headOf(bronze);
+  const tables = { bronze, silver, rejected, gold };
+  const cut: Record<TableKey, Snapshot | undefined> = { bronze: bronzeCut, silver: silverCut, rejected: rejectedCut(bronze, rejected, bronzeCut), gold: goldCut };
+  const ahead: Record<string, number> = Object.fromEntries((Object.keys(cut) as TableKey[])
+    .map((key) => [tableNames[key], cut[key] ? lineage(tables[key]!.metadata).findIndex((s) => s === cut[key]) : 0])
+    .filter(([, n]) => (n as number) > 0));
+  if (Object.keys(ahead).length > 0) logger.info('verifying the lake as gold last saw it; newer snapshots are the next runs\' input', { snapshotsAhead: ahead });
+  return { tables, cut, committed, ahead };
+}
+
+/** The snapshot of `input` that `from` (a downstream snapshot) names under `key`; it must exist. */
+function inputOf(input: LoadedTable | undefined, from: Snapshot | undefined, key: string, stage: string): Snapshot | undefined {
+  const id = snapshotIdOf(from?.summary[key]);
+  if (id === undefined || !input) return undefined;
+  const found = snapshotById(input.metadata, id);
+  if (!found) fail('every table has a snapshot', `${stage} snapshot ${from!['snapshot-id']} was computed from snapshot ${id}, which its input table does not have`);
+  return found;
+}
+
+/** The newest snapshot at or before `from` that records a bronze marker (maintenance snapshots may not). */
+function lastWithMarker(table: LoadedTable, from: Snapshot): Snapshot | undefined {
+  return lineage(table.metadata, from).find((s) => s.summary[summaryKeys.bronzeSnapshot] !== undefined);
+}
+
+/** silver.rejected is committed just before silver.vehicles: its snapshot for the cut is the newest whose bronze input is not past the cut's. */
+function rejectedCut(bronze: LoadedTable | undefined, rejected: LoadedTable | undefined, bronzeCut: Snapshot | undefined): Snapshot | undefined {
+  if (!rejected || !bronze || !bronzeCut) return headOf(rejected);
+  const consumed = new Set(lineage(bronze.metadata, bronzeCut).map((s) => s['snapshot-id']));
+  const chain = lineage(rejected.metadata);
+  const index = chain.findIndex((s) => {
+    const marked = lastWithMarker(rejected, s);
+    const marker = snapshotIdOf(marked?.summary[summaryKeys.bronzeSnapshot]);
+    return marker !== undefined && consumed.has(marker);
+  });
+  return index < 0 ? undefined : chain[index];
+}
+
+/** Checks every invariant of the lake (DESIGN.md) on a consistent cut of its tables; throws at the first that fails. */
 export async function runVerify(config: Config, logger: Logger): Promise<VerifySummary> {
-  const tables = {
-    bronze: findTable(config.dataDir, 'bronze'), silver: findTable(config.dataDir, 'silver'),
-    rejected: findTable(config.dataDir, 'rejected'), gold: findTable(config.dataDir, 'gold'),
-  };
+  const { tables, cut, committed, ahead } = await cutOf(config, logger);
   const files = {} as Record<TableKey, LiveFile[]>;
-  for (const key of Object.keys(tables) as TableKey[]) files[key] = tables[key] && headOf(tables[key]) ? await liveFiles(tables[key]!) : [];
+  for (const key of Object.keys(tables) as TableKey[]) files[key] = tables[key] && cut[key] ? await liveFiles(tables[key]!, cut[key]) : [];
   const lake: Lake = {
-    config, logger, tables, files, bronzeRanges: new Map(),
+    config, logger, tables, cut, committed, files, bronzeRanges: new Map(),
     counts: { bronze: 0, silver: 0, rejected: 0, duplicates: 0, goldRows: 0 },
     aggregate: new GoldAggregator(), reasons: {},
   };
@@ -310,9 +367,10 @@ export async function runVerify(config: Config, logger: Logger): Promise<VerifyS
     logger.info(`ok: ${check.name}`, fields ?? {});
   }
   const { bronze, silver, rejected, duplicates, goldRows } = lake.counts;
-  const summary = { bronze, silver, rejected: rejected - duplicates, duplicates, goldRows, checked };
+  const summary = { bronze, silver, rejected: rejected - duplicates, duplicates, goldRows, snapshotsAhead: ahead, checked };
   logger.info('lake verified', summary);
-  return summary;
+  // In: every row verify read (bronze, silver, rejected with its duplicates, gold).
+  return { ...summary, rowCounts: rowCounts(bronze + silver + rejected + goldRows, null) };
 }
 
 async function* offsetsOf(files: readonly LiveFile[], partitionColumn: string, offsetColumn: string, reasonColumn?: string) {

@@ -103,6 +103,11 @@ export const valuesModel = object("Values of the lakehouse chart.", {
         storageClass: string("", 'Storage class of the Kafka volumes; "" uses the cluster default, "-" disables dynamic provisioning.'),
       }),
       resources: resources("each Kafka node"),
+      podAntiAffinity: string("soft", "Keeping Kafka nodes on different Kubernetes nodes: `soft` prefers it, `hard` requires it (a node's loss then takes at most one replica), `none` leaves it to the scheduler.", {
+        enum: ["soft", "hard", "none"],
+      }),
+      zoneSpread: boolean(true, "Spread Kafka nodes evenly across zones where the cluster's nodes carry `topology.kubernetes.io/zone` labels (a preference: never blocks scheduling)."),
+      affinity: passThrough({}, "Affinity of the Kafka pods; when set it replaces the global `affinity` and `kafka.podAntiAffinity`."),
       extraEnv: extraEnv("Kafka (KAFKA_* variables become broker properties)"),
     },
     { requireWhen: { field: "enabled", equals: false, require: ["bootstrapServers"] } },
@@ -115,10 +120,19 @@ export const valuesModel = object("Values of the lakehouse chart.", {
       minimum: 1,
       maximum: 9,
     }),
+    minInsyncReplicas: integer(1, "Replicas that must have a record before Kafka acknowledges it to the producer (acks=all): the topic's `min.insync.replicas` and the brokers' default. Use 2 with replication 3, so an acknowledged record survives the loss of a node; at most `topic.replicationFactor`.", {
+      minimum: 1,
+      maximum: 9,
+    }),
   }),
 
-  producer: object("The job that sends synthetic GPS events.", {
-    events: integer(30, "Events sent on each install or upgrade.", { minimum: 0, maximum: 100_000_000 }),
+  producer: object("The producer of synthetic GPS events: a hook Job on each install and upgrade, or a Deployment that streams them.", {
+    mode: string("once", "`once`: a hook Job sends `producer.events` events on each install and upgrade; `continuous`: a Deployment streams `producer.eventsPerSecond` events per second from a simulated fleet until it is stopped.", {
+      enum: ["once", "continuous"],
+    }),
+    events: integer(30, "Events sent on each install or upgrade (mode `once`).", { minimum: 0, maximum: 100_000_000 }),
+    eventsPerSecond: integer(50, "Events per second of the continuous producer (mode `continuous`).", { minimum: 1, maximum: 100_000 }),
+    resources: passThrough({}, "CPU and memory of the continuous producer's pod (Kubernetes ResourceRequirements); empty uses `jobs.resources`."),
     invalidRatio: number(0.05, "Share of deliberately invalid events (0..1), to exercise the quarantine.", {
       minimum: 0,
       maximum: 1,
@@ -144,6 +158,10 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     dedupBucketEvents: integer(250_000, "Events per silver de-duplication bucket (bounds silver's memory).", {
       minimum: 1,
       maximum: 100_000_000,
+    }),
+    leaseWaitSeconds: integer(600, "How long a writing stage (bronze, silver, gold, maintain) waits for the lake's writer lease held by an overlapping run before it skips its run (exit 0, outcome `skipped`); 0 skips at once.", {
+      minimum: 0,
+      maximum: 86_400,
     }),
   }),
 

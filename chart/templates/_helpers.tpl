@@ -92,6 +92,28 @@ unpadded base64url (22 characters); 21 random characters and a final "A" (no str
 {{- if and .Values.kafka.enabled (gt (int .Values.topic.replicationFactor) (int .Values.kafka.replicas)) }}
 {{- fail (printf "topic.replicationFactor (%d) must not exceed kafka.replicas (%d)" (int .Values.topic.replicationFactor) (int .Values.kafka.replicas)) }}
 {{- end }}
+{{- if gt (int .Values.topic.minInsyncReplicas) (int .Values.topic.replicationFactor) }}
+{{- fail (printf "topic.minInsyncReplicas (%d) must not exceed topic.replicationFactor (%d): no write could ever be acknowledged" (int .Values.topic.minInsyncReplicas) (int .Values.topic.replicationFactor)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Kafka pods' affinity: kafka.affinity when set; otherwise the global affinity with a pod
+anti-affinity on the host name from kafka.podAntiAffinity (soft: preferred, hard: required).
+*/}}
+{{- define "lakehouse.kafka.affinity" -}}
+{{- if .Values.kafka.affinity }}
+{{- toYaml .Values.kafka.affinity }}
+{{- else }}
+{{- $affinity := deepCopy .Values.affinity }}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (include "lakehouse.selectorLabels" (dict "context" $ "component" "kafka") | fromYaml)) }}
+{{- if eq .Values.kafka.podAntiAffinity "hard" }}
+{{- $_ := set $affinity "podAntiAffinity" (dict "requiredDuringSchedulingIgnoredDuringExecution" (list $term)) }}
+{{- else if eq .Values.kafka.podAntiAffinity "soft" }}
+{{- $_ := set $affinity "podAntiAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" (list (dict "weight" 100 "podAffinityTerm" $term))) }}
+{{- end }}
+{{- toYaml $affinity }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -11,6 +11,7 @@ import { prometheusRule, serviceMonitor } from "./metrics-monitoring.ts";
 import { metricsNetworkPolicy } from "./metrics-network-policy.ts";
 import { pipelineJobs } from "./pipeline-jobs.ts";
 import { scheduleCronJobs } from "./schedule-cronjobs.ts";
+import { producerDeployment } from "./producer-deployment.ts";
 import { sparkFilesConfigMap } from "./spark-files-configmap.ts";
 import { sparkRole, sparkRoleBinding, sparkServiceAccount } from "./spark-rbac.ts";
 import { sparkStageJobs } from "./spark-stage-jobs.ts";
@@ -26,6 +27,7 @@ export const emitters: readonly Emitter[] = [
   lakeVolumeClaim,
   jobsScriptConfigMap,
   ...pipelineJobs,
+  producerDeployment,
   sparkServiceAccount,
   sparkRole,
   sparkRoleBinding,

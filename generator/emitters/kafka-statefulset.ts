@@ -1,7 +1,7 @@
 // Kafka in KRaft mode on the official apache/kafka image: every node is broker and controller.
 import { StatefulSet } from "kubernetes-models/apps/v1";
 import type { IEnvVar } from "kubernetes-models/v1";
-import type { Binder } from "../binder.ts";
+import { createBinder, type Binder } from "../binder.ts";
 import type { Emitter } from "../emitter.ts";
 import {
   image,
@@ -51,12 +51,23 @@ const kafkaEnv = (v: Binder): IEnvVar[] => [
   { name: "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", value: v.expr(`min 3 (int .Values.kafka.replicas)`, "1", { quote: true }) },
   { name: "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", value: v.expr(`min 3 (int .Values.kafka.replicas)`, "1", { quote: true }) },
   { name: "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", value: v.expr(`min 2 (int .Values.kafka.replicas)`, "1", { quote: true }) },
+  // The default for every topic, internal ones included; the topics job also sets it on the events topic.
+  { name: "KAFKA_MIN_INSYNC_REPLICAS", value: v.str("topic.minInsyncReplicas") },
   { name: "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", value: "0" },
   { name: "KAFKA_AUTO_CREATE_TOPICS_ENABLE", value: "false" },
   { name: "KAFKA_HEAP_OPTS", value: v.str("kafka.heapOpts") },
   { name: "LOG_DIR", value: "/opt/kafka/logs" },
   ...v.items<IEnvVar>("kafka.extraEnv"),
 ];
+
+/** What "lakehouse.kafka.affinity" renders with the default values (soft anti-affinity), for validation. */
+const defaultKafkaAffinity = (v: Binder) => {
+  const term = { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selectorLabels(createBinder("defaults"), "kafka") } };
+  const mode = v.defaultOf<string>("kafka.podAntiAffinity");
+  if (mode === "hard") return { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } };
+  if (mode === "soft") return { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } };
+  return {};
+};
 
 const tcpProbe = (port: number, extra: Record<string, number>) => ({
   tcpSocket: { port },
@@ -83,6 +94,17 @@ export const kafkaStatefulSet: Emitter = {
             enableServiceLinks: false,
             securityContext: podSecurityContext(),
             ...schedulingFields(v),
+            affinity: v.block(`include "lakehouse.kafka.affinity" .`, defaultKafkaAffinity(v)),
+            ...v.whenKeys(".Values.kafka.zoneSpread", v.defaultOf<boolean>("kafka.zoneSpread"), {
+              topologySpreadConstraints: [
+                {
+                  maxSkew: 1,
+                  topologyKey: "topology.kubernetes.io/zone",
+                  whenUnsatisfiable: "ScheduleAnyway",
+                  labelSelector: { matchLabels: selectorLabels(v, "kafka") },
+                },
+              ],
+            }),
             containers: [
               {
                 name: "kafka",

@@ -6,6 +6,7 @@ import type { Binder } from "../binder.ts";
 import type { Emitter } from "../emitter.ts";
 import { jobPodSpec, type LakehouseCommand } from "../job-pod.ts";
 import { fullname, labels, type Component } from "../names.ts";
+import { CONTINUOUS_PRODUCER } from "./producer-deployment.ts";
 
 export interface PipelineStep {
   readonly component: Component;
@@ -48,10 +49,20 @@ export const pipelineHookJob = (v: Binder, step: PipelineStep, podSpec: IPodSpec
     },
   });
 
-const hookJob = (step: PipelineStep): Emitter => ({
-  file: `templates/job-${step.weight}-${step.component}.yaml`,
-  ...(ENGINE_STAGES.includes(step.command) ? { when: (v: Binder) => v.cond(`eq .Values.engine "node"`), onByDefault: true } : {}),
-  build: (v) => pipelineHookJob(v, step, jobPodSpec(v, step.command)),
-});
+/** When a step's hook Job renders: the engine stages on the node engine only, the producer in mode `once` only. */
+const hookCondition = (step: PipelineStep): string | undefined => {
+  if (ENGINE_STAGES.includes(step.command)) return `eq .Values.engine "node"`;
+  if (step.command === "produce") return `not (${CONTINUOUS_PRODUCER})`;
+  return undefined;
+};
+
+const hookJob = (step: PipelineStep): Emitter => {
+  const condition = hookCondition(step);
+  return {
+    file: `templates/job-${step.weight}-${step.component}.yaml`,
+    ...(condition ? { when: (v: Binder) => v.cond(condition), onByDefault: true } : {}),
+    build: (v) => pipelineHookJob(v, step, jobPodSpec(v, step.command)),
+  };
+};
 
 export const pipelineJobs: readonly Emitter[] = PIPELINE_STEPS.map(hookJob);

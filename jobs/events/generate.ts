@@ -1,11 +1,9 @@
-import { vehicleTypes, type VehicleEvent, type VehicleType } from './vehicle-event.ts';
+import { clamp, paris, round } from './geo.ts';
+import { recordMixer, type GeneratedRecord } from './mix.ts';
+import { random } from './random.ts';
+import { vehicleTypes, type VehicleType } from './vehicle-event.ts';
 
-/** What the producer sends for one event: the Kafka key and the raw value. */
-export interface GeneratedRecord {
-  readonly key: string;
-  readonly value: string;
-  readonly kind: 'valid' | 'invalid' | 'duplicate';
-}
+export type { GeneratedRecord } from './mix.ts';
 
 export interface GeneratorOptions {
   readonly seed: number;
@@ -19,32 +17,6 @@ export interface GeneratorOptions {
 
 // 2023-10-13T13:20:00Z, the timestamp of the replaced system's sample message.
 const defaultStartTime = 1697203200000;
-const paris = { latitude: 48.8566, longitude: 2.3522 };
-
-/** Invalid payloads in a fixed rotation, so that every reason code shows up in small runs. */
-const invalidKinds: ReadonlyArray<(event: VehicleEvent) => string> = [
-  (e) => JSON.stringify({ ...e, battery: 150 }),
-  (e) => JSON.stringify({ ...e, latitude: 95.5 }),
-  (e) => JSON.stringify({ ...e, battery: undefined }),
-  (e) => JSON.stringify(e).slice(0, 25),
-  (e) => JSON.stringify({ ...e, longitude: -200.25 }),
-  (e) => JSON.stringify({ ...e, battery: String(e.battery) }),
-  (e) => JSON.stringify({ ...e, type: 'truck' }),
-  (e) => JSON.stringify(e).replace(/"latitude":[^,]+/, '"latitude":NaN'),
-  (e) => JSON.stringify({ ...e, battery: -5 }),
-];
-
-/** mulberry32: small, fast and good enough to make test data; not for anything secret. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface VehicleState {
   readonly id: string;
@@ -52,11 +24,6 @@ interface VehicleState {
   latitude: number;
   longitude: number;
   battery: number;
-}
-
-/** Whether item `i` of a stream is picked when a share `ratio` of it is wanted, spread evenly. */
-function picked(i: number, ratio: number): boolean {
-  return Math.floor((i + 1) * ratio) > Math.floor(i * ratio);
 }
 
 /**
@@ -79,40 +46,21 @@ export function* generateRecords(count: number, options: GeneratorOptions): Gene
       });
     }
   }
-  let invalidSeen = 0;
-  let previousValid: GeneratedRecord | undefined;
+  const mix = recordMixer(options);
   for (let i = 0; i < count; i++) {
-    if (i >= 3 && previousValid && picked(i, options.duplicateRatio)) {
-      yield { ...previousValid, kind: 'duplicate' };
-      continue;
-    }
-    const vehicle = fleet[i % fleet.length];
-    vehicle.latitude = clamp(vehicle.latitude + (next() - 0.5) * 0.002, -90, 90);
-    vehicle.longitude = clamp(vehicle.longitude + (next() - 0.5) * 0.002, -180, 180);
-    vehicle.battery = vehicle.battery <= 5 ? 100 : vehicle.battery - (next() < 0.3 ? 1 : 0);
-    const event: VehicleEvent = {
-      vehicleId: vehicle.id,
-      type: vehicle.type,
-      latitude: round(vehicle.latitude, 6),
-      longitude: round(vehicle.longitude, 6),
-      battery: vehicle.battery,
-      timestamp: startTime + i * 1000,
-    };
-    if (i >= 3 && picked(i, options.invalidRatio)) {
-      const invalid = invalidKinds[invalidSeen++ % invalidKinds.length];
-      yield { key: vehicle.id, value: invalid(event), kind: 'invalid' };
-      continue;
-    }
-    previousValid = { key: vehicle.id, value: JSON.stringify(event), kind: 'valid' };
-    yield previousValid;
+    yield mix((index) => {
+      const vehicle = fleet[index % fleet.length];
+      vehicle.latitude = clamp(vehicle.latitude + (next() - 0.5) * 0.002, -90, 90);
+      vehicle.longitude = clamp(vehicle.longitude + (next() - 0.5) * 0.002, -180, 180);
+      vehicle.battery = vehicle.battery <= 5 ? 100 : vehicle.battery - (next() < 0.3 ? 1 : 0);
+      return {
+        vehicleId: vehicle.id,
+        type: vehicle.type,
+        latitude: round(vehicle.latitude, 6),
+        longitude: round(vehicle.longitude, 6),
+        battery: vehicle.battery,
+        timestamp: startTime + index * 1000,
+      };
+    });
   }
-}
-
-function clamp(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, value));
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 
@@ -67,7 +67,8 @@ export async function waitForKafka(kafka: Kafka, config: Config, logger: Logger)
   }
 }
 
-async function withinMs<T>(ms: number, work: () => Promise<T>): Promise<T> {
+/** `work`'s value, or an error once `ms` have passed (the work itself is left to finish or fail). */
+export async function withinMs<T>(ms: number, work: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)}s`)), ms);
@@ -96,4 +97,16 @@ export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The producer of every produce run: idempotent, one request in flight (so order holds), no topic auto-creation. */
+export function idempotentProducer(kafka: Kafka): Producer {
+  // Idempotence needs unbounded retries (KafkaJS warns otherwise); the Job's activeDeadlineSeconds
+  // bounds a producer that cannot reach Kafka, a stop signal the continuous one.
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
 }

@@ -5,23 +5,23 @@ import { loadOrCreateTable, loadTable, type LoadedTable } from './iceberg/catalo
 import { localPath, type DataFile } from './iceberg/manifest.ts';
 import { currentSnapshot, type Snapshot, type SnapshotId } from './iceberg/metadata.ts';
 import { ParquetSink } from './parquet-sink.ts';
-import { tables, type ColumnSpec, type Row, type TableKey, type TableSpec } from './table-schema.ts';
+import { lakeTables, tables, type ColumnSpec, type LakeTableKey, type Row, type TableKey, type TableSpec } from './table-schema.ts';
 
-export { tables, type TableKey };
+export { lakeTables, tables, type LakeTableKey, type TableKey };
 
 /** Table properties every table of the lake is created with. */
-const creationProperties: Partial<Record<TableKey, Record<string, string>>> = {
+const creationProperties: Partial<Record<LakeTableKey, Record<string, string>>> = {
   // A bronze append must never be retried onto a newer table state (Java writers retry by default):
   // the offsets it holds were planned from the state it started from.
   bronze: { 'commit.retry.num-retries': '0' },
 };
 
-export function openTable(dataDir: string, key: TableKey): LoadedTable {
-  return loadOrCreateTable(dataDir, tables[key], { 'format-version': '2', ...creationProperties[key] });
+export function openTable(dataDir: string, key: LakeTableKey): LoadedTable {
+  return loadOrCreateTable(dataDir, lakeTables[key], { 'format-version': '2', ...creationProperties[key] });
 }
 
-export function findTable(dataDir: string, key: TableKey): LoadedTable | undefined {
-  return loadTable(dataDir, tables[key]);
+export function findTable(dataDir: string, key: LakeTableKey): LoadedTable | undefined {
+  return loadTable(dataDir, lakeTables[key]);
 }
 
 export function headOf(table: LoadedTable | undefined): Snapshot | undefined {

@@ -1,7 +1,7 @@
 import type { SchemaElement } from 'hyparquet';
 
 /**
- * The lake's four Iceberg tables, defined once: column names, Iceberg types, field ids,
+ * The lake's Iceberg tables (four data tables and `ops.runs`), defined once: column names, Iceberg types, field ids,
  * partitioning and where each table lives. The Node jobs, the generator (through
  * `contractJson`), the Spark engine (which reads that JSON) and the docs all read this.
  * Field ids are forever: a new column takes the next id, a removed one's id is never reused.
@@ -86,6 +86,20 @@ export const goldColumns = [
   col(11, 'computed_at', 'timestamptz', 'when gold was computed'),
 ] as const;
 
+/** One row per job run (jobs/ops/runs.ts), appended when the run ends: the lake's own run history. */
+export const runsColumns = [
+  col(1, 'run_id', 'string', 'uuid of the run'),
+  col(2, 'stage', 'string', 'the job: topics, produce, bronze, silver, gold, verify, maintain'),
+  col(3, 'engine', 'string', 'engine that ran the stage (node)'),
+  col(4, 'host', 'string', 'pod or host name (HOSTNAME)'),
+  col(5, 'started_at', 'timestamptz', 'when the run started'),
+  col(6, 'ended_at', 'timestamptz', 'when the run ended'),
+  col(7, 'outcome', 'string', 'succeeded, failed, skipped or stopped'),
+  col(8, 'rows_in', 'long', 'rows the run read, where it reads rows', true),
+  col(9, 'rows_out', 'long', 'rows the run wrote, where it writes rows', true),
+  col(10, 'error', 'string', 'one-line error of a failed or stopped run', true),
+] as const;
+
 /** Iceberg partition transforms this project uses. */
 export type Transform = 'identity' | 'day';
 
@@ -123,6 +137,15 @@ export const tables = {
 } as const;
 
 export type TableKey = keyof typeof tables;
+
+/** Tables about the pipeline rather than its data: verify and the engines' comparisons leave them out. */
+export const opsTables = {
+  runs: table('ops.runs', 'one row per job run: stage, times, outcome, rows in and out, error', runsColumns),
+} as const;
+
+/** Every table of the lake: the data tables and the ops tables. */
+export const lakeTables = { ...tables, ...opsTables } as const;
+export type LakeTableKey = keyof typeof lakeTables;
 
 /**
  * Snapshot summary properties the jobs write and read (Iceberg summaries are string maps).
@@ -165,6 +188,7 @@ export type BronzeRow = Row<typeof bronzeColumns>;
 export type SilverRow = Row<typeof silverColumns>;
 export type RejectedRow = Row<typeof rejectedColumns>;
 export type GoldRow = Row<typeof goldColumns>;
+export type RunRow = Row<typeof runsColumns>;
 
 /** The Parquet schema of a data file, with Iceberg field ids so every engine maps columns by id. */
 export function parquetSchema(columns: readonly ColumnSpec[]): SchemaElement[] {

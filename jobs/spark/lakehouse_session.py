@@ -55,6 +55,9 @@ class Logger:
     def info(self, msg: str, **fields) -> None:
         self.log("info", msg, **fields)
 
+    def warn(self, msg: str, **fields) -> None:
+        self.log("warn", msg, **fields)
+
     def error(self, msg: str, **fields) -> None:
         self.log("error", msg, **fields)
 

@@ -16,6 +16,9 @@ export const badValues: readonly BadValues[] = [
   { name: "a string for an integer", values: { producer: { events: "many" } }, field: /producer[./]events/ },
   { name: "a string for a boolean", values: { networkPolicy: { enabled: "sometimes" } }, field: /networkPolicy[./]enabled/ },
   { name: "a ratio above 1", values: { producer: { invalidRatio: 1.5 } }, field: /producer[./]invalidRatio/ },
+  { name: "an unknown producer mode", values: { producer: { mode: "forever" } }, field: /producer[./]mode/ },
+  { name: "zero events per second", values: { producer: { eventsPerSecond: 0 } }, field: /producer[./]eventsPerSecond/ },
+  { name: "a fractional rate", values: { producer: { eventsPerSecond: 2.5 } }, field: /producer[./]eventsPerSecond/ },
   { name: "zero Kafka nodes", values: { kafka: { replicas: 0 } }, field: /kafka[./]replicas/ },
   { name: "a fractional partition count", values: { topic: { partitions: 2.5 } }, field: /topic[./]partitions/ },
   { name: "a topic name with spaces", values: { topic: { name: "vehicles events!" } }, field: /topic[./]name/ },
@@ -56,4 +59,10 @@ export const badValues: readonly BadValues[] = [
     chartRule: true,
     field: /topic\.replicationFactor/,
   },
+  {
+    name: "min.insync.replicas above the replication factor",
+    values: { topic: { minInsyncReplicas: 2 } },
+    field: /topic\.minInsyncReplicas/,
+  },
+  { name: "an unknown anti-affinity mode", values: { kafka: { podAntiAffinity: "strict" } }, field: /kafka[./]podAntiAffinity/ },
 ];

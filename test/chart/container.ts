@@ -2,7 +2,7 @@
 // local directory (a ConfigMap's data written out, the lake claim shared between pods, an emptyDir
 // fresh), paths in the command and the environment are mapped onto them, and the Kafka address is
 // swapped for a local broker.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -59,11 +59,17 @@ const mapPath = (value: string, mounts: readonly [string, string][]): string => 
 export const podSpecOf = (object: RenderedObject): any =>
   object.kind === "Pod" ? object.spec : (object.spec.jobTemplate?.spec ?? object.spec).template.spec;
 
-export async function runContainer(cluster: Cluster, object: RenderedObject, timeoutMs: number): Promise<ContainerRun> {
+/** Runs the object's one container to its end; `started` gets the process (to signal it, as the kubelet stops a pod). */
+export async function runContainer(
+  cluster: Cluster,
+  object: RenderedObject,
+  timeoutMs: number,
+  started?: (child: ChildProcess) => void,
+): Promise<ContainerRun> {
   const podSpec = podSpecOf(object);
   const [container, ...others] = podSpec.containers;
   if (others.length > 0 || podSpec.initContainers) throw new Error(`${object.metadata.name}: expected one container`);
-  return runOne(cluster, object, container, timeoutMs);
+  return runOne(cluster, object, container, timeoutMs, started);
 }
 
 /** Runs the pod's init containers in order, then its container, stopping at the first that fails (as the kubelet does). */
@@ -79,7 +85,13 @@ export async function runPod(cluster: Cluster, object: RenderedObject, timeoutMs
   return runs;
 }
 
-async function runOne(cluster: Cluster, object: RenderedObject, container: any, timeoutMs: number): Promise<ContainerRun> {
+async function runOne(
+  cluster: Cluster,
+  object: RenderedObject,
+  container: any,
+  timeoutMs: number,
+  started?: (child: ChildProcess) => void,
+): Promise<ContainerRun> {
   const podSpec = podSpecOf(object);
   const volumes = new Map<string, any>((podSpec.volumes ?? []).map((v: any) => [v.name, v]));
   const mounts: [string, string][] = (container.volumeMounts ?? []).map((m: any) => {
@@ -112,6 +124,7 @@ async function runOne(cluster: Cluster, object: RenderedObject, container: any, 
 
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { env, cwd: cluster.root, stdio: ["ignore", "pipe", "pipe"] });
+    started?.(child);
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));

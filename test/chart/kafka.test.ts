@@ -60,6 +60,7 @@ withTools(test, () => {
       );
       assert.is(props["node.id"], String(i), node.pod);
       assert.is(props["process.roles"], "broker,controller");
+      assert.is(props["min.insync.replicas"], "2", "prod: an acknowledged write is on 2 of the 3 replicas");
       voters.add(props["controller.quorum.voters"]!);
       const meta = readFileSync(path.join(root, node.pod, "data", "kraft", "meta.properties"), "utf8");
       assert.match(meta, `cluster.id=${pods[i]!.env.CLUSTER_ID}`);

@@ -1,5 +1,6 @@
 // The rendered chart drives the pipeline: each hook Job of `helm template`, in the order Helm runs
 // them, then the test Pod, run with their own command and environment against a real broker.
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -63,6 +64,42 @@ test("the rendered chart drives the pipeline: hook Jobs in Helm's order, helm te
   for (const table of ["bronze", "silver", "rejected", "gold"] as const) {
     const files = await tableFiles(lake!, table);
     assert.ok(files.length > 0 && files.every((f) => existsSync(f)), `no data files in ${table}'s current snapshot`);
+  }
+});
+
+test("producer.mode=continuous: the rendered producer Deployment streams from before its topic exists until SIGTERM, and the hooks take its events", async () => {
+  const streamed = `${topic}-stream`;
+  const objects = parseRendered(helmTemplate(toolPath("helm"), [
+    "--set", `topic.name=${streamed}`, "--set", `pipeline.consumerGroup=${group}-stream`,
+    "--set", "producer.mode=continuous", "--set", "producer.eventsPerSecond=100",
+  ]));
+  const { bootstrap } = await sharedBroker();
+  const streaming = newCluster(objects, new Map(kafkaAddresses(objects, "lakehouse").map((a) => [a, bootstrap])));
+  try {
+    for (const claim of objects.filter((o) => o.kind === "PersistentVolumeClaim")) provideClaim(streaming, claim.metadata.name);
+    const [deployment, ...others] = objects.filter((o) => o.kind === "Deployment");
+    assert.ok(deployment && others.length === 0, "one Deployment");
+    const jobs = hookJobsInOrder(objects);
+    assert.equal(jobs.map((j) => j.metadata.name), ["topics", "bronze", "silver", "gold"].map((s) => `lakehouse-${s}`));
+    // As in a cluster: the Deployment starts with the install, the topics hook after it.
+    let producer: ChildProcess | undefined;
+    const producing = runContainer(streaming, deployment, 120_000, (child) => (producer = child));
+    const must = async (object: RenderedObject) => {
+      const run = await runContainer(streaming, object, 180_000);
+      assert.is(run.exitCode, 0, `${object.kind} ${object.metadata.name} (${run.argv.join(" ")}) failed:\n${run.output.slice(-4000)}`);
+    };
+    await must(jobs[0]!);
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    producer!.kill("SIGTERM");
+    const produced = await producing;
+    assert.is(produced.exitCode, 0, produced.output.slice(-4000));
+    const finished = produced.output.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === "finished");
+    assert.ok(finished?.result.acknowledged > 100, JSON.stringify(finished));
+    for (const object of [...jobs.slice(1), ...objects.filter((o) => hookOf(o) === "test")]) await must(object);
+    const [lake] = [...streaming.claims.values()];
+    assert.ok((await tableFiles(lake!, "silver")).length > 0, "silver has the streamed events");
+  } finally {
+    rmSync(streaming.root, { recursive: true, force: true });
   }
 });
 

@@ -13,6 +13,7 @@ const settingNames = contract().settings.map((s) => s.env).sort();
 /** Variables of the Node runtime, not job settings. */
 const RUNTIME = ["NODE_OPTIONS"];
 const DRIVER_ENV = "spark.kubernetes.driverEnv.";
+const STAGES = ["bronze", "silver", "gold"];
 
 const podOf = (o: RenderedObject) => (o.kind === "Pod" ? o.spec : o.spec.template.spec);
 const nodeEnv = (o: RenderedObject): Map<string, string> =>
@@ -32,14 +33,16 @@ for (const { name, bin } of helms()) {
 
     test(`${name} ${file ?? "defaults"}: Node Jobs and the test Pod get every contract setting and nothing else`, () => {
       const objects = render("node");
-      const pods = [...hookJobsInOrder(objects), ...objects.filter((o) => hookOf(o) === "test")];
+      // The producer is a hook Job or, in mode continuous, a Deployment.
+      const pods = [...hookJobsInOrder(objects), ...objects.filter((o) => hookOf(o) === "test" || o.kind === "Deployment")];
       assert.is(pods.length, 6);
       for (const pod of pods) assert.equal(settingsOf(nodeEnv(pod)), settingNames, pod.metadata.name);
     });
 
     test(`${name} ${file ?? "defaults"}: Spark stages give their driver every contract setting, nothing else, valued as for the Node stages`, () => {
-      const node = hookJobsInOrder(render("node")).slice(2);
-      const spark = hookJobsInOrder(render("spark")).slice(2);
+      const stages = (objects: RenderedObject[]) => hookJobsInOrder(objects).filter((j) => STAGES.includes(j.metadata.name.split("-").at(-1)!));
+      const node = stages(render("node"));
+      const spark = stages(render("spark"));
       assert.equal(spark.map((j) => j.metadata.name.split("-").at(-1)), ["bronze", "silver", "gold"]);
       for (const [i, job] of spark.entries()) {
         const env = driverEnv(job);

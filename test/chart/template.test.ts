@@ -1,11 +1,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { STOP_FLUSH_SECONDS } from "../../jobs/produce-stream.ts";
 import { environmentFiles } from "./environments.ts";
 import { hookJobsInOrder, hookOf, hookWeight, parseRendered, validateWithModel, type RenderedObject } from "./rendered.ts";
 import { CHART_DIR, helms, helmTemplate, withTools } from "./tools.ts";
 
-const render = (bin: string, valuesFile?: string): RenderedObject[] =>
-  parseRendered(helmTemplate(bin, valuesFile ? ["-f", `${CHART_DIR}/${valuesFile}`] : []));
+const render = (bin: string, valuesFile?: string, args: string[] = []): RenderedObject[] =>
+  parseRendered(helmTemplate(bin, [...(valuesFile ? ["-f", `${CHART_DIR}/${valuesFile}`] : []), ...args]));
 
 test("the chart ships the documented environments and ct value files", () => {
   const files = environmentFiles();
@@ -47,6 +48,25 @@ for (const { name, bin } of helms()) {
     assert.equal(regular, [
       "ConfigMap", "NetworkPolicy", "PersistentVolumeClaim", "PodDisruptionBudget", "Secret", "Service", "Service", "StatefulSet",
     ]);
+  });
+
+  test(`${name}: Kafka pods prefer separate nodes by default, require them in prod, spread over zones, and kafka.affinity replaces both`, () => {
+    const kafkaPod = (objects: ReturnType<typeof render>) => objects.find((o) => o.kind === "StatefulSet")!.spec.template.spec;
+    const term = (pod: any) => pod.affinity.podAntiAffinity;
+    const defaults = kafkaPod(render(bin));
+    assert.is(term(defaults).preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey, "kubernetes.io/hostname");
+    assert.is(term(defaults).preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels["app.kubernetes.io/component"], "kafka");
+    assert.is(defaults.topologySpreadConstraints[0].topologyKey, "topology.kubernetes.io/zone");
+    assert.is(defaults.topologySpreadConstraints[0].whenUnsatisfiable, "ScheduleAnyway");
+    const prod = kafkaPod(render(bin, "values-prod.yaml"));
+    assert.is(term(prod).requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey, "kubernetes.io/hostname");
+    assert.is(term(prod).preferredDuringSchedulingIgnoredDuringExecution, undefined);
+    const own = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "pool", operator: "In", values: ["kafka"] }] }] } } };
+    const replaced = kafkaPod(render(bin, undefined, ["--set-json", `kafka.affinity=${JSON.stringify(own)}`]));
+    assert.equal(replaced.affinity, own);
+    const none = kafkaPod(render(bin, undefined, ["--set", "kafka.podAntiAffinity=none", "--set", "kafka.zoneSpread=false"]));
+    assert.equal(none.affinity, {});
+    assert.is(none.topologySpreadConstraints, undefined);
   });
 
   test(`${name}: every pod meets the restricted Pod Security Standard and has resources`, () => {
@@ -106,6 +126,46 @@ for (const { name, bin } of helms()) {
     assert.not.ok(objects.some((o) => ["StatefulSet", "Service", "PodDisruptionBudget", "NetworkPolicy", "Secret"].includes(o.kind)));
     const env = hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0].env;
     assert.is(env.find((e: any) => e.name === "KAFKA_BOOTSTRAP_SERVER").value, "kafka-0.kafka.streaming.svc:9092,kafka-1.kafka.streaming.svc:9092");
+  });
+
+  test(`${name}: producer.mode=continuous renders a producer Deployment in place of the producer hook Job`, () => {
+    const objects = render(bin, "ci/continuous-producer-values.yaml");
+    assert.equal(hookJobsInOrder(objects).map((j) => j.spec.template.spec.containers[0].command.at(-1)), ["topics", "bronze", "silver", "gold"]);
+    const deployments = objects.filter((o) => o.kind === "Deployment");
+    assert.equal(deployments.map((d) => d.metadata.name), ["lakehouse-producer"]);
+    const [producer] = deployments;
+    validateWithModel(producer);
+    assert.is(hookOf(producer), undefined, "a regular object, not a hook");
+    assert.is(producer.spec.replicas, 1);
+    assert.equal(producer.spec.strategy, { type: "Recreate" });
+    const pod = producer.spec.template.spec;
+    assert.is(pod.restartPolicy, "Always");
+    assert.ok(pod.terminationGracePeriodSeconds > STOP_FLUSH_SECONDS, `grace ${pod.terminationGracePeriodSeconds}s`);
+    const [container] = pod.containers;
+    assert.equal(container.command, ["node", "/opt/lakehouse/lakehouse.mjs", "produce"]);
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+    assert.is(env.LAKEHOUSE_PRODUCER_MODE, "continuous");
+    assert.is(env.LAKEHOUSE_EVENTS_PER_SECOND, "200");
+    const jobEnv = hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0].env;
+    assert.equal(container.env, jobEnv, "the same environment as the Jobs");
+    assert.equal(container.resources, { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } });
+    assert.not.ok(pod.volumes.some((v: any) => v.persistentVolumeClaim), "the producer does not hold the lake volume");
+    assert.match(producer.spec.template.metadata.annotations["checksum/jobs-script"], /^[0-9a-f]{64}$/);
+    const labels = producer.spec.template.metadata.labels;
+    assert.is(labels["app.kubernetes.io/component"], "producer");
+    for (const [key, value] of Object.entries(producer.spec.selector.matchLabels)) assert.is(labels[key], value, key);
+    const policy = objects.find((o) => o.kind === "NetworkPolicy")!;
+    for (const peer of policy.spec.ingress[0].from) {
+      for (const [key, value] of Object.entries(peer.podSelector.matchLabels)) assert.is(labels[key], value, `Kafka admits the producer: ${key}`);
+    }
+  });
+
+  test(`${name}: the continuous producer takes jobs.resources when producer.resources is empty`, () => {
+    const objects = parseRendered(helmTemplate(bin, ["--set", "producer.mode=continuous", "--set", "jobs.bundledScript=false"]));
+    const producer = objects.find((o) => o.kind === "Deployment")!;
+    validateWithModel(producer);
+    assert.equal(producer.spec.template.spec.containers[0].resources, hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0].resources);
+    assert.is(producer.spec.template.metadata.annotations, undefined);
   });
 
   test(`${name}: large integers render as integers, not in exponent form`, () => {

@@ -33,6 +33,7 @@ const inputs: Record<SettingKind['kind'], string[]> = {
     '2023-13-01T00:00Z', '2023-10-13T24:00Z', '2023-10-13T24:00:00.001Z', '2023-10-13T25:00Z', '2023-10-13T13:60Z', '2023-10-13T13:20:60Z',
     '2023-10-13T13:20:00+24:00', '2023-10-13T13:20:00+23:59', '2023-10-13T13:20:00+00:60', '0000-01-01T00:00Z', '9999-12-31T23:59:59.999Z',
     '2023-10-13T13:20:00.1234Z', '\u00a02023-10-13T13:20:00Z\u2028'],
+  oneOf: [...blanks, 'once', 'continuous', ' once ', '\u00a0continuous\ufeff', 'ONCE', 'Once', 'onc', 'oncee', 'once,continuous', 'ſ'],
 };
 
 type Outcome = { value: unknown } | { error: string };

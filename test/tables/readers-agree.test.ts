@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { summaryKeys, tables, type TableKey } from '../../jobs/lake/table-schema.ts';
-import { duckdbRowsOf, sparkRows, type SparkTableRead, type TableRead } from '../support/iceberg-readers.ts';
+import { duckdbRowsOf, pyiceberg, sparkRows, type SparkTableRead, type TableRead } from '../support/iceberg-readers.ts';
 import type { Row } from '../support/iceberg-values.ts';
 import { assertContractSchema, assertSparkColumns, tableKeys, tableNames } from './contract-schema.ts';
 import { sharedNodeLake, type NodeLake } from './node-lake.ts';
@@ -14,6 +14,8 @@ let lake: NodeLake;
 let current: Record<TableKey, TableRead>;
 let spark: Record<TableKey, SparkTableRead>;
 let duckdb: Record<TableKey, Row[]>;
+/** ops.runs, the jobs' run history, as each reader reads it. */
+let runs: { pyiceberg: TableRead; spark: SparkTableRead; duckdb: Row[] };
 // uvu drops an error thrown by a before hook without printing it: keep it for every test to throw.
 let setupFailure: unknown;
 
@@ -21,8 +23,10 @@ test.before(async () => {
   try {
     lake = await sharedNodeLake();
     current = lake.run2.tables;
-    const { tables: read, seconds } = await sparkRows(lake.dir, tableNames);
-    console.log(`  Spark read of the 4 tables: ${seconds.toFixed(1)} s`);
+    const { tables: read, seconds } = await sparkRows(lake.dir, [...tableNames, 'ops.runs']);
+    console.log(`  Spark read of the 5 tables: ${seconds.toFixed(1)} s`);
+    const [runsRead] = await pyiceberg(lake.dir, [{ table: 'ops.runs' }]);
+    runs = { pyiceberg: runsRead, spark: read[tableKeys.length], duckdb: await duckdbRowsOf(runsRead) };
     spark = Object.fromEntries(tableKeys.map((k, i) => [k, read[i]])) as Record<TableKey, SparkTableRead>;
     duckdb = Object.fromEntries(await Promise.all(tableKeys.map(async (k) => [k, await duckdbRowsOf(current[k])]))) as Record<TableKey, Row[]>;
   } catch (error) {
@@ -87,6 +91,21 @@ test('each table\'s version-hint.text names its current metadata file, as Static
     const version = /\/v(\d+)\.metadata\.json$/.exec(current[key].metadataFile)?.[1];
     assert.is(current[key].versionHint, version, `${tables[key].name}: hint "${current[key].versionHint}", current v${version}`);
   }
+});
+
+
+test('ops.runs, the run history the jobs appended, reads the same in PyIceberg, Spark and DuckDB: one succeeded row per job run', () => {
+  if (setupFailure) throw setupFailure;
+  const rows = runs.pyiceberg.rows!;
+  assert.equal(runs.spark.rows, rows, 'Spark vs PyIceberg');
+  assert.equal(runs.duckdb, rows, 'DuckDB vs PyIceberg');
+  assertContractSchema(runs.pyiceberg, 'runs');
+  assertSparkColumns(runs.spark, 'runs');
+  const stages = ['produce', 'bronze', 'silver', 'gold', 'verify'];
+  assert.equal(rows.map((r) => r.stage), ['topics', ...stages, ...stages]);
+  assert.ok(rows.every((r) => r.outcome === 'succeeded' && r.engine === 'node' && r.error === null));
+  const bronze = rows.filter((r) => r.stage === 'bronze').map((r) => r.rows_out);
+  assert.equal(bronze, [lake.run1.bronzeRead, lake.run2.bronzeRead]);
 });
 
 test.run();

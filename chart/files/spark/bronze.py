@@ -55,9 +55,15 @@ def bronze(config, logger, spark, phase) -> dict:
             check_same_source(start, keys, topic, cluster_id)
             earliest = kafka.offsets(topic, "earliest")
             latest = kafka.offsets(topic, "latest")
-        # Records that expired from Kafka before bronze read them are skipped, as the Node engine does.
+        # Records that retention deleted before bronze read them are recorded in the snapshot as lost
+        # (verify reports them), as the Node engine does: the range starts where the table ended.
         first = {p: max(recorded.get(p, 0), earliest[p]) for p in topic.partitions}
-        ranges = {p: [first[p], latest[p]] for p in topic.partitions if latest[p] > first[p]}
+        gaps = {p: [[recorded[p], earliest[p]]] for p in topic.partitions if p in recorded and recorded[p] < earliest[p]}
+        for p, [[lost_from, lost_to]] in sorted(gaps.items()):
+            logger.warn("records were deleted from Kafka before bronze read them: recorded as data loss",
+                        partition=p, **{"from": lost_from, "to": lost_to, "lost": lost_to - lost_from})
+        ranges = {p: [gaps[p][0][0] if p in gaps else first[p], latest[p]] for p in topic.partitions
+                  if latest[p] > first[p] or p in gaps}
         next_offsets = {**recorded, **{p: end for p, (_, end) in ranges.items()}}
         result = {"partitions": len(topic.partitions), "offset_ranges": _by_partition(ranges), "records": 0}
         if not ranges:
@@ -70,7 +76,9 @@ def bronze(config, logger, spark, phase) -> dict:
                 .option("subscribe", topic.name)
                 .option("startingOffsets", _compact({topic.name: _by_partition(first)}))
                 .option("endingOffsets", _compact({topic.name: _by_partition(latest)}))
-                .option("failOnDataLoss", "false")
+                # Records deleted while this batch reads fail the stage rather than vanish; the re-run
+                # finds them gone before it starts and records them as a gap.
+                .option("failOnDataLoss", "true")
                 .load()
             )
             rows = records.select(
@@ -89,6 +97,7 @@ def bronze(config, logger, spark, phase) -> dict:
                 keys["clusterId"]: cluster_id,
                 keys["topicId"]: topic.id,
                 keys["writer"]: "spark bronze",
+                **({keys["gaps"]: _compact(_by_partition(gaps))} if gaps else {}),
             }
             with phase("read_kafka_append"):
                 try:

@@ -148,6 +148,14 @@ def _instant(now: Callable[[], int]) -> Callable[[str], int]:
     return parse
 
 
+def _one_of(values: Sequence[str]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if js_trim(raw) not in values:
+            raise ParseError(f'"{raw}" is not one of {", ".join(values)}')
+        return js_trim(raw)
+    return parse
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -163,6 +171,8 @@ def parser_of(spec: Mapping, now: Callable[[], int] = _now_ms) -> Callable[[str]
         return simple[kind]
     if kind == "instant":
         return _instant(now)
+    if kind == "oneOf":
+        return _one_of(spec["values"])
     raise ValueError(f"the contract has a setting kind this engine does not know: {kind}")
 
 

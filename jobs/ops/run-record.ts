@@ -1,0 +1,83 @@
+/**
+ * What the job-run wrapper (jobs/cli.ts) does around a job for the run history and the writer
+ * lease: record the run's row, take the lease for a writing stage. Neither may change a job's own
+ * outcome: a run that cannot be recorded says so in a warning and keeps its exit code.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../log.ts';
+import { acquireLease, type Lease, type LeaseRecord } from './lease.ts';
+import { appendRun, hostName, oneLine, rowCountsOf, type Outcome } from './runs.ts';
+
+/** The stages that write the lake's tables take its writer lease. */
+export const writingStages: ReadonlySet<string> = new Set(['bronze', 'silver', 'gold', 'maintain']);
+/** Only bronze creates a lake that does not exist yet; the others need one, and fail on their own without it. */
+const lakeCreatingStages: ReadonlySet<string> = new Set(['bronze']);
+
+export interface RunIdentity {
+  readonly runId: string;
+  readonly stage: string;
+  readonly startedAt: number;
+}
+
+/** Appends the run to ops.runs; a failure to record is a warning, never the job's failure. */
+export async function recordRun(
+  dataDir: string,
+  run: RunIdentity,
+  outcome: Outcome,
+  logger: Logger,
+  details: { readonly result?: unknown; readonly error?: string } = {},
+): Promise<void> {
+  const { rowsIn, rowsOut } = rowCountsOf(details.result);
+  try {
+    const appended = await appendRun(dataDir, {
+      run_id: run.runId, stage: run.stage, engine: 'node', host: hostName(),
+      started_at: run.startedAt, ended_at: Date.now(), outcome,
+      rows_in: rowsIn, rows_out: rowsOut, error: details.error === undefined ? null : oneLine(details.error),
+    });
+    if (!appended.recorded) logger.log('debug', 'run not recorded in ops.runs', { reason: appended.reason });
+  } catch (error) {
+    logger.warn('could not record the run in ops.runs (the job outcome stands)', { outcome, error: (error as Error).message });
+  }
+}
+
+/** Resolves with `work`'s value, or undefined after `ms` (best effort before a forced exit). */
+export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([work, new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export type LeaseOutcome = { readonly lease?: Lease } | { readonly skip: string; readonly holder?: LeaseRecord };
+
+export function describeHolder(holder: LeaseRecord | undefined): string {
+  if (!holder) return 'another run (its lease could not be read)';
+  return `${holder.stage} run ${holder.runId} on ${holder.host} (pid ${holder.pid}) since ${new Date(holder.acquiredAt).toISOString()}, lease until ${new Date(holder.expiresAt).toISOString()}`;
+}
+
+/**
+ * Takes the writer lease for a writing stage, waiting up to `waitSeconds`; says how to skip if it
+ * cannot. A stage that does not write, or a lake that does not exist for a stage that would not
+ * create it, needs no lease.
+ */
+export async function takeLease(dataDir: string, run: RunIdentity, waitSeconds: number, logger: Logger): Promise<LeaseOutcome> {
+  if (!writingStages.has(run.stage)) return {};
+  if (!lakeCreatingStages.has(run.stage) && !fs.existsSync(path.resolve(dataDir))) return {};
+  const holder = { runId: run.runId, stage: run.stage, host: hostName(), pid: process.pid };
+  const result = await acquireLease(dataDir, holder, waitSeconds * 1000, (current) => {
+    logger.info('waiting for the lake writer lease', { heldBy: describeHolder(current), waitSeconds });
+  });
+  if (!result.acquired) {
+    return {
+      skip: `skipped: the lake's writer lease is held by ${describeHolder(result.holder)}; waited ${waitSeconds}s (LAKEHOUSE_LEASE_WAIT_SECONDS); nothing was changed, the next run does the work`,
+      holder: result.holder,
+    };
+  }
+  if (result.lease.tookOver) logger.warn('took over an expired lake writer lease (its holder stopped renewing it)', { previous: describeHolder(result.lease.tookOver) });
+  return { lease: result.lease };
+}

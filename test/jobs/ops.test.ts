@@ -1,0 +1,289 @@
+/**
+ * The run history (ops.runs), `status` and the metrics exporter, against a real broker: each job
+ * runs as its own process, as in the chart; ops.runs is read back with PyIceberg and DuckDB.
+ */
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runJobProcess } from '../../dev/job-process.ts';
+import { appendRun } from '../../jobs/ops/runs.ts';
+import { RunHistory } from '../../jobs/ops/run-history.ts';
+import { sharedBroker } from '../support/broker-fixture.ts';
+import { duckdbRowsOf, pyiceberg } from '../support/iceberg-readers.ts';
+import { describeFailure, runJob, temporaryDir, uniqueNames, type JobOutcome } from '../support/lake.ts';
+
+interface Lake {
+  readonly env: Record<string, string>;
+  readonly dir: string;
+}
+
+async function newLake(label: string, settings: Record<string, string> = {}): Promise<Lake> {
+  const { bootstrap } = await sharedBroker();
+  const { topic, group } = uniqueNames(label);
+  const dir = temporaryDir(label);
+  return {
+    dir,
+    env: {
+      KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
+      LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z', LAKEHOUSE_KAFKA_WAIT_SECONDS: '20', ...settings,
+    },
+  };
+}
+
+async function ok(job: string, lake: Lake, args: string[] = []): Promise<JobOutcome> {
+  const outcome = await runJob(job, lake.env, args);
+  assert.is(outcome.exitCode, 0, describeFailure(outcome));
+  return outcome;
+}
+
+/** `status` as a person or a machine gets it: its stdout. */
+async function status(lake: Lake, args: string[] = [], env: Record<string, string> = {}): Promise<{ exitCode: number; text: string }> {
+  const lines: string[] = [];
+  const run = await runJobProcess('status', args, { ...process.env, ...lake.env, ...env }, (line) => lines.push(line));
+  return { exitCode: run.exitCode, text: lines.join('\n') };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts `metrics` as its own process; resolves once it serves. */
+async function startExporter(lake: Lake, env: Record<string, string> = {}) {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  let serving!: () => void;
+  const ready = new Promise<void>((resolve) => (serving = resolve));
+  const done = runJob('metrics', { ...lake.env, LAKEHOUSE_METRICS_PORT: String(port), ...env }, [], (line, process) => {
+    child = process;
+    if (line.msg === 'serving metrics') serving();
+  });
+  await Promise.race([ready, done.then((o) => assert.unreachable(`metrics ended before serving: ${describeFailure(o)}`))]);
+  const get = async (path: string) => {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+  };
+  const stop = async () => {
+    child!.kill('SIGTERM');
+    return done;
+  };
+  return { get, stop };
+}
+
+interface Sample {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+
+/** Parses Prometheus text format 0.0.4, failing on any sample whose metric has no TYPE (or HELP) line. */
+function parseMetrics(text: string): Sample[] {
+  const types = new Map<string, string>();
+  const helped = new Set<string>();
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$/.exec(line);
+    if (meta) {
+      if (meta[1] === 'TYPE') {
+        assert.ok(['gauge', 'counter'].includes(meta[3]), line);
+        types.set(meta[2], meta[3]);
+      } else helped.add(meta[2]);
+      continue;
+    }
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    assert.ok(sample, `not a sample line: ${line}`);
+    const [, name, labelText, value] = sample!;
+    assert.ok(types.has(name), `${name} has no TYPE line`);
+    assert.ok(helped.has(name), `${name} has no HELP line`);
+    const labels: Record<string, string> = {};
+    for (const [, key, raw] of (labelText ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key] = raw;
+    const number = value === '+Inf' ? Infinity : Number(value);
+    assert.ok(!Number.isNaN(number), `${line}: value`);
+    samples.push({ name, labels, value: number });
+  }
+  return samples;
+}
+
+const lagOf = (samples: Sample[]) => samples.filter((s) => s.name === 'lakehouse_kafka_lag_records').reduce((sum, s) => sum + s.value, 0);
+const sampleOf = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+
+const history = suite('ops.runs, status and /metrics on a real broker');
+let lake: Lake;
+
+history.before(async () => {
+  lake = await newLake('ops');
+});
+
+history('a run is recorded per job: failed silver before bronze, then succeeded runs with rows in and out', async () => {
+  await ok('topics', lake);
+  await ok('produce', lake);
+  const early = await runJob('silver', lake.env);
+  assert.is(early.exitCode, 1);
+
+  const read = await pyiceberg(lake.dir, [{ table: 'ops.runs' }]);
+  const rows = read[0].rows!;
+  assert.equal(rows.map((r) => [r.stage, r.outcome]), [['topics', 'succeeded'], ['produce', 'succeeded'], ['silver', 'failed']]);
+  const [topics, produce, silver] = rows;
+  assert.equal([produce.rows_in, produce.rows_out], [null, 30]);
+  assert.equal([topics.rows_in, topics.rows_out, topics.error], [null, null, null]);
+  assert.match(String(silver.error), /no bronze table/);
+  assert.not.match(String(silver.error), /\n/);
+  for (const row of rows) {
+    assert.is(row.engine, 'node');
+    assert.match(String(row.run_id), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.ok((row.ended_at as number) >= (row.started_at as number), 'ended after it started');
+    assert.ok(String(row.host).length > 0);
+  }
+  // DuckDB over the data files PyIceberg lists: the same rows.
+  const duck = await duckdbRowsOf(read[0]);
+  assert.equal(duck.map((r) => r.run_id).sort(), rows.map((r) => r.run_id).sort());
+});
+
+history('status and /metrics show the lag before bronze and 0 after it', async () => {
+  const before = await status(lake, ['--json']);
+  assert.is(before.exitCode, 0, before.text);
+  const report = JSON.parse(before.text);
+  assert.is(report.kafka.ok, true);
+  assert.is(report.kafka.partitions.reduce((sum: number, p: { lag: number }) => sum + p.lag, 0), 30);
+  assert.is(report.stages.find((s: { stage: string }) => s.stage === 'silver').lastRun.outcome, 'failed');
+
+  const exporter = await startExporter(lake);
+  try {
+    assert.equal((await exporter.get('/healthz')).status, 200);
+    const first = await exporter.get('/metrics');
+    assert.is(first.status, 200);
+    assert.is(first.type, 'text/plain; version=0.0.4; charset=utf-8');
+    const samples = parseMetrics(first.text);
+    assert.is(sampleOf(samples, 'lakehouse_up')?.value, 1);
+    assert.is(lagOf(samples), 30);
+    assert.is(sampleOf(samples, 'lakehouse_stage_consecutive_failures', { stage: 'silver' })?.value, 1);
+    assert.is(sampleOf(samples, 'lakehouse_stage_seconds_since_last_success', { stage: 'silver' })?.value, Infinity);
+    assert.is(sampleOf(samples, 'lakehouse_runs_total', { stage: 'produce', outcome: 'succeeded' })?.value, 1);
+    assert.is(sampleOf(samples, 'lakehouse_table_rows', { table: 'ops.runs' })?.value, 3);
+
+    await ok('bronze', lake);
+    await ok('silver', lake);
+    // The exporter caches a report for a few seconds: the next ones must show bronze caught up.
+    let after = parseMetrics((await exporter.get('/metrics')).text);
+    for (const deadline = Date.now() + 15_000; lagOf(after) !== 0 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      after = parseMetrics((await exporter.get('/metrics')).text);
+    }
+    assert.is(lagOf(after), 0);
+    assert.is(sampleOf(after, 'lakehouse_table_rows', { table: 'bronze.vehicles' })?.value, 30);
+    assert.is(sampleOf(after, 'lakehouse_stage_consecutive_failures', { stage: 'silver' })?.value, 0);
+    assert.is(sampleOf(after, 'lakehouse_runs_total', { stage: 'silver', outcome: 'failed' })?.value, 1);
+    assert.is(sampleOf(after, 'lakehouse_runs_total', { stage: 'silver', outcome: 'succeeded' })?.value, 1);
+    const sinceBronze = sampleOf(after, 'lakehouse_stage_seconds_since_last_success', { stage: 'bronze' })!.value;
+    assert.ok(sinceBronze >= 0 && sinceBronze < 60, `bronze succeeded ${sinceBronze}s ago`);
+    assert.ok(sampleOf(after, 'lakehouse_table_last_commit_timestamp_seconds', { table: 'silver.vehicles' })!.value > 1.7e9);
+  } finally {
+    const stopped = await exporter.stop();
+    assert.is(stopped.exitCode, 0, describeFailure(stopped));
+    assert.ok(stopped.lines.some((l) => l.msg === 'finished'), 'SIGTERM ends the exporter finished');
+  }
+  // Scrapes record nothing: ops.runs holds the jobs' runs only.
+  const runs = (await pyiceberg(lake.dir, [{ table: 'ops.runs' }]))[0].rows!;
+  assert.equal(runs.map((r) => r.stage), ['topics', 'produce', 'silver', 'bronze', 'silver']);
+  assert.equal(runs.slice(3).map((r) => [r.outcome, r.rows_in, r.rows_out]), [['succeeded', 30, 30], ['succeeded', 30, 30]]);
+
+  const text = await status(lake);
+  assert.match(text.text, /Bronze lag behind Kafka: 0 record\(s\)/);
+  assert.match(text.text, /ops\.runs/);
+  assert.match(text.text, /bronze\s+\S+\s+\S+\s+succeeded\s+30\s+30/);
+});
+
+history('with Kafka unreachable, status says so and prints the rest; /metrics has lakehouse_up 0', async () => {
+  const down = { KAFKA_BOOTSTRAP_SERVER: '127.0.0.1:1', LAKEHOUSE_KAFKA_WAIT_SECONDS: '2' };
+  const started = Date.now();
+  const text = await status(lake, [], down);
+  assert.is(text.exitCode, 0);
+  assert.ok(Date.now() - started < 15_000, 'bounded by LAKEHOUSE_KAFKA_WAIT_SECONDS');
+  assert.match(text.text, /Kafka is unreachable/);
+  assert.match(text.text, /bronze\.vehicles\s+\S+\s+1\s+30/);
+  const exporter = await startExporter(lake, down);
+  try {
+    const samples = parseMetrics((await exporter.get('/metrics')).text);
+    assert.is(sampleOf(samples, 'lakehouse_up')?.value, 0);
+    assert.is(sampleOf(samples, 'lakehouse_table_rows', { table: 'bronze.vehicles' })?.value, 30);
+  } finally {
+    const stopped = await exporter.stop();
+    assert.ok(stopped.lines.some((l) => l.level === 'warn' && String(l.msg).startsWith('lakehouse_up 0')), 'the error is logged');
+  }
+});
+
+history('a lake whose metadata is broken gives lakehouse_up 0 and a log line; the exporter keeps serving', async () => {
+  const broken = temporaryDir('ops-broken');
+  fs.mkdirSync(path.join(broken, 'bronze/vehicles/metadata'), { recursive: true });
+  fs.writeFileSync(path.join(broken, 'bronze/vehicles/metadata/v1.metadata.json'), '{"format-version": 2, trunc');
+  const exporter = await startExporter({ ...lake, env: { ...lake.env, LAKEHOUSE_DATA_DIR: broken } });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const samples = parseMetrics((await exporter.get('/metrics')).text);
+      assert.is(sampleOf(samples, 'lakehouse_up')?.value, 0);
+      assert.is(sampleOf(samples, 'lakehouse_kafka_lag_records'), undefined, "no lag without bronze's position");
+    }
+    assert.is((await exporter.get('/healthz')).status, 200);
+  } finally {
+    const stopped = await exporter.stop();
+    assert.is(stopped.exitCode, 0, describeFailure(stopped));
+    const warning = stopped.lines.find((l) => String(l.msg).startsWith('lakehouse_up 0'));
+    assert.match(String(warning?.error), /could not be read/);
+  }
+});
+
+history('a job stopped by SIGTERM is recorded as stopped', async () => {
+  let sent = false;
+  const outcome = await runJob('bronze', { ...lake.env, KAFKA_BOOTSTRAP_SERVER: '127.0.0.1:1', LAKEHOUSE_KAFKA_WAIT_SECONDS: '60' }, [], (line, child) => {
+    if (line.msg === 'waiting for kafka' && !sent) {
+      sent = true;
+      child.kill('SIGTERM');
+    }
+  });
+  assert.is(outcome.exitCode, 143);
+  const runs = (await pyiceberg(lake.dir, [{ table: 'ops.runs' }]))[0].rows!;
+  const last = runs.at(-1)!;
+  assert.equal([last.stage, last.outcome], ['bronze', 'stopped']);
+  assert.match(String(last.error), /stopped by SIGTERM/);
+});
+
+history.run();
+
+const appends = suite('ops.runs appends');
+
+appends('parallel appends all land (a lost commit is retried on the new head)', async () => {
+  const dir = temporaryDir('ops-appends');
+  const runs = Array.from({ length: 8 }, (_, i) => ({
+    run_id: `run-${i}`, stage: 'verify', engine: 'node', host: 'test', started_at: 1_700_000_000_000 + i, ended_at: 1_700_000_001_000 + i,
+    outcome: i % 2 ? 'failed' : 'succeeded', rows_in: i, rows_out: null, error: i % 2 ? 'boom' : null,
+  }));
+  const results = await Promise.all(runs.map((run) => appendRun(dir, run)));
+  assert.ok(results.every((r) => r.recorded));
+  assert.ok(results.some((r) => r.recorded && r.attempts > 1), 'some appends had to retry');
+  const history = new RunHistory();
+  await history.refresh(dir);
+  const [verify] = history.byStage();
+  assert.equal(verify.totals, { succeeded: 4, failed: 4, skipped: 0, stopped: 0 });
+  assert.is(verify.last.run_id, 'run-7');
+  assert.is(verify.lastSuccess?.run_id, 'run-6');
+  assert.is(verify.consecutiveFailures, 1);
+});
+
+appends('a lake root that does not exist is not created to record a run', async () => {
+  const missing = `${temporaryDir('ops-missing')}/not-a-lake`;
+  const result = await appendRun(missing, {
+    run_id: 'x', stage: 'topics', engine: 'node', host: 'test', started_at: 1, ended_at: 2, outcome: 'succeeded', rows_in: null, rows_out: null, error: null,
+  });
+  assert.is(result.recorded, false);
+  assert.is(fs.existsSync(missing), false);
+});
+
+appends.run();
