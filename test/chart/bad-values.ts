@@ -63,6 +63,7 @@ export const badValues: readonly BadValues[] = [
     name: "min.insync.replicas above the replication factor",
     values: { topic: { minInsyncReplicas: 2 } },
     field: /topic\.minInsyncReplicas/,
+    chartRule: true,
   },
   { name: "an unknown anti-affinity mode", values: { kafka: { podAntiAffinity: "strict" } }, field: /kafka[./]podAntiAffinity/ },
 ];
