@@ -100,7 +100,7 @@ withTools(test, () => {
     }
   });
 
-  test("schedule.maintenance: a CronJob running maintain on the Node image whatever the engine, Forbid, lease wait 0", () => {
+  test("schedule.maintenance: a CronJob running maintain on the Node image whatever the engine, Forbid, waiting for the lease as hooks do", () => {
     for (const engine of ["node", "spark"]) {
       const objects = render("--set", "schedule.maintenance=*/10 * * * *", "--set", `engine=${engine}`, "--set", "schedule.timeZone=Europe/Paris");
       for (const o of objects) validateWithModel(o);
@@ -114,7 +114,9 @@ withTools(test, () => {
       assert.is(pod.initContainers, undefined);
       assert.equal(pod.containers[0].command, ["node", "/opt/lakehouse/lakehouse.mjs", "maintain"]);
       assert.is(pod.containers[0].image, "node:22-bookworm-slim");
-      assert.is(envOf(pod.containers[0]).LAKEHOUSE_LEASE_WAIT_SECONDS, "0");
+      const hookEnv = envOf(hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0]);
+      assert.is(envOf(pod.containers[0]).LAKEHOUSE_LEASE_WAIT_SECONDS, "600");
+      assert.equal(envOf(pod.containers[0]), hookEnv);
       assert.is(pod.automountServiceAccountToken, false);
     }
   });
