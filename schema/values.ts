@@ -255,7 +255,7 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     }),
     prometheusRule: object("A prometheus-operator PrometheusRule with the lake's alerts, rendered only when the cluster serves monitoring.coreos.com/v1.", {
       enabled: boolean(true, "Render the PrometheusRule (with `metrics.enabled` and the API present)."),
-      staleAfterSeconds: integer(0, "LakehousePipelineStale fires when gold's last success is older than this; 0 derives twice the longest gap of `schedule.pipeline` (`*/N` minutes or hours, hourly, daily, weekly, monthly shapes; others must set it). Without a schedule and with 0 the alert is left out.", {
+      staleAfterSeconds: integer(0, "LakehousePipelineStale fires when the last success of bronze, silver or gold is older than this; 0 derives twice the longest gap of `schedule.pipeline` (`*/N` minutes or hours, hourly, daily, weekly, monthly shapes; others must set it). Without a schedule and with 0 the alert is left out.", {
         minimum: 0,
         maximum: 31_536_000,
       }),

@@ -52,12 +52,13 @@ const freshnessRules = (v: Binder) => {
   return v.when(`or ${STALE_KNOWN}`, false, [
     {
       alert: "LakehousePipelineStale",
-      expr: `max by (namespace) (${series(v, "lakehouse_stage_seconds_since_last_success", ',stage="gold"')}) > ${stale}`,
+      // Every stage, not gold alone: gold succeeds with nothing to do when bronze or silver skipped or failed.
+      expr: `max by (namespace) (${series(v, "lakehouse_stage_seconds_since_last_success", ',stage=~"bronze|silver|gold"')}) > ${stale}`,
       for: "1m",
       labels: { severity: "warning" },
       annotations: {
-        summary: "The lakehouse's gold table is stale",
-        description: `Gold last succeeded ${promTemplate("$value | humanizeDuration")} ago, more than ${stale}s; see the pipeline CronJob's Jobs and \`lakehouse.mjs status\`.`,
+        summary: "The lakehouse's tables are stale",
+        description: `A stage of bronze, silver and gold last succeeded ${promTemplate("$value | humanizeDuration")} ago, more than ${stale}s; see the pipeline CronJob's Jobs and \`lakehouse.mjs status\`.`,
       },
     },
     {

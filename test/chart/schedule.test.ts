@@ -188,7 +188,7 @@ withTools(test, () => {
 
   test("PrometheusRule: stale after twice the pipeline's schedule interval, or the value given; failing after N runs", () => {
     const stale = (schedule: string, ...more: string[]) => rulesOf("--set", `schedule.pipeline=${schedule}`, ...more).get("LakehousePipelineStale").expr;
-    assert.match(stale("*/1 * * * *"), /lakehouse_stage_seconds_since_last_success\{namespace="lakehouse",job="lakehouse-metrics",stage="gold"\}\) > 120$/);
+    assert.match(stale("*/1 * * * *"), /lakehouse_stage_seconds_since_last_success\{namespace="lakehouse",job="lakehouse-metrics",stage=~"bronze\|silver\|gold"\}\) > 120$/);
     assert.match(stale("* * * * *"), / > 120$/);
     assert.match(stale("*/15 * * * *"), / > 1800$/);
     assert.match(stale("7 * * * *"), / > 7200$/);
