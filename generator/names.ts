@@ -7,22 +7,27 @@ export const DEFAULT_RELEASE = "lakehouse";
 export const KAFKA_CLIENT_PORT = 9092;
 export const KAFKA_CONTROLLER_PORT = 9093;
 
-export type Component = "kafka" | "lake" | "jobs" | "topics" | "producer" | "bronze" | "silver" | "gold" | "verify" | "spark";
+export type Component =
+  | "kafka" | "lake" | "jobs" | "topics" | "producer" | "bronze" | "silver" | "gold" | "verify" | "spark"
+  | "pipeline" | "maintenance" | "metrics";
 
 /** `<fullname>` followed by a suffix, e.g. fullname(v, "-kafka"). */
 export const fullname = (v: Binder, suffix = ""): string =>
   `${v.expr(`include "lakehouse.fullname" .`, DEFAULT_RELEASE)}${suffix}`;
 
+/** The labels of a component's objects for release "lakehouse" (what lakehouse.labels renders). */
+export const defaultLabels = (component: Component): Record<string, string> => ({
+  "app.kubernetes.io/name": "lakehouse",
+  "app.kubernetes.io/instance": DEFAULT_RELEASE,
+  "app.kubernetes.io/component": component,
+  "app.kubernetes.io/managed-by": "Helm",
+  "app.kubernetes.io/part-of": "lakehouse",
+  "app.kubernetes.io/version": "0.1.0",
+  "helm.sh/chart": "lakehouse-0.1.0",
+});
+
 export const labels = (v: Binder, component: Component): Record<string, string> =>
-  v.block(`include "lakehouse.labels" (dict "context" $ "component" "${component}")`, {
-    "app.kubernetes.io/name": "lakehouse",
-    "app.kubernetes.io/instance": DEFAULT_RELEASE,
-    "app.kubernetes.io/component": component,
-    "app.kubernetes.io/managed-by": "Helm",
-    "app.kubernetes.io/part-of": "lakehouse",
-    "app.kubernetes.io/version": "0.1.0",
-    "helm.sh/chart": "lakehouse-0.1.0",
-  });
+  v.block(`include "lakehouse.labels" (dict "context" $ "component" "${component}")`, defaultLabels(component));
 
 export const selectorLabels = (v: Binder, component: Component): Record<string, string> =>
   v.block(`include "lakehouse.selectorLabels" (dict "context" $ "component" "${component}")`, {
@@ -37,6 +42,14 @@ export const kafkaClusterIdSecretName = (v: Binder) => fullname(v, "-kafka-clust
 export const jobsScriptConfigMapName = (v: Binder) => fullname(v, "-jobs");
 export const sparkServiceAccountName = (v: Binder) => fullname(v, "-spark");
 export const sparkFilesConfigMapName = (v: Binder) => fullname(v, "-spark-jobs");
+export const metricsName = (v: Binder) => fullname(v, "-metrics");
+
+/** The labels every pod of this release carries: what the NetworkPolicies admit. */
+export const releaseSelector = (v: Binder): Record<string, string> =>
+  v.block(`include "lakehouse.releaseSelector" .`, {
+    "app.kubernetes.io/name": "lakehouse",
+    "app.kubernetes.io/instance": DEFAULT_RELEASE,
+  });
 
 export const lakeClaimName = (v: Binder): string =>
   v.expr(`include "lakehouse.lakeClaimName" .`, `${DEFAULT_RELEASE}-lake`);

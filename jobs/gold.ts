@@ -57,7 +57,12 @@ async function planSilver(silver: LoadedTable, saved: Saved) {
 export async function runGold(config: Config, logger: Logger): Promise<{ rows: GoldRow[] } & RowCounts> {
   const silver = findTable(config.dataDir, 'silver');
   const silverHead = headOf(silver);
-  if (!silver || !silverHead) throw new Error(`silver.vehicles has no snapshot under ${path.resolve(config.dataDir)}; run silver first`);
+  // Silver commits nothing until bronze has read an event, so before the first one (a scheduled run
+  // right after install) gold has nothing to aggregate either; not a failure.
+  if (!silver || !silverHead) {
+    logger.info('nothing to aggregate: silver.vehicles has no snapshot yet', { dataDir: path.resolve(config.dataDir) });
+    return { rows: [], rowCounts: rowCounts(0, 0) };
+  }
   const gold = openTable(config.dataDir, 'gold');
   const saved = savedState(gold);
   if (saved.silverSnapshot === silverHead['snapshot-id']) {

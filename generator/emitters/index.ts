@@ -6,7 +6,11 @@ import { kafkaPodDisruptionBudget } from "./kafka-pdb.ts";
 import { kafkaClientService, kafkaHeadlessService } from "./kafka-services.ts";
 import { kafkaStatefulSet } from "./kafka-statefulset.ts";
 import { lakeVolumeClaim } from "./lake-pvc.ts";
+import { metricsDeployment, metricsService } from "./metrics-exporter.ts";
+import { prometheusRule, serviceMonitor } from "./metrics-monitoring.ts";
+import { metricsNetworkPolicy } from "./metrics-network-policy.ts";
 import { pipelineJobs } from "./pipeline-jobs.ts";
+import { scheduleCronJobs } from "./schedule-cronjobs.ts";
 import { producerDeployment } from "./producer-deployment.ts";
 import { sparkFilesConfigMap } from "./spark-files-configmap.ts";
 import { sparkRole, sparkRoleBinding, sparkServiceAccount } from "./spark-rbac.ts";
@@ -29,5 +33,11 @@ export const emitters: readonly Emitter[] = [
   sparkRoleBinding,
   sparkFilesConfigMap,
   ...sparkStageJobs,
+  ...scheduleCronJobs,
+  metricsDeployment,
+  metricsService,
+  metricsNetworkPolicy,
+  serviceMonitor,
+  prometheusRule,
   verifyTestPod,
 ];

@@ -1,8 +1,9 @@
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import type { Emitter } from "../emitter.ts";
-import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT, kafkaName, labels, selectorLabels } from "../names.ts";
+import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT, kafkaName, labels, releaseSelector, selectorLabels } from "../names.ts";
 
-// Only pods of this release (the jobs, the test pod and the Kafka nodes themselves) reach Kafka.
+// Only pods of this release (the jobs, the scheduled runs, the metrics exporter, the test pod and the
+// Kafka nodes themselves) reach Kafka.
 export const kafkaNetworkPolicy: Emitter = {
   file: "templates/kafka-networkpolicy.yaml",
   when: (v) => v.cond("and .Values.kafka.enabled .Values.networkPolicy.enabled"),
@@ -16,12 +17,7 @@ export const kafkaNetworkPolicy: Emitter = {
           {
             from: [
               {
-                podSelector: {
-                  matchLabels: v.block(`include "lakehouse.releaseSelector" .`, {
-                    "app.kubernetes.io/name": "lakehouse",
-                    "app.kubernetes.io/instance": "lakehouse",
-                  }),
-                },
+                podSelector: { matchLabels: releaseSelector(v) },
               },
             ],
             ports: [

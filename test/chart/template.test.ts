@@ -72,13 +72,13 @@ for (const { name, bin } of helms()) {
   test(`${name}: every pod meets the restricted Pod Security Standard and has resources`, () => {
     for (const file of [undefined, ...environmentFiles()]) {
       for (const o of render(bin, file)) {
-        const pod = o.kind === "Pod" ? o.spec : o.spec?.template?.spec;
+        const pod = o.kind === "Pod" ? o.spec : (o.spec?.jobTemplate?.spec ?? o.spec)?.template?.spec;
         if (!pod) continue;
         const where = `${file ?? "defaults"}: ${o.kind} ${o.metadata.name}`;
         assert.is(pod.automountServiceAccountToken, false, where);
         assert.is(pod.securityContext.runAsNonRoot, true, where);
         assert.is(pod.securityContext.seccompProfile.type, "RuntimeDefault", where);
-        for (const c of pod.containers) {
+        for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
           assert.is(c.securityContext.allowPrivilegeEscalation, false, where);
           assert.is(c.securityContext.readOnlyRootFilesystem, true, where);
           assert.equal(c.securityContext.capabilities.drop, ["ALL"], where);
