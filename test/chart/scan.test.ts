@@ -12,6 +12,12 @@ withTools(test, () => {
   const renderings: Rendering[] = [
     { name: "defaults", manifest: helmTemplate(helm) },
     { name: "engine-spark", manifest: helmTemplate(helm, ["--set", "engine=spark"]) },
+    { name: "egress", manifest: helmTemplate(helm, ["--set", "networkPolicy.egress=true"]) },
+    // With the schedule and the exporter too, so that Spark's CronJob and the exporter's policy are scanned.
+    {
+      name: "egress-spark",
+      manifest: helmTemplate(helm, ["-f", `${CHART_DIR}/ci/scheduled-values.yaml`, "--set", "networkPolicy.egress=true", "--set", "engine=spark"]),
+    },
     ...environmentFiles().map((file) => ({
       name: file.replace(/^ci\//, "ci-").replace(/\.yaml$/, ""),
       manifest: helmTemplate(helm, ["-f", `${CHART_DIR}/${file}`]),
@@ -31,9 +37,17 @@ withTools(test, () => {
     const stale = exceptions.flatMap((e) => {
       const hits = scan().filter((f) => matches(e, f));
       if (hits.length === 0) return [`${e.scanner} ${e.check}: found nowhere`];
-      return (e.objects ?? []).filter((o) => !hits.some((f) => f.object === o)).map((o) => `${e.scanner} ${e.check} ${o}: not found`);
+      return [
+        ...(e.objects ?? []).filter((o) => !hits.some((f) => f.object === o)).map((o) => `${e.scanner} ${e.check} ${o}: not found`),
+        ...(e.renderings ?? []).filter((r) => !hits.some((f) => f.rendering === r)).map((r) => `${e.scanner} ${e.check} in ${r}: not found`),
+      ];
     });
     assert.is(stale.length, 0, `exceptions that no longer fire (remove them):\n${stale.join("\n")}`);
+  });
+
+  test("with networkPolicy.egress every pod has an ingress and an egress NetworkPolicy (kube-score)", () => {
+    const unmatched = scan().filter((f) => f.rendering.startsWith("egress") && f.check === "pod-networkpolicy");
+    assert.equal(unmatched.map(describe), []);
   });
 
   test("the scanners do find what the chart would get wrong (a pod without ephemeral-storage, a low uid)", () => {

@@ -92,6 +92,8 @@ export function scanRenderings(renderings: readonly Rendering[]): Finding[] {
 export const matches = (exception: ScanException, finding: Finding): boolean =>
   exception.scanner === finding.scanner &&
   exception.check === finding.check &&
-  (exception.objects === undefined || exception.objects.includes(finding.object));
+  (exception.message === undefined || exception.message === finding.message) &&
+  (exception.objects === undefined || exception.objects.includes(finding.object)) &&
+  (exception.renderings === undefined || exception.renderings.includes(finding.rendering));
 
 export const describe = (f: Finding): string => `${f.scanner} ${f.check} ${f.object} (${f.rendering}): ${f.message}`;
