@@ -82,6 +82,16 @@ lake_claim_kept() {
 
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
+# Runs the `status` command NOTES.txt gives (a one-off kubectl run pod mounting the lake) as printed.
+status_as_notes_say() {
+  local command output
+  command=$(helm get notes "$release" | sed -n '/kubectl run .*-status /,/lakehouse.mjs status$/p')
+  [[ -n $command ]] || { echo "  NOTES.txt gives no status command" >&2; return 1; }
+  output=$(eval "$command") || { echo "$output" >&2; return 1; }
+  sed 's/^/  /' <<<"$output"
+  grep -q '^Bronze lag behind Kafka' <<<"$output"
+}
+
 scenario_default() {
   local install_started t0 t1
   install_started=$SECONDS
@@ -90,6 +100,7 @@ scenario_default() {
   step "hook jobs completed in order" check_hooks_in_order "$t0"
   step "helm test" helm test "$release" --logs --timeout 10m
   echo "=== helm install to helm test passing: $((SECONDS - install_started))s"
+  step "status as NOTES.txt says" status_as_notes_say
   t1=$(now)
   sleep 1
   step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$repo/chart" --set "$upgrade_set" --wait --timeout 20m
