@@ -118,7 +118,7 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
       producer: {
         mode: "continuous",
         eventsPerSecond: 200,
-        resources: { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+        resources: { requests: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "64Mi" }, limits: { cpu: "1", memory: "256Mi", "ephemeral-storage": "256Mi" } },
       },
     },
   },

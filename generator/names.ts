@@ -63,11 +63,16 @@ export const storageClassEntry = (v: Binder, path: string) =>
     storageClassName: v.expr(`include "lakehouse.storageClassName" .Values.${path}`, v.defaultOf<string>(path)),
   });
 
-export const image = (v: Binder, path: "kafka.image" | "jobs.image") => ({
-  image: v.expr(
-    `printf "%s:%s" .Values.${path}.repository .Values.${path}.tag`,
-    `${v.defaultOf<string>(`${path}.repository`)}:${v.defaultOf<string>(`${path}.tag`)}`,
-    { quote: true },
-  ),
+export type ImagePath = "kafka.image" | "jobs.image" | "spark.image";
+
+/** An image reference (lakehouse.image): `repository@digest` when the value pins a digest, else `repository:tag`. */
+export const imageRef = (v: Binder, path: ImagePath, opts: { quote?: boolean } = {}): string => {
+  const digest = v.defaultOf<string>(`${path}.digest`);
+  const repository = v.defaultOf<string>(`${path}.repository`);
+  return v.expr(`include "lakehouse.image" .Values.${path}`, digest ? `${repository}@${digest}` : `${repository}:${v.defaultOf<string>(`${path}.tag`)}`, opts);
+};
+
+export const image = (v: Binder, path: ImagePath) => ({
+  image: imageRef(v, path, { quote: true }),
   imagePullPolicy: v.str(`${path}.pullPolicy`) as IContainer["imagePullPolicy"],
 });

@@ -11,6 +11,8 @@ import { STATUS_POD_SUFFIX, statusPodOverrides } from "./status-pod.ts";
 import { environments } from "./environments.ts";
 import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT } from "./names.ts";
 import { RUN_AS } from "./pod-security.ts";
+import { SPARK_RUN_AS } from "./emitters/spark-stage-jobs.ts";
+import { loadScanExceptions, SCAN_EXCEPTIONS_FILE } from "./scan-exceptions.ts";
 
 const SKELETON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "skeleton");
 
@@ -62,6 +64,17 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
         kafkaImage,
         jobsImage,
         runAs: RUN_AS,
+        sparkRunAs: SPARK_RUN_AS,
+        scanExceptionsFile: SCAN_EXCEPTIONS_FILE,
+        scanExceptions: loadScanExceptions().map((e) => ({
+          ...e,
+          message: e.message ?? false,
+          where: [
+            e.objects?.map((o) => `\`${o}\``).join(", ") ?? "every object",
+            ...(e.renderings ? [`in ${e.renderings.map((r) => `\`${r}\``).join(", ")}`] : []),
+          ].join(" "),
+          reason: e.reason.replaceAll("|", "\\|"),
+        })),
         environments: environments.map((e) => ({ file: e.file, purpose: e.purpose })),
         rows: valueRows(valuesModel).map((row) => ({
           ...row,

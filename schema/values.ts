@@ -21,20 +21,28 @@ const image = (repository: string, tag: string, what: string) =>
   object(`Container image of ${what}.`, {
     repository: string(repository, `Image repository of ${what}.`, { minLength: 1 }),
     tag: string(tag, `Image tag of ${what}.`, { minLength: 1 }),
+    digest: string("", `Digest that pins the image of ${what} (\`sha256:…\`); when set the image is \`repository@digest\` and the tag is not used.`, {
+      pattern: "^$|^sha256:[a-f0-9]{64}$",
+      patternName: "empty or sha256: and 64 hex digits",
+    }),
     pullPolicy: string("IfNotPresent", `Pull policy of the ${what} image.`, {
       enum: ["Always", "IfNotPresent", "Never"],
     }),
   });
 
-const resources = (what: string, cpu = ["100m", "500m"], memory = ["256Mi", "1Gi"]) =>
-  object(`CPU and memory of ${what}.`, {
+// Ephemeral storage bounds what a pod writes outside its volumes' claims: its emptyDirs (/tmp, and
+// Kafka's configuration and GC logs), its logs and its writable layer; beyond the limit it is evicted.
+const resources = (what: string, cpu = ["100m", "500m"], memory = ["256Mi", "1Gi"], storage = ["128Mi", "1Gi"]) =>
+  object(`CPU, memory and ephemeral storage of ${what}.`, {
     requests: object(`What ${what} is guaranteed.`, {
       cpu: quantity(cpu[0]!, `CPU request of ${what}.`),
       memory: quantity(memory[0]!, `Memory request of ${what}.`),
+      "ephemeral-storage": quantity(storage[0]!, `Ephemeral storage request of ${what} (emptyDir volumes, logs, writable layer).`),
     }),
     limits: object(`What ${what} may use at most.`, {
       cpu: quantity(cpu[1]!, `CPU limit of ${what}.`),
       memory: quantity(memory[1]!, `Memory limit of ${what}.`),
+      "ephemeral-storage": quantity(storage[1]!, `Ephemeral storage limit of ${what}; beyond it the pod is evicted.`),
     }),
   });
 
@@ -102,7 +110,7 @@ export const valuesModel = object("Values of the lakehouse chart.", {
         size: quantity("8Gi", "Size of each Kafka node's data volume."),
         storageClass: string("", 'Storage class of the Kafka volumes; "" uses the cluster default, "-" disables dynamic provisioning.'),
       }),
-      resources: resources("each Kafka node"),
+      resources: resources("each Kafka node", undefined, undefined, ["256Mi", "2Gi"]),
       podAntiAffinity: string("soft", "Keeping Kafka nodes on different Kubernetes nodes: `soft` prefers it, `hard` requires it (a node's loss then takes at most one replica), `none` leaves it to the scheduler.", {
         enum: ["soft", "hard", "none"],
       }),
@@ -132,7 +140,7 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     }),
     events: integer(30, "Events sent on each install or upgrade (mode `once`).", { minimum: 0, maximum: 100_000_000 }),
     eventsPerSecond: integer(50, "Events per second of the continuous producer (mode `continuous`).", { minimum: 1, maximum: 100_000 }),
-    resources: passThrough({}, "CPU and memory of the continuous producer's pod (Kubernetes ResourceRequirements); empty uses `jobs.resources`."),
+    resources: passThrough({}, "CPU, memory and ephemeral storage of the continuous producer's pod (Kubernetes ResourceRequirements); empty uses `jobs.resources`."),
     invalidRatio: number(0.05, "Share of deliberately invalid events (0..1), to exercise the quarantine.", {
       minimum: 0,
       maximum: 1,
@@ -259,7 +267,7 @@ export const valuesModel = object("Values of the lakehouse chart.", {
   metrics: object("A Prometheus exporter of the lake's freshness: Kafka lag per partition, time since each stage's last success, rows and files per table, runs by outcome.", {
     enabled: boolean(false, "Deploy the exporter (a Deployment running `lakehouse.mjs metrics` on the jobs image, with a Service)."),
     port: integer(9464, "Port of the exporter's /metrics and /healthz.", { minimum: 1024, maximum: 65_535 }),
-    resources: resources("the metrics exporter", ["50m", "250m"], ["128Mi", "384Mi"]),
+    resources: resources("the metrics exporter", ["50m", "250m"], ["128Mi", "384Mi"], ["64Mi", "512Mi"]),
     serviceMonitor: object("A prometheus-operator ServiceMonitor for the exporter, rendered only when the cluster serves monitoring.coreos.com/v1.", {
       enabled: boolean(true, "Render the ServiceMonitor (with `metrics.enabled` and the API present)."),
       interval: string("30s", "Scrape interval.", { pattern: "^[0-9]+(ms|s|m|h)$", patternName: "a duration like 30s" }),
@@ -280,8 +288,9 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     }),
   }),
 
-  networkPolicy: object("Network isolation of Kafka and of the metrics exporter.", {
-    enabled: boolean(true, "Admit only this release's pods to Kafka, and to the exporter also the pods of `metrics.networkPolicy`."),
+  networkPolicy: object("Network isolation of Kafka, of the metrics exporter and of the jobs' pods.", {
+    enabled: boolean(true, "Admit only this release's pods to Kafka, to the exporter also the pods of `metrics.networkPolicy`, and no connection to the jobs' pods."),
+    egress: boolean(false, "Also limit what the jobs' pods (hook Jobs, scheduled runs, producer, test Pod) may open: DNS and Kafka's client port, and with `engine: spark` HTTPS (port 443 and 6443: the Kubernetes API and Maven Central, which spark-submit needs). Off by default: it needs a CNI that enforces egress and DNS on port 53."),
   }),
 });
 

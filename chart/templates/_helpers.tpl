@@ -63,6 +63,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
+{{/* The ports of lakehouse.kafka.bootstrapServers, as NetworkPolicy ports (each once). */}}
+{{- define "lakehouse.kafka.clientPorts" -}}
+{{- $ports := list }}
+{{- range splitList "," (include "lakehouse.kafka.bootstrapServers" .) }}
+{{- $ports = append $ports (last (splitList ":" .) | int) }}
+{{- end }}
+{{- range uniq $ports }}
+- port: {{ . }}
+  protocol: TCP
+{{- end }}
+{{- end }}
+
 {{/*
 The KRaft cluster id, base64-encoded for the Secret. Generated once: on upgrades the existing
 Secret's value is kept, because every Kafka volume is formatted with it. A KRaft id is 16 bytes in
@@ -80,6 +92,11 @@ unpadded base64url (22 characters); 21 random characters and a final "A" (no str
 {{/* The lake's claim: persistence.existingClaim, or the chart's own. */}}
 {{- define "lakehouse.lakeClaimName" -}}
 {{- default (printf "%s-lake" (include "lakehouse.fullname" .)) .Values.persistence.existingClaim }}
+{{- end }}
+
+{{/* An image reference from an image value: repository@digest when a digest pins it, else repository:tag. */}}
+{{- define "lakehouse.image" -}}
+{{- if .digest }}{{ printf "%s@%s" .repository .digest }}{{ else }}{{ printf "%s:%s" .repository .tag }}{{ end }}
 {{- end }}
 
 {{/* storageClassName from a storageClass value: "-" means none (no dynamic provisioning). */}}

@@ -1,5 +1,6 @@
 import type { Emitter } from "../emitter.ts";
 import { jobsScriptConfigMap } from "./jobs-script-configmap.ts";
+import { jobsNetworkPolicy } from "./jobs-network-policy.ts";
 import { kafkaClusterIdSecret } from "./kafka-cluster-id.ts";
 import { kafkaNetworkPolicy } from "./kafka-network-policy.ts";
 import { kafkaPodDisruptionBudget } from "./kafka-pdb.ts";
@@ -26,6 +27,7 @@ export const emitters: readonly Emitter[] = [
   kafkaNetworkPolicy,
   lakeVolumeClaim,
   jobsScriptConfigMap,
+  jobsNetworkPolicy,
   ...pipelineJobs,
   producerDeployment,
   sparkServiceAccount,

@@ -39,7 +39,9 @@ export const metricsDeployment: Emitter = {
                 }),
                 ports: [{ name: METRICS_PORT_NAME, containerPort: v.int("metrics.port"), protocol: "TCP" }],
                 readinessProbe: { httpGet: health, periodSeconds: 10, timeoutSeconds: 5 },
-                livenessProbe: { httpGet: health, initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+                // Alive while it listens; ready when it answers /healthz (a probe unlike readiness, so a
+                // slow answer takes it out of the Service rather than restarting it).
+                livenessProbe: { tcpSocket: { port: METRICS_PORT_NAME }, initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
               },
             ],
             volumes: jobVolumes(v),

@@ -3,6 +3,7 @@
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import type { Emitter } from "../emitter.ts";
 import { labels, metricsName, releaseSelector, selectorLabels } from "../names.ts";
+import { dnsEgress, kafkaClientEgress, policyTypesWithEgress } from "../network-egress.ts";
 import { METRICS_PORT_NAME } from "./metrics-exporter.ts";
 
 export const metricsNetworkPolicy: Emitter = {
@@ -14,7 +15,8 @@ export const metricsNetworkPolicy: Emitter = {
       metadata: { name: metricsName(v), labels: labels(v, "metrics") },
       spec: {
         podSelector: { matchLabels: selectorLabels(v, "metrics") },
-        policyTypes: ["Ingress"],
+        // With networkPolicy.egress it opens only DNS and Kafka (for the consumer group's lag).
+        ...policyTypesWithEgress(v, () => [dnsEgress, kafkaClientEgress(v)]),
         ingress: [
           {
             from: [

@@ -10,6 +10,7 @@ import type { Emitter } from "../emitter.ts";
 import { inOrder, LAKE_MOUNT, settingsEnv, type EnvOverrides } from "../job-pod.ts";
 import {
   fullname,
+  imageRef,
   labels,
   lakeClaimName,
   sparkFilesConfigMapName,
@@ -41,11 +42,7 @@ const lakeVolume = (v: Binder, role: "driver" | "executor") => [
   ...conf(`spark.kubernetes.${role}.volumes.persistentVolumeClaim.lake.mount.path`, LAKE_MOUNT),
 ];
 
-const sparkImage = (v: Binder) =>
-  v.expr(
-    `printf "%s:%s" .Values.spark.image.repository .Values.spark.image.tag`,
-    `${v.defaultOf<string>("spark.image.repository")}:${v.defaultOf<string>("spark.image.tag")}`,
-  );
+const sparkImage = (v: Binder) => imageRef(v, "spark.image");
 
 export const sparkSubmitArgs = (v: Binder, stage: SparkStage, env: EnvOverrides = {}): string[] => [
   "--master", "k8s://https://kubernetes.default.svc",

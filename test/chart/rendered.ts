@@ -12,7 +12,7 @@ import { parseAllDocuments } from "yaml";
 export interface RenderedObject {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  readonly metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
   readonly spec?: any;
   readonly data?: Record<string, string>;
   /** The template it came from (Helm's `# Source:` comment). */

@@ -130,7 +130,8 @@ withTools(test, () => {
     assert.equal(container.command, ["node", "/opt/lakehouse/lakehouse.mjs", "metrics"]);
     assert.is(envOf(container).LAKEHOUSE_METRICS_PORT, "9500");
     assert.equal(container.ports, [{ name: "metrics", containerPort: 9500, protocol: "TCP" }]);
-    for (const probe of [container.readinessProbe, container.livenessProbe]) assert.equal(probe.httpGet, { path: "/healthz", port: "metrics" });
+    assert.equal(container.readinessProbe.httpGet, { path: "/healthz", port: "metrics" });
+    assert.equal(container.livenessProbe.tcpSocket, { port: "metrics" }, "alive while it listens: a probe unlike readiness");
     assert.equal(container.volumeMounts.find((m: any) => m.name === "lake"), { name: "lake", mountPath: "/data", readOnly: true });
     assert.is(container.securityContext.readOnlyRootFilesystem, true);
     assert.is(pod.securityContext.runAsNonRoot, true);
