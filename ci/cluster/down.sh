@@ -35,7 +35,7 @@ fi
 stop_process containerd
 for pid_dir in /proc/[0-9]*; do
   # shims were started by our containerd: their command line names its socket
-  if tr '\0' ' ' < "$pid_dir/cmdline" 2>/dev/null | grep -qF "$RUN_DIR/containerd.sock"; then
+  if { tr '\0' ' ' < "$pid_dir/cmdline"; } 2>/dev/null | grep -qF "$RUN_DIR/containerd.sock"; then
     kill -KILL "${pid_dir#/proc/}" 2>/dev/null
   fi
 done
