@@ -40,5 +40,8 @@ export function statusPodOverrides(bundled: boolean): string {
       ...(bundled ? [{ name: "script", configMap: { name: `${go("$fullname")}-jobs` } }] : []),
     ],
   };
-  return JSON.stringify({ apiVersion: "v1", spec });
+  // The release's labels: Kafka's NetworkPolicy admits only the release's pods, and status reads
+  // Kafka's end offsets for bronze's lag.
+  const metadata = { labels: { "app.kubernetes.io/name": go("include `lakehouse.name` ."), "app.kubernetes.io/instance": go(".Release.Name") } };
+  return JSON.stringify({ apiVersion: "v1", metadata, spec });
 }

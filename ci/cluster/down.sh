@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tears the cluster down and leaves nothing behind: pods and their network namespaces, every
-# process up.sh started, mounts below the cluster's directories, the iptables rules, bridge and
+# process up.sh started, mounts below the cluster's directories, the iptables rules and ipsets, bridge and
 # sysctls it changed. Logs move to $CLUSTER_CACHE/last-logs. Safe to run when nothing is up.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +21,7 @@ if [[ -f $RUN_DIR/kubelet.pid ]] && kubectl get --raw /readyz >/dev/null 2>&1; t
     sleep 1
   done
 fi
-for name in kubelet kube-proxy; do stop_process "$name"; done
+for name in kubelet kube-proxy kube-router; do stop_process "$name"; done
 [[ -x $KUBERNETES_BIN/kube-proxy ]] && "$KUBERNETES_BIN/kube-proxy" --cleanup >/dev/null 2>&1
 for name in kube-apiserver etcd; do stop_process "$name"; done
 
@@ -35,7 +35,7 @@ fi
 stop_process containerd
 for pid_dir in /proc/[0-9]*; do
   # shims were started by our containerd: their command line names its socket
-  if tr '\0' ' ' < "$pid_dir/cmdline" 2>/dev/null | grep -qF "$RUN_DIR/containerd.sock"; then
+  if { tr '\0' ' ' < "$pid_dir/cmdline"; } 2>/dev/null | grep -qF "$RUN_DIR/containerd.sock"; then
     kill -KILL "${pid_dir#/proc/}" 2>/dev/null
   fi
 done
@@ -52,7 +52,8 @@ if [[ -f $RUN_DIR/netns.before ]]; then
   done
 fi
 
-# 4. iptables: drop every chain and rule of the kubelet, kube-proxy, CNI and ours, keeping the rest.
+# 4. iptables: drop every chain and rule of the kubelet, kube-proxy, kube-router, CNI and ours, keeping
+#    the rest; then kube-router's ipsets.
 for family in iptables ip6tables; do
   command -v "$family-save" >/dev/null || continue
   for table in filter nat mangle raw; do
@@ -62,6 +63,13 @@ for family in iptables ip6tables; do
     fi
   done
 done
+# kube-router's ipsets, now that no rule matches them (those that existed before up.sh stay).
+if command -v ipset >/dev/null; then
+  for set in $(ipset list -n 2>/dev/null | grep -E "$KUBE_ROUTER_IPSETS"); do
+    [[ -f $RUN_DIR/ipsets.before ]] && grep -qxF "$set" "$RUN_DIR/ipsets.before" && continue
+    ipset destroy "$set" 2>/dev/null
+  done
+fi
 
 # 5. The kubelet's cgroups (empty once the pods are gone), bridge, host sysctls, directories.
 for hierarchy in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do

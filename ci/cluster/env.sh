@@ -4,6 +4,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/versions.sh"
 KUBERNETES_BIN=$CLUSTER_CACHE/kubernetes-$KUBERNETES_VERSION/bin
 ETCD_BIN=$CLUSTER_CACHE/etcd-$ETCD_VERSION/bin
 COREDNS_BIN=$CLUSTER_CACHE/coredns-$COREDNS_VERSION/bin
+KUBE_ROUTER_BIN=$CLUSTER_CACHE/kube-router-$KUBE_ROUTER_VERSION/bin
 HELM_BIN=$LAKEHOUSE_CACHE/bin
 # Everything a running cluster writes lives below these two directories; down.sh removes both.
 STATE_DIR=${LAKEHOUSE_CLUSTER_STATE:-/var/lib/lakehouse-cluster}
@@ -24,6 +25,8 @@ ETCD_CLIENT_PORT=23790
 ETCD_PEER_PORT=23800
 CNI_NETWORK=lakehouse
 HOST_PATHS_USED="/var/lib/kubelet /var/lib/cni"
+# ipsets kube-router makes for NetworkPolicies (and their temporary twins during a swap)
+KUBE_ROUTER_IPSETS='^(inet6:)?(KUBE-SRC-|KUBE-DST-|TMP-)'
 
 log() { printf '[cluster %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 

@@ -2,7 +2,7 @@
 # Debian packages the cluster runs on: container runtime, CNI plugins, image tools, netfilter tools.
 set -euo pipefail
 packages=(containerd runc containernetworking-plugins umoci skopeo docker-registry mmdebstrap
-  iptables conntrack openssl util-linux iproute2 curl maven)
+  iptables ipset conntrack openssl util-linux iproute2 curl maven)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -36,6 +36,7 @@ issue scheduler "/CN=system:kube-scheduler" clientAuth
 issue node "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
 issue kube-proxy "/CN=system:kube-proxy" clientAuth
 issue coredns "/CN=system:coredns" clientAuth
+issue kube-router "/CN=system:kube-router" clientAuth
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out service-account.key 2>/dev/null
 openssl pkey -in service-account.key -pubout -out service-account.pub
 
@@ -60,6 +61,6 @@ current-context: lakehouse
 KC
 }
 kubeconfig "$KUBECONFIG" admin
-for component in controller-manager scheduler node kube-proxy coredns; do
+for component in controller-manager scheduler node kube-proxy coredns kube-router; do
   kubeconfig "$STATE_DIR/$component.kubeconfig" "$component"
 done

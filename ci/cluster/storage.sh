@@ -5,7 +5,7 @@
 # volumes support ownership management).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-volumes=${LAKEHOUSE_CLUSTER_VOLUMES:-8}
+volumes=${LAKEHOUSE_CLUSTER_VOLUMES:-12}
 size=${LAKEHOUSE_CLUSTER_VOLUME_SIZE:-20Gi}
 {
   cat <<YAML

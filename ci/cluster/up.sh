@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings up a single-node Kubernetes on this machine from cached binaries and images (building
 # what is missing first): local registry, containerd+runc, etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubelet, kube-proxy, CoreDNS, local PersistentVolumes.
+# kube-controller-manager, kube-scheduler, kubelet, kube-proxy, CoreDNS, kube-router (NetworkPolicy
+# only), local PersistentVolumes.
 # Afterwards: export KUBECONFIG=/var/lib/lakehouse-cluster/admin.kubeconfig (printed at the end).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +21,7 @@ images_pid=$!
 bash "$here/build-kubernetes.sh"
 bash "$here/build-etcd.sh"
 bash "$here/build-coredns.sh"
+bash "$here/build-kube-router.sh"
 if ! wait "$images_pid"; then cat "$images_log" >&2; log "image build failed"; exit 1; fi
 cat "$images_log" >&2
 mapfile -t image_layouts < "$images_list"
@@ -29,9 +31,11 @@ phase "binaries and images ready"
 mkdir -p "$STATE_DIR" "$RUN_DIR" "$LOG_DIR" "$STATE_DIR/cni" "$STATE_DIR/volumes"
 # down.sh restores these host settings and removes only the network namespaces created after this.
 ls /run/netns 2>/dev/null > "$RUN_DIR/netns.before" || true
+ipset list -n 2>/dev/null > "$RUN_DIR/ipsets.before" || true
 # Paths the kubelet and CNI use whatever they are configured with (device-plugins socket, libcni cache).
 for path in $HOST_PATHS_USED; do [[ -e $path ]] && echo "$path"; done > "$RUN_DIR/host-paths.before"
 sysctl -e -q kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom net.ipv4.ip_forward \
+  net.bridge.bridge-nf-call-iptables \
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes | sed 's/ = /=/' > "$RUN_DIR/sysctl.before"
 
 bash "$here/pki.sh"
@@ -42,6 +46,8 @@ ip link add "$BRIDGE" type bridge
 ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
 ip link set "$BRIDGE" up
 sysctl -q -w net.ipv4.ip_forward=1
+# pod-to-pod frames on the bridge pass iptables, where kube-router enforces NetworkPolicy
+sysctl -q -w net.bridge.bridge-nf-call-iptables=1
 iptables -w -N LAKEHOUSE-EGRESS
 iptables -w -A LAKEHOUSE-EGRESS -s "$POD_CIDR" ! -o "$BRIDGE" -j DROP
 iptables -w -I FORWARD 1 -j LAKEHOUSE-EGRESS
@@ -218,6 +224,26 @@ kind: ClusterRoleBinding
 metadata: {name: "system:coredns"}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:coredns"}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:coredns"}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:kube-router"}
+rules:
+- apiGroups: [""]
+  resources: [endpoints, services, pods, nodes, namespaces]
+  verbs: [get, list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:kube-router"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:kube-router"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:kube-router"}]
 YAML
 cat > "$STATE_DIR/Corefile" <<COREFILE
 .:53 {
@@ -239,6 +265,12 @@ bash "$here/storage.sh"
 wait_for "node $NODE_NAME Ready" 180 kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=2s
 wait_for "CoreDNS ready" 60 curl -fsS http://127.0.0.1:18181/ready
 wait_for "default service account" 60 kubectl get serviceaccount default
+# --- NetworkPolicy: kube-router's firewall alone, on the iptables of the bridge (bridge-nf-call-iptables
+# makes pod-to-pod frames pass them). It reads the node's address from the Node, so it starts now.
+start_process kube-router "$KUBE_ROUTER_BIN/kube-router" --kubeconfig "$STATE_DIR/kube-router.kubeconfig" \
+  --hostname-override "$NODE_NAME" --run-firewall=true --run-router=false --run-service-proxy=false \
+  --enable-cni=false --service-cluster-ip-range "$SERVICE_CIDR" --health-port=0 --metrics-port=0 --v=1
+wait_for "kube-router's firewall chains" 90 iptables -w -S KUBE-ROUTER-FORWARD
 phase "node Ready"
 bash "$here/smoke.sh"
 phase "cluster up"

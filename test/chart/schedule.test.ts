@@ -236,7 +236,9 @@ withTools(test, () => {
       // What kubectl run makes, with the overrides merged into its container (same name).
       const [container] = pod.spec.containers;
       assert.is(container.name, name);
-      const merged = { ...pod, kind: "Pod", metadata: { name }, spec: { ...pod.spec, restartPolicy: "Never", containers: [{ ...container, image, command: ["node", "/opt/lakehouse/lakehouse.mjs", "status"] }] } };
+      // The labels Kafka's NetworkPolicy admits (status reads Kafka's end offsets).
+      assert.equal(pod.metadata.labels, { "app.kubernetes.io/name": "lakehouse", "app.kubernetes.io/instance": "lakehouse" });
+      const merged = { ...pod, kind: "Pod", metadata: { name, labels: pod.metadata.labels }, spec: { ...pod.spec, restartPolicy: "Never", containers: [{ ...container, image, command: ["node", "/opt/lakehouse/lakehouse.mjs", "status"] }] } };
       validateWithModel({ ...merged, source: "NOTES.txt" });
       assert.equal(container.volumeMounts.find((m: any) => m.name === "lake"), { name: "lake", mountPath: "/data", readOnly: true });
       const claim = pod.spec.volumes.find((v: any) => v.name === "lake").persistentVolumeClaim.claimName;
