@@ -7,6 +7,7 @@
 #   schedule  a one-minute pipeline schedule, the continuous producer and the metrics exporter
 #             (scenario-schedule.sh)
 #   soak      ten minutes of that with and without maintenance, sampled every 30 s (scenario-soak.sh)
+#   spark     engine=spark with 2 executors in a restricted namespace (scenario-spark.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -15,7 +16,7 @@ release=lakehouse
 scenarios=("$@")
 ((${#scenarios[@]} > 0)) || scenarios=(default schedule)
 for scenario in "${scenarios[@]}"; do
-  case $scenario in default | schedule | soak) ;; *) echo "test.sh: unknown scenario \"$scenario\" (default, schedule, soak)" >&2; exit 2 ;; esac
+  case $scenario in default | schedule | soak | spark) ;; *) echo "test.sh: unknown scenario \"$scenario\" (default, schedule, soak, spark)" >&2; exit 2 ;; esac
 done
 # A values change for the upgrade that makes every stage run again with different input.
 upgrade_set=${LAKEHOUSE_UPGRADE_SET:-producer.events=45}
@@ -119,5 +120,6 @@ for scenario in "${scenarios[@]}"; do
     default) scenario_default ;;
     schedule) source "$here/scenario-schedule.sh" ;;
     soak) source "$here/scenario-soak.sh" ;;
+    spark) source "$here/scenario-spark.sh" ;;
   esac
 done
