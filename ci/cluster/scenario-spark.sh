@@ -46,7 +46,8 @@ spark_diagnostics() {
   local pod
   for pod in $(kspark get pods -o name 2>/dev/null); do
     echo "--- $pod" >&2
-    kspark logs "$pod" --all-containers --tail=40 >&2 || true
+    # stack frames left out: the exception lines say what failed
+    kspark logs "$pod" --all-containers | grep -v $'^\tat \|^\t\.\.\. [0-9]* more' | tail -n 40 >&2 || true
   done
 }
 

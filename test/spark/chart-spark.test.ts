@@ -135,8 +135,8 @@ for (const { name, bin } of helms()) {
     const role = objects.find((o) => o.kind === 'Role') as any;
     const allowed: Record<string, string[]> = {
       pods: ['create', 'delete', 'deletecollection', 'get', 'list', 'watch'],
-      services: ['create', 'delete', 'get'],
-      configmaps: ['create', 'delete', 'deletecollection', 'get', 'list'],
+      services: ['create', 'delete', 'get', 'patch'],
+      configmaps: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch'],
       persistentvolumeclaims: ['get', 'list'],
     };
     const granted: Record<string, string[]> = {};
