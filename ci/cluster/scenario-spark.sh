@@ -81,13 +81,17 @@ spark_hooks_in_order() {
 
 # Each stage's driver pod ran from the chart's template (restricted settings) and registered two executors.
 drivers_had_two_executors() {
-  local stage pod executors
+  local stage pod executors log
   for stage in bronze silver gold; do
     pod=$(kspark get pods -l spark-role=driver -o go-template='{{range .items}}{{.metadata.name}}{{"\n"}}{{end}}' | grep -- "-$stage-" | tail -n 1)
     [[ -n $pod ]] || { echo "  no driver pod of $stage" >&2; return 1; }
-    executors=$(kspark logs "$pod" | grep -o 'Registered executor .* with ID [0-9]*' | grep -o '[0-9]*$' | sort -u | wc -l)
+    log=$(kspark logs "$pod")
+    executors=$(grep -o 'Registered executor .* with ID [0-9]*' <<<"$log" | grep -o '[0-9]*$' | sort -u | wc -l)
     echo "  $stage: driver $pod ($(kspark get pod "$pod" -o jsonpath='{.status.phase}, runAsUser {.spec.securityContext.runAsUser}, readOnlyRootFilesystem {.spec.containers[0].securityContext.readOnlyRootFilesystem}')), $executors executor(s) registered"
-    ((executors == 2)) || { kspark logs "$pod" | tail -n 40 >&2; return 1; }
+    # The stage's own time (SparkSession start-up included) and what the API refused the driver, if anything.
+    grep -o '"msg": "finished", "ok": [a-z]*, "seconds": [0-9.]*' <<<"$log" | sed 's/^/    stage log: /' || true
+    grep -o '[a-z]* is forbidden: User "[^"]*" cannot [a-z]* resource "[a-z]*"' <<<"$log" | sort -u | sed 's/^/    refused: /' || true
+    ((executors == 2)) || { tail -n 40 <<<"$log" >&2; return 1; }
   done
 }
 

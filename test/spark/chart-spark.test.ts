@@ -135,7 +135,7 @@ for (const { name, bin } of helms()) {
     const role = objects.find((o) => o.kind === 'Role') as any;
     const allowed: Record<string, string[]> = {
       pods: ['create', 'delete', 'deletecollection', 'get', 'list', 'watch'],
-      services: ['create', 'delete', 'get', 'patch'],
+      services: ['create', 'delete', 'deletecollection', 'get', 'patch'],
       configmaps: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch'],
       persistentvolumeclaims: ['get', 'list'],
     };
