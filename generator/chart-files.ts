@@ -9,6 +9,7 @@ import { emitters } from "./emitters/index.ts";
 import { SPARK_FILES_DIR } from "./emitters/spark-files-configmap.ts";
 import { contractJson } from "../jobs/contract.ts";
 import { SPARK_CONTRACT_FILE } from "./spark-contract.ts";
+import { SPARK_POD_ROLES, sparkPodTemplate, sparkPodTemplateFile } from "./spark-pod-templates.ts";
 import { ciValueFiles, environments, type EnvironmentFile } from "./environments.ts";
 import { skeletonFiles } from "./skeleton.ts";
 
@@ -62,6 +63,9 @@ function sparkStageFiles(): ChartFiles {
   const files: ChartFiles = new Map(names.map((n) => [`${SPARK_FILES_DIR}/${n}`, readFileSync(path.join(dir, n), "utf8")]));
   // From the contract itself, not from the copy in jobs/spark, so the chart is right even before that copy is regenerated.
   files.set(`${SPARK_FILES_DIR}/${SPARK_CONTRACT_FILE}`, contractJson());
+  for (const role of SPARK_POD_ROLES) {
+    files.set(`${SPARK_FILES_DIR}/${sparkPodTemplateFile(role)}`, stringify(sparkPodTemplate(role), { indent: 2, indentSeq: true }));
+  }
   return files;
 }
 

@@ -17,6 +17,9 @@ export const KAFKA_TOPIC_PATTERN = "^[a-zA-Z0-9._-]{1,249}$";
 export const DNS_LABEL_PATTERN = "^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 export const DNS_SUBDOMAIN_PATTERN = "^$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$";
 
+// Empty, or a CPU quantity: whole or decimal cores, or millicores.
+const CPU_PATTERN = "^$|^([0-9]+(\\.[0-9]+)?|[0-9]+m)$";
+
 const image = (repository: string, tag: string, what: string) =>
   object(`Container image of ${what}.`, {
     repository: string(repository, `Image repository of ${what}.`, { minLength: 1 }),
@@ -210,20 +213,18 @@ export const valuesModel = object("Values of the lakehouse chart.", {
 
   spark: object("The Spark engine, used when `engine` is `spark`: each stage's hook Job runs spark-submit, which starts a driver pod that starts the executors.", {
     image: image("apache/spark", "4.1.1", "Spark (the official image with Python; the hook Job, the driver and the executors)"),
-    kafkaPackage: string("org.apache.spark:spark-sql-kafka-0-10_2.13:4.1.1", "Maven coordinates of Spark's Kafka connector, resolved by spark-submit `--packages`; match the image's Spark and Scala versions.", {
-      minLength: 1,
-    }),
-    icebergPackage: string("org.apache.iceberg:iceberg-spark-runtime-4.1_2.13:1.12.0", "Maven coordinates of Iceberg's Spark runtime (the lake's tables), resolved by spark-submit `--packages`; match the image's Spark and Scala versions.", {
-      minLength: 1,
-    }),
+    kafkaPackage: string("org.apache.spark:spark-sql-kafka-0-10_2.13:4.1.1", "Maven coordinates of Spark's Kafka connector, resolved by spark-submit `--packages`; match the image's Spark and Scala versions. Empty when the image already holds it in its jars (no `--packages` with both empty: nothing is fetched at run time)."),
+    icebergPackage: string("org.apache.iceberg:iceberg-spark-runtime-4.1_2.13:1.12.0", "Maven coordinates of Iceberg's Spark runtime (the lake's tables), resolved by spark-submit `--packages`; match the image's Spark and Scala versions. Empty when the image already holds it in its jars."),
     driver: object("The driver pod of each stage.", {
       cores: integer(1, "CPU cores of the driver.", { minimum: 1, maximum: 64 }),
       memory: string("1g", "Heap of the driver (spark.driver.memory, e.g. 1g, 2048m).", { pattern: "^[0-9]+[kmgt]$", patternName: "a JVM memory size like 1g" }),
+      requestCores: string("", "CPU request of the driver pod (spark.kubernetes.driver.request.cores, e.g. 250m); empty requests `cores`.", { pattern: CPU_PATTERN, patternName: "a CPU quantity like 250m or 1" }),
     }),
     executor: object("The executor pods of each stage.", {
       instances: integer(2, "Executors per stage.", { minimum: 1, maximum: 1000 }),
       cores: integer(1, "CPU cores of each executor.", { minimum: 1, maximum: 64 }),
       memory: string("1g", "Heap of each executor (spark.executor.memory, e.g. 1g, 2048m).", { pattern: "^[0-9]+[kmgt]$", patternName: "a JVM memory size like 1g" }),
+      requestCores: string("", "CPU request of each executor pod (spark.kubernetes.executor.request.cores, e.g. 250m); empty requests `cores`.", { pattern: CPU_PATTERN, patternName: "a CPU quantity like 250m or 1" }),
     }),
     shufflePartitions: integer(8, "Shuffle partitions of silver's de-duplication and sort (adaptive execution merges small ones).", { minimum: 1, maximum: 100_000 }),
   }),

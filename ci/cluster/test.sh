@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run test:cluster [-- scenario...]: brings the cluster up, runs the scenarios (default: all of
-# "default", "schedule" and "netpol"; "soak" only when named), printing each step with its duration; the
+# "default", "schedule", "netpol" and "spark"; "soak" only when named), printing each step with its duration; the
 # cluster is always torn down at the end.
 #   default   the chart's own defaults: helm install / hook order / helm test / helm upgrade /
 #             helm rollback / helm uninstall
@@ -9,15 +9,16 @@
 #   netpol    the chart's NetworkPolicies enforced: TCP probes from pods with and without the
 #             release's labels, with and without networkPolicy.egress (scenario-netpol.sh)
 #   soak      ten minutes of that with and without maintenance, sampled every 30 s (scenario-soak.sh)
+#   spark     engine=spark with 2 executors in a restricted namespace (scenario-spark.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 source "$here/env.sh"
 release=lakehouse
 scenarios=("$@")
-((${#scenarios[@]} > 0)) || scenarios=(default schedule netpol)
+((${#scenarios[@]} > 0)) || scenarios=(default schedule netpol spark)
 for scenario in "${scenarios[@]}"; do
-  case $scenario in default | schedule | netpol | soak) ;; *) echo "test.sh: unknown scenario \"$scenario\" (default, schedule, netpol, soak)" >&2; exit 2 ;; esac
+  case $scenario in default | schedule | netpol | soak | spark) ;; *) echo "test.sh: unknown scenario \"$scenario\" (default, schedule, netpol, soak, spark)" >&2; exit 2 ;; esac
 done
 # A values change for the upgrade that makes every stage run again with different input.
 upgrade_set=${LAKEHOUSE_UPGRADE_SET:-producer.events=45}
@@ -122,5 +123,6 @@ for scenario in "${scenarios[@]}"; do
     schedule) source "$here/scenario-schedule.sh" ;;
     netpol) source "$here/scenario-netpol.sh" ;;
     soak) source "$here/scenario-soak.sh" ;;
+    spark) source "$here/scenario-spark.sh" ;;
   esac
 done

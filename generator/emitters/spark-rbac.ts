@@ -1,7 +1,10 @@
 // With engine=spark, the identity the stage Jobs' spark-submit and the drivers it starts run as:
 // allowed exactly what they do in the release's namespace. spark-submit creates the driver pod,
 // its Service and its ConfigMap and watches the pod; the driver creates, watches and deletes its
-// executor pods and their ConfigMap, and looks up the claims it mounts.
+// executor pods and their ConfigMap, and looks up the claims it mounts. The driver's ConfigMaps and
+// Service are written with server-side apply, hence patch; the driver deletes its Service by label
+// when it stops (deletecollection). Not granted: the driver's delete of claims it created on demand
+// (it creates none here; deleting claims by label would also allow deleting the lake's claim).
 import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { ServiceAccount } from "kubernetes-models/v1";
 import type { Binder } from "../binder.ts";
@@ -12,8 +15,8 @@ const onlyForSpark = (v: Binder) => v.cond(`eq .Values.engine "spark"`);
 
 export const SPARK_RULES = [
   { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "create", "delete", "deletecollection"] },
-  { apiGroups: [""], resources: ["services"], verbs: ["get", "create", "delete"] },
-  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create", "delete", "deletecollection"] },
+  { apiGroups: [""], resources: ["services"], verbs: ["get", "create", "patch", "delete", "deletecollection"] },
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "create", "patch", "delete", "deletecollection"] },
   { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list"] },
 ];
 

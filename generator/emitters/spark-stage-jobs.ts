@@ -18,12 +18,12 @@ import {
 } from "../names.ts";
 import { containerSecurityContext } from "../pod-security.ts";
 import { SPARK_CONTRACT_FILE } from "../spark-contract.ts";
+import { SPARK_POD_ROLES, SPARK_RUN_AS, sparkPodTemplateFile } from "../spark-pod-templates.ts";
 import { schedulingFields } from "../scheduling.ts";
 import { PIPELINE_STEPS, pipelineHookJob, type PipelineStep } from "./pipeline-jobs.ts";
 
 export const SPARK_FILES_MOUNT = "/opt/lakehouse/spark";
-/** uid/gid of the apache/spark image's user "spark". */
-export const SPARK_RUN_AS = 185;
+export { SPARK_RUN_AS };
 /** The modules the stages import (jobs/spark/lakehouse_*.py), as the chart ships them. */
 export const SPARK_MODULES = readdirSync(path.join(REPO_ROOT, "jobs", "spark")).filter((n) => /^lakehouse_\w+\.py$/.test(n)).sort();
 
@@ -42,6 +42,25 @@ const lakeVolume = (v: Binder, role: "driver" | "executor") => [
   ...conf(`spark.kubernetes.${role}.volumes.persistentVolumeClaim.lake.mount.path`, LAKE_MOUNT),
 ];
 
+/** Driver and executor pods from the chart's templates (generator/spark-pod-templates.ts). */
+const podTemplates = () =>
+  SPARK_POD_ROLES.flatMap((role) => conf(`spark.kubernetes.${role}.podTemplateFile`, `${SPARK_FILES_MOUNT}/${sparkPodTemplateFile(role)}`));
+
+/** CPU requests below the cores Spark runs tasks on, only where values set them. */
+const requestCores = (v: Binder, role: "driver" | "executor") =>
+  v.when(`.Values.spark.${role}.requestCores`, v.defaultOf<string>(`spark.${role}.requestCores`) !== "",
+    conf(`spark.kubernetes.${role}.request.cores`, v.expr(`.Values.spark.${role}.requestCores`, v.defaultOf<string>(`spark.${role}.requestCores`))));
+
+const packages = (v: Binder) => {
+  const kafka = v.defaultOf<string>("spark.kafkaPackage");
+  const iceberg = v.defaultOf<string>("spark.icebergPackage");
+  return v.when(`or .Values.spark.kafkaPackage .Values.spark.icebergPackage`, kafka !== "" || iceberg !== "", [
+    "--packages",
+    v.expr(`join "," (compact (list .Values.spark.kafkaPackage .Values.spark.icebergPackage))`,
+      [kafka, iceberg].filter((p) => p !== "").join(","), { quote: true }),
+  ]);
+};
+
 const sparkImage = (v: Binder) => imageRef(v, "spark.image");
 
 export const sparkSubmitArgs = (v: Binder, stage: SparkStage, env: EnvOverrides = {}): string[] => [
@@ -59,19 +78,22 @@ export const sparkSubmitArgs = (v: Binder, stage: SparkStage, env: EnvOverrides 
   ...lakeVolume(v, "executor"),
   ...releaseLabels(v, "driver"),
   ...releaseLabels(v, "executor"),
+  ...podTemplates(),
   ...conf("spark.driver.cores", v.intExpr(".Values.spark.driver.cores | int64", v.defaultOf<number>("spark.driver.cores"))),
   ...conf("spark.driver.memory", v.expr(".Values.spark.driver.memory", v.defaultOf<string>("spark.driver.memory"))),
   ...conf("spark.executor.instances", v.intExpr(".Values.spark.executor.instances | int64", v.defaultOf<number>("spark.executor.instances"))),
   ...conf("spark.executor.cores", v.intExpr(".Values.spark.executor.cores | int64", v.defaultOf<number>("spark.executor.cores"))),
+  ...requestCores(v, "driver"),
+  ...requestCores(v, "executor"),
   ...conf("spark.executor.memory", v.expr(".Values.spark.executor.memory", v.defaultOf<string>("spark.executor.memory"))),
   ...conf("spark.sql.shuffle.partitions", v.intExpr(".Values.spark.shufflePartitions | int64", v.defaultOf<number>("spark.shufflePartitions"))),
   ...conf("spark.jars.ivy", "/tmp/.ivy2"),
   // The stage's settings (docs/contract.md), every one, as the driver's environment: the same
   // variables from the same values as the Node Jobs.
   ...settingsEnv(v, env).flatMap((e) => conf(`spark.kubernetes.driverEnv.${e.name}`, e.value!)),
-  // Spark's Kafka connector and Iceberg's Spark runtime as Spark documents them: resolved from Maven by --packages.
-  "--packages", v.expr(`printf "%s,%s" .Values.spark.kafkaPackage .Values.spark.icebergPackage`,
-    `${v.defaultOf<string>("spark.kafkaPackage")},${v.defaultOf<string>("spark.icebergPackage")}`, { quote: true }),
+  // Spark's Kafka connector and Iceberg's Spark runtime as Spark documents them: resolved from Maven
+  // by --packages, left out when an image that holds them sets both values empty.
+  ...packages(v),
   "--py-files", SPARK_MODULES.map((m) => `${SPARK_FILES_MOUNT}/${m}`).join(","),
   // The contract the modules read; in cluster mode spark-submit puts it, like the modules, in the driver's working directory.
   "--files", `${SPARK_FILES_MOUNT}/${SPARK_CONTRACT_FILE}`,

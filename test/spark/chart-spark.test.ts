@@ -2,6 +2,7 @@
 // Kubernetes cluster mode on the official apache/spark image, with a Role no wider than what
 // spark-submit and the driver do. Every rendered object passes its kubernetes-models class.
 import { readdirSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -86,13 +87,56 @@ for (const { name, bin } of helms()) {
     assert.is(conf.get('spark.driver.cores'), '2');
   });
 
+  test(`${name}: driver and executor pods come from templates that meet the restricted Pod Security Standard`, () => {
+    const objects = render(bin, ['--set', 'engine=spark']);
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'lakehouse-spark-jobs')!;
+    const bronze = hookJobsInOrder(objects)[2];
+    const mount = container(bronze).volumeMounts.find((m: any) => m.name === 'spark-files').mountPath;
+    for (const role of ['driver', 'executor']) {
+      const file = confOf(bronze).get(`spark.kubernetes.${role}.podTemplateFile`);
+      assert.is(path.dirname(file!), mount, `${role} template in the mounted Spark files`);
+      const pod = parse(configMap.data![path.basename(file!)]);
+      validateWithModel({ ...pod, metadata: { name: role } });
+      const spec = pod.spec;
+      assert.is(spec.securityContext.runAsNonRoot, true, `${role} runAsNonRoot`);
+      assert.ok(spec.securityContext.runAsUser > 0, `${role} runs as a non-zero uid`);
+      assert.is(spec.securityContext.seccompProfile.type, 'RuntimeDefault');
+      assert.is(spec.automountServiceAccountToken, role === 'driver', 'only the driver calls the API');
+      assert.is(spec.containers.length, 1);
+      const sc = spec.containers[0].securityContext;
+      assert.is(sc.allowPrivilegeEscalation, false);
+      assert.equal(sc.capabilities, { drop: ['ALL'] });
+      assert.is(sc.readOnlyRootFilesystem, true);
+      // A read-only root leaves the JVM and Python /tmp and the work directory, both emptyDirs.
+      const mounts = spec.containers[0].volumeMounts.map((m: any) => m.mountPath).sort();
+      assert.equal(mounts, ['/opt/spark/work-dir', '/tmp']);
+      assert.ok(spec.volumes.every((v: any) => v.emptyDir), 'only emptyDirs: no hostPath');
+    }
+  });
+
+  test(`${name}: with both package values empty (an image holding the jars) nothing is resolved from Maven; CPU requests only where set`, () => {
+    const plain = hookJobsInOrder(render(bin, ['--set', 'engine=spark']))[2];
+    assert.not.ok(confOf(plain).has('spark.kubernetes.driver.request.cores'), 'Spark requests the cores by default');
+    assert.not.ok(confOf(plain).has('spark.kubernetes.executor.request.cores'));
+    const local = hookJobsInOrder(render(bin, ['--set', 'engine=spark', '--set', 'spark.kafkaPackage=', '--set', 'spark.icebergPackage=',
+      '--set', 'spark.driver.requestCores=250m', '--set', 'spark.executor.requestCores=0.5']))[2];
+    assert.not.ok((container(local).args as string[]).includes('--packages'), 'no --packages');
+    assert.is(confOf(local).get('spark.kubernetes.driver.request.cores'), '250m');
+    assert.is(confOf(local).get('spark.kubernetes.executor.request.cores'), '0.5');
+    const icebergOnly = hookJobsInOrder(render(bin, ['--set', 'engine=spark', '--set', 'spark.kafkaPackage=']))[2];
+    assert.is(argAfter(icebergOnly, '--packages'), `org.apache.iceberg:iceberg-spark-runtime-4.1_2.13:${icebergVersions().iceberg}`);
+    const bad = run(bin, ['template', 'lakehouse', CHART_DIR, '--set', 'engine=spark', '--set', 'spark.executor.requestCores=lots']);
+    assert.is.not(bad.status, 0);
+    assert.match(bad.stderr, /requestCores/);
+  });
+
   test(`${name}: the Role allows only pods, services, configmaps and claims in the namespace, and binds only the Spark account`, () => {
     const objects = render(bin, ['--set', 'engine=spark']);
     const role = objects.find((o) => o.kind === 'Role') as any;
     const allowed: Record<string, string[]> = {
       pods: ['create', 'delete', 'deletecollection', 'get', 'list', 'watch'],
-      services: ['create', 'delete', 'get'],
-      configmaps: ['create', 'delete', 'deletecollection', 'get', 'list'],
+      services: ['create', 'delete', 'deletecollection', 'get', 'patch'],
+      configmaps: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch'],
       persistentvolumeclaims: ['get', 'list'],
     };
     const granted: Record<string, string[]> = {};
@@ -112,7 +156,8 @@ for (const { name, bin } of helms()) {
     assert.ok(configMap, 'lakehouse-spark-jobs');
     const dir = path.join(repoRoot, 'jobs/spark');
     const expected = readdirSync(dir).filter((n) => n.endsWith('.py') || n === 'submit-k8s.sh' || n === 'lakehouse_contract.json').sort();
-    assert.equal(Object.keys(configMap!.data ?? {}).sort(), expected);
+    const templates = ['driver-pod-template.yaml', 'executor-pod-template.yaml'];
+    assert.equal(Object.keys(configMap!.data ?? {}).sort(), [...expected, ...templates].sort());
     for (const file of expected) assert.is(configMap!.data![file], readFileSync(path.join(dir, file), 'utf8'), file);
   });
 

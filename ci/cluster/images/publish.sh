@@ -2,10 +2,11 @@
 # Pushes the locally built images into the local registry under every name the chart renders
 # (helm template), so the chart installs with its own default values. Writes the list of registry
 # hosts those names use to $RUN_DIR/registries, for containerd's mirror configuration.
-# usage: publish.sh "<layout> <kind>"...   (kind: pause | node | kafka)
+# usage: publish.sh "<layout> <kind>"...   (kind: pause | node | kafka | spark)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../env.sh"
+source "$here/../../spark/versions.env"
 repo_root=$(cd "$here/../../.." && pwd)
 declare -A layout_of
 for line in "$@"; do layout_of[${line#* }]=${line%% *}; done
@@ -17,11 +18,14 @@ chart_images() {
   fi
   echo "docker.io/library/node:22"
   echo "docker.io/apache/kafka:$KAFKA_VERSION"
+  # engine=spark's image, which the default values do not render
+  echo "docker.io/apache/spark:$SPARK_VERSION"
 }
 
 kind_of() {
   case $1 in
     */pause:*) echo pause ;;
+    */spark:*) echo spark ;;
     *kafka*) echo kafka ;;
     *node*) echo node ;;
     *) echo "publish: no local build for image $1 (rendered by the chart)" >&2; return 1 ;;
