@@ -37,7 +37,21 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   verifyKafka: (v) => v.str("jobs.verifyKafka"),
   leaseWaitSeconds: (v) => v.str("pipeline.leaseWaitSeconds"),
   metricsPort: (v) => v.str("metrics.port"),
+  // The chart's Kafka still serves PLAINTEXT (TLS and SCRAM users in the chart are issue 14's
+  // second stage); the other security settings keep their defaults until then.
+  kafkaSecurity: () => "plaintext",
+  kafkaSaslMechanism: () => settingDefault("kafkaSaslMechanism"),
+  kafkaCaFile: () => settingDefault("kafkaCaFile"),
+  kafkaUser: () => settingDefault("kafkaUser"),
+  kafkaPasswordFile: () => settingDefault("kafkaPasswordFile"),
+  kafkaAcls: () => "false",
+  kafkaProducerUser: () => settingDefault("kafkaProducerUser"),
+  kafkaPipelineUser: () => settingDefault("kafkaPipelineUser"),
 };
+
+function settingDefault(key: keyof Config): string {
+  return settings.find((s) => s.key === key)!.defaultValue;
+}
 
 /** The job settings of docs/contract.md as environment variables, every one of them, from the values. */
 export const settingsEnv = (v: Binder): IEnvVar[] => settings.map((s) => ({ name: s.env, value: settingSources[s.key](v) }));

@@ -16,6 +16,8 @@ const suffix = randomBytes(4).toString("hex");
 const topic = `chart-pipeline-${suffix}`;
 const group = `chart-pipeline-${suffix}`;
 let cluster: Cluster | undefined;
+// The chart's Kafka and jobs still speak PLAINTEXT: TLS and SCRAM in the chart are issue 14's second stage.
+const CHART_KAFKA_SECURITY = "plaintext";
 
 /** The Kafka addresses the chart serves: its client Service, as the jobs are told to reach it. */
 function kafkaAddresses(objects: readonly RenderedObject[], namespace: string): string[] {
@@ -30,7 +32,7 @@ test("the rendered chart drives the pipeline: hook Jobs in Helm's order, then he
   const objects = parseRendered(
     helmTemplate(toolPath("helm"), ["--set", `topic.name=${topic}`, "--set", `pipeline.consumerGroup=${group}`]),
   );
-  const { bootstrap } = await sharedBroker();
+  const { bootstrap } = await sharedBroker(CHART_KAFKA_SECURITY);
   const addresses = kafkaAddresses(objects, "lakehouse");
   assert.ok(addresses.length > 0, "the chart serves Kafka through a Service selecting the StatefulSet");
   cluster = newCluster(objects, new Map(addresses.map((a) => [a, bootstrap])));
@@ -59,7 +61,7 @@ test("producer.mode=continuous: the rendered producer Deployment streams from be
     "--set", `topic.name=${streamed}`, "--set", `pipeline.consumerGroup=${group}-stream`,
     "--set", "producer.mode=continuous", "--set", "producer.eventsPerSecond=100",
   ]));
-  const { bootstrap } = await sharedBroker();
+  const { bootstrap } = await sharedBroker(CHART_KAFKA_SECURITY);
   const streaming = newCluster(objects, new Map(kafkaAddresses(objects, "lakehouse").map((a) => [a, bootstrap])));
   try {
     for (const claim of objects.filter((o) => o.kind === "PersistentVolumeClaim")) provideClaim(streaming, claim.metadata.name);
