@@ -7,6 +7,7 @@ import { renderTemplate } from "./render.ts";
 interface Validatable {
   validate(): void;
   toJSON(): unknown;
+  metadata?: { name?: string; namespace?: string };
 }
 
 export interface Emitter {
@@ -32,11 +33,22 @@ export class EmitError extends Error {
   }
 }
 
+/**
+ * The object in the release's namespace, written out (every object the chart makes is namespaced),
+ * so that it stays there whatever namespace a tool applying the rendered manifests defaults to.
+ */
+function inReleaseNamespace<T extends Validatable>(v: Binder, object: T): T {
+  const { name, ...rest } = object.metadata ?? {};
+  object.metadata = { name, namespace: v.expr(".Release.Namespace", "lakehouse"), ...rest };
+  return object;
+}
+
 export function emit(emitter: Emitter): EmittedTemplate {
   try {
-    emitter.build(createBinder("defaults")).validate();
+    const build = (v: Binder) => inReleaseNamespace(v, emitter.build(v));
+    build(createBinder("defaults")).validate();
     const v = createBinder("template");
-    const body = renderTemplate(emitter.build(v).toJSON(), v.tokens);
+    const body = renderTemplate(build(v).toJSON(), v.tokens);
     const condition = emitter.when?.(v);
     const content = condition ? `{{- if ${condition} }}\n${body}{{- end }}\n` : body;
     return { file: emitter.file, content, values: v.usedPaths };

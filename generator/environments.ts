@@ -65,6 +65,14 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
     values: { kafka: { replicas: 3 }, topic: { partitions: 6, replicationFactor: 3, minInsyncReplicas: 2 } },
   },
   {
+    file: "ci/scheduled-values.yaml",
+    purpose: "the pipeline and maintenance on a schedule, and the metrics exporter",
+    values: {
+      schedule: { pipeline: "*/5 * * * *", maintenance: "17 3 * * *", timeZone: "Europe/Paris" },
+      metrics: { enabled: true },
+    },
+  },
+  {
     file: "ci/external-kafka-values.yaml",
     purpose: "an existing Kafka instead of the chart's",
     values: { kafka: { enabled: false, bootstrapServers: "kafka-0.kafka.streaming.svc:9092,kafka-1.kafka.streaming.svc:9092" } },
@@ -110,7 +118,7 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
       producer: {
         mode: "continuous",
         eventsPerSecond: 200,
-        resources: { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+        resources: { requests: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "64Mi" }, limits: { cpu: "1", memory: "256Mi", "ephemeral-storage": "256Mi" } },
       },
     },
   },

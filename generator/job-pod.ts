@@ -1,17 +1,18 @@
 // The pod every pipeline step runs in: `node /opt/lakehouse/lakehouse.mjs <command>` with the
 // environment of docs/contract.md, the lake at /data and a scratch /tmp.
-import type { IEnvVar, IPodSpec, IResourceRequirements } from "kubernetes-models/v1";
+import type { IContainer, IEnvVar, IPodSpec, IResourceRequirements, IVolume } from "kubernetes-models/v1";
 import { settings, type Config } from "../jobs/config.ts";
 import type { Binder } from "./binder.ts";
 import { bootstrapServers, image, jobsScriptConfigMapName, lakeClaimName } from "./names.ts";
 import { containerSecurityContext, podSecurityContext } from "./pod-security.ts";
+import { BUNDLE_FILE } from "./emitters/jobs-script-configmap.ts";
 import { schedulingFields } from "./scheduling.ts";
 
 export const SCRIPT_DIR = "/opt/lakehouse";
 export const SCRIPT_PATH = `${SCRIPT_DIR}/lakehouse.mjs`;
 export const LAKE_MOUNT = "/data";
 
-export type LakehouseCommand = "topics" | "produce" | "bronze" | "silver" | "gold" | "verify";
+export type LakehouseCommand = "topics" | "produce" | "bronze" | "silver" | "gold" | "verify" | "maintain" | "metrics";
 
 /** Where the chart takes each job setting from: one entry per setting of the contract (the type demands it). */
 const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = {
@@ -35,6 +36,9 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   kafkaWaitSeconds: (v) => v.str("jobs.kafkaWaitSeconds"),
   clientId: (v) => v.str("jobs.clientId"),
   verifyKafka: (v) => v.str("jobs.verifyKafka"),
+  snapshotRetentionHours: (v) => v.str("maintenance.snapshotRetentionHours"),
+  keepSnapshots: (v) => v.str("maintenance.keepSnapshots"),
+  orphanAgeHours: (v) => v.str("maintenance.orphanAgeHours"),
   leaseWaitSeconds: (v) => v.str("pipeline.leaseWaitSeconds"),
   metricsPort: (v) => v.str("metrics.port"),
   // The chart's Kafka still serves PLAINTEXT (TLS and SCRAM users in the chart are issue 14's
@@ -53,52 +57,97 @@ function settingDefault(key: keyof Config): string {
   return settings.find((s) => s.key === key)!.defaultValue;
 }
 
-/** The job settings of docs/contract.md as environment variables, every one of them, from the values. */
-export const settingsEnv = (v: Binder): IEnvVar[] => settings.map((s) => ({ name: s.env, value: settingSources[s.key](v) }));
+/** Settings a particular kind of pod runs with instead of the values' (env var -> value). */
+export type EnvOverrides = Readonly<Record<string, string>>;
 
-const jobEnv = (v: Binder): IEnvVar[] => [
-  ...settingsEnv(v),
+/** `env` with each override replacing the variable of that name, or added when there is none. */
+export const withOverrides = (env: readonly IEnvVar[], overrides: EnvOverrides): IEnvVar[] => [
+  ...env.map((e) => (e.name in overrides ? { name: e.name, value: overrides[e.name] } : e)),
+  ...Object.entries(overrides).filter(([name]) => !env.some((e) => e.name === name)).map(([name, value]) => ({ name, value })),
+];
+
+/** The job settings of docs/contract.md as environment variables, every one of them, from the values. */
+export const settingsEnv = (v: Binder, overrides: EnvOverrides = {}): IEnvVar[] =>
+  withOverrides(settings.map((s) => ({ name: s.env, value: settingSources[s.key](v) })), overrides);
+
+const jobEnv = (v: Binder, overrides: EnvOverrides): IEnvVar[] => [
+  ...settingsEnv(v, overrides),
   { name: "NODE_OPTIONS", value: v.str("jobs.nodeOptions") },
   ...v.items<IEnvVar>("jobs.extraEnv"),
 ];
 
 export interface JobPodOptions {
-  /** Whether the lake volume is mounted at /data (the producer does not need it). */
-  readonly lake?: boolean;
+  /** Settings this pod runs with instead of the values'. */
+  readonly env?: EnvOverrides;
+  /** Whether the lake volume is mounted at /data, and read-only (a pod that only reads it). */
+  readonly lake?: boolean | "readOnly";
   /** The container's resources; jobs.resources by default. */
   readonly resources?: IResourceRequirements;
 }
 
-export const jobPodSpec = (v: Binder, command: LakehouseCommand, options: JobPodOptions = {}): IPodSpec => {
-  const bundled = v.defaultOf<boolean>("jobs.bundledScript");
+/** The container running `node lakehouse.mjs <command>` with the jobs' image, environment and mounts. */
+export const jobContainer = (v: Binder, command: LakehouseCommand, options: JobPodOptions = {}): IContainer => {
   const lake = options.lake ?? true;
   return {
-    restartPolicy: "Never",
-    automountServiceAccountToken: false,
-    enableServiceLinks: false,
-    securityContext: podSecurityContext(),
-    ...schedulingFields(v),
-    containers: [
-      {
-        name: command,
-        ...image(v, "jobs.image"),
-        command: ["node", SCRIPT_PATH, command],
-        env: jobEnv(v),
-        resources: options.resources ?? v.block(`toYaml .Values.jobs.resources`, v.defaultOf("jobs.resources")),
-        securityContext: containerSecurityContext(),
-        volumeMounts: [
-          ...(lake ? [{ name: "lake", mountPath: LAKE_MOUNT }] : []),
-          { name: "tmp", mountPath: "/tmp" },
-          ...v.when(".Values.jobs.bundledScript", bundled, [{ name: "script", mountPath: SCRIPT_DIR, readOnly: true }]),
-        ],
-      },
-    ],
-    volumes: [
-      ...(lake ? [{ name: "lake", persistentVolumeClaim: { claimName: lakeClaimName(v) } }] : []),
-      { name: "tmp", emptyDir: {} },
-      ...v.when(".Values.jobs.bundledScript", bundled, [
-        { name: "script", configMap: { name: jobsScriptConfigMapName(v) } },
+    name: command,
+    ...image(v, "jobs.image"),
+    command: ["node", SCRIPT_PATH, command],
+    env: jobEnv(v, options.env ?? {}),
+    resources: options.resources ?? v.block(`toYaml .Values.jobs.resources`, v.defaultOf("jobs.resources")),
+    securityContext: containerSecurityContext(),
+    volumeMounts: [
+      ...(lake ? [{ name: "lake", mountPath: LAKE_MOUNT, ...(lake === "readOnly" ? { readOnly: true } : {}) }] : []),
+      { name: "tmp", mountPath: "/tmp" },
+      ...v.when(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), [
+        { name: "script", mountPath: SCRIPT_DIR, readOnly: true },
       ]),
     ],
   };
 };
+
+/** What every pod running the jobs' code shares: identity, security and scheduling. */
+export const jobPodBase = (v: Binder) => ({
+  automountServiceAccountToken: false,
+  enableServiceLinks: false,
+  securityContext: podSecurityContext(),
+  ...schedulingFields(v),
+});
+
+/** The volumes jobContainer mounts. */
+export const jobVolumes = (v: Binder, options: JobPodOptions = {}): IVolume[] => [
+  ...((options.lake ?? true) ? [{ name: "lake", persistentVolumeClaim: { claimName: lakeClaimName(v) } }] : []),
+  { name: "tmp", emptyDir: {} },
+  ...v.when(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), [
+    { name: "script", configMap: { name: jobsScriptConfigMapName(v) } },
+  ]),
+];
+
+/**
+ * Containers that run one after the other and stop at the first that fails: all but the last as
+ * init containers, which Kubernetes runs in order, each only after the one before it succeeded.
+ */
+export const inOrder = (containers: readonly IContainer[]): Pick<IPodSpec, "initContainers" | "containers"> => ({
+  ...(containers.length > 1 ? { initContainers: containers.slice(0, -1) } : {}),
+  containers: containers.slice(-1),
+});
+
+/** A pod that runs the commands in order (see inOrder). */
+export const jobPodSpec = (
+  v: Binder,
+  commands: LakehouseCommand | readonly LakehouseCommand[],
+  options: JobPodOptions = {},
+): IPodSpec => {
+  const all = typeof commands === "string" ? [commands] : commands;
+  return {
+    restartPolicy: "Never",
+    ...jobPodBase(v),
+    ...inOrder(all.map((c) => jobContainer(v, c, options))),
+    volumes: jobVolumes(v, options),
+  };
+};
+
+/** Restarts a long-running pod when an upgrade brings a new bundle (a Job is recreated anyway). */
+export const bundleChecksumAnnotations = (v: Binder) =>
+  v.whenKeys(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), {
+    annotations: { "checksum/jobs-script": v.expr(`.Files.Get "files/${BUNDLE_FILE}" | sha256sum`, "0".repeat(64), { quote: true }) },
+  });

@@ -7,22 +7,27 @@ export const DEFAULT_RELEASE = "lakehouse";
 export const KAFKA_CLIENT_PORT = 9092;
 export const KAFKA_CONTROLLER_PORT = 9093;
 
-export type Component = "kafka" | "lake" | "jobs" | "topics" | "producer" | "bronze" | "silver" | "gold" | "verify" | "spark";
+export type Component =
+  | "kafka" | "lake" | "jobs" | "topics" | "producer" | "bronze" | "silver" | "gold" | "verify" | "spark"
+  | "pipeline" | "maintenance" | "metrics";
 
 /** `<fullname>` followed by a suffix, e.g. fullname(v, "-kafka"). */
 export const fullname = (v: Binder, suffix = ""): string =>
   `${v.expr(`include "lakehouse.fullname" .`, DEFAULT_RELEASE)}${suffix}`;
 
+/** The labels of a component's objects for release "lakehouse" (what lakehouse.labels renders). */
+export const defaultLabels = (component: Component): Record<string, string> => ({
+  "app.kubernetes.io/name": "lakehouse",
+  "app.kubernetes.io/instance": DEFAULT_RELEASE,
+  "app.kubernetes.io/component": component,
+  "app.kubernetes.io/managed-by": "Helm",
+  "app.kubernetes.io/part-of": "lakehouse",
+  "app.kubernetes.io/version": "0.1.0",
+  "helm.sh/chart": "lakehouse-0.1.0",
+});
+
 export const labels = (v: Binder, component: Component): Record<string, string> =>
-  v.block(`include "lakehouse.labels" (dict "context" $ "component" "${component}")`, {
-    "app.kubernetes.io/name": "lakehouse",
-    "app.kubernetes.io/instance": DEFAULT_RELEASE,
-    "app.kubernetes.io/component": component,
-    "app.kubernetes.io/managed-by": "Helm",
-    "app.kubernetes.io/part-of": "lakehouse",
-    "app.kubernetes.io/version": "0.1.0",
-    "helm.sh/chart": "lakehouse-0.1.0",
-  });
+  v.block(`include "lakehouse.labels" (dict "context" $ "component" "${component}")`, defaultLabels(component));
 
 export const selectorLabels = (v: Binder, component: Component): Record<string, string> =>
   v.block(`include "lakehouse.selectorLabels" (dict "context" $ "component" "${component}")`, {
@@ -37,6 +42,14 @@ export const kafkaClusterIdSecretName = (v: Binder) => fullname(v, "-kafka-clust
 export const jobsScriptConfigMapName = (v: Binder) => fullname(v, "-jobs");
 export const sparkServiceAccountName = (v: Binder) => fullname(v, "-spark");
 export const sparkFilesConfigMapName = (v: Binder) => fullname(v, "-spark-jobs");
+export const metricsName = (v: Binder) => fullname(v, "-metrics");
+
+/** The labels every pod of this release carries: what the NetworkPolicies admit. */
+export const releaseSelector = (v: Binder): Record<string, string> =>
+  v.block(`include "lakehouse.releaseSelector" .`, {
+    "app.kubernetes.io/name": "lakehouse",
+    "app.kubernetes.io/instance": DEFAULT_RELEASE,
+  });
 
 export const lakeClaimName = (v: Binder): string =>
   v.expr(`include "lakehouse.lakeClaimName" .`, `${DEFAULT_RELEASE}-lake`);
@@ -50,11 +63,16 @@ export const storageClassEntry = (v: Binder, path: string) =>
     storageClassName: v.expr(`include "lakehouse.storageClassName" .Values.${path}`, v.defaultOf<string>(path)),
   });
 
-export const image = (v: Binder, path: "kafka.image" | "jobs.image") => ({
-  image: v.expr(
-    `printf "%s:%s" .Values.${path}.repository .Values.${path}.tag`,
-    `${v.defaultOf<string>(`${path}.repository`)}:${v.defaultOf<string>(`${path}.tag`)}`,
-    { quote: true },
-  ),
+export type ImagePath = "kafka.image" | "jobs.image" | "spark.image";
+
+/** An image reference (lakehouse.image): `repository@digest` when the value pins a digest, else `repository:tag`. */
+export const imageRef = (v: Binder, path: ImagePath, opts: { quote?: boolean } = {}): string => {
+  const digest = v.defaultOf<string>(`${path}.digest`);
+  const repository = v.defaultOf<string>(`${path}.repository`);
+  return v.expr(`include "lakehouse.image" .Values.${path}`, digest ? `${repository}@${digest}` : `${repository}:${v.defaultOf<string>(`${path}.tag`)}`, opts);
+};
+
+export const image = (v: Binder, path: ImagePath) => ({
+  image: imageRef(v, path, { quote: true }),
   imagePullPolicy: v.str(`${path}.pullPolicy`) as IContainer["imagePullPolicy"],
 });

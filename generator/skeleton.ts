@@ -5,9 +5,14 @@ import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { defaultValues, valueRows, valuesModel } from "../schema/index.ts";
 import { PIPELINE_STEPS } from "./emitters/pipeline-jobs.ts";
+import { SCHEDULED_STAGES } from "./emitters/schedule-cronjobs.ts";
+import { SCRIPT_PATH } from "./job-pod.ts";
+import { STATUS_POD_SUFFIX, statusPodOverrides } from "./status-pod.ts";
 import { environments } from "./environments.ts";
 import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT } from "./names.ts";
 import { RUN_AS } from "./pod-security.ts";
+import { SPARK_RUN_AS } from "./emitters/spark-stage-jobs.ts";
+import { loadScanExceptions, SCAN_EXCEPTIONS_FILE } from "./scan-exceptions.ts";
 
 const SKELETON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "skeleton");
 
@@ -27,7 +32,8 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
   const kafkaImage = `${defaults.kafka.image.repository}:${defaults.kafka.image.tag}`;
   const jobsImage = `${defaults.jobs.image.repository}:${defaults.jobs.image.tag}`;
   const steps = PIPELINE_STEPS.map((s) => ({ ...s }));
-  const common = { clientPort: KAFKA_CLIENT_PORT, controllerPort: KAFKA_CONTROLLER_PORT, steps };
+  const common = { clientPort: KAFKA_CLIENT_PORT, controllerPort: KAFKA_CONTROLLER_PORT, steps, scheduledStages: SCHEDULED_STAGES, scriptPath: SCRIPT_PATH };
+  const statusPod = { suffix: STATUS_POD_SUFFIX, bundled: statusPodOverrides(true), prebuilt: statusPodOverrides(false) };
   return new Map([
     [
       "Chart.yaml",
@@ -48,7 +54,7 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
     [".helmignore", render("helmignore.hbs", {})],
     ["templates/_helpers.tpl", render("_helpers.tpl.hbs", { ...common, maxFullnameLength: 40 })],
     ["templates/validate.yaml", render("validate.yaml.hbs", {})],
-    ["templates/NOTES.txt", render("NOTES.txt.hbs", common)],
+    ["templates/NOTES.txt", render("NOTES.txt.hbs", { ...common, statusPod })],
     [
       "README.md",
       render("README.md.hbs", {
@@ -58,6 +64,17 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
         kafkaImage,
         jobsImage,
         runAs: RUN_AS,
+        sparkRunAs: SPARK_RUN_AS,
+        scanExceptionsFile: SCAN_EXCEPTIONS_FILE,
+        scanExceptions: loadScanExceptions().map((e) => ({
+          ...e,
+          message: e.message ?? false,
+          where: [
+            e.objects?.map((o) => `\`${o}\``).join(", ") ?? "every object",
+            ...(e.renderings ? [`in ${e.renderings.map((r) => `\`${r}\``).join(", ")}`] : []),
+          ].join(" "),
+          reason: e.reason.replaceAll("|", "\\|"),
+        })),
         environments: environments.map((e) => ({ file: e.file, purpose: e.purpose })),
         rows: valueRows(valuesModel).map((row) => ({
           ...row,

@@ -5,6 +5,7 @@ import { ConfigError, InvariantError } from './errors.ts';
 import { KafkaAccessError } from './kafka/security.ts';
 import { runGold } from './gold.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
+import { runMaintain } from './maintain.ts';
 import { checkLogLevel, createLogger, type Logger } from './log.ts';
 import type { Lease } from './ops/lease.ts';
 import { runMetrics } from './ops/metrics.ts';
@@ -39,6 +40,7 @@ export const jobs: Record<string, Job> = {
   silver: runSilver,
   gold: runGold,
   verify: runVerify,
+  maintain: runMaintain,
 };
 
 /** Long-running servers: they run no stage, so they record no run and take no lease. */

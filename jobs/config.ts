@@ -24,6 +24,9 @@ export interface Config {
   readonly kafkaWaitSeconds: number;
   readonly clientId: string;
   readonly verifyKafka: boolean;
+  readonly snapshotRetentionHours: number;
+  readonly keepSnapshots: number;
+  readonly orphanAgeHours: number;
   readonly leaseWaitSeconds: number;
   readonly metricsPort: number;
   /** Event time of the first produced event, epoch ms; `now` is resolved when the setting is read. */
@@ -102,6 +105,9 @@ export const settings = [
   setting({ key: 'kafkaProducerUser', env: 'LAKEHOUSE_KAFKA_PRODUCER_USER', flag: 'kafka-producer-user', defaultValue: 'lakehouse-producer', parser: { kind: 'nonEmpty' }, description: 'Kafka user the topics job lets write the topic' }),
   setting({ key: 'kafkaPipelineUser', env: 'LAKEHOUSE_KAFKA_PIPELINE_USER', flag: 'kafka-pipeline-user', defaultValue: 'lakehouse-pipeline', parser: { kind: 'nonEmpty' }, description: 'Kafka user the topics job lets read the topic and use the consumer group' }),
   setting({ key: 'verifyKafka', env: 'LAKEHOUSE_VERIFY_KAFKA', flag: 'verify-kafka', defaultValue: 'true', parser: { kind: 'boolean' }, description: 'verify also checks bronze against the offsets committed in Kafka' }),
+  setting({ key: 'snapshotRetentionHours', env: 'LAKEHOUSE_SNAPSHOT_RETENTION_HOURS', flag: 'snapshot-retention-hours', defaultValue: '168', parser: { kind: 'integer', min: 0, max: 876_000 }, description: 'maintain expires snapshots older than this (never those a downstream table still reads)' }),
+  setting({ key: 'keepSnapshots', env: 'LAKEHOUSE_KEEP_SNAPSHOTS', flag: 'keep-snapshots', defaultValue: '20', parser: { kind: 'integer', min: 1, max: 1_000_000 }, description: 'maintain keeps at least this many of each table\'s latest snapshots' }),
+  setting({ key: 'orphanAgeHours', env: 'LAKEHOUSE_ORPHAN_AGE_HOURS', flag: 'orphan-age-hours', defaultValue: '24', parser: { kind: 'integer', min: 0, max: 876_000 }, description: 'maintain deletes unreferenced files of a table only once they are this old' }),
 ] as const;
 
 export type LogFormat = 'json' | 'text';
@@ -174,7 +180,7 @@ export function loadConfig(
 export function usage(): string {
   const rows = settings.map((s) => `  --${s.flag.padEnd(20)} ${s.env.padEnd(30)} ${s.description} (default ${s.defaultValue})`);
   return [
-    'usage: lakehouse <topics|produce|bronze|silver|gold|verify> [--flag value ...]',
+    'usage: lakehouse <topics|produce|bronze|silver|gold|verify|maintain> [--flag value ...]',
     '       lakehouse metrics                  (serves Prometheus metrics until stopped)',
     '       lakehouse status [--json] | tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N] | contract',
     '',

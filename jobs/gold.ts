@@ -6,9 +6,9 @@ import type { Config } from './config.ts';
 import { GoldAggregator, type GoldState } from './gold/aggregate.ts';
 import { writeFileDurably } from './lake/iceberg/avro.ts';
 import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
-import { lineage, type SnapshotId } from './lake/iceberg/metadata.ts';
+import type { SnapshotId } from './lake/iceberg/metadata.ts';
 import { liveFiles, overwriteFiles } from './lake/iceberg/table.ts';
-import { DataFileWriter, findTable, headOf, openTable, snapshotIdOf } from './lake/lake.ts';
+import { changesAfter, DataFileWriter, findTable, headOf, openTable, snapshotIdOf } from './lake/lake.ts';
 import { readDataFile } from './lake/data-file-source.ts';
 import { goldColumns, silverColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
@@ -38,17 +38,13 @@ function savedState(gold: LoadedTable): Saved {
 
 /**
  * The silver files gold has not aggregated yet, or all of silver (with a fresh aggregator) when
- * silver's history since the last gold run is not appends only.
+ * silver's history since the last gold run is not appends only. Compaction's `replace` snapshots
+ * are skipped: they rewrite rows gold already has.
  */
 async function planSilver(silver: LoadedTable, saved: Saved) {
-  const chain = lineage(silver.metadata);
-  const pending = [];
-  for (const snapshot of chain) {
-    if (snapshot['snapshot-id'] === saved.silverSnapshot) break;
-    pending.push(snapshot);
-  }
-  const incremental = saved.state !== undefined && pending.length < chain.length && pending.every((s) => s.summary.operation === 'append');
-  const wanted = new Set(pending.map((s) => s['snapshot-id']));
+  const pending = saved.silverSnapshot === undefined ? undefined : changesAfter(silver, saved.silverSnapshot);
+  const incremental = saved.state !== undefined && pending !== undefined && pending.every((s) => s.summary.operation === 'append');
+  const wanted = new Set((pending ?? []).map((s) => s['snapshot-id']));
   const files = await liveFiles(silver, headOf(silver), incremental ? wanted : undefined);
   return { incremental, files, aggregator: incremental ? GoldAggregator.from(saved.state!) : new GoldAggregator() };
 }
@@ -57,10 +53,15 @@ async function planSilver(silver: LoadedTable, saved: Saved) {
 export async function runGold(config: Config, logger: Logger): Promise<{ rows: GoldRow[] } & RowCounts> {
   const silver = findTable(config.dataDir, 'silver');
   const silverHead = headOf(silver);
-  if (!silver || !silverHead) throw new Error(`silver.vehicles has no snapshot under ${path.resolve(config.dataDir)}; run silver first`);
+  // Silver commits nothing until bronze has read an event, so before the first one (a scheduled run
+  // right after install) gold has nothing to aggregate either; not a failure.
+  if (!silver || !silverHead) {
+    logger.info('nothing to aggregate: silver.vehicles has no snapshot yet', { dataDir: path.resolve(config.dataDir) });
+    return { rows: [], rowCounts: rowCounts(0, 0) };
+  }
   const gold = openTable(config.dataDir, 'gold');
   const saved = savedState(gold);
-  if (saved.silverSnapshot === silverHead['snapshot-id']) {
+  if (saved.silverSnapshot !== undefined && changesAfter(silver, saved.silverSnapshot)?.length === 0) {
     logger.info('gold is up to date with silver', { silverSnapshot: String(silverHead['snapshot-id']) });
     return { rows: [], rowCounts: rowCounts(0, 0) };
   }

@@ -74,6 +74,12 @@ export async function snapshotsCommand(args: InspectArgs): Promise<string> {
   return formatTable(rows);
 }
 
+/** Where the retained history starts: older snapshots were expired (or never existed). */
+function retainedSince(table: LoadedTable): string {
+  const oldest = table.metadata['snapshot-log']?.[0];
+  return oldest ? `; its retained history starts at ${iso(oldest['timestamp-ms'])}, older snapshots are expired` : '';
+}
+
 function chooseSnapshot(table: LoadedTable, flags: ReadonlyMap<string, string>): Snapshot | undefined {
   const id = flags.get('snapshot');
   const asOf = flags.get('as-of');
@@ -81,14 +87,14 @@ function chooseSnapshot(table: LoadedTable, flags: ReadonlyMap<string, string>):
   if (id !== undefined) {
     if (!/^\d+$/.test(id)) throw new ConfigError('--snapshot', `"${id}" is not a snapshot id`);
     const found = snapshotById(table.metadata, BigInt(id));
-    if (!found) throw new ConfigError('--snapshot', `${table.spec.name} has no snapshot ${id} (see: snapshots ${table.spec.name})`);
+    if (!found) throw new ConfigError('--snapshot', `${table.spec.name} has no snapshot ${id}: it never existed or maintain expired it${retainedSince(table)} (see: snapshots ${table.spec.name})`);
     return found;
   }
   if (asOf !== undefined) {
     const ms = /^\d+$/.test(asOf) ? Number(asOf) : Date.parse(asOf);
     if (!Number.isFinite(ms)) throw new ConfigError('--as-of', `"${asOf}" is not epoch ms or an ISO 8601 time`);
     const found = snapshotAsOf(table.metadata, ms);
-    if (!found) throw new ConfigError('--as-of', `${table.spec.name} had no snapshot at ${asOf}`);
+    if (!found) throw new ConfigError('--as-of', `${table.spec.name} had no snapshot at ${asOf}${retainedSince(table)}`);
     return found;
   }
   return headOf(table);

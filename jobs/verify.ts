@@ -5,12 +5,12 @@ import { GoldAggregator } from './gold/aggregate.ts';
 import { createKafka, waitForKafka, withAdmin } from './kafka/client.ts';
 import type { LoadedTable } from './lake/iceberg/catalog.ts';
 import { localPath } from './lake/iceberg/manifest.ts';
-import { lineage, snapshotById, type Snapshot } from './lake/iceberg/metadata.ts';
+import { lineage, snapshotById, type Snapshot, type SnapshotId } from './lake/iceberg/metadata.ts';
 import { liveFiles, type LiveFile } from './lake/iceberg/table.ts';
 import { readDataFile, readDataRows } from './lake/data-file-source.ts';
 import { findTable, headOf, snapshotIdOf, tables, type TableKey } from './lake/lake.ts';
 import { DamagedFileError } from './lake/parquet-check.ts';
-import { gapsOf, nextOffsetsOf, offsetRangesOf } from './lake/offsets.ts';
+import { expiredOffsetsOf, gapsOf, nextOffsetsOf, offsetRangesOf } from './lake/offsets.ts';
 import { readColumnBatches } from './lake/parquet-source.ts';
 import { goldColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
@@ -116,16 +116,22 @@ const bronzeSnapshotsAreContiguous: Check = {
     const chain = lineage(lake.tables.bronze!.metadata, lake.cut.bronze).reverse();
     const next = new Map<number, number>();
     const first = new Map<number, number>();
-    for (const snapshot of chain) {
-      if (snapshot.summary.operation !== 'append') continue;
-      for (const [partition, [from, to]] of offsetRangesOf(snapshot)) {
+    // What the snapshots maintain expired recorded comes first, from the table's properties.
+    const expired = [...expiredOffsetsOf(lake.tables.bronze!.metadata.properties).ranges].flatMap(([p, list]) => list.map((r) => [p, r] as const));
+    const recordedRanges = [
+      { id: 'expired (table properties)', ranges: expired, snapshot: undefined },
+      ...chain.filter((s) => s.summary.operation === 'append').map((s) => ({ id: String(s['snapshot-id']), ranges: [...offsetRangesOf(s)], snapshot: s })),
+    ];
+    for (const { id, ranges, snapshot } of recordedRanges) {
+      for (const [partition, [from, to]] of ranges) {
         const expected = next.get(partition);
         if (expected !== undefined && from !== expected) {
-          fail(this.name, `partition ${partition}: snapshot ${snapshot['snapshot-id']} starts at offset ${from}, the one before ended at ${expected}`);
+          fail(this.name, `partition ${partition}: snapshot ${id} starts at offset ${from}, the one before ended at ${expected}`);
         }
         if (!first.has(partition)) first.set(partition, from);
         next.set(partition, to);
       }
+      if (!snapshot) continue;
       const recorded = nextOffsetsOf(snapshot);
       for (const [partition, to] of next) {
         if (recorded.get(partition) !== to) fail(this.name, `partition ${partition}: snapshot ${snapshot['snapshot-id']} records next offset ${recorded.get(partition)}, its ranges end at ${to}`);
@@ -140,6 +146,9 @@ const noRecordWasLost: Check = {
   name: 'no Kafka record was lost before bronze read it',
   async run(lake) {
     const lost: string[] = [];
+    for (const [partition, ranges] of expiredOffsetsOf(lake.tables.bronze!.metadata.properties).gaps) {
+      for (const [from, to] of ranges) lost.push(`partition ${partition} offsets ${from}..${to - 1} (${to - from} records, an expired bronze snapshot)`);
+    }
     for (const snapshot of lineage(lake.tables.bronze!.metadata, lake.cut.bronze).reverse()) {
       for (const [partition, ranges] of gapsOf(snapshot)) {
         for (const [from, to] of ranges) lost.push(`partition ${partition} offsets ${from}..${to - 1} (${to - from} records, bronze snapshot ${snapshot['snapshot-id']})`);
@@ -193,6 +202,8 @@ const silverCoversEveryBronzeSnapshotOnce: Check = {
       if (snapshot.summary.operation !== 'append') continue;
       const marker = snapshotIdOf(snapshot.summary[summaryKeys.bronzeSnapshot]);
       const position = marker === undefined ? undefined : bronzeOrder.get(marker);
+      // Silver's first snapshots may name bronze snapshots that maintain has expired since.
+      if (position === undefined && last === -1 && expiredFromBronze(lake.tables.bronze!, marker)) continue;
       if (position === undefined) fail(this.name, `silver snapshot ${snapshot['snapshot-id']} records bronze snapshot ${marker ?? '(none)'}, which is not in bronze's history`);
       if (position <= last) fail(this.name, `silver snapshot ${snapshot['snapshot-id']} consumed bronze snapshot ${marker} again`);
       last = position;
@@ -329,6 +340,11 @@ function inputOf(input: LoadedTable | undefined, from: Snapshot | undefined, key
   return found;
 }
 
+/** Whether `marker` names a bronze snapshot that maintain expired: gone from bronze, whose properties record expired snapshots. */
+function expiredFromBronze(bronze: LoadedTable, marker: SnapshotId | undefined): boolean {
+  return marker !== undefined && !snapshotById(bronze.metadata, marker) && expiredOffsetsOf(bronze.metadata.properties).ranges.size > 0;
+}
+
 /** The newest snapshot at or before `from` that records a bronze marker (maintenance snapshots may not). */
 function lastWithMarker(table: LoadedTable, from: Snapshot): Snapshot | undefined {
   return lineage(table.metadata, from).find((s) => s.summary[summaryKeys.bronzeSnapshot] !== undefined);
@@ -342,7 +358,7 @@ function rejectedCut(bronze: LoadedTable | undefined, rejected: LoadedTable | un
   const index = chain.findIndex((s) => {
     const marked = lastWithMarker(rejected, s);
     const marker = snapshotIdOf(marked?.summary[summaryKeys.bronzeSnapshot]);
-    return marker !== undefined && consumed.has(marker);
+    return marker !== undefined && (consumed.has(marker) || expiredFromBronze(bronze, marker));
   });
   return index < 0 ? undefined : chain[index];
 }

@@ -21,22 +21,38 @@ const image = (repository: string, tag: string, what: string) =>
   object(`Container image of ${what}.`, {
     repository: string(repository, `Image repository of ${what}.`, { minLength: 1 }),
     tag: string(tag, `Image tag of ${what}.`, { minLength: 1 }),
+    digest: string("", `Digest that pins the image of ${what} (\`sha256:…\`); when set the image is \`repository@digest\` and the tag is not used.`, {
+      pattern: "^$|^sha256:[a-f0-9]{64}$",
+      patternName: "empty or sha256: and 64 hex digits",
+    }),
     pullPolicy: string("IfNotPresent", `Pull policy of the ${what} image.`, {
       enum: ["Always", "IfNotPresent", "Never"],
     }),
   });
 
-const resources = (what: string) =>
-  object(`CPU and memory of ${what}.`, {
+// Ephemeral storage bounds what a pod writes outside its volumes' claims: its emptyDirs (/tmp, and
+// Kafka's configuration and GC logs), its logs and its writable layer; beyond the limit it is evicted.
+const resources = (what: string, cpu = ["100m", "500m"], memory = ["256Mi", "1Gi"], storage = ["128Mi", "1Gi"]) =>
+  object(`CPU, memory and ephemeral storage of ${what}.`, {
     requests: object(`What ${what} is guaranteed.`, {
-      cpu: quantity("100m", `CPU request of ${what}.`),
-      memory: quantity("256Mi", `Memory request of ${what}.`),
+      cpu: quantity(cpu[0]!, `CPU request of ${what}.`),
+      memory: quantity(memory[0]!, `Memory request of ${what}.`),
+      "ephemeral-storage": quantity(storage[0]!, `Ephemeral storage request of ${what} (emptyDir volumes, logs, writable layer).`),
     }),
     limits: object(`What ${what} may use at most.`, {
-      cpu: quantity("500m", `CPU limit of ${what}.`),
-      memory: quantity("1Gi", `Memory limit of ${what}.`),
+      cpu: quantity(cpu[1]!, `CPU limit of ${what}.`),
+      memory: quantity(memory[1]!, `Memory limit of ${what}.`),
+      "ephemeral-storage": quantity(storage[1]!, `Ephemeral storage limit of ${what}; beyond it the pod is evicted.`),
     }),
   });
+
+/**
+ * A CronJob schedule as Kubernetes accepts it: empty (no CronJob), a macro, or five fields
+ * (minute hour day-of-month month day-of-week) separated by spaces. Kubernetes checks each field's range.
+ */
+export const CRON_PATTERN = "^$|^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$|^[0-9A-Za-z*/,?-]+( +[0-9A-Za-z*/,?-]+){4}$";
+const cron = (description: string) =>
+  string("", description, { pattern: CRON_PATTERN, patternName: "empty, @hourly-style or five cron fields" });
 
 const envVar = object(
   "An environment variable.",
@@ -94,7 +110,7 @@ export const valuesModel = object("Values of the lakehouse chart.", {
         size: quantity("8Gi", "Size of each Kafka node's data volume."),
         storageClass: string("", 'Storage class of the Kafka volumes; "" uses the cluster default, "-" disables dynamic provisioning.'),
       }),
-      resources: resources("each Kafka node"),
+      resources: resources("each Kafka node", undefined, undefined, ["256Mi", "2Gi"]),
       podAntiAffinity: string("soft", "Keeping Kafka nodes on different Kubernetes nodes: `soft` prefers it, `hard` requires it (a node's loss then takes at most one replica), `none` leaves it to the scheduler.", {
         enum: ["soft", "hard", "none"],
       }),
@@ -124,7 +140,7 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     }),
     events: integer(30, "Events sent on each install or upgrade (mode `once`).", { minimum: 0, maximum: 100_000_000 }),
     eventsPerSecond: integer(50, "Events per second of the continuous producer (mode `continuous`).", { minimum: 1, maximum: 100_000 }),
-    resources: passThrough({}, "CPU and memory of the continuous producer's pod (Kubernetes ResourceRequirements); empty uses `jobs.resources`."),
+    resources: passThrough({}, "CPU, memory and ephemeral storage of the continuous producer's pod (Kubernetes ResourceRequirements); empty uses `jobs.resources`."),
     invalidRatio: number(0.05, "Share of deliberately invalid events (0..1), to exercise the quarantine.", {
       minimum: 0,
       maximum: 1,
@@ -157,8 +173,16 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     }),
   }),
 
-  metrics: object("The metrics exporter (`node lakehouse.mjs metrics`): lag, freshness, rows and run outcomes as Prometheus text.", {
-    port: integer(9464, "Port the exporter serves `/metrics` and `/healthz` on.", { minimum: 1, maximum: 65_535 }),
+  maintenance: object("Table maintenance (`lakehouse.mjs maintain`): compaction of small files, snapshot expiry, orphan file removal.", {
+    snapshotRetentionHours: integer(168, "Snapshots older than this are expired, except the latest `keepSnapshots` and those a downstream table has not read yet.", {
+      minimum: 0,
+      maximum: 876_000,
+    }),
+    keepSnapshots: integer(20, "Snapshots of each table always kept, however old.", { minimum: 1, maximum: 1_000_000 }),
+    orphanAgeHours: integer(24, "Files no snapshot references are deleted only once they are this old, so a running job's uncommitted files are never touched.", {
+      minimum: 0,
+      maximum: 876_000,
+    }),
   }),
 
   jobs: object("The pod settings shared by every pipeline Job and the test Pod.", {
@@ -219,8 +243,54 @@ export const valuesModel = object("Values of the lakehouse chart.", {
     ),
   }),
 
-  networkPolicy: object("Network isolation of Kafka.", {
-    enabled: boolean(true, "Admit only this release's pods to Kafka."),
+  schedule: object("The pipeline and table maintenance as CronJobs, so the lake keeps up without anyone running `helm upgrade`; the install and upgrade hooks run as well.", {
+    pipeline: cron("Cron schedule of bronze -> silver -> gold in one pod, each stage only after the one before succeeded (e.g. `*/5 * * * *`); empty runs them only as install and upgrade hooks."),
+    maintenance: cron("Cron schedule of table maintenance (`maintain`: compaction, snapshot expiry, removal of unreferenced files); empty runs none."),
+    timeZone: string("", "Time zone of the schedules (an IANA name such as `Europe/Paris`); empty is the controller's, normally UTC.", {
+      pattern: "^$|^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$",
+      patternName: "an IANA time zone name",
+    }),
+    suspend: boolean(false, "Suspend both CronJobs (runs already started finish)."),
+    startingDeadlineSeconds: integer(120, "A run that could not start within this many seconds of its time is skipped (counted as missed).", {
+      minimum: 10,
+      maximum: 86_400,
+    }),
+    activeDeadlineSeconds: integer(900, "Time a scheduled run may take, retries included, before it is stopped; the next runs wait for it (concurrencyPolicy Forbid).", {
+      minimum: 30,
+      maximum: 86_400,
+    }),
+    backoffLimit: integer(0, "Retries of a failed scheduled run within the same Job; 0 leaves it to the next scheduled run.", { minimum: 0, maximum: 10 }),
+    successfulJobsHistoryLimit: integer(3, "Finished successful runs kept (their pods and logs).", { minimum: 0, maximum: 100 }),
+    failedJobsHistoryLimit: integer(3, "Failed runs kept (their pods and logs).", { minimum: 0, maximum: 100 }),
+  }),
+
+  metrics: object("A Prometheus exporter of the lake's freshness: Kafka lag per partition, time since each stage's last success, rows and files per table, runs by outcome.", {
+    enabled: boolean(false, "Deploy the exporter (a Deployment running `lakehouse.mjs metrics` on the jobs image, with a Service)."),
+    port: integer(9464, "Port of the exporter's /metrics and /healthz.", { minimum: 1024, maximum: 65_535 }),
+    resources: resources("the metrics exporter", ["50m", "250m"], ["128Mi", "384Mi"], ["64Mi", "512Mi"]),
+    serviceMonitor: object("A prometheus-operator ServiceMonitor for the exporter, rendered only when the cluster serves monitoring.coreos.com/v1.", {
+      enabled: boolean(true, "Render the ServiceMonitor (with `metrics.enabled` and the API present)."),
+      interval: string("30s", "Scrape interval.", { pattern: "^[0-9]+(ms|s|m|h)$", patternName: "a duration like 30s" }),
+      labels: stringMap({}, "Extra labels, e.g. the one your Prometheus' serviceMonitorSelector matches (`release: kube-prometheus-stack`)."),
+    }),
+    prometheusRule: object("A prometheus-operator PrometheusRule with the lake's alerts, rendered only when the cluster serves monitoring.coreos.com/v1.", {
+      enabled: boolean(true, "Render the PrometheusRule (with `metrics.enabled` and the API present)."),
+      staleAfterSeconds: integer(0, "LakehousePipelineStale fires when the last success of bronze, silver or gold is older than this; 0 derives twice the longest gap of `schedule.pipeline` (`*/N` minutes or hours, hourly, daily, weekly, monthly shapes; others must set it). Without a schedule and with 0 the alert is left out.", {
+        minimum: 0,
+        maximum: 31_536_000,
+      }),
+      failuresThreshold: integer(3, "LakehouseStageFailing fires when a stage has failed this many runs in a row.", { minimum: 1, maximum: 1000 }),
+      labels: stringMap({}, "Extra labels, e.g. the one your Prometheus' ruleSelector matches."),
+    }),
+    networkPolicy: object("Who may reach the exporter's port when `networkPolicy.enabled`: this release's pods, and the pods below.", {
+      namespaceSelector: stringMap({ "kubernetes.io/metadata.name": "monitoring" }, "Labels of the namespaces whose pods may scrape; empty admits no other namespace."),
+      podSelector: stringMap({}, "Labels of the pods in those namespaces that may scrape; empty admits every pod there."),
+    }),
+  }),
+
+  networkPolicy: object("Network isolation of Kafka, of the metrics exporter and of the jobs' pods.", {
+    enabled: boolean(true, "Admit only this release's pods to Kafka, to the exporter also the pods of `metrics.networkPolicy`, and no connection to the jobs' pods."),
+    egress: boolean(false, "Also limit what the jobs' pods (hook Jobs, scheduled runs, producer, test Pod) may open: DNS and Kafka's client port, and with `engine: spark` HTTPS (port 443 and 6443: the Kubernetes API and Maven Central, which spark-submit needs). Off by default: it needs a CNI that enforces egress and DNS on port 53."),
   }),
 });
 

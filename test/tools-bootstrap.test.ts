@@ -13,8 +13,9 @@ const testDir = path.join(root, 'test');
 const needed = (...filters: string[]) => toolsNeeded(testDir, `(${filters.join('|')}).*\\.test\\.ts$`, 'support');
 
 test('npm test -- PATTERN installs what the selected files call for', () => {
-  assert.equal(needed('chart'), ['helm', 'helm3', 'ct', 'linters', 'kafka']);
-  assert.equal(needed('chart', 'rules-parity'), ['helm', 'helm3', 'ct', 'linters', 'kafka', 'spark']);
+  assert.equal(needed('chart'), ['helm', 'helm3', 'ct', 'linters', 'checkov', 'kube-score', 'kafka']);
+  assert.equal(needed('chart', 'rules-parity'), ['helm', 'helm3', 'ct', 'linters', 'checkov', 'kube-score', 'kafka', 'spark']);
+  assert.equal(needed('chart/scan'), ['helm', 'helm3', 'checkov', 'kube-score']);
   assert.equal(needed('template'), ['helm', 'helm3']);
   assert.equal(needed('jobs/pipeline'), ['kafka']);
   assert.equal(needed('tables/readers-agree'), ['kafka', 'spark'], 'through the helpers it imports');

@@ -63,6 +63,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
+{{/* The ports of lakehouse.kafka.bootstrapServers, as NetworkPolicy ports (each once). */}}
+{{- define "lakehouse.kafka.clientPorts" -}}
+{{- $ports := list }}
+{{- range splitList "," (include "lakehouse.kafka.bootstrapServers" .) }}
+{{- $ports = append $ports (last (splitList ":" .) | int) }}
+{{- end }}
+{{- range uniq $ports }}
+- port: {{ . }}
+  protocol: TCP
+{{- end }}
+{{- end }}
+
 {{/*
 The KRaft cluster id, base64-encoded for the Secret. Generated once: on upgrades the existing
 Secret's value is kept, because every Kafka volume is formatted with it. A KRaft id is 16 bytes in
@@ -80,6 +92,11 @@ unpadded base64url (22 characters); 21 random characters and a final "A" (no str
 {{/* The lake's claim: persistence.existingClaim, or the chart's own. */}}
 {{- define "lakehouse.lakeClaimName" -}}
 {{- default (printf "%s-lake" (include "lakehouse.fullname" .)) .Values.persistence.existingClaim }}
+{{- end }}
+
+{{/* An image reference from an image value: repository@digest when a digest pins it, else repository:tag. */}}
+{{- define "lakehouse.image" -}}
+{{- if .digest }}{{ printf "%s@%s" .repository .digest }}{{ else }}{{ printf "%s:%s" .repository .tag }}{{ end }}
 {{- end }}
 
 {{/* storageClassName from a storageClass value: "-" means none (no dynamic provisioning). */}}
@@ -113,5 +130,52 @@ anti-affinity on the host name from kafka.podAntiAffinity (soft: preferred, hard
 {{- $_ := set $affinity "podAntiAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" (list (dict "weight" 100 "podAffinityTerm" $term))) }}
 {{- end }}
 {{- toYaml $affinity }}
+{{- end }}
+{{- end }}
+
+{{/*
+The longest gap in seconds between two runs of a cron schedule, for the shapes a pipeline is
+scheduled with: @hourly-style macros, every minute or every N minutes, hourly at a minute, every N
+hours or daily at a time, weekly on one day, monthly on one day. Other shapes fail, naming the
+value to set instead.
+*/}}
+{{- define "lakehouse.cronGapSeconds" -}}
+{{- $cron := . | trim | regexReplaceAll " +" " " }}
+{{- $macros := dict "@yearly" 31622400 "@annually" 31622400 "@monthly" 2678400 "@weekly" 604800 "@daily" 86400 "@midnight" 86400 "@hourly" 3600 }}
+{{- $f := splitList " " $cron }}
+{{- $num := "^[0-9]+$" }}
+{{- $every := "^[*]/[0-9]+$" }}
+{{- $gap := 0 }}
+{{- if hasKey $macros $cron }}
+{{- $gap = get $macros $cron }}
+{{- else if eq (len $f) 5 }}
+{{- $min := index $f 0 }}{{ $hour := index $f 1 }}{{ $dom := index $f 2 }}{{ $mon := index $f 3 }}{{ $dow := index $f 4 }}
+{{- if and (eq $hour "*") (eq $dom "*") (eq $mon "*") (eq $dow "*") }}
+{{- if eq $min "*" }}{{ $gap = 60 }}
+{{- else if regexMatch $every $min }}{{ $gap = mul 60 (trimPrefix "*/" $min | int) }}
+{{- else if regexMatch $num $min }}{{ $gap = 3600 }}
+{{- end }}
+{{- else if and (regexMatch $num $min) (eq $dom "*") (eq $mon "*") (eq $dow "*") }}
+{{- if regexMatch $every $hour }}{{ $gap = mul 3600 (trimPrefix "*/" $hour | int) }}
+{{- else if regexMatch $num $hour }}{{ $gap = 86400 }}
+{{- end }}
+{{- else if and (regexMatch $num $min) (regexMatch $num $hour) (eq $mon "*") }}
+{{- if and (eq $dom "*") (regexMatch "^[0-9A-Za-z]+$" $dow) }}{{ $gap = 604800 }}
+{{- else if and (regexMatch $num $dom) (eq $dow "*") }}{{ $gap = 2678400 }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if not $gap }}
+{{- fail (printf "metrics.prometheusRule.staleAfterSeconds must be set: the interval of schedule.pipeline %q cannot be derived (it can for @hourly-style macros, */N minutes or hours, hourly, daily, weekly and monthly schedules)" .) }}
+{{- end }}
+{{- $gap }}
+{{- end }}
+
+{{/* When the pipeline counts as stale: metrics.prometheusRule.staleAfterSeconds, or twice the longest gap of schedule.pipeline. */}}
+{{- define "lakehouse.metrics.staleAfterSeconds" -}}
+{{- if .Values.metrics.prometheusRule.staleAfterSeconds }}
+{{- .Values.metrics.prometheusRule.staleAfterSeconds | int64 }}
+{{- else }}
+{{- mul 2 (include "lakehouse.cronGapSeconds" .Values.schedule.pipeline | int64) }}
 {{- end }}
 {{- end }}

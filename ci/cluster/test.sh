@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# npm run test:cluster: brings the cluster up, then installs the chart with its own defaults and
-# runs helm install / hook order check / helm test / helm upgrade / helm rollback / helm uninstall,
-# printing each step with its duration; the cluster is always torn down at the end.
+# npm run test:cluster [-- scenario...]: brings the cluster up, runs the scenarios (default: all of
+# "default" and "schedule"; "soak" only when named), printing each step with its duration; the
+# cluster is always torn down at the end.
+#   default   the chart's own defaults: helm install / hook order / helm test / helm upgrade /
+#             helm rollback / helm uninstall
+#   schedule  a one-minute pipeline schedule, the continuous producer and the metrics exporter
+#             (scenario-schedule.sh)
+#   soak      ten minutes of that with and without maintenance, sampled every 30 s (scenario-soak.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 source "$here/env.sh"
 release=lakehouse
+scenarios=("$@")
+((${#scenarios[@]} > 0)) || scenarios=(default schedule)
+for scenario in "${scenarios[@]}"; do
+  case $scenario in default | schedule | soak) ;; *) echo "test.sh: unknown scenario \"$scenario\" (default, schedule, soak)" >&2; exit 2 ;; esac
+done
 # A values change for the upgrade that makes every stage run again with different input.
 upgrade_set=${LAKEHOUSE_UPGRADE_SET:-producer.events=45}
 
@@ -72,19 +82,42 @@ lake_claim_kept() {
 
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
+# Runs the `status` command NOTES.txt gives (a one-off kubectl run pod mounting the lake) as printed.
+status_as_notes_say() {
+  local command output
+  command=$(helm get notes "$release" | sed -n '/kubectl run .*-status /,/lakehouse.mjs status$/p')
+  [[ -n $command ]] || { echo "  NOTES.txt gives no status command" >&2; return 1; }
+  output=$(eval "$command") || { echo "$output" >&2; return 1; }
+  sed 's/^/  /' <<<"$output"
+  grep -q '^Bronze lag behind Kafka' <<<"$output"
+}
+
+scenario_default() {
+  local install_started t0 t1
+  install_started=$SECONDS
+  t0=$(now)
+  step "helm install" helm install "$release" "$repo/chart" --wait --timeout 20m
+  step "hook jobs completed in order" check_hooks_in_order "$t0"
+  step "helm test" helm test "$release" --logs --timeout 10m
+  echo "=== helm install to helm test passing: $((SECONDS - install_started))s"
+  step "status as NOTES.txt says" status_as_notes_say
+  t1=$(now)
+  sleep 1
+  step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$repo/chart" --set "$upgrade_set" --wait --timeout 20m
+  step "hook jobs re-ran in order after upgrade" check_hooks_in_order "$t1"
+  step "helm test after upgrade" helm test "$release" --logs --timeout 10m
+  step "helm rollback" helm rollback "$release" 1 --wait --timeout 20m
+  step "helm uninstall" helm uninstall "$release" --wait --timeout 5m
+  step "lake volume kept" lake_claim_kept
+}
+
 step "cluster up" bash "$here/up.sh"
 step "helm available" install_helm
-install_started=$SECONDS
-t0=$(now)
-step "helm install" helm install "$release" "$repo/chart" --wait --timeout 20m
-step "hook jobs completed in order" check_hooks_in_order "$t0"
-step "helm test" helm test "$release" --logs --timeout 10m
-echo "=== helm install to helm test passing: $((SECONDS - install_started))s"
-t1=$(now)
-sleep 1
-step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$repo/chart" --set "$upgrade_set" --wait --timeout 20m
-step "hook jobs re-ran in order after upgrade" check_hooks_in_order "$t1"
-step "helm test after upgrade" helm test "$release" --logs --timeout 10m
-step "helm rollback" helm rollback "$release" 1 --wait --timeout 20m
-step "helm uninstall" helm uninstall "$release" --wait --timeout 5m
-step "lake volume kept" lake_claim_kept
+for scenario in "${scenarios[@]}"; do
+  echo "=== scenario: $scenario"
+  case $scenario in
+    default) scenario_default ;;
+    schedule) source "$here/scenario-schedule.sh" ;;
+    soak) source "$here/scenario-soak.sh" ;;
+  esac
+done

@@ -32,6 +32,8 @@ export const TOOLS = {
   helm3: { script: 'ci/tools/install.sh', args: ['helm3'], firstRun: '~4 min' },
   ct: { script: 'ci/tools/install.sh', args: ['ct'], firstRun: '~1 min' },
   linters: { script: 'ci/tools/install.sh', args: ['linters'], firstRun: '~10 s' },
+  checkov: { script: 'ci/tools/install.sh', args: ['checkov'], firstRun: '~1 min' },
+  'kube-score': { script: 'ci/tools/install.sh', args: ['kube-score'], firstRun: '~1 min' },
   kafka: { script: 'dev/broker/fetch-kafka.sh', args: [], firstRun: '~15 s' },
   spark: { script: 'ci/spark/install.sh', args: [], firstRun: '~2 min' },
 } as const satisfies Record<string, Installer>;
@@ -39,7 +41,7 @@ export const TOOLS = {
 export type ToolName = keyof typeof TOOLS;
 
 /** What `npm test` needs besides Node 22 (which test/run.ts sees to first). */
-export const TEST_TOOLS: readonly ToolName[] = ['helm', 'helm3', 'ct', 'linters', 'kafka', 'spark'];
+export const TEST_TOOLS: readonly ToolName[] = ['helm', 'helm3', 'ct', 'linters', 'checkov', 'kube-score', 'kafka', 'spark'];
 
 /** The installers' last line of stderr, without the "fetch-kafka: " they start it with. */
 const lastLine = (text: string): string => (text.trim().split('\n').at(-1) ?? '').trim().replace(/^[\w.-]+: /, '');

@@ -4,6 +4,8 @@
 #   helm3    Helm 3, built from the Go module
 #   ct       chart-testing, built from the Go module
 #   linters  yamllint and yamale (PyPI, in a venv), which `ct lint` runs
+#   checkov  checkov (PyPI, in a venv), a scanner of the rendered chart
+#   kube-score  kube-score, built from the Go module, the other scanner
 # Idempotent: a tool whose versioned stamp exists is not installed again.
 #
 #   install.sh                  every tool, then their versions
@@ -18,6 +20,8 @@ HELM3_KUBE_VERSION=1.35        # the k8s.io/client-go minor that Helm v3.20 is b
 CT_VERSION=v3.14.0             # the newest the Go module proxy serves
 YAMLLINT_VERSION=1.38.0
 YAMALE_VERSION=6.1.0
+CHECKOV_VERSION=3.3.30
+KUBE_SCORE_VERSION=v1.20.0
 
 CACHE="${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}"
 BIN="$CACHE/bin"
@@ -26,7 +30,7 @@ STAMPS="$CACHE/stamps"
 stamp_ok() { [[ -f "$STAMPS/$1" ]]; }
 stamp_set() { touch "$STAMPS/$1"; }
 
-TOOLS=(helm helm3 ct linters)
+TOOLS=(helm helm3 ct linters checkov kube-score)
 
 label() {
   case $1 in
@@ -34,6 +38,8 @@ label() {
     helm3) echo "helm3 $HELM3_VERSION" ;;
     ct) echo "ct $CT_VERSION" ;;
     linters) echo "yamllint $YAMLLINT_VERSION + yamale $YAMALE_VERSION" ;;
+    checkov) echo "checkov $CHECKOV_VERSION" ;;
+    kube-score) echo "kube-score $KUBE_SCORE_VERSION" ;;
   esac
 }
 
@@ -41,8 +47,8 @@ label() {
 needs() {
   case $1 in
     helm) echo npm tar python3 ;;
-    helm3 | ct) echo go ;;
-    linters) echo python3 ;;
+    helm3 | ct | kube-score) echo go ;;
+    linters | checkov) echo python3 ;;
   esac
 }
 
@@ -52,6 +58,8 @@ stamp_key() {
     helm3) echo "helm3-$HELM3_VERSION-k8s$HELM3_KUBE_VERSION" ;;
     ct) echo "ct-$CT_VERSION" ;;
     linters) echo "pytools-yamllint-$YAMLLINT_VERSION-yamale-$YAMALE_VERSION" ;;
+    checkov) echo "checkov-$CHECKOV_VERSION" ;;
+    kube-score) echo "kube-score-$KUBE_SCORE_VERSION" ;;
   esac
 }
 
@@ -61,6 +69,8 @@ binaries() {
     helm3) echo helm3 ;;
     ct) echo ct ;;
     linters) echo yamllint yamale ;;
+    checkov) echo checkov ;;
+    kube-score) echo kube-score ;;
   esac
 }
 
@@ -107,14 +117,14 @@ go_install() { # name module version key ldflags
   stamp_set "$key"
 }
 
-install_python_tools() {
-  local key; key="$(stamp_key linters)"
+pip_venv() { # tool requirement...: a venv of its own per tool and version, its binaries linked into BIN
+  local tool="$1" key; key="$(stamp_key "$1")"; shift
   local venv="$CACHE/venv/$key"
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "yamllint==$YAMLLINT_VERSION" "yamale==$YAMALE_VERSION"
-  ln -sf "$venv/bin/yamllint" "$BIN/yamllint"
-  ln -sf "$venv/bin/yamale" "$BIN/yamale"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --cache-dir "$CACHE/pip" "$@"
+  local name
+  for name in $(binaries "$tool"); do ln -sf "$venv/bin/$name" "$BIN/$name"; done
   stamp_set "$key"
 }
 
@@ -149,7 +159,9 @@ install_tool() {
     helm) install_helm4_and_kubectl ;;
     helm3) go_install helm3 helm.sh/helm/v3/cmd/helm "$HELM3_VERSION" "$(stamp_key helm3)" "$HELM3_LDFLAGS" ;;
     ct) go_build_pinned ct github.com/helm/chart-testing/v3/ct "$CT_VERSION" "-X github.com/helm/chart-testing/v3/ct/cmd.Version=$CT_VERSION" ;;
-    linters) install_python_tools ;;
+    linters) pip_venv linters "yamllint==$YAMLLINT_VERSION" "yamale==$YAMALE_VERSION" ;;
+    checkov) pip_venv checkov "checkov==$CHECKOV_VERSION" ;;
+    kube-score) go_install kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION" "$(stamp_key kube-score)" "-X main.version=$KUBE_SCORE_VERSION" ;;
   esac
 }
 
@@ -178,3 +190,5 @@ echo "  kubectl:  $("$BIN/kubectl" version --client 2>/dev/null | head -n1)"
 echo "  ct:       $("$BIN/ct" version 2>/dev/null | grep -i version | head -n1)"
 echo "  yamllint: $("$BIN/yamllint" --version)"
 echo "  yamale:   $("$BIN/yamale" --version 2>/dev/null || echo "$YAMALE_VERSION")"
+echo "  checkov:  $("$BIN/checkov" --version)"
+echo "  kube-score: $("$BIN/kube-score" version)"

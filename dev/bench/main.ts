@@ -1,12 +1,13 @@
 /**
- * `npm run bench -- --events N[,N…] [--incremental N[,N…]] [--increment 10000] [--out FILE] [--skip-baselines] [--node-options '…'] [--kafka-security sasl_ssl|plaintext]`
+ * `npm run bench -- --events N[,N…] [--incremental N[,N…]] [--increment 10000] [--maintenance RUNSxEVENTS] [--out FILE] [--skip-baselines] [--node-options '…'] [--kafka-security sasl_ssl|plaintext]`
  *
  * On a real local broker: Kafka's own producer and consumer perf tools (the rate this machine
  * allows) and then produce, bronze, silver, gold and verify exactly as the chart runs them (the
  * bundled lakehouse.mjs on plain node, one process per stage), each measured for wall seconds,
  * events per second and the peak resident memory the process reports. `--incremental` adds, on
  * lakes already holding N events, a run that adds `--increment` events (after them, and late: in
- * the middle of their time range); `--events 0` runs only that.
+ * the middle of their time range); `--events 0` runs only that. `--maintenance 30x1000` counts each
+ * table's files after 30 pipeline runs of 1000 events, without and with `maintain` after every run.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,7 @@ import { bundleJobs } from '../../generator/bundle-jobs.ts';
 import { defaultValues } from '../../schema/index.ts';
 import { consumerPerf, producerPerf, type Baseline } from './baselines.ts';
 import { benchIncremental, type IncrementalResult } from './incremental.ts';
+import { benchMaintenance, type MaintenanceResult } from './maintenance.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const stages = ['produce', 'bronze', 'silver', 'gold', 'verify'] as const;
@@ -133,6 +135,11 @@ function printIncremental(results: readonly IncrementalResult[]): void {
   process.stdout.write('\nIncremental runs\n' + formatTable(rows) + '\n');
 }
 
+function printMaintenance(result: MaintenanceResult): void {
+  const rows = result.tables.map((t) => ({ maintain: t.lake, table: t.table, live_data_files: t.liveFiles, files_on_disk: t.filesOnDisk, snapshots: t.snapshots, rows: t.rows }));
+  process.stdout.write(`\nFiles after ${result.runs} pipeline runs of ${result.events} events (maintain keeps ${result.keepSnapshots} snapshots; ${result.maintainSeconds.toFixed(1)} s of maintain in all)\n` + formatTable(rows) + '\n');
+}
+
 async function main(): Promise<void> {
   const { flags } = parseArgs(process.argv.slice(2));
   const list = (flag: string, fallback: string) => (flags.get(flag) ?? fallback).split(',').map((n) => Number(n.replace(/_/g, '')));
@@ -143,6 +150,9 @@ async function main(): Promise<void> {
   if (bases.some((n) => !Number.isInteger(n) || n < 0) || !Number.isInteger(increment) || increment <= 0) {
     throw new Error('--incremental: a list of event counts (0 allowed); --increment: a positive number of events');
   }
+  const maintenance = flags.get('maintenance');
+  const maintenancePlan = maintenance === undefined ? undefined : /^(\d+)x(\d+)$/.exec(maintenance);
+  if (maintenance !== undefined && !maintenancePlan) throw new Error(`--maintenance: "${maintenance}" is not RUNSxEVENTS, e.g. 30x1000`);
   const out = flags.get('out');
   const withBaselines = flags.get('skip-baselines') !== 'true';
   // The jobs run with the NODE_OPTIONS the chart gives them (values: jobs.nodeOptions).
@@ -160,17 +170,20 @@ async function main(): Promise<void> {
   say(`broker at ${broker.bootstrap}`);
   const results: BenchResult[] = [];
   const incremental: IncrementalResult[] = [];
+  let maintained: MaintenanceResult | undefined;
   try {
     for (const events of counts) results.push(await benchOnce(events, broker.bootstrap, bundlePath, withBaselines, nodeOptions));
     for (const base of bases) incremental.push(...(await benchIncremental(base, increment, broker.bootstrap, bundlePath, nodeOptions, say)));
+    if (maintenancePlan) maintained = await benchMaintenance(Number(maintenancePlan[1]), Number(maintenancePlan[2]), broker.bootstrap, bundlePath, nodeOptions, say);
   } finally {
     await broker.stop();
     fs.rmSync(bundlePath, { force: true });
   }
   if (results.length > 0) printTable(results);
   if (incremental.length > 0) printIncremental(incremental);
+  if (maintained) printMaintenance(maintained);
   if (out) {
-    const all = incremental.length > 0 ? { runs: results, incremental } : results.length === 1 ? results[0] : results;
+    const all = incremental.length > 0 || maintained ? { runs: results, incremental, maintenance: maintained } : results.length === 1 ? results[0] : results;
     fs.writeFileSync(path.resolve(root, out), JSON.stringify(all, null, 2) + '\n');
     say(`results written to ${out}`);
   }

@@ -1,8 +1,10 @@
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import type { Emitter } from "../emitter.ts";
-import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT, kafkaName, labels, selectorLabels } from "../names.ts";
+import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT, kafkaName, labels, releaseSelector, selectorLabels } from "../names.ts";
+import { dnsEgress, policyTypesWithEgress } from "../network-egress.ts";
 
-// Only pods of this release (the jobs, the test pod and the Kafka nodes themselves) reach Kafka.
+// Only pods of this release (the jobs, the scheduled runs, the metrics exporter, the test pod and the
+// Kafka nodes themselves) reach Kafka; with networkPolicy.egress the nodes open only DNS and each other.
 export const kafkaNetworkPolicy: Emitter = {
   file: "templates/kafka-networkpolicy.yaml",
   when: (v) => v.cond("and .Values.kafka.enabled .Values.networkPolicy.enabled"),
@@ -11,17 +13,21 @@ export const kafkaNetworkPolicy: Emitter = {
       metadata: { name: kafkaName(v), labels: labels(v, "kafka") },
       spec: {
         podSelector: { matchLabels: selectorLabels(v, "kafka") },
-        policyTypes: ["Ingress"],
+        ...policyTypesWithEgress(v, () => [
+          dnsEgress,
+          {
+            ports: [
+              { port: KAFKA_CLIENT_PORT, protocol: "TCP" },
+              { port: KAFKA_CONTROLLER_PORT, protocol: "TCP" },
+            ],
+            to: [{ podSelector: { matchLabels: selectorLabels(v, "kafka") } }],
+          },
+        ]),
         ingress: [
           {
             from: [
               {
-                podSelector: {
-                  matchLabels: v.block(`include "lakehouse.releaseSelector" .`, {
-                    "app.kubernetes.io/name": "lakehouse",
-                    "app.kubernetes.io/instance": "lakehouse",
-                  }),
-                },
+                podSelector: { matchLabels: releaseSelector(v) },
               },
             ],
             ports: [

@@ -22,14 +22,23 @@ const DATA_DIR = "/var/lib/kafka/data";
 // A subdirectory, because Kafka refuses a log dir holding a filesystem's lost+found.
 const LOG_DIRS = `${DATA_DIR}/kraft`;
 
+/** Where the cluster id Secret is mounted: a file, so the id is in no environment a process dump shows. */
+export const CLUSTER_ID_DIR = "/etc/kafka/cluster-id";
+export const CLUSTER_ID_KEY = "cluster-id";
+
 // The image's own entry point turns KAFKA_* variables into server.properties; only the node id
-// has to be computed, from the StatefulSet ordinal at the end of the pod's hostname.
-const START_SCRIPT = ['export KAFKA_NODE_ID="${HOSTNAME##*-}"', "exec /etc/kafka/docker/run"].join("\n");
+// has to be computed, from the StatefulSet ordinal at the end of the pod's hostname, and the cluster
+// id read from its file (the entry point takes it from CLUSTER_ID).
+const START_SCRIPT = [
+  'export KAFKA_NODE_ID="${HOSTNAME##*-}"',
+  `CLUSTER_ID="$(cat ${CLUSTER_ID_DIR}/${CLUSTER_ID_KEY})"`,
+  "export CLUSTER_ID",
+  "exec /etc/kafka/docker/run",
+].join("\n");
 
 const kafkaEnv = (v: Binder): IEnvVar[] => [
   { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
   { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
-  { name: "CLUSTER_ID", valueFrom: { secretKeyRef: { name: kafkaClusterIdSecretName(v), key: "cluster-id" } } },
   { name: "KAFKA_PROCESS_ROLES", value: "broker,controller" },
   { name: "KAFKA_LISTENERS", value: `PLAINTEXT://:${KAFKA_CLIENT_PORT},CONTROLLER://:${KAFKA_CONTROLLER_PORT}` },
   {
@@ -117,18 +126,22 @@ export const kafkaStatefulSet: Emitter = {
                 env: kafkaEnv(v),
                 resources: v.block(`toYaml .Values.kafka.resources`, v.defaultOf("kafka.resources")),
                 startupProbe: tcpProbe(KAFKA_CLIENT_PORT, { periodSeconds: 5, failureThreshold: 60 }),
+                // Ready when the broker takes clients; alive while the controller answers, so a broker
+                // that stops taking clients is taken out of the Service but not restarted at once.
                 readinessProbe: tcpProbe(KAFKA_CLIENT_PORT, { periodSeconds: 10, failureThreshold: 3 }),
-                livenessProbe: tcpProbe(KAFKA_CLIENT_PORT, { periodSeconds: 20, failureThreshold: 6 }),
+                livenessProbe: tcpProbe(KAFKA_CONTROLLER_PORT, { periodSeconds: 20, failureThreshold: 6 }),
                 securityContext: containerSecurityContext(),
                 volumeMounts: [
                   { name: "data", mountPath: DATA_DIR },
                   { name: "config", mountPath: "/opt/kafka/config" },
                   { name: "logs", mountPath: "/opt/kafka/logs" },
                   { name: "tmp", mountPath: "/tmp" },
+                  { name: "cluster-id", mountPath: CLUSTER_ID_DIR, readOnly: true },
                 ],
               },
             ],
             volumes: [
+              { name: "cluster-id", secret: { secretName: kafkaClusterIdSecretName(v), items: [{ key: CLUSTER_ID_KEY, path: CLUSTER_ID_KEY }] } },
               { name: "config", emptyDir: {} },
               { name: "logs", emptyDir: {} },
               { name: "tmp", emptyDir: {} },

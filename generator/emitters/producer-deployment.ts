@@ -3,9 +3,8 @@
 import { Deployment } from "kubernetes-models/apps/v1";
 import { STOP_FLUSH_SECONDS } from "../../jobs/produce-stream.ts";
 import type { Emitter } from "../emitter.ts";
-import { jobPodSpec } from "../job-pod.ts";
+import { bundleChecksumAnnotations, jobPodSpec } from "../job-pod.ts";
 import { fullname, labels, selectorLabels } from "../names.ts";
-import { BUNDLE_FILE } from "./jobs-script-configmap.ts";
 
 export const CONTINUOUS_PRODUCER = `eq .Values.producer.mode "continuous"`;
 
@@ -24,10 +23,7 @@ export const producerDeployment: Emitter = {
         template: {
           metadata: {
             labels: labels(v, "producer"),
-            // A new bundle in the ConfigMap restarts the producer (a Job would simply be recreated).
-            ...v.whenKeys(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), {
-              annotations: { "checksum/jobs-script": v.expr(`.Files.Get "files/${BUNDLE_FILE}" | sha256sum`, "0".repeat(64), { quote: true }) },
-            }),
+            ...bundleChecksumAnnotations(v),
           },
           spec: {
             ...jobPodSpec(v, "produce", {

@@ -3,13 +3,14 @@
 // driver pod, which starts the executors. Same names, weights and hook policy as the Node Jobs.
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import type { IPodSpec } from "kubernetes-models/v1";
+import type { IContainer, IPodSpec } from "kubernetes-models/v1";
 import { REPO_ROOT } from "../bundle-jobs.ts";
 import type { Binder } from "../binder.ts";
 import type { Emitter } from "../emitter.ts";
-import { LAKE_MOUNT, settingsEnv } from "../job-pod.ts";
+import { inOrder, LAKE_MOUNT, settingsEnv, type EnvOverrides } from "../job-pod.ts";
 import {
   fullname,
+  imageRef,
   labels,
   lakeClaimName,
   sparkFilesConfigMapName,
@@ -26,7 +27,7 @@ export const SPARK_RUN_AS = 185;
 /** The modules the stages import (jobs/spark/lakehouse_*.py), as the chart ships them. */
 export const SPARK_MODULES = readdirSync(path.join(REPO_ROOT, "jobs", "spark")).filter((n) => /^lakehouse_\w+\.py$/.test(n)).sort();
 
-type SparkStage = "bronze" | "silver" | "gold";
+export type SparkStage = "bronze" | "silver" | "gold";
 
 const conf = (key: string, value: string | number) => ["--conf", `${key}=${value}`];
 
@@ -41,13 +42,9 @@ const lakeVolume = (v: Binder, role: "driver" | "executor") => [
   ...conf(`spark.kubernetes.${role}.volumes.persistentVolumeClaim.lake.mount.path`, LAKE_MOUNT),
 ];
 
-const sparkImage = (v: Binder) =>
-  v.expr(
-    `printf "%s:%s" .Values.spark.image.repository .Values.spark.image.tag`,
-    `${v.defaultOf<string>("spark.image.repository")}:${v.defaultOf<string>("spark.image.tag")}`,
-  );
+const sparkImage = (v: Binder) => imageRef(v, "spark.image");
 
-export const sparkSubmitArgs = (v: Binder, stage: SparkStage): string[] => [
+export const sparkSubmitArgs = (v: Binder, stage: SparkStage, env: EnvOverrides = {}): string[] => [
   "--master", "k8s://https://kubernetes.default.svc",
   "--deploy-mode", "cluster",
   "--name", fullname(v, `-${stage}`),
@@ -71,7 +68,7 @@ export const sparkSubmitArgs = (v: Binder, stage: SparkStage): string[] => [
   ...conf("spark.jars.ivy", "/tmp/.ivy2"),
   // The stage's settings (docs/contract.md), every one, as the driver's environment: the same
   // variables from the same values as the Node Jobs.
-  ...settingsEnv(v).flatMap((e) => conf(`spark.kubernetes.driverEnv.${e.name}`, e.value!)),
+  ...settingsEnv(v, env).flatMap((e) => conf(`spark.kubernetes.driverEnv.${e.name}`, e.value!)),
   // Spark's Kafka connector and Iceberg's Spark runtime as Spark documents them: resolved from Maven by --packages.
   "--packages", v.expr(`printf "%s,%s" .Values.spark.kafkaPackage .Values.spark.icebergPackage`,
     `${v.defaultOf<string>("spark.kafkaPackage")},${v.defaultOf<string>("spark.icebergPackage")}`, { quote: true }),
@@ -81,50 +78,53 @@ export const sparkSubmitArgs = (v: Binder, stage: SparkStage): string[] => [
   `${SPARK_FILES_MOUNT}/${stage}.py`,
 ];
 
-const sparkSubmitPodSpec = (v: Binder, stage: SparkStage): IPodSpec => ({
-  restartPolicy: "Never",
-  serviceAccountName: sparkServiceAccountName(v),
-  // spark-submit talks to the API server with the ServiceAccount's token.
-  automountServiceAccountToken: true,
-  enableServiceLinks: false,
-  securityContext: {
-    runAsNonRoot: true,
-    runAsUser: SPARK_RUN_AS,
-    runAsGroup: SPARK_RUN_AS,
-    // Makes the lake volume writable for the image's user, in the driver and executors too.
-    fsGroup: SPARK_RUN_AS,
-    seccompProfile: { type: "RuntimeDefault" },
-  },
-  ...schedulingFields(v),
-  containers: [
-    {
-      name: stage,
-      image: sparkImage(v),
-      imagePullPolicy: v.str("spark.image.pullPolicy") as "Always" | "IfNotPresent" | "Never",
-      command: ["/bin/bash", `${SPARK_FILES_MOUNT}/submit-k8s.sh`],
-      args: sparkSubmitArgs(v, stage),
-      env: [{ name: "HOME", value: "/tmp" }],
-      resources: v.block(`toYaml .Values.jobs.resources`, v.defaultOf("jobs.resources")),
-      securityContext: containerSecurityContext(),
-      volumeMounts: [
-        { name: "lake", mountPath: LAKE_MOUNT },
-        { name: "tmp", mountPath: "/tmp" },
-        { name: "spark-files", mountPath: SPARK_FILES_MOUNT, readOnly: true },
-      ],
-    },
-  ],
-  volumes: [
-    { name: "lake", persistentVolumeClaim: { claimName: lakeClaimName(v) } },
-    { name: "tmp", emptyDir: {} },
-    { name: "spark-files", configMap: { name: sparkFilesConfigMapName(v) } },
+const sparkSubmitContainer = (v: Binder, stage: SparkStage, env: EnvOverrides): IContainer => ({
+  name: stage,
+  image: sparkImage(v),
+  imagePullPolicy: v.str("spark.image.pullPolicy") as "Always" | "IfNotPresent" | "Never",
+  command: ["/bin/bash", `${SPARK_FILES_MOUNT}/submit-k8s.sh`],
+  args: sparkSubmitArgs(v, stage, env),
+  env: [{ name: "HOME", value: "/tmp" }],
+  resources: v.block(`toYaml .Values.jobs.resources`, v.defaultOf("jobs.resources")),
+  securityContext: containerSecurityContext(),
+  volumeMounts: [
+    { name: "lake", mountPath: LAKE_MOUNT },
+    { name: "tmp", mountPath: "/tmp" },
+    { name: "spark-files", mountPath: SPARK_FILES_MOUNT, readOnly: true },
   ],
 });
+
+/** A pod submitting the stages one after the other, all but the last as init containers (as jobPodSpec does). */
+export const sparkSubmitPodSpec = (v: Binder, stages: readonly SparkStage[], env: EnvOverrides = {}): IPodSpec => {
+  return {
+    restartPolicy: "Never",
+    serviceAccountName: sparkServiceAccountName(v),
+    // spark-submit talks to the API server with the ServiceAccount's token.
+    automountServiceAccountToken: true,
+    enableServiceLinks: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: SPARK_RUN_AS,
+      runAsGroup: SPARK_RUN_AS,
+      // Makes the lake volume writable for the image's user, in the driver and executors too.
+      fsGroup: SPARK_RUN_AS,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    ...schedulingFields(v),
+    ...inOrder(stages.map((stage) => sparkSubmitContainer(v, stage, env))),
+    volumes: [
+      { name: "lake", persistentVolumeClaim: { claimName: lakeClaimName(v) } },
+      { name: "tmp", emptyDir: {} },
+      { name: "spark-files", configMap: { name: sparkFilesConfigMapName(v) } },
+    ],
+  };
+};
 
 const sparkStageJob = (step: PipelineStep & { command: SparkStage }): Emitter => ({
   file: `templates/job-${step.weight}-${step.component}-spark.yaml`,
   when: (v) => v.cond(`eq .Values.engine "spark"`),
   onByDefault: false,
-  build: (v) => pipelineHookJob(v, step, sparkSubmitPodSpec(v, step.command)),
+  build: (v) => pipelineHookJob(v, step, sparkSubmitPodSpec(v, [step.command])),
 });
 
 export const SPARK_STAGES: readonly SparkStage[] = ["bronze", "silver", "gold"];

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadOrCreateTable, loadTable, type LoadedTable } from './iceberg/catalog.ts';
 import { localPath, type DataFile } from './iceberg/manifest.ts';
-import { currentSnapshot, type Snapshot, type SnapshotId } from './iceberg/metadata.ts';
+import { currentSnapshot, lineage, type Snapshot, type SnapshotId } from './iceberg/metadata.ts';
 import { ParquetSink } from './parquet-sink.ts';
 import { lakeTables, tables, type ColumnSpec, type LakeTableKey, type Row, type TableKey, type TableSpec } from './table-schema.ts';
 
@@ -26,6 +26,34 @@ export function findTable(dataDir: string, key: LakeTableKey): LoadedTable | und
 
 export function headOf(table: LoadedTable | undefined): Snapshot | undefined {
   return table ? currentSnapshot(table.metadata) : undefined;
+}
+
+/**
+ * The snapshots of `table`'s history after `marker` (all of them without one) that changed its rows:
+ * appends and overwrites, not the `replace` snapshots of compaction, which only rewrite files.
+ * Undefined when the marker is not in the history.
+ */
+export function changesAfter(table: LoadedTable, marker: SnapshotId | undefined): Snapshot[] | undefined {
+  const chain = lineage(table.metadata);
+  const index = marker === undefined ? chain.length : chain.findIndex((s) => s['snapshot-id'] === marker);
+  if (index < 0) return undefined;
+  return chain.slice(0, index).filter((s) => s.summary.operation !== 'replace').reverse();
+}
+
+/** Every table of the lake as the catalog has them: `<root>/<namespace>/<table>/metadata/v*.metadata.json`. */
+export function catalogTables(dataDir: string): TableSpec[] {
+  const root = path.resolve(dataDir);
+  const found: TableSpec[] = [];
+  const dirs = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name) : []);
+  for (const namespace of dirs(root).sort()) {
+    for (const name of dirs(path.join(root, namespace)).sort()) {
+      const metadata = path.join(root, namespace, name, 'metadata');
+      if (!fs.existsSync(metadata) || !fs.readdirSync(metadata).some((f) => /^v\d+(\.gz)?\.metadata\.json$/.test(f))) continue;
+      const known = Object.values(lakeTables).find((t) => t.namespace === namespace && t.table === name);
+      found.push(known ?? { name: `${namespace}.${name}`, namespace, table: name, doc: '', columns: [], partitionBy: [] });
+    }
+  }
+  return found;
 }
 
 export function snapshotIdOf(value: string | undefined): SnapshotId | undefined {

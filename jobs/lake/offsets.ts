@@ -34,7 +34,7 @@ export function gapsOf(snapshot: Snapshot): Map<number, [number, number][]> {
   return new Map(Object.entries(JSON.parse(recorded) as Record<string, [number, number][]>).map(([p, r]) => [Number(p), r]));
 }
 
-/** Records that `[from, to)` of `partition` is gone from Kafka (merging with a range it extends). */
+/** Adds `[from, to)` to `partition`'s ranges, merging it with the last one when it extends it (gaps: offsets gone from Kafka). */
 export function addGap(gaps: Map<number, [number, number][]>, partition: number, from: number, to: number): void {
   const list = gaps.get(partition) ?? [];
   const last = list.at(-1);
@@ -46,4 +46,35 @@ export function addGap(gaps: Map<number, [number, number][]>, partition: number,
 export function gapSummary(gaps: ReadonlyMap<number, [number, number][]>): Record<string, string> {
   if (gaps.size === 0) return {};
   return { [summaryKeys.gaps]: JSON.stringify(Object.fromEntries([...gaps].sort((a, b) => a[0] - b[0]))) };
+}
+
+type RangesByPartition = Map<number, [number, number][]>;
+
+function parseRanges(recorded: string | undefined): RangesByPartition {
+  if (!recorded) return new Map();
+  return new Map(Object.entries(JSON.parse(recorded) as Record<string, [number, number][]>).map(([p, r]) => [Number(p), r]));
+}
+
+const rangesJson = (ranges: RangesByPartition) => JSON.stringify(Object.fromEntries([...ranges].sort((a, b) => a[0] - b[0])));
+
+/**
+ * What bronze's expired snapshots recorded, kept in the table's properties by maintain: per Kafka
+ * partition, the offset ranges they added (merged where adjacent) and the gaps they recorded.
+ */
+export function expiredOffsetsOf(properties: Readonly<Record<string, string>>): { ranges: RangesByPartition; gaps: RangesByPartition } {
+  return { ranges: parseRanges(properties[summaryKeys.expiredOffsetRanges]), gaps: parseRanges(properties[summaryKeys.expiredGaps]) };
+}
+
+/** The table properties recording `snapshots` (oldest first) as expired, on top of what `properties` already record. */
+export function expiredOffsetProperties(properties: Readonly<Record<string, string>>, snapshots: readonly Snapshot[]): Record<string, string> {
+  const { ranges, gaps } = expiredOffsetsOf(properties);
+  for (const snapshot of snapshots) {
+    if (snapshot.summary.operation !== 'append') continue;
+    for (const [partition, [from, to]] of offsetRangesOf(snapshot)) addGap(ranges, partition, from, to);
+    for (const [partition, list] of gapsOf(snapshot)) for (const [from, to] of list) addGap(gaps, partition, from, to);
+  }
+  return {
+    ...(ranges.size ? { [summaryKeys.expiredOffsetRanges]: rangesJson(ranges) } : {}),
+    ...(gaps.size ? { [summaryKeys.expiredGaps]: rangesJson(gaps) } : {}),
+  };
 }

@@ -165,6 +165,13 @@ export const summaryKeys = {
   nextOffsets: 'lakehouse.kafka.next-offsets',
   /** bronze: JSON `{"<partition>": [[first, next], ...]}`, offsets Kafka no longer had when bronze came to read them: data loss. */
   gaps: 'lakehouse.kafka.gaps',
+  /**
+   * bronze table property, written by maintain: JSON `{"<partition>": [[first, next], ...]}`, the
+   * merged offset ranges of the append snapshots it expired (their summaries are gone).
+   */
+  expiredOffsetRanges: 'lakehouse.kafka.expired-offset-ranges',
+  /** bronze table property, written by maintain: the gaps (as `gaps`) the snapshots it expired recorded. */
+  expiredGaps: 'lakehouse.kafka.expired-gaps',
   /** silver.vehicles, silver.rejected: the last bronze snapshot id whose records they hold. */
   bronzeSnapshot: 'lakehouse.bronze.snapshot-id',
   /** gold: the silver snapshot id gold was computed from. */
@@ -176,6 +183,14 @@ export const summaryKeys = {
   /** every table: the job and engine that committed the snapshot. */
   writer: 'lakehouse.writer',
 } as const;
+
+/**
+ * Summary keys that describe one snapshot's own change, not the table's state: a compaction
+ * (`replace`) snapshot carries every other `lakehouse.*` key of its parent forward, so that readers
+ * of the current snapshot (bronze's resume offsets, silver's and gold's markers, gold's state) see
+ * the same state after it.
+ */
+export const changeOnlyKeys: readonly string[] = [summaryKeys.offsetRanges, summaryKeys.gaps, summaryKeys.writer];
 
 type Nullable<C extends ColumnSpec> = C['nullable'] extends true ? null : never;
 

@@ -15,7 +15,8 @@ for (const { name: helm, bin } of helms()) {
     test(`${helm} rejects ${bad.name}, naming the field`, () => {
       const file = path.join(dir, `bad-${i}.yaml`);
       writeFileSync(file, stringify(bad.values));
-      const result = run(bin, ["template", "lakehouse", CHART_DIR, "-f", file]);
+      const apis = (bad.apiVersions ?? []).flatMap((api) => ["--api-versions", api]);
+      const result = run(bin, ["template", "lakehouse", CHART_DIR, "-f", file, ...apis]);
       assert.is.not(result.status, 0, `accepted ${JSON.stringify(bad.values)}`);
       assert.match(result.stderr, bad.field, `message does not name the field:\n${result.stderr}`);
     });

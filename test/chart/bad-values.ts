@@ -4,6 +4,10 @@ export interface BadValues {
   readonly values: Record<string, unknown>;
   /** Matches the field in Helm's message ('/a/b' from the schema, 'a.b' from the chart's own checks). */
   readonly field: RegExp;
+  /** Rejected by the chart's templates (a rule across values, or on what the cluster serves), not by the schema. */
+  readonly chartRule?: boolean;
+  /** API versions the cluster is to serve (`helm template --api-versions`). */
+  readonly apiVersions?: readonly string[];
 }
 
 export const badValues: readonly BadValues[] = [
@@ -37,15 +41,29 @@ export const badValues: readonly BadValues[] = [
     values: { jobs: { extraEnv: [{ value: "x" }] } },
     field: /jobs[./]extraEnv/,
   },
+  { name: "a cron schedule in words", values: { schedule: { pipeline: "every minute" } }, field: /schedule[./]pipeline/ },
+  { name: "a cron schedule of four fields", values: { schedule: { maintenance: "0 3 * *" } }, field: /schedule[./]maintenance/ },
+  { name: "an unknown cron macro", values: { schedule: { pipeline: "@often" } }, field: /schedule[./]pipeline/ },
+  { name: "a time zone with a space", values: { schedule: { timeZone: "Europe Paris" } }, field: /schedule[./]timeZone/ },
+  { name: "a privileged metrics port", values: { metrics: { port: 80 } }, field: /metrics[./]port/ },
+  {
+    name: "a pipeline schedule whose interval the stale alert cannot derive",
+    values: { schedule: { pipeline: "5,35 * * * *" }, metrics: { enabled: true } },
+    field: /metrics\.prometheusRule\.staleAfterSeconds/,
+    apiVersions: ["monitoring.coreos.com/v1"],
+    chartRule: true,
+  },
   {
     name: "a replication factor above the Kafka node count",
     values: { topic: { replicationFactor: 3 } },
+    chartRule: true,
     field: /topic\.replicationFactor/,
   },
   {
     name: "min.insync.replicas above the replication factor",
     values: { topic: { minInsyncReplicas: 2 } },
     field: /topic\.minInsyncReplicas/,
+    chartRule: true,
   },
   { name: "an unknown anti-affinity mode", values: { kafka: { podAntiAffinity: "strict" } }, field: /kafka[./]podAntiAffinity/ },
 ];

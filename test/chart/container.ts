@@ -55,6 +55,10 @@ const mapPath = (value: string, mounts: readonly [string, string][]): string => 
   return value;
 };
 
+/** The pod spec of a Pod, a Job or a CronJob. */
+export const podSpecOf = (object: RenderedObject): any =>
+  object.kind === "Pod" ? object.spec : (object.spec.jobTemplate?.spec ?? object.spec).template.spec;
+
 /** Runs the object's one container to its end; `started` gets the process (to signal it, as the kubelet stops a pod). */
 export async function runContainer(
   cluster: Cluster,
@@ -62,9 +66,33 @@ export async function runContainer(
   timeoutMs: number,
   started?: (child: ChildProcess) => void,
 ): Promise<ContainerRun> {
-  const podSpec = object.kind === "Pod" ? object.spec : object.spec.template.spec;
+  const podSpec = podSpecOf(object);
   const [container, ...others] = podSpec.containers;
   if (others.length > 0 || podSpec.initContainers) throw new Error(`${object.metadata.name}: expected one container`);
+  return runOne(cluster, object, container, timeoutMs, started);
+}
+
+/** Runs the pod's init containers in order, then its container, stopping at the first that fails (as the kubelet does). */
+export async function runPod(cluster: Cluster, object: RenderedObject, timeoutMs: number): Promise<ContainerRun[]> {
+  const podSpec = podSpecOf(object);
+  if (podSpec.containers.length !== 1) throw new Error(`${object.metadata.name}: expected one container after the init containers`);
+  const runs: ContainerRun[] = [];
+  for (const container of [...(podSpec.initContainers ?? []), ...podSpec.containers]) {
+    const run = await runOne(cluster, object, container, timeoutMs);
+    runs.push(run);
+    if (run.exitCode !== 0) break;
+  }
+  return runs;
+}
+
+async function runOne(
+  cluster: Cluster,
+  object: RenderedObject,
+  container: any,
+  timeoutMs: number,
+  started?: (child: ChildProcess) => void,
+): Promise<ContainerRun> {
+  const podSpec = podSpecOf(object);
   const volumes = new Map<string, any>((podSpec.volumes ?? []).map((v: any) => [v.name, v]));
   const mounts: [string, string][] = (container.volumeMounts ?? []).map((m: any) => {
     const volume = volumes.get(m.name);

@@ -10,6 +10,8 @@ export interface KafkaPod {
   readonly env: Readonly<Record<string, string>>;
   /** mountPath -> volume name (claim templates and pod volumes alike); plain data, it crosses into the sandbox as JSON. */
   readonly mounts: Readonly<Record<string, string>>;
+  /** Files of the Secret volumes, by the path the container sees them at. */
+  readonly secretFiles: Readonly<Record<string, string>>;
   readonly ports: readonly number[];
 }
 
@@ -46,9 +48,16 @@ export function kafkaPods(objects: readonly RenderedObject[], namespace: string)
       else if (e.valueFrom?.secretKeyRef) env[e.name] = secretValue(objects, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
       else throw new Error(`${name}: cannot resolve env ${e.name}`);
     }
+    const secretFiles: Record<string, string> = {};
+    for (const mount of container.volumeMounts ?? []) {
+      const secret = (podSpec.volumes ?? []).find((vol: any) => vol.name === mount.name)?.secret;
+      if (!secret) continue;
+      for (const item of secret.items ?? []) secretFiles[`${mount.mountPath}/${item.path}`] = secretValue(objects, secret.secretName, item.key);
+    }
     return {
       name,
       ordinal,
+      secretFiles,
       argv: [...(container.command ?? []), ...(container.args ?? [])],
       env,
       mounts: Object.fromEntries((container.volumeMounts ?? []).map((m: any) => [m.mountPath, m.name])),

@@ -104,6 +104,12 @@ function podProcess(input: SandboxInput, pod: KafkaPod, image: { defaults: strin
     ...(setupOnly ? { LAKEHOUSE_TEST_SETUP_ONLY: "1" } : {}),
   };
   for (const [name, value] of Object.entries(pod.env)) env[name] = mapped(value);
+  // Secret volumes are read at the path the container sees; only the private /etc can take them.
+  for (const [file, content] of Object.entries(pod.secretFiles)) {
+    if (!file.startsWith("/etc/")) throw new Error(`${pod.name}: the sandbox can mount a Secret only under /etc, not at ${file}`);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content, { mode: 0o400 });
+  }
   execFileSync("hostname", [pod.name]);
   const [program, ...args] = pod.argv;
   const child = spawn(program!, args, { env, stdio: ["ignore", "pipe", "pipe"] });

@@ -63,7 +63,9 @@ withTools(test, () => {
       assert.is(props["min.insync.replicas"], "2", "prod: an acknowledged write is on 2 of the 3 replicas");
       voters.add(props["controller.quorum.voters"]!);
       const meta = readFileSync(path.join(root, node.pod, "data", "kraft", "meta.properties"), "utf8");
-      assert.match(meta, `cluster.id=${pods[i]!.env.CLUSTER_ID}`);
+      const clusterId = pods[i]!.secretFiles["/etc/kafka/cluster-id/cluster-id"];
+      assert.ok(clusterId && !("CLUSTER_ID" in pods[i]!.env), "the cluster id comes from the Secret's file, not the environment");
+      assert.match(meta, `cluster.id=${clusterId}`);
       assert.match(meta, `node.id=${i}`);
     }
     assert.equal([...voters], [pods.map((p) => `${p.ordinal}@${p.name}.lakehouse-kafka-headless.${NAMESPACE}.svc:9093`).join(",")]);

@@ -8,7 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tableFiles } from "../support/tables.ts";
 import { sharedBroker } from "../support/broker-fixture.ts";
-import { newCluster, provideClaim, runContainer, type Cluster } from "./container.ts";
+import { newCluster, provideClaim, runContainer, runPod, type Cluster } from "./container.ts";
 import { hookJobsInOrder, hookOf, parseRendered, type RenderedObject } from "./rendered.ts";
 import { helmTemplate, toolPath } from "./tools.ts";
 
@@ -28,9 +28,11 @@ function kafkaAddresses(objects: readonly RenderedObject[], namespace: string): 
     .flatMap((s) => s.spec.ports.map((p: any) => `${s.metadata.name}.${namespace}.svc:${p.port}`));
 }
 
-test("the rendered chart drives the pipeline: hook Jobs in Helm's order, then helm test", async () => {
+test("the rendered chart drives the pipeline: hook Jobs in Helm's order, helm test, then a scheduled run", async () => {
   const objects = parseRendered(
-    helmTemplate(toolPath("helm"), ["--set", `topic.name=${topic}`, "--set", `pipeline.consumerGroup=${group}`]),
+    helmTemplate(toolPath("helm"), [
+      "--set", `topic.name=${topic}`, "--set", `pipeline.consumerGroup=${group}`, "--set", "schedule.pipeline=*/5 * * * *",
+    ]),
   );
   const { bootstrap } = await sharedBroker(CHART_KAFKA_SECURITY);
   const addresses = kafkaAddresses(objects, "lakehouse");
@@ -47,6 +49,18 @@ test("the rendered chart drives the pipeline: hook Jobs in Helm's order, then he
     const run = await runContainer(cluster, pod, 180_000);
     assert.is(run.exitCode, 0, `${pod.kind} ${pod.metadata.name} (${run.argv.join(" ")}) failed:\n${run.output.slice(-4000)}`);
   }
+
+  // A scheduled run after more events: the CronJob's pod runs bronze, silver and gold in order, and reads only what is new.
+  const producer = jobs.find((j) => j.metadata.name.endsWith("-producer"))!;
+  assert.is((await runContainer(cluster, producer, 180_000)).exitCode, 0);
+  const scheduled = objects.find((o) => o.kind === "CronJob" && o.metadata.name.endsWith("-pipeline"))!;
+  const runs = await runPod(cluster, scheduled, 180_000);
+  const finished = runs.map((r) => JSON.parse(r.output.split("\n").find((l) => l.includes('"msg":"finished"')) ?? "{}"));
+  assert.equal(runs.map((r) => r.exitCode), [0, 0, 0], runs.map((r) => r.output.slice(-2000)).join("\n"));
+  assert.equal(finished.map((f) => f.job), ["bronze", "silver", "gold"]);
+  assert.is(finished[0].result.recordsRead, 30, "bronze read the 30 events produced after the hooks, and only those");
+  const verify = await runContainer(cluster, testPods[0]!, 180_000);
+  assert.is(verify.exitCode, 0, verify.output.slice(-4000));
 
   const [lake] = [...cluster.claims.values()];
   for (const table of ["bronze", "silver", "rejected", "gold"] as const) {

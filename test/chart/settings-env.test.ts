@@ -33,9 +33,10 @@ for (const { name, bin } of helms()) {
 
     test(`${name} ${file ?? "defaults"}: Node Jobs and the test Pod get every contract setting and nothing else`, () => {
       const objects = render("node");
-      // The producer is a hook Job or, in mode continuous, a Deployment.
+      // The producer is a hook Job or, in mode continuous, a Deployment; the metrics exporter is a Deployment too.
       const pods = [...hookJobsInOrder(objects), ...objects.filter((o) => hookOf(o) === "test" || o.kind === "Deployment")];
-      assert.is(pods.length, 6);
+      const exporters = objects.filter((o) => o.kind === "Deployment" && o.metadata.labels?.["app.kubernetes.io/component"] === "metrics");
+      assert.is(pods.length, 6 + exporters.length);
       for (const pod of pods) assert.equal(settingsOf(nodeEnv(pod)), settingNames, pod.metadata.name);
     });
 

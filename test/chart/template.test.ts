@@ -46,8 +46,9 @@ for (const { name, bin } of helms()) {
     assert.equal(tests.map((t) => [t.kind, t.spec.containers[0].command.at(-1)]), [["Pod", "verify"]]);
     const regular = objects.filter((o) => !hookOf(o)).map((o) => o.kind).sort();
     assert.equal(regular, [
-      "ConfigMap", "NetworkPolicy", "PersistentVolumeClaim", "PodDisruptionBudget", "Secret", "Service", "Service", "StatefulSet",
+      "ConfigMap", "NetworkPolicy", "NetworkPolicy", "PersistentVolumeClaim", "PodDisruptionBudget", "Secret", "Service", "Service", "StatefulSet",
     ]);
+    for (const o of objects) assert.is(o.metadata.namespace, "lakehouse", `${o.kind} ${o.metadata.name} names the release's namespace`);
   });
 
   test(`${name}: Kafka pods prefer separate nodes by default, require them in prod, spread over zones, and kafka.affinity replaces both`, () => {
@@ -72,13 +73,13 @@ for (const { name, bin } of helms()) {
   test(`${name}: every pod meets the restricted Pod Security Standard and has resources`, () => {
     for (const file of [undefined, ...environmentFiles()]) {
       for (const o of render(bin, file)) {
-        const pod = o.kind === "Pod" ? o.spec : o.spec?.template?.spec;
+        const pod = o.kind === "Pod" ? o.spec : (o.spec?.jobTemplate?.spec ?? o.spec)?.template?.spec;
         if (!pod) continue;
         const where = `${file ?? "defaults"}: ${o.kind} ${o.metadata.name}`;
         assert.is(pod.automountServiceAccountToken, false, where);
         assert.is(pod.securityContext.runAsNonRoot, true, where);
         assert.is(pod.securityContext.seccompProfile.type, "RuntimeDefault", where);
-        for (const c of pod.containers) {
+        for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
           assert.is(c.securityContext.allowPrivilegeEscalation, false, where);
           assert.is(c.securityContext.readOnlyRootFilesystem, true, where);
           assert.equal(c.securityContext.capabilities.drop, ["ALL"], where);
@@ -92,8 +93,8 @@ for (const { name, bin } of helms()) {
     const objects = render(bin);
     const job = hookJobsInOrder(objects)[0]!;
     assert.equal(job.spec.template.spec.containers[0].resources, {
-      requests: { cpu: "100m", memory: "256Mi" },
-      limits: { cpu: "500m", memory: "1Gi" },
+      requests: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "128Mi" },
+      limits: { cpu: "500m", memory: "1Gi", "ephemeral-storage": "1Gi" },
     });
     const pvc = objects.find((o) => o.kind === "PersistentVolumeClaim")!;
     assert.is(pvc.spec.resources.requests.storage, "10Gi");
@@ -123,7 +124,8 @@ for (const { name, bin } of helms()) {
 
   test(`${name}: kafka.enabled=false uses the given Kafka and deploys none`, () => {
     const objects = render(bin, "ci/external-kafka-values.yaml");
-    assert.not.ok(objects.some((o) => ["StatefulSet", "Service", "PodDisruptionBudget", "NetworkPolicy", "Secret"].includes(o.kind)));
+    assert.not.ok(objects.some((o) => ["StatefulSet", "Service", "PodDisruptionBudget", "Secret"].includes(o.kind)));
+    assert.equal(objects.filter((o) => o.kind === "NetworkPolicy").map((o) => o.metadata.name), ["lakehouse-jobs"], "only the jobs' policy");
     const env = hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0].env;
     assert.is(env.find((e: any) => e.name === "KAFKA_BOOTSTRAP_SERVER").value, "kafka-0.kafka.streaming.svc:9092,kafka-1.kafka.streaming.svc:9092");
   });
@@ -148,13 +150,16 @@ for (const { name, bin } of helms()) {
     assert.is(env.LAKEHOUSE_EVENTS_PER_SECOND, "200");
     const jobEnv = hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0].env;
     assert.equal(container.env, jobEnv, "the same environment as the Jobs");
-    assert.equal(container.resources, { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } });
+    assert.equal(container.resources, {
+      requests: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+      limits: { cpu: "1", memory: "256Mi", "ephemeral-storage": "256Mi" },
+    });
     assert.not.ok(pod.volumes.some((v: any) => v.persistentVolumeClaim), "the producer does not hold the lake volume");
     assert.match(producer.spec.template.metadata.annotations["checksum/jobs-script"], /^[0-9a-f]{64}$/);
     const labels = producer.spec.template.metadata.labels;
     assert.is(labels["app.kubernetes.io/component"], "producer");
     for (const [key, value] of Object.entries(producer.spec.selector.matchLabels)) assert.is(labels[key], value, key);
-    const policy = objects.find((o) => o.kind === "NetworkPolicy")!;
+    const policy = objects.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "lakehouse-kafka")!;
     for (const peer of policy.spec.ingress[0].from) {
       for (const [key, value] of Object.entries(peer.podSelector.matchLabels)) assert.is(labels[key], value, `Kafka admits the producer: ${key}`);
     }
@@ -166,6 +171,36 @@ for (const { name, bin } of helms()) {
     validateWithModel(producer);
     assert.equal(producer.spec.template.spec.containers[0].resources, hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0].resources);
     assert.is(producer.spec.template.metadata.annotations, undefined);
+  });
+
+  test(`${name}: an image digest pins the image as repository@digest, for Kafka, the jobs and Spark`, () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const images = (objects: ReturnType<typeof parseRendered>) =>
+      objects.flatMap((o) => (o.spec?.template?.spec ?? o.spec)?.containers ?? []).map((c: any) => c.image as string);
+    const pinned = parseRendered(helmTemplate(bin, ["--set", `kafka.image.digest=${digest}`, "--set", `jobs.image.digest=${digest}`]));
+    assert.equal([...new Set(images(pinned))].sort(), [`apache/kafka@${digest}`, `node@${digest}`]);
+    const spark = parseRendered(helmTemplate(bin, ["--set", "engine=spark", "--set", `spark.image.digest=${digest}`]));
+    const submit = spark.find((o) => o.kind === "Job" && o.metadata.name === "lakehouse-bronze")!.spec.template.spec.containers[0];
+    assert.is(submit.image, `apache/spark@${digest}`);
+    assert.ok(submit.args.includes(`spark.kubernetes.container.image=apache/spark@${digest}`), "the driver and executors too");
+    assert.equal([...new Set(images(parseRendered(helmTemplate(bin))))].sort(), ["apache/kafka:4.1.1", "node:22-bookworm-slim"], "tags without a digest");
+    assert.throws(() => helmTemplate(bin, ["--set", "jobs.image.digest=latest"]), /digest/);
+  });
+
+  test(`${name}: with networkPolicy.egress the jobs' pods open only DNS and Kafka's client ports (the chart's Kafka, or an external one's ports)`, () => {
+    const policy = (args: string[]) =>
+      parseRendered(helmTemplate(bin, ["--set", "networkPolicy.egress=true", ...args])).find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "lakehouse-jobs")!;
+    const own = policy([]);
+    validateWithModel(own);
+    assert.equal(own.spec.policyTypes, ["Ingress", "Egress"]);
+    assert.is(own.spec.ingress, undefined, "no connection to the jobs' pods");
+    assert.equal(own.spec.egress[1], {
+      ports: [{ port: 9092, protocol: "TCP" }],
+      to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "lakehouse", "app.kubernetes.io/instance": "lakehouse", "app.kubernetes.io/component": "kafka" } } }],
+    });
+    const external = policy(["-f", `${CHART_DIR}/ci/external-kafka-values.yaml`, "--set", "kafka.bootstrapServers=a:9093\\,b:9093\\,c:19092"]);
+    assert.equal(external.spec.egress[1], { ports: [{ port: 9093, protocol: "TCP" }, { port: 19092, protocol: "TCP" }] });
+    assert.equal(policy(["--set", "networkPolicy.egress=false"]).spec.policyTypes, ["Ingress"]);
   });
 
   test(`${name}: large integers render as integers, not in exponent form`, () => {

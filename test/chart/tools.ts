@@ -9,7 +9,7 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const CHART_DIR = path.join(REPO_ROOT, "chart");
 export const TOOLS_BIN = path.join(process.env.LAKEHOUSE_CACHE ?? path.join(os.homedir(), ".cache", "lakehouse"), "bin");
 
-export type ToolName = "helm" | "helm3" | "ct" | "yamllint" | "yamale";
+export type ToolName = "helm" | "helm3" | "ct" | "yamllint" | "yamale" | "checkov" | "kube-score";
 
 export function toolPath(name: ToolName): string {
   const file = path.join(TOOLS_BIN, name);

@@ -287,6 +287,17 @@ damage('a silver file with a flipped byte or deleted: verify fails naming it', a
   await withDamage(silverFile, damages.deleted, () => failsNaming('verify', env, silverFile));
 });
 
+damage('maintain refuses to compact a damaged file, naming it, and leaves the table as it was', async () => {
+  const { env, consumed } = await setUp();
+  const maintainEnv = { ...env, LAKEHOUSE_ORPHAN_AGE_HOURS: '0' };
+  // Both bronze snapshots consumed: each Kafka partition then has two small files to compact.
+  for (const job of ['silver', 'gold']) assert.is((await runJob(job, env)).exitCode, 0, job);
+  const metadata = path.join(env.LAKEHOUSE_DATA_DIR, 'bronze/vehicles/metadata');
+  const before = fs.readdirSync(metadata).sort();
+  await withDamage(consumed, (file) => flipInDataPage(file, 'value'), () => failsNaming('maintain', maintainEnv, consumed));
+  assert.equal(fs.readdirSync(metadata).sort(), before, 'no new table version');
+});
+
 damage('the undamaged lake passes: verify, then silver and gold over the second batch', async () => {
   const { env } = await setUp();
   for (const job of ['verify', 'silver', 'gold', 'verify']) {

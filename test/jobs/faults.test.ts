@@ -1,6 +1,7 @@
 /** Faults a job must survive with a clear word and an intact lake: Kafka going away, SIGTERM. */
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startBroker } from '../../dev/broker/broker.ts';
@@ -150,6 +151,57 @@ faults('records retention deleted before bronze read them are recorded as a gap,
   assert.match(String(failure.error), /partition 0 offsets 100\.\.149 \(50 records/);
   const [{ n }] = await query<{ n: number }>(`select count(*)::int as n from ${await tableSql(dir, 'bronze')}`);
   assert.is(n, 150);
+});
+
+/** The bronze table's metadata directory listing: a refused run must leave it as it was. */
+const bronzeMetadata = (dir: string) => fs.readdirSync(path.join(dir, 'bronze/vehicles/metadata')).sort();
+
+faults('a lake ahead of its topic (the topic deleted and created again) stops bronze naming the offsets, and changes nothing', async () => {
+  const { bootstrap } = await sharedBroker();
+  const { topic, group } = uniqueNames('recreated');
+  const dir = temporaryDir('recreated');
+  const env = {
+    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
+    LAKEHOUSE_PARTITIONS: '1', LAKEHOUSE_EVENTS: '30', LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
+  };
+  for (const job of ['topics', 'produce', 'bronze']) assert.is((await runJob(job, env)).exitCode, 0, job);
+  const admin = testKafka(bootstrap).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] });
+  for (let i = 0; (await admin.listTopics()).includes(topic) && i < 100; i++) await new Promise((r) => setTimeout(r, 100));
+  await admin.disconnect();
+  // The topic is created again (retrying while Kafka finishes the deletion) and gets fewer records than bronze holds.
+  for (let i = 0; i < 50 && (await runJob('topics', env)).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 200));
+  assert.is((await runJob('produce', { ...env, LAKEHOUSE_EVENTS: '10' })).exitCode, 0);
+  const before = bronzeMetadata(dir);
+  const bronze = await runJob('bronze', env);
+  assert.is(bronze.exitCode, 1, describeFailure(bronze));
+  assert.match(String(bronze.lines.find((l) => l.msg === 'failed')?.error), /partition 0: the lake already holds offsets up to 29 but the topic ends at 9/);
+  assert.equal(bronzeMetadata(dir), before);
+});
+
+faults('a lake read from another Kafka cluster stops bronze naming both cluster ids, and changes nothing', async () => {
+  const { bootstrap } = await sharedBroker();
+  const { topic, group } = uniqueNames('other-cluster');
+  const dir = temporaryDir('other-cluster');
+  const env = {
+    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
+    LAKEHOUSE_PARTITIONS: '1', LAKEHOUSE_EVENTS: '20', LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
+  };
+  for (const job of ['topics', 'produce', 'bronze', 'produce']) assert.is((await runJob(job, env)).exitCode, 0, job);
+  const metadata = path.join(dir, 'bronze/vehicles/metadata');
+  const version = fs.readFileSync(path.join(metadata, 'version-hint.text'), 'utf8').trim();
+  const file = path.join(metadata, `v${version}.metadata.json`);
+  const text = fs.readFileSync(file, 'utf8');
+  const ours = /"lakehouse\.kafka\.cluster-id"\s*:\s*"([^"]+)"/.exec(text)![1];
+  fs.writeFileSync(file, text.replaceAll(ours, 'AnotherClusterIdxxxxxx'));
+  const before = bronzeMetadata(dir);
+  const bronze = await runJob('bronze', env);
+  assert.is(bronze.exitCode, 1, describeFailure(bronze));
+  const error = String(bronze.lines.find((l) => l.msg === 'failed')?.error);
+  assert.match(error, /AnotherClusterIdxxxxxx/);
+  assert.ok(error.includes(ours), error);
+  assert.equal(bronzeMetadata(dir), before);
 });
 
 faults.run();

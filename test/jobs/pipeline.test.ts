@@ -49,6 +49,15 @@ pipeline.before(async () => {
   lake = await newLake('e2e');
 });
 
+pipeline('before the first event (a scheduled run right after install), bronze, silver and gold succeed with nothing to do', async () => {
+  const empty = await newLake('empty');
+  await ok('topics', empty);
+  assert.is(result(await ok('bronze', empty)).recordsRead, 0);
+  assert.is(result(await ok('silver', empty)).silver, 0);
+  assert.equal(result(await ok('gold', empty)).rows, []);
+  for (const key of ['bronze', 'silver', 'gold'] as const) assert.equal(await tableFiles(empty.dir, key), [], key);
+});
+
 pipeline('30 events: bronze 30 rows, silver 28-30, gold 3 rows, verify passes', async () => {
   const topics = result(await ok('topics', lake));
   assert.equal(topics, { topic: lake.env.LAKEHOUSE_TOPIC, created: true, partitions: 3 });

@@ -34,6 +34,8 @@ export interface ManifestFile {
   readonly length: number;
   readonly addedSnapshotId: SnapshotId;
   readonly sequenceNumber: number;
+  /** The smallest data sequence number of the manifest's entries (its own when absent). */
+  readonly minSequenceNumber?: number;
   readonly addedFiles: number;
   readonly existingFiles: number;
   readonly deletedFiles: number;
@@ -181,7 +183,7 @@ export async function encodeManifestList(
     partition_spec_id: 0,
     content: 0,
     sequence_number: BigInt(m.sequenceNumber),
-    min_sequence_number: BigInt(m.sequenceNumber),
+    min_sequence_number: BigInt(m.minSequenceNumber ?? m.sequenceNumber),
     added_snapshot_id: m.addedSnapshotId,
     added_files_count: m.addedFiles,
     existing_files_count: m.existingFiles,
@@ -215,6 +217,7 @@ export async function readManifestList(file: string): Promise<ManifestFile[]> {
     length: toNumber(r.manifest_length),
     addedSnapshotId: BigInt(r.added_snapshot_id as bigint),
     sequenceNumber: toNumber(r.sequence_number ?? 0n),
+    minSequenceNumber: toNumber(r.min_sequence_number ?? r.sequence_number ?? 0n),
     addedFiles: Number(r.added_files_count ?? r.added_data_files_count ?? 0),
     existingFiles: Number(r.existing_files_count ?? r.existing_data_files_count ?? 0),
     deletedFiles: Number(r.deleted_files_count ?? r.deleted_data_files_count ?? 0),

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileDurably } from './avro.ts';
-import { metadataLogEntry, publishVersion, type LoadedTable } from './catalog.ts';
+import { CommitConflictError, loadTable, metadataLogEntry, publishVersion, type LoadedTable } from './catalog.ts';
 import {
   EntryStatus, encodeManifest, encodeManifestList, fileUri, localPath, readManifest, readManifestList,
   type DataFile, type ManifestEntry, type ManifestFile,
 } from './manifest.ts';
 import {
-  currentSchema, currentSnapshot, newSnapshotId, type Snapshot, type SnapshotId, type TableMetadata,
+  currentSchema, currentSnapshot, lineage, newSnapshotId, type PartitionSpec, type Schema, type Snapshot, type SnapshotId, type TableMetadata,
 } from './metadata.ts';
 
 /** A live data file of a snapshot, with the snapshot that added it. */
@@ -32,7 +33,9 @@ export async function liveFiles(
 ): Promise<LiveFile[]> {
   const files: LiveFile[] = [];
   for (const manifest of await manifestsOf(snapshot)) {
-    if (addedBy && !addedBy.has(manifest.addedSnapshotId)) continue;
+    // A manifest holds the files its snapshot added, and, when a writer merged or rewrote manifests
+    // (compaction, Java's manifest merging), files of earlier snapshots as existing entries.
+    if (addedBy && !addedBy.has(manifest.addedSnapshotId) && manifest.existingFiles === 0) continue;
     for (const entry of await readManifest(manifest)) {
       if (entry.status === EntryStatus.Deleted || (addedBy && !addedBy.has(entry.snapshotId))) continue;
       files.push({ file: entry.file, addedBy: entry.snapshotId });
@@ -62,42 +65,168 @@ export function overwriteFiles(table: LoadedTable, files: readonly DataFile[], s
 
 const sum = (files: readonly DataFile[], pick: (f: DataFile) => number) => files.reduce((total, f) => total + pick(f), 0);
 
-async function commitChange(table: LoadedTable, change: Change): Promise<LoadedTable> {
-  const base = table.metadata;
-  const parent = currentSnapshot(base);
-  const snapshotId = newSnapshotId();
-  const sequenceNumber = base['last-sequence-number'] + 1;
-  const schema = currentSchema(base);
-  const spec = base['partition-specs'].find((s) => s['spec-id'] === base['default-spec-id'])!;
-  const metadataDir = path.join(table.dir, 'metadata');
-  const commitId = randomUUID();
+/** What one new snapshot holds: its manifests (new and carried over) and the files it adds and removes. */
+interface SnapshotPlan {
+  readonly operation: 'append' | 'overwrite' | 'replace';
+  readonly manifests: readonly ManifestFile[];
+  readonly added: readonly DataFile[];
+  readonly removed: readonly DataFile[];
+  readonly summary: SnapshotSummary;
+}
 
+interface CommitContext {
+  readonly table: LoadedTable;
+  readonly parent: Snapshot | undefined;
+  readonly snapshotId: SnapshotId;
+  readonly sequenceNumber: number;
+  readonly schema: Schema;
+  readonly spec: PartitionSpec;
+  readonly metadataDir: string;
+  readonly commitId: string;
+  /** Files this commit wrote under metadata/, removed when it does not publish. */
+  readonly written: string[];
+}
+
+function commitContext(table: LoadedTable): CommitContext {
+  const base = table.metadata;
+  return {
+    table,
+    parent: currentSnapshot(base),
+    snapshotId: newSnapshotId(),
+    sequenceNumber: base['last-sequence-number'] + 1,
+    schema: currentSchema(base),
+    spec: base['partition-specs'].find((s) => s['spec-id'] === base['default-spec-id'])!,
+    metadataDir: path.join(table.dir, 'metadata'),
+    commitId: randomUUID(),
+    written: [],
+  };
+}
+
+/** Writes a manifest of `entries` for the commit; returns its manifest list row. */
+async function writeManifest(context: CommitContext, entries: readonly ManifestEntry[], index: number): Promise<ManifestFile> {
+  const manifestPath = path.join(context.metadataDir, `${context.commitId}-m${index}.avro`);
+  const bytes = await encodeManifest(entries, context.schema, context.spec);
+  writeFileDurably(manifestPath, bytes);
+  context.written.push(manifestPath);
+  const of = (status: EntryStatus) => entries.filter((e) => e.status === status).map((e) => e.file);
+  const [added, existing, deleted] = [of(EntryStatus.Added), of(EntryStatus.Existing), of(EntryStatus.Deleted)];
+  return {
+    path: fileUri(manifestPath), length: bytes.length, addedSnapshotId: context.snapshotId, sequenceNumber: context.sequenceNumber,
+    minSequenceNumber: Math.min(context.sequenceNumber, ...entries.map((e) => e.sequenceNumber)),
+    addedFiles: added.length, existingFiles: existing.length, deletedFiles: deleted.length,
+    addedRows: sum(added, (f) => f.recordCount), existingRows: sum(existing, (f) => f.recordCount), deletedRows: sum(deleted, (f) => f.recordCount),
+  };
+}
+
+/**
+ * Commits the change; when another writer committed first but only rewrote files (compaction's
+ * `replace` snapshots, or a new version without a snapshot, as snapshot expiry writes), the rows the
+ * change was planned from are unchanged, so it is committed again on the new state. Any other
+ * commit in between stands: the caller's plan is stale and CommitConflictError is thrown.
+ */
+async function commitChange(table: LoadedTable, change: Change): Promise<LoadedTable> {
+  for (let base = table; ;) {
+    try {
+      return await commitOnce(base, change);
+    } catch (error) {
+      if (!(error instanceof CommitConflictError)) throw error;
+      const latest = loadTable(path.dirname(path.dirname(base.dir)), base.spec);
+      if (!latest || !onlyRewritesSince(latest, currentSnapshot(base.metadata))) throw error;
+      base = latest;
+    }
+  }
+}
+
+function onlyRewritesSince(latest: LoadedTable, base: Snapshot | undefined): boolean {
+  for (const snapshot of lineage(latest.metadata)) {
+    if (snapshot['snapshot-id'] === base?.['snapshot-id']) return true;
+    if (snapshot.summary.operation !== 'replace') return false;
+  }
+  return base === undefined;
+}
+
+async function commitOnce(table: LoadedTable, change: Change): Promise<LoadedTable> {
+  const context = commitContext(table);
+  const { parent, snapshotId, sequenceNumber } = context;
   const previous = await manifestsOf(parent);
   const removed = change.operation === 'overwrite' ? (await liveFiles(table, parent)).map((f) => f.file) : [];
   const entries: ManifestEntry[] = [
     ...change.added.map((file) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber, file })),
     ...removed.map((file) => ({ status: EntryStatus.Deleted, snapshotId, sequenceNumber, file })),
   ];
-  const manifests: ManifestFile[] = change.operation === 'append' ? [...previous] : [];
-  if (entries.length > 0) {
-    const manifestPath = path.join(metadataDir, `${commitId}-m0.avro`);
-    const bytes = await encodeManifest(entries, schema, spec);
-    writeFileDurably(manifestPath, bytes);
-    manifests.unshift({
-      path: fileUri(manifestPath), length: bytes.length, addedSnapshotId: snapshotId, sequenceNumber,
-      addedFiles: change.added.length, existingFiles: 0, deletedFiles: removed.length,
-      addedRows: sum(change.added, (f) => f.recordCount), existingRows: 0, deletedRows: sum(removed, (f) => f.recordCount),
-    });
-  }
-  const listPath = path.join(metadataDir, `snap-${snapshotId}-1-${commitId}.avro`);
-  writeFileDurably(listPath, await encodeManifestList(manifests, { id: snapshotId, parentId: parent?.['snapshot-id'], sequenceNumber }));
+  const manifests: ManifestFile[] = change.operation === 'append' ? previous.filter(holdsLiveFiles) : [];
+  return withCleanup(context, async () => {
+    if (entries.length > 0) manifests.unshift(await writeManifest(context, entries, 0));
+    return commitSnapshot(context, { ...change, manifests, removed });
+  });
+}
 
+/** A manifest whose entries are all deleted ones only told its own snapshot what it removed: later snapshots drop it, as Java's writers do. */
+const holdsLiveFiles = (m: ManifestFile) => m.addedFiles + m.existingFiles > 0 || m.deletedFiles === 0;
+
+/** Runs a commit; when it fails (another writer committed first included), removes the metadata files it wrote. */
+async function withCleanup<T>(context: CommitContext, commit: () => Promise<T>): Promise<T> {
+  try {
+    return await commit();
+  } catch (error) {
+    for (const file of context.written) fs.rmSync(file, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Replaces `removed` (live files of the current snapshot) by `added`, which hold the same rows: a
+ * `replace` snapshot, as compaction makes. Manifests without a removed file are carried over as they
+ * are (readers that look only at the manifests a snapshot added still find them); the others are
+ * rewritten with their removed files marked deleted and the rest existing, keeping each entry's
+ * snapshot and sequence number.
+ */
+export async function replaceFiles(
+  table: LoadedTable,
+  removed: readonly DataFile[],
+  added: readonly DataFile[],
+  summary: SnapshotSummary,
+): Promise<LoadedTable> {
+  const context = commitContext(table);
+  const { snapshotId, sequenceNumber } = context;
+  const gone = new Set(removed.map((f) => f.path));
+  const manifests: ManifestFile[] = [];
+  return withCleanup(context, async () => {
+    manifests.push(await writeManifest(context, added.map((file) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber, file })), 0));
+    let index = 1;
+    for (const manifest of (await manifestsOf(context.parent)).filter(holdsLiveFiles)) {
+      const entries = await readManifest(manifest);
+      if (!entries.some((e) => e.status !== EntryStatus.Deleted && gone.has(e.file.path))) {
+        manifests.push(manifest);
+        continue;
+      }
+      const rewritten = entries
+        .filter((e) => e.status !== EntryStatus.Deleted)
+        .map((e) => (gone.has(e.file.path) ? { ...e, status: EntryStatus.Deleted, snapshotId } : { ...e, status: EntryStatus.Existing }));
+      manifests.push(await writeManifest(context, rewritten, index++));
+    }
+    const found = manifests.reduce((n, m) => n + (m.addedSnapshotId === snapshotId ? m.deletedFiles : 0), 0);
+    if (found !== gone.size) throw new Error(`${table.spec.name}: ${gone.size - found} of the files to replace are not live in the current snapshot`);
+    return commitSnapshot(context, { operation: 'replace', manifests, added, removed, summary });
+  });
+}
+
+async function commitSnapshot(context: CommitContext, plan: SnapshotPlan): Promise<LoadedTable> {
+  const { table, parent, snapshotId, sequenceNumber, schema } = context;
+  const base = table.metadata;
+  const listPath = path.join(context.metadataDir, `snap-${snapshotId}-1-${context.commitId}.avro`);
+  writeFileDurably(listPath, await encodeManifestList(plan.manifests, { id: snapshotId, parentId: parent?.['snapshot-id'], sequenceNumber }));
+  context.written.push(listPath);
+
+  const { added, removed } = plan;
   const totals = parentTotals(parent);
-  const addedRecords = sum(change.added, (f) => f.recordCount);
-  const addedSize = sum(change.added, (f) => f.fileSizeInBytes);
-  const after = change.operation === 'append'
-    ? { files: totals.files + change.added.length, records: totals.records + addedRecords, size: totals.size + addedSize }
-    : { files: change.added.length, records: addedRecords, size: addedSize };
+  const addedRecords = sum(added, (f) => f.recordCount);
+  const addedSize = sum(added, (f) => f.fileSizeInBytes);
+  const removedRecords = sum(removed, (f) => f.recordCount);
+  const removedSize = sum(removed, (f) => f.fileSizeInBytes);
+  const after = plan.operation === 'overwrite'
+    ? { files: added.length, records: addedRecords, size: addedSize }
+    : { files: totals.files + added.length - removed.length, records: totals.records + addedRecords - removedRecords, size: totals.size + addedSize - removedSize };
   const now = Math.max(Date.now(), (parent?.['timestamp-ms'] ?? 0) + 1);
   const snapshot: Snapshot = {
     'snapshot-id': snapshotId,
@@ -107,15 +236,15 @@ async function commitChange(table: LoadedTable, change: Change): Promise<LoadedT
     'manifest-list': fileUri(listPath),
     'schema-id': schema['schema-id'],
     summary: {
-      operation: change.operation,
-      ...change.summary,
-      'added-data-files': String(change.added.length),
+      operation: plan.operation,
+      ...plan.summary,
+      'added-data-files': String(added.length),
       'added-records': String(addedRecords),
       'added-files-size': String(addedSize),
       ...(removed.length > 0 ? {
         'deleted-data-files': String(removed.length),
-        'deleted-records': String(sum(removed, (f) => f.recordCount)),
-        'removed-files-size': String(sum(removed, (f) => f.fileSizeInBytes)),
+        'deleted-records': String(removedRecords),
+        'removed-files-size': String(removedSize),
       } : {}),
       'total-data-files': String(after.files),
       'total-records': String(after.records),
@@ -141,4 +270,32 @@ async function commitChange(table: LoadedTable, change: Change): Promise<LoadedT
 function parentTotals(parent: Snapshot | undefined) {
   const n = (key: string) => Number(parent?.summary[key] ?? 0);
   return { files: n('total-data-files'), records: n('total-records'), size: n('total-files-size') };
+}
+
+/**
+ * Removes the `expired` snapshots from the table's metadata (the refs, and so the current snapshot,
+ * are never among them), sets `properties`, and keeps in the metadata log only the versions written
+ * since `metadataSince` (older ones describe expired snapshots). Data and manifests are left for
+ * orphan removal.
+ */
+export function expireSnapshots(
+  table: LoadedTable,
+  expired: ReadonlySet<SnapshotId>,
+  properties: Readonly<Record<string, string>>,
+  metadataSince: number,
+): LoadedTable {
+  const base = table.metadata;
+  const referenced = Object.values(base.refs ?? {}).map((r) => BigInt(r['snapshot-id']));
+  const clash = referenced.find((id) => expired.has(id));
+  if (clash !== undefined) throw new Error(`${table.spec.name}: snapshot ${clash} is named by a ref and cannot be expired`);
+  const keep = (id: SnapshotId | number) => !expired.has(BigInt(id));
+  const next: TableMetadata = {
+    ...base,
+    'last-updated-ms': Math.max(Date.now(), base['last-updated-ms'] + 1),
+    properties: { ...base.properties, ...properties },
+    snapshots: (base.snapshots ?? []).filter((s) => keep(s['snapshot-id'])),
+    'snapshot-log': (base['snapshot-log'] ?? []).filter((e) => keep(e['snapshot-id'])),
+    'metadata-log': [...(base['metadata-log'] ?? []).filter((e) => e['timestamp-ms'] >= metadataSince), metadataLogEntry(table)],
+  };
+  return publishVersion(table, next);
 }

@@ -1,0 +1,164 @@
+# The "schedule" scenario of test.sh (sourced; uses its step, helm, kubectl and now): the chart runs
+# itself. Installed with a one-minute pipeline schedule, the continuous producer and the metrics
+# exporter, in a namespace of its own that is deleted at the end:
+#   - within a bounded wait at least two scheduled runs succeed and gold counts events produced
+#     after the install;
+#   - helm test started while a scheduled run is in progress passes;
+#   - helm upgrade during a scheduled run loses nothing (helm test after it: bronze holds every
+#     offset Kafka holds up to bronze's, exactly once; bronze only grew);
+#   - /metrics scraped from a pod of the release shows lakehouse_up 1 and gold's freshness.
+# shellcheck shell=bash
+sched_ns=${LAKEHOUSE_SCHEDULE_NAMESPACE:-lakehouse-schedule}
+sched_release=lakehouse
+sched_values=(
+  --set "schedule.pipeline=*/1 * * * *"
+  --set producer.mode=continuous
+  --set producer.eventsPerSecond=5
+  --set metrics.enabled=true
+)
+ks() { kubectl -n "$sched_ns" "$@"; }
+
+# Node program (ci/cluster/metrics-sampler.mjs) run in a pod of the release, so the exporter's
+# NetworkPolicy admits it: "name=url,..." samples count seconds-between
+sample_metrics_in_cluster() {
+  local ns=$1 pod=$2 exporters=$3 samples=$4 seconds=$5 timeout=$(($4 * $5 + 120))
+  kubectl -n "$ns" delete pod "$pod" --ignore-not-found --wait >/dev/null
+  kubectl -n "$ns" run "$pod" --image=node:22-bookworm-slim --restart=Never \
+    --labels="app.kubernetes.io/name=lakehouse,app.kubernetes.io/instance=$sched_release" \
+    --env="EXPORTERS=$exporters" --env="SAMPLES=$samples" --env="SAMPLE_SECONDS=$seconds" \
+    --command -- node --input-type=module -e "$(cat "$here/metrics-sampler.mjs")" >/dev/null
+  if ! kubectl -n "$ns" wait --for=jsonpath='{.status.phase}'=Succeeded "pod/$pod" --timeout="${timeout}s" >/dev/null; then
+    kubectl -n "$ns" describe pod "$pod" >&2 || true
+    kubectl -n "$ns" logs "$pod" >&2 || true
+    return 1
+  fi
+  kubectl -n "$ns" logs "$pod"
+  kubectl -n "$ns" delete pod "$pod" --wait=false >/dev/null
+}
+
+# The jobs' own inspection commands, run in the exporter's pod (it mounts the lake read-only).
+lake() { kubectl -n "${lake_ns:-$sched_ns}" exec "deploy/$sched_release-metrics" -- node /opt/lakehouse/lakehouse.mjs "$@"; }
+
+# Sum of gold.stats' event_count (0 before gold has a snapshot).
+gold_events() {
+  lake show gold.stats --limit 1000 \
+    | awk 'NR == 2 { for (i = 1; i <= NF; i++) if ($i == "event_count") c = i } NR > 3 && c { s += $c } END { print s + 0 }'
+}
+
+# Rows in bronze.vehicles' current snapshot.
+bronze_rows() {
+  lake tables | awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "rows") c = i } $1 == "bronze.vehicles" { print $c }'
+}
+
+# Records Kafka holds in the topic (sum of the partitions' end offsets).
+kafka_records() {
+  ks exec "$sched_release-kafka-0" -- /opt/kafka/bin/kafka-get-offsets.sh --bootstrap-server localhost:9092 \
+    --topic vehicles-events --time -1 2>/dev/null | awk -F: '{ s += $3 } END { print s + 0 }'
+}
+
+# CronJob-made pipeline Jobs: "<start> <completion|-> <succeeded> <name>", oldest first.
+scheduled_runs() {
+  ks get jobs -l "app.kubernetes.io/instance=$sched_release,app.kubernetes.io/component=pipeline" \
+    -o go-template='{{range .items}}{{.status.startTime}} {{or .status.completionTime "-"}} {{or .status.succeeded 0}} {{.metadata.name}}{{"\n"}}{{end}}' \
+    | sort
+}
+
+succeeded_since() { scheduled_runs | awk -v since="$1" '$1 >= since && $3 >= 1' | wc -l; }
+
+wait_for_scheduled_runs() { # count since seconds : at least count scheduled runs started at or after since have succeeded
+  local want=$1 since=$2 deadline=$((SECONDS + $3)) ok
+  while :; do
+    ok=$(succeeded_since "$since")
+    echo "  $(now): $ok scheduled run(s) succeeded since $since"
+    if ((ok >= want)); then scheduled_runs | sed 's/^/  /'; return 0; fi
+    if ((SECONDS >= deadline)); then
+      scheduled_runs | sed 's/^/  /'
+      ks get cronjobs,jobs,pods -o wide >&2 || true
+      ks logs -l "app.kubernetes.io/component=pipeline" --all-containers --prefix --tail=5 >&2 || true
+      return 1
+    fi
+    sleep 10
+  done
+}
+
+sched_install() {
+  helm install "$sched_release" "$repo/chart" -n "$sched_ns" --create-namespace "${sched_values[@]}" --wait --timeout 20m
+}
+
+record_install_state() {
+  sched_gold_at_install=$(gold_events)
+  sched_kafka_at_install=$(kafka_records)
+  sched_t0=$(now)
+  echo "  at install ($sched_t0): gold counts $sched_gold_at_install events, Kafka holds $sched_kafka_at_install records"
+  [[ $sched_kafka_at_install -gt 0 ]]
+}
+
+gold_grew() {
+  local gold bronze
+  gold=$(gold_events) bronze=$(bronze_rows)
+  echo "  gold counts $gold events (at install $sched_gold_at_install); bronze holds $bronze records (Kafka held $sched_kafka_at_install at install)"
+  # Bronze beyond what Kafka held at install: the scheduled runs read events produced after it.
+  [[ $gold -gt $sched_gold_at_install && $bronze -gt $sched_kafka_at_install ]]
+}
+
+wait_for_active_run() { # seconds : until a scheduled run is in progress
+  local deadline=$((SECONDS + $1))
+  until [[ -n $(ks get jobs -l "app.kubernetes.io/component=pipeline" -o jsonpath='{range .items[?(@.status.active==1)]}{.metadata.name}{"\n"}{end}') ]]; do
+    ((SECONDS < deadline)) || return 1
+    sleep 1
+  done
+  ks get jobs -l "app.kubernetes.io/component=pipeline" -o jsonpath='{range .items[?(@.status.active==1)]}  running: {.metadata.name} since {.status.startTime}{"\n"}{end}'
+}
+
+helm_test_during_run() {
+  wait_for_active_run 120 || { echo "  no scheduled run started within 120s" >&2; return 1; }
+  helm test "$sched_release" -n "$sched_ns" --logs --timeout 10m
+}
+
+upgrade_during_run() {
+  sched_bronze_before_upgrade=$(bronze_rows)
+  wait_for_active_run 120 || { echo "  no scheduled run started within 120s" >&2; return 1; }
+  sched_t1=$(now)
+  echo "  bronze holds $sched_bronze_before_upgrade records; upgrading at $sched_t1"
+  helm upgrade "$sched_release" "$repo/chart" -n "$sched_ns" "${sched_values[@]}" --set producer.eventsPerSecond=8 --wait --timeout 20m
+}
+
+nothing_lost_after_upgrade() {
+  local after
+  after=$(bronze_rows)
+  echo "  bronze: $sched_bronze_before_upgrade records before the upgrade, $after after"
+  [[ $after -ge $sched_bronze_before_upgrade ]]
+}
+
+metrics_show_freshness() {
+  local out up gold_age
+  out=$(sample_metrics_in_cluster "$sched_ns" lakehouse-scrape "exporter=http://$sched_release-metrics.$sched_ns.svc:9464/metrics" 1 1) || return 1
+  grep -E '^(sample|lakehouse_(up|stage_seconds_since_last_success|kafka_lag_records|stage_consecutive_failures))' <<<"$out" | sed 's/^/  /'
+  up=$(awk '$1 ~ /^lakehouse_up($|\{)/ { print $2 }' <<<"$out")
+  gold_age=$(awk '$1 ~ /^lakehouse_stage_seconds_since_last_success\{/ && $1 ~ /stage="gold"/ { print $2 }' <<<"$out")
+  [[ $up == 1 ]] || { echo "  lakehouse_up is ${up:-missing}, not 1" >&2; return 1; }
+  [[ -n $gold_age ]] || { echo "  no lakehouse_stage_seconds_since_last_success for gold" >&2; return 1; }
+  # Fresh: gold succeeded within the last three schedule intervals.
+  awk -v age="$gold_age" 'BEGIN { exit !(age >= 0 && age < 180) }' || { echo "  gold last succeeded ${gold_age}s ago" >&2; return 1; }
+}
+
+sched_teardown() {
+  helm uninstall "$sched_release" -n "$sched_ns" --wait --timeout 5m
+  kubectl delete namespace "$sched_ns" --wait --timeout=5m
+  [[ -z $(kubectl get namespace "$sched_ns" --ignore-not-found -o name) ]]
+}
+
+# scenario-soak.sh takes only the functions.
+[[ ${1:-} == --functions-only ]] && return 0
+
+step "schedule: helm install (one-minute schedule, continuous producer, metrics)" sched_install
+step "schedule: gold and Kafka at install" record_install_state
+step "schedule: two scheduled runs succeed" wait_for_scheduled_runs 2 "$sched_t0" 420
+step "schedule: gold counts events produced after the install" gold_grew
+step "schedule: helm test during a scheduled run" helm_test_during_run
+step "schedule: helm upgrade during a scheduled run" upgrade_during_run
+step "schedule: a scheduled run succeeds after the upgrade" wait_for_scheduled_runs 1 "$sched_t1" 300
+step "schedule: bronze lost nothing across the upgrade" nothing_lost_after_upgrade
+step "schedule: helm test after the upgrade" helm test "$sched_release" -n "$sched_ns" --logs --timeout 10m
+step "schedule: /metrics from inside the cluster shows freshness" metrics_show_freshness
+step "schedule: uninstall and delete the namespace" sched_teardown
