@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startBroker } from '../../dev/broker/broker.ts';
 import { sharedBroker, testKafka } from '../support/broker-fixture.ts';
-import { describeFailure, runJob, temporaryDir, uniqueNames } from '../support/lake.ts';
+import { describeFailure, newLake, runJob, temporaryDir, uniqueNames } from '../support/lake.ts';
 import { query } from '../support/duckdb.ts';
 import { tableFiles, tableSql } from '../support/tables.ts';
 
@@ -125,12 +125,8 @@ faults('a mistyped topic is named at once by produce and by bronze', async () =>
 
 faults('records retention deleted before bronze read them are recorded as a gap, and verify reports the loss, naming it', async () => {
   const { bootstrap } = await sharedBroker();
-  const { topic, group } = uniqueNames('retention');
-  const dir = temporaryDir('retention');
-  const env = {
-    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
-    LAKEHOUSE_PARTITIONS: '1', LAKEHOUSE_EVENTS: '100', LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
-  };
+  const { env, dir } = await newLake('retention', { LAKEHOUSE_PARTITIONS: '1', LAKEHOUSE_EVENTS: '100' });
+  const topic = env.LAKEHOUSE_TOPIC;
   for (const job of ['topics', 'produce', 'bronze']) assert.is((await runJob(job, env)).exitCode, 0, job);
   await runJob('produce', { ...env, LAKEHOUSE_START_TIME: '2023-10-14T13:20:00Z' });
   // What retention does, on demand: offsets 100..149 are gone before bronze's next run.
@@ -158,12 +154,8 @@ const bronzeMetadata = (dir: string) => fs.readdirSync(path.join(dir, 'bronze/ve
 
 faults('a lake ahead of its topic (the topic deleted and created again) stops bronze naming the offsets, and changes nothing', async () => {
   const { bootstrap } = await sharedBroker();
-  const { topic, group } = uniqueNames('recreated');
-  const dir = temporaryDir('recreated');
-  const env = {
-    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
-    LAKEHOUSE_PARTITIONS: '1', LAKEHOUSE_EVENTS: '30', LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
-  };
+  const { env, dir } = await newLake('recreated', { LAKEHOUSE_PARTITIONS: '1', LAKEHOUSE_EVENTS: '30' });
+  const topic = env.LAKEHOUSE_TOPIC;
   for (const job of ['topics', 'produce', 'bronze']) assert.is((await runJob(job, env)).exitCode, 0, job);
   const admin = testKafka(bootstrap).admin();
   await admin.connect();
@@ -181,13 +173,7 @@ faults('a lake ahead of its topic (the topic deleted and created again) stops br
 });
 
 faults('a lake read from another Kafka cluster stops bronze naming both cluster ids, and changes nothing', async () => {
-  const { bootstrap } = await sharedBroker();
-  const { topic, group } = uniqueNames('other-cluster');
-  const dir = temporaryDir('other-cluster');
-  const env = {
-    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
-    LAKEHOUSE_PARTITIONS: '1', LAKEHOUSE_EVENTS: '20', LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
-  };
+  const { env, dir } = await newLake('other-cluster', { LAKEHOUSE_PARTITIONS: '1', LAKEHOUSE_EVENTS: '20' });
   for (const job of ['topics', 'produce', 'bronze', 'produce']) assert.is((await runJob(job, env)).exitCode, 0, job);
   const metadata = path.join(dir, 'bronze/vehicles/metadata');
   const version = fs.readFileSync(path.join(metadata, 'version-hint.text'), 'utf8').trim();

@@ -10,10 +10,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { acquireLease, leasePath, type LeaseRecord, type LeaseTiming } from '../../jobs/ops/lease.ts';
 import { hostName } from '../../jobs/ops/runs.ts';
-import { sharedBroker } from '../support/broker-fixture.ts';
 import { query } from '../support/duckdb.ts';
 import { pyicebergRows } from '../support/iceberg-readers.ts';
-import { describeFailure, runJob, temporaryDir, uniqueNames, type JobOutcome } from '../support/lake.ts';
+import { describeFailure, newLake, runJob, temporaryDir, type JobOutcome, type TestLake } from '../support/lake.ts';
 import { tableSql } from '../support/tables.ts';
 
 const fast: LeaseTiming = { ttlMs: 400, renewMs: 100, pollMs: 50, settleMs: 20 };
@@ -98,23 +97,7 @@ unit("the lease of a run killed on this host (its pid is gone) is taken over wit
 
 unit.run();
 
-interface Lake {
-  readonly env: Record<string, string>;
-  readonly dir: string;
-}
-
-async function newLake(label: string, settings: Record<string, string> = {}): Promise<Lake> {
-  const { bootstrap } = await sharedBroker();
-  const { topic, group } = uniqueNames(label);
-  const dir = temporaryDir(label);
-  return {
-    dir,
-    env: {
-      KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
-      LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z', ...settings,
-    },
-  };
-}
+type Lake = TestLake;
 
 async function ok(job: string, lake: Lake, env: Record<string, string> = {}, onLine?: Parameters<typeof runJob>[3]): Promise<JobOutcome> {
   const outcome = await runJob(job, { ...lake.env, ...env }, [], onLine);

@@ -11,27 +11,11 @@ import * as assert from 'uvu/assert';
 import { runJobProcess } from '../../dev/job-process.ts';
 import { appendRun } from '../../jobs/ops/runs.ts';
 import { RunHistory } from '../../jobs/ops/run-history.ts';
-import { sharedBroker } from '../support/broker-fixture.ts';
 import { duckdbRowsOf, pyiceberg } from '../support/iceberg-readers.ts';
-import { describeFailure, runJob, temporaryDir, uniqueNames, type JobOutcome } from '../support/lake.ts';
+import { describeFailure, newLake as newTestLake, runJob, temporaryDir, type JobOutcome, type TestLake } from '../support/lake.ts';
 
-interface Lake {
-  readonly env: Record<string, string>;
-  readonly dir: string;
-}
-
-async function newLake(label: string, settings: Record<string, string> = {}): Promise<Lake> {
-  const { bootstrap } = await sharedBroker();
-  const { topic, group } = uniqueNames(label);
-  const dir = temporaryDir(label);
-  return {
-    dir,
-    env: {
-      KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
-      LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z', LAKEHOUSE_KAFKA_WAIT_SECONDS: '20', ...settings,
-    },
-  };
-}
+type Lake = TestLake;
+const newLake = (label: string, settings: Record<string, string> = {}) => newTestLake(label, { LAKEHOUSE_KAFKA_WAIT_SECONDS: '20', ...settings });
 
 async function ok(job: string, lake: Lake, args: string[] = []): Promise<JobOutcome> {
   const outcome = await runJob(job, lake.env, args);

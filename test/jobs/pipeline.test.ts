@@ -6,28 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sharedBroker } from '../support/broker-fixture.ts';
 import { query } from '../support/duckdb.ts';
-import { describeFailure, runJob, temporaryDir, uniqueNames, type JobOutcome } from '../support/lake.ts';
+import { describeFailure, newLake, runJob, type JobOutcome, type TestLake } from '../support/lake.ts';
 import { tableFiles, tableSql } from '../support/tables.ts';
 
-interface Lake {
-  readonly env: Record<string, string>;
-  readonly dir: string;
-}
-
-async function newLake(label: string, settings: Record<string, string> = {}): Promise<Lake> {
-  const { bootstrap } = await sharedBroker();
-  const { topic, group } = uniqueNames(label);
-  const dir = temporaryDir(label);
-  return {
-    dir,
-    env: {
-      KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
-      LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z', ...settings,
-    },
-  };
-}
+type Lake = TestLake;
 
 async function ok(job: string, lake: Lake, args: string[] = []): Promise<JobOutcome> {
   const outcome = await runJob(job, lake.env, args);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { runJobProcess, type JobRun } from '../../dev/job-process.ts';
+import { sharedBroker } from './broker-fixture.ts';
 
 export function temporaryDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `lakehouse-${prefix}-`));
@@ -41,4 +42,23 @@ export async function runJob(
 
 export function describeFailure(outcome: JobOutcome): string {
   return `${outcome.job} exited ${outcome.exitCode}: ${JSON.stringify(outcome.lines.filter((l) => l.level === 'error' || l.level === 'warn'))}`;
+}
+
+/** A lake of its own on the shared test broker: a fresh directory, topic and consumer group. */
+export interface TestLake {
+  readonly env: Record<string, string>;
+  readonly dir: string;
+}
+
+export async function newLake(label: string, settings: Record<string, string> = {}): Promise<TestLake> {
+  const { bootstrap } = await sharedBroker();
+  const { topic, group } = uniqueNames(label);
+  const dir = temporaryDir(label);
+  return {
+    dir,
+    env: {
+      KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
+      LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z', ...settings,
+    },
+  };
 }

@@ -72,6 +72,9 @@ build_kafka() {
     mkdir -p "$root/opt/kafka/bin" "$root/opt/kafka/config" "$root/etc/kafka/docker" "$root/etc/kafka/secrets" \
       "$root/var/lib/kafka/data" "$root/mnt/shared/config" "$root/usr/logs"
     cp -r "$libs" "$root/opt/kafka/libs"
+    # The cache's libs directory is private (0700); the pod runs as whatever uid the chart picks (10001),
+    # so, as in the official image, what it only reads must be readable by everyone.
+    chmod -R a+rX "$root/opt/kafka/libs"
     install -m 0755 "$k/kafka-class.sh" "$root/opt/kafka/bin/kafka-class.sh"
     while read -r script kind class; do
       [[ -z $script || $script == \#* ]] && continue
