@@ -2,8 +2,9 @@
 # npm run test:cluster [-- scenario...]: brings the cluster up, runs the scenarios (default: all of
 # "default" and "schedule"; "soak" only when named), printing each step with its duration; the
 # cluster is always torn down at the end.
-#   default   the chart's own defaults: helm install / hook order / helm test / helm upgrade /
-#             helm rollback / helm uninstall
+#   default   the chart's own defaults (Kafka over TLS with SCRAM users and ACLs): helm install /
+#             hook order / helm test / helm upgrade keeping Kafka's generated certificates and
+#             passwords, its clients still signing in / helm rollback / helm uninstall
 #   schedule  a one-minute pipeline schedule, the continuous producer and the metrics exporter
 #             (scenario-schedule.sh)
 #   soak      ten minutes of that with and without maintenance, sampled every 30 s (scenario-soak.sh)
@@ -92,6 +93,29 @@ status_as_notes_say() {
   grep -q '^Bronze lag behind Kafka' <<<"$output"
 }
 
+# The Kafka Secrets the chart generates (cluster id, CA and node certificate, the users' passwords):
+# one "<name> <key> <sha256 of the value>" line per key, so that no secret is printed.
+kafka_secret_digests() {
+  kubectl get secrets -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component=kafka" \
+    -o go-template='{{range .items}}{{$name := .metadata.name}}{{range $key, $value := .data}}{{$name}} {{$key}} {{$value}}{{"\n"}}{{end}}{{end}}' \
+    | while read -r name key value; do echo "$name $key $(sha256sum <<<"$value" | cut -c1-16)"; done | sort
+}
+
+kafka_secrets_recorded() {
+  kafka_secrets_before=$(kafka_secret_digests)
+  sed 's/^/  /' <<<"$kafka_secrets_before"
+  for expected in kafka-cluster-id kafka-tls kafka-ca kafka-user-admin kafka-user-producer kafka-user-pipeline; do
+    grep -q -- "-$expected " <<<"$kafka_secrets_before" || { echo "  no Secret *-$expected" >&2; return 1; }
+  done
+}
+
+kafka_secrets_kept() {
+  local after
+  after=$(kafka_secret_digests)
+  diff <(echo "$kafka_secrets_before") <(echo "$after") || { echo "  the upgrade changed Kafka's certificates or passwords" >&2; return 1; }
+  echo "  $(wc -l <<<"$after") keys of Kafka's Secrets unchanged"
+}
+
 scenario_default() {
   local install_started t0 t1
   install_started=$SECONDS
@@ -101,9 +125,11 @@ scenario_default() {
   step "helm test" helm test "$release" --logs --timeout 10m
   echo "=== helm install to helm test passing: $((SECONDS - install_started))s"
   step "status as NOTES.txt says" status_as_notes_say
+  step "Kafka's generated certificates and passwords recorded" kafka_secrets_recorded
   t1=$(now)
   sleep 1
   step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$repo/chart" --set "$upgrade_set" --wait --timeout 20m
+  step "upgrade kept Kafka's certificates and passwords" kafka_secrets_kept
   step "hook jobs re-ran in order after upgrade" check_hooks_in_order "$t1"
   step "helm test after upgrade" helm test "$release" --logs --timeout 10m
   step "helm rollback" helm rollback "$release" 1 --wait --timeout 20m

@@ -19,6 +19,7 @@ import {
 import { containerSecurityContext } from "../pod-security.ts";
 import { SPARK_CONTRACT_FILE } from "../spark-contract.ts";
 import { schedulingFields } from "../scheduling.ts";
+import { CA_MOUNTED, caSecretName, KAFKA_CA_DIR, KAFKA_USER_DIR, PASSWORD_MOUNTED, userSecretKey, userSecretName } from "../kafka-access.ts";
 import { PIPELINE_STEPS, pipelineHookJob, type PipelineStep } from "./pipeline-jobs.ts";
 
 export const SPARK_FILES_MOUNT = "/opt/lakehouse/spark";
@@ -44,6 +45,21 @@ const lakeVolume = (v: Binder, role: "driver" | "executor") => [
 
 const sparkImage = (v: Binder) => imageRef(v, "spark.image");
 
+/**
+ * The Kafka CA for the driver and the executors (the Kafka source reads on the executors), and the
+ * pipeline user's password for the driver, which hands it to the source in its JAAS option. Spark
+ * mounts whole Secrets: the CA's is the clients' CA-only Secret unless kafka.tls.caSecret says otherwise.
+ */
+const kafkaSecrets = (v: Binder): string[] => [
+  ...v.when(CA_MOUNTED, v.defaultOf<boolean>("kafka.tls.enabled"), [
+    ...conf(`spark.kubernetes.driver.secrets.${caSecretName(v)}`, KAFKA_CA_DIR),
+    ...conf(`spark.kubernetes.executor.secrets.${caSecretName(v)}`, KAFKA_CA_DIR),
+  ]),
+  ...v.when(PASSWORD_MOUNTED, v.defaultOf<boolean>("kafka.auth.enabled"), [
+    ...conf(`spark.kubernetes.driver.secrets.${userSecretName(v, "pipeline")}`, KAFKA_USER_DIR),
+  ]),
+];
+
 export const sparkSubmitArgs = (v: Binder, stage: SparkStage, env: EnvOverrides = {}): string[] => [
   "--master", "k8s://https://kubernetes.default.svc",
   "--deploy-mode", "cluster",
@@ -66,9 +82,11 @@ export const sparkSubmitArgs = (v: Binder, stage: SparkStage, env: EnvOverrides 
   ...conf("spark.executor.memory", v.expr(".Values.spark.executor.memory", v.defaultOf<string>("spark.executor.memory"))),
   ...conf("spark.sql.shuffle.partitions", v.intExpr(".Values.spark.shufflePartitions | int64", v.defaultOf<number>("spark.shufflePartitions"))),
   ...conf("spark.jars.ivy", "/tmp/.ivy2"),
+  ...kafkaSecrets(v),
   // The stage's settings (docs/contract.md), every one, as the driver's environment: the same
   // variables from the same values as the Node Jobs.
-  ...settingsEnv(v, env).flatMap((e) => conf(`spark.kubernetes.driverEnv.${e.name}`, e.value!)),
+  ...settingsEnv(v, { LAKEHOUSE_KAFKA_PASSWORD_FILE: `${KAFKA_USER_DIR}/${userSecretKey(v, "pipeline")}`, ...env })
+    .flatMap((e) => conf(`spark.kubernetes.driverEnv.${e.name}`, e.value!)),
   // Spark's Kafka connector and Iceberg's Spark runtime as Spark documents them: resolved from Maven by --packages.
   "--packages", v.expr(`printf "%s,%s" .Values.spark.kafkaPackage .Values.spark.icebergPackage`,
     `${v.defaultOf<string>("spark.kafkaPackage")},${v.defaultOf<string>("spark.icebergPackage")}`, { quote: true }),

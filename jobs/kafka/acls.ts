@@ -27,7 +27,7 @@ export function jobAcls(config: Config): AclEntry[] {
 
 /** Grants jobAcls when the jobs sign in as users and LAKEHOUSE_KAFKA_ACLS is on. */
 export async function grantJobAcls(admin: Admin, config: Config, logger: Logger): Promise<boolean> {
-  if (config.kafkaSecurity !== 'sasl_ssl' || !config.kafkaAcls) return false;
+  if (!config.kafkaSecurity.startsWith('sasl_') || !config.kafkaAcls) return false;
   await admin.createAcls({ acl: jobAcls(config) });
   logger.info('acls granted', {
     topic: config.topic, consumerGroupPrefix: config.consumerGroup, producer: config.kafkaProducerUser, pipeline: config.kafkaPipelineUser,

@@ -16,12 +16,13 @@ export class KafkaAccessError extends Error {
  */
 export function kafkaSecurityOptions(config: Config): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   if (config.kafkaSecurity === 'plaintext') return {};
-  const ssl = config.kafkaCaFile === SYSTEM_CA ? true : { ca: [readSettingFile(config.kafkaCaFile, 'LAKEHOUSE_KAFKA_CA_FILE', 'CA certificate')] };
+  const tls = config.kafkaSecurity !== 'sasl_plaintext';
+  const ssl = !tls || config.kafkaCaFile === SYSTEM_CA ? tls : { ca: [readSettingFile(config.kafkaCaFile, 'LAKEHOUSE_KAFKA_CA_FILE', 'CA certificate')] };
   if (config.kafkaSecurity === 'ssl') return { ssl };
   const password = readSettingFile(config.kafkaPasswordFile, 'LAKEHOUSE_KAFKA_PASSWORD_FILE', `password of Kafka user "${config.kafkaUser}"`);
   // The three mechanisms take the same fields; KafkaJS's type is a union keyed by the mechanism.
   const sasl = { mechanism: config.kafkaSaslMechanism, username: config.kafkaUser, password } as SASLOptions;
-  return { ssl, sasl };
+  return tls ? { ssl, sasl } : { sasl };
 }
 
 function readSettingFile(file: string, setting: string, what: string): string {

@@ -39,10 +39,10 @@ def client_properties(config: Config) -> Dict[str, str]:
     if config.kafka_security == "plaintext":
         return {"security.protocol": "PLAINTEXT"}
     props = {"security.protocol": config.kafka_security.upper()}
-    if config.kafka_ca_file != "system":
+    if config.kafka_security != "sasl_plaintext" and config.kafka_ca_file != "system":
         _read_file(config.kafka_ca_file, "LAKEHOUSE_KAFKA_CA_FILE", "CA certificate")
         props.update({"ssl.truststore.type": "PEM", "ssl.truststore.location": config.kafka_ca_file})
-    if config.kafka_security == "sasl_ssl":
+    if config.kafka_security in ("sasl_ssl", "sasl_plaintext"):
         password = _read_file(config.kafka_password_file, "LAKEHOUSE_KAFKA_PASSWORD_FILE",
                               f'password of Kafka user "{config.kafka_user}"')
         escape = lambda text: text.replace("\\", "\\\\").replace('"', '\\"')
