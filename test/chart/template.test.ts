@@ -127,7 +127,7 @@ for (const { name, bin } of helms()) {
     assert.not.ok(objects.some((o) => ["StatefulSet", "Service", "PodDisruptionBudget", "Secret"].includes(o.kind)));
     assert.equal(objects.filter((o) => o.kind === "NetworkPolicy").map((o) => o.metadata.name), ["lakehouse-jobs"], "only the jobs' policy");
     const env = hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0].env;
-    assert.is(env.find((e: any) => e.name === "KAFKA_BOOTSTRAP_SERVER").value, "kafka-0.kafka.streaming.svc:9092,kafka-1.kafka.streaming.svc:9092");
+    assert.is(env.find((e: any) => e.name === "KAFKA_BOOTSTRAP_SERVER").value, "kafka-0.kafka.streaming.svc:9093,kafka-1.kafka.streaming.svc:9093");
   });
 
   test(`${name}: producer.mode=continuous renders a producer Deployment in place of the producer hook Job`, () => {
