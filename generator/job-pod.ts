@@ -7,7 +7,7 @@ import { bootstrapServers, image, jobsScriptConfigMapName, lakeClaimName } from 
 import { containerSecurityContext, podSecurityContext } from "./pod-security.ts";
 import { BUNDLE_FILE } from "./emitters/jobs-script-configmap.ts";
 import { schedulingFields } from "./scheduling.ts";
-import { kafkaClientMounts, kafkaClientVolumes, KAFKA_CA_DIR, userName, type KafkaRole } from "./kafka-access.ts";
+import { kafkaClientMounts, kafkaClientVolumes, KAFKA_CA_DIR, passwordFile, userName, type KafkaRole } from "./kafka-access.ts";
 
 export const SCRIPT_DIR = "/opt/lakehouse";
 export const SCRIPT_PATH = `${SCRIPT_DIR}/lakehouse.mjs`;
@@ -47,7 +47,7 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   kafkaCaFile: (v) => v.expr(`include "lakehouse.kafka.caFile" .`, `${KAFKA_CA_DIR}/ca.crt`, { quote: true }),
   // Each pod's own user replaces this (kafkaRoleEnv); the pipeline user is the one most pods sign in as.
   kafkaUser: (v) => userName(v, "pipeline"),
-  kafkaPasswordFile: () => settingDefault("kafkaPasswordFile"),
+  kafkaPasswordFile: (v) => passwordFile(v, "pipeline"),
   kafkaAcls: (v) => v.expr(`and .Values.kafka.auth.enabled .Values.kafka.auth.acls`, "true", { quote: true }),
   kafkaProducerUser: (v) => userName(v, "producer"),
   kafkaPipelineUser: (v) => userName(v, "pipeline"),
@@ -68,7 +68,7 @@ export function kafkaRoleOf(commands: LakehouseCommand | readonly LakehouseComma
 
 /** LAKEHOUSE_KAFKA_USER for the role's pod. */
 const kafkaRoleEnv = (v: Binder, role: KafkaRole | undefined): EnvOverrides =>
-  role && role !== "pipeline" ? { LAKEHOUSE_KAFKA_USER: userName(v, role) } : {};
+  role && role !== "pipeline" ? { LAKEHOUSE_KAFKA_USER: userName(v, role), LAKEHOUSE_KAFKA_PASSWORD_FILE: passwordFile(v, role) } : {};
 
 /** Settings a particular kind of pod runs with instead of the values' (env var -> value). */
 export type EnvOverrides = Readonly<Record<string, string>>;

@@ -11,7 +11,6 @@ const baseOf = (file: string) => file.slice(file.lastIndexOf("/") + 1);
 export const KAFKA_CA_DIR = dirOf(settingDefault("kafkaCaFile"));
 export const KAFKA_USER_DIR = dirOf(settingDefault("kafkaPasswordFile"));
 const CA_KEY = baseOf(settingDefault("kafkaCaFile"));
-const PASSWORD_FILE = baseOf(settingDefault("kafkaPasswordFile"));
 
 /** The three Kafka users (kafka.auth.users.<role>). */
 export type KafkaRole = "admin" | "producer" | "pipeline";
@@ -24,6 +23,13 @@ export const userSecretName = (v: Binder, role: KafkaRole): string =>
 
 export const userSecretKey = (v: Binder, role: KafkaRole): string =>
   v.expr(`include "lakehouse.kafka.userSecretKey" (dict "context" $ "role" "${role}")`, "password");
+
+/**
+ * LAKEHOUSE_KAFKA_PASSWORD_FILE of a role's pod: the file is named by the Secret's key (`password`,
+ * or the role with kafka.auth.existingSecret), as Spark, which mounts whole Secrets, names it too.
+ */
+export const passwordFile = (v: Binder, role: KafkaRole): string =>
+  v.expr(`printf "${KAFKA_USER_DIR}/%s" (include "lakehouse.kafka.userSecretKey" (dict "context" $ "role" "${role}"))`, settingDefault("kafkaPasswordFile"), { quote: true });
 
 export const caSecretName = (v: Binder): string => v.expr(`include "lakehouse.kafka.caSecretName" .`, "lakehouse-kafka-ca");
 
@@ -51,6 +57,6 @@ export const kafkaClientVolumes = (v: Binder, role: KafkaRole | undefined): IVol
           { name: "kafka-ca", secret: { secretName: caSecretName(v), items: [{ key: CA_KEY, path: CA_KEY }] } },
         ]),
         ...v.when(PASSWORD_MOUNTED, defaultOn(v, "kafka.auth.enabled"), [
-          { name: "kafka-user", secret: { secretName: userSecretName(v, role), items: [{ key: userSecretKey(v, role), path: PASSWORD_FILE }] } },
+          { name: "kafka-user", secret: { secretName: userSecretName(v, role), items: [{ key: userSecretKey(v, role), path: userSecretKey(v, role) }] } },
         ]),
       ];

@@ -32,6 +32,7 @@ export function statusPodOverrides(bundled: boolean): string {
           { name: "LAKEHOUSE_KAFKA_SASL_MECHANISM", value: go(".Values.kafka.auth.mechanism") },
           { name: "LAKEHOUSE_KAFKA_CA_FILE", value: go("include `lakehouse.kafka.caFile` .") },
           { name: "LAKEHOUSE_KAFKA_USER", value: go(".Values.kafka.auth.users.pipeline.name") },
+          { name: "LAKEHOUSE_KAFKA_PASSWORD_FILE", value: `${KAFKA_USER_DIR}/${go("include `lakehouse.kafka.userSecretKey` (dict `context` $ `role` `pipeline`)")}` },
         ],
         volumeMounts: [
           KAFKA_MOUNTS,
@@ -62,7 +63,7 @@ export function statusPodOverrides(bundled: boolean): string {
         name: "kafka-user",
         secret: {
           secretName: go("include `lakehouse.kafka.userSecretName` (dict `context` $ `role` `pipeline`)"),
-          items: [{ key: go("include `lakehouse.kafka.userSecretKey` (dict `context` $ `role` `pipeline`)"), path: "password" }],
+          items: [{ key: go("include `lakehouse.kafka.userSecretKey` (dict `context` $ `role` `pipeline`)"), path: go("include `lakehouse.kafka.userSecretKey` (dict `context` $ `role` `pipeline`)") }],
         },
       }),
     ].join(""));

@@ -19,7 +19,7 @@ import {
 import { containerSecurityContext } from "../pod-security.ts";
 import { SPARK_CONTRACT_FILE } from "../spark-contract.ts";
 import { schedulingFields } from "../scheduling.ts";
-import { CA_MOUNTED, caSecretName, KAFKA_CA_DIR, KAFKA_USER_DIR, PASSWORD_MOUNTED, userSecretKey, userSecretName } from "../kafka-access.ts";
+import { CA_MOUNTED, caSecretName, KAFKA_CA_DIR, KAFKA_USER_DIR, PASSWORD_MOUNTED, userSecretName } from "../kafka-access.ts";
 import { PIPELINE_STEPS, pipelineHookJob, type PipelineStep } from "./pipeline-jobs.ts";
 
 export const SPARK_FILES_MOUNT = "/opt/lakehouse/spark";
@@ -85,8 +85,7 @@ export const sparkSubmitArgs = (v: Binder, stage: SparkStage, env: EnvOverrides 
   ...kafkaSecrets(v),
   // The stage's settings (docs/contract.md), every one, as the driver's environment: the same
   // variables from the same values as the Node Jobs.
-  ...settingsEnv(v, { LAKEHOUSE_KAFKA_PASSWORD_FILE: `${KAFKA_USER_DIR}/${userSecretKey(v, "pipeline")}`, ...env })
-    .flatMap((e) => conf(`spark.kubernetes.driverEnv.${e.name}`, e.value!)),
+  ...settingsEnv(v, env).flatMap((e) => conf(`spark.kubernetes.driverEnv.${e.name}`, e.value!)),
   // Spark's Kafka connector and Iceberg's Spark runtime as Spark documents them: resolved from Maven by --packages.
   "--packages", v.expr(`printf "%s,%s" .Values.spark.kafkaPackage .Values.spark.icebergPackage`,
     `${v.defaultOf<string>("spark.kafkaPackage")},${v.defaultOf<string>("spark.icebergPackage")}`, { quote: true }),

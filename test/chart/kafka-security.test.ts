@@ -122,8 +122,8 @@ for (const { name, bin } of helms()) {
     const mounts = Object.fromEntries(clients(objects).map((o) => [o.metadata.name, mountedSecrets(o)]));
     const ca = "streaming-kafka-ca/ca.crt -> /etc/lakehouse/kafka-ca/ca.crt";
     assert.equal(mounts["lakehouse-topics"], [ca, "streaming-kafka-admin/password -> /etc/lakehouse/kafka-user/password"]);
-    assert.equal(mounts["lakehouse-producer"], [ca, "streaming-kafka-users/producer -> /etc/lakehouse/kafka-user/password"]);
-    assert.equal(mounts["lakehouse-bronze"], [ca, "streaming-kafka-users/pipeline -> /etc/lakehouse/kafka-user/password"]);
+    assert.equal(mounts["lakehouse-producer"], [ca, "streaming-kafka-users/producer -> /etc/lakehouse/kafka-user/producer"]);
+    assert.equal(mounts["lakehouse-bronze"], [ca, "streaming-kafka-users/pipeline -> /etc/lakehouse/kafka-user/pipeline"]);
     const topics = envOf(podSpecOf(hookJobsInOrder(objects)[0]!).containers[0]);
     assert.is(topics.LAKEHOUSE_KAFKA_SECURITY, "sasl_ssl");
     assert.is(topics.LAKEHOUSE_KAFKA_USER, "streaming-admin");
@@ -137,7 +137,8 @@ for (const { name, bin } of helms()) {
     const topics = hookJobsInOrder(plain)[0]!;
     assert.is(envOf(podSpecOf(topics).containers[0]).LAKEHOUSE_KAFKA_SECURITY, "sasl_plaintext");
     assert.is(envOf(podSpecOf(topics).containers[0]).LAKEHOUSE_KAFKA_SASL_MECHANISM, "plain");
-    assert.equal(mountedSecrets(topics), ["users/admin -> /etc/lakehouse/kafka-user/password"]);
+    assert.equal(mountedSecrets(topics), ["users/admin -> /etc/lakehouse/kafka-user/admin"]);
+    assert.is(envOf(podSpecOf(topics).containers[0]).LAKEHOUSE_KAFKA_PASSWORD_FILE, "/etc/lakehouse/kafka-user/admin");
   });
 
   test(`${name}: a cert-manager issuer gets a Certificate for every address of Kafka, with a PKCS#8 key, and nothing generated`, () => {
