@@ -116,6 +116,45 @@ kafka_secrets_kept() {
   echo "  $(wc -l <<<"$after") keys of Kafka's Secrets unchanged"
 }
 
+# Kafka's own tools inside a Kafka pod (small heaps beside the broker) try what the chart must refuse:
+# a client without TLS, a wrong password, and the producer user reading the topic (no ACL allows it).
+# The ACL case first shows the producer user signs in (it may describe the topic), so the refusals are
+# the broker's, not a broken client.
+KAFKA_PROBE=$(cat <<'PROBE'
+set -uo pipefail
+trap 'rm -f /tmp/probe-*.properties' EXIT
+export KAFKA_HEAP_OPTS=-Xmx96m
+bin=/opt/kafka/bin server=$KAFKA_SERVICE:9092
+props() { # file protocol [user password]
+  printf '%s\n' "security.protocol=$2" request.timeout.ms=5000 default.api.timeout.ms=15000 > "$1"
+  if [[ $2 == SASL_SSL ]]; then
+    printf '%s\n' sasl.mechanism=SCRAM-SHA-512 ssl.truststore.type=PEM ssl.truststore.location=/etc/kafka/tls/ca.crt \
+      "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$3\" password=\"$4\";" >> "$1"
+  fi
+}
+props /tmp/probe-plain.properties PLAINTEXT
+props /tmp/probe-wrong.properties SASL_SSL "$LAKEHOUSE_KAFKA_PIPELINE_USER" not-the-password
+props /tmp/probe-producer.properties SASL_SSL "$LAKEHOUSE_KAFKA_PRODUCER_USER" "$(cat /etc/kafka/users/producer/password)"
+if out=$("$bin/kafka-topics.sh" --bootstrap-server "$server" --list --command-config /tmp/probe-plain.properties 2>&1); then
+  echo "  a PLAINTEXT client was served: $out" >&2; exit 1
+fi
+echo "  PLAINTEXT client refused: $(tail -n 1 <<<"$out" | cut -c1-160)"
+out=$("$bin/kafka-topics.sh" --bootstrap-server "$server" --list --command-config /tmp/probe-wrong.properties 2>&1)
+grep -q "SaslAuthenticationException\|Authentication failed" <<<"$out" || { echo "  a wrong password was not refused: $out" >&2; exit 1; }
+echo "  wrong password refused: $(grep -m1 -o "Authentication failed[^.]*" <<<"$out")"
+out=$("$bin/kafka-topics.sh" --bootstrap-server "$server" --describe --topic "$TOPIC" --command-config /tmp/probe-producer.properties 2>&1)
+grep -q "PartitionCount" <<<"$out" || { echo "  the producer user cannot even describe the topic: $out" >&2; exit 1; }
+out=$("$bin/kafka-console-consumer.sh" --bootstrap-server "$server" --topic "$TOPIC" --partition 0 --offset earliest --max-messages 1 \
+  --timeout-ms 20000 --consumer.config /tmp/probe-producer.properties 2>&1)
+grep -q "AuthorizationException\|Not authorized" <<<"$out" || { echo "  the producer user read the topic: $out" >&2; exit 1; }
+echo "  producer user signs in but may not read: $(grep -m1 -o "[A-Za-z]*AuthorizationException[^,]*" <<<"$out")"
+PROBE
+)
+
+kafka_refuses_unauthorised() {
+  kubectl exec "$release-kafka-0" -c kafka -- env KAFKA_SERVICE="$release-kafka" TOPIC=vehicles-events bash -c "$KAFKA_PROBE"
+}
+
 scenario_default() {
   local install_started t0 t1
   install_started=$SECONDS
@@ -125,6 +164,7 @@ scenario_default() {
   step "helm test" helm test "$release" --logs --timeout 10m
   echo "=== helm install to helm test passing: $((SECONDS - install_started))s"
   step "status as NOTES.txt says" status_as_notes_say
+  step "Kafka refuses PLAINTEXT, a wrong password and reads without an ACL" kafka_refuses_unauthorised
   step "Kafka's generated certificates and passwords recorded" kafka_secrets_recorded
   t1=$(now)
   sleep 1

@@ -61,6 +61,15 @@ withTools(test, () => {
       assert.is(props["node.id"], String(i), node.pod);
       assert.is(props["process.roles"], "broker,controller");
       assert.is(props["min.insync.replicas"], "2", "prod: an acknowledged write is on 2 of the 3 replicas");
+      // Secure by default: TLS on both listeners, SCRAM on the client one, no access without an ACL.
+      assert.is(props["listener.security.protocol.map"], "CONTROLLER:SSL,CLIENT:SASL_SSL");
+      assert.is(props["listener.name.controller.ssl.client.auth"], "required");
+      assert.is(props["ssl.keystore.type"], "PEM");
+      assert.is(props["sasl.enabled.mechanisms"], "SCRAM-SHA-512");
+      assert.is(props["authorizer.class.name"], "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+      assert.is(props["allow.everyone.if.no.acl.found"], "false");
+      assert.match(props["listener.name.client.scram-sha-512.sasl.jaas.config"] ?? "", 'username="lakehouse-admin"');
+      assert.not.ok(Object.values(pods[i]!.env).some((value) => value.includes("password=")), "no password in the pod's environment");
       voters.add(props["controller.quorum.voters"]!);
       const meta = readFileSync(path.join(root, node.pod, "data", "kraft", "meta.properties"), "utf8");
       const clusterId = pods[i]!.secretFiles["/etc/kafka/cluster-id/cluster-id"];
@@ -71,7 +80,7 @@ withTools(test, () => {
     assert.equal([...voters], [pods.map((p) => `${p.ordinal}@${p.name}.lakehouse-kafka-headless.${NAMESPACE}.svc:9093`).join(",")]);
   });
 
-  test("the chart's own Kafka (defaults) serves the rendered hook Jobs and test Pod at the address they are given", async () => {
+  test("the chart's own Kafka (defaults: TLS, SCRAM users from the generated Secrets, ACLs) serves the rendered hook Jobs and test Pod, each signed in as its own user, at the address they are given", async () => {
     const objects = parseRendered(helmTemplate(helm));
     const pods = kafkaPods(objects, NAMESPACE);
     const dns = kafkaDnsNames(objects, NAMESPACE);
