@@ -119,22 +119,28 @@ const authEnv = (v: Binder): IEnvVar[] =>
     ...KAFKA_ROLES.map((role) => ({ name: `LAKEHOUSE_KAFKA_${role.toUpperCase()}_USER`, value: userName(v, role) })),
   ]);
 
-const kafkaEnv = (v: Binder): IEnvVar[] => [
+// The client listener is CLIENT when secured, and keeps its old name PLAINTEXT when not, so that
+// a release upgraded with TLS and users off restarts its brokers one by one under the same name.
+const CLIENT_LISTENER = `ternary "CLIENT" "PLAINTEXT" (or .Values.kafka.tls.enabled .Values.kafka.auth.enabled)`;
+
+const kafkaEnv = (v: Binder): IEnvVar[] => {
+  const client = v.expr(CLIENT_LISTENER, "CLIENT");
+  return [
   { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
   { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
   { name: "KAFKA_PROCESS_ROLES", value: "broker,controller" },
-  { name: "KAFKA_LISTENERS", value: `CLIENT://:${KAFKA_CLIENT_PORT},CONTROLLER://:${KAFKA_CONTROLLER_PORT}` },
+  { name: "KAFKA_LISTENERS", value: `${client}://:${KAFKA_CLIENT_PORT},CONTROLLER://:${KAFKA_CONTROLLER_PORT}` },
   {
     name: "KAFKA_ADVERTISED_LISTENERS",
-    value: `CLIENT://$(POD_NAME).${kafkaHeadlessName(v)}.$(POD_NAMESPACE).svc:${KAFKA_CLIENT_PORT}`,
+    value: `${client}://$(POD_NAME).${kafkaHeadlessName(v)}.$(POD_NAMESPACE).svc:${KAFKA_CLIENT_PORT}`,
   },
   {
     name: "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
-    value: v.expr(`printf "CONTROLLER:%s,CLIENT:%s" (ternary "SSL" "PLAINTEXT" .Values.kafka.tls.enabled) (include "lakehouse.kafka.security" . | upper)`,
+    value: v.expr(`printf "CONTROLLER:%s,%s:%s" (ternary "SSL" "PLAINTEXT" .Values.kafka.tls.enabled) (${CLIENT_LISTENER}) (include "lakehouse.kafka.security" . | upper)`,
       "CONTROLLER:SSL,CLIENT:SASL_SSL", { quote: true }),
   },
   { name: "KAFKA_CONTROLLER_LISTENER_NAMES", value: "CONTROLLER" },
-  { name: "KAFKA_INTER_BROKER_LISTENER_NAME", value: "CLIENT" },
+  { name: "KAFKA_INTER_BROKER_LISTENER_NAME", value: client },
   ...tlsEnv(v),
   ...authEnv(v),
   {
@@ -156,7 +162,8 @@ const kafkaEnv = (v: Binder): IEnvVar[] => [
   { name: "KAFKA_HEAP_OPTS", value: v.str("kafka.heapOpts") },
   { name: "LOG_DIR", value: "/opt/kafka/logs" },
   ...v.items<IEnvVar>("kafka.extraEnv"),
-];
+  ];
+};
 
 /** What "lakehouse.kafka.affinity" renders with the default values (soft anti-affinity), for validation. */
 const defaultKafkaAffinity = (v: Binder) => {

@@ -107,7 +107,8 @@ for (const { name, bin } of helms()) {
 
   test(`${name}: ci/plaintext-values.yaml (a trusted dev cluster) serves PLAINTEXT and mounts no Kafka Secret`, () => {
     const objects = render(bin, ["-f", `${CHART_DIR}/ci/plaintext-values.yaml`]);
-    assert.is(kafkaEnv(objects).KAFKA_LISTENER_SECURITY_PROTOCOL_MAP, "CONTROLLER:PLAINTEXT,CLIENT:PLAINTEXT");
+    assert.is(kafkaEnv(objects).KAFKA_LISTENER_SECURITY_PROTOCOL_MAP, "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT", "the listener's name before Kafka was secure");
+    assert.is(kafkaEnv(objects).KAFKA_INTER_BROKER_LISTENER_NAME, "PLAINTEXT");
     assert.not.ok("KAFKA_AUTHORIZER_CLASS_NAME" in kafkaEnv(objects));
     assert.equal(objects.filter((o) => o.kind === "Secret").map((o) => o.metadata.name), ["lakehouse-kafka-cluster-id"]);
     for (const client of clients(objects)) {

@@ -80,21 +80,24 @@ withTools(test, () => {
     assert.equal([...voters], [pods.map((p) => `${p.ordinal}@${p.name}.lakehouse-kafka-headless.${NAMESPACE}.svc:9093`).join(",")]);
   });
 
-  test("the chart's own Kafka (defaults: TLS, SCRAM users from the generated Secrets, ACLs) serves the rendered hook Jobs and test Pod, each signed in as its own user, at the address they are given", async () => {
-    const objects = parseRendered(helmTemplate(helm));
-    const pods = kafkaPods(objects, NAMESPACE);
-    const dns = kafkaDnsNames(objects, NAMESPACE);
-    const runOrder = [...hookJobsInOrder(objects), ...objects.filter((o) => o.kind === "Pod" && hookOf(o) === "test")].map((o) => o.metadata.name);
-    const { result } = await inSandbox({
-      mode: "serve",
-      pods,
-      hostNames: [...[...dns.pods.values()].flat(), ...dns.services],
-      objects,
-      runOrder,
+  const serves = (what: string, args: string[]) =>
+    test(`the chart's own Kafka (${what}) serves the rendered hook Jobs and test Pod, each signed in as its own user, at the address they are given`, async () => {
+      const objects = parseRendered(helmTemplate(helm, args));
+      const pods = kafkaPods(objects, NAMESPACE);
+      const dns = kafkaDnsNames(objects, NAMESPACE);
+      const runOrder = [...hookJobsInOrder(objects), ...objects.filter((o) => o.kind === "Pod" && hookOf(o) === "test")].map((o) => o.metadata.name);
+      const { result } = await inSandbox({
+        mode: "serve",
+        pods,
+        hostNames: [...[...dns.pods.values()].flat(), ...dns.services],
+        objects,
+        runOrder,
+      });
+      assert.equal(result.runs.map((r) => r.name), runOrder, `stopped early:\n${result.runs.at(-1)?.output}`);
+      for (const r of result.runs) assert.is(r.exitCode, 0, `${r.name} failed:\n${r.output}`);
     });
-    assert.equal(result.runs.map((r) => r.name), runOrder, `stopped early:\n${result.runs.at(-1)?.output}`);
-    for (const r of result.runs) assert.is(r.exitCode, 0, `${r.name} failed:\n${r.output}`);
-  });
+  serves("defaults: TLS, SCRAM users from the generated Secrets, ACLs", []);
+  serves("ci/plaintext-values.yaml: no TLS, no users", ["-f", `${CHART_DIR}/ci/plaintext-values.yaml`]);
 });
 
 test.after(() => {
