@@ -10,7 +10,8 @@ import * as assert from "uvu/assert";
 import { ensureKafkaLibs } from "../../dev/broker/kafka-libs.ts";
 import { kafkaDnsNames, kafkaPods } from "./kafka-pod.ts";
 import type { SandboxInput, SandboxResult } from "./kafka-sandbox.ts";
-import { hookJobsInOrder, hookOf, parseRendered } from "./rendered.ts";
+import { makeCertificates } from "../../dev/broker/tls.ts";
+import { hookJobsInOrder, hookOf, parseRendered, type RenderedObject } from "./rendered.ts";
 import { CHART_DIR, helmTemplate, REPO_ROOT, toolPath, withTools } from "./tools.ts";
 
 const NAMESPACE = "lakehouse";
@@ -38,6 +39,15 @@ async function inSandbox(input: Omit<SandboxInput, "root" | "kafkaLibs" | "log4j
   }
   return { result: JSON.parse(last) as SandboxResult, root };
 }
+
+/** A Secret as the site would have created it (not rendered by the chart). */
+const secret = (name: string, files: Record<string, string>): RenderedObject => ({
+  apiVersion: "v1",
+  kind: "Secret",
+  metadata: { name, namespace: NAMESPACE },
+  data: Object.fromEntries(Object.entries(files).map(([key, value]) => [key, Buffer.from(value).toString("base64")])),
+  source: "test",
+});
 
 withTools(test, () => {
   const helm = toolPath("helm");
@@ -80,9 +90,10 @@ withTools(test, () => {
     assert.equal([...voters], [pods.map((p) => `${p.ordinal}@${p.name}.lakehouse-kafka-headless.${NAMESPACE}.svc:9093`).join(",")]);
   });
 
-  const serves = (what: string, args: string[]) =>
+  const serves = (what: string, args: string[], existing: (objects: RenderedObject[]) => RenderedObject[] = () => []) =>
     test(`the chart's own Kafka (${what}) serves the rendered hook Jobs and test Pod, each signed in as its own user, at the address they are given`, async () => {
-      const objects = parseRendered(helmTemplate(helm, args));
+      const rendered = parseRendered(helmTemplate(helm, args));
+      const objects = [...rendered, ...existing(rendered)];
       const pods = kafkaPods(objects, NAMESPACE);
       const dns = kafkaDnsNames(objects, NAMESPACE);
       const runOrder = [...hookJobsInOrder(objects), ...objects.filter((o) => o.kind === "Pod" && hookOf(o) === "test")].map((o) => o.metadata.name);
@@ -98,6 +109,22 @@ withTools(test, () => {
     });
   serves("defaults: TLS, SCRAM users from the generated Secrets, ACLs", []);
   serves("ci/plaintext-values.yaml: no TLS, no users", ["-f", `${CHART_DIR}/ci/plaintext-values.yaml`]);
+  serves(
+    "an existing certificate Secret with a PKCS#8 key, its own subject and a CA-only Secret",
+    ["--set", "kafka.tls.existingSecret=site-kafka-tls", "--set", "kafka.tls.caSecret=site-kafka-ca", "--set", "kafka.tls.nodePrincipal=CN=site-kafka"],
+    (objects) => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "lakehouse-site-tls-"));
+      roots.push(dir);
+      const dns = kafkaDnsNames(objects, NAMESPACE);
+      makeCertificates(dir, [...[...dns.pods.values()].flat(), ...dns.services].map((n) => `DNS:${n}`).join(","), "CN=site-kafka");
+      const file = (name: string) => readFileSync(path.join(dir, name), "utf8");
+      assert.match(file("server.key"), /BEGIN PRIVATE KEY/, "a PKCS#8 key, as cert-manager writes with encoding PKCS8");
+      return [
+        secret("site-kafka-tls", { "ca.crt": file("ca.crt"), "tls.crt": file("server.crt"), "tls.key": file("server.key") }),
+        secret("site-kafka-ca", { "ca.crt": file("ca.crt") }),
+      ];
+    },
+  );
 });
 
 test.after(() => {
