@@ -109,6 +109,7 @@ withTools(test, () => {
     });
   serves("defaults: TLS, SCRAM users from the generated Secrets, ACLs", []);
   serves("ci/plaintext-values.yaml: no TLS, no users", ["-f", `${CHART_DIR}/ci/plaintext-values.yaml`]);
+  serves("TLS without users", ["--set", "kafka.auth.enabled=false"]);
   serves(
     "an existing certificate Secret with a PKCS#8 key, its own subject and a CA-only Secret",
     ["--set", "kafka.tls.existingSecret=site-kafka-tls", "--set", "kafka.tls.caSecret=site-kafka-ca", "--set", "kafka.tls.nodePrincipal=CN=site-kafka"],
