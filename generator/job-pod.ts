@@ -53,10 +53,6 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   kafkaPipelineUser: (v) => userName(v, "pipeline"),
 };
 
-function settingDefault(key: keyof Config): string {
-  return settings.find((s) => s.key === key)!.defaultValue;
-}
-
 /** The Kafka user a pod running these commands signs in as; none for one that does not use Kafka. */
 export function kafkaRoleOf(commands: LakehouseCommand | readonly LakehouseCommand[]): KafkaRole | undefined {
   const all = typeof commands === "string" ? [commands] : commands;
@@ -66,7 +62,7 @@ export function kafkaRoleOf(commands: LakehouseCommand | readonly LakehouseComma
   return "pipeline";
 }
 
-/** LAKEHOUSE_KAFKA_USER for the role's pod. */
+/** LAKEHOUSE_KAFKA_USER and _PASSWORD_FILE of the role's pod (the settings' own are the pipeline user's). */
 const kafkaRoleEnv = (v: Binder, role: KafkaRole | undefined): EnvOverrides =>
   role && role !== "pipeline" ? { LAKEHOUSE_KAFKA_USER: userName(v, role), LAKEHOUSE_KAFKA_PASSWORD_FILE: passwordFile(v, role) } : {};
 
