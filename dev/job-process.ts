@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { withBrokerAccess } from './broker/clients.ts';
 
 /** The TypeScript entry point, run through tsx; the bundled `lakehouse.mjs` runs on plain node. */
 export const sourceEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'jobs', 'main.ts');
@@ -23,7 +24,8 @@ export interface JobProcessOptions {
 
 /**
  * Runs one job in a child process (as a chart Job would), handing each log line to `echo`;
- * resolves with its exit code and the time and peak memory it reported.
+ * resolves with its exit code and the time and peak memory it reported. On a local broker the job
+ * signs in as its own user, as in the chart (dev/broker/clients.ts), unless `env` says otherwise.
  */
 export async function runJobProcess(
   job: string,
@@ -35,7 +37,7 @@ export async function runJobProcess(
   // Resolved here, not from the child's working directory, so a run from any directory finds tsx.
   const loader = entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
   const stderr = onStderr ? 'pipe' : 'inherit';
-  const child = spawn(process.execPath, [...loader, entry, job, ...args], { env, stdio: ['ignore', 'pipe', stderr] });
+  const child = spawn(process.execPath, [...loader, entry, job, ...args], { env: withBrokerAccess(job, env), stdio: ['ignore', 'pipe', stderr] });
   let last: Record<string, unknown> = {};
   const [exitCode] = await Promise.all([
     exitOf(child),

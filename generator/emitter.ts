@@ -17,7 +17,10 @@ export interface Emitter {
   readonly when?: (v: Binder) => string;
   /** Whether `when` holds with the default values (only then are the objects validated). */
   readonly onByDefault?: boolean;
-  readonly build: (v: Binder) => Validatable;
+  /** Go-template lines run before the objects (e.g. a variable two objects of the file share). */
+  readonly preamble?: (v: Binder) => string;
+  /** The template's object, or objects (written as one file, in order). */
+  readonly build: (v: Binder) => Validatable | readonly Validatable[];
 }
 
 export interface EmittedTemplate {
@@ -45,10 +48,14 @@ function inReleaseNamespace<T extends Validatable>(v: Binder, object: T): T {
 
 export function emit(emitter: Emitter): EmittedTemplate {
   try {
-    const build = (v: Binder) => inReleaseNamespace(v, emitter.build(v));
-    build(createBinder("defaults")).validate();
+    const build = (v: Binder) => {
+      const built = emitter.build(v);
+      return (Array.isArray(built) ? built : [built]).map((o: Validatable) => inReleaseNamespace(v, o));
+    };
+    for (const object of build(createBinder("defaults"))) object.validate();
     const v = createBinder("template");
-    const body = renderTemplate(build(v).toJSON(), v.tokens);
+    const preamble = emitter.preamble ? `${emitter.preamble(v)}\n` : "";
+    const body = preamble + build(v).map((o) => renderTemplate(o.toJSON(), v.tokens)).join("---\n");
     const condition = emitter.when?.(v);
     const content = condition ? `{{- if ${condition} }}\n${body}{{- end }}\n` : body;
     return { file: emitter.file, content, values: v.usedPaths };

@@ -74,8 +74,20 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
   },
   {
     file: "ci/external-kafka-values.yaml",
-    purpose: "an existing Kafka instead of the chart's",
-    values: { kafka: { enabled: false, bootstrapServers: "kafka-0.kafka.streaming.svc:9092,kafka-1.kafka.streaming.svc:9092" } },
+    purpose: "an existing Kafka instead of the chart's, over TLS with its CA and SCRAM users from existing Secrets",
+    values: {
+      kafka: {
+        enabled: false,
+        bootstrapServers: "kafka-0.kafka.streaming.svc:9093,kafka-1.kafka.streaming.svc:9093",
+        tls: { caSecret: "streaming-kafka-ca" },
+        auth: { existingSecret: "streaming-kafka-users", users: { admin: { name: "streaming-admin", existingSecret: "streaming-kafka-admin" } } },
+      },
+    },
+  },
+  {
+    file: "ci/plaintext-values.yaml",
+    purpose: "a trusted dev cluster: the chart's Kafka without TLS or users",
+    values: { kafka: { tls: { enabled: false }, auth: { enabled: false } } },
   },
   {
     file: "ci/prebuilt-image-values.yaml",

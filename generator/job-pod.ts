@@ -7,6 +7,7 @@ import { bootstrapServers, image, jobsScriptConfigMapName, lakeClaimName } from 
 import { containerSecurityContext, podSecurityContext } from "./pod-security.ts";
 import { BUNDLE_FILE } from "./emitters/jobs-script-configmap.ts";
 import { schedulingFields } from "./scheduling.ts";
+import { kafkaClientMounts, kafkaClientVolumes, KAFKA_CA_DIR, passwordFile, userName, type KafkaRole } from "./kafka-access.ts";
 
 export const SCRIPT_DIR = "/opt/lakehouse";
 export const SCRIPT_PATH = `${SCRIPT_DIR}/lakehouse.mjs`;
@@ -41,7 +42,29 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   orphanAgeHours: (v) => v.str("maintenance.orphanAgeHours"),
   leaseWaitSeconds: (v) => v.str("pipeline.leaseWaitSeconds"),
   metricsPort: (v) => v.str("metrics.port"),
+  kafkaSecurity: (v) => v.expr(`include "lakehouse.kafka.security" .`, "sasl_ssl", { quote: true }),
+  kafkaSaslMechanism: (v) => v.str("kafka.auth.mechanism"),
+  kafkaCaFile: (v) => v.expr(`include "lakehouse.kafka.caFile" .`, `${KAFKA_CA_DIR}/ca.crt`, { quote: true }),
+  // Each pod's own user replaces this (kafkaRoleEnv); the pipeline user is the one most pods sign in as.
+  kafkaUser: (v) => userName(v, "pipeline"),
+  kafkaPasswordFile: (v) => passwordFile(v, "pipeline"),
+  kafkaAcls: (v) => v.expr(`and .Values.kafka.auth.enabled .Values.kafka.auth.acls`, "true", { quote: true }),
+  kafkaProducerUser: (v) => userName(v, "producer"),
+  kafkaPipelineUser: (v) => userName(v, "pipeline"),
 };
+
+/** The Kafka user a pod running these commands signs in as; none for one that does not use Kafka. */
+export function kafkaRoleOf(commands: LakehouseCommand | readonly LakehouseCommand[]): KafkaRole | undefined {
+  const all = typeof commands === "string" ? [commands] : commands;
+  if (all.every((c) => c === "maintain")) return undefined;
+  if (all.includes("topics")) return "admin";
+  if (all.includes("produce")) return "producer";
+  return "pipeline";
+}
+
+/** LAKEHOUSE_KAFKA_USER and _PASSWORD_FILE of the role's pod (the settings' own are the pipeline user's). */
+const kafkaRoleEnv = (v: Binder, role: KafkaRole | undefined): EnvOverrides =>
+  role && role !== "pipeline" ? { LAKEHOUSE_KAFKA_USER: userName(v, role), LAKEHOUSE_KAFKA_PASSWORD_FILE: passwordFile(v, role) } : {};
 
 /** Settings a particular kind of pod runs with instead of the values' (env var -> value). */
 export type EnvOverrides = Readonly<Record<string, string>>;
@@ -78,7 +101,7 @@ export const jobContainer = (v: Binder, command: LakehouseCommand, options: JobP
     name: command,
     ...image(v, "jobs.image"),
     command: ["node", SCRIPT_PATH, command],
-    env: jobEnv(v, options.env ?? {}),
+    env: jobEnv(v, { ...kafkaRoleEnv(v, kafkaRoleOf(command)), ...options.env }),
     resources: options.resources ?? v.block(`toYaml .Values.jobs.resources`, v.defaultOf("jobs.resources")),
     securityContext: containerSecurityContext(),
     volumeMounts: [
@@ -87,6 +110,7 @@ export const jobContainer = (v: Binder, command: LakehouseCommand, options: JobP
       ...v.when(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), [
         { name: "script", mountPath: SCRIPT_DIR, readOnly: true },
       ]),
+      ...kafkaClientMounts(v, kafkaRoleOf(command)),
     ],
   };
 };
@@ -99,13 +123,14 @@ export const jobPodBase = (v: Binder) => ({
   ...schedulingFields(v),
 });
 
-/** The volumes jobContainer mounts. */
-export const jobVolumes = (v: Binder, options: JobPodOptions = {}): IVolume[] => [
+/** The volumes jobContainer mounts for `commands`. */
+export const jobVolumes = (v: Binder, commands: LakehouseCommand | readonly LakehouseCommand[], options: JobPodOptions = {}): IVolume[] => [
   ...((options.lake ?? true) ? [{ name: "lake", persistentVolumeClaim: { claimName: lakeClaimName(v) } }] : []),
   { name: "tmp", emptyDir: {} },
   ...v.when(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), [
     { name: "script", configMap: { name: jobsScriptConfigMapName(v) } },
   ]),
+  ...kafkaClientVolumes(v, kafkaRoleOf(commands)),
 ];
 
 /**
@@ -128,7 +153,7 @@ export const jobPodSpec = (
     restartPolicy: "Never",
     ...jobPodBase(v),
     ...inOrder(all.map((c) => jobContainer(v, c, options))),
-    volumes: jobVolumes(v, options),
+    volumes: jobVolumes(v, all, options),
   };
 };
 

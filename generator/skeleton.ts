@@ -10,6 +10,7 @@ import { SCRIPT_PATH } from "./job-pod.ts";
 import { STATUS_POD_SUFFIX, statusPodOverrides } from "./status-pod.ts";
 import { environments } from "./environments.ts";
 import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT } from "./names.ts";
+import { KAFKA_CA_DIR } from "./kafka-access.ts";
 import { RUN_AS } from "./pod-security.ts";
 import { SPARK_RUN_AS } from "./emitters/spark-stage-jobs.ts";
 import { loadScanExceptions, SCAN_EXCEPTIONS_FILE } from "./scan-exceptions.ts";
@@ -32,7 +33,7 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
   const kafkaImage = `${defaults.kafka.image.repository}:${defaults.kafka.image.tag}`;
   const jobsImage = `${defaults.jobs.image.repository}:${defaults.jobs.image.tag}`;
   const steps = PIPELINE_STEPS.map((s) => ({ ...s }));
-  const common = { clientPort: KAFKA_CLIENT_PORT, controllerPort: KAFKA_CONTROLLER_PORT, steps, scheduledStages: SCHEDULED_STAGES, scriptPath: SCRIPT_PATH };
+  const common = { clientPort: KAFKA_CLIENT_PORT, controllerPort: KAFKA_CONTROLLER_PORT, steps, scheduledStages: SCHEDULED_STAGES, scriptPath: SCRIPT_PATH, caDir: KAFKA_CA_DIR };
   const statusPod = { suffix: STATUS_POD_SUFFIX, bundled: statusPodOverrides(true), prebuilt: statusPodOverrides(false) };
   return new Map([
     [

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { runBronze } from './bronze.ts';
 import { loadConfig, logFormat, parseArgs, usage, type Config, type LogFormat } from './config.ts';
 import { ConfigError, InvariantError } from './errors.ts';
+import { KafkaAccessError } from './kafka/security.ts';
 import { runGold } from './gold.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
 import { runMaintain } from './maintain.ts';
@@ -133,7 +134,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const fields: Record<string, unknown> = { ok: false, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), error: (error as Error).message };
     if (error instanceof ConfigError) fields.setting = error.setting;
     if (error instanceof InvariantError) fields.invariant = error.invariant;
-    if (!(error instanceof ConfigError || error instanceof InvariantError)) fields.stack = (error as Error).stack;
+    if (!(error instanceof ConfigError || error instanceof InvariantError || error instanceof KafkaAccessError)) fields.stack = (error as Error).stack;
     logger.error('failed', fields);
     return code;
   } finally {

@@ -33,7 +33,23 @@ export interface Config {
   readonly startTime: number;
   readonly producerMode: ProducerMode;
   readonly eventsPerSecond: number;
+  readonly kafkaSecurity: KafkaSecurity;
+  readonly kafkaSaslMechanism: KafkaSaslMechanism;
+  readonly kafkaCaFile: string;
+  readonly kafkaUser: string;
+  readonly kafkaPasswordFile: string;
+  readonly kafkaAcls: boolean;
+  readonly kafkaProducerUser: string;
+  readonly kafkaPipelineUser: string;
 }
+
+/** How a job talks to Kafka: TLS and a SASL user (the default), TLS only, a SASL user without TLS (an opted-in existing Kafka), or neither (a trusted dev cluster). */
+export const kafkaSecurities = ['sasl_ssl', 'ssl', 'sasl_plaintext', 'plaintext'] as const;
+export type KafkaSecurity = (typeof kafkaSecurities)[number];
+export const kafkaSaslMechanisms = ['scram-sha-512', 'scram-sha-256', 'plain'] as const;
+export type KafkaSaslMechanism = (typeof kafkaSaslMechanisms)[number];
+/** LAKEHOUSE_KAFKA_CA_FILE's word for "the CAs Node trusts by default" (a public CA's certificate). */
+export const SYSTEM_CA = 'system';
 
 /** `once` sends LAKEHOUSE_EVENTS events and ends; `continuous` streams until it is stopped. */
 export const producerModes = ['once', 'continuous'] as const;
@@ -80,6 +96,14 @@ export const settings = [
   setting({ key: 'eventsPerSecond', env: 'LAKEHOUSE_EVENTS_PER_SECOND', flag: 'events-per-second', defaultValue: '50', parser: { kind: 'integer', min: 1, max: 100_000 }, description: 'events per second of the continuous producer' }),
   setting({ key: 'leaseWaitSeconds', env: 'LAKEHOUSE_LEASE_WAIT_SECONDS', flag: 'lease-wait-seconds', defaultValue: '600', parser: { kind: 'integer', min: 0, max: 86_400 }, description: 'how long a writing stage waits for the lake writer lease before it skips its run (0: skip at once)' }),
   setting({ key: 'metricsPort', env: 'LAKEHOUSE_METRICS_PORT', flag: 'metrics-port', defaultValue: '9464', parser: { kind: 'integer', min: 1, max: 65_535 }, description: 'port the metrics exporter serves /metrics on' }),
+  setting({ key: 'kafkaSecurity', env: 'LAKEHOUSE_KAFKA_SECURITY', flag: 'kafka-security', defaultValue: 'sasl_ssl', parser: { kind: 'oneOf', values: kafkaSecurities }, description: 'sasl_ssl: TLS and a SASL user; ssl: TLS only; sasl_plaintext: a SASL user without TLS (credentials cross the network in the clear); plaintext: neither (a trusted dev cluster only)' }),
+  setting({ key: 'kafkaSaslMechanism', env: 'LAKEHOUSE_KAFKA_SASL_MECHANISM', flag: 'kafka-sasl-mechanism', defaultValue: 'scram-sha-512', parser: { kind: 'oneOf', values: kafkaSaslMechanisms }, description: 'SASL mechanism of the Kafka user (sasl_ssl, sasl_plaintext)' }),
+  setting({ key: 'kafkaCaFile', env: 'LAKEHOUSE_KAFKA_CA_FILE', flag: 'kafka-ca-file', defaultValue: '/etc/lakehouse/kafka-ca/ca.crt', parser: { kind: 'nonEmpty' }, description: `PEM file of the CA that signed the Kafka certificates (sasl_ssl, ssl); ${SYSTEM_CA}: the CAs Node trusts` }),
+  setting({ key: 'kafkaUser', env: 'LAKEHOUSE_KAFKA_USER', flag: 'kafka-user', defaultValue: 'lakehouse-pipeline', parser: { kind: 'nonEmpty' }, description: 'Kafka user the job signs in as (sasl_ssl, sasl_plaintext)' }),
+  setting({ key: 'kafkaPasswordFile', env: 'LAKEHOUSE_KAFKA_PASSWORD_FILE', flag: 'kafka-password-file', defaultValue: '/etc/lakehouse/kafka-user/password', parser: { kind: 'nonEmpty' }, description: "file holding the Kafka user's password (sasl_ssl, sasl_plaintext); never logged" }),
+  setting({ key: 'kafkaAcls', env: 'LAKEHOUSE_KAFKA_ACLS', flag: 'kafka-acls', defaultValue: 'true', parser: { kind: 'boolean' }, description: 'the topics job grants the producer and pipeline users their ACLs on the topic and consumer group (sasl_ssl, sasl_plaintext)' }),
+  setting({ key: 'kafkaProducerUser', env: 'LAKEHOUSE_KAFKA_PRODUCER_USER', flag: 'kafka-producer-user', defaultValue: 'lakehouse-producer', parser: { kind: 'nonEmpty' }, description: 'Kafka user the topics job lets write the topic' }),
+  setting({ key: 'kafkaPipelineUser', env: 'LAKEHOUSE_KAFKA_PIPELINE_USER', flag: 'kafka-pipeline-user', defaultValue: 'lakehouse-pipeline', parser: { kind: 'nonEmpty' }, description: 'Kafka user the topics job lets read the topic and use the consumer group' }),
   setting({ key: 'verifyKafka', env: 'LAKEHOUSE_VERIFY_KAFKA', flag: 'verify-kafka', defaultValue: 'true', parser: { kind: 'boolean' }, description: 'verify also checks bronze against the offsets committed in Kafka' }),
   setting({ key: 'snapshotRetentionHours', env: 'LAKEHOUSE_SNAPSHOT_RETENTION_HOURS', flag: 'snapshot-retention-hours', defaultValue: '168', parser: { kind: 'integer', min: 0, max: 876_000 }, description: 'maintain expires snapshots older than this (never those a downstream table still reads)' }),
   setting({ key: 'keepSnapshots', env: 'LAKEHOUSE_KEEP_SNAPSHOTS', flag: 'keep-snapshots', defaultValue: '20', parser: { kind: 'integer', min: 1, max: 1_000_000 }, description: 'maintain keeps at least this many of each table\'s latest snapshots' }),

@@ -1,5 +1,6 @@
 import kafkajs, { type Admin } from 'kafkajs';
 import type { Config } from './config.ts';
+import { grantJobAcls } from './kafka/acls.ts';
 import { createKafka, waitForKafka, withAdmin } from './kafka/client.ts';
 import type { Logger } from './log.ts';
 
@@ -32,6 +33,7 @@ export async function runTopics(config: Config, logger: Logger): Promise<TopicsS
       logger.warn('topic exists with a different partition count; keeping it', { topic: config.topic, partitions, configured: config.partitions });
     }
     logger.info(created ? 'topic created' : 'topic already exists', { topic: config.topic, partitions, replicationFactor: config.replicationFactor, minInsyncReplicas: config.minInsyncReplicas });
+    await grantJobAcls(admin, config, logger);
     return { topic: config.topic, created, partitions };
   });
 }

@@ -69,6 +69,15 @@ const envVar = object(
 
 const extraEnv = (what: string) => list(envVar, [], `Extra environment variables for ${what}.`);
 
+const kafkaUser = (name: string, what: string) =>
+  object(`Kafka user of ${what}.`, {
+    name: string(name, `User name of ${what}.`, { pattern: "^[A-Za-z0-9._@-]{1,128}$", patternName: "a user name of letters, digits and ._@-" }),
+    existingSecret: string("", `Secret holding the password of ${what} under the key \`password\`; empty: \`kafka.auth.existingSecret\`, else a password the chart generates once.`, {
+      pattern: DNS_SUBDOMAIN_PATTERN,
+      patternName: "a Secret name",
+    }),
+  });
+
 const toleration = object("A Kubernetes toleration.", {
   key: string("", "Taint key."),
   operator: string("Equal", "Exists or Equal.", { enum: ["Exists", "Equal"] }),
@@ -120,6 +129,45 @@ export const valuesModel = object("Values of the lakehouse chart.", {
       zoneSpread: boolean(true, "Spread Kafka nodes evenly across zones where the cluster's nodes carry `topology.kubernetes.io/zone` labels (a preference: never blocks scheduling)."),
       affinity: passThrough({}, "Affinity of the Kafka pods; when set it replaces the global `affinity` and `kafka.podAntiAffinity`."),
       extraEnv: extraEnv("Kafka (KAFKA_* variables become broker properties)"),
+      tls: object("TLS on every Kafka listener (client, inter-broker, controller). Certificates come from `existingSecret`, else a cert-manager Certificate when `certManager.issuerRef.name` is set, else a CA and node certificate the chart generates once and keeps across upgrades.", {
+        enabled: boolean(true, "Serve and reach Kafka over TLS only; false (a trusted dev cluster) serves PLAINTEXT and needs `kafka.auth.enabled: false` for the chart's Kafka."),
+        existingSecret: string("", "Secret holding the Kafka nodes' certificate (`ca.crt`, `tls.crt`, `tls.key`; the key RSA in PKCS#1 or PKCS#8 PEM). Its certificate must name the client Service, the headless Service and each pod's headless name, and allow client as well as server authentication (the controller listener is mutual TLS).", {
+          pattern: DNS_SUBDOMAIN_PATTERN,
+          patternName: "a Secret name",
+        }),
+        certManager: object("A cert-manager Certificate for the Kafka nodes, rendered only when `issuerRef.name` is set (and no `existingSecret`).", {
+          issuerRef: object("The cert-manager issuer that signs the nodes' certificate; its CA must be in the issued Secret's `ca.crt` (a CA issuer does this).", {
+            name: string("", "Issuer name; empty: no Certificate is rendered.", { pattern: DNS_SUBDOMAIN_PATTERN, patternName: "an issuer name" }),
+            kind: string("Issuer", "Issuer or ClusterIssuer.", { enum: ["Issuer", "ClusterIssuer"] }),
+            group: string("cert-manager.io", "API group of the issuer.", { minLength: 1 }),
+          }),
+          duration: string("2160h", "Lifetime of the issued certificate.", { pattern: "^[0-9]+h$", patternName: "hours like 2160h" }),
+        }),
+        nodePrincipal: string("", "Subject of the nodes' certificate as Kafka names it (e.g. `CN=kafka,O=example`), made a super user for the controller's mutual TLS; empty: `CN=<fullname>-kafka`, the subject of the generated and cert-manager certificates.", {
+          maxLength: 1000,
+        }),
+        caSecret: string("", "Secret whose `ca.crt` the clients trust: with the chart's Kafka and `existingSecret` or cert-manager, a Secret holding only the CA (else the clients mount the nodes' Secret, whose key they never read); with an existing Kafka (`kafka.enabled: false`), its CA; empty there trusts the public CAs.", {
+          pattern: DNS_SUBDOMAIN_PATTERN,
+          patternName: "a Secret name",
+        }),
+      }),
+      auth: object("SCRAM users with least privilege: an admin for the topics job (and the brokers among themselves), a producer that may only write the topic and a pipeline user that may only read it and use its consumer group (ACLs granted by the topics job; StandardAuthorizer, no access without an ACL). Passwords are generated once into Secrets kept across upgrades, or taken from existing Secrets, and mounted as files.", {
+        enabled: boolean(true, "Clients sign in with SASL users; false (a trusted dev cluster) lets any client that reaches Kafka in."),
+        mechanism: string("scram-sha-512", "SASL mechanism; the chart's Kafka takes `scram-sha-512` or `scram-sha-256`, `plain` is for an existing Kafka only.", {
+          enum: ["scram-sha-512", "scram-sha-256", "plain"],
+        }),
+        existingSecret: string("", "One Secret holding every user's password under the keys `admin`, `producer` and `pipeline` (a user's own `existingSecret` takes precedence); required with an existing Kafka. Passwords must not contain `\"`, `\\`, `,` or `]`.", {
+          pattern: DNS_SUBDOMAIN_PATTERN,
+          patternName: "a Secret name",
+        }),
+        users: object("The three users; each job mounts only its own user's password.", {
+          admin: kafkaUser("lakehouse-admin", "the admin (the topics job, ACLs; a super user)"),
+          producer: kafkaUser("lakehouse-producer", "the producer (writes the topic)"),
+          pipeline: kafkaUser("lakehouse-pipeline", "the pipeline (bronze, silver, gold, verify, metrics: read the topic and use the consumer group)"),
+        }),
+        acls: boolean(true, "The topics job grants the producer and pipeline users their ACLs (turn off when an existing Kafka's ACLs are managed elsewhere)."),
+        allowPlaintext: boolean(false, "With an existing Kafka and `kafka.tls.enabled: false`: send SASL credentials over its PLAINTEXT listener (SASL_PLAINTEXT). Without this opt-in the chart refuses that combination."),
+      }),
     },
     { requireWhen: { field: "enabled", equals: false, require: ["bootstrapServers"] } },
   ),

@@ -7,11 +7,12 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Kafka, logLevel, Partitioners, type KafkaMessage } from "kafkajs";
+import { Partitioners, type Kafka, type KafkaMessage } from "kafkajs";
 import { brokerRunning, runKafkaTool, startBroker } from "../dev/broker/broker.ts";
 import { ensureKafkaLibs } from "../dev/broker/kafka-libs.ts";
 import { kafkaHome } from "../dev/broker/paths.ts";
-import { sharedBroker } from "./support/broker-fixture.ts";
+import { javaClientConfigFile, knownBroker } from "../dev/broker/clients.ts";
+import { sharedBroker, testKafka } from "./support/broker-fixture.ts";
 
 const run = `${process.pid}-${Date.now()}`;
 const topic = `broker-test-${run}`;
@@ -23,7 +24,7 @@ async function client(): Promise<Kafka> {
   const { bootstrap } = await sharedBroker();
   // KafkaJS logs retried, harmless broker answers at ERROR level (topic already exists, coordinator
   // loading on a fresh broker); a real failure still surfaces as a thrown error.
-  return new Kafka({ clientId: "broker-test", brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  return testKafka(bootstrap, "admin", { clientId: "broker-test" });
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -140,6 +141,7 @@ test("runKafkaTool runs Kafka's ProducerPerformance from the broker's classpath"
   const output = await runKafkaTool("org.apache.kafka.tools.ProducerPerformance", [
     "--topic", `${topic}-perf`, "--num-records", "2000", "--record-size", "100", "--throughput", "-1",
     "--producer-props", `bootstrap.servers=${bootstrap}`, "acks=all",
+    "--producer.config", javaClientConfigFile(knownBroker(bootstrap)!, "admin"),
   ]);
   assert.match(output, /^2000 records sent, [\d.]+ records\/sec/m);
 });

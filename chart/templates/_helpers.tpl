@@ -89,6 +89,113 @@ unpadded base64url (22 characters); 21 random characters and a final "A" (no str
 {{- end }}
 {{- end }}
 
+{{/*
+How the clients speak to Kafka (LAKEHOUSE_KAFKA_SECURITY): sasl_ssl, ssl, sasl_plaintext (an existing
+Kafka, opted in by kafka.auth.allowPlaintext) or plaintext.
+*/}}
+{{- define "lakehouse.kafka.security" -}}
+{{- if .Values.kafka.tls.enabled }}{{ ternary "sasl_ssl" "ssl" .Values.kafka.auth.enabled }}
+{{- else }}{{ ternary "sasl_plaintext" "plaintext" .Values.kafka.auth.enabled }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding the Kafka nodes' certificate: kafka.tls.existingSecret, or the chart's (generated or cert-manager's). */}}
+{{- define "lakehouse.kafka.tlsSecretName" -}}
+{{- default (printf "%s-kafka-tls" (include "lakehouse.fullname" .)) .Values.kafka.tls.existingSecret }}
+{{- end }}
+
+{{/* Whether the chart generates the nodes' CA and certificate itself (no existing Secret, no cert-manager issuer). */}}
+{{- define "lakehouse.kafka.tlsGenerated" -}}
+{{- if and .Values.kafka.enabled .Values.kafka.tls.enabled (not .Values.kafka.tls.existingSecret) (not .Values.kafka.tls.certManager.issuerRef.name) }}true{{ end }}
+{{- end }}
+
+{{/*
+The Secret whose ca.crt the clients trust ("" without TLS or when they trust the public CAs): kafka.tls.caSecret;
+with the chart's Kafka otherwise its CA-only Secret (generated) or the nodes' Secret.
+*/}}
+{{- define "lakehouse.kafka.caSecretName" -}}
+{{- if not .Values.kafka.tls.enabled }}
+{{- else if .Values.kafka.tls.caSecret }}{{ .Values.kafka.tls.caSecret }}
+{{- else if include "lakehouse.kafka.tlsGenerated" . }}{{ printf "%s-kafka-ca" (include "lakehouse.fullname" .) }}
+{{- else if .Values.kafka.enabled }}{{ include "lakehouse.kafka.tlsSecretName" . }}
+{{- end }}
+{{- end }}
+
+{{/* LAKEHOUSE_KAFKA_CA_FILE: the mounted CA, or "system" (the public CAs). */}}
+{{- define "lakehouse.kafka.caFile" -}}
+{{- if include "lakehouse.kafka.caSecretName" . }}/etc/lakehouse/kafka-ca/ca.crt{{ else }}system{{ end }}
+{{- end }}
+
+{{/* The subject of the nodes' certificate as Kafka names it: a super user on the mutual-TLS controller listener. */}}
+{{- define "lakehouse.kafka.nodePrincipal" -}}
+{{- default (printf "CN=%s-kafka" (include "lakehouse.fullname" .)) .Values.kafka.tls.nodePrincipal }}
+{{- end }}
+
+{{/* Every name the jobs and the nodes reach Kafka by: the Services and each pod, short and fully qualified. */}}
+{{- define "lakehouse.kafka.dnsNames" -}}
+{{- $fullname := include "lakehouse.fullname" . }}
+{{- $ns := .Release.Namespace }}
+{{- $names := list }}
+{{- range $service := list (printf "%s-kafka" $fullname) (printf "%s-kafka-headless" $fullname) }}
+{{- $names = concat $names (list $service (printf "%s.%s" $service $ns) (printf "%s.%s.svc" $service $ns) (printf "%s.%s.svc.cluster.local" $service $ns)) }}
+{{- end }}
+{{- range $ordinal := until (int .Values.kafka.replicas) }}
+{{- $pod := printf "%s-kafka-%d.%s-kafka-headless" $fullname $ordinal $fullname }}
+{{- $names = concat $names (list $pod (printf "%s.%s" $pod $ns) (printf "%s.%s.svc" $pod $ns) (printf "%s.%s.svc.cluster.local" $pod $ns)) }}
+{{- end }}
+{{- toYaml $names }}
+{{- end }}
+
+{{/*
+The generated CA and node certificate (base64, as YAML with keys ca.crt, tls.crt, tls.key): the
+Secret's existing data on upgrades, so that the CA the clients trust never changes; new ones on the
+first install. The certificate covers lakehouse.kafka.dnsNames and the node principal's CN.
+*/}}
+{{- define "lakehouse.kafka.generatedTls" -}}
+{{- $name := include "lakehouse.kafka.tlsSecretName" . }}
+{{- $secret := lookup "v1" "Secret" .Release.Namespace $name }}
+{{- if and $secret $secret.data (hasKey $secret.data "ca.crt") (hasKey $secret.data "tls.crt") (hasKey $secret.data "tls.key") }}
+{{- toYaml (pick $secret.data "ca.crt" "tls.crt" "tls.key") }}
+{{- else }}
+{{- $ca := genCA (printf "%s-kafka-ca" (include "lakehouse.fullname" .)) 3650 }}
+{{- $cert := genSignedCert (printf "%s-kafka" (include "lakehouse.fullname" .)) nil (include "lakehouse.kafka.dnsNames" . | fromYamlArray) 3650 $ca }}
+ca.crt: {{ $ca.Cert | b64enc }}
+tls.crt: {{ $cert.Cert | b64enc }}
+tls.key: {{ $cert.Key | b64enc }}
+{{- end }}
+{{- end }}
+
+{{/* A Kafka user's Secret name; takes (dict "context" $ "role" "admin|producer|pipeline"). */}}
+{{- define "lakehouse.kafka.userSecretName" -}}
+{{- $user := index .context.Values.kafka.auth.users .role }}
+{{- if $user.existingSecret }}{{ $user.existingSecret }}
+{{- else if .context.Values.kafka.auth.existingSecret }}{{ .context.Values.kafka.auth.existingSecret }}
+{{- else }}{{ printf "%s-kafka-user-%s" (include "lakehouse.fullname" .context) .role }}
+{{- end }}
+{{- end }}
+
+{{/* The key of a Kafka user's password in its Secret; takes (dict "context" $ "role" ...). */}}
+{{- define "lakehouse.kafka.userSecretKey" -}}
+{{- $user := index .context.Values.kafka.auth.users .role }}
+{{- if or $user.existingSecret (not .context.Values.kafka.auth.existingSecret) }}password{{ else }}{{ .role }}{{ end }}
+{{- end }}
+
+{{/* Whether the chart generates a user's password Secret; takes (dict "context" $ "role" ...). */}}
+{{- define "lakehouse.kafka.userGenerated" -}}
+{{- $user := index .context.Values.kafka.auth.users .role }}
+{{- if and .context.Values.kafka.enabled .context.Values.kafka.auth.enabled (not $user.existingSecret) (not .context.Values.kafka.auth.existingSecret) }}true{{ end }}
+{{- end }}
+
+{{/* A generated password, base64: the existing Secret's on upgrades (the user is formatted into Kafka's storage with it); takes (dict "context" $ "role" ...). */}}
+{{- define "lakehouse.kafka.generatedPassword" -}}
+{{- $secret := lookup "v1" "Secret" .context.Release.Namespace (include "lakehouse.kafka.userSecretName" .) }}
+{{- if and $secret $secret.data (hasKey $secret.data "password") }}
+{{- index $secret.data "password" }}
+{{- else }}
+{{- randAlphaNum 32 | b64enc }}
+{{- end }}
+{{- end }}
+
 {{/* The lake's claim: persistence.existingClaim, or the chart's own. */}}
 {{- define "lakehouse.lakeClaimName" -}}
 {{- default (printf "%s-lake" (include "lakehouse.fullname" .)) .Values.persistence.existingClaim }}
@@ -106,6 +213,33 @@ unpadded base64url (22 characters); 21 random characters and a final "A" (no str
 
 {{/* Rules across values that JSON Schema cannot express; each message names the value to fix. */}}
 {{- define "lakehouse.validate" -}}
+{{- $tls := .Values.kafka.tls }}
+{{- $auth := .Values.kafka.auth }}
+{{- if and .Values.kafka.enabled $auth.enabled (not $tls.enabled) }}
+{{- fail "kafka.tls.enabled must be true while kafka.auth.enabled is (the chart's Kafka sends SCRAM passwords and controls its controllers over TLS only); turn both off for a trusted dev cluster" }}
+{{- end }}
+{{- if and (not .Values.kafka.enabled) $auth.enabled (not $tls.enabled) (not $auth.allowPlaintext) }}
+{{- fail "kafka.auth.allowPlaintext must be true to send SASL passwords to an existing Kafka without TLS (kafka.tls.enabled is false); or enable kafka.tls.enabled, or turn kafka.auth.enabled off" }}
+{{- end }}
+{{- if and $auth.allowPlaintext (or .Values.kafka.enabled $tls.enabled (not $auth.enabled)) }}
+{{- fail "kafka.auth.allowPlaintext applies only to an existing Kafka (kafka.enabled false) with kafka.auth.enabled and without kafka.tls.enabled; remove it" }}
+{{- end }}
+{{- if and .Values.kafka.enabled $auth.enabled (eq $auth.mechanism "plain") }}
+{{- fail "kafka.auth.mechanism plain is for an existing Kafka only; the chart's Kafka takes scram-sha-512 or scram-sha-256" }}
+{{- end }}
+{{- if and $tls.existingSecret $tls.certManager.issuerRef.name }}
+{{- fail "kafka.tls.certManager.issuerRef.name and kafka.tls.existingSecret both name the nodes' certificate; set one" }}
+{{- end }}
+{{- if and (not .Values.kafka.enabled) (or $tls.existingSecret $tls.certManager.issuerRef.name) }}
+{{- fail "kafka.tls.existingSecret and kafka.tls.certManager are the chart's Kafka's certificate; with an existing Kafka (kafka.enabled false) give its CA in kafka.tls.caSecret" }}
+{{- end }}
+{{- if and (not .Values.kafka.enabled) $auth.enabled (not $auth.existingSecret) }}
+{{- range $role := list "admin" "producer" "pipeline" }}
+{{- if not (index $auth.users $role).existingSecret }}
+{{- fail (printf "kafka.auth.users.%s.existingSecret (or kafka.auth.existingSecret) is required with an existing Kafka (kafka.enabled false): the chart cannot create its users" $role) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- if and .Values.kafka.enabled (gt (int .Values.topic.replicationFactor) (int .Values.kafka.replicas)) }}
 {{- fail (printf "topic.replicationFactor (%d) must not exceed kafka.replicas (%d)" (int .Values.topic.replicationFactor) (int .Values.kafka.replicas)) }}
 {{- end }}

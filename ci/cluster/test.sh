@@ -2,8 +2,9 @@
 # npm run test:cluster [-- scenario...]: brings the cluster up, runs the scenarios (default: all of
 # "default", "schedule", "netpol" and "spark"; "soak" only when named), printing each step with its duration; the
 # cluster is always torn down at the end.
-#   default   the chart's own defaults: helm install / hook order / helm test / helm upgrade /
-#             helm rollback / helm uninstall
+#   default   the chart's own defaults (Kafka over TLS with SCRAM users and ACLs): helm install /
+#             hook order / helm test / helm upgrade keeping Kafka's generated certificates and
+#             passwords, its clients still signing in / helm rollback / helm uninstall
 #   schedule  a one-minute pipeline schedule, the continuous producer and the metrics exporter
 #             (scenario-schedule.sh)
 #   netpol    the chart's NetworkPolicies enforced: TCP probes from pods with and without the
@@ -95,6 +96,69 @@ status_as_notes_say() {
   grep -q '^Bronze lag behind Kafka' <<<"$output"
 }
 
+# The Kafka Secrets the chart generates (cluster id, CA and node certificate, the users' passwords):
+# one "<name> <key> <sha256 of the value>" line per key, so that no secret is printed.
+kafka_secret_digests() {
+  kubectl get secrets -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component=kafka" \
+    -o go-template='{{range .items}}{{$name := .metadata.name}}{{range $key, $value := .data}}{{$name}} {{$key}} {{$value}}{{"\n"}}{{end}}{{end}}' \
+    | while read -r name key value; do echo "$name $key $(sha256sum <<<"$value" | cut -c1-16)"; done | sort
+}
+
+kafka_secrets_recorded() {
+  kafka_secrets_before=$(kafka_secret_digests)
+  sed 's/^/  /' <<<"$kafka_secrets_before"
+  for expected in kafka-cluster-id kafka-tls kafka-ca kafka-user-admin kafka-user-producer kafka-user-pipeline; do
+    grep -q -- "-$expected " <<<"$kafka_secrets_before" || { echo "  no Secret *-$expected" >&2; return 1; }
+  done
+}
+
+kafka_secrets_kept() {
+  local after
+  after=$(kafka_secret_digests)
+  diff <(echo "$kafka_secrets_before") <(echo "$after") || { echo "  the upgrade changed Kafka's certificates or passwords" >&2; return 1; }
+  echo "  $(wc -l <<<"$after") keys of Kafka's Secrets unchanged"
+}
+
+# Kafka's own tools inside a Kafka pod (small heaps beside the broker) try what the chart must refuse:
+# a client without TLS, a wrong password, and the producer user reading the topic (no ACL allows it).
+# The ACL case first shows the producer user signs in and sees its topic (it may describe it), so the
+# refusal is the authorizer's, not a broken client.
+KAFKA_PROBE=$(cat <<'PROBE'
+set -uo pipefail
+trap 'rm -f /tmp/probe-*.properties' EXIT
+export KAFKA_HEAP_OPTS=-Xmx96m
+bin=/opt/kafka/bin server=$KAFKA_SERVICE:9092
+props() { # file protocol [user password]
+  printf '%s\n' "security.protocol=$2" request.timeout.ms=5000 default.api.timeout.ms=15000 > "$1"
+  if [[ $2 == SASL_SSL ]]; then
+    printf '%s\n' sasl.mechanism=SCRAM-SHA-512 ssl.truststore.type=PEM ssl.truststore.location=/etc/kafka/tls/ca.crt \
+      "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$3\" password=\"$4\";" >> "$1"
+  fi
+}
+props /tmp/probe-plain.properties PLAINTEXT
+props /tmp/probe-wrong.properties SASL_SSL "$LAKEHOUSE_KAFKA_PIPELINE_USER" not-the-password
+props /tmp/probe-producer.properties SASL_SSL "$LAKEHOUSE_KAFKA_PRODUCER_USER" "$(cat /etc/kafka/users/producer/password)"
+if out=$("$bin/kafka-topics.sh" --bootstrap-server "$server" --list --command-config /tmp/probe-plain.properties 2>&1); then
+  echo "  a PLAINTEXT client was served: $out" >&2; exit 1
+fi
+echo "  PLAINTEXT client refused: $(grep -m1 -oE '[A-Za-z.]+(Exception|Error)[^(]*' <<<"$out" | cut -c1-160)"
+out=$("$bin/kafka-topics.sh" --bootstrap-server "$server" --list --command-config /tmp/probe-wrong.properties 2>&1)
+grep -q "SaslAuthenticationException\|Authentication failed" <<<"$out" || { echo "  a wrong password was not refused: $out" >&2; exit 1; }
+echo "  wrong password refused: $(grep -m1 -o "Authentication failed[^.]*" <<<"$out")"
+out=$("$bin/kafka-topics.sh" --bootstrap-server "$server" --list --command-config /tmp/probe-producer.properties 2>&1)
+grep -qx "$TOPIC" <<<"$out" || { echo "  the producer user does not see the topic it may write: $out" >&2; exit 1; }
+echo "  producer user signs in and sees only its topic: $(tr '\n' ' ' <<<"$out")"
+out=$("$bin/kafka-console-consumer.sh" --bootstrap-server "$server" --topic "$TOPIC" --partition 0 --offset earliest --max-messages 1 \
+  --timeout-ms 20000 --consumer.config /tmp/probe-producer.properties 2>&1)
+grep -q "AuthorizationException\|Not authorized" <<<"$out" || { echo "  the producer user read the topic: $out" >&2; exit 1; }
+echo "  producer user may not read it: $(grep -m1 -o "[A-Za-z]*AuthorizationException[^,]*" <<<"$out")"
+PROBE
+)
+
+kafka_refuses_unauthorised() {
+  kubectl exec "$release-kafka-0" -c kafka -- env KAFKA_SERVICE="$release-kafka" TOPIC=vehicles-events bash -c "$KAFKA_PROBE"
+}
+
 scenario_default() {
   local install_started t0 t1
   install_started=$SECONDS
@@ -104,9 +168,12 @@ scenario_default() {
   step "helm test" helm test "$release" --logs --timeout 10m
   echo "=== helm install to helm test passing: $((SECONDS - install_started))s"
   step "status as NOTES.txt says" status_as_notes_say
+  step "Kafka refuses PLAINTEXT, a wrong password and reads without an ACL" kafka_refuses_unauthorised
+  step "Kafka's generated certificates and passwords recorded" kafka_secrets_recorded
   t1=$(now)
   sleep 1
   step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$repo/chart" --set "$upgrade_set" --wait --timeout 20m
+  step "upgrade kept Kafka's certificates and passwords" kafka_secrets_kept
   step "hook jobs re-ran in order after upgrade" check_hooks_in_order "$t1"
   step "helm test after upgrade" helm test "$release" --logs --timeout 10m
   step "helm rollback" helm rollback "$release" 1 --wait --timeout 20m

@@ -1,5 +1,9 @@
 /** What this machine allows: Apache Kafka's own perf tools on the same broker and message size. */
 import { runKafkaTool } from '../broker/broker.ts';
+import { javaClientConfigFile, knownBroker } from '../broker/clients.ts';
+
+/** Kafka's tools sign in as the admin user of a secure local broker. */
+const clientConfig = (bootstrap: string) => javaClientConfigFile(knownBroker(bootstrap)!, 'admin');
 
 export interface Baseline {
   readonly eventsPerSec: number;
@@ -13,6 +17,7 @@ export async function producerPerf(bootstrap: string, topic: string, records: nu
   const output = await runKafkaTool('org.apache.kafka.tools.ProducerPerformance', [
     '--topic', topic, '--num-records', String(records), '--record-size', String(recordSize), '--throughput', '-1',
     '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=all', 'enable.idempotence=true',
+    '--producer.config', clientConfig(bootstrap),
   ], { timeoutMs: 3_600_000, maxHeap: '512m' });
   // "1000000 records sent, 412371.1 records/sec (53.09 MB/sec), 250.1 ms avg latency, …"
   const summary = output.trim().split('\n').reverse().find((line) => /records sent/.test(line));
@@ -26,6 +31,7 @@ export async function consumerPerf(bootstrap: string, topic: string, records: nu
   const started = performance.now();
   const output = await runKafkaTool('org.apache.kafka.tools.ConsumerPerformance', [
     '--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(records), '--group', `perf-${Date.now()}`, '--timeout', '60000',
+    '--consumer.config', clientConfig(bootstrap),
   ], { timeoutMs: 3_600_000, maxHeap: '512m' });
   // header "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, …"
   const lines = output.trim().split('\n').filter((l) => l.includes(','));

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --events N[,N…] [--incremental N[,N…]] [--increment 10000] [--maintenance RUNSxEVENTS] [--out FILE] [--skip-baselines] [--node-options '…']`
+ * `npm run bench -- --events N[,N…] [--incremental N[,N…]] [--increment 10000] [--maintenance RUNSxEVENTS] [--out FILE] [--skip-baselines] [--node-options '…'] [--kafka-security sasl_ssl|plaintext]`
  *
  * On a real local broker: Kafka's own producer and consumer perf tools (the rate this machine
  * allows) and then produce, bronze, silver, gold and verify exactly as the chart runs them (the
@@ -162,8 +162,11 @@ async function main(): Promise<void> {
   const bundlePath = path.join(os.tmpdir(), `lakehouse-bench-${process.pid}.mjs`);
   fs.writeFileSync(bundlePath, await bundleJobs());
   say(`bundled jobs into ${bundlePath}`);
-  say('starting a local Kafka broker');
-  const broker = await startBroker({ maxHeap: '1g' });
+  // TLS and SCRAM as the chart's Kafka has them; plaintext measures what they cost.
+  const security = flags.get('kafka-security') ?? 'sasl_ssl';
+  if (security !== 'sasl_ssl' && security !== 'plaintext') throw new Error(`--kafka-security: "${security}" is not sasl_ssl or plaintext`);
+  say(`starting a local Kafka broker (${security})`);
+  const broker = await startBroker({ maxHeap: '1g', security });
   say(`broker at ${broker.bootstrap}`);
   const results: BenchResult[] = [];
   const incremental: IncrementalResult[] = [];

@@ -13,6 +13,9 @@ import { adoptArchive, cdsFlags } from "./class-data-sharing.ts";
 import { guardAgainstOrphan } from "./orphan-guard.ts";
 import { isBrokerProcess, terminate } from "./process-control.ts";
 import { serverProperties } from "./server-config.ts";
+import { kafkaJsSecurity, rememberBroker, type BrokerSecurity } from "./clients.ts";
+import { brokerTls } from "./tls.ts";
+import { makeUsers } from "./users.ts";
 
 export { runKafkaTool } from "./kafka-libs.ts";
 
@@ -29,14 +32,21 @@ export interface BrokerOptions {
   readonly maxHeap?: string;
   /** How long to wait for the broker to answer. Default 120 s (a cold JVM on 2 cores is slow). */
   readonly readyTimeoutMs?: number;
+  /**
+   * "sasl_ssl" (default): TLS on every listener, SCRAM-SHA-512 users (clients.ts, users.ts) and
+   * ACLs; "plaintext": no TLS and no authentication, for measuring what security costs.
+   */
+  readonly security?: BrokerSecurity;
   /** server.properties additions/overrides. */
   readonly config?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** Where a broker runs; enough to find and stop it from any process. */
 export interface BrokerHandle {
-  /** "127.0.0.1:PORT" of the PLAINTEXT listener. */
+  /** "127.0.0.1:PORT" of the client listener. */
   readonly bootstrap: string;
+  /** How clients reach it; clients.ts turns this into client options. */
+  readonly security: BrokerSecurity;
   /** Temp dir holding server.properties, broker.log and the log segments; removed by stop. */
   readonly dataDir: string;
   readonly pid: number;
@@ -83,12 +93,17 @@ async function launch(classpath: string, dataDir: string, options: BrokerOptions
   let controllerPort = await freePort();
   while (controllerPort === clientPort) controllerPort = await freePort();
 
+  const security = options.security ?? "sasl_ssl";
+  const users = security === "sasl_ssl" ? makeUsers(dataDir) : undefined;
+  const secure = users && { tls: brokerTls(), adminPassword: users.passwords.admin };
   const propertiesFile = join(dataDir, "server.properties");
   writeFileSync(
     propertiesFile,
-    serverProperties({ clientPort, controllerPort, logDir: join(dataDir, "kraft-logs"), extra: options.config }),
+    serverProperties({ clientPort, controllerPort, logDir: join(dataDir, "kraft-logs"), secure, extra: options.config }),
+    { mode: 0o600 },
   );
-  await runKafkaTool("kafka.tools.StorageTool", ["format", "-t", randomClusterId(), "-c", propertiesFile], {
+  const format = ["format", "-t", randomClusterId(), "-c", propertiesFile, ...(users?.scramArgs ?? [])];
+  await runKafkaTool("kafka.tools.StorageTool", format, {
     timeoutMs: 120_000,
     maxHeap: "256m",
   }).catch((error: Error) => {
@@ -128,7 +143,7 @@ async function launch(classpath: string, dataDir: string, options: BrokerOptions
   child.once("exit", (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
   child.once("error", (error) => (exited = `failed to spawn: ${error.message}`));
 
-  const handle: BrokerHandle = { bootstrap: `127.0.0.1:${clientPort}`, dataDir, pid };
+  const handle: BrokerHandle = { bootstrap: `127.0.0.1:${clientPort}`, dataDir, pid, security };
   try {
     await waitUntilReady(handle, clientPort, options.readyTimeoutMs ?? 120_000, () => exited);
   } catch (error) {
@@ -137,6 +152,7 @@ async function launch(classpath: string, dataDir: string, options: BrokerOptions
     throw new Error(`${(error as Error).message}\n--- last lines of ${logFile} ---\n${lastLines}`);
   }
   const readyMs = Date.now() - spawnedAt;
+  rememberBroker(handle);
   let stopping: Promise<void> | undefined;
   return { ...handle, readyMs, stop: () => (stopping ??= stopBroker(handle)) };
 }
@@ -151,6 +167,7 @@ async function waitUntilReady(
   const admin = new Kafka({
     clientId: "lakehouse-broker-probe",
     brokers: [handle.bootstrap],
+    ...kafkaJsSecurity(handle, "admin"),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2_000,
     retry: { retries: 0 },

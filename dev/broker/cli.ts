@@ -3,6 +3,8 @@
 //   status  "running <bootstrap>" (exit 0) or "not running" (exit 1)
 //   stop    stops it and removes its data dir
 import { brokerRunning, startBroker, stopBroker } from "./broker.ts";
+import { brokerTls } from "./tls.ts";
+import { credentialsDir } from "./users.ts";
 import { clearState, readState, stateFilePath, writeState } from "./state-file.ts";
 
 async function start(): Promise<void> {
@@ -16,6 +18,7 @@ async function start(): Promise<void> {
   const broker = await startBroker({ detached: true });
   writeState(broker);
   console.log(`broker started in ${broker.readyMs} ms (pid ${broker.pid}, data ${broker.dataDir}, log ${broker.dataDir}/broker.log)`);
+  console.log(`TLS and SCRAM-SHA-512: CA ${brokerTls().caFile}, passwords in ${credentialsDir(broker.dataDir)}; jobs run by npm run local and the tests sign in by themselves`);
   console.log(broker.bootstrap);
 }
 

@@ -19,14 +19,17 @@ export function readState(): BrokerHandle | undefined {
   for (const [field, type] of [["pid", "number"], ["bootstrap", "string"], ["dataDir", "string"]] as const) {
     if (typeof parsed[field] !== type) throw new Error(`${stateFilePath()}: field ${field} is not a ${type}`);
   }
-  return { pid: parsed.pid!, bootstrap: parsed.bootstrap!, dataDir: parsed.dataDir! };
+  // A record written before the broker was secure describes a PLAINTEXT one.
+  const security = parsed.security ?? "plaintext";
+  if (security !== "sasl_ssl" && security !== "plaintext") throw new Error(`${stateFilePath()}: field security is ${JSON.stringify(security)}`);
+  return { pid: parsed.pid!, bootstrap: parsed.bootstrap!, dataDir: parsed.dataDir!, security };
 }
 
 export function writeState(handle: BrokerHandle): void {
   const file = stateFilePath();
   mkdirSync(dirname(file), { recursive: true });
-  const { pid, bootstrap, dataDir } = handle;
-  writeFileSync(`${file}.tmp`, JSON.stringify({ pid, bootstrap, dataDir }, null, 2) + "\n");
+  const { pid, bootstrap, dataDir, security } = handle;
+  writeFileSync(`${file}.tmp`, JSON.stringify({ pid, bootstrap, dataDir, security }, null, 2) + "\n");
   renameSync(`${file}.tmp`, file);
 }
 

@@ -3,6 +3,7 @@ import { jobsScriptConfigMap } from "./jobs-script-configmap.ts";
 import { jobsNetworkPolicy } from "./jobs-network-policy.ts";
 import { kafkaClusterIdSecret } from "./kafka-cluster-id.ts";
 import { kafkaNetworkPolicy } from "./kafka-network-policy.ts";
+import { kafkaCertificate, kafkaGeneratedTls, kafkaUserSecrets } from "./kafka-security-secrets.ts";
 import { kafkaPodDisruptionBudget } from "./kafka-pdb.ts";
 import { kafkaClientService, kafkaHeadlessService } from "./kafka-services.ts";
 import { kafkaStatefulSet } from "./kafka-statefulset.ts";
@@ -20,6 +21,9 @@ import { verifyTestPod } from "./verify-test-pod.ts";
 
 export const emitters: readonly Emitter[] = [
   kafkaClusterIdSecret,
+  kafkaGeneratedTls,
+  kafkaCertificate,
+  ...kafkaUserSecrets,
   kafkaHeadlessService,
   kafkaClientService,
   kafkaStatefulSet,

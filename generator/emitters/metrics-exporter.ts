@@ -44,7 +44,7 @@ export const metricsDeployment: Emitter = {
                 livenessProbe: { tcpSocket: { port: METRICS_PORT_NAME }, initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
               },
             ],
-            volumes: jobVolumes(v),
+            volumes: jobVolumes(v, "metrics"),
           },
         },
       },

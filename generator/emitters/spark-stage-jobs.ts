@@ -20,6 +20,7 @@ import { containerSecurityContext } from "../pod-security.ts";
 import { SPARK_CONTRACT_FILE } from "../spark-contract.ts";
 import { SPARK_POD_ROLES, SPARK_RUN_AS, sparkPodTemplateFile } from "../spark-pod-templates.ts";
 import { schedulingFields } from "../scheduling.ts";
+import { CA_MOUNTED, caSecretName, KAFKA_CA_DIR, KAFKA_USER_DIR, PASSWORD_MOUNTED, userSecretName } from "../kafka-access.ts";
 import { PIPELINE_STEPS, pipelineHookJob, type PipelineStep } from "./pipeline-jobs.ts";
 
 export const SPARK_FILES_MOUNT = "/opt/lakehouse/spark";
@@ -63,6 +64,21 @@ const packages = (v: Binder) => {
 
 const sparkImage = (v: Binder) => imageRef(v, "spark.image");
 
+/**
+ * The Kafka CA for the driver and the executors (the Kafka source reads on the executors), and the
+ * pipeline user's password for the driver, which hands it to the source in its JAAS option. Spark
+ * mounts whole Secrets: the CA's is the clients' CA-only Secret unless kafka.tls.caSecret says otherwise.
+ */
+const kafkaSecrets = (v: Binder): string[] => [
+  ...v.when(CA_MOUNTED, v.defaultOf<boolean>("kafka.tls.enabled"), [
+    ...conf(`spark.kubernetes.driver.secrets.${caSecretName(v)}`, KAFKA_CA_DIR),
+    ...conf(`spark.kubernetes.executor.secrets.${caSecretName(v)}`, KAFKA_CA_DIR),
+  ]),
+  ...v.when(PASSWORD_MOUNTED, v.defaultOf<boolean>("kafka.auth.enabled"), [
+    ...conf(`spark.kubernetes.driver.secrets.${userSecretName(v, "pipeline")}`, KAFKA_USER_DIR),
+  ]),
+];
+
 export const sparkSubmitArgs = (v: Binder, stage: SparkStage, env: EnvOverrides = {}): string[] => [
   "--master", "k8s://https://kubernetes.default.svc",
   "--deploy-mode", "cluster",
@@ -88,6 +104,7 @@ export const sparkSubmitArgs = (v: Binder, stage: SparkStage, env: EnvOverrides 
   ...conf("spark.executor.memory", v.expr(".Values.spark.executor.memory", v.defaultOf<string>("spark.executor.memory"))),
   ...conf("spark.sql.shuffle.partitions", v.intExpr(".Values.spark.shufflePartitions | int64", v.defaultOf<number>("spark.shufflePartitions"))),
   ...conf("spark.jars.ivy", "/tmp/.ivy2"),
+  ...kafkaSecrets(v),
   // The stage's settings (docs/contract.md), every one, as the driver's environment: the same
   // variables from the same values as the Node Jobs.
   ...settingsEnv(v, env).flatMap((e) => conf(`spark.kubernetes.driverEnv.${e.name}`, e.value!)),

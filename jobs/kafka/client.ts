@@ -1,6 +1,7 @@
-import { Kafka, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import { KafkaAccessError, kafkaSecurityOptions, securityFailure } from './security.ts';
 
 // KafkaJS warns on every start that its default partitioner changed in 2.0; we rely on the new one.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -14,9 +15,14 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /** A KafkaJS client whose own log lines come out in the job's JSON format. */
 export function createKafka(config: Config, logger: Logger): Kafka {
-  return new Kafka({
+  return new Kafka(kafkaOptions(config, logger));
+}
+
+function kafkaOptions(config: Config, logger: Logger): KafkaConfig {
+  return {
     clientId: `${config.clientId}-${logger.job}`,
     brokers: [...config.bootstrapServers],
+    ...kafkaSecurityOptions(config),
     connectionTimeout: 10_000,
     requestTimeout: 60_000,
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
@@ -28,20 +34,23 @@ export function createKafka(config: Config, logger: Logger): Kafka {
       const retried = level === logLevel.ERROR && namespace === 'Connection' && String(message).startsWith('Response ');
       logger.log(retried ? 'warn' : (levels[level] ?? 'info'), `kafkajs: ${message}`, { namespace, ...rest });
     },
-  });
+  };
 }
 
 /**
  * Waits, with capped exponential backoff, until the cluster answers a metadata request. Every Job
  * does this itself because Helm runs post-install hooks without waiting for Kafka to be ready.
  */
-export async function waitForKafka(kafka: Kafka, config: Config, logger: Logger): Promise<void> {
+export async function waitForKafka(_kafka: Kafka, config: Config, logger: Logger): Promise<void> {
+  // A probe of its own that tries each connection once: this loop does the retrying, and sees a
+  // refused certificate at the first attempt rather than after KafkaJS's own retries.
+  const probe = new Kafka({ ...kafkaOptions(config, logger), retry: { retries: 0 } });
   const deadline = Date.now() + config.kafkaWaitSeconds * 1000;
   let delay = 500;
   let attempt = 0;
   for (;;) {
     attempt++;
-    const admin = kafka.admin({ retry: { retries: 0 } });
+    const admin = probe.admin({ retry: { retries: 0 } });
     try {
       // KafkaJS's own connection timeouts and retries would stretch the wait far past the setting.
       const cluster = await withinMs(Math.max(deadline - Date.now(), 1000), async () => {
@@ -51,6 +60,8 @@ export async function waitForKafka(kafka: Kafka, config: Config, logger: Logger)
       logger.info('kafka is reachable', { attempt, brokers: cluster.brokers.length, controller: cluster.controller });
       return;
     } catch (error) {
+      const fatal = securityFailure(error, config);
+      if (fatal) throw new KafkaAccessError(fatal);
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         throw new Error(

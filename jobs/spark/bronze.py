@@ -8,7 +8,7 @@ from typing import Dict, Optional
 
 from pyspark.sql import functions as F
 
-from lakehouse_kafka import KafkaAdmin, Topic
+from lakehouse_kafka import KafkaAdmin, Topic, client_properties
 from lakehouse_session import StageError, now_ms, run_stage
 from lakehouse_tables import ConcurrentCommit, Lake, Snapshot
 
@@ -73,6 +73,9 @@ def bronze(config, logger, spark, phase) -> dict:
                 spark.read.format("kafka")
                 .option("kafka.bootstrap.servers", ",".join(config.bootstrap_servers))
                 .option("kafka.client.id", f"{config.client_id}-spark-bronze")
+                .options(**{f"kafka.{key}": value for key, value in client_properties(config).items()})
+                # Spark's own group ids then fall under the pipeline user's group ACL (a prefix).
+                .option("groupIdPrefix", config.consumer_group)
                 .option("subscribe", topic.name)
                 .option("startingOffsets", _compact({topic.name: _by_partition(first)}))
                 .option("endingOffsets", _compact({topic.name: _by_partition(latest)}))

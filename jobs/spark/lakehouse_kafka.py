@@ -13,6 +13,61 @@ class KafkaUnavailable(Exception):
     pass
 
 
+def _read_file(path: str, setting: str, what: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as error:
+        raise KafkaUnavailable(f"{setting}: cannot read the {what} from {path} ({error.strerror})") from None
+    value = text[:-1] if text.endswith("\n") else text
+    if value == "":
+        raise KafkaUnavailable(f"{setting}: {path} (the {what}) is empty")
+    return value
+
+
+_JAAS_MODULES = {
+    "plain": "org.apache.kafka.common.security.plain.PlainLoginModule",
+    "scram-sha-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
+    "scram-sha-512": "org.apache.kafka.common.security.scram.ScramLoginModule",
+}
+
+
+def client_properties(config: Config) -> Dict[str, str]:
+    """The Java client's security properties from the contract's settings, as the Node jobs read
+    them (jobs/kafka/security.ts): TLS trusting LAKEHOUSE_KAFKA_CA_FILE (PEM), a SASL user whose
+    password is read from its file."""
+    if config.kafka_security == "plaintext":
+        return {"security.protocol": "PLAINTEXT"}
+    props = {"security.protocol": config.kafka_security.upper()}
+    if config.kafka_security != "sasl_plaintext" and config.kafka_ca_file != "system":
+        _read_file(config.kafka_ca_file, "LAKEHOUSE_KAFKA_CA_FILE", "CA certificate")
+        props.update({"ssl.truststore.type": "PEM", "ssl.truststore.location": config.kafka_ca_file})
+    if config.kafka_security in ("sasl_ssl", "sasl_plaintext"):
+        password = _read_file(config.kafka_password_file, "LAKEHOUSE_KAFKA_PASSWORD_FILE",
+                              f'password of Kafka user "{config.kafka_user}"')
+        escape = lambda text: text.replace("\\", "\\\\").replace('"', '\\"')
+        props.update({
+            "sasl.mechanism": config.kafka_sasl_mechanism.upper(),
+            "sasl.jaas.config": f'{_JAAS_MODULES[config.kafka_sasl_mechanism]} required '
+                                f'username="{escape(config.kafka_user)}" password="{escape(password)}";',
+        })
+    return props
+
+
+def _access_failure(error_text: str, config: Config):
+    """One line for a failure no retry fixes (a refused user, a certificate that does not fit)."""
+    hosts = ",".join(config.bootstrap_servers)
+    if "SaslAuthenticationException" in error_text:
+        return (f'Kafka at {hosts} refused user "{config.kafka_user}" ({config.kafka_sasl_mechanism}): wrong password '
+                f"or unknown user (LAKEHOUSE_KAFKA_USER, LAKEHOUSE_KAFKA_PASSWORD_FILE={config.kafka_password_file})")
+    if "No subject alternative" in error_text or "doesn't match any of the subject alternative names" in error_text:
+        return f"the TLS certificate of Kafka at {hosts} is not issued for that host"
+    if "SSLHandshakeException" in error_text or "PKIX path" in error_text:
+        return (f"the TLS certificate of Kafka at {hosts} is not signed by the CA in "
+                f"LAKEHOUSE_KAFKA_CA_FILE={config.kafka_ca_file}")
+    return None
+
+
 @dataclass(frozen=True)
 class Topic:
     name: str
@@ -27,6 +82,8 @@ class KafkaAdmin:
         props = self.jvm.java.util.Properties()
         props.setProperty("bootstrap.servers", ",".join(config.bootstrap_servers))
         props.setProperty("client.id", f"{config.client_id}-spark-{role}")
+        for key, value in client_properties(config).items():
+            props.setProperty(key, value)
         self.admin = self.jvm.org.apache.kafka.clients.admin.Admin.create(props)
 
     def __enter__(self):
@@ -42,6 +99,9 @@ class KafkaAdmin:
             try:
                 return future().get(10, self.jvm.java.util.concurrent.TimeUnit.SECONDS)
             except Exception as error:  # py4j wraps the Java exception; retry until the deadline
+                failure = _access_failure(str(error), self.config)
+                if failure:
+                    raise KafkaUnavailable(failure) from None
                 last_error = str(error).splitlines()[0]
             if time.monotonic() >= deadline:
                 raise KafkaUnavailable(f"Kafka at {','.join(self.config.bootstrap_servers)} gave no {what} "

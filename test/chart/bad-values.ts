@@ -65,5 +65,43 @@ export const badValues: readonly BadValues[] = [
     field: /topic\.minInsyncReplicas/,
     chartRule: true,
   },
+  {
+    name: "SCRAM without TLS on the chart's Kafka",
+    values: { kafka: { tls: { enabled: false } } },
+    field: /kafka\.tls\.enabled/,
+    chartRule: true,
+  },
+  {
+    name: "SCRAM over an existing Kafka's PLAINTEXT listener without the opt-in",
+    values: { kafka: { enabled: false, bootstrapServers: "kafka.example.com:9092", tls: { enabled: false }, auth: { existingSecret: "kafka-users" } } },
+    field: /kafka\.auth\.allowPlaintext/,
+    chartRule: true,
+  },
+  {
+    name: "the plaintext opt-in on the chart's own Kafka",
+    values: { kafka: { tls: { enabled: false }, auth: { enabled: false, allowPlaintext: true } } },
+    field: /kafka\.auth\.allowPlaintext/,
+    chartRule: true,
+  },
+  {
+    name: "an existing Kafka with SCRAM but no user Secret",
+    values: { kafka: { enabled: false, bootstrapServers: "kafka.example.com:9093", auth: { users: { admin: { existingSecret: "admin" } } } } },
+    field: /kafka\.auth\.users\.producer\.existingSecret/,
+    chartRule: true,
+  },
+  {
+    name: "both an existing certificate Secret and a cert-manager issuer",
+    values: { kafka: { tls: { existingSecret: "kafka-tls", certManager: { issuerRef: { name: "ca-issuer" } } } } },
+    field: /kafka\.tls\.certManager\.issuerRef\.name/,
+    chartRule: true,
+  },
+  {
+    name: "the PLAIN mechanism on the chart's Kafka",
+    values: { kafka: { auth: { mechanism: "plain" } } },
+    field: /kafka\.auth\.mechanism/,
+    chartRule: true,
+  },
+  { name: "an unknown SASL mechanism", values: { kafka: { auth: { mechanism: "gssapi" } } }, field: /kafka[./]auth[./]mechanism/ },
+  { name: "a Kafka user name with a space", values: { kafka: { auth: { users: { producer: { name: "the producer" } } } } }, field: /kafka[./]auth[./]users[./]producer[./]name/ },
   { name: "an unknown anti-affinity mode", values: { kafka: { podAntiAffinity: "strict" } }, field: /kafka[./]podAntiAffinity/ },
 ];

@@ -15,6 +15,8 @@ export interface Cluster {
   readonly claims: Map<string, string>;
   /** `host:port` of the rendered Kafka address -> local broker `host:port`. */
   readonly kafka: ReadonlyMap<string, string>;
+  /** Secret name -> its files (key -> content): the rendered Secrets, or what a test gives instead. */
+  readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
   readonly root: string;
 }
 
@@ -24,9 +26,20 @@ export interface ContainerRun {
   readonly argv: readonly string[];
 }
 
-export function newCluster(objects: readonly RenderedObject[], kafka: ReadonlyMap<string, string>): Cluster {
+/**
+ * `secrets` stands in for Secrets the chart does not render (existing ones) or replaces rendered
+ * ones (e.g. a local broker's CA and passwords instead of the chart's generated ones).
+ */
+export function newCluster(
+  objects: readonly RenderedObject[],
+  kafka: ReadonlyMap<string, string>,
+  secrets: ReadonlyMap<string, Readonly<Record<string, string>>> = new Map(),
+): Cluster {
   const configMaps = new Map(objects.filter((o) => o.kind === "ConfigMap").map((o) => [o.metadata.name, o]));
-  return { configMaps, claims: new Map(), kafka, root: mkdtempSync(path.join(os.tmpdir(), "lakehouse-cluster-")) };
+  const rendered = objects
+    .filter((o) => o.kind === "Secret")
+    .map((o) => [o.metadata.name, Object.fromEntries(Object.entries(o.data ?? {}).map(([k, b64]) => [k, Buffer.from(b64, "base64").toString("utf8")]))] as const);
+  return { configMaps, claims: new Map(), kafka, secrets: new Map([...rendered, ...secrets]), root: mkdtempSync(path.join(os.tmpdir(), "lakehouse-cluster-")) };
 }
 
 function volumeDir(cluster: Cluster, pod: string, volume: any): string {
@@ -40,6 +53,14 @@ function volumeDir(cluster: Cluster, pod: string, volume: any): string {
     const configMap = cluster.configMaps.get(volume.configMap.name);
     if (!configMap) throw new Error(`${pod}: volume ${volume.name} uses ConfigMap ${volume.configMap.name}, which the chart does not create`);
     for (const [key, content] of Object.entries(configMap.data ?? {})) writeFileSync(path.join(dir, key), content);
+  } else if (volume.secret) {
+    const secret = cluster.secrets.get(volume.secret.secretName);
+    if (!secret) throw new Error(`${pod}: volume ${volume.name} uses Secret ${volume.secret.secretName}, which neither the chart nor the test provides`);
+    const items: { key: string; path: string }[] = volume.secret.items ?? Object.keys(secret).map((key) => ({ key, path: key }));
+    for (const { key, path: file } of items) {
+      if (!(key in secret)) throw new Error(`${pod}: Secret ${volume.secret.secretName} has no key ${key}`);
+      writeFileSync(path.join(dir, file), secret[key]!, { mode: 0o400 });
+    }
   } else if (!volume.emptyDir) {
     throw new Error(`${pod}: volume ${volume.name} is of a kind this test cannot provide`);
   }

@@ -36,13 +36,22 @@ const IMAGE_RUN = `#!/usr/bin/env bash
 # Stands in for apache/kafka's /etc/kafka/docker/run (docker/jvm/launch): the image's own setup
 # step, then the broker, from the jars of the same Kafka release.
 set -euo pipefail
-java -Xmx256m -Dlog4j2.configurationFile="$LAKEHOUSE_TEST_LOG4J" -cp "$LAKEHOUSE_TEST_LIBS/*" \\
+# As the image does, a storage formatted already (by the chart's own start script) is no failure.
+if ! output=$(java -Xmx256m -Dlog4j2.configurationFile="$LAKEHOUSE_TEST_LOG4J" -cp "$LAKEHOUSE_TEST_LIBS/*" \\
   kafka.docker.KafkaDockerWrapper setup \\
   --default-configs-dir "$LAKEHOUSE_TEST_DEFAULTS" --mounted-configs-dir "$LAKEHOUSE_TEST_MOUNTED" \\
-  --final-configs-dir "$LAKEHOUSE_TEST_CONFIG_DIR"
+  --final-configs-dir "$LAKEHOUSE_TEST_CONFIG_DIR" 2>&1); then
+  grep -qi "already formatted" <<<"$output" || { echo "$output" >&2; exit 1; }
+fi
+echo "$output"
 if [[ "\${LAKEHOUSE_TEST_SETUP_ONLY:-}" == 1 ]]; then exit 0; fi
 exec java \${KAFKA_HEAP_OPTS:-} -Dlog4j2.configurationFile="$LAKEHOUSE_TEST_LOG4J" -cp "$LAKEHOUSE_TEST_LIBS/*" \\
   kafka.Kafka "$LAKEHOUSE_TEST_CONFIG_DIR/server.properties"
+`;
+
+/** The image's /opt/kafka/bin/kafka-storage.sh, on the same jars. */
+const STORAGE_TOOL = `#!/usr/bin/env bash
+exec java -Xmx256m -Dlog4j2.configurationFile="$LAKEHOUSE_TEST_LOG4J" -cp "$LAKEHOUSE_TEST_LIBS/*" kafka.tools.StorageTool "$@"
 `;
 
 const LOG4J2_YAML = `Configuration:
@@ -66,6 +75,10 @@ function prepareNamespace(input: SandboxInput): { defaults: string; mounted: str
   mkdirSync(work, { recursive: true });
   execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=/etc,upperdir=${upper},workdir=${work}`, "/etc"]);
   writeFileSync("/etc/hosts", `127.0.0.1 localhost ${input.hostNames.join(" ")}\n`);
+  // The image's tools directory, on a private tmpfs over /opt.
+  execFileSync("mount", ["-t", "tmpfs", "tmpfs", "/opt"]);
+  mkdirSync("/opt/kafka/bin", { recursive: true });
+  writeFileSync("/opt/kafka/bin/kafka-storage.sh", STORAGE_TOOL, { mode: 0o755 });
   mkdirSync("/etc/kafka/docker", { recursive: true });
   writeFileSync("/etc/kafka/docker/run", IMAGE_RUN, { mode: 0o755 });
   const defaults = path.join(input.root, "image-defaults");
@@ -81,6 +94,8 @@ function prepareNamespace(input: SandboxInput): { defaults: string; mounted: str
 function podProcess(input: SandboxInput, pod: KafkaPod, image: { defaults: string; mounted: string }, setupOnly: boolean) {
   const dirs = new Map<string, string>();
   for (const [mountPath, volume] of Object.entries(pod.mounts)) {
+    // Secret volumes are files at the path the container sees (below), not mapped directories.
+    if (Object.keys(pod.secretFiles).some((file) => file.startsWith(`${mountPath}/`))) continue;
     const dir = path.join(input.root, pod.name, volume);
     mkdirSync(dir, { recursive: true });
     dirs.set(mountPath, dir);

@@ -10,7 +10,8 @@ import * as assert from "uvu/assert";
 import { ensureKafkaLibs } from "../../dev/broker/kafka-libs.ts";
 import { kafkaDnsNames, kafkaPods } from "./kafka-pod.ts";
 import type { SandboxInput, SandboxResult } from "./kafka-sandbox.ts";
-import { hookJobsInOrder, hookOf, parseRendered } from "./rendered.ts";
+import { makeCertificates } from "../../dev/broker/tls.ts";
+import { hookJobsInOrder, hookOf, parseRendered, type RenderedObject } from "./rendered.ts";
 import { CHART_DIR, helmTemplate, REPO_ROOT, toolPath, withTools } from "./tools.ts";
 
 const NAMESPACE = "lakehouse";
@@ -39,6 +40,15 @@ async function inSandbox(input: Omit<SandboxInput, "root" | "kafkaLibs" | "log4j
   return { result: JSON.parse(last) as SandboxResult, root };
 }
 
+/** A Secret as the site would have created it (not rendered by the chart). */
+const secret = (name: string, files: Record<string, string>): RenderedObject => ({
+  apiVersion: "v1",
+  kind: "Secret",
+  metadata: { name, namespace: NAMESPACE },
+  data: Object.fromEntries(Object.entries(files).map(([key, value]) => [key, Buffer.from(value).toString("base64")])),
+  source: "test",
+});
+
 withTools(test, () => {
   const helm = toolPath("helm");
 
@@ -61,6 +71,15 @@ withTools(test, () => {
       assert.is(props["node.id"], String(i), node.pod);
       assert.is(props["process.roles"], "broker,controller");
       assert.is(props["min.insync.replicas"], "2", "prod: an acknowledged write is on 2 of the 3 replicas");
+      // Secure by default: TLS on both listeners, SCRAM on the client one, no access without an ACL.
+      assert.is(props["listener.security.protocol.map"], "CONTROLLER:SSL,CLIENT:SASL_SSL");
+      assert.is(props["listener.name.controller.ssl.client.auth"], "required");
+      assert.is(props["ssl.keystore.type"], "PEM");
+      assert.is(props["sasl.enabled.mechanisms"], "SCRAM-SHA-512");
+      assert.is(props["authorizer.class.name"], "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+      assert.is(props["allow.everyone.if.no.acl.found"], "false");
+      assert.match(props["listener.name.client.scram-sha-512.sasl.jaas.config"] ?? "", 'username="lakehouse-admin"');
+      assert.not.ok(Object.values(pods[i]!.env).some((value) => value.includes("password=")), "no password in the pod's environment");
       voters.add(props["controller.quorum.voters"]!);
       const meta = readFileSync(path.join(root, node.pod, "data", "kraft", "meta.properties"), "utf8");
       const clusterId = pods[i]!.secretFiles["/etc/kafka/cluster-id/cluster-id"];
@@ -71,21 +90,42 @@ withTools(test, () => {
     assert.equal([...voters], [pods.map((p) => `${p.ordinal}@${p.name}.lakehouse-kafka-headless.${NAMESPACE}.svc:9093`).join(",")]);
   });
 
-  test("the chart's own Kafka (defaults) serves the rendered hook Jobs and test Pod at the address they are given", async () => {
-    const objects = parseRendered(helmTemplate(helm));
-    const pods = kafkaPods(objects, NAMESPACE);
-    const dns = kafkaDnsNames(objects, NAMESPACE);
-    const runOrder = [...hookJobsInOrder(objects), ...objects.filter((o) => o.kind === "Pod" && hookOf(o) === "test")].map((o) => o.metadata.name);
-    const { result } = await inSandbox({
-      mode: "serve",
-      pods,
-      hostNames: [...[...dns.pods.values()].flat(), ...dns.services],
-      objects,
-      runOrder,
+  const serves = (what: string, args: string[], existing: (objects: RenderedObject[]) => RenderedObject[] = () => []) =>
+    test(`the chart's own Kafka (${what}) serves the rendered hook Jobs and test Pod, each signed in as its own user, at the address they are given`, async () => {
+      const rendered = parseRendered(helmTemplate(helm, args));
+      const objects = [...rendered, ...existing(rendered)];
+      const pods = kafkaPods(objects, NAMESPACE);
+      const dns = kafkaDnsNames(objects, NAMESPACE);
+      const runOrder = [...hookJobsInOrder(objects), ...objects.filter((o) => o.kind === "Pod" && hookOf(o) === "test")].map((o) => o.metadata.name);
+      const { result } = await inSandbox({
+        mode: "serve",
+        pods,
+        hostNames: [...[...dns.pods.values()].flat(), ...dns.services],
+        objects,
+        runOrder,
+      });
+      assert.equal(result.runs.map((r) => r.name), runOrder, `stopped early:\n${result.runs.at(-1)?.output}`);
+      for (const r of result.runs) assert.is(r.exitCode, 0, `${r.name} failed:\n${r.output}`);
     });
-    assert.equal(result.runs.map((r) => r.name), runOrder, `stopped early:\n${result.runs.at(-1)?.output}`);
-    for (const r of result.runs) assert.is(r.exitCode, 0, `${r.name} failed:\n${r.output}`);
-  });
+  serves("defaults: TLS, SCRAM users from the generated Secrets, ACLs", []);
+  serves("ci/plaintext-values.yaml: no TLS, no users", ["-f", `${CHART_DIR}/ci/plaintext-values.yaml`]);
+  serves("TLS without users", ["--set", "kafka.auth.enabled=false"]);
+  serves(
+    "an existing certificate Secret with a PKCS#8 key, its own subject and a CA-only Secret",
+    ["--set", "kafka.tls.existingSecret=site-kafka-tls", "--set", "kafka.tls.caSecret=site-kafka-ca", "--set", "kafka.tls.nodePrincipal=CN=site-kafka"],
+    (objects) => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "lakehouse-site-tls-"));
+      roots.push(dir);
+      const dns = kafkaDnsNames(objects, NAMESPACE);
+      makeCertificates(dir, [...[...dns.pods.values()].flat(), ...dns.services].map((n) => `DNS:${n}`).join(","), "CN=site-kafka");
+      const file = (name: string) => readFileSync(path.join(dir, name), "utf8");
+      assert.match(file("server.key"), /BEGIN PRIVATE KEY/, "a PKCS#8 key, as cert-manager writes with encoding PKCS8");
+      return [
+        secret("site-kafka-tls", { "ca.crt": file("ca.crt"), "tls.crt": file("server.crt"), "tls.key": file("server.key") }),
+        secret("site-kafka-ca", { "ca.crt": file("ca.crt") }),
+      ];
+    },
+  );
 });
 
 test.after(() => {

@@ -5,6 +5,9 @@ import { environmentFiles } from "./environments.ts";
 import { hookJobsInOrder, hookOf, hookWeight, parseRendered, validateWithModel, type RenderedObject } from "./rendered.ts";
 import { CHART_DIR, helms, helmTemplate, withTools } from "./tools.ts";
 
+/** An environment without the Kafka user's name and password file, which are each pod's own. */
+const withoutKafkaUser = (env: { name: string }[]) => env.filter((e) => !["LAKEHOUSE_KAFKA_USER", "LAKEHOUSE_KAFKA_PASSWORD_FILE"].includes(e.name));
+
 const render = (bin: string, valuesFile?: string, args: string[] = []): RenderedObject[] =>
   parseRendered(helmTemplate(bin, [...(valuesFile ? ["-f", `${CHART_DIR}/${valuesFile}`] : []), ...args]));
 
@@ -46,7 +49,9 @@ for (const { name, bin } of helms()) {
     assert.equal(tests.map((t) => [t.kind, t.spec.containers[0].command.at(-1)]), [["Pod", "verify"]]);
     const regular = objects.filter((o) => !hookOf(o)).map((o) => o.kind).sort();
     assert.equal(regular, [
-      "ConfigMap", "NetworkPolicy", "NetworkPolicy", "PersistentVolumeClaim", "PodDisruptionBudget", "Secret", "Service", "Service", "StatefulSet",
+      "ConfigMap", "NetworkPolicy", "NetworkPolicy", "PersistentVolumeClaim", "PodDisruptionBudget",
+      // the cluster id, the nodes' certificate, the clients' CA, three users' passwords
+      "Secret", "Secret", "Secret", "Secret", "Secret", "Secret", "Service", "Service", "StatefulSet",
     ]);
     for (const o of objects) assert.is(o.metadata.namespace, "lakehouse", `${o.kind} ${o.metadata.name} names the release's namespace`);
   });
@@ -127,7 +132,7 @@ for (const { name, bin } of helms()) {
     assert.not.ok(objects.some((o) => ["StatefulSet", "Service", "PodDisruptionBudget", "Secret"].includes(o.kind)));
     assert.equal(objects.filter((o) => o.kind === "NetworkPolicy").map((o) => o.metadata.name), ["lakehouse-jobs"], "only the jobs' policy");
     const env = hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0].env;
-    assert.is(env.find((e: any) => e.name === "KAFKA_BOOTSTRAP_SERVER").value, "kafka-0.kafka.streaming.svc:9092,kafka-1.kafka.streaming.svc:9092");
+    assert.is(env.find((e: any) => e.name === "KAFKA_BOOTSTRAP_SERVER").value, "kafka-0.kafka.streaming.svc:9093,kafka-1.kafka.streaming.svc:9093");
   });
 
   test(`${name}: producer.mode=continuous renders a producer Deployment in place of the producer hook Job`, () => {
@@ -149,7 +154,8 @@ for (const { name, bin } of helms()) {
     assert.is(env.LAKEHOUSE_PRODUCER_MODE, "continuous");
     assert.is(env.LAKEHOUSE_EVENTS_PER_SECOND, "200");
     const jobEnv = hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0].env;
-    assert.equal(container.env, jobEnv, "the same environment as the Jobs");
+    assert.is(env.LAKEHOUSE_KAFKA_USER, "lakehouse-producer", "signs in as the producer user");
+    assert.equal(withoutKafkaUser(container.env), withoutKafkaUser(jobEnv), "the same environment as the Jobs but for its Kafka user");
     assert.equal(container.resources, {
       requests: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "64Mi" },
       limits: { cpu: "1", memory: "256Mi", "ephemeral-storage": "256Mi" },

@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { Kafka, logLevel } from 'kafkajs';
+import { testKafka } from '../support/broker-fixture.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startBroker, type Broker } from '../../dev/broker/broker.ts';
@@ -42,7 +42,7 @@ function streamEnv(label: string, bootstrap: string): Record<string, string> {
 }
 
 async function recordsOn(env: Record<string, string>): Promise<number> {
-  const admin = new Kafka({ brokers: [env.KAFKA_BOOTSTRAP_SERVER], logLevel: logLevel.NOTHING }).admin();
+  const admin = testKafka(env.KAFKA_BOOTSTRAP_SERVER).admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(env.LAKEHOUSE_TOPIC);
@@ -134,7 +134,8 @@ faults('stopped while it waits for its topic: exit 0, nothing sent', async () =>
 
 faults('no Kafka at all: it keeps waiting past LAKEHOUSE_KAFKA_WAIT_SECONDS, says so, and a SIGTERM ends it with exit 0', async () => {
   const port = await closedPort();
-  const env = { ...streamEnv('no-kafka', `127.0.0.1:${port}`), LAKEHOUSE_KAFKA_WAIT_SECONDS: '1' };
+  // Nobody listens there, so no credentials are needed to find that out.
+  const env = { ...streamEnv('no-kafka', `127.0.0.1:${port}`), LAKEHOUSE_KAFKA_WAIT_SECONDS: '1', LAKEHOUSE_KAFKA_SECURITY: 'plaintext' };
   const started = Date.now();
   const outcome = await runJob('produce', env, [], (line, child: ChildProcess) => {
     if (line.msg === 'waiting for kafka') after(4_000, () => child.kill('SIGTERM'));

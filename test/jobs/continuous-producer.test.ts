@@ -3,14 +3,13 @@
  * seconds, stopped by SIGTERM; then Kafka, bronze and silver are read back.
  */
 import type { ChildProcess } from 'node:child_process';
-import { Kafka, logLevel } from 'kafkajs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { vehicleProfiles } from '../../jobs/events/fleet.ts';
 import { metresBetween } from '../../jobs/events/geo.ts';
 import { validateObject, validateRaw } from '../../jobs/events/validate.ts';
 import type { VehicleEvent } from '../../jobs/events/vehicle-event.ts';
-import { sharedBroker } from '../support/broker-fixture.ts';
+import { sharedBroker, testKafka } from '../support/broker-fixture.ts';
 import { query } from '../support/duckdb.ts';
 import { describeFailure, runJob, temporaryDir, uniqueNames, type JobOutcome } from '../support/lake.ts';
 import { tableSql } from '../support/tables.ts';
@@ -68,7 +67,7 @@ continuous('SIGTERM ends it cleanly: exit 0 and a finished line that counts what
 
 continuous('Kafka holds exactly the acknowledged records, sent near the asked rate', async () => {
   const { acknowledged } = finished()!.result;
-  const kafka = new Kafka({ brokers: [env.KAFKA_BOOTSTRAP_SERVER], logLevel: logLevel.NOTHING });
+  const kafka = testKafka(env.KAFKA_BOOTSTRAP_SERVER);
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(env.LAKEHOUSE_TOPIC);

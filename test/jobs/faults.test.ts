@@ -2,11 +2,10 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startBroker } from '../../dev/broker/broker.ts';
-import { sharedBroker } from '../support/broker-fixture.ts';
+import { sharedBroker, testKafka } from '../support/broker-fixture.ts';
 import { describeFailure, newLake, runJob, temporaryDir, uniqueNames } from '../support/lake.ts';
 import { query } from '../support/duckdb.ts';
 import { tableFiles, tableSql } from '../support/tables.ts';
@@ -73,7 +72,7 @@ faults('awkward records are placed, never fatal: a 70,000-character id, the last
     Buffer.concat([Buffer.from('{"vehicleId":"V'), Buffer.from([0xfe]), Buffer.from('1"}')]),
     Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(event('CAR_BOM', 1697203201000))]),
   ];
-  const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const kafka = testKafka(bootstrap);
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({ topic, messages: values.map((value, i) => ({ key: Buffer.from([0xff, i]), value })) });
@@ -101,7 +100,10 @@ faults('Kafka that never answers: a job gives up within the wait it was given, n
   });
   const dir = temporaryDir('closed-port');
   const started = Date.now();
-  const outcome = await runJob('bronze', { KAFKA_BOOTSTRAP_SERVER: `127.0.0.1:${port}`, LAKEHOUSE_KAFKA_WAIT_SECONDS: '3', LAKEHOUSE_DATA_DIR: dir });
+  // Nobody listens there, so no credentials are needed to find that out.
+  const outcome = await runJob('bronze', {
+    KAFKA_BOOTSTRAP_SERVER: `127.0.0.1:${port}`, LAKEHOUSE_KAFKA_WAIT_SECONDS: '3', LAKEHOUSE_DATA_DIR: dir, LAKEHOUSE_KAFKA_SECURITY: 'plaintext',
+  });
   const seconds = (Date.now() - started) / 1000;
   assert.is(outcome.exitCode, 1);
   assert.match(String(outcome.lines.find((l) => l.msg === 'failed')?.error), new RegExp(`Kafka at 127.0.0.1:${port} did not answer within 3s`));
@@ -128,7 +130,7 @@ faults('records retention deleted before bronze read them are recorded as a gap,
   for (const job of ['topics', 'produce', 'bronze']) assert.is((await runJob(job, env)).exitCode, 0, job);
   await runJob('produce', { ...env, LAKEHOUSE_START_TIME: '2023-10-14T13:20:00Z' });
   // What retention does, on demand: offsets 100..149 are gone before bronze's next run.
-  const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const kafka = testKafka(bootstrap);
   const admin = kafka.admin();
   await admin.connect();
   await admin.fetchTopicMetadata({ topics: [topic] });
@@ -155,7 +157,7 @@ faults('a lake ahead of its topic (the topic deleted and created again) stops br
   const { env, dir } = await newLake('recreated', { LAKEHOUSE_PARTITIONS: '1', LAKEHOUSE_EVENTS: '30' });
   const topic = env.LAKEHOUSE_TOPIC;
   for (const job of ['topics', 'produce', 'bronze']) assert.is((await runJob(job, env)).exitCode, 0, job);
-  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  const admin = testKafka(bootstrap).admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [topic] });
   for (let i = 0; (await admin.listTopics()).includes(topic) && i < 100; i++) await new Promise((r) => setTimeout(r, 100));

@@ -3,11 +3,11 @@ import kafkajs from 'kafkajs';
 const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sharedBroker } from '../support/broker-fixture.ts';
+import { sharedBroker, testKafka } from '../support/broker-fixture.ts';
 import { describeFailure, runJob, uniqueNames } from '../support/lake.ts';
 
 async function minInsyncOf(bootstrap: string, topic: string): Promise<string | undefined> {
-  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  const admin = testKafka(bootstrap).admin();
   await admin.connect();
   try {
     const described = await admin.describeConfigs({

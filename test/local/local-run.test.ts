@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { LAKE_MARKER } from '../../dev/local/lake-dir.ts';
 import { sharedBroker } from '../support/broker-fixture.ts';
 import { temporaryDir, uniqueNames } from '../support/lake.ts';
+import { jobKafkaEnv, knownBroker } from '../../dev/broker/clients.ts';
 import { envWithout, runInTerminal, runLocal } from '../support/local-run.ts';
 
 test('a directory holding a user file is refused (exit 2, one line naming it) and left untouched', async () => {
@@ -97,7 +98,8 @@ test('on a terminal: a line per stage updated in place, the summary and the gold
 test('npm run lakehouse on a terminal prints readable lines; --log-format json keeps JSON', async () => {
   const { bootstrap } = await sharedBroker();
   const { topic } = uniqueNames('lakehouse-tty');
-  const env = { ...process.env, KAFKA_BOOTSTRAP_SERVER: bootstrap };
+  // `npm run lakehouse` is the job itself: it is given its user's settings as a chart Job is.
+  const env = { ...process.env, KAFKA_BOOTSTRAP_SERVER: bootstrap, ...jobKafkaEnv(knownBroker(bootstrap)!, 'topics') };
   const text = await runInTerminal(`npm run -s lakehouse -- topics --topic ${topic}`, env);
   const lines = text.screen.filter(Boolean);
   assert.is(text.exitCode, 0, lines.join('\n'));

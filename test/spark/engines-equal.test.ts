@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { contract } from '../../jobs/contract.ts';
 import { sharedBroker } from '../support/broker-fixture.ts';
 import { LakePair, layers, readTables, type Layer, type TableInfo } from './lake-compare.ts';
-import { logLine, runCommand, runNodeJob, runSparkStage } from './run-job.ts';
+import { logLine, runNodeJob, runSparkStage } from './run-job.ts';
 import { requireSparkInstall } from './spark-install.ts';
 
 const run = `${process.pid}-${Date.now()}`;
@@ -42,7 +42,8 @@ let setupFailure: unknown;
 const setUp = async () => {
   requireSparkInstall();
   const { bootstrap } = await sharedBroker();
-  await runNodeJob('topics', baseEnv(bootstrap));
+  // One topic, a consumer group per engine: the topics job grants the pipeline user each group.
+  for (const env of [nodeEnv(bootstrap), sparkEnv(bootstrap)]) await runNodeJob('topics', env);
   // A first batch, read by both engines' bronze and silver; then a second batch whose events repeat
   // some of the first batch's (vehicleId, timestamp) pairs under another seed, so silver's
   // de-duplication spans runs.
@@ -224,7 +225,7 @@ test('Spark bronze refuses a lake whose offsets belong to another Kafka cluster,
   const ours = last(sparkTable('bronze')).summary[keys.clusterId];
   writeFileSync(file, readFileSync(file, 'utf8').replaceAll(ours, 'AnotherClusterIdxxxxxx'));
   const before = readdirSync(metadata).sort();
-  const failed: string = await runCommand('bash', ['dev/spark/run-stage.sh', 'bronze'], sparkEnv(bootstrap, copy)).then(
+  const failed: string = await runSparkStage('bronze', sparkEnv(bootstrap, copy)).then(
     () => {
       throw new Error('bronze accepted offsets of another cluster');
     },

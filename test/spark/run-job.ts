@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { withBrokerAccess } from '../../dev/broker/clients.ts';
 import { repoRoot } from './spark-install.ts';
 
 export interface JobRun {
@@ -28,12 +29,12 @@ export function runCommand(command: string, args: readonly string[], env: NodeJS
 
 /** A job of the Node engine, through the contract's entry point. */
 export function runNodeJob(job: string, env: NodeJS.ProcessEnv): Promise<JobRun> {
-  return runCommand(path.join(repoRoot, 'node_modules/.bin/tsx'), ['jobs/main.ts', job], env);
+  return runCommand(path.join(repoRoot, 'node_modules/.bin/tsx'), ['jobs/main.ts', job], withBrokerAccess(job, { ...process.env, ...env }));
 }
 
 /** A stage of the Spark engine, through its runner. */
 export function runSparkStage(stage: 'bronze' | 'silver' | 'gold', env: NodeJS.ProcessEnv): Promise<JobRun> {
-  return runCommand('bash', ['dev/spark/run-stage.sh', stage], env);
+  return runCommand('bash', ['dev/spark/run-stage.sh', stage], withBrokerAccess(stage, { ...process.env, ...env }));
 }
 
 /** The last JSON log line of a run whose `msg` is `msg`. */

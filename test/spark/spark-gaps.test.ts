@@ -2,14 +2,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { contract } from '../../jobs/contract.ts';
-import { sharedBroker } from '../support/broker-fixture.ts';
+import { sharedBroker, testKafka } from '../support/broker-fixture.ts';
 import { readTables } from './lake-compare.ts';
-import { logLine, runCommand, runNodeJob, runSparkStage } from './run-job.ts';
-import { repoRoot, requireSparkInstall } from './spark-install.ts';
+import { logLine, runNodeJob, runSparkStage } from './run-job.ts';
+import { requireSparkInstall } from './spark-install.ts';
 
 const run = `${process.pid}-${Date.now()}`;
 const work = mkdtempSync(path.join(tmpdir(), 'spark-gaps-'));
@@ -31,7 +30,7 @@ test('records retention deleted before Spark bronze read them are recorded as a 
   await runSparkStage('bronze', env);
   await runNodeJob('produce', { ...env, LAKEHOUSE_START_TIME: '2023-10-14T13:20:00Z' });
   // What retention does, on demand: offsets 100..149 are gone before bronze's next run.
-  const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  const admin = testKafka(bootstrap).admin();
   await admin.connect();
   await admin.fetchTopicMetadata({ topics: [topic] });
   await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '150' }] });
@@ -43,7 +42,7 @@ test('records retention deleted before Spark bronze read them are recorded as a 
   assert.equal(JSON.parse(head.summary[keys.gaps]), { 0: [[100, 150]] });
   assert.equal(JSON.parse(head.summary[keys.offsetRanges]), { 0: [100, 200] });
   for (const stage of ['silver', 'gold'] as const) await runSparkStage(stage, env);
-  const verify = await runCommand(path.join(repoRoot, 'node_modules/.bin/tsx'), ['jobs/main.ts', 'verify'], env).then(
+  const verify = await runNodeJob('verify', env).then(
     () => 'passed',
     (error: Error) => error.message,
   );

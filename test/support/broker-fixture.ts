@@ -10,9 +10,15 @@
  * - With KAFKA_BOOTSTRAP_SERVER set (e.g. from `npm run broker -- start`), that broker is used and
  *   nothing is started or stopped.
  * Topics persist for the life of the broker: give each test its own topic and group names.
+ *
+ * The broker is secure as the chart's is (TLS, SCRAM users, ACLs): jobs run through runJob sign in
+ * as their own user by themselves; a test's own client comes from `testKafka(bootstrap, role)`.
  */
 import { rmSync } from "node:fs";
+import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
 import { brokerRunning, startBroker, type Broker } from "../../dev/broker/broker.ts";
+import { DEV_BROKER_ENV, kafkaJsSecurity, knownBroker, type BrokerSecurity } from "../../dev/broker/clients.ts";
+import type { KafkaRole } from "../../dev/broker/users.ts";
 
 export interface SharedBroker {
   /** "host:port" to give to a Kafka client. */
@@ -21,19 +27,30 @@ export interface SharedBroker {
   readonly logFile?: string;
 }
 
-let shared: Promise<SharedBroker> | undefined;
+const shared = new Map<BrokerSecurity, Promise<SharedBroker>>();
 
-export function sharedBroker(): Promise<SharedBroker> {
-  shared ??= connectOrStart();
-  return shared;
+/** The shared broker; a PLAINTEXT one (started beside it) only for what is not secure yet. */
+export function sharedBroker(security: BrokerSecurity = "sasl_ssl"): Promise<SharedBroker> {
+  let broker = shared.get(security);
+  if (!broker) shared.set(security, (broker = connectOrStart(security)));
+  return broker;
 }
 
-async function connectOrStart(): Promise<SharedBroker> {
+async function connectOrStart(security: BrokerSecurity): Promise<SharedBroker> {
   const external = process.env.KAFKA_BOOTSTRAP_SERVER?.trim();
   if (external) return { bootstrap: external };
-  const broker = await startBroker();
+  const broker = await startBroker({ security });
+  // Children that run jobs themselves (npm run local, tsx jobs/main.ts) sign in to the secure one too.
+  if (security === "sasl_ssl") process.env[DEV_BROKER_ENV] = JSON.stringify({ bootstrap: broker.bootstrap, dataDir: broker.dataDir, security });
   stopOnExit(broker);
   return { bootstrap: broker.bootstrap, logFile: `${broker.dataDir}/broker.log` };
+}
+
+/** A KafkaJS client of the local broker at `bootstrap`, signed in as `role` (admin: a super user). */
+export function testKafka(bootstrap: string, role: KafkaRole = "admin", options: Partial<KafkaConfig> = {}): Kafka {
+  const access = knownBroker(bootstrap);
+  if (!access) throw new Error(`testKafka: ${bootstrap} is not a local broker this process knows`);
+  return new Kafka({ clientId: `test-${role}`, brokers: [bootstrap], logLevel: logLevel.NOTHING, ...kafkaJsSecurity(access, role), ...options });
 }
 
 function stopOnExit(broker: Broker): void {
