@@ -89,6 +89,18 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
     if (this.pending >= this.rowGroupSize) this.flushRowGroup();
   }
 
+  /** Appends `count` rows given column by column (in the specs' order). */
+  writeColumns(columns: readonly unknown[][], count: number): void {
+    if (this.pending === 0 && count <= this.rowGroupSize) {
+      this.columns = columns.map((c) => c);
+    } else {
+      for (let i = 0; i < this.specs.length; i++) for (const v of columns[i]) this.columns[i].push(v);
+    }
+    this.pending += count;
+    this.total += count;
+    if (this.pending >= this.rowGroupSize) this.flushRowGroup();
+  }
+
   private flushRowGroup(): void {
     if (this.pending === 0) return;
     for (let i = 0; i < this.specs.length; i++) this.stats[i].add(this.columns[i]);
