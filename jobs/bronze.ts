@@ -182,9 +182,15 @@ async function consume(
       fail(new Error(`Kafka at ${config.bootstrapServers.join(',')} sent nothing for ${Math.round(silent)}s with ${remaining} partition(s) still to read (LAKEHOUSE_KAFKA_WAIT_SECONDS=${config.kafkaWaitSeconds}); nothing was committed`));
     }
   }, 1000);
-  await consumer.connect();
+  // Kafka going away between the plan and the first fetch fails here rather than in the watchdog.
+  const naming = (error: unknown) => new Error(`Kafka at ${config.bootstrapServers.join(',')} failed as bronze began reading (${(error as Error).message}); nothing was committed`);
+  await consumer.connect().catch((error) => {
+    throw naming(error);
+  });
   try {
-    await consumer.subscribe({ topic: config.topic, fromBeginning: true });
+    await consumer.subscribe({ topic: config.topic, fromBeginning: true }).catch((error) => {
+      throw naming(error);
+    });
     await consumer.run({
       autoCommit: false,
       // Resolving each batch moves KafkaJS's fetch position on (nothing is committed to the run's group).

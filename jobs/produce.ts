@@ -18,6 +18,8 @@ export interface ProduceSummary extends RowCounts {
 // Messages per partition per produce request; large enough to amortise the round trip, small
 // enough to stay well under the broker's default message.max.bytes per partition batch.
 const batchSize = 1_000;
+// Producers (connections, producer ids) at most: a topic of many partitions shares them out.
+const maxProducers = 8;
 
 /** Mode `once` sends `config.events` generated events; `continuous` streams until stopped (produce-stream.ts). */
 export async function runProduce(config: Config, logger: Logger, context: JobContext): Promise<ProduceSummary | StreamSummary> {
@@ -36,7 +38,7 @@ async function produceOnce(config: Config, logger: Logger): Promise<ProduceSumma
   });
   const counts = { sent: 0, valid: 0, invalid: 0, duplicates: 0 };
   const progress = progressReporter(logger, 'sent', config.events);
-  const sender = await PartitionedSender.open(kafka, config.topic, partitions, batchSize, (n) => progress((counts.sent += n)));
+  const sender = await PartitionedSender.open(kafka, config.topic, partitions, { batchSize, maxProducers }, (n) => progress((counts.sent += n)));
   try {
     const records = generateRecords(config.events, {
       seed: config.seed,

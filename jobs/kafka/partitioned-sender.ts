@@ -3,10 +3,11 @@ import { idempotentProducer } from './client.ts';
 import { partitionOfKey } from './murmur2.ts';
 
 /**
- * Sends keyed messages with one idempotent producer per partition (each its own producer id, one
- * request in flight, acks=all), so that every partition has a request in flight at once where one
- * KafkaJS idempotent producer allows one per broker. Messages go to the partition KafkaJS's default
- * partitioner picks for their key, in the order they were added: each partition's sends are chained.
+ * Sends keyed messages with several idempotent producers (each its own producer id, one request
+ * in flight, acks=all), so that several requests are in flight at once where one KafkaJS
+ * idempotent producer allows one per broker. Messages go to the partition KafkaJS's default
+ * partitioner picks for their key, in the order they were added: a partition always sends through
+ * the same producer, whose sends are chained.
  */
 export class PartitionedSender {
   private readonly buffers: Message[][];
@@ -15,34 +16,38 @@ export class PartitionedSender {
 
   private constructor(
     private readonly topic: string,
+    private readonly partitions: number,
     private readonly producers: readonly Producer[],
     private readonly batchSize: number,
     private readonly acknowledged: (count: number) => void,
   ) {
-    this.buffers = producers.map(() => []);
+    this.buffers = Array.from({ length: partitions }, () => []);
     this.inFlight = producers.map(() => undefined);
   }
 
-  /** Connects one producer per partition of `topic`; `acknowledged` hears of every batch Kafka acknowledged. */
-  static async open(kafka: Kafka, topic: string, partitions: number, batchSize: number, acknowledged: (count: number) => void): Promise<PartitionedSender> {
-    const producers = Array.from({ length: partitions }, () => idempotentProducer(kafka));
+  /**
+   * Connects a producer per partition of `topic` (at most `maxProducers`, each then serving every
+   * n-th partition); `acknowledged` hears of every batch Kafka acknowledged.
+   */
+  static async open(kafka: Kafka, topic: string, partitions: number, options: { batchSize: number; maxProducers: number }, acknowledged: (count: number) => void): Promise<PartitionedSender> {
+    const producers = Array.from({ length: Math.min(partitions, options.maxProducers) }, () => idempotentProducer(kafka));
     try {
       await Promise.all(producers.map((p) => p.connect()));
     } catch (error) {
       await Promise.allSettled(producers.map((p) => p.disconnect()));
       throw error;
     }
-    return new PartitionedSender(topic, producers, batchSize, acknowledged);
+    return new PartitionedSender(topic, partitions, producers, options.batchSize, acknowledged);
   }
 
   /**
-   * Buffers a message. When its partition's buffer is full, returns the wait for that partition's
+   * Buffers a message. When its partition's buffer is full, returns the wait for its producer's
    * send in flight (then the buffer goes out): await it, so that memory stays bounded.
    */
   add(message: { key: string; value: string }): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    // The key decides the partition, as KafkaJS's default partitioner does, and so the producer.
-    const partition = partitionOfKey(message.key, this.producers.length);
+    // The key decides the partition, as KafkaJS's default partitioner does.
+    const partition = partitionOfKey(message.key, this.partitions);
     const buffer = this.buffers[partition];
     buffer.push({ key: message.key, value: message.value, partition });
     return buffer.length >= this.batchSize ? this.send(partition) : undefined;
@@ -50,7 +55,7 @@ export class PartitionedSender {
 
   /** Sends what is buffered and waits until Kafka acknowledged every message. */
   async flush(): Promise<void> {
-    await Promise.all(this.producers.map((_, partition) => this.send(partition)));
+    for (let partition = 0; partition < this.partitions; partition++) await this.send(partition);
     await Promise.all(this.inFlight);
     if (this.failure) throw this.failure;
   }
@@ -60,14 +65,15 @@ export class PartitionedSender {
     await Promise.all(this.producers.map((p) => p.disconnect()));
   }
 
-  /** Waits for the partition's send in flight, then starts the next with its buffer. */
+  /** Waits for the send in flight on the partition's producer, then sends the partition's buffer. */
   private async send(partition: number): Promise<void> {
-    await this.inFlight[partition];
+    const lane = partition % this.producers.length;
+    await this.inFlight[lane];
     if (this.failure) throw this.failure;
     const messages = this.buffers[partition];
     if (messages.length === 0) return;
     this.buffers[partition] = [];
-    this.inFlight[partition] = this.producers[partition]
+    this.inFlight[lane] = this.producers[lane]
       .send({ topic: this.topic, acks: -1, compression: CompressionTypes.None, messages })
       .then(
         () => this.acknowledged(messages.length),

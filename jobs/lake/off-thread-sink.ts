@@ -23,6 +23,7 @@ type Column = unknown[] | BinaryColumn;
 
 const maxQueued = 2;
 const workerHeapMb = 48;
+const stallMs = 120_000;
 const WORKER_FLAG = 'lakehouseParquetSinkWorker';
 
 interface Channel {
@@ -65,11 +66,23 @@ function send(c: Channel, message: Message, transfer: ArrayBuffer[] = []): void 
   c.worker.postMessage(message, transfer);
 }
 
-/** Blocks until at most `queued` messages are still unhandled; takes the replies that came in. */
+/**
+ * Blocks until at most `queued` messages are still unhandled; takes the replies that came in. A
+ * worker that handles nothing for `stallMs` is taken as dead (out of memory, say): its exit event
+ * cannot arrive while this thread waits.
+ */
 function waitFor(c: Channel, queued: number): void {
+  let progressAt = Date.now();
+  let last = Atomics.load(c.done, 0);
   for (;;) {
     const done = Atomics.load(c.done, 0);
     if (c.sent - done <= queued) break;
+    if (done !== last) {
+      last = done;
+      progressAt = Date.now();
+    } else if (Date.now() - progressAt > stallMs) {
+      throw new Error(`the parquet worker has written nothing for ${stallMs / 1000}s with ${c.sent - done} row groups waiting; nothing was committed`);
+    }
     Atomics.wait(c.done, 0, done, 1000);
   }
   for (let reply = receiveMessageOnPort(c.port); reply; reply = receiveMessageOnPort(c.port)) {
