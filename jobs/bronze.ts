@@ -151,10 +151,10 @@ async function consume(
   const consumer = kafka.consumer({
     groupId: `${config.consumerGroup}.run-${randomUUID()}`,
     sessionTimeout: 30_000,
-    // Fetch responses live outside the JS heap: these sizes keep bronze under 256 MiB RSS at any
-    // number of events (npm run bench), at little cost in throughput against 4/16 MiB.
-    maxBytesPerPartition: 2 * 1024 * 1024,
-    maxBytes: 8 * 1024 * 1024,
+    // Fetch responses live outside the JS heap: these sizes keep bronze under 256 MiB RSS with the
+    // parquet worker's heap beside its own (npm run bench), at little cost in throughput.
+    maxBytesPerPartition: 1024 * 1024,
+    maxBytes: 4 * 1024 * 1024,
     // A fetch waits this long for records that are not there yet: disconnecting waits for the
     // fetch in flight, so at the end of the range KafkaJS's 5 s default was 5 s of every run.
     maxWaitTimeInMs: 100,

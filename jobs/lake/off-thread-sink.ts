@@ -22,7 +22,6 @@ type PackedColumn = { values: unknown[] } | { bytes: ArrayBuffer; ends: Int32Arr
 type Column = unknown[] | BinaryColumn;
 
 const maxQueued = 2;
-const workerHeapMb = 48;
 const stallMs = 120_000;
 const WORKER_FLAG = 'lakehouseParquetSinkWorker';
 
@@ -39,8 +38,10 @@ interface Channel {
 
 let channel: Channel | undefined;
 
-function openChannel(): Channel {
+function openChannel(rowGroupSize: number): Channel {
   if (channel) return channel;
+  // 24 MiB holds a few 10 000-row groups while they are encoded (bronze, silver at the default).
+  const workerHeapMb = 24 * Math.max(1, Math.ceil(rowGroupSize / 10_000));
   const done = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   // This very module is the worker's entry (in the bundle: the bundle, whose CLI stays idle in workers).
@@ -49,7 +50,7 @@ function openChannel(): Channel {
   const worker = new Worker(new URL(import.meta.url), {
     workerData: { [WORKER_FLAG]: true, done, port: port2 },
     transferList: [port2],
-    resourceLimits: { maxOldGenerationSizeMb: workerHeapMb, maxYoungGenerationSizeMb: 8 },
+    resourceLimits: { maxOldGenerationSizeMb: workerHeapMb, maxYoungGenerationSizeMb: 4 },
   });
   worker.unref();
   port1.unref();
@@ -147,8 +148,8 @@ function unpack(column: PackedColumn): unknown[] {
 }
 
 export class OffThreadSink<Cs extends readonly ColumnSpec[]> {
-  private readonly channel = openChannel();
-  private readonly id = this.channel.nextId++;
+  private readonly channel: Channel;
+  private readonly id: number;
   private columns: Column[];
   private pending = 0;
   private total = 0;
@@ -159,6 +160,8 @@ export class OffThreadSink<Cs extends readonly ColumnSpec[]> {
     private readonly specs: Cs,
     private readonly rowGroupSize: number,
   ) {
+    this.channel = openChannel(rowGroupSize);
+    this.id = this.channel.nextId++;
     this.columns = this.freshColumns([]);
     send(this.channel, { op: 'open', id: this.id, filePath, specs, rowGroupSize });
   }
