@@ -214,7 +214,6 @@ export class OffThreadSink<Cs extends readonly ColumnSpec[]> {
   /** Waits for the worker to write the footer and fsync; returns the file as a manifest lists it. */
   close(partition: Record<string, number | null> = {}): DataFile {
     this.handOver();
-    this.closed = true;
     send(this.channel, { op: 'close', id: this.id, partition });
     waitFor(this.channel, 0);
     // The reply is posted just before the worker counts the message as handled.
@@ -223,7 +222,11 @@ export class OffThreadSink<Cs extends readonly ColumnSpec[]> {
     const reply = this.channel.replies.get(this.id);
     this.channel.replies.delete(this.id);
     if (!reply?.file) throw new Error(`the parquet worker did not close ${this.filePath}`);
-    return reply.file;
+    // A file that failed stays to be aborted (removed) by the worker.
+    this.closed = true;
+    // Buffers, as the in-thread sink gives them (a structured clone makes them plain Uint8Arrays).
+    const asBuffers = (bounds: ReadonlyMap<number, Uint8Array>) => new Map([...bounds].map(([id, b]) => [id, Buffer.from(b.buffer, b.byteOffset, b.byteLength)]));
+    return { ...reply.file, lowerBounds: asBuffers(reply.file.lowerBounds), upperBounds: asBuffers(reply.file.upperBounds) };
   }
 
   /** Drops the unfinished file (waits until the worker removed it). */
