@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadOrCreateTable, loadTable, type LoadedTable } from './iceberg/catalog.ts';
 import { localPath, type DataFile } from './iceberg/manifest.ts';
 import { currentSnapshot, lineage, type Snapshot, type SnapshotId } from './iceberg/metadata.ts';
-import { OffThreadSink } from './off-thread-sink.ts';
+import { OffThreadSink, startParquetWorker } from './off-thread-sink.ts';
 import { ParquetSink } from './parquet-sink.ts';
 import { lakeTables, tables, type ColumnSpec, type LakeTableKey, type Row, type TableKey, type TableSpec } from './table-schema.ts';
 
@@ -108,7 +108,9 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
     private readonly splitBy?: (row: Row<Cs>) => string | number,
     /** Encode on the parquet worker thread (same bytes): for the jobs that write many rows. */
     private readonly offThread = false,
-  ) {}
+  ) {
+    if (offThread) startParquetWorker(rowGroupSize);
+  }
 
   get rows(): number {
     return this.total;
