@@ -91,10 +91,11 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
 
   /** Appends `count` rows given column by column (in the specs' order). */
   writeColumns(columns: readonly unknown[][], count: number): void {
+    // Columns may be typed arrays (the parquet worker's numbers): taken as they are, or appended as values.
     if (this.pending === 0 && count <= this.rowGroupSize) {
       this.columns = columns.map((c) => c);
     } else {
-      for (let i = 0; i < this.specs.length; i++) for (const v of columns[i]) this.columns[i].push(v);
+      this.columns = this.columns.map((c, i) => [...c, ...columns[i]]);
     }
     this.pending += count;
     this.total += count;
