@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from './config.ts';
 import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
+import { setGroupOffsets } from './kafka/group-offsets.ts';
 import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
 import type { DataFile } from './lake/iceberg/manifest.ts';
 import { appendFiles } from './lake/iceberg/table.ts';
@@ -89,7 +90,7 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
   const nextOffsets = new Map([...nextOffsetsOf(headOf(table))]);
   let result: { recordsRead: number; files: readonly DataFile[]; snapshotId?: string } = { recordsRead: 0, files: [] };
   if (toRead > 0 || lost) {
-    const writer = new DataFileWriter(table, bronzeColumns, config.rowGroupSize, config.fileRows, (row) => row.partition);
+    const writer = new DataFileWriter(table, bronzeColumns, config.rowGroupSize, config.fileRows, (row) => row.partition, true);
     try {
       const recordsRead = toRead > 0 ? await consume(kafka, config, ranges, writer, logger, toRead) : 0;
       const files = writer.finish();
@@ -117,20 +118,16 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
     }
   }
   // Only so that lag shows in Kafka's tools: the table, not the group, is the record of what was read.
-  await withAdmin(kafka, (admin) => commitGroupOffsets(admin, config, nextOffsets, logger));
+  await withAdmin(kafka, (admin) => commitGroupOffsets(kafka, admin, config, nextOffsets, logger));
   const summary = { recordsRead: result.recordsRead, filesWritten: result.files.length, nextOffsets: Object.fromEntries(nextOffsets), snapshotId: result.snapshotId };
   logger.info('bronze done', summary);
   return { ...summary, rowCounts: rowCounts(result.recordsRead, result.recordsRead) };
 }
 
-async function commitGroupOffsets(admin: Admin, config: Config, next: ReadonlyMap<number, number>, logger: Logger): Promise<void> {
+async function commitGroupOffsets(kafka: Kafka, admin: Admin, config: Config, next: ReadonlyMap<number, number>, logger: Logger): Promise<void> {
   if (next.size === 0) return;
   try {
-    await admin.setOffsets({
-      groupId: config.consumerGroup,
-      topic: config.topic,
-      partitions: [...next].map(([partition, offset]) => ({ partition, offset: String(offset) })),
-    });
+    await setGroupOffsets(kafka, admin, config.consumerGroup, config.topic, [...next].map(([partition, offset]) => ({ partition, offset: String(offset) })));
   } catch (error) {
     logger.warn('could not record the offsets in the consumer group (lag tools will lag behind)', { group: config.consumerGroup, error: (error as Error).message });
   }
@@ -154,10 +151,13 @@ async function consume(
   const consumer = kafka.consumer({
     groupId: `${config.consumerGroup}.run-${randomUUID()}`,
     sessionTimeout: 30_000,
-    // Fetch responses live outside the JS heap: these sizes keep bronze under 256 MiB RSS at any
-    // number of events (npm run bench), at little cost in throughput against 4/16 MiB.
-    maxBytesPerPartition: 2 * 1024 * 1024,
-    maxBytes: 8 * 1024 * 1024,
+    // Fetch responses live outside the JS heap: these sizes keep bronze under 256 MiB RSS with the
+    // parquet worker's heap beside its own (npm run bench), at little cost in throughput.
+    maxBytesPerPartition: 1024 * 1024,
+    maxBytes: 4 * 1024 * 1024,
+    // A fetch waits this long for records that are not there yet: disconnecting waits for the
+    // fetch in flight, so at the end of the range KafkaJS's 5 s default was 5 s of every run.
+    maxWaitTimeInMs: 100,
     allowAutoTopicCreation: false,
   });
   let finish!: () => void;
@@ -182,9 +182,15 @@ async function consume(
       fail(new Error(`Kafka at ${config.bootstrapServers.join(',')} sent nothing for ${Math.round(silent)}s with ${remaining} partition(s) still to read (LAKEHOUSE_KAFKA_WAIT_SECONDS=${config.kafkaWaitSeconds}); nothing was committed`));
     }
   }, 1000);
-  await consumer.connect();
+  // Kafka going away between the plan and the first fetch fails here rather than in the watchdog.
+  const naming = (error: unknown) => new Error(`Kafka at ${config.bootstrapServers.join(',')} failed as bronze began reading (${(error as Error).message}); nothing was committed`);
+  await consumer.connect().catch((error) => {
+    throw naming(error);
+  });
   try {
-    await consumer.subscribe({ topic: config.topic, fromBeginning: true });
+    await consumer.subscribe({ topic: config.topic, fromBeginning: true }).catch((error) => {
+      throw naming(error);
+    });
     await consumer.run({
       autoCommit: false,
       // Resolving each batch moves KafkaJS's fetch position on (nothing is committed to the run's group).
@@ -206,11 +212,11 @@ async function consume(
               range.next = to;
             }
             if (offset >= range.end) break;
-            // Copies: KafkaJS's buffers are slices of whole fetch responses, which a buffered row
-            // group would otherwise keep alive. Buffer.from packs small copies into shared slabs.
+            // KafkaJS's buffers are slices of whole fetch responses: the writer's off-thread sink
+            // copies them as it takes them, so a buffered row group does not keep those alive.
             writer.write({
-              key: message.key ? Buffer.from(message.key) : null,
-              value: message.value ? Buffer.from(message.value) : null,
+              key: message.key,
+              value: message.value,
               topic: batch.topic,
               partition: batch.partition,
               offset,

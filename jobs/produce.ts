@@ -1,8 +1,8 @@
-import { CompressionTypes, type Message } from 'kafkajs';
 import type { JobContext } from './cli.ts';
 import type { Config } from './config.ts';
 import { generateRecords } from './events/generate.ts';
-import { createKafka, idempotentProducer, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
+import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
+import { PartitionedSender } from './kafka/partitioned-sender.ts';
 import type { Logger } from './log.ts';
 import { runContinuousProduce, type StreamSummary } from './produce-stream.ts';
 import { rowCounts, type RowCounts } from './ops/runs.ts';
@@ -15,9 +15,11 @@ export interface ProduceSummary extends RowCounts {
   readonly duplicates: number;
 }
 
-// Messages per produce request; large enough to amortise the round trip, small enough to stay
-// well under the broker's default message.max.bytes per partition batch.
+// Messages per partition per produce request; large enough to amortise the round trip, small
+// enough to stay well under the broker's default message.max.bytes per partition batch.
 const batchSize = 1_000;
+// Producers (connections, producer ids) at most: a topic of many partitions shares them out.
+const maxProducers = 8;
 
 /** Mode `once` sends `config.events` generated events; `continuous` streams until stopped (produce-stream.ts). */
 export async function runProduce(config: Config, logger: Logger, context: JobContext): Promise<ProduceSummary | StreamSummary> {
@@ -25,24 +27,19 @@ export async function runProduce(config: Config, logger: Logger, context: JobCon
   return produceOnce(config, logger);
 }
 
-/** Sends `config.events` generated events, keyed by vehicle id, with an idempotent producer. */
+/** Sends `config.events` generated events, keyed by vehicle id, with idempotent producers (one per partition). */
 async function produceOnce(config: Config, logger: Logger): Promise<ProduceSummary> {
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
-  await withAdmin(kafka, (admin) => requireTopic(admin, config));
-  const producer = idempotentProducer(kafka);
-  await producer.connect();
+  const partitions = await withAdmin(kafka, async (admin) => {
+    await requireTopic(admin, config);
+    const { topics } = await admin.fetchTopicMetadata({ topics: [config.topic] });
+    return topics[0].partitions.length;
+  });
   const counts = { sent: 0, valid: 0, invalid: 0, duplicates: 0 };
   const progress = progressReporter(logger, 'sent', config.events);
+  const sender = await PartitionedSender.open(kafka, config.topic, partitions, { batchSize, maxProducers }, (n) => progress((counts.sent += n)));
   try {
-    let batch: Message[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      await producer.send({ topic: config.topic, acks: -1, compression: CompressionTypes.None, messages: batch });
-      counts.sent += batch.length;
-      batch = [];
-      progress(counts.sent);
-    };
     const records = generateRecords(config.events, {
       seed: config.seed,
       invalidRatio: config.invalidRatio,
@@ -50,15 +47,15 @@ async function produceOnce(config: Config, logger: Logger): Promise<ProduceSumma
       startTime: config.startTime,
     });
     for (const record of records) {
-      batch.push({ key: record.key, value: record.value });
+      const full = sender.add(record);
+      if (full) await full;
       if (record.kind === 'valid') counts.valid++;
       else if (record.kind === 'invalid') counts.invalid++;
       else counts.duplicates++;
-      if (batch.length >= batchSize) await flush();
     }
-    await flush();
+    await sender.flush();
   } finally {
-    await producer.disconnect();
+    await sender.disconnect();
   }
   logger.info('events sent', { topic: config.topic, ...counts });
   return { ...counts, rowCounts: rowCounts(null, counts.sent) };

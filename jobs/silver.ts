@@ -102,8 +102,8 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
 
   const workDir = path.join(path.resolve(config.dataDir), '.work', `silver-${randomUUID()}`);
   removeAbandonedWork(path.dirname(workDir), logger);
-  const silverWriter = new DataFileWriter(silver, silverColumns, config.rowGroupSize, config.fileRows);
-  const rejectedWriter = new DataFileWriter(rejected, rejectedColumns, config.rowGroupSize, config.fileRows);
+  const silverWriter = new DataFileWriter(silver, silverColumns, config.rowGroupSize, config.fileRows, undefined, true);
+  const rejectedWriter = new DataFileWriter(rejected, rejectedColumns, config.rowGroupSize, config.fileRows, undefined, true);
   const spill = new EventSpill(path.join(workDir, 'days'));
   const reasons: Partial<Record<ReasonCode, number>> = {};
   let rejectedCommitted = false;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadOrCreateTable, loadTable, type LoadedTable } from './iceberg/catalog.ts';
 import { localPath, type DataFile } from './iceberg/manifest.ts';
 import { currentSnapshot, lineage, type Snapshot, type SnapshotId } from './iceberg/metadata.ts';
+import { OffThreadSink, startParquetWorker } from './off-thread-sink.ts';
 import { ParquetSink } from './parquet-sink.ts';
 import { lakeTables, tables, type ColumnSpec, type LakeTableKey, type Row, type TableKey, type TableSpec } from './table-schema.ts';
 
@@ -92,7 +93,7 @@ function partitionPath(spec: TableSpec, partition: Record<string, number | null>
  * table; `abort()` removes them.
  */
 export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
-  private readonly open = new Map<string, { sink: ParquetSink<Cs>; partition: Record<string, number | null> }>();
+  private readonly open = new Map<string, { sink: ParquetSink<Cs> | OffThreadSink<Cs>; partition: Record<string, number | null> }>();
   private readonly written: DataFile[] = [];
   private readonly runId = randomUUID();
   private count = 0;
@@ -105,7 +106,11 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
     private readonly fileRows: number,
     /** Rows with different keys go to different files (bronze: one file per Kafka partition). */
     private readonly splitBy?: (row: Row<Cs>) => string | number,
-  ) {}
+    /** Encode on the parquet worker thread (same bytes): for the jobs that write many rows. */
+    private readonly offThread = false,
+  ) {
+    if (offThread) startParquetWorker(rowGroupSize);
+  }
 
   get rows(): number {
     return this.total;
@@ -117,12 +122,15 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
 
   write(row: Row<Cs>): void {
     const partition = partitionOf(this.table.spec, row as Record<string, unknown>);
-    const key = partitionPath(this.table.spec, partition) + (this.splitBy ? `\0${this.splitBy(row)}` : '');
+    // Keyed by the partition values themselves; the path (a date's text) only when a file opens.
+    let key = this.splitBy ? String(this.splitBy(row)) : '';
+    for (const field of this.table.spec.partitionBy) key += `\0${partition[field.name]}`;
     let file = this.open.get(key);
     if (!file) {
       const name = `${String(this.count++).padStart(5, '0')}-${this.runId}.parquet`;
       const directory = path.join(this.table.dir, 'data', partitionPath(this.table.spec, partition));
-      file = { sink: new ParquetSink(path.join(directory, name), this.columns, this.rowGroupSize), partition };
+      const Sink = this.offThread ? OffThreadSink : ParquetSink;
+      file = { sink: new Sink(path.join(directory, name), this.columns, this.rowGroupSize), partition };
       this.open.set(key, file);
     }
     file.sink.write(row);

@@ -89,6 +89,19 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
     if (this.pending >= this.rowGroupSize) this.flushRowGroup();
   }
 
+  /** Appends `count` rows given column by column (in the specs' order). */
+  writeColumns(columns: readonly unknown[][], count: number): void {
+    // Columns may be typed arrays (the parquet worker's numbers): taken as they are, or appended as values.
+    if (this.pending === 0 && count <= this.rowGroupSize) {
+      this.columns = columns.map((c) => c);
+    } else {
+      this.columns = this.columns.map((c, i) => [...c, ...columns[i]]);
+    }
+    this.pending += count;
+    this.total += count;
+    if (this.pending >= this.rowGroupSize) this.flushRowGroup();
+  }
+
   private flushRowGroup(): void {
     if (this.pending === 0) return;
     for (let i = 0; i < this.specs.length; i++) this.stats[i].add(this.columns[i]);
