@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# npm run test:cluster [-- scenario...]: brings the cluster up, runs the scenarios (default: all of
-# "default" and "schedule"; "soak" only when named), printing each step with its duration; the
-# cluster is always torn down at the end.
-#   default   the chart's own defaults: helm install / hook order / helm test / helm upgrade /
-#             helm rollback / helm uninstall
+# npm run test:cluster [-- scenario...]: brings the cluster up once, runs the scenarios named
+# (none: default, schedule, prod, and spark when scenario-spark.sh exists; soak only when named),
+# printing each step with its duration and a final "cluster: N passed, N failed" line; the cluster
+# is always torn down at the end. Every scenario installs into a namespace of its own that enforces
+# the restricted Pod Security Standard (proven by a pod that breaks it being refused) and is
+# deleted at the end of the scenario.
+#   default   the chart's own defaults in namespace lakehouse-default: helm install / hook order /
+#             helm test / NOTES.txt status / helm upgrade / helm rollback / helm uninstall
 #   schedule  a one-minute pipeline schedule, the continuous producer and the metrics exporter
 #             (scenario-schedule.sh)
-#   soak      ten minutes of that with and without maintenance, sampled every 30 s (scenario-soak.sh)
+#   prod      the prod environment (values-prod.yaml: 3 KRaft nodes, replication 3,
+#             min.insync.replicas 2) with Kafka and Job pods killed mid-run (scenario-prod.sh)
+#   spark     the Spark engine (scenario-spark.sh, when present)
+#   soak      ten minutes of the schedule with and without maintenance, sampled every 30 s
+#             (scenario-soak.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 source "$here/env.sh"
 release=lakehouse
 scenarios=("$@")
-((${#scenarios[@]} > 0)) || scenarios=(default schedule)
+if ((${#scenarios[@]} == 0)); then
+  scenarios=(default schedule prod)
+  [[ -f $here/scenario-spark.sh ]] && scenarios+=(spark)
+fi
 for scenario in "${scenarios[@]}"; do
-  case $scenario in default | schedule | soak) ;; *) echo "test.sh: unknown scenario \"$scenario\" (default, schedule, soak)" >&2; exit 2 ;; esac
+  case $scenario in
+    default | schedule | prod | soak) ;;
+    spark) [[ -f $here/scenario-spark.sh ]] || { echo "test.sh: scenario \"spark\" needs $here/scenario-spark.sh" >&2; exit 2; } ;;
+    *) echo "test.sh: unknown scenario \"$scenario\" (default, schedule, prod, spark, soak)" >&2; exit 2 ;;
+  esac
 done
 # A values change for the upgrade that makes every stage run again with different input.
 upgrade_set=${LAKEHOUSE_UPGRADE_SET:-producer.events=45}
@@ -51,9 +65,36 @@ kubectl() { "$KUBERNETES_BIN/kubectl" "$@"; }
 
 install_helm() { [[ -x $HELM_BIN/helm ]] || bash "$repo/ci/tools/install.sh"; }
 
+# Every scenario works in a namespace of its own ($ns, set by the scenario) that enforces the
+# restricted Pod Security Standard; the helpers below act in $ns on release $release.
+restricted_namespace() { # namespace : creates it with restricted enforced (and warned and audited)
+  kubectl create namespace "$1" >/dev/null
+  kubectl label namespace "$1" pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest \
+    pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted >/dev/null
+  kubectl get namespace "$1" -o jsonpath='  namespace {.metadata.name}: {.metadata.labels}{"\n"}'
+}
+
+restricted_refused() { # namespace : a pod that breaks restricted (root, privileged) is refused by the API server
+  local out
+  if out=$(kubectl -n "$1" run pss-breaker --image=node:22-bookworm-slim --restart=Never --override-type=strategic \
+    --overrides='{"apiVersion":"v1","spec":{"containers":[{"name":"pss-breaker","securityContext":{"runAsUser":0,"privileged":true}}]}}' \
+    --command -- true 2>&1); then
+    echo "  the API server admitted a privileged root pod in $1: $out" >&2
+    kubectl -n "$1" delete pod pss-breaker --wait=false >/dev/null
+    return 1
+  fi
+  echo "  refused: $out"
+  grep -q 'violates PodSecurity "restricted' <<<"$out"
+}
+
+namespace_gone() { # namespace : deletes it (and everything in it) and waits until it is gone
+  kubectl delete namespace "$1" --wait --timeout=5m >/dev/null
+  [[ -z $(kubectl get namespace "$1" --ignore-not-found -o name) ]]
+}
+
 # Hook Jobs of the release in hook-weight order: "<weight> <name> <start> <completion> <succeeded>"
 hook_jobs() {
-  kubectl get jobs -l "app.kubernetes.io/instance=$release" -o go-template='{{range .items}}{{with index .metadata.annotations "helm.sh/hook-weight"}}{{.}}{{else}}0{{end}} {{.metadata.name}} {{.status.startTime}} {{or .status.completionTime "-"}} {{or .status.succeeded 0}}{{"\n"}}{{end}}' \
+  kubectl -n "$ns" get jobs -l "app.kubernetes.io/instance=$release" -o go-template='{{range .items}}{{with index .metadata.annotations "helm.sh/hook-weight"}}{{.}}{{else}}0{{end}} {{.metadata.name}} {{.status.startTime}} {{or .status.completionTime "-"}} {{or .status.succeeded 0}}{{"\n"}}{{end}}' \
     | sort -n -k1,1 -k3,3
 }
 
@@ -74,50 +115,65 @@ check_hooks_in_order() { # not-before-timestamp : every hook Job succeeded, star
 
 lake_claim_kept() {
   local claims
-  claims=$(kubectl get pvc -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.annotations.helm\.sh/resource-policy}{"\n"}{end}')
+  claims=$(kubectl -n "$ns" get pvc -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.annotations.helm\.sh/resource-policy}{"\n"}{end}')
   echo "  claims after uninstall: ${claims:-none}"
   grep -q ' keep$' <<<"$claims" || { echo "  the lake PersistentVolumeClaim (resource-policy keep) is gone" >&2; return 1; }
-  [[ -z $(helm list -q --filter "^$release\$") ]] || { echo "  release still listed" >&2; return 1; }
+  [[ -z $(helm -n "$ns" list -q --filter "^$release\$") ]] || { echo "  release still listed" >&2; return 1; }
 }
 
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
-# Runs the `status` command NOTES.txt gives (a one-off kubectl run pod mounting the lake) as printed.
-status_as_notes_say() {
-  local command output
-  command=$(helm get notes "$release" | sed -n '/kubectl run .*-status /,/lakehouse.mjs status$/p')
+# The `status` command NOTES.txt gives (a one-off kubectl run pod mounting the lake read-only), as
+# printed, with its last word replaced by the lakehouse command given (status, tables, ...).
+notes_command() { # lakehouse-command
+  local command
+  command=$(helm -n "$ns" get notes "$release" | sed -n '/kubectl run .*-status /,/lakehouse.mjs status$/p')
   [[ -n $command ]] || { echo "  NOTES.txt gives no status command" >&2; return 1; }
-  output=$(eval "$command") || { echo "$output" >&2; return 1; }
+  eval "${command%status}$1"
+}
+
+status_as_notes_say() {
+  local output
+  output=$(notes_command status) || { echo "$output" >&2; return 1; }
   sed 's/^/  /' <<<"$output"
   grep -q '^Bronze lag behind Kafka' <<<"$output"
 }
 
 scenario_default() {
   local install_started t0 t1
+  ns=${LAKEHOUSE_DEFAULT_NAMESPACE:-lakehouse-default}
+  step "default: namespace $ns enforcing restricted" restricted_namespace "$ns"
+  step "default: a pod breaking restricted is refused" restricted_refused "$ns"
   install_started=$SECONDS
   t0=$(now)
-  step "helm install" helm install "$release" "$repo/chart" --wait --timeout 20m
+  step "helm install" helm install "$release" "$repo/chart" -n "$ns" --wait --timeout 20m
   step "hook jobs completed in order" check_hooks_in_order "$t0"
-  step "helm test" helm test "$release" --logs --timeout 10m
+  step "helm test" helm test "$release" -n "$ns" --logs --timeout 10m
   echo "=== helm install to helm test passing: $((SECONDS - install_started))s"
   step "status as NOTES.txt says" status_as_notes_say
   t1=$(now)
   sleep 1
-  step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$repo/chart" --set "$upgrade_set" --wait --timeout 20m
+  step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$repo/chart" -n "$ns" --set "$upgrade_set" --wait --timeout 20m
   step "hook jobs re-ran in order after upgrade" check_hooks_in_order "$t1"
-  step "helm test after upgrade" helm test "$release" --logs --timeout 10m
-  step "helm rollback" helm rollback "$release" 1 --wait --timeout 20m
-  step "helm uninstall" helm uninstall "$release" --wait --timeout 5m
+  step "helm test after upgrade" helm test "$release" -n "$ns" --logs --timeout 10m
+  step "helm rollback" helm rollback "$release" 1 -n "$ns" --wait --timeout 20m
+  step "helm uninstall" helm uninstall "$release" -n "$ns" --wait --timeout 5m
   step "lake volume kept" lake_claim_kept
+  step "default: delete the namespace" namespace_gone "$ns"
 }
 
 step "cluster up" bash "$here/up.sh"
 step "helm available" install_helm
 for scenario in "${scenarios[@]}"; do
   echo "=== scenario: $scenario"
+  scenario_started=$SECONDS
   case $scenario in
     default) scenario_default ;;
     schedule) source "$here/scenario-schedule.sh" ;;
+    prod) source "$here/scenario-prod.sh" ;;
+    spark) source "$here/scenario-spark.sh" ;;
     soak) source "$here/scenario-soak.sh" ;;
   esac
+  results+=("--    $((SECONDS - scenario_started))s  scenario $scenario")
+  echo "=== scenario: $scenario took $((SECONDS - scenario_started))s"
 done
