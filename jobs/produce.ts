@@ -1,8 +1,9 @@
-import { CompressionTypes, type Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import type { JobContext } from './cli.ts';
 import type { Config } from './config.ts';
 import { generateRecords } from './events/generate.ts';
 import { createKafka, idempotentProducer, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
+import { partitionSender, topicPartitions } from './kafka/partition-sends.ts';
 import type { Logger } from './log.ts';
 import { runContinuousProduce, type StreamSummary } from './produce-stream.ts';
 import { rowCounts, type RowCounts } from './ops/runs.ts';
@@ -29,16 +30,20 @@ export async function runProduce(config: Config, logger: Logger, context: JobCon
 async function produceOnce(config: Config, logger: Logger): Promise<ProduceSummary> {
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
-  await withAdmin(kafka, (admin) => requireTopic(admin, config));
+  const partitions = await withAdmin(kafka, async (admin) => {
+    await requireTopic(admin, config);
+    return topicPartitions(admin, config.topic);
+  });
   const producer = idempotentProducer(kafka);
   await producer.connect();
+  const send = partitionSender(producer, config.topic, partitions);
   const counts = { sent: 0, valid: 0, invalid: 0, duplicates: 0 };
   const progress = progressReporter(logger, 'sent', config.events);
   try {
     let batch: Message[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
-      await producer.send({ topic: config.topic, acks: -1, compression: CompressionTypes.None, messages: batch });
+      await send(batch);
       counts.sent += batch.length;
       batch = [];
       progress(counts.sent);
