@@ -226,7 +226,7 @@ producer_acknowledged_all() {
 # test, before, checked it holds each offset once).
 bronze_holds_the_topic() {
   local bronze
-  bronze=$(notes_command tables | awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "rows") c = i } $1 == "bronze.vehicles" { print $c }')
+  bronze=$(notes_command tables 'bronze\.vehicles' | awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "rows") c = i } $1 == "bronze.vehicles" { print $c }')
   echo "  bronze.vehicles rows: $bronze; the topic's records (end offsets): $prod_records"
   [[ $bronze == "$prod_records" ]]
 }

@@ -124,19 +124,25 @@ lake_claim_kept() {
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
 # The `status` command NOTES.txt gives (a one-off kubectl run pod mounting the lake read-only), as
-# printed, with its last word replaced by the lakehouse command given (status, tables, ...).
-notes_command() { # lakehouse-command
-  local command
+# printed, with its last word replaced by the lakehouse command given (status, tables, ...). Its
+# output until it has a line matching the pattern, at most three tries: `kubectl run -i` loses what
+# a quick pod printed before the attach (kubernetes/kubernetes#27264).
+notes_command() { # lakehouse-command pattern
+  local command output try
   command=$(helm -n "$ns" get notes "$release" | sed -n '/kubectl run .*-status /,/lakehouse.mjs status$/p')
   [[ -n $command ]] || { echo "  NOTES.txt gives no status command" >&2; return 1; }
-  eval "${command%status}$1"
+  for try in 1 2 3; do
+    output=$(eval "${command%status}$1") && grep -q -- "$2" <<<"$output" && { echo "$output"; return 0; }
+    echo "  try $try of \`lakehouse.mjs $1\` as NOTES.txt gives it: no line matching \"$2\" in its output:" >&2
+    sed 's/^/    /' <<<"$output" >&2
+  done
+  return 1
 }
 
 status_as_notes_say() {
   local output
-  output=$(notes_command status) || { echo "$output" >&2; return 1; }
+  output=$(notes_command status '^Bronze lag behind Kafka') || return 1
   sed 's/^/  /' <<<"$output"
-  grep -q '^Bronze lag behind Kafka' <<<"$output"
 }
 
 scenario_default() {
