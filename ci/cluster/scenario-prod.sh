@@ -60,25 +60,40 @@ quorum_leader() {
   done
 }
 
-# The first running pod of a hook Job's component once its log has the line `msg`.
+# "<pod> <container id>" of the first running pod of a hook Job's component once its log has the
+# line `msg`. The log is
+# followed on the node (the kubelet's podLogsDir), not polled through the API: a 10^5-event silver
+# runs from its plan to its end in a second or two.
 wait_stage_line() { # component msg seconds
-  local deadline=$((SECONDS + $3)) pod
+  local deadline=$((SECONDS + $3)) pod uid id file fd tail_pid found=1
   while :; do
     pod=$(kp get pods -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component=$1" \
-      --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}' 2>/dev/null || true)
-    if [[ -n $pod ]] && kp logs "$pod" 2>/dev/null | grep -qF "\"msg\":\"$2\""; then echo "$pod"; return 0; fi
-    ((SECONDS < deadline)) || { echo "  no running $1 pod logged \"$2\" within $3s" >&2; return 1; }
-    sleep 0.3
+      --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name} {.items[0].metadata.uid}' 2>/dev/null || true)
+    [[ -n ${pod% } ]] && break
+    ((SECONDS < deadline)) || { echo "  no running $1 pod within $3s" >&2; return 1; }
+    sleep 0.2
   done
+  read -r pod uid <<<"$pod"
+  id=$(container_id "$pod" "$(stage_container "$1")") || return 1
+  file=$STATE_DIR/pod-logs/${prod_ns}_${pod}_${uid}/$(stage_container "$1")/0.log
+  exec {fd}< <(exec timeout "$((deadline - SECONDS + 1))" tail -n +1 -F "$file" 2>/dev/null)
+  tail_pid=$!
+  grep -m1 -qF -- "\"msg\":\"$2\"" <&"$fd" && found=0
+  kill "$tail_pid" 2>/dev/null
+  exec {fd}<&-
+  ((found == 0)) || { echo "  $pod did not log \"$2\" within $3s" >&2; return 1; }
+  echo "$pod $id"
 }
+stage_container() { case $1 in producer) echo produce ;; *) echo "$1" ;; esac; }
 
-kill_container() { # pod container : SIGKILL through containerd, as a crash would
+container_id() { # pod container
   local id
   id=$(kp get pod "$1" -o jsonpath="{.status.containerStatuses[?(@.name==\"$2\")].containerID}")
   [[ -n $id ]] || { echo "  $1 has no running container $2" >&2; return 1; }
-  ctr --address "$RUN_DIR/containerd.sock" --namespace k8s.io tasks kill --signal SIGKILL "${id#containerd://}"
+  echo "${id#containerd://}"
 }
-kafka_container_killed() { kill_container "$1" kafka; }
+kill_task() { ctr --address "$RUN_DIR/containerd.sock" --namespace k8s.io tasks kill --signal SIGKILL "$1"; } # as a crash would
+kafka_container_killed() { kill_task "$kafka_target_id"; }
 kafka_pod_force_deleted() { kp delete pod "$1" --grace-period=0 --force 2>&1 | grep -v '^Warning: Immediate deletion' >&2 || true; }
 
 # Stage start and end lines: a fault between them landed mid-run.
@@ -91,9 +106,11 @@ kafka_fault_during() { # stage action : the active controller's Kafka pod hit by
   local stage=$1 action=$2 leader target pod at before
   leader=$(quorum_leader) || return 1
   target=$release-kafka-$leader
-  pod=$(wait_stage_line "$stage" "$(stage_start "$stage")" 900) || return 1
+  kafka_target_id=$(container_id "$target" kafka) || return 1
   before=$(kafka_pod_state "$target")
+  pod=$(wait_stage_line "$stage" "$(stage_start "$stage")" 900) || return 1
   at=$(now_ms)
+  pod=${pod%% *}
   "$action" "$target" || return 1
   echo "  $at: $action $target (the active controller, node $leader) while $pod runs"
   echo "kafka $stage $at $target $before $pod" >> "$prod_faults"
@@ -103,7 +120,8 @@ job_pod_killed_during() { # stage : the stage's Job container SIGKILLed once it 
   local stage=$1 pod at
   pod=$(wait_stage_line "$stage" "$(stage_start "$stage")" 900) || return 1
   at=$(now_ms)
-  kill_container "$pod" "$stage" || return 1
+  kill_task "${pod#* }" || return 1
+  pod=${pod%% *}
   echo "  $at: SIGKILLed the $stage container of $pod after \"$(stage_start "$stage")\""
   echo "job $stage $at $pod - $pod" >> "$prod_faults"
 }
