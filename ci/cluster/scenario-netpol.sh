@@ -101,14 +101,10 @@ np_restart_kafka() {
   kn rollout status "statefulset/$np_release-kafka" --timeout=300s
 }
 
-np_namespace() {
-  kubectl create namespace "$np_ns" >/dev/null
-  kubectl label namespace "$np_ns" pod-security.kubernetes.io/enforce=restricted >/dev/null
-}
-
 np_delete_kafka_policy() { kn delete networkpolicy "$np_release-kafka"; }
 
-step "netpol: namespace $np_ns (enforce=restricted)" np_namespace
+step "netpol: namespace $np_ns (enforce=restricted)" restricted_namespace "$np_ns"
+step "netpol: a pod breaking restricted is refused" restricted_refused "$np_ns"
 step "netpol: helm install (${np_values[*]})" \
   helm -n "$np_ns" install "$np_release" "$repo/chart" "${np_values[@]}" --wait --timeout 20m
 step "netpol: Kafka quorum of 3 voters caught up" np_quorum_caught_up

@@ -1,6 +1,7 @@
 # The "schedule" scenario of test.sh (sourced; uses its step, helm, kubectl and now): the chart runs
 # itself. Installed with a one-minute pipeline schedule, the continuous producer and the metrics
-# exporter, in a namespace of its own that is deleted at the end:
+# exporter, in a namespace of its own (restricted Pod Security Standard enforced) that is deleted at
+# the end:
 #   - within a bounded wait at least two scheduled runs succeed and gold counts events produced
 #     after the install;
 #   - helm test started while a scheduled run is in progress passes;
@@ -18,6 +19,11 @@ sched_values=(
 )
 ks() { kubectl -n "$sched_ns" "$@"; }
 
+# kubectl run --overrides (strategic merge) that make a one-off pod meet the restricted Pod Security Standard.
+restricted_run_overrides() { # container-name
+  printf '{"apiVersion":"v1","spec":{"automountServiceAccountToken":false,"securityContext":{"runAsNonRoot":true,"runAsUser":10001,"runAsGroup":10001,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"%s","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}' "$1"
+}
+
 # Node program (ci/cluster/metrics-sampler.mjs) run in a pod of the release, so the exporter's
 # NetworkPolicy admits it: "name=url,..." samples count seconds-between
 sample_metrics_in_cluster() {
@@ -26,6 +32,7 @@ sample_metrics_in_cluster() {
   kubectl -n "$ns" run "$pod" --image=node:22-bookworm-slim --restart=Never \
     --labels="app.kubernetes.io/name=lakehouse,app.kubernetes.io/instance=$sched_release" \
     --env="EXPORTERS=$exporters" --env="SAMPLES=$samples" --env="SAMPLE_SECONDS=$seconds" \
+    --override-type=strategic --overrides="$(restricted_run_overrides "$pod")" \
     --command -- node --input-type=module -e "$(cat "$here/metrics-sampler.mjs")" >/dev/null
   if ! kubectl -n "$ns" wait --for=jsonpath='{.status.phase}'=Succeeded "pod/$pod" --timeout="${timeout}s" >/dev/null; then
     kubectl -n "$ns" describe pod "$pod" >&2 || true
@@ -82,7 +89,7 @@ wait_for_scheduled_runs() { # count since seconds : at least count scheduled run
 }
 
 sched_install() {
-  helm install "$sched_release" "$repo/chart" -n "$sched_ns" --create-namespace "${sched_values[@]}" --wait --timeout 20m
+  helm install "$sched_release" "$repo/chart" -n "$sched_ns" "${sched_values[@]}" --wait --timeout 20m
 }
 
 record_install_state() {
@@ -144,13 +151,14 @@ metrics_show_freshness() {
 
 sched_teardown() {
   helm uninstall "$sched_release" -n "$sched_ns" --wait --timeout 5m
-  kubectl delete namespace "$sched_ns" --wait --timeout=5m
-  [[ -z $(kubectl get namespace "$sched_ns" --ignore-not-found -o name) ]]
+  namespace_gone "$sched_ns"
 }
 
 # scenario-soak.sh takes only the functions.
 [[ ${1:-} == --functions-only ]] && return 0
 
+step "schedule: namespace $sched_ns enforcing restricted" restricted_namespace "$sched_ns"
+step "schedule: a pod breaking restricted is refused" restricted_refused "$sched_ns"
 step "schedule: helm install (one-minute schedule, continuous producer, metrics)" sched_install
 step "schedule: gold and Kafka at install" record_install_state
 step "schedule: two scheduled runs succeed" wait_for_scheduled_runs 2 "$sched_t0" 420

@@ -12,7 +12,8 @@ soak_log=${LAKEHOUSE_SOAK_LOG:-$LAKEHOUSE_CACHE/cluster/last-soak.log}
 
 soak_install() { # namespace extra-helm-args...
   local ns=$1; shift
-  helm install "$sched_release" "$repo/chart" -n "$ns" --create-namespace \
+  restricted_namespace "$ns"
+  helm install "$sched_release" "$repo/chart" -n "$ns" \
     --set "schedule.pipeline=*/1 * * * *" --set producer.mode=continuous --set "producer.eventsPerSecond=$soak_rate" \
     --set metrics.enabled=true "$@" --wait --timeout 20m
 }
@@ -61,7 +62,7 @@ soak_teardown() {
   local ns
   for ns in soak-maintained soak-plain; do
     helm uninstall "$sched_release" -n "$ns" --wait --timeout 5m || true
-    kubectl delete namespace "$ns" --wait --timeout=5m
+    namespace_gone "$ns"
   done
 }
 

@@ -24,22 +24,6 @@ spark_values=(
 )
 kspark() { kubectl -n "$spark_ns" "$@"; }
 
-restricted_namespace() {
-  kubectl create namespace "$spark_ns"
-  kubectl label namespace "$spark_ns" pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest
-}
-
-# A pod without the restricted settings is refused, so the scenario's pods ran because they meet them.
-restricted_enforced() {
-  local out
-  if out=$(kspark run pss-probe --image=node:22-bookworm-slim --restart=Never --dry-run=server -o name -- true 2>&1); then
-    echo "  a pod without securityContext was admitted in $spark_ns: $out" >&2
-    return 1
-  fi
-  echo "  refused as expected: $out"
-  grep -q 'violates PodSecurity "restricted' <<<"$out"
-}
-
 spark_diagnostics() {
   kspark get jobs,pods -o wide >&2 || true
   kspark get events --sort-by=.lastTimestamp 2>/dev/null | tail -n 30 >&2 || true
@@ -97,12 +81,11 @@ drivers_had_two_executors() {
 
 spark_teardown() {
   helm uninstall "$spark_release" -n "$spark_ns" --wait --timeout 5m
-  kubectl delete namespace "$spark_ns" --wait --timeout=5m
-  [[ -z $(kubectl get namespace "$spark_ns" --ignore-not-found -o name) ]]
+  namespace_gone "$spark_ns"
 }
 
-step "spark: namespace $spark_ns enforcing the restricted Pod Security Standard" restricted_namespace
-step "spark: a pod breaking the standard is refused" restricted_enforced
+step "spark: namespace $spark_ns enforcing the restricted Pod Security Standard" restricted_namespace "$spark_ns"
+step "spark: a pod breaking the standard is refused" restricted_refused "$spark_ns"
 step "spark: helm install (engine=spark, 2 executors)" spark_install
 step "spark: hook jobs completed in order" spark_hooks_in_order
 step "spark: each stage's driver registered 2 executors" drivers_had_two_executors

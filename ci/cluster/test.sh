@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
-# npm run test:cluster [-- scenario...]: brings the cluster up, runs the scenarios (default: all of
-# "default", "schedule", "netpol" and "spark"; "soak" only when named), printing each step with its duration; the
-# cluster is always torn down at the end.
-#   default   the chart's own defaults (Kafka over TLS with SCRAM users and ACLs): helm install /
-#             hook order / helm test / helm upgrade keeping Kafka's generated certificates and
-#             passwords, its clients still signing in / helm rollback / helm uninstall
+# npm run test:cluster [-- scenario...]: brings the cluster up once, runs the scenarios named
+# (none: default, schedule, netpol, prod and spark; soak only when named), printing each step with
+# its duration and a final "cluster: N passed, N failed" line; the cluster is always torn down at
+# the end. Every scenario installs into a namespace of its own that enforces the restricted Pod
+# Security Standard (proven by a pod that breaks it being refused) and is deleted at its end.
+#   default   the chart's own defaults (Kafka over TLS with SCRAM users and ACLs) in namespace
+#             lakehouse-default: helm install / hook order / helm test / NOTES.txt status / Kafka
+#             refusing PLAINTEXT, a wrong password and reads without an ACL / helm upgrade keeping
+#             Kafka's generated certificates and passwords / helm rollback / helm uninstall
 #   schedule  a one-minute pipeline schedule, the continuous producer and the metrics exporter
 #             (scenario-schedule.sh)
-#   netpol    the chart's NetworkPolicies enforced: TCP probes from pods with and without the
-#             release's labels, with and without networkPolicy.egress (scenario-netpol.sh)
-#   soak      ten minutes of that with and without maintenance, sampled every 30 s (scenario-soak.sh)
-#   spark     engine=spark with 2 executors in a restricted namespace (scenario-spark.sh)
+#   netpol    the chart's NetworkPolicies enforced (kube-router): TCP probes from pods with and
+#             without the release's labels, with and without networkPolicy.egress (scenario-netpol.sh)
+#   prod      the prod environment (values-prod.yaml: 3 KRaft nodes, replication 3,
+#             min.insync.replicas 2) with Kafka and Job pods killed mid-run (scenario-prod.sh)
+#   spark     engine=spark with 2 executors (scenario-spark.sh)
+#   soak      ten minutes of the schedule with and without maintenance, sampled every 30 s
+#             (scenario-soak.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 source "$here/env.sh"
 release=lakehouse
 scenarios=("$@")
-((${#scenarios[@]} > 0)) || scenarios=(default schedule netpol spark)
+((${#scenarios[@]} > 0)) || scenarios=(default schedule netpol prod spark)
 for scenario in "${scenarios[@]}"; do
-  case $scenario in default | schedule | netpol | soak | spark) ;; *) echo "test.sh: unknown scenario \"$scenario\" (default, schedule, netpol, soak, spark)" >&2; exit 2 ;; esac
+  case $scenario in default | schedule | netpol | prod | spark | soak) ;; *) echo "test.sh: unknown scenario \"$scenario\" (default, schedule, netpol, prod, spark, soak)" >&2; exit 2 ;; esac
 done
 # A values change for the upgrade that makes every stage run again with different input.
 upgrade_set=${LAKEHOUSE_UPGRADE_SET:-producer.events=45}
@@ -55,9 +61,36 @@ kubectl() { "$KUBERNETES_BIN/kubectl" "$@"; }
 
 install_helm() { [[ -x $HELM_BIN/helm ]] || bash "$repo/ci/tools/install.sh"; }
 
+# Every scenario works in a namespace of its own ($ns, set by the scenario) that enforces the
+# restricted Pod Security Standard; the helpers below act in $ns on release $release.
+restricted_namespace() { # namespace : creates it with restricted enforced (and warned and audited)
+  kubectl create namespace "$1" >/dev/null
+  kubectl label namespace "$1" pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest \
+    pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted >/dev/null
+  kubectl get namespace "$1" -o jsonpath='  namespace {.metadata.name}: {.metadata.labels}{"\n"}'
+}
+
+restricted_refused() { # namespace : a pod that breaks restricted (root, privileged) is refused by the API server
+  local out
+  if out=$(kubectl -n "$1" run pss-breaker --image=node:22-bookworm-slim --restart=Never --override-type=strategic \
+    --overrides='{"apiVersion":"v1","spec":{"containers":[{"name":"pss-breaker","securityContext":{"runAsUser":0,"privileged":true}}]}}' \
+    --command -- true 2>&1); then
+    echo "  the API server admitted a privileged root pod in $1: $out" >&2
+    kubectl -n "$1" delete pod pss-breaker --wait=false >/dev/null
+    return 1
+  fi
+  echo "  refused: $out"
+  grep -q 'violates PodSecurity "restricted' <<<"$out"
+}
+
+namespace_gone() { # namespace : deletes it (and everything in it) and waits until it is gone
+  kubectl delete namespace "$1" --wait --timeout=5m >/dev/null
+  [[ -z $(kubectl get namespace "$1" --ignore-not-found -o name) ]]
+}
+
 # Hook Jobs of the release in hook-weight order: "<weight> <name> <start> <completion> <succeeded>"
 hook_jobs() {
-  kubectl get jobs -l "app.kubernetes.io/instance=$release" -o go-template='{{range .items}}{{with index .metadata.annotations "helm.sh/hook-weight"}}{{.}}{{else}}0{{end}} {{.metadata.name}} {{.status.startTime}} {{or .status.completionTime "-"}} {{or .status.succeeded 0}}{{"\n"}}{{end}}' \
+  kubectl -n "$ns" get jobs -l "app.kubernetes.io/instance=$release" -o go-template='{{range .items}}{{with index .metadata.annotations "helm.sh/hook-weight"}}{{.}}{{else}}0{{end}} {{.metadata.name}} {{.status.startTime}} {{or .status.completionTime "-"}} {{or .status.succeeded 0}}{{"\n"}}{{end}}' \
     | sort -n -k1,1 -k3,3
 }
 
@@ -78,28 +111,40 @@ check_hooks_in_order() { # not-before-timestamp : every hook Job succeeded, star
 
 lake_claim_kept() {
   local claims
-  claims=$(kubectl get pvc -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.annotations.helm\.sh/resource-policy}{"\n"}{end}')
+  claims=$(kubectl -n "$ns" get pvc -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.annotations.helm\.sh/resource-policy}{"\n"}{end}')
   echo "  claims after uninstall: ${claims:-none}"
   grep -q ' keep$' <<<"$claims" || { echo "  the lake PersistentVolumeClaim (resource-policy keep) is gone" >&2; return 1; }
-  [[ -z $(helm list -q --filter "^$release\$") ]] || { echo "  release still listed" >&2; return 1; }
+  [[ -z $(helm -n "$ns" list -q --filter "^$release\$") ]] || { echo "  release still listed" >&2; return 1; }
 }
 
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
-# Runs the `status` command NOTES.txt gives (a one-off kubectl run pod mounting the lake) as printed.
-status_as_notes_say() {
-  local command output
-  command=$(helm get notes "$release" | sed -n '/kubectl run .*-status /,/lakehouse.mjs status$/p')
+# The `status` command NOTES.txt gives (a one-off kubectl run pod mounting the lake read-only), as
+# printed, with its last word replaced by the lakehouse command given (status, tables, ...). Its
+# output until it has a line matching the pattern, at most three tries: `kubectl run -i` loses what
+# a quick pod printed before the attach (kubernetes/kubernetes#27264).
+notes_command() { # lakehouse-command pattern
+  local command output try
+  command=$(helm -n "$ns" get notes "$release" | sed -n '/kubectl run .*-status /,/lakehouse.mjs status$/p')
   [[ -n $command ]] || { echo "  NOTES.txt gives no status command" >&2; return 1; }
-  output=$(eval "$command") || { echo "$output" >&2; return 1; }
+  for try in 1 2 3; do
+    output=$(eval "${command%status}$1") && grep -q -- "$2" <<<"$output" && { echo "$output"; return 0; }
+    echo "  try $try of \`lakehouse.mjs $1\` as NOTES.txt gives it: no line matching \"$2\" in its output:" >&2
+    sed 's/^/    /' <<<"$output" >&2
+  done
+  return 1
+}
+
+status_as_notes_say() {
+  local output
+  output=$(notes_command status '^Bronze lag behind Kafka') || return 1
   sed 's/^/  /' <<<"$output"
-  grep -q '^Bronze lag behind Kafka' <<<"$output"
 }
 
 # The Kafka Secrets the chart generates (cluster id, CA and node certificate, the users' passwords):
 # one "<name> <key> <sha256 of the value>" line per key, so that no secret is printed.
 kafka_secret_digests() {
-  kubectl get secrets -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component=kafka" \
+  kubectl -n "$ns" get secrets -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component=kafka" \
     -o go-template='{{range .items}}{{$name := .metadata.name}}{{range $key, $value := .data}}{{$name}} {{$key}} {{$value}}{{"\n"}}{{end}}{{end}}' \
     | while read -r name key value; do echo "$name $key $(sha256sum <<<"$value" | cut -c1-16)"; done | sort
 }
@@ -156,40 +201,48 @@ PROBE
 )
 
 kafka_refuses_unauthorised() {
-  kubectl exec "$release-kafka-0" -c kafka -- env KAFKA_SERVICE="$release-kafka" TOPIC=vehicles-events bash -c "$KAFKA_PROBE"
+  kubectl -n "$ns" exec "$release-kafka-0" -c kafka -- env KAFKA_SERVICE="$release-kafka" TOPIC=vehicles-events bash -c "$KAFKA_PROBE"
 }
 
 scenario_default() {
   local install_started t0 t1
+  ns=${LAKEHOUSE_DEFAULT_NAMESPACE:-lakehouse-default}
+  step "default: namespace $ns enforcing restricted" restricted_namespace "$ns"
+  step "default: a pod breaking restricted is refused" restricted_refused "$ns"
   install_started=$SECONDS
   t0=$(now)
-  step "helm install" helm install "$release" "$repo/chart" --wait --timeout 20m
+  step "helm install" helm install "$release" "$repo/chart" -n "$ns" --wait --timeout 20m
   step "hook jobs completed in order" check_hooks_in_order "$t0"
-  step "helm test" helm test "$release" --logs --timeout 10m
+  step "helm test" helm test "$release" -n "$ns" --logs --timeout 10m
   echo "=== helm install to helm test passing: $((SECONDS - install_started))s"
   step "status as NOTES.txt says" status_as_notes_say
   step "Kafka refuses PLAINTEXT, a wrong password and reads without an ACL" kafka_refuses_unauthorised
   step "Kafka's generated certificates and passwords recorded" kafka_secrets_recorded
   t1=$(now)
   sleep 1
-  step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$repo/chart" --set "$upgrade_set" --wait --timeout 20m
+  step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$repo/chart" -n "$ns" --set "$upgrade_set" --wait --timeout 20m
   step "upgrade kept Kafka's certificates and passwords" kafka_secrets_kept
   step "hook jobs re-ran in order after upgrade" check_hooks_in_order "$t1"
-  step "helm test after upgrade" helm test "$release" --logs --timeout 10m
-  step "helm rollback" helm rollback "$release" 1 --wait --timeout 20m
-  step "helm uninstall" helm uninstall "$release" --wait --timeout 5m
+  step "helm test after upgrade" helm test "$release" -n "$ns" --logs --timeout 10m
+  step "helm rollback" helm rollback "$release" 1 -n "$ns" --wait --timeout 20m
+  step "helm uninstall" helm uninstall "$release" -n "$ns" --wait --timeout 5m
   step "lake volume kept" lake_claim_kept
+  step "default: delete the namespace" namespace_gone "$ns"
 }
 
 step "cluster up" bash "$here/up.sh"
 step "helm available" install_helm
 for scenario in "${scenarios[@]}"; do
   echo "=== scenario: $scenario"
+  scenario_started=$SECONDS
   case $scenario in
     default) scenario_default ;;
     schedule) source "$here/scenario-schedule.sh" ;;
     netpol) source "$here/scenario-netpol.sh" ;;
-    soak) source "$here/scenario-soak.sh" ;;
+    prod) source "$here/scenario-prod.sh" ;;
     spark) source "$here/scenario-spark.sh" ;;
+    soak) source "$here/scenario-soak.sh" ;;
   esac
+  results+=("--    $((SECONDS - scenario_started))s  scenario $scenario")
+  echo "=== scenario: $scenario took $((SECONDS - scenario_started))s"
 done
