@@ -41,12 +41,20 @@ function streamEnv(label: string, bootstrap: string): Record<string, string> {
   };
 }
 
+/** Records on the topic; a broker just resumed from SIGSTOP may briefly answer "not the leader", so that is asked again. */
 async function recordsOn(env: Record<string, string>): Promise<number> {
   const admin = testKafka(env.KAFKA_BOOTSTRAP_SERVER).admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(env.LAKEHOUSE_TOPIC);
-    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const offsets = await admin.fetchTopicOffsets(env.LAKEHOUSE_TOPIC);
+        return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+      } catch (error) {
+        if (!(error as { retriable?: boolean }).retriable || attempt === 30) throw error;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
   } finally {
     await admin.disconnect();
   }
