@@ -85,8 +85,7 @@ np_probe() {
 np_quorum_caught_up() {
   local deadline=$((SECONDS + 180)) out
   while :; do
-    out=$(kn exec "$np_release-kafka-0" -- /opt/kafka/bin/kafka-metadata-quorum.sh \
-      --bootstrap-server localhost:9092 describe --replication 2>&1) || true
+    out=$(kafka_admin_tool "$np_ns" "$np_release-kafka-0" kafka-metadata-quorum.sh describe --replication 2>&1) || true
     if awk '$NF == "Leader" || $NF == "Follower" { voters++; if ($4 > 20) behind++ }
             END { exit !(voters == 3 && !behind) }' <<<"$out"; then
       sed 's/^/  /' <<<"$out"; return 0

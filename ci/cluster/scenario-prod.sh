@@ -39,7 +39,7 @@ now_ms() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 # A Kafka command-line tool in a Kafka pod, with a tool's heap rather than the broker's 2g.
 kafka_tool() { # pod tool args...
   local pod=$1 tool=$2; shift 2
-  kp exec "$pod" -c kafka -- env KAFKA_HEAP_OPTS=-Xmx256M "/opt/kafka/bin/$tool" --bootstrap-server localhost:9092 "$@"
+  kafka_admin_tool "$prod_ns" "$pod" "$tool" "$@"
 }
 ready_kafka_pod() {
   kp get pods -l app.kubernetes.io/component=kafka \

@@ -59,7 +59,7 @@ bronze_rows() {
 
 # Records Kafka holds in the topic (sum of the partitions' end offsets).
 kafka_records() {
-  ks exec "$sched_release-kafka-0" -- /opt/kafka/bin/kafka-get-offsets.sh --bootstrap-server localhost:9092 \
+  kafka_admin_tool "$sched_ns" "$sched_release-kafka-0" kafka-get-offsets.sh \
     --topic vehicles-events --time -1 2>/dev/null | awk -F: '{ s += $3 } END { print s + 0 }'
 }
 

@@ -21,6 +21,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 source "$here/env.sh"
+# One cluster per machine (fixed paths, one bridge, one registry port): a second run waits for the first.
+exec 9>"${LAKEHOUSE_CLUSTER_LOCK:-/tmp/lakehouse-cluster.lock}"
+flock 9 || { echo "test.sh: could not lock ${LAKEHOUSE_CLUSTER_LOCK:-/tmp/lakehouse-cluster.lock}" >&2; exit 1; }
 release=lakehouse
 scenarios=("$@")
 ((${#scenarios[@]} > 0)) || scenarios=(default schedule netpol prod spark)
@@ -200,6 +203,31 @@ echo "  producer user may not read it: $(grep -m1 -o "[A-Za-z]*AuthorizationExce
 PROBE
 )
 
+# A Kafka tool run inside a Kafka pod as the chart's admin user, on the pod's own advertised name
+# (which its certificate covers), over TLS with SCRAM when the chart's Kafka is secure. A PLAINTEXT
+# client on a TLS listener reads the TLS bytes as a length and dies of OutOfMemoryError.
+KAFKA_ADMIN_TOOL=$(cat <<'TOOL'
+set -uo pipefail
+tool=$1; shift
+server=${KAFKA_ADVERTISED_LISTENERS#*://}; server=${server%%,*}
+config=$(mktemp /tmp/admin-XXXXXX.properties)
+trap 'rm -f "$config"' EXIT
+case $KAFKA_LISTENER_SECURITY_PROTOCOL_MAP in
+  *CLIENT:SASL_SSL*)
+    printf '%s\n' security.protocol=SASL_SSL "sasl.mechanism=$KAFKA_SASL_ENABLED_MECHANISMS" ssl.truststore.type=PEM \
+      ssl.truststore.location=/etc/kafka/tls/ca.crt \
+      "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$LAKEHOUSE_KAFKA_ADMIN_USER\" password=\"$(cat /etc/kafka/users/admin/password)\";" > "$config" ;;
+  *CLIENT:SSL*) printf '%s\n' security.protocol=SSL ssl.truststore.type=PEM ssl.truststore.location=/etc/kafka/tls/ca.crt > "$config" ;;
+esac
+KAFKA_HEAP_OPTS=-Xmx256M "/opt/kafka/bin/$tool" --bootstrap-server "$server" --command-config "$config" "$@"
+TOOL
+)
+
+kafka_admin_tool() { # namespace pod tool args...
+  local namespace=$1 pod=$2; shift 2
+  kubectl -n "$namespace" exec "$pod" -c kafka -- bash -c "$KAFKA_ADMIN_TOOL" kafka-admin-tool "$@"
+}
+
 kafka_refuses_unauthorised() {
   kubectl -n "$ns" exec "$release-kafka-0" -c kafka -- env KAFKA_SERVICE="$release-kafka" TOPIC=vehicles-events bash -c "$KAFKA_PROBE"
 }
@@ -230,7 +258,9 @@ scenario_default() {
   step "default: delete the namespace" namespace_gone "$ns"
 }
 
-step "cluster up" bash "$here/up.sh"
+# The cluster's daemons must not inherit the lock (fd 9): it is released when this script ends.
+cluster_up() { bash "$here/up.sh" 9>&-; }
+step "cluster up" cluster_up
 step "helm available" install_helm
 for scenario in "${scenarios[@]}"; do
   echo "=== scenario: $scenario"
