@@ -29,6 +29,18 @@ export async function runProduce(config: Config, logger: Logger, context: JobCon
 
 /** Sends `config.events` generated events, keyed by vehicle id, with idempotent producers (one per partition). */
 async function produceOnce(config: Config, logger: Logger): Promise<ProduceSummary> {
+  const counts = { sent: 0, valid: 0, invalid: 0, duplicates: 0 };
+  try {
+    return await sendAll(config, logger, counts);
+  } catch (error) {
+    // A retried producer Job sends every event again: what this one had acknowledged tells how
+    // many records the topic holds twice (0 when Kafka failed before any send was acknowledged).
+    logger.warn('stopped before every event was acknowledged', { acknowledged: counts.sent, asked: config.events });
+    throw error;
+  }
+}
+
+async function sendAll(config: Config, logger: Logger, counts: { sent: number; valid: number; invalid: number; duplicates: number }): Promise<ProduceSummary> {
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
   const partitions = await withAdmin(kafka, async (admin) => {
@@ -36,7 +48,6 @@ async function produceOnce(config: Config, logger: Logger): Promise<ProduceSumma
     const { topics } = await admin.fetchTopicMetadata({ topics: [config.topic] });
     return topics[0].partitions.length;
   });
-  const counts = { sent: 0, valid: 0, invalid: 0, duplicates: 0 };
   const progress = progressReporter(logger, 'sent', config.events);
   const sender = await PartitionedSender.open(kafka, config.topic, partitions, { batchSize, maxProducers }, (n) => progress((counts.sent += n)));
   try {

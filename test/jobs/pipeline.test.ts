@@ -32,6 +32,16 @@ pipeline.before(async () => {
   lake = await newLake('e2e');
 });
 
+pipeline('a producer that fails logs how many events Kafka had acknowledged (its Job\'s retry sends them all again)', async () => {
+  const fresh = await newLake('producer-fails');
+  const outcome = await runJob('produce', fresh.env);
+  assert.is(outcome.exitCode, 1, 'no topic yet: the producer fails');
+  const stopped = outcome.lines.find((l) => l.msg === 'stopped before every event was acknowledged');
+  assert.ok(stopped, describeFailure(outcome));
+  assert.is(stopped.acknowledged, 0);
+  assert.is(stopped.asked, 30);
+});
+
 pipeline('before the first event (a scheduled run right after install), bronze, silver and gold succeed with nothing to do', async () => {
   const empty = await newLake('empty');
   await ok('topics', empty);
