@@ -18,10 +18,23 @@ const parse = (text) =>
 const pick = (series, name, key) =>
   series.filter((s) => s.name === name).map((s) => `${s.labels[key] ?? "?"}:${s.value}`).sort().join(",") || "-";
 
+// The NetworkPolicy enforcer learns a new pod's address about a second after it starts: until
+// then this pod's connections are refused, so a refused first try is tried again for a while.
+async function fetchSoon(url) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
 async function scrape(name, url, started) {
   const t = Math.round((Date.now() - started) / 1000);
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    const response = await fetchSoon(url);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const text = await response.text();
     const series = parse(text);
