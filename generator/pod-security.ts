@@ -9,11 +9,12 @@ import type { IPodSecurityContext, ISecurityContext } from "kubernetes-models/v1
  */
 export const RUN_AS = 10001;
 
-export const podSecurityContext = (): IPodSecurityContext => ({
+/** fsGroup makes the chart's claims and emptyDirs writable for `uid` (Spark's image runs as its own). */
+export const podSecurityContext = (uid: number = RUN_AS): IPodSecurityContext => ({
   runAsNonRoot: true,
-  runAsUser: RUN_AS,
-  runAsGroup: RUN_AS,
-  fsGroup: RUN_AS,
+  runAsUser: uid,
+  runAsGroup: uid,
+  fsGroup: uid,
   seccompProfile: { type: "RuntimeDefault" },
 });
 

@@ -12,7 +12,7 @@ import { environments } from "./environments.ts";
 import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT } from "./names.ts";
 import { KAFKA_CA_DIR } from "./kafka-access.ts";
 import { RUN_AS } from "./pod-security.ts";
-import { SPARK_RUN_AS } from "./emitters/spark-stage-jobs.ts";
+import { SPARK_RUN_AS } from "./spark-pod-templates.ts";
 import { loadScanExceptions, SCAN_EXCEPTIONS_FILE } from "./scan-exceptions.ts";
 
 const SKELETON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "skeleton");

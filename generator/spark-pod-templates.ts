@@ -5,7 +5,7 @@
 // writable directories a read-only root leaves the JVM and Python: /tmp and the work directory,
 // where the driver's spark-submit puts the stage's --files and --py-files.
 import { Pod, type IPod } from "kubernetes-models/v1";
-import { containerSecurityContext } from "./pod-security.ts";
+import { containerSecurityContext, podSecurityContext } from "./pod-security.ts";
 
 /** uid/gid of the apache/spark image's user "spark". */
 export const SPARK_RUN_AS = 185;
@@ -24,14 +24,7 @@ export const sparkPodTemplate = (role: SparkPodRole): IPod =>
       // The driver creates and watches its executors through the API; executors never call it.
       automountServiceAccountToken: role === "driver",
       enableServiceLinks: false,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: SPARK_RUN_AS,
-        runAsGroup: SPARK_RUN_AS,
-        // Makes the lake volume writable for the image's user.
-        fsGroup: SPARK_RUN_AS,
-        seccompProfile: { type: "RuntimeDefault" },
-      },
+      securityContext: podSecurityContext(SPARK_RUN_AS),
       containers: [
         {
           name: `spark-kubernetes-${role}`,

@@ -16,7 +16,7 @@ import {
   sparkFilesConfigMapName,
   sparkServiceAccountName,
 } from "../names.ts";
-import { containerSecurityContext } from "../pod-security.ts";
+import { containerSecurityContext, podSecurityContext } from "../pod-security.ts";
 import { SPARK_CONTRACT_FILE } from "../spark-contract.ts";
 import { SPARK_POD_ROLES, SPARK_RUN_AS, sparkPodTemplateFile } from "../spark-pod-templates.ts";
 import { schedulingFields } from "../scheduling.ts";
@@ -24,7 +24,6 @@ import { CA_MOUNTED, caSecretName, KAFKA_CA_DIR, KAFKA_USER_DIR, PASSWORD_MOUNTE
 import { PIPELINE_STEPS, pipelineHookJob, type PipelineStep } from "./pipeline-jobs.ts";
 
 export const SPARK_FILES_MOUNT = "/opt/lakehouse/spark";
-export { SPARK_RUN_AS };
 /** The modules the stages import (jobs/spark/lakehouse_*.py), as the chart ships them. */
 export const SPARK_MODULES = readdirSync(path.join(REPO_ROOT, "jobs", "spark")).filter((n) => /^lakehouse_\w+\.py$/.test(n)).sort();
 
@@ -141,14 +140,7 @@ export const sparkSubmitPodSpec = (v: Binder, stages: readonly SparkStage[], env
     // spark-submit talks to the API server with the ServiceAccount's token.
     automountServiceAccountToken: true,
     enableServiceLinks: false,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: SPARK_RUN_AS,
-      runAsGroup: SPARK_RUN_AS,
-      // Makes the lake volume writable for the image's user, in the driver and executors too.
-      fsGroup: SPARK_RUN_AS,
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: podSecurityContext(SPARK_RUN_AS),
     ...schedulingFields(v),
     ...inOrder(stages.map((stage) => sparkSubmitContainer(v, stage, env))),
     volumes: [
