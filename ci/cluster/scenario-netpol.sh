@@ -50,10 +50,23 @@ YAML
 
 np_start_listener() {
   np_pod netpol-listener "netpol-probe: listener" \
-    'import net from "node:net"; net.createServer((s) => s.end("hello\n")).listen(8080, () => console.log("listening on 8080"));' ""
+    'import net from "node:net"; net.createServer((s) => { s.on("error", (e) => console.log(`client ${s.remoteAddress}: ${e.code}`)); s.end("hello\n"); }).listen(8080, () => console.log("listening on 8080"));' ""
   kn wait --for=condition=Ready pod/netpol-listener --timeout=120s >/dev/null || { kn describe pod netpol-listener >&2; return 1; }
   np_listener="$(kn get pod netpol-listener -o jsonpath='{.status.podIP}'):8080"
   echo "  plain listener (no policy selects it) at $np_listener"
+}
+
+# Why a probe could not reach the listener: is the pod still running, and does the node reach it?
+np_listener_diagnosis() {
+  echo "  the listener pod:"
+  kn get pod netpol-listener -o wide 2>&1 | sed 's/^/    /'
+  kn logs netpol-listener 2>&1 | sed 's/^/    log: /'
+  echo "  from the node: $(node -e '
+    const [host, port] = process.argv[1].split(":");
+    const s = require("net").connect({ host, port: Number(port) });
+    s.setTimeout(3000, () => { console.log("timeout"); process.exit(); });
+    s.on("connect", () => { console.log("connected"); process.exit(); });
+    s.on("error", (e) => { console.log(e.code); process.exit(); });' "$np_listener")"
 }
 
 # probe name labels "target=expected..." [attempts]: one pod tries every target once
@@ -78,6 +91,7 @@ np_probe() {
     ((attempt < attempts)) && { echo "  not yet as expected; again in 3 s"; sleep 3; }
   done
   echo "  expected:" >&2; sed 's/^/    /' <<<"${expected%$'\n'}" >&2
+  np_listener_diagnosis >&2
   return 1
 }
 

@@ -46,6 +46,12 @@ step() { # name command... : runs one step, records and prints its outcome and d
     failed=$((failed + 1)); results+=("FAIL  ${took}s  $name (exit $status)")
   fi
   echo "=== step: $name: $( ((status == 0)) && echo ok || echo "FAILED (exit $status)" ) in ${took}s"
+  if ((status != 0)) && [[ -n ${LAKEHOUSE_CLUSTER_HOLD_ON_FAIL:-} ]]; then
+    # For debugging by hand: the cluster stays up until the file is removed.
+    touch "$LAKEHOUSE_CLUSTER_HOLD_ON_FAIL"
+    echo "  holding the cluster up until $LAKEHOUSE_CLUSTER_HOLD_ON_FAIL is removed"
+    while [[ -e $LAKEHOUSE_CLUSTER_HOLD_ON_FAIL ]]; do sleep 5; done
+  fi
   return "$status"
 }
 finish() {
