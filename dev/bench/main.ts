@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --events N[,N…] [--incremental N[,N…]] [--increment 10000] [--maintenance RUNSxEVENTS] [--out FILE] [--skip-baselines] [--node-options '…'] [--kafka-security sasl_ssl|plaintext]`
+ * `npm run bench -- --events N[,N…] [--incremental N[,N…]] [--increment 10000] [--maintenance RUNSxEVENTS] [--out FILE] [--skip-baselines] [--node-options='…'] [--kafka-security sasl_ssl|plaintext]`
  *
  * On a real local broker: Kafka's own producer and consumer perf tools (the rate this machine
  * allows) and then produce, bronze, silver, gold and verify exactly as the chart runs them (the
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../../jobs/config.ts';
 import { generateRecords } from '../../jobs/events/generate.ts';
 import { runJobProcess } from '../job-process.ts';
+import { JOB_MALLOC_ENV } from '../../generator/job-pod.ts';
 import { formatTable } from '../../jobs/table-format.ts';
 import { startBroker } from '../broker/broker.ts';
 import { bundleJobs } from '../../generator/bundle-jobs.ts';
@@ -78,6 +79,7 @@ async function benchOnce(events: number, bootstrap: string, bundle: string, with
     LAKEHOUSE_DATA_DIR: dataDir,
     LAKEHOUSE_EVENTS: String(events),
     NODE_OPTIONS: nodeOptions,
+    ...JOB_MALLOC_ENV,
   };
   const results: Record<string, StageResult> = {};
   try {
@@ -157,7 +159,9 @@ async function main(): Promise<void> {
   const withBaselines = flags.get('skip-baselines') !== 'true';
   // The jobs run with the NODE_OPTIONS the chart gives them (values: jobs.nodeOptions).
   const nodeOptions = flags.get('node-options') ?? defaultValues().jobs.nodeOptions;
-  say(`stages run with NODE_OPTIONS=${nodeOptions}`);
+  // `--node-options --max-old-space-size=…` reads as a flag without a value, then another flag.
+  if (nodeOptions === 'true') throw new Error("--node-options needs its value after '=': --node-options='--max-old-space-size=192 …'");
+  say(`stages run with NODE_OPTIONS=${nodeOptions} ${Object.entries(JOB_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
   const bundlePath = path.join(os.tmpdir(), `lakehouse-bench-${process.pid}.mjs`);
   fs.writeFileSync(bundlePath, await bundleJobs());
