@@ -5,7 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { kafkajsLinearGrouping } from "./kafkajs-patches.ts";
+import { kafkajsPatches } from "./kafkajs-patches.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const JOBS_ENTRY = path.join(REPO_ROOT, "jobs", "main.ts");
@@ -35,7 +35,7 @@ export async function bundleJobs(entry = JOBS_ENTRY): Promise<Uint8Array> {
     write: false,
     logLevel: "silent",
     absWorkingDir: REPO_ROOT,
-    plugins: [kafkajsLinearGrouping],
+    plugins: [kafkajsPatches],
   });
   const [output] = result.outputFiles;
   if (!output) throw new BundleError("bundle: esbuild produced no output");

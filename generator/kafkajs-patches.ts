@@ -1,31 +1,91 @@
-// KafkaJS 2.2.4 groups a send's messages by partition by copying the partition's array once per
-// message: quadratic in the batch, a fifth of the producer's CPU at 1000 messages per request
-// (`node --cpu-prof` of `npm run bench`; upstream tulios/kafkajs#1576, never merged). The bundle
-// the chart ships swaps that one module for a linear one with the same result. The swap applies
-// only to the file it was written against: a KafkaJS upgrade that changes it stops the bundle.
+// Two hot spots of KafkaJS 2.2.4's producer, found with `node --cpu-prof` of `npm run bench`, are
+// patched in the bundle the chart ships (the source runs of dev and tests keep KafkaJS as it is):
+//  - groupMessagesPerPartition copies a partition's array once per message: quadratic in the batch,
+//    a fifth of produce's CPU at 1000 messages per request (upstream tulios/kafkajs#1576, never
+//    merged). It is swapped for a linear module with the same result.
+//  - the protocol Encoder zero-fills every buffer it allocates (512 bytes per record) and writes
+//    each varint through an array and a Buffer of its own: with the garbage they make, a quarter of
+//    produce's time. It allocates without zero-filling (every write fills what it reserves, and an
+//    encoder's `buffer` ends at its offset, so no unwritten byte is ever sent) and writes varints
+//    in place, the same bytes.
+// A patch applies only to the exact file it was written against: a KafkaJS upgrade that changes
+// one stops the bundle, so that the patch is looked at again rather than applied blindly.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "esbuild";
 
-export const GROUPING_MODULE = /[\\/]kafkajs[\\/]src[\\/]producer[\\/]groupMessagesPerPartition\.js$/;
 export const LINEAR_GROUPING = path.join(path.dirname(fileURLToPath(import.meta.url)), "patches", "kafkajs-group-messages-per-partition.cjs");
-/** sha256 of the module in kafkajs 2.2.4, the version the replacement was checked against. */
-export const PATCHED_GROUPING_SHA256 = "ea72357721fbf67770b5e06b9bf4260faa1e60f3affb556bff2cc7892c1881fb";
+
+interface ModulePatch {
+  readonly module: RegExp;
+  /** sha256 of the module in kafkajs 2.2.4. */
+  readonly sha256: string;
+  readonly patched: (original: string) => Promise<string> | string;
+}
 
 export class KafkajsPatchError extends Error {}
 
-export const kafkajsLinearGrouping: Plugin = {
-  name: "kafkajs-linear-grouping",
+/** Replaces each `[from, to]` of `edits` in `text`, each of which must occur exactly once. */
+function edited(file: string, text: string, edits: readonly (readonly [string, string])[]): string {
+  for (const [from, to] of edits) {
+    const at = text.indexOf(from);
+    if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new KafkajsPatchError(`${file}: the text to patch is not there exactly once: ${from.split("\n")[0]}`);
+    text = text.slice(0, at) + to + text.slice(at + from.length);
+  }
+  return text;
+}
+
+const UVARINT_THROUGH_ARRAY = `  writeUVarInt(value) {
+    const byteArray = []
+    while ((value & UNSIGNED_INT32_MAX_NUMBER) !== 0) {
+      byteArray.push((value & OTHER_BITS) | MOST_SIGNIFICANT_BIT)
+      value >>>= 7
+    }
+    byteArray.push(value & OTHER_BITS)
+    this.writeBufferInternal(Buffer.from(byteArray))
+    return this
+  }`;
+const UVARINT_IN_PLACE = `  writeUVarInt(value) {
+    this.ensureAvailable(5)
+    while ((value & UNSIGNED_INT32_MAX_NUMBER) !== 0) {
+      this.buf[this.offset++] = (value & OTHER_BITS) | MOST_SIGNIFICANT_BIT
+      value >>>= 7
+    }
+    this.buf[this.offset++] = value & OTHER_BITS
+    return this
+  }`;
+
+export const KAFKAJS_PATCHES: readonly ModulePatch[] = [
+  {
+    module: /[\\/]kafkajs[\\/]src[\\/]producer[\\/]groupMessagesPerPartition\.js$/,
+    sha256: "ea72357721fbf67770b5e06b9bf4260faa1e60f3affb556bff2cc7892c1881fb",
+    patched: () => readFile(LINEAR_GROUPING, "utf8"),
+  },
+  {
+    module: /[\\/]kafkajs[\\/]src[\\/]protocol[\\/]encoder\.js$/,
+    sha256: "9977889e184a9e910e4f6098c36ec6a0ca36c183aa6ead0f24191b6aa1c9a777",
+    patched: (original) => edited("encoder.js", original, [
+      ["this.buf = Buffer.alloc(Encoder.nextPowerOfTwo(initialSize))", "this.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize))"],
+      ["const newBuffer = Buffer.alloc(newLength)", "const newBuffer = Buffer.allocUnsafe(newLength)"],
+      [UVARINT_THROUGH_ARRAY, UVARINT_IN_PLACE],
+    ]),
+  },
+];
+
+export const kafkajsPatches: Plugin = {
+  name: "kafkajs-patches",
   setup(build) {
-    build.onLoad({ filter: GROUPING_MODULE }, async ({ path: file }) => {
-      const original = await readFile(file);
-      const digest = createHash("sha256").update(original).digest("hex");
-      if (digest !== PATCHED_GROUPING_SHA256) {
-        throw new KafkajsPatchError(`${file} is not the one generator/kafkajs-patches.ts replaces (sha256 ${digest}); check whether KafkaJS fixed its quadratic grouping, then update or drop the patch`);
-      }
-      return { contents: await readFile(LINEAR_GROUPING, "utf8"), loader: "js" };
-    });
+    for (const patch of KAFKAJS_PATCHES) {
+      build.onLoad({ filter: patch.module }, async ({ path: file }) => {
+        const original = await readFile(file, "utf8");
+        const digest = createHash("sha256").update(original).digest("hex");
+        if (digest !== patch.sha256) {
+          throw new KafkajsPatchError(`${file} is not the file generator/kafkajs-patches.ts patches (sha256 ${digest}); see whether KafkaJS fixed what the patch does, then update or drop the patch`);
+        }
+        return { contents: await patch.patched(original), loader: "js" };
+      });
+    }
   },
 };

@@ -1,25 +1,62 @@
+// The KafkaJS patches of the jobs' bundle (generator/kafkajs-patches.ts) change how fast, not what:
+// the patched modules, built as the bundle builds them, give the same groups and the same bytes
+// on the wire as KafkaJS's own for the same input.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { kafkajsLinearGrouping, LINEAR_GROUPING } from "../../generator/kafkajs-patches.ts";
-import { REPO_ROOT } from "../../generator/bundle-jobs.ts";
+import { KAFKAJS_PATCHES, kafkajsPatches, LINEAR_GROUPING } from "../../generator/kafkajs-patches.ts";
+import { bundleJobs, REPO_ROOT } from "../../generator/bundle-jobs.ts";
 
 type Grouping = (args: { topic: string; partitionMetadata: unknown[]; messages: unknown[]; partitioner: (a: { message: unknown }) => number }) => Record<string, unknown[]>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- KafkaJS's protocol modules are untyped; each write returns the encoder.
+type Encoded = { buffer: Buffer; [write: string]: any };
+type EncoderClass = new () => Encoded;
+type ProduceRequest = (args: Record<string, unknown>) => { encode(): Promise<Encoded> };
 const require = createRequire(import.meta.url);
-const original = require("kafkajs/src/producer/groupMessagesPerPartition.js") as Grouping;
-const linear = require(LINEAR_GROUPING) as Grouping;
+const original = {
+  grouping: require("kafkajs/src/producer/groupMessagesPerPartition.js") as Grouping,
+  Encoder: require("kafkajs/src/protocol/encoder.js") as EncoderClass,
+  produceV3: require("kafkajs/src/protocol/requests/produce/v3/request.js") as ProduceRequest,
+};
+const Long = require("kafkajs/src/utils/long.js") as { fromInt(n: number): unknown; fromString(s: string): unknown };
+
+/** The modules as the bundle has them: built with the same plugin, then imported. */
+async function patchedModules(): Promise<{ Encoder: EncoderClass; produceV3: ProduceRequest; Decoder: new (b: Buffer) => Record<string, () => number> }> {
+  const result = await build({
+    stdin: {
+      contents: [
+        'export { default as Encoder } from "kafkajs/src/protocol/encoder.js";',
+        'export { default as Decoder } from "kafkajs/src/protocol/decoder.js";',
+        'export { default as produceV3 } from "kafkajs/src/protocol/requests/produce/v3/request.js";',
+      ].join("\n"),
+      resolveDir: REPO_ROOT,
+    },
+    bundle: true, platform: "node", format: "esm", write: false, logLevel: "silent", plugins: [kafkajsPatches],
+    banner: { js: 'import { createRequire as __r } from "node:module"; const require = __r(import.meta.url);' },
+  });
+  const dir = mkdtempSync(path.join(os.tmpdir(), "lakehouse-kafkajs-patched-"));
+  try {
+    const file = path.join(dir, "patched.mjs");
+    writeFileSync(file, result.outputFiles[0].text);
+    return await import(pathToFileURL(file).href);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 test("the linear grouping returns what KafkaJS's own returns: the same partitions, each in message order", () => {
   let seed = 7;
   const random = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
+  const linear = require(LINEAR_GROUPING) as Grouping;
   for (const [count, partitions] of [[0, 3], [1, 1], [17, 3], [1000, 3], [2500, 8], [300, 64]]) {
     const messages = Array.from({ length: count }, (_, i) => ({ key: `vehicle-${Math.floor(random() * 50)}`, value: `event ${i}`, partition: Math.floor(random() * partitions) }));
     const args = { topic: "t", partitionMetadata: Array.from({ length: partitions }, (_, i) => ({ partitionId: i })), messages, partitioner: ({ message }: { message: unknown }) => (message as { partition: number }).partition };
-    const expected = original(args);
+    const expected = original.grouping(args);
     const got = linear(args);
     assert.equal(got, expected, `${count} messages over ${partitions} partitions`);
     assert.equal(Object.keys(got), Object.keys(expected));
@@ -28,25 +65,68 @@ test("the linear grouping returns what KafkaJS's own returns: the same partition
   assert.equal(linear({ topic: "t", partitionMetadata: [], messages: [{}], partitioner: () => 0 }), {});
 });
 
-test("the jobs' bundle carries the linear grouping in place of KafkaJS's", async () => {
-  const result = await build({
-    stdin: { contents: 'export { default } from "kafkajs/src/producer/groupMessagesPerPartition.js";', resolveDir: REPO_ROOT },
-    bundle: true, platform: "node", format: "esm", write: false, logLevel: "silent", plugins: [kafkajsLinearGrouping],
-  });
-  const text = result.outputFiles[0].text;
-  assert.ok(text.includes("if (group) group.push(message)"), text);
-  assert.not.ok(text.includes("[...current, message]"));
+test("the patched Encoder writes the bytes KafkaJS's writes, and its Decoder reads the values back", async () => {
+  const patched = await patchedModules();
+  const values = [0, 1, 63, 64, 127, 128, 255, 300, 16383, 16384, 2 ** 21 - 1, 2 ** 21, 2 ** 28, 2 ** 31 - 1, -1, -64, -65, -300, -(2 ** 31)];
+  for (const value of values) {
+    for (const method of ["writeVarInt", "writeUVarInt"]) {
+      if (method === "writeUVarInt" && value < 0) continue;
+      const want = new original.Encoder()[method](value).buffer;
+      const got = new patched.Encoder()[method](value).buffer;
+      assert.equal([...got], [...want], `${method}(${value})`);
+      const read = new patched.Decoder(got)[method === "writeVarInt" ? "readVarInt" : "readUVarInt"]();
+      assert.is(read, value, `${method}(${value}) read back`);
+    }
+  }
+  // Many writes into one encoder: it grows past its first buffer without losing what it holds.
+  const mixed = (E: EncoderClass) => {
+    const e = new E();
+    for (let i = 0; i < 2000; i++) e.writeVarInt(i * 7919 - 5_000_000).writeString(`vehicle-${i}-é`).writeVarIntBytes(i % 3 ? Buffer.from([i & 255, 0, 255]) : null);
+    return e.buffer;
+  };
+  assert.ok(Buffer.compare(mixed(patched.Encoder), mixed(original.Encoder)) === 0, "2000 mixed writes differ");
 });
 
-test("a KafkaJS whose grouping module changed stops the bundle instead of being patched blindly", async () => {
+test("a produce request encodes to the same bytes with the patched Encoder", async () => {
+  const patched = await patchedModules();
+  const timestamp = 1_795_000_000_000;
+  const messages = Array.from({ length: 1200 }, (_, i) => ({
+    key: i % 50 === 0 ? null : `vehicle-${i % 97}`,
+    value: i % 7 === 0 ? Buffer.from(JSON.stringify({ i, s: "ü€𝄞" })) : JSON.stringify({ vehicleId: `v${i}`, latitude: i / 3, battery: i % 100 }),
+    timestamp: String(timestamp + i * 13),
+    headers: i % 11 === 0 ? { source: "bench", trace: [`a${i}`, "b"] } : undefined,
+  }));
+  const request = (make: ProduceRequest) => make({
+    acks: -1, timeout: 30_000, producerId: Long.fromString("4242"), producerEpoch: 3,
+    topicData: [
+      { topic: "vehicles-events", partitions: [{ partition: 0, firstSequence: 5000, messages: messages.slice(0, 700) }, { partition: 2, firstSequence: 0, messages: messages.slice(700) }] },
+    ],
+  });
+  const want = (await request(original.produceV3).encode()).buffer;
+  const got = (await request(patched.produceV3).encode()).buffer;
+  assert.ok(want.length > 50_000, `${want.length} bytes`);
+  assert.ok(Buffer.compare(got, want) === 0, `patched request of ${got.length} bytes differs from KafkaJS's of ${want.length}`);
+});
+
+test("the jobs' bundle is built with every patch applied", async () => {
+  const seen: string[] = [];
+  const probe = { name: "probe", setup(b: { onLoad(o: { filter: RegExp }, f: (a: { path: string }) => undefined): void }) { for (const p of KAFKAJS_PATCHES) b.onLoad({ filter: p.module }, ({ path: file }) => { seen.push(file); return undefined; }); } };
+  // The bundle itself carries no names to look for (it is minified); the modules it loads are what the patches match.
+  const result = await build({ entryPoints: [path.join(REPO_ROOT, "jobs", "main.ts")], bundle: true, platform: "node", format: "esm", write: false, logLevel: "silent", plugins: [probe as never] });
+  assert.ok(result.outputFiles.length > 0);
+  assert.is(seen.length, KAFKAJS_PATCHES.length, `modules matched: ${seen.join(", ")}`);
+  assert.ok((await bundleJobs()).byteLength > 0);
+});
+
+test("a KafkaJS whose patched module changed stops the bundle instead of being patched blindly", async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "lakehouse-kafkajs-patch-"));
   try {
-    const file = path.join(dir, "node_modules", "kafkajs", "src", "producer", "groupMessagesPerPartition.js");
+    const file = path.join(dir, "node_modules", "kafkajs", "src", "protocol", "encoder.js");
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, "module.exports = () => ({}) // a later KafkaJS\n");
-    const error = await build({ entryPoints: [file], bundle: true, platform: "node", write: false, logLevel: "silent", plugins: [kafkajsLinearGrouping] }).then(() => undefined, (e: Error) => e);
+    writeFileSync(file, "module.exports = class Encoder {} // a later KafkaJS\n");
+    const error = await build({ entryPoints: [file], bundle: true, platform: "node", write: false, logLevel: "silent", plugins: [kafkajsPatches] }).then(() => undefined, (e: Error) => e);
     assert.ok(error, "the bundle was built");
-    assert.match(error!.message, /groupMessagesPerPartition\.js is not the one generator\/kafkajs-patches\.ts replaces/);
+    assert.match(error!.message, /encoder\.js is not the file generator\/kafkajs-patches\.ts patches/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
