@@ -152,9 +152,10 @@ async function consume(
     groupId: `${config.consumerGroup}.run-${randomUUID()}`,
     sessionTimeout: 30_000,
     // Fetch responses live outside the JS heap: these sizes keep bronze under 256 MiB RSS with the
-    // parquet worker's heap beside its own (npm run bench), at little cost in throughput.
+    // parquet worker's heap beside its own (npm run bench). 2 MiB a fetch rather than 4 cost no
+    // throughput at 10^7 events (a little faster) and ~10 MiB less peak RSS.
     maxBytesPerPartition: 1024 * 1024,
-    maxBytes: 4 * 1024 * 1024,
+    maxBytes: 2 * 1024 * 1024,
     // A fetch waits this long for records that are not there yet: disconnecting waits for the
     // fetch in flight, so at the end of the range KafkaJS's 5 s default was 5 s of every run.
     maxWaitTimeInMs: 100,
