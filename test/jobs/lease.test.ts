@@ -170,7 +170,7 @@ jobs('two overlapping pipelines that wait (hooks): both complete one after the o
   assert.equal(bronzes.map((r) => r.rows_out).sort(), [0, 300], 'the second bronze found nothing left to read');
 });
 
-jobs('two overlapping pipelines that do not wait (CronJob): the second bronze is skipped with one line, verify passes, nothing lost or doubled', async () => {
+jobs('two overlapping pipelines that do not wait (CronJob): the second bronze is skipped with one line; after the next run verify passes, nothing lost or doubled', async () => {
   const lake = await newLake('lease-skip', { LAKEHOUSE_EVENTS: '300', LAKEHOUSE_LEASE_WAIT_SECONDS: '0' });
   await ok('topics', lake);
   await ok('produce', lake);
@@ -187,9 +187,13 @@ jobs('two overlapping pipelines that do not wait (CronJob): the second bronze is
   assert.is(b[0].lines.length, 1);
   assert.match(String(skipped!.reason), new RegExp(`held by bronze run \\S+ on .+ since `));
   assert.ok(!skippedLine(a[0]), 'the first bronze ran');
+  // The second pipeline's later stages may take the lease just as the first one's bronze lets go of
+  // it, and then the first one's silver (or gold) is the one skipped: what a skipped stage left
+  // undone is done by the next scheduled run, as the CronJob's next tick would.
+  await pipeline(lake);
   await assertWhole(lake, 300);
   const runs = await pyicebergRows(lake.dir, 'ops.runs');
-  assert.equal(runs.filter((r) => r.stage === 'bronze').map((r) => r.outcome).sort(), ['skipped', 'succeeded']);
+  assert.equal(runs.filter((r) => r.stage === 'bronze').map((r) => r.outcome).sort(), ['skipped', 'succeeded', 'succeeded']);
 });
 
 jobs.run();
