@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { kafkajsPatches } from "./kafkajs-patches.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -19,24 +19,27 @@ const BANNER = 'import { createRequire as __lakehouseCreateRequire } from "node:
 
 export class BundleError extends Error {}
 
+/** esbuild's options for the jobs' bundle (the KafkaJS patches included). */
+export const jobsBuildOptions = (entry = JOBS_ENTRY) => ({
+  entryPoints: [entry],
+  bundle: true,
+  platform: "node",
+  target: "node22",
+  format: "esm",
+  minify: true,
+  legalComments: "none",
+  banner: { js: BANNER },
+  write: false,
+  logLevel: "silent",
+  absWorkingDir: REPO_ROOT,
+  plugins: [kafkajsPatches],
+}) satisfies BuildOptions;
+
 export async function bundleJobs(entry = JOBS_ENTRY): Promise<Uint8Array> {
   if (!existsSync(entry)) {
     throw new BundleError(`bundle: ${path.relative(REPO_ROOT, entry)} does not exist yet; the jobs must be written before the chart can ship them`);
   }
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "esm",
-    minify: true,
-    legalComments: "none",
-    banner: { js: BANNER },
-    write: false,
-    logLevel: "silent",
-    absWorkingDir: REPO_ROOT,
-    plugins: [kafkajsPatches],
-  });
+  const result = await build(jobsBuildOptions(entry));
   const [output] = result.outputFiles;
   if (!output) throw new BundleError("bundle: esbuild produced no output");
   if (output.contents.byteLength > MAX_BUNDLE_BYTES) {

@@ -80,16 +80,16 @@ export const settingsEnv = (v: Binder, overrides: EnvOverrides = {}): IEnvVar[] 
   withOverrides(settings.map((s) => ({ name: s.env, value: settingSources[s.key](v) })), overrides);
 
 /**
- * glibc gives every thread that allocates its own malloc arena; bronze and silver run a Parquet
- * worker thread beside the main one, and their Buffers came to ~25 MiB more peak RSS in separate
- * arenas at 10^7 events (npm run bench). Two arenas are enough for two busy threads.
+ * The Node runtime's variables of every job, as the chart sets them and `npm run bench` runs the
+ * stages. glibc gives every thread that allocates its own malloc arena; bronze and silver run a
+ * Parquet worker thread beside the main one, and their Buffers came to ~25 MiB more peak RSS in
+ * separate arenas at 10^7 events (npm run bench). Two arenas are enough for two busy threads.
  */
-export const JOB_MALLOC_ENV = { MALLOC_ARENA_MAX: "2" } as const;
+export const jobRuntimeEnv = (nodeOptions: string): Record<string, string> => ({ NODE_OPTIONS: nodeOptions, MALLOC_ARENA_MAX: "2" });
 
 const jobEnv = (v: Binder, overrides: EnvOverrides): IEnvVar[] => [
   ...settingsEnv(v, overrides),
-  { name: "NODE_OPTIONS", value: v.str("jobs.nodeOptions") },
-  ...Object.entries(JOB_MALLOC_ENV).map(([name, value]) => ({ name, value })),
+  ...Object.entries(jobRuntimeEnv(v.str("jobs.nodeOptions"))).map(([name, value]) => ({ name, value })),
   ...v.items<IEnvVar>("jobs.extraEnv"),
 ];
 

@@ -19,13 +19,17 @@ const pick = (series, name, key) =>
   series.filter((s) => s.name === name).map((s) => `${s.labels[key] ?? "?"}:${s.value}`).sort().join(",") || "-";
 
 // The NetworkPolicy enforcer learns a new pod's address about a second after it starts: until
-// then this pod's connections are refused, so a refused first try is tried again for a while.
+// then this pod's connections are refused, so until one scrape got through a failed try is tried
+// again for a while. Later failures are samples of their own, not held up by retries.
+let admitted = false;
 async function fetchSoon(url) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      admitted = true;
+      return response;
     } catch (error) {
-      if (attempt >= 10) throw error;
+      if (admitted || attempt >= 10) throw error;
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }

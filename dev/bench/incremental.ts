@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runJobProcess } from '../job-process.ts';
-import { JOB_MALLOC_ENV } from '../../generator/job-pod.ts';
+import { jobRuntimeEnv } from '../../generator/job-pod.ts';
 
 export interface IncrementalResult {
   readonly base: number;
@@ -30,7 +30,7 @@ export async function benchIncremental(
   const env = {
     ...process.env,
     KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: `bench-${run}`, LAKEHOUSE_CONSUMER_GROUP: `bench-${run}`,
-    LAKEHOUSE_DATA_DIR: dataDir, NODE_OPTIONS: nodeOptions, ...JOB_MALLOC_ENV,
+    LAKEHOUSE_DATA_DIR: dataDir, ...jobRuntimeEnv(nodeOptions),
   };
   let finished: Record<string, unknown> = {};
   let failure = '';

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../../jobs/config.ts';
 import { generateRecords } from '../../jobs/events/generate.ts';
 import { runJobProcess } from '../job-process.ts';
-import { JOB_MALLOC_ENV } from '../../generator/job-pod.ts';
+import { jobRuntimeEnv } from '../../generator/job-pod.ts';
 import { formatTable } from '../../jobs/table-format.ts';
 import { startBroker } from '../broker/broker.ts';
 import { bundleJobs } from '../../generator/bundle-jobs.ts';
@@ -78,8 +78,7 @@ async function benchOnce(events: number, bootstrap: string, bundle: string, with
     LAKEHOUSE_CONSUMER_GROUP: `bench-${run}`,
     LAKEHOUSE_DATA_DIR: dataDir,
     LAKEHOUSE_EVENTS: String(events),
-    NODE_OPTIONS: nodeOptions,
-    ...JOB_MALLOC_ENV,
+    ...jobRuntimeEnv(nodeOptions),
   };
   const results: Record<string, StageResult> = {};
   try {
@@ -161,7 +160,7 @@ async function main(): Promise<void> {
   const nodeOptions = flags.get('node-options') ?? defaultValues().jobs.nodeOptions;
   // `--node-options --max-old-space-size=…` reads as a flag without a value, then another flag.
   if (nodeOptions === 'true') throw new Error("--node-options needs its value after '=': --node-options='--max-old-space-size=192 …'");
-  say(`stages run with NODE_OPTIONS=${nodeOptions} ${Object.entries(JOB_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  say(`stages run with ${Object.entries(jobRuntimeEnv(nodeOptions)).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
   const bundlePath = path.join(os.tmpdir(), `lakehouse-bench-${process.pid}.mjs`);
   fs.writeFileSync(bundlePath, await bundleJobs());

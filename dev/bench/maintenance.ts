@@ -12,7 +12,7 @@ import { liveFiles } from '../../jobs/lake/iceberg/table.ts';
 import { catalogTables, headOf } from '../../jobs/lake/lake.ts';
 import { loadTable } from '../../jobs/lake/iceberg/catalog.ts';
 import { runJobProcess } from '../job-process.ts';
-import { JOB_MALLOC_ENV } from '../../generator/job-pod.ts';
+import { jobRuntimeEnv } from '../../generator/job-pod.ts';
 
 export interface MaintenanceResult {
   readonly runs: number;
@@ -45,7 +45,7 @@ export async function benchMaintenance(
 ): Promise<MaintenanceResult> {
   const run = `maint-${Date.now()}`;
   const lakes = { without: fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-bench-')), with: fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-bench-')) };
-  const base = { ...process.env, KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: `bench-${run}`, NODE_OPTIONS: nodeOptions, ...JOB_MALLOC_ENV };
+  const base = { ...process.env, KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: `bench-${run}`, ...jobRuntimeEnv(nodeOptions) };
   const envOf = (lake: keyof typeof lakes) => ({
     ...base, LAKEHOUSE_DATA_DIR: lakes[lake], LAKEHOUSE_CONSUMER_GROUP: `bench-${run}-${lake}`,
     LAKEHOUSE_SNAPSHOT_RETENTION_HOURS: '0', LAKEHOUSE_KEEP_SNAPSHOTS: String(keepSnapshots), LAKEHOUSE_ORPHAN_AGE_HOURS: '0',

@@ -5,14 +5,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { contract } from "../../jobs/contract.ts";
-import { JOB_MALLOC_ENV } from "../../generator/job-pod.ts";
+import { jobRuntimeEnv } from "../../generator/job-pod.ts";
 import { environmentFiles } from "./environments.ts";
 import { hookJobsInOrder, hookOf, parseRendered, type RenderedObject } from "./rendered.ts";
 import { CHART_DIR, helms, helmTemplate, withTools } from "./tools.ts";
 
 const settingNames = contract().settings.map((s) => s.env).sort();
 /** Variables of the Node runtime, not job settings. */
-const RUNTIME = ["NODE_OPTIONS", ...Object.keys(JOB_MALLOC_ENV)];
+const RUNTIME = Object.keys(jobRuntimeEnv(""));
 const DRIVER_ENV = "spark.kubernetes.driverEnv.";
 const STAGES = ["bronze", "silver", "gold"];
 
