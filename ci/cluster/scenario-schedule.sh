@@ -57,10 +57,14 @@ bronze_rows() {
   lake tables | awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "rows") c = i } $1 == "bronze.vehicles" { print $c }'
 }
 
-# Records Kafka holds in the topic (sum of the partitions' end offsets).
+# Records Kafka holds in the topic (sum of the partitions' end offsets); fails, saying why, when
+# the offsets cannot be read (a 0 then would pass for "nothing produced yet").
 kafka_records() {
-  kafka_admin_tool "$sched_ns" "$sched_release-kafka-0" kafka-get-offsets.sh \
-    --topic vehicles-events --time -1 2>/dev/null | awk -F: '{ s += $3 } END { print s + 0 }'
+  local out
+  out=$(kafka_admin_tool "$sched_ns" "$sched_release-kafka-0" kafka-get-offsets.sh --topic vehicles-events --time -1) \
+    || { echo "  kafka-get-offsets failed" >&2; return 1; }
+  awk -F: '$1 == "vehicles-events" && NF == 3 { s += $3; n++ } END { if (!n) exit 1; print s + 0 }' <<<"$out" \
+    || { echo "  kafka-get-offsets printed no partition of vehicles-events: $out" >&2; return 1; }
 }
 
 # CronJob-made pipeline Jobs: "<start> <completion|-> <succeeded> <name>", oldest first.
@@ -92,12 +96,21 @@ sched_install() {
   helm install "$sched_release" "$repo/chart" -n "$sched_ns" "${sched_values[@]}" --wait --timeout 20m
 }
 
+# The continuous producer has no readiness probe that waits for its first send, so right after
+# `helm install --wait` Kafka may hold nothing yet: wait (bounded) for its first records.
 record_install_state() {
-  sched_gold_at_install=$(gold_events)
-  sched_kafka_at_install=$(kafka_records)
+  local deadline=$((SECONDS + 120))
+  sched_gold_at_install=$(gold_events) || return 1
+  until sched_kafka_at_install=$(kafka_records) && ((sched_kafka_at_install > 0)); do
+    if ((SECONDS >= deadline)); then
+      echo "  Kafka holds ${sched_kafka_at_install:-no} records 120 s after the install; the producer's log:" >&2
+      ks logs "deploy/$sched_release-producer" --tail=20 >&2 || true
+      return 1
+    fi
+    sleep 3
+  done
   sched_t0=$(now)
   echo "  at install ($sched_t0): gold counts $sched_gold_at_install events, Kafka holds $sched_kafka_at_install records"
-  [[ $sched_kafka_at_install -gt 0 ]]
 }
 
 gold_grew() {
