@@ -199,9 +199,14 @@ const silverCoversEveryBronzeSnapshotOnce: Check = {
     const bronzeOrder = new Map(bronzeChain.map((s, i) => [s['snapshot-id'], i]));
     let last = -1;
     for (const snapshot of lineage(lake.tables.silver!.metadata, lake.cut.silver).reverse()) {
-      if (snapshot.summary.operation !== 'append') continue;
       const marker = snapshotIdOf(snapshot.summary[summaryKeys.bronzeSnapshot]);
       const position = marker === undefined ? undefined : bronzeOrder.get(marker);
+      if (snapshot.summary.operation !== 'append') {
+        // A compaction carries its parent's marker and consumes nothing. When expiry has left no
+        // append before it, its marker is where the retained history starts.
+        if (last === -1 && position !== undefined) last = position;
+        continue;
+      }
       // Silver's first snapshots may name bronze snapshots that maintain has expired since.
       if (position === undefined && last === -1 && expiredFromBronze(lake.tables.bronze!, marker)) continue;
       if (position === undefined) fail(this.name, `silver snapshot ${snapshot['snapshot-id']} records bronze snapshot ${marker ?? '(none)'}, which is not in bronze's history`);

@@ -252,3 +252,46 @@ maintain('the Spark engine appends to the lake after a Node compaction (bronze, 
 });
 
 maintain.run();
+
+const lagging = suite('maintain while gold lags silver');
+let own: Lake;
+
+lagging('two compactions of silver in a row, with no silver append left in its retained history: verify passes', async () => {
+  own = await newLake('maintain-lag');
+  // Every run's events fall in the same day, an hour apart, so each compaction finds several files per partition.
+  const produce = (seed: number) => ok('produce', own, ['--events', '40', '--seed', String(seed), '--start-time', `2024-03-01T${String(seed - 490).padStart(2, '0')}:00:00Z`]);
+  await ok('topics', own);
+  for (let seed = 501; seed < 504; seed++) {
+    await produce(seed);
+    for (const job of ['bronze', 'silver', 'gold']) await ok(job, own);
+  }
+  // Silver appends once more; gold has not read it, so the compaction leaves that append's files alone.
+  await produce(504);
+  for (const job of ['bronze', 'silver']) await ok(job, own);
+  const settings = { LAKEHOUSE_SNAPSHOT_RETENTION_HOURS: '0', LAKEHOUSE_KEEP_SNAPSHOTS: '2', LAKEHOUSE_ORPHAN_AGE_HOURS: '0' };
+  await ok('maintain', own, [], settings);
+  await ok('gold', own);
+  // Now gold has read it: the next compaction takes those files too, and expiry keeps the two replaces.
+  await ok('maintain', own, [], settings);
+  const silver = findTable(own.dir, 'silver')!;
+  assert.equal(lineage(silver.metadata).map((s) => s.summary.operation), ['replace', 'replace'], historyOf(own.dir, 'silver'));
+  const verify = await runJob('verify', own.env);
+  assert.is(verify.exitCode, 0, [describeFailure(verify), ...keys.map((k) => historyOf(own.dir, k))].join('\n'));
+  assert.is(result(verify).bronze, 160);
+  // And the next run goes on from there.
+  await produce(505);
+  for (const job of ['bronze', 'silver', 'gold']) await ok(job, own);
+  assert.is(result(await ok('verify', own)).bronze, 200);
+});
+
+lagging('after the compactions, a silver snapshot that consumes a bronze snapshot again fails verify, naming both', async () => {
+  const silver = findTable(own.dir, 'silver')!;
+  const marker = headOf(silver)!.summary[summaryKeys.bronzeSnapshot];
+  const again = await appendFiles(silver, [], { [summaryKeys.bronzeSnapshot]: marker, [summaryKeys.writer]: 'test' });
+  await ok('gold', own);
+  const verify = await runJob('verify', own.env);
+  assert.is(verify.exitCode, 1, describeFailure(verify));
+  assert.match(describeFailure(verify), `silver snapshot ${headOf(again)!['snapshot-id']} consumed bronze snapshot ${marker} again`);
+});
+
+lagging.run();
