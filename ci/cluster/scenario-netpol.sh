@@ -84,7 +84,8 @@ np_probe() {
       kn describe pod "$name" >&2; kn logs "$name" >&2 || true; return 1
     fi
     output=$(kn logs "$name")
-    kn delete pod "$name" --wait=false >/dev/null
+    # Gone before the next pod starts: its address is free and out of the enforcer's rules.
+    kn delete pod "$name" --wait >/dev/null
     got=$(awk '{print $1, $2}' <<<"$output")
     awk -v p="  [$name {$labels}] " '{ print p $0 }' <<<"$output"
     [[ $got == "${expected%$'\n'}" ]] && return 0

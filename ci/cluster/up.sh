@@ -267,8 +267,12 @@ wait_for "CoreDNS ready" 60 curl -fsS http://127.0.0.1:18181/ready
 wait_for "default service account" 60 kubectl get serviceaccount default
 # --- NetworkPolicy: kube-router's firewall alone, on the iptables of the bridge (bridge-nf-call-iptables
 # makes pod-to-pod frames pass them). It reads the node's address from the Node, so it starts now.
+# It syncs its rules on every pod and policy event; the periodic full sync (5 min by default) is
+# what repairs rules an event left stale, e.g. a deleted pod's address reused by the next pod, so
+# it runs every 30 s here, within the retries of the netpol probes.
 start_process kube-router "$KUBE_ROUTER_BIN/kube-router" --kubeconfig "$STATE_DIR/kube-router.kubeconfig" \
   --hostname-override "$NODE_NAME" --run-firewall=true --run-router=false --run-service-proxy=false \
+  --iptables-sync-period=30s \
   --enable-cni=false --service-cluster-ip-range "$SERVICE_CIDR" --health-port=0 --metrics-port=0 --v=1
 wait_for "kube-router's firewall chains" 90 iptables -w -S KUBE-ROUTER-FORWARD
 phase "node Ready"
