@@ -67,6 +67,8 @@ np_listener_diagnosis() {
     s.setTimeout(3000, () => { console.log("timeout"); process.exit(); });
     s.on("connect", () => { console.log("connected"); process.exit(); });
     s.on("error", (e) => { console.log(e.code); process.exit(); });' "$np_listener")"
+  echo "  kube-router's last errors and rule syncs:"
+  grep -E '^E|Aborting|sync iptables took' "$LOG_DIR/kube-router.log" 2>&1 | tail -8 | sed 's/^/    /'
 }
 
 # probe name labels "target=expected..." [attempts]: one pod tries every target once
