@@ -6,6 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { findTable, headOf } from '../../jobs/lake/lake.ts';
+import { nextOffsetsOf } from '../../jobs/lake/offsets.ts';
+import { testKafka } from '../support/broker-fixture.ts';
 import { query } from '../support/duckdb.ts';
 import { describeFailure, newLake, runJob, type JobOutcome, type TestLake } from '../support/lake.ts';
 import { tableFiles, tableSql } from '../support/tables.ts';
@@ -129,6 +132,35 @@ pipeline('new records are appended incrementally; verify checks the cut gold las
   const current = result(await ok('verify', lake));
   assert.is(current.bronze, 70);
   assert.equal(current.snapshotsAhead, {});
+});
+
+pipeline('a bronze run setting the group\'s offsets while verify reads them passes; offsets no snapshot ends at fail, naming the partition', async () => {
+  await ok('produce', lake, ['--events', '12', '--seed', '10']);
+  const cut = nextOffsetsOf(headOf(findTable(lake.dir, 'bronze')));
+  await ok('bronze', lake);
+  const next = nextOffsetsOf(headOf(findTable(lake.dir, 'bronze')));
+  const moved = [...next].filter(([partition, offset]) => offset !== cut.get(partition)).map(([partition]) => partition);
+  assert.ok(moved.length > 1, 'the new events went to several partitions');
+  const admin = testKafka(lake.env.KAFKA_BOOTSTRAP_SERVER).admin();
+  await admin.connect();
+  const setOffsets = (offsets: Map<number, number>) => admin.setOffsets({
+    groupId: lake.env.LAKEHOUSE_CONSUMER_GROUP, topic: lake.env.LAKEHOUSE_TOPIC,
+    partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: String(offset) })),
+  });
+  try {
+    // Half-way through the run's commit: its first moved partition is set, the others still where the cut ends.
+    await setOffsets(new Map([...cut, [moved[0], next.get(moved[0])!]]));
+    assert.is(result(await ok('verify', lake)).bronze, 70, 'verify checks the cut gold saw');
+    await setOffsets(new Map([...next, [moved[0], next.get(moved[0])! + 3]]));
+    const ahead = await runJob('verify', lake.env);
+    assert.is(ahead.exitCode, 1, describeFailure(ahead));
+    assert.match(describeFailure(ahead), `partition ${moved[0]}: bronze ends before offset ${cut.get(moved[0])} (or a later snapshot's end) but the group ${lake.env.LAKEHOUSE_CONSUMER_GROUP} committed ${next.get(moved[0])! + 3}`);
+  } finally {
+    await setOffsets(next);
+    await admin.disconnect();
+  }
+  for (const job of ['silver', 'gold']) await ok(job, lake);
+  assert.is(result(await ok('verify', lake)).bronze, 82);
 });
 
 pipeline.run();
