@@ -37,7 +37,10 @@ export async function runJobProcess(
   // Resolved here, not from the child's working directory, so a run from any directory finds tsx.
   const loader = entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
   const stderr = onStderr ? 'pipe' : 'inherit';
-  const child = spawn(process.execPath, [...loader, entry, job, ...args], { env: withBrokerAccess(job, env), stdio: ['ignore', 'pipe', stderr] });
+  const child = spawn(process.execPath, [...loader, entry, job, ...args], {
+    env: withBrokerAccess(job, env),
+    stdio: ['ignore', 'pipe', stderr],
+  });
   let last: Record<string, unknown> = {};
   const [exitCode] = await Promise.all([
     exitOf(child),

@@ -1,15 +1,15 @@
 // A Binder hands an emitter either the default values (to build a real object that kubernetes-models
 // can validate) or tokens (to build the same object with holes that become Go-template expressions).
 // Both runs go through the same emitter code, so the template and the validated object cannot drift.
-import { defaultsOf, nodeAt, valuesModel } from "../schema/index.ts";
+import { defaultsOf, nodeAt, valuesModel } from '../schema/index.ts';
 
 export type TokenKind =
-  | "inline" // `{{ expr }}`, or `{{ expr | quote }}` when the token is the whole scalar and quote is set
-  | "block" // `key:` followed by `{{- expr | nindent N }}`
-  | "with" // the key only when expr is non-empty: `{{- with expr }} key: {{- toYaml . | nindent N }} {{- end }}`
-  | "items" // list items spliced in from expr: `{{- with expr }}{{- toYaml . | nindent N }}{{- end }}`
-  | "open" // `{{- if expr }}` in place of a list item or a map key
-  | "close"; // `{{- end }}`
+  | 'inline' // `{{ expr }}`, or `{{ expr | quote }}` when the token is the whole scalar and quote is set
+  | 'block' // `key:` followed by `{{- expr | nindent N }}`
+  | 'with' // the key only when expr is non-empty: `{{- with expr }} key: {{- toYaml . | nindent N }} {{- end }}`
+  | 'items' // list items spliced in from expr: `{{- with expr }}{{- toYaml . | nindent N }}{{- end }}`
+  | 'open' // `{{- if expr }}` in place of a list item or a map key
+  | 'close'; // `{{- end }}`
 
 export interface Token {
   readonly kind: TokenKind;
@@ -18,7 +18,7 @@ export interface Token {
 }
 
 export interface Binder {
-  readonly mode: "defaults" | "template";
+  readonly mode: 'defaults' | 'template';
   /** A value as a string (env values, names): `{{ .Values.path | quote }}`. */
   str(path: string): string;
   /** A number value used as a number: `{{ .Values.path }}`. */
@@ -51,16 +51,16 @@ const defaults = defaultsOf(valuesModel) as Record<string, unknown>;
 
 function lookupDefault(path: string): unknown {
   if (!nodeAt(valuesModel, path)) throw new Error(`generator: unknown values path "${path}" (not in schema/values.ts)`);
-  return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], defaults);
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], defaults);
 }
 
 // Helm reads numbers from YAML as float64, which prints 1e+06 for a million: integers are converted.
 const valueExpr = (path: string) =>
-  nodeAt(valuesModel, path)?.kind === "integer" ? `.Values.${path} | int64` : `.Values.${path}`;
+  nodeAt(valuesModel, path)?.kind === 'integer' ? `.Values.${path} | int64` : `.Values.${path}`;
 
 export const TOKEN_PATTERN = /__LH(\d+)__/g;
 
-export function createBinder(mode: "defaults" | "template"): Binder {
+export function createBinder(mode: 'defaults' | 'template'): Binder {
   const usedPaths = new Set<string>();
   const tokens = new Map<string, Token>();
   const use = (path: string) => {
@@ -77,7 +77,7 @@ export function createBinder(mode: "defaults" | "template"): Binder {
     tokens.set(name, t);
     return name;
   };
-  const isTemplate = mode === "template";
+  const isTemplate = mode === 'template';
   // Tokens stand in for values of other types in template mode; the cast is the point of the design.
   const as = <T>(x: unknown) => x as T;
 
@@ -87,45 +87,45 @@ export function createBinder(mode: "defaults" | "template"): Binder {
     tokens,
     str(path) {
       const def = use(path);
-      return isTemplate ? token({ kind: "inline", expr: valueExpr(path), quote: true }) : String(def);
+      return isTemplate ? token({ kind: 'inline', expr: valueExpr(path), quote: true }) : String(def);
     },
     int(path) {
       const def = use(path);
-      if (typeof def !== "number") throw new Error(`generator: ${path} is not a number`);
-      return isTemplate ? as<number>(token({ kind: "inline", expr: valueExpr(path) })) : def;
+      if (typeof def !== 'number') throw new Error(`generator: ${path} is not a number`);
+      return isTemplate ? as<number>(token({ kind: 'inline', expr: valueExpr(path) })) : def;
     },
     expr(goExpr, def, opts = {}) {
       track(goExpr);
-      return isTemplate ? token({ kind: "inline", expr: goExpr, quote: opts.quote }) : def;
+      return isTemplate ? token({ kind: 'inline', expr: goExpr, quote: opts.quote }) : def;
     },
     intExpr(goExpr, def) {
       track(goExpr);
-      return isTemplate ? as<number>(token({ kind: "inline", expr: goExpr })) : def;
+      return isTemplate ? as<number>(token({ kind: 'inline', expr: goExpr })) : def;
     },
     block(goExpr, def) {
       track(goExpr);
-      return isTemplate ? as(token({ kind: "block", expr: goExpr })) : def;
+      return isTemplate ? as(token({ kind: 'block', expr: goExpr })) : def;
     },
     withValue(path, fallback) {
       const def = use(path);
-      if (isTemplate) return as(token({ kind: "with", expr: `.Values.${path}` }));
-      const empty = def === undefined || (typeof def === "object" && def !== null && Object.keys(def).length === 0);
+      if (isTemplate) return as(token({ kind: 'with', expr: `.Values.${path}` }));
+      const empty = def === undefined || (typeof def === 'object' && def !== null && Object.keys(def).length === 0);
       return empty ? undefined : as(def ?? fallback);
     },
     items(path) {
       const def = use(path);
-      return isTemplate ? [as(token({ kind: "items", expr: `.Values.${path}` }))] : as(def);
+      return isTemplate ? [as(token({ kind: 'items', expr: `.Values.${path}` }))] : as(def);
     },
     when(goCond, on, items) {
       track(goCond);
       if (!isTemplate) return on ? items : [];
-      return [as(token({ kind: "open", expr: goCond })), ...items, as(token({ kind: "close", expr: goCond }))];
+      return [as(token({ kind: 'open', expr: goCond })), ...items, as(token({ kind: 'close', expr: goCond }))];
     },
     whenKeys(goCond, on, entries) {
       track(goCond);
       if (!isTemplate) return on ? entries : {};
-      const open = token({ kind: "open", expr: goCond });
-      const close = token({ kind: "close", expr: goCond });
+      const open = token({ kind: 'open', expr: goCond });
+      const close = token({ kind: 'close', expr: goCond });
       return as({ [open]: null, ...entries, [close]: null });
     },
     cond: track,

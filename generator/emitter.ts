@@ -1,8 +1,8 @@
 // An emitter builds one chart template from kubernetes-models objects. It is run twice through
 // the same code: with the default values (the objects are validated by their classes) and with
 // tokens (the objects are serialised and the tokens become Go templates).
-import { createBinder, type Binder } from "./binder.ts";
-import { renderTemplate } from "./render.ts";
+import { createBinder, type Binder } from './binder.ts';
+import { renderTemplate } from './render.ts';
 
 interface Validatable {
   validate(): void;
@@ -42,7 +42,7 @@ export class EmitError extends Error {
  */
 function inReleaseNamespace<T extends Validatable>(v: Binder, object: T): T {
   const { name, ...rest } = object.metadata ?? {};
-  object.metadata = { name, namespace: v.expr(".Release.Namespace", "lakehouse"), ...rest };
+  object.metadata = { name, namespace: v.expr('.Release.Namespace', 'lakehouse'), ...rest };
   return object;
 }
 
@@ -52,10 +52,14 @@ export function emit(emitter: Emitter): EmittedTemplate {
       const built = emitter.build(v);
       return (Array.isArray(built) ? built : [built]).map((o: Validatable) => inReleaseNamespace(v, o));
     };
-    for (const object of build(createBinder("defaults"))) object.validate();
-    const v = createBinder("template");
-    const preamble = emitter.preamble ? `${emitter.preamble(v)}\n` : "";
-    const body = preamble + build(v).map((o) => renderTemplate(o.toJSON(), v.tokens)).join("---\n");
+    for (const object of build(createBinder('defaults'))) object.validate();
+    const v = createBinder('template');
+    const preamble = emitter.preamble ? `${emitter.preamble(v)}\n` : '';
+    const body =
+      preamble +
+      build(v)
+        .map((o) => renderTemplate(o.toJSON(), v.tokens))
+        .join('---\n');
     const condition = emitter.when?.(v);
     const content = condition ? `{{- if ${condition} }}\n${body}{{- end }}\n` : body;
     return { file: emitter.file, content, values: v.usedPaths };

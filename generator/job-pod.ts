@@ -1,70 +1,79 @@
 // The pod every pipeline step runs in: `node /opt/lakehouse/lakehouse.mjs <command>` with the
 // environment of docs/contract.md, the lake at /data and a scratch /tmp.
-import type { IContainer, IEnvVar, IPodSpec, IResourceRequirements, IVolume } from "kubernetes-models/v1";
-import { settings, type Config } from "../jobs/config.ts";
-import type { Binder } from "./binder.ts";
-import { bootstrapServers, image, jobsScriptConfigMapName, lakeClaimName } from "./names.ts";
-import { containerSecurityContext, podSecurityContext } from "./pod-security.ts";
-import { BUNDLE_FILE } from "./emitters/jobs-script-configmap.ts";
-import { schedulingFields } from "./scheduling.ts";
-import { kafkaClientMounts, kafkaClientVolumes, KAFKA_CA_DIR, passwordFile, userName, type KafkaRole } from "./kafka-access.ts";
+import type { IContainer, IEnvVar, IPodSpec, IResourceRequirements, IVolume } from 'kubernetes-models/v1';
+import { settings, type Config } from '../jobs/config.ts';
+import type { Binder } from './binder.ts';
+import { bootstrapServers, image, jobsScriptConfigMapName, lakeClaimName } from './names.ts';
+import { containerSecurityContext, podSecurityContext } from './pod-security.ts';
+import { BUNDLE_FILE } from './emitters/jobs-script-configmap.ts';
+import { schedulingFields } from './scheduling.ts';
+import {
+  kafkaClientMounts,
+  kafkaClientVolumes,
+  KAFKA_CA_DIR,
+  passwordFile,
+  userName,
+  type KafkaRole,
+} from './kafka-access.ts';
 
-export const SCRIPT_DIR = "/opt/lakehouse";
+export const SCRIPT_DIR = '/opt/lakehouse';
 export const SCRIPT_PATH = `${SCRIPT_DIR}/lakehouse.mjs`;
-export const LAKE_MOUNT = "/data";
+export const LAKE_MOUNT = '/data';
 
-export type LakehouseCommand = "topics" | "produce" | "bronze" | "silver" | "gold" | "verify" | "maintain" | "metrics";
+export type LakehouseCommand = 'topics' | 'produce' | 'bronze' | 'silver' | 'gold' | 'verify' | 'maintain' | 'metrics';
 
 /** Where the chart takes each job setting from: one entry per setting of the contract (the type demands it). */
 const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = {
   bootstrapServers,
-  topic: (v) => v.str("topic.name"),
-  partitions: (v) => v.str("topic.partitions"),
-  replicationFactor: (v) => v.str("topic.replicationFactor"),
-  minInsyncReplicas: (v) => v.str("topic.minInsyncReplicas"),
+  topic: (v) => v.str('topic.name'),
+  partitions: (v) => v.str('topic.partitions'),
+  replicationFactor: (v) => v.str('topic.replicationFactor'),
+  minInsyncReplicas: (v) => v.str('topic.minInsyncReplicas'),
   dataDir: () => LAKE_MOUNT,
-  events: (v) => v.str("producer.events"),
-  invalidRatio: (v) => v.str("producer.invalidRatio"),
-  duplicateRatio: (v) => v.str("producer.duplicateRatio"),
-  seed: (v) => v.str("producer.seed"),
-  startTime: (v) => v.str("producer.startTime"),
-  producerMode: (v) => v.str("producer.mode"),
-  eventsPerSecond: (v) => v.str("producer.eventsPerSecond"),
-  consumerGroup: (v) => v.str("pipeline.consumerGroup"),
-  rowGroupSize: (v) => v.str("pipeline.rowGroupSize"),
-  fileRows: (v) => v.str("pipeline.fileRows"),
-  dedupBucketEvents: (v) => v.str("pipeline.dedupBucketEvents"),
-  kafkaWaitSeconds: (v) => v.str("jobs.kafkaWaitSeconds"),
-  clientId: (v) => v.str("jobs.clientId"),
-  verifyKafka: (v) => v.str("jobs.verifyKafka"),
-  snapshotRetentionHours: (v) => v.str("maintenance.snapshotRetentionHours"),
-  keepSnapshots: (v) => v.str("maintenance.keepSnapshots"),
-  orphanAgeHours: (v) => v.str("maintenance.orphanAgeHours"),
-  leaseWaitSeconds: (v) => v.str("pipeline.leaseWaitSeconds"),
-  metricsPort: (v) => v.str("metrics.port"),
-  kafkaSecurity: (v) => v.expr(`include "lakehouse.kafka.security" .`, "sasl_ssl", { quote: true }),
-  kafkaSaslMechanism: (v) => v.str("kafka.auth.mechanism"),
+  events: (v) => v.str('producer.events'),
+  invalidRatio: (v) => v.str('producer.invalidRatio'),
+  duplicateRatio: (v) => v.str('producer.duplicateRatio'),
+  seed: (v) => v.str('producer.seed'),
+  startTime: (v) => v.str('producer.startTime'),
+  producerMode: (v) => v.str('producer.mode'),
+  eventsPerSecond: (v) => v.str('producer.eventsPerSecond'),
+  consumerGroup: (v) => v.str('pipeline.consumerGroup'),
+  rowGroupSize: (v) => v.str('pipeline.rowGroupSize'),
+  fileRows: (v) => v.str('pipeline.fileRows'),
+  dedupBucketEvents: (v) => v.str('pipeline.dedupBucketEvents'),
+  kafkaWaitSeconds: (v) => v.str('jobs.kafkaWaitSeconds'),
+  clientId: (v) => v.str('jobs.clientId'),
+  verifyKafka: (v) => v.str('jobs.verifyKafka'),
+  snapshotRetentionHours: (v) => v.str('maintenance.snapshotRetentionHours'),
+  keepSnapshots: (v) => v.str('maintenance.keepSnapshots'),
+  orphanAgeHours: (v) => v.str('maintenance.orphanAgeHours'),
+  leaseWaitSeconds: (v) => v.str('pipeline.leaseWaitSeconds'),
+  metricsPort: (v) => v.str('metrics.port'),
+  kafkaSecurity: (v) => v.expr(`include "lakehouse.kafka.security" .`, 'sasl_ssl', { quote: true }),
+  kafkaSaslMechanism: (v) => v.str('kafka.auth.mechanism'),
   kafkaCaFile: (v) => v.expr(`include "lakehouse.kafka.caFile" .`, `${KAFKA_CA_DIR}/ca.crt`, { quote: true }),
   // Each pod's own user replaces this (kafkaRoleEnv); the pipeline user is the one most pods sign in as.
-  kafkaUser: (v) => userName(v, "pipeline"),
-  kafkaPasswordFile: (v) => passwordFile(v, "pipeline"),
-  kafkaAcls: (v) => v.expr(`and .Values.kafka.auth.enabled .Values.kafka.auth.acls`, "true", { quote: true }),
-  kafkaProducerUser: (v) => userName(v, "producer"),
-  kafkaPipelineUser: (v) => userName(v, "pipeline"),
+  kafkaUser: (v) => userName(v, 'pipeline'),
+  kafkaPasswordFile: (v) => passwordFile(v, 'pipeline'),
+  kafkaAcls: (v) => v.expr(`and .Values.kafka.auth.enabled .Values.kafka.auth.acls`, 'true', { quote: true }),
+  kafkaProducerUser: (v) => userName(v, 'producer'),
+  kafkaPipelineUser: (v) => userName(v, 'pipeline'),
 };
 
 /** The Kafka user a pod running these commands signs in as; none for one that does not use Kafka. */
 export function kafkaRoleOf(commands: LakehouseCommand | readonly LakehouseCommand[]): KafkaRole | undefined {
-  const all = typeof commands === "string" ? [commands] : commands;
-  if (all.every((c) => c === "maintain")) return undefined;
-  if (all.includes("topics")) return "admin";
-  if (all.includes("produce")) return "producer";
-  return "pipeline";
+  const all = typeof commands === 'string' ? [commands] : commands;
+  if (all.every((c) => c === 'maintain')) return undefined;
+  if (all.includes('topics')) return 'admin';
+  if (all.includes('produce')) return 'producer';
+  return 'pipeline';
 }
 
 /** LAKEHOUSE_KAFKA_USER and _PASSWORD_FILE of the role's pod (the settings' own are the pipeline user's). */
 const kafkaRoleEnv = (v: Binder, role: KafkaRole | undefined): EnvOverrides =>
-  role && role !== "pipeline" ? { LAKEHOUSE_KAFKA_USER: userName(v, role), LAKEHOUSE_KAFKA_PASSWORD_FILE: passwordFile(v, role) } : {};
+  role && role !== 'pipeline'
+    ? { LAKEHOUSE_KAFKA_USER: userName(v, role), LAKEHOUSE_KAFKA_PASSWORD_FILE: passwordFile(v, role) }
+    : {};
 
 /** Settings a particular kind of pod runs with instead of the values' (env var -> value). */
 export type EnvOverrides = Readonly<Record<string, string>>;
@@ -72,12 +81,17 @@ export type EnvOverrides = Readonly<Record<string, string>>;
 /** `env` with each override replacing the variable of that name, or added when there is none. */
 export const withOverrides = (env: readonly IEnvVar[], overrides: EnvOverrides): IEnvVar[] => [
   ...env.map((e) => (e.name in overrides ? { name: e.name, value: overrides[e.name] } : e)),
-  ...Object.entries(overrides).filter(([name]) => !env.some((e) => e.name === name)).map(([name, value]) => ({ name, value })),
+  ...Object.entries(overrides)
+    .filter(([name]) => !env.some((e) => e.name === name))
+    .map(([name, value]) => ({ name, value })),
 ];
 
 /** The job settings of docs/contract.md as environment variables, every one of them, from the values. */
 export const settingsEnv = (v: Binder, overrides: EnvOverrides = {}): IEnvVar[] =>
-  withOverrides(settings.map((s) => ({ name: s.env, value: settingSources[s.key](v) })), overrides);
+  withOverrides(
+    settings.map((s) => ({ name: s.env, value: settingSources[s.key](v) })),
+    overrides,
+  );
 
 /**
  * The Node runtime's variables of every job, as the chart sets them and `npm run bench` runs the
@@ -85,19 +99,22 @@ export const settingsEnv = (v: Binder, overrides: EnvOverrides = {}): IEnvVar[] 
  * Parquet worker thread beside the main one, and their Buffers came to ~25 MiB more peak RSS in
  * separate arenas at 10^7 events (npm run bench). Two arenas are enough for two busy threads.
  */
-export const jobRuntimeEnv = (nodeOptions: string): Record<string, string> => ({ NODE_OPTIONS: nodeOptions, MALLOC_ARENA_MAX: "2" });
+export const jobRuntimeEnv = (nodeOptions: string): Record<string, string> => ({
+  NODE_OPTIONS: nodeOptions,
+  MALLOC_ARENA_MAX: '2',
+});
 
 const jobEnv = (v: Binder, overrides: EnvOverrides): IEnvVar[] => [
   ...settingsEnv(v, overrides),
-  ...Object.entries(jobRuntimeEnv(v.str("jobs.nodeOptions"))).map(([name, value]) => ({ name, value })),
-  ...v.items<IEnvVar>("jobs.extraEnv"),
+  ...Object.entries(jobRuntimeEnv(v.str('jobs.nodeOptions'))).map(([name, value]) => ({ name, value })),
+  ...v.items<IEnvVar>('jobs.extraEnv'),
 ];
 
 export interface JobPodOptions {
   /** Settings this pod runs with instead of the values'. */
   readonly env?: EnvOverrides;
   /** Whether the lake volume is mounted at /data, and read-only (a pod that only reads it). */
-  readonly lake?: boolean | "readOnly";
+  readonly lake?: boolean | 'readOnly';
   /** The container's resources; jobs.resources by default. */
   readonly resources?: IResourceRequirements;
 }
@@ -107,16 +124,16 @@ export const jobContainer = (v: Binder, command: LakehouseCommand, options: JobP
   const lake = options.lake ?? true;
   return {
     name: command,
-    ...image(v, "jobs.image"),
-    command: ["node", SCRIPT_PATH, command],
+    ...image(v, 'jobs.image'),
+    command: ['node', SCRIPT_PATH, command],
     env: jobEnv(v, { ...kafkaRoleEnv(v, kafkaRoleOf(command)), ...options.env }),
-    resources: options.resources ?? v.block(`toYaml .Values.jobs.resources`, v.defaultOf("jobs.resources")),
+    resources: options.resources ?? v.block(`toYaml .Values.jobs.resources`, v.defaultOf('jobs.resources')),
     securityContext: containerSecurityContext(),
     volumeMounts: [
-      ...(lake ? [{ name: "lake", mountPath: LAKE_MOUNT, ...(lake === "readOnly" ? { readOnly: true } : {}) }] : []),
-      { name: "tmp", mountPath: "/tmp" },
-      ...v.when(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), [
-        { name: "script", mountPath: SCRIPT_DIR, readOnly: true },
+      ...(lake ? [{ name: 'lake', mountPath: LAKE_MOUNT, ...(lake === 'readOnly' ? { readOnly: true } : {}) }] : []),
+      { name: 'tmp', mountPath: '/tmp' },
+      ...v.when('.Values.jobs.bundledScript', v.defaultOf<boolean>('jobs.bundledScript'), [
+        { name: 'script', mountPath: SCRIPT_DIR, readOnly: true },
       ]),
       ...kafkaClientMounts(v, kafkaRoleOf(command)),
     ],
@@ -132,11 +149,15 @@ export const jobPodBase = (v: Binder) => ({
 });
 
 /** The volumes jobContainer mounts for `commands`. */
-export const jobVolumes = (v: Binder, commands: LakehouseCommand | readonly LakehouseCommand[], options: JobPodOptions = {}): IVolume[] => [
-  ...((options.lake ?? true) ? [{ name: "lake", persistentVolumeClaim: { claimName: lakeClaimName(v) } }] : []),
-  { name: "tmp", emptyDir: {} },
-  ...v.when(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), [
-    { name: "script", configMap: { name: jobsScriptConfigMapName(v) } },
+export const jobVolumes = (
+  v: Binder,
+  commands: LakehouseCommand | readonly LakehouseCommand[],
+  options: JobPodOptions = {},
+): IVolume[] => [
+  ...((options.lake ?? true) ? [{ name: 'lake', persistentVolumeClaim: { claimName: lakeClaimName(v) } }] : []),
+  { name: 'tmp', emptyDir: {} },
+  ...v.when('.Values.jobs.bundledScript', v.defaultOf<boolean>('jobs.bundledScript'), [
+    { name: 'script', configMap: { name: jobsScriptConfigMapName(v) } },
   ]),
   ...kafkaClientVolumes(v, kafkaRoleOf(commands)),
 ];
@@ -145,7 +166,7 @@ export const jobVolumes = (v: Binder, commands: LakehouseCommand | readonly Lake
  * Containers that run one after the other and stop at the first that fails: all but the last as
  * init containers, which Kubernetes runs in order, each only after the one before it succeeded.
  */
-export const inOrder = (containers: readonly IContainer[]): Pick<IPodSpec, "initContainers" | "containers"> => ({
+export const inOrder = (containers: readonly IContainer[]): Pick<IPodSpec, 'initContainers' | 'containers'> => ({
   ...(containers.length > 1 ? { initContainers: containers.slice(0, -1) } : {}),
   containers: containers.slice(-1),
 });
@@ -156,9 +177,9 @@ export const jobPodSpec = (
   commands: LakehouseCommand | readonly LakehouseCommand[],
   options: JobPodOptions = {},
 ): IPodSpec => {
-  const all = typeof commands === "string" ? [commands] : commands;
+  const all = typeof commands === 'string' ? [commands] : commands;
   return {
-    restartPolicy: "Never",
+    restartPolicy: 'Never',
     ...jobPodBase(v),
     ...inOrder(all.map((c) => jobContainer(v, c, options))),
     volumes: jobVolumes(v, all, options),
@@ -167,6 +188,8 @@ export const jobPodSpec = (
 
 /** Restarts a long-running pod when an upgrade brings a new bundle (a Job is recreated anyway). */
 export const bundleChecksumAnnotations = (v: Binder) =>
-  v.whenKeys(".Values.jobs.bundledScript", v.defaultOf<boolean>("jobs.bundledScript"), {
-    annotations: { "checksum/jobs-script": v.expr(`.Files.Get "files/${BUNDLE_FILE}" | sha256sum`, "0".repeat(64), { quote: true }) },
+  v.whenKeys('.Values.jobs.bundledScript', v.defaultOf<boolean>('jobs.bundledScript'), {
+    annotations: {
+      'checksum/jobs-script': v.expr(`.Files.Get "files/${BUNDLE_FILE}" | sha256sum`, '0'.repeat(64), { quote: true }),
+    },
   });

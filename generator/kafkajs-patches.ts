@@ -10,13 +10,17 @@
 //    in place, the same bytes.
 // A patch applies only to the exact file it was written against: a KafkaJS upgrade that changes
 // one stops the bundle, so that the patch is looked at again rather than applied blindly.
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import type { Plugin } from "esbuild";
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'esbuild';
 
-export const LINEAR_GROUPING = path.join(path.dirname(fileURLToPath(import.meta.url)), "patches", "kafkajs-group-messages-per-partition.cjs");
+export const LINEAR_GROUPING = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  'patches',
+  'kafkajs-group-messages-per-partition.cjs',
+);
 
 interface ModulePatch {
   readonly module: RegExp;
@@ -31,7 +35,8 @@ export class KafkajsPatchError extends Error {}
 function edited(file: string, text: string, edits: readonly (readonly [string, string])[]): string {
   for (const [from, to] of edits) {
     const at = text.indexOf(from);
-    if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new KafkajsPatchError(`${file}: the text to patch is not there exactly once: ${from.split("\n")[0]}`);
+    if (at < 0 || text.indexOf(from, at + 1) >= 0)
+      throw new KafkajsPatchError(`${file}: the text to patch is not there exactly once: ${from.split('\n')[0]}`);
     text = text.slice(0, at) + to + text.slice(at + from.length);
   }
   return text;
@@ -60,31 +65,37 @@ const UVARINT_IN_PLACE = `  writeUVarInt(value) {
 export const KAFKAJS_PATCHES: readonly ModulePatch[] = [
   {
     module: /[\\/]kafkajs[\\/]src[\\/]producer[\\/]groupMessagesPerPartition\.js$/,
-    sha256: "ea72357721fbf67770b5e06b9bf4260faa1e60f3affb556bff2cc7892c1881fb",
-    patched: () => readFile(LINEAR_GROUPING, "utf8"),
+    sha256: 'ea72357721fbf67770b5e06b9bf4260faa1e60f3affb556bff2cc7892c1881fb',
+    patched: () => readFile(LINEAR_GROUPING, 'utf8'),
   },
   {
     module: /[\\/]kafkajs[\\/]src[\\/]protocol[\\/]encoder\.js$/,
-    sha256: "9977889e184a9e910e4f6098c36ec6a0ca36c183aa6ead0f24191b6aa1c9a777",
-    patched: (original) => edited("encoder.js", original, [
-      ["this.buf = Buffer.alloc(Encoder.nextPowerOfTwo(initialSize))", "this.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize))"],
-      ["const newBuffer = Buffer.alloc(newLength)", "const newBuffer = Buffer.allocUnsafe(newLength)"],
-      [UVARINT_THROUGH_ARRAY, UVARINT_IN_PLACE],
-    ]),
+    sha256: '9977889e184a9e910e4f6098c36ec6a0ca36c183aa6ead0f24191b6aa1c9a777',
+    patched: (original) =>
+      edited('encoder.js', original, [
+        [
+          'this.buf = Buffer.alloc(Encoder.nextPowerOfTwo(initialSize))',
+          'this.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize))',
+        ],
+        ['const newBuffer = Buffer.alloc(newLength)', 'const newBuffer = Buffer.allocUnsafe(newLength)'],
+        [UVARINT_THROUGH_ARRAY, UVARINT_IN_PLACE],
+      ]),
   },
 ];
 
 export const kafkajsPatches: Plugin = {
-  name: "kafkajs-patches",
+  name: 'kafkajs-patches',
   setup(build) {
     for (const patch of KAFKAJS_PATCHES) {
       build.onLoad({ filter: patch.module }, async ({ path: file }) => {
-        const original = await readFile(file, "utf8");
-        const digest = createHash("sha256").update(original).digest("hex");
+        const original = await readFile(file, 'utf8');
+        const digest = createHash('sha256').update(original).digest('hex');
         if (digest !== patch.sha256) {
-          throw new KafkajsPatchError(`${file} is not the file generator/kafkajs-patches.ts patches (sha256 ${digest}); see whether KafkaJS fixed what the patch does, then update or drop the patch`);
+          throw new KafkajsPatchError(
+            `${file} is not the file generator/kafkajs-patches.ts patches (sha256 ${digest}); see whether KafkaJS fixed what the patch does, then update or drop the patch`,
+          );
         }
-        return { contents: await patch.patched(original), loader: "js" };
+        return { contents: await patch.patched(original), loader: 'js' };
       });
     }
   },

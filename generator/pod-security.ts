@@ -1,5 +1,5 @@
 // The restricted Pod Security Standard, applied to every pod and container the chart creates.
-import type { IPodSecurityContext, ISecurityContext } from "kubernetes-models/v1";
+import type { IPodSecurityContext, ISecurityContext } from 'kubernetes-models/v1';
 
 /**
  * uid/gid of every pod on the node and apache/kafka images: above 10000, so that it is no user of the
@@ -15,13 +15,13 @@ export const podSecurityContext = (uid: number = RUN_AS): IPodSecurityContext =>
   runAsUser: uid,
   runAsGroup: uid,
   fsGroup: uid,
-  seccompProfile: { type: "RuntimeDefault" },
+  seccompProfile: { type: 'RuntimeDefault' },
 });
 
 export const containerSecurityContext = (): ISecurityContext => ({
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
   runAsNonRoot: true,
-  capabilities: { drop: ["ALL"] },
-  seccompProfile: { type: "RuntimeDefault" },
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
 });

@@ -1,13 +1,13 @@
 // The scanner findings the chart keeps on purpose (ci/scan-exceptions.yaml): read by the scan test
 // (test/chart/scan.test.ts), which fails on any other finding and on an exception that no longer
 // fires, and listed in chart/README.md.
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { parse } from "yaml";
-import { REPO_ROOT } from "./bundle-jobs.ts";
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { REPO_ROOT } from './bundle-jobs.ts';
 
-export const SCAN_EXCEPTIONS_FILE = "ci/scan-exceptions.yaml";
-export const SCANNERS = ["checkov", "kube-score"] as const;
+export const SCAN_EXCEPTIONS_FILE = 'ci/scan-exceptions.yaml';
+export const SCANNERS = ['checkov', 'kube-score'] as const;
 export type Scanner = (typeof SCANNERS)[number];
 
 export interface ScanException {
@@ -32,22 +32,27 @@ export function parseScanExceptions(text: string): ScanException[] {
   const entries: unknown = parse(text);
   if (!Array.isArray(entries)) throw new Error(`${SCAN_EXCEPTIONS_FILE}: must be a list of exceptions`);
   return entries.map((entry: Record<string, unknown>, i) => {
-    const known = ["scanner", "check", "message", "objects", "renderings", "reason"];
+    const known = ['scanner', 'check', 'message', 'objects', 'renderings', 'reason'];
     const unknown = Object.keys(entry ?? {}).filter((k) => !known.includes(k));
-    if (unknown.length > 0) fail(i, unknown[0]!, `is not a field (fields: ${known.join(", ")})`);
+    if (unknown.length > 0) fail(i, unknown[0]!, `is not a field (fields: ${known.join(', ')})`);
     const { scanner, check, message, objects, renderings, reason } = entry;
-    if (!SCANNERS.includes(scanner as Scanner)) fail(i, "scanner", `must be one of ${SCANNERS.join(", ")}`);
-    if (typeof check !== "string" || check === "") fail(i, "check", "must be a check id");
-    if (typeof reason !== "string" || reason.trim().length < 20) fail(i, "reason", "must say why (a sentence)");
-    if (objects !== undefined && (!Array.isArray(objects) || objects.some((o) => typeof o !== "string" || !/^[A-Za-z]+\/[-a-z0-9.]+$/.test(o)))) {
-      fail(i, "objects", "must be a list of Kind/name");
+    if (!SCANNERS.includes(scanner as Scanner)) fail(i, 'scanner', `must be one of ${SCANNERS.join(', ')}`);
+    if (typeof check !== 'string' || check === '') fail(i, 'check', 'must be a check id');
+    if (typeof reason !== 'string' || reason.trim().length < 20) fail(i, 'reason', 'must say why (a sentence)');
+    if (
+      objects !== undefined &&
+      (!Array.isArray(objects) || objects.some((o) => typeof o !== 'string' || !/^[A-Za-z]+\/[-a-z0-9.]+$/.test(o)))
+    ) {
+      fail(i, 'objects', 'must be a list of Kind/name');
     }
-    if (message !== undefined && (typeof message !== "string" || message === "")) fail(i, "message", "must be the finding's message");
-    if (renderings !== undefined && (!Array.isArray(renderings) || renderings.some((r) => typeof r !== "string"))) fail(i, "renderings", "must be a list of rendering names");
+    if (message !== undefined && (typeof message !== 'string' || message === ''))
+      fail(i, 'message', "must be the finding's message");
+    if (renderings !== undefined && (!Array.isArray(renderings) || renderings.some((r) => typeof r !== 'string')))
+      fail(i, 'renderings', 'must be a list of rendering names');
     return {
       scanner,
       check,
-      reason: (reason as string).trim().replace(/\s+/g, " "),
+      reason: (reason as string).trim().replace(/\s+/g, ' '),
       ...(message ? { message } : {}),
       ...(objects ? { objects } : {}),
       ...(renderings ? { renderings } : {}),
@@ -56,4 +61,4 @@ export function parseScanExceptions(text: string): ScanException[] {
 }
 
 export const loadScanExceptions = (): ScanException[] =>
-  parseScanExceptions(readFileSync(path.join(REPO_ROOT, SCAN_EXCEPTIONS_FILE), "utf8"));
+  parseScanExceptions(readFileSync(path.join(REPO_ROOT, SCAN_EXCEPTIONS_FILE), 'utf8'));

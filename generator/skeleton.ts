@@ -1,30 +1,30 @@
 // The chart files that are not Kubernetes objects, rendered with handlebars from skeleton/*.hbs.
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import Handlebars from "handlebars";
-import { defaultValues, valueRows, valuesModel } from "../schema/index.ts";
-import { PIPELINE_STEPS } from "./emitters/pipeline-jobs.ts";
-import { SCHEDULED_STAGES } from "./emitters/schedule-cronjobs.ts";
-import { SCRIPT_PATH } from "./job-pod.ts";
-import { STATUS_POD_SUFFIX, statusPodOverrides } from "./status-pod.ts";
-import { environments } from "./environments.ts";
-import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT } from "./names.ts";
-import { KAFKA_CA_DIR } from "./kafka-access.ts";
-import { RUN_AS } from "./pod-security.ts";
-import { SPARK_RUN_AS } from "./spark-pod-templates.ts";
-import { loadScanExceptions, SCAN_EXCEPTIONS_FILE } from "./scan-exceptions.ts";
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { defaultValues, valueRows, valuesModel } from '../schema/index.ts';
+import { PIPELINE_STEPS } from './emitters/pipeline-jobs.ts';
+import { SCHEDULED_STAGES } from './emitters/schedule-cronjobs.ts';
+import { SCRIPT_PATH } from './job-pod.ts';
+import { STATUS_POD_SUFFIX, statusPodOverrides } from './status-pod.ts';
+import { environments } from './environments.ts';
+import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT } from './names.ts';
+import { KAFKA_CA_DIR } from './kafka-access.ts';
+import { RUN_AS } from './pod-security.ts';
+import { SPARK_RUN_AS } from './spark-pod-templates.ts';
+import { loadScanExceptions, SCAN_EXCEPTIONS_FILE } from './scan-exceptions.ts';
 
-const SKELETON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "skeleton");
+const SKELETON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'skeleton');
 
 export const CHART_DESCRIPTION =
-  "A streaming lakehouse: Kafka (KRaft) events into bronze, silver and gold Parquet, checked by helm test.";
+  'A streaming lakehouse: Kafka (KRaft) events into bronze, silver and gold Parquet, checked by helm test.';
 
 const handlebars = Handlebars.create();
-handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
 
 function render(template: string, data: object): string {
-  const source = readFileSync(path.join(SKELETON_DIR, template), "utf8");
+  const source = readFileSync(path.join(SKELETON_DIR, template), 'utf8');
   return handlebars.compile(source, { noEscape: true, strict: true })(data);
 }
 
@@ -33,32 +33,43 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
   const kafkaImage = `${defaults.kafka.image.repository}:${defaults.kafka.image.tag}`;
   const jobsImage = `${defaults.jobs.image.repository}:${defaults.jobs.image.tag}`;
   const steps = PIPELINE_STEPS.map((s) => ({ ...s }));
-  const common = { clientPort: KAFKA_CLIENT_PORT, controllerPort: KAFKA_CONTROLLER_PORT, steps, scheduledStages: SCHEDULED_STAGES, scriptPath: SCRIPT_PATH, caDir: KAFKA_CA_DIR };
-  const statusPod = { suffix: STATUS_POD_SUFFIX, bundled: statusPodOverrides(true), prebuilt: statusPodOverrides(false) };
+  const common = {
+    clientPort: KAFKA_CLIENT_PORT,
+    controllerPort: KAFKA_CONTROLLER_PORT,
+    steps,
+    scheduledStages: SCHEDULED_STAGES,
+    scriptPath: SCRIPT_PATH,
+    caDir: KAFKA_CA_DIR,
+  };
+  const statusPod = {
+    suffix: STATUS_POD_SUFFIX,
+    bundled: statusPodOverrides(true),
+    prebuilt: statusPodOverrides(false),
+  };
   return new Map([
     [
-      "Chart.yaml",
-      render("Chart.yaml.hbs", {
+      'Chart.yaml',
+      render('Chart.yaml.hbs', {
         description: CHART_DESCRIPTION,
         version: chartVersion,
         appVersion: chartVersion,
-        kubeVersion: ">=1.27.0-0",
-        license: "Apache-2.0",
-        keywords: ["kafka", "kraft", "lakehouse", "parquet", "streaming", "data-pipeline"],
-        maintainers: [{ name: "lakehouse maintainers", email: "lakehouse-maintainers@example.com" }],
+        kubeVersion: '>=1.27.0-0',
+        license: 'Apache-2.0',
+        keywords: ['kafka', 'kraft', 'lakehouse', 'parquet', 'streaming', 'data-pipeline'],
+        maintainers: [{ name: 'lakehouse maintainers', email: 'lakehouse-maintainers@example.com' }],
         images: [
-          { name: "kafka", image: kafkaImage },
-          { name: "jobs", image: jobsImage },
+          { name: 'kafka', image: kafkaImage },
+          { name: 'jobs', image: jobsImage },
         ],
       }),
     ],
-    [".helmignore", render("helmignore.hbs", {})],
-    ["templates/_helpers.tpl", render("_helpers.tpl.hbs", { ...common, maxFullnameLength: 40 })],
-    ["templates/validate.yaml", render("validate.yaml.hbs", {})],
-    ["templates/NOTES.txt", render("NOTES.txt.hbs", { ...common, statusPod })],
+    ['.helmignore', render('helmignore.hbs', {})],
+    ['templates/_helpers.tpl', render('_helpers.tpl.hbs', { ...common, maxFullnameLength: 40 })],
+    ['templates/validate.yaml', render('validate.yaml.hbs', {})],
+    ['templates/NOTES.txt', render('NOTES.txt.hbs', { ...common, statusPod })],
     [
-      "README.md",
-      render("README.md.hbs", {
+      'README.md',
+      render('README.md.hbs', {
         ...common,
         description: CHART_DESCRIPTION,
         topic: defaults.topic.name,
@@ -71,16 +82,16 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
           ...e,
           message: e.message ?? false,
           where: [
-            e.objects?.map((o) => `\`${o}\``).join(", ") ?? "every object",
-            ...(e.renderings ? [`in ${e.renderings.map((r) => `\`${r}\``).join(", ")}`] : []),
-          ].join(" "),
-          reason: e.reason.replaceAll("|", "\\|"),
+            e.objects?.map((o) => `\`${o}\``).join(', ') ?? 'every object',
+            ...(e.renderings ? [`in ${e.renderings.map((r) => `\`${r}\``).join(', ')}`] : []),
+          ].join(' '),
+          reason: e.reason.replaceAll('|', '\\|'),
         })),
         environments: environments.map((e) => ({ file: e.file, purpose: e.purpose })),
         rows: valueRows(valuesModel).map((row) => ({
           ...row,
-          description: row.description.replaceAll("|", "\\|"),
-          default: row.default.replaceAll("|", "\\|"),
+          description: row.description.replaceAll('|', '\\|'),
+          default: row.default.replaceAll('|', '\\|'),
         })),
       }),
     ],

@@ -4,15 +4,15 @@
 // seccomp profile, no privilege escalation, no capabilities, a read-only root file system — and the
 // writable directories a read-only root leaves the JVM and Python: /tmp and the work directory,
 // where the driver's spark-submit puts the stage's --files and --py-files.
-import { Pod, type IPod } from "kubernetes-models/v1";
-import { containerSecurityContext, podSecurityContext } from "./pod-security.ts";
+import { Pod, type IPod } from 'kubernetes-models/v1';
+import { containerSecurityContext, podSecurityContext } from './pod-security.ts';
 
 /** uid/gid of the apache/spark image's user "spark". */
 export const SPARK_RUN_AS = 185;
-export const SPARK_WORK_DIR = "/opt/spark/work-dir";
+export const SPARK_WORK_DIR = '/opt/spark/work-dir';
 
-export type SparkPodRole = "driver" | "executor";
-export const SPARK_POD_ROLES: readonly SparkPodRole[] = ["driver", "executor"];
+export type SparkPodRole = 'driver' | 'executor';
+export const SPARK_POD_ROLES: readonly SparkPodRole[] = ['driver', 'executor'];
 
 /** File name of a role's template among the chart's Spark files. */
 export const sparkPodTemplateFile = (role: SparkPodRole) => `${role}-pod-template.yaml`;
@@ -22,7 +22,7 @@ export const sparkPodTemplate = (role: SparkPodRole): IPod =>
     metadata: {},
     spec: {
       // The driver creates and watches its executors through the API; executors never call it.
-      automountServiceAccountToken: role === "driver",
+      automountServiceAccountToken: role === 'driver',
       enableServiceLinks: false,
       securityContext: podSecurityContext(SPARK_RUN_AS),
       containers: [
@@ -30,14 +30,14 @@ export const sparkPodTemplate = (role: SparkPodRole): IPod =>
           name: `spark-kubernetes-${role}`,
           securityContext: containerSecurityContext(),
           volumeMounts: [
-            { name: "tmp", mountPath: "/tmp" },
-            { name: "work-dir", mountPath: SPARK_WORK_DIR },
+            { name: 'tmp', mountPath: '/tmp' },
+            { name: 'work-dir', mountPath: SPARK_WORK_DIR },
           ],
         },
       ],
       volumes: [
-        { name: "tmp", emptyDir: {} },
-        { name: "work-dir", emptyDir: {} },
+        { name: 'tmp', emptyDir: {} },
+        { name: 'work-dir', emptyDir: {} },
       ],
     },
   }).toJSON() as IPod;

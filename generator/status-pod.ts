@@ -2,17 +2,17 @@
 // `--overrides` (strategic merge) of `kubectl run`, which mount the lake read-only under the
 // restricted Pod Security Standard. Values are Go-template expressions (raw strings in backticks, which JSON leaves alone),
 // so the JSON is written into NOTES.txt as it is and Helm fills it in.
-import { LAKE_MOUNT, SCRIPT_DIR } from "./job-pod.ts";
-import { containerSecurityContext, podSecurityContext } from "./pod-security.ts";
-import { CA_MOUNTED, KAFKA_CA_DIR, KAFKA_USER_DIR, PASSWORD_MOUNTED } from "./kafka-access.ts";
+import { LAKE_MOUNT, SCRIPT_DIR } from './job-pod.ts';
+import { containerSecurityContext, podSecurityContext } from './pod-security.ts';
+import { CA_MOUNTED, KAFKA_CA_DIR, KAFKA_USER_DIR, PASSWORD_MOUNTED } from './kafka-access.ts';
 
-export const STATUS_POD_SUFFIX = "-status";
+export const STATUS_POD_SUFFIX = '-status';
 
 const go = (expr: string) => `{{ ${expr} }}`;
 
 /** `kubectl run --override-type=strategic --overrides` JSON; `bundled` mounts the bundled script's ConfigMap (jobs.bundledScript). */
 export function statusPodOverrides(bundled: boolean): string {
-  const name = `${go("$fullname")}${STATUS_POD_SUFFIX}`;
+  const name = `${go('$fullname')}${STATUS_POD_SUFFIX}`;
   const spec = {
     automountServiceAccountToken: false,
     enableServiceLinks: false,
@@ -23,54 +23,79 @@ export function statusPodOverrides(bundled: boolean): string {
         name,
         securityContext: containerSecurityContext(),
         env: [
-          { name: "KAFKA_BOOTSTRAP_SERVER", value: go("include `lakehouse.kafka.bootstrapServers` .") },
-          { name: "LAKEHOUSE_TOPIC", value: go(".Values.topic.name") },
-          { name: "LAKEHOUSE_DATA_DIR", value: LAKE_MOUNT },
-          { name: "LAKEHOUSE_KAFKA_WAIT_SECONDS", value: "15" },
+          { name: 'KAFKA_BOOTSTRAP_SERVER', value: go('include `lakehouse.kafka.bootstrapServers` .') },
+          { name: 'LAKEHOUSE_TOPIC', value: go('.Values.topic.name') },
+          { name: 'LAKEHOUSE_DATA_DIR', value: LAKE_MOUNT },
+          { name: 'LAKEHOUSE_KAFKA_WAIT_SECONDS', value: '15' },
           // Signs in as the pipeline user, as the metrics exporter does.
-          { name: "LAKEHOUSE_KAFKA_SECURITY", value: go("include `lakehouse.kafka.security` .") },
-          { name: "LAKEHOUSE_KAFKA_SASL_MECHANISM", value: go(".Values.kafka.auth.mechanism") },
-          { name: "LAKEHOUSE_KAFKA_CA_FILE", value: go("include `lakehouse.kafka.caFile` .") },
-          { name: "LAKEHOUSE_KAFKA_USER", value: go(".Values.kafka.auth.users.pipeline.name") },
-          { name: "LAKEHOUSE_KAFKA_PASSWORD_FILE", value: `${KAFKA_USER_DIR}/${go("include `lakehouse.kafka.userSecretKey` (dict `context` $ `role` `pipeline`)")}` },
+          { name: 'LAKEHOUSE_KAFKA_SECURITY', value: go('include `lakehouse.kafka.security` .') },
+          { name: 'LAKEHOUSE_KAFKA_SASL_MECHANISM', value: go('.Values.kafka.auth.mechanism') },
+          { name: 'LAKEHOUSE_KAFKA_CA_FILE', value: go('include `lakehouse.kafka.caFile` .') },
+          { name: 'LAKEHOUSE_KAFKA_USER', value: go('.Values.kafka.auth.users.pipeline.name') },
+          {
+            name: 'LAKEHOUSE_KAFKA_PASSWORD_FILE',
+            value: `${KAFKA_USER_DIR}/${go('include `lakehouse.kafka.userSecretKey` (dict `context` $ `role` `pipeline`)')}`,
+          },
         ],
         volumeMounts: [
           KAFKA_MOUNTS,
-          { name: "lake", mountPath: LAKE_MOUNT, readOnly: true },
-          { name: "tmp", mountPath: "/tmp" },
-          ...(bundled ? [{ name: "script", mountPath: SCRIPT_DIR, readOnly: true }] : []),
+          { name: 'lake', mountPath: LAKE_MOUNT, readOnly: true },
+          { name: 'tmp', mountPath: '/tmp' },
+          ...(bundled ? [{ name: 'script', mountPath: SCRIPT_DIR, readOnly: true }] : []),
         ],
       },
     ],
     volumes: [
       KAFKA_VOLUMES,
-      { name: "lake", persistentVolumeClaim: { claimName: go("include `lakehouse.lakeClaimName` .") } },
-      { name: "tmp", emptyDir: {} },
-      ...(bundled ? [{ name: "script", configMap: { name: `${go("$fullname")}-jobs` } }] : []),
+      { name: 'lake', persistentVolumeClaim: { claimName: go('include `lakehouse.lakeClaimName` .') } },
+      { name: 'tmp', emptyDir: {} },
+      ...(bundled ? [{ name: 'script', configMap: { name: `${go('$fullname')}-jobs` } }] : []),
     ],
   };
   // The release's labels: Kafka's NetworkPolicy admits only the release's pods, and status reads
   // Kafka's end offsets for bronze's lag.
-  const metadata = { labels: { "app.kubernetes.io/name": go("include `lakehouse.name` ."), "app.kubernetes.io/instance": go(".Release.Name") } };
+  const metadata = {
+    labels: {
+      'app.kubernetes.io/name': go('include `lakehouse.name` .'),
+      'app.kubernetes.io/instance': go('.Release.Name'),
+    },
+  };
   // The Kafka CA and password, each only when it is used: Go-template conditions around whole
   // list items (each followed by its comma; an item that is always there comes after them).
   const optional = (cond: string, item: object) => `{{ if ${cond} }}${JSON.stringify(item)},{{ end }}`;
-  return JSON.stringify({ apiVersion: "v1", metadata, spec })
-    .replace(JSON.stringify(KAFKA_MOUNTS) + ",", [
-      optional(CA_MOUNTED, { name: "kafka-ca", mountPath: KAFKA_CA_DIR, readOnly: true }),
-      optional(PASSWORD_MOUNTED, { name: "kafka-user", mountPath: KAFKA_USER_DIR, readOnly: true }),
-    ].join(""))
-    .replace(JSON.stringify(KAFKA_VOLUMES) + ",", [
-      optional(CA_MOUNTED, { name: "kafka-ca", secret: { secretName: go("include `lakehouse.kafka.caSecretName` ."), items: [{ key: "ca.crt", path: "ca.crt" }] } }),
-      optional(PASSWORD_MOUNTED, {
-        name: "kafka-user",
-        secret: {
-          secretName: go("include `lakehouse.kafka.userSecretName` (dict `context` $ `role` `pipeline`)"),
-          items: [{ key: go("include `lakehouse.kafka.userSecretKey` (dict `context` $ `role` `pipeline`)"), path: go("include `lakehouse.kafka.userSecretKey` (dict `context` $ `role` `pipeline`)") }],
-        },
-      }),
-    ].join(""));
+  return JSON.stringify({ apiVersion: 'v1', metadata, spec })
+    .replace(
+      JSON.stringify(KAFKA_MOUNTS) + ',',
+      [
+        optional(CA_MOUNTED, { name: 'kafka-ca', mountPath: KAFKA_CA_DIR, readOnly: true }),
+        optional(PASSWORD_MOUNTED, { name: 'kafka-user', mountPath: KAFKA_USER_DIR, readOnly: true }),
+      ].join(''),
+    )
+    .replace(
+      JSON.stringify(KAFKA_VOLUMES) + ',',
+      [
+        optional(CA_MOUNTED, {
+          name: 'kafka-ca',
+          secret: {
+            secretName: go('include `lakehouse.kafka.caSecretName` .'),
+            items: [{ key: 'ca.crt', path: 'ca.crt' }],
+          },
+        }),
+        optional(PASSWORD_MOUNTED, {
+          name: 'kafka-user',
+          secret: {
+            secretName: go('include `lakehouse.kafka.userSecretName` (dict `context` $ `role` `pipeline`)'),
+            items: [
+              {
+                key: go('include `lakehouse.kafka.userSecretKey` (dict `context` $ `role` `pipeline`)'),
+                path: go('include `lakehouse.kafka.userSecretKey` (dict `context` $ `role` `pipeline`)'),
+              },
+            ],
+          },
+        }),
+      ].join(''),
+    );
 }
 
-const KAFKA_MOUNTS = { name: "__kafka_mounts__" };
-const KAFKA_VOLUMES = { name: "__kafka_volumes__" };
+const KAFKA_MOUNTS = { name: '__kafka_mounts__' };
+const KAFKA_VOLUMES = { name: '__kafka_volumes__' };

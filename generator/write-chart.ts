@@ -1,9 +1,9 @@
 // Writes the generated files into a chart directory, or compares them with it.
-import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
-import type { ChartFiles } from "./chart-files.ts";
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ChartFiles } from './chart-files.ts';
 
-async function listFiles(dir: string, prefix = ""): Promise<string[]> {
+async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   const entries = await readdir(path.join(dir, prefix), { withFileTypes: true }).catch(() => []);
   const nested = await Promise.all(
     entries.map((e) => (e.isDirectory() ? listFiles(dir, path.join(prefix, e.name)) : [path.join(prefix, e.name)])),

@@ -42,7 +42,10 @@ async function describeTopic(admin: Admin, config: Config): Promise<KafkaView> {
   const { clusterId } = await admin.describeCluster();
   await requireTopic(admin, config);
   const offsets = await admin.fetchTopicOffsets(config.topic);
-  return { clusterId, watermarks: offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })) };
+  return {
+    clusterId,
+    watermarks: offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })),
+  };
 }
 
 /**
@@ -54,23 +57,35 @@ function planRanges(table: LoadedTable, config: Config, kafka: KafkaView, logger
   const head = headOf(table);
   const recordedCluster = head?.summary[summaryKeys.clusterId];
   if (recordedCluster && recordedCluster !== kafka.clusterId) {
-    throw new Error(`the lake's bronze table was read from Kafka cluster ${recordedCluster}, but ${config.bootstrapServers.join(',')} is cluster ${kafka.clusterId}; refusing to mix their offsets (point LAKEHOUSE_DATA_DIR at a new lake)`);
+    throw new Error(
+      `the lake's bronze table was read from Kafka cluster ${recordedCluster}, but ${config.bootstrapServers.join(',')} is cluster ${kafka.clusterId}; refusing to mix their offsets (point LAKEHOUSE_DATA_DIR at a new lake)`,
+    );
   }
   const recordedTopic = head?.summary[summaryKeys.topic];
   if (recordedTopic && recordedTopic !== config.topic) {
-    throw new Error(`the lake's bronze table holds topic "${recordedTopic}", not "${config.topic}"; refusing to mix them`);
+    throw new Error(
+      `the lake's bronze table holds topic "${recordedTopic}", not "${config.topic}"; refusing to mix them`,
+    );
   }
   const resume = nextOffsetsOf(head);
   return kafka.watermarks
     .map(({ partition, low, high }) => {
       const resumeAt = resume.get(partition) ?? low;
       if (resumeAt > high) {
-        throw new Error(`partition ${partition}: the lake already holds offsets up to ${resumeAt - 1} but the topic ends at ${high - 1}; the topic was recreated or the broker lost data — refusing to continue (nothing was changed)`);
+        throw new Error(
+          `partition ${partition}: the lake already holds offsets up to ${resumeAt - 1} but the topic ends at ${high - 1}; the topic was recreated or the broker lost data — refusing to continue (nothing was changed)`,
+        );
       }
       const first = Math.max(resumeAt, low);
       // What retention deleted before bronze read it is recorded in the table as lost, never skipped quietly.
       const gaps: [number, number][] = resumeAt < low ? [[resumeAt, low]] : [];
-      if (gaps.length) logger.warn('records were deleted from Kafka before bronze read them: recorded as data loss', { partition, from: resumeAt, to: low, lost: low - resumeAt });
+      if (gaps.length)
+        logger.warn('records were deleted from Kafka before bronze read them: recorded as data loss', {
+          partition,
+          from: resumeAt,
+          to: low,
+          lost: low - resumeAt,
+        });
       return { partition, first: resumeAt < low ? resumeAt : first, next: first, end: high, gaps };
     })
     .sort((a, b) => a.partition - b.partition);
@@ -85,12 +100,24 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
   const ranges = planRanges(table, config, view, logger);
   const toRead = ranges.reduce((sum, r) => sum + Math.max(0, r.end - r.next), 0);
   const lost = ranges.some((r) => r.gaps.length > 0);
-  logger.info('bronze plan', { topic: config.topic, toRead, fromSnapshot: String(headOf(table)?.['snapshot-id'] ?? 'none'), partitions: ranges.map((r) => ({ partition: r.partition, from: r.next, to: r.end })) });
+  logger.info('bronze plan', {
+    topic: config.topic,
+    toRead,
+    fromSnapshot: String(headOf(table)?.['snapshot-id'] ?? 'none'),
+    partitions: ranges.map((r) => ({ partition: r.partition, from: r.next, to: r.end })),
+  });
 
   const nextOffsets = new Map([...nextOffsetsOf(headOf(table))]);
   let result: { recordsRead: number; files: readonly DataFile[]; snapshotId?: string } = { recordsRead: 0, files: [] };
   if (toRead > 0 || lost) {
-    const writer = new DataFileWriter(table, bronzeColumns, config.rowGroupSize, config.fileRows, (row) => row.partition, true);
+    const writer = new DataFileWriter(
+      table,
+      bronzeColumns,
+      config.rowGroupSize,
+      config.fileRows,
+      (row) => row.partition,
+      true,
+    );
     try {
       const recordsRead = toRead > 0 ? await consume(kafka, config, ranges, writer, logger, toRead) : 0;
       const files = writer.finish();
@@ -111,7 +138,9 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
     } catch (error) {
       writer.abort();
       if (error instanceof CommitConflictError) {
-        logger.warn('another bronze run committed first; this run added nothing and removed its files', { version: error.version });
+        logger.warn('another bronze run committed first; this run added nothing and removed its files', {
+          version: error.version,
+        });
         return { recordsRead: 0, filesWritten: 0, nextOffsets: {}, rowCounts: rowCounts(0, 0) };
       }
       throw error;
@@ -119,17 +148,37 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
   }
   // Only so that lag shows in Kafka's tools: the table, not the group, is the record of what was read.
   await withAdmin(kafka, (admin) => commitGroupOffsets(kafka, admin, config, nextOffsets, logger));
-  const summary = { recordsRead: result.recordsRead, filesWritten: result.files.length, nextOffsets: Object.fromEntries(nextOffsets), snapshotId: result.snapshotId };
+  const summary = {
+    recordsRead: result.recordsRead,
+    filesWritten: result.files.length,
+    nextOffsets: Object.fromEntries(nextOffsets),
+    snapshotId: result.snapshotId,
+  };
   logger.info('bronze done', summary);
   return { ...summary, rowCounts: rowCounts(result.recordsRead, result.recordsRead) };
 }
 
-async function commitGroupOffsets(kafka: Kafka, admin: Admin, config: Config, next: ReadonlyMap<number, number>, logger: Logger): Promise<void> {
+async function commitGroupOffsets(
+  kafka: Kafka,
+  admin: Admin,
+  config: Config,
+  next: ReadonlyMap<number, number>,
+  logger: Logger,
+): Promise<void> {
   if (next.size === 0) return;
   try {
-    await setGroupOffsets(kafka, admin, config.consumerGroup, config.topic, [...next].map(([partition, offset]) => ({ partition, offset: String(offset) })));
+    await setGroupOffsets(
+      kafka,
+      admin,
+      config.consumerGroup,
+      config.topic,
+      [...next].map(([partition, offset]) => ({ partition, offset: String(offset) })),
+    );
   } catch (error) {
-    logger.warn('could not record the offsets in the consumer group (lag tools will lag behind)', { group: config.consumerGroup, error: (error as Error).message });
+    logger.warn('could not record the offsets in the consumer group (lag tools will lag behind)', {
+      group: config.consumerGroup,
+      error: (error as Error).message,
+    });
   }
 }
 
@@ -173,18 +222,26 @@ async function consume(
   let lastHeard = Date.now();
   const removeJoinListener = consumer.on(consumer.events.GROUP_JOIN, () => {
     lastHeard = Date.now();
-    for (const range of ranges) consumer.seek({ topic: config.topic, partition: range.partition, offset: String(range.next) });
+    for (const range of ranges)
+      consumer.seek({ topic: config.topic, partition: range.partition, offset: String(range.next) });
   });
   // KafkaJS restarts a consumer whose broker went away forever; bronze gives up after the wait
   // the settings allow, naming the brokers, instead of hanging until the Job's deadline.
   const watchdog = setInterval(() => {
     const silent = (Date.now() - lastHeard) / 1000;
     if (silent > Math.max(config.kafkaWaitSeconds, 1)) {
-      fail(new Error(`Kafka at ${config.bootstrapServers.join(',')} sent nothing for ${Math.round(silent)}s with ${remaining} partition(s) still to read (LAKEHOUSE_KAFKA_WAIT_SECONDS=${config.kafkaWaitSeconds}); nothing was committed`));
+      fail(
+        new Error(
+          `Kafka at ${config.bootstrapServers.join(',')} sent nothing for ${Math.round(silent)}s with ${remaining} partition(s) still to read (LAKEHOUSE_KAFKA_WAIT_SECONDS=${config.kafkaWaitSeconds}); nothing was committed`,
+        ),
+      );
     }
   }, 1000);
   // Kafka going away between the plan and the first fetch fails here rather than in the watchdog.
-  const naming = (error: unknown) => new Error(`Kafka at ${config.bootstrapServers.join(',')} failed as bronze began reading (${(error as Error).message}); nothing was committed`);
+  const naming = (error: unknown) =>
+    new Error(
+      `Kafka at ${config.bootstrapServers.join(',')} failed as bronze began reading (${(error as Error).message}); nothing was committed`,
+    );
   await consumer.connect().catch((error) => {
     throw naming(error);
   });
@@ -209,7 +266,11 @@ async function consume(
               // Kafka skipped ahead: the records between were deleted (retention) while bronze read.
               const to = Math.min(offset, range.end);
               range.gaps.push([range.next, to]);
-              logger.warn('records were deleted from Kafka while bronze read them: recorded as data loss', { partition: batch.partition, from: range.next, to });
+              logger.warn('records were deleted from Kafka while bronze read them: recorded as data loss', {
+                partition: batch.partition,
+                from: range.next,
+                to,
+              });
               range.next = to;
             }
             if (offset >= range.end) break;

@@ -65,7 +65,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     format = logFormat(flags, process.stdout.isTTY === true);
   } catch (error) {
-    createLogger(command).error('failed', { ok: false, error: (error as Error).message, setting: (error as ConfigError).setting });
+    createLogger(command).error('failed', {
+      ok: false,
+      error: (error as Error).message,
+      setting: (error as ConfigError).setting,
+    });
     return 2;
   }
   const logger = createLogger(command, undefined, undefined, format);
@@ -116,7 +120,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       const taken = await takeLease(config.dataDir, run, config.leaseWaitSeconds, logger);
       if ('skip' in taken) {
         await record('skipped', { error: taken.skip });
-        logger.info('skipped', { ok: true, outcome: 'skipped', seconds: elapsedSeconds(started), peakRssBytes: peakRss(), reason: taken.skip });
+        logger.info('skipped', {
+          ok: true,
+          outcome: 'skipped',
+          seconds: elapsedSeconds(started),
+          peakRssBytes: peakRss(),
+          reason: taken.skip,
+        });
         return 0;
       }
       lease = taken.lease;
@@ -125,16 +135,28 @@ export async function main(argv: readonly string[]): Promise<number> {
     releaseLease(lease, logger);
     // A job that stops on request (a server, a continuous producer) ended well, but not by itself.
     await record(stoppedBy ? 'stopped' : 'succeeded', { result });
-    logger.info('finished', { ok: true, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), ...(stoppedBy ? { signal: stoppedBy } : {}), result });
+    logger.info('finished', {
+      ok: true,
+      seconds: elapsedSeconds(started),
+      peakRssBytes: peakRss(),
+      ...(stoppedBy ? { signal: stoppedBy } : {}),
+      result,
+    });
     return 0;
   } catch (error) {
     releaseLease(lease, logger);
     await record('failed', { error: (error as Error).message });
     const code = error instanceof ConfigError ? 2 : 1;
-    const fields: Record<string, unknown> = { ok: false, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), error: (error as Error).message };
+    const fields: Record<string, unknown> = {
+      ok: false,
+      seconds: elapsedSeconds(started),
+      peakRssBytes: peakRss(),
+      error: (error as Error).message,
+    };
     if (error instanceof ConfigError) fields.setting = error.setting;
     if (error instanceof InvariantError) fields.invariant = error.invariant;
-    if (!(error instanceof ConfigError || error instanceof InvariantError || error instanceof KafkaAccessError)) fields.stack = (error as Error).stack;
+    if (!(error instanceof ConfigError || error instanceof InvariantError || error instanceof KafkaAccessError))
+      fields.stack = (error as Error).stack;
     logger.error('failed', fields);
     return code;
   } finally {
@@ -144,7 +166,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 function releaseLease(lease: Lease | undefined, logger: Logger): void {
   if (!lease) return;
-  if (lease.lost) logger.warn('the lake writer lease was taken over while this run held it (it was stalled past its expiry); the commit protocol kept the tables right', { heldBy: lease.lost.runId });
+  if (lease.lost)
+    logger.warn(
+      'the lake writer lease was taken over while this run held it (it was stalled past its expiry); the commit protocol kept the tables right',
+      { heldBy: lease.lost.runId },
+    );
   try {
     lease.release();
   } catch (error) {

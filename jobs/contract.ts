@@ -10,16 +10,28 @@ import { icebergSchema, lakeTables, summaryKeys } from './lake/table-schema.ts';
 export function contract() {
   return {
     /** Every job setting: its variable, flag, default (raw text, parsed like a given value) and parser kind. */
-    settings: settings.map((s) => ({ key: s.key, env: s.env, flag: s.flag, default: s.defaultValue, parser: s.parser, description: s.description })),
-    tables: Object.fromEntries(Object.entries(lakeTables).map(([key, spec]) => [key, {
-      name: spec.name,
-      namespace: spec.namespace,
-      table: spec.table,
-      /** Relative to the lake root, as Spark's HadoopCatalog (warehouse = lake root) places it. */
-      location: `${spec.namespace}/${spec.table}`,
-      schema: icebergSchema(spec),
-      partitionBy: spec.partitionBy,
-    }])),
+    settings: settings.map((s) => ({
+      key: s.key,
+      env: s.env,
+      flag: s.flag,
+      default: s.defaultValue,
+      parser: s.parser,
+      description: s.description,
+    })),
+    tables: Object.fromEntries(
+      Object.entries(lakeTables).map(([key, spec]) => [
+        key,
+        {
+          name: spec.name,
+          namespace: spec.namespace,
+          table: spec.table,
+          /** Relative to the lake root, as Spark's HadoopCatalog (warehouse = lake root) places it. */
+          location: `${spec.namespace}/${spec.table}`,
+          schema: icebergSchema(spec),
+          partitionBy: spec.partitionBy,
+        },
+      ]),
+    ),
     summaryKeys,
     reasonCodes,
     vehicleTypes,

@@ -28,7 +28,9 @@ function savedState(gold: LoadedTable): Saved {
   const sums = head?.summary[summaryKeys.goldState];
   const vehiclesFile = head?.summary[summaryKeys.goldVehicles];
   if (!head || !sums || !vehiclesFile || !fs.existsSync(path.join(gold.dir, vehiclesFile))) return {};
-  const vehicles = JSON.parse(gunzipSync(fs.readFileSync(path.join(gold.dir, vehiclesFile))).toString('utf8')) as GoldState['vehicles'];
+  const vehicles = JSON.parse(
+    gunzipSync(fs.readFileSync(path.join(gold.dir, vehiclesFile))).toString('utf8'),
+  ) as GoldState['vehicles'];
   return {
     silverSnapshot: snapshotIdOf(head.summary[summaryKeys.silverSnapshot]),
     state: { types: JSON.parse(sums) as GoldState['types'], vehicles },
@@ -43,7 +45,8 @@ function savedState(gold: LoadedTable): Saved {
  */
 async function planSilver(silver: LoadedTable, saved: Saved) {
   const pending = saved.silverSnapshot === undefined ? undefined : changesAfter(silver, saved.silverSnapshot);
-  const incremental = saved.state !== undefined && pending !== undefined && pending.every((s) => s.summary.operation === 'append');
+  const incremental =
+    saved.state !== undefined && pending !== undefined && pending.every((s) => s.summary.operation === 'append');
   const wanted = new Set((pending ?? []).map((s) => s['snapshot-id']));
   const files = await liveFiles(silver, headOf(silver), incremental ? wanted : undefined);
   return { incremental, files, aggregator: incremental ? GoldAggregator.from(saved.state!) : new GoldAggregator() };
@@ -73,8 +76,12 @@ export async function runGold(config: Config, logger: Logger): Promise<{ rows: G
       const c = columns as Record<(typeof goldInputColumns)[number], ArrayLike<never>>;
       for (let i = 0; i < rows; i++) {
         aggregator.add({
-          vehicleId: c.vehicle_id[i], type: c.type[i], battery: c.battery[i],
-          latitude: c.latitude[i], longitude: c.longitude[i], eventTime: c.event_time[i],
+          vehicleId: c.vehicle_id[i],
+          type: c.type[i],
+          battery: c.battery[i],
+          latitude: c.latitude[i],
+          longitude: c.longitude[i],
+          eventTime: c.event_time[i],
         });
       }
     }
@@ -97,11 +104,18 @@ export async function runGold(config: Config, logger: Logger): Promise<{ rows: G
   } catch (error) {
     writer.abort();
     fs.rmSync(path.join(gold.dir, vehiclesFile), { force: true });
-    if (error instanceof CommitConflictError) throw new Error(`another gold run committed first; this run changed nothing (${error.message})`);
+    if (error instanceof CommitConflictError)
+      throw new Error(`another gold run committed first; this run changed nothing (${error.message})`);
     throw error;
   }
   // Only the newest state is ever read; older gold snapshots stay readable without it.
   if (saved.vehiclesFile) fs.rmSync(path.join(gold.dir, saved.vehiclesFile), { force: true });
-  logger.info('gold done', { incremental, silverRowsRead: rowsIn, types: rows.length, events: rows.reduce((sum, r) => sum + r.event_count, 0), stats: rows });
+  logger.info('gold done', {
+    incremental,
+    silverRowsRead: rowsIn,
+    types: rows.length,
+    events: rows.reduce((sum, r) => sum + r.event_count, 0),
+    stats: rows,
+  });
   return { rows, rowCounts: rowCounts(rowsIn, rows.length) };
 }

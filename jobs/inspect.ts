@@ -32,8 +32,10 @@ const keyByName = new Map(Object.entries(lakeTables).map(([key, spec]) => [spec.
 
 function tableArgument(args: InspectArgs, command: string): LoadedTable {
   const name = args.positional[1];
-  const key = name === undefined ? undefined : keyByName.get(name) ?? (name in lakeTables ? (name as LakeTableKey) : undefined);
-  if (!key) throw new ConfigError(`${command} <table>`, `"${name ?? ''}" is not one of ${[...keyByName.keys()].join(', ')}`);
+  const key =
+    name === undefined ? undefined : (keyByName.get(name) ?? (name in lakeTables ? (name as LakeTableKey) : undefined));
+  if (!key)
+    throw new ConfigError(`${command} <table>`, `"${name ?? ''}" is not one of ${[...keyByName.keys()].join(', ')}`);
   const table = findTable(args.dataDir, key);
   if (!table) throw new Error(`${lakeTables[key].name} does not exist under ${args.dataDir} yet`);
   return table;
@@ -63,14 +65,19 @@ export async function tablesCommand(args: InspectArgs): Promise<string> {
 export async function snapshotsCommand(args: InspectArgs): Promise<string> {
   const table = tableArgument(args, 'snapshots');
   const standard = /^(operation|(added|deleted|removed|total|changed)-.*)$/;
-  const rows = lineage(table.metadata).reverse().map((s) => ({
-    snapshot: String(s['snapshot-id']),
-    committed: iso(s['timestamp-ms']),
-    operation: s.summary.operation,
-    added_rows: s.summary['added-records'] ?? '0',
-    total_rows: s.summary['total-records'] ?? '-',
-    summary: Object.entries(s.summary).filter(([k]) => !standard.test(k)).map(([k, v]) => `${k}=${v}`).join(' '),
-  }));
+  const rows = lineage(table.metadata)
+    .reverse()
+    .map((s) => ({
+      snapshot: String(s['snapshot-id']),
+      committed: iso(s['timestamp-ms']),
+      operation: s.summary.operation,
+      added_rows: s.summary['added-records'] ?? '0',
+      total_rows: s.summary['total-records'] ?? '-',
+      summary: Object.entries(s.summary)
+        .filter(([k]) => !standard.test(k))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    }));
   return formatTable(rows);
 }
 
@@ -87,14 +94,19 @@ function chooseSnapshot(table: LoadedTable, flags: ReadonlyMap<string, string>):
   if (id !== undefined) {
     if (!/^\d+$/.test(id)) throw new ConfigError('--snapshot', `"${id}" is not a snapshot id`);
     const found = snapshotById(table.metadata, BigInt(id));
-    if (!found) throw new ConfigError('--snapshot', `${table.spec.name} has no snapshot ${id}: it never existed or maintain expired it${retainedSince(table)} (see: snapshots ${table.spec.name})`);
+    if (!found)
+      throw new ConfigError(
+        '--snapshot',
+        `${table.spec.name} has no snapshot ${id}: it never existed or maintain expired it${retainedSince(table)} (see: snapshots ${table.spec.name})`,
+      );
     return found;
   }
   if (asOf !== undefined) {
     const ms = /^\d+$/.test(asOf) ? Number(asOf) : Date.parse(asOf);
     if (!Number.isFinite(ms)) throw new ConfigError('--as-of', `"${asOf}" is not epoch ms or an ISO 8601 time`);
     const found = snapshotAsOf(table.metadata, ms);
-    if (!found) throw new ConfigError('--as-of', `${table.spec.name} had no snapshot at ${asOf}${retainedSince(table)}`);
+    if (!found)
+      throw new ConfigError('--as-of', `${table.spec.name} had no snapshot at ${asOf}${retainedSince(table)}`);
     return found;
   }
   return headOf(table);

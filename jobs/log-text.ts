@@ -18,7 +18,10 @@ function describe(msg: string, { stack: _stack, trace: _trace, ...fields }: LogR
   if (msg === 'progress') return `progress ${progressText(fields)}`;
   if (msg === 'finished') {
     const { ok: _ok, seconds, peakRssBytes, result, ...rest } = fields;
-    return joinParts(`finished in ${Number(seconds).toFixed(2)} s${memory(peakRssBytes)}`, pairs({ ...rest, ...asFields(result) }));
+    return joinParts(
+      `finished in ${Number(seconds).toFixed(2)} s${memory(peakRssBytes)}`,
+      pairs({ ...rest, ...asFields(result) }),
+    );
   }
   if (msg === 'failed') {
     const { ok: _ok, error, seconds: _s, peakRssBytes: _p, ...rest } = fields;
@@ -31,7 +34,8 @@ function describe(msg: string, { stack: _stack, trace: _trace, ...fields }: LogR
 function progressText(fields: LogRecord): string {
   const { total, percent, perSecond, engine: _engine, ...counted } = fields;
   const [unit, done] = Object.entries(counted).find(([, v]) => typeof v === 'number') ?? ['done', undefined];
-  const count = total !== undefined ? `${formatCount(done)}/${formatCount(total)} ${unit}` : `${formatCount(done)} ${unit}`;
+  const count =
+    total !== undefined ? `${formatCount(done)}/${formatCount(total)} ${unit}` : `${formatCount(done)} ${unit}`;
   const share = percent !== undefined ? ` (${percent}%)` : '';
   const rate = typeof perSecond === 'number' ? `, ${formatCount(perSecond)}/s` : '';
   return count + share + rate;
@@ -42,11 +46,15 @@ export function formatCount(value: unknown): string {
 }
 
 function pairs(fields: LogRecord): string {
-  return Object.entries(fields).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${valueText(v)}`).join(' ');
+  return Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${valueText(v)}`)
+    .join(' ');
 }
 
 function valueText(value: unknown): string {
-  const text = typeof value === 'string' && !/\s/.test(value) && value !== '' ? value : JSON.stringify(value, bigintSafe);
+  const text =
+    typeof value === 'string' && !/\s/.test(value) && value !== '' ? value : JSON.stringify(value, bigintSafe);
   return text.length > MAX_VALUE_CHARS ? text.slice(0, MAX_VALUE_CHARS - 1) + '…' : text;
 }
 

@@ -30,7 +30,9 @@ export function checkLogLevel(env: NodeJS.ProcessEnv = process.env): void {
 export function createLogger(
   job: string,
   write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
-  minLevel: Level = (process.env.LAKEHOUSE_LOG_LEVEL as Level) in order ? (process.env.LAKEHOUSE_LOG_LEVEL as Level) : 'info',
+  minLevel: Level = (process.env.LAKEHOUSE_LOG_LEVEL as Level) in order
+    ? (process.env.LAKEHOUSE_LOG_LEVEL as Level)
+    : 'info',
   format: LogFormat = 'json',
 ): Logger {
   const log = (level: Level, msg: string, fields: Fields = {}) => {

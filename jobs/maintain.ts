@@ -59,13 +59,23 @@ async function maintainTable(config: Config, spec: TableSpec, logger: Logger): P
     if (compaction.skipped) logger.warn('not compacted', { table: spec.name, reason: compaction.skipped });
 
     const expiry = await withRetry(root, spec, async (table) => {
-      const plan = planExpiry(table, consumedOf(root, spec), config.snapshotRetentionHours * hourMs, config.keepSnapshots);
+      const plan = planExpiry(
+        table,
+        consumedOf(root, spec),
+        config.snapshotRetentionHours * hourMs,
+        config.keepSnapshots,
+      );
       const files = await filesOf(table, plan.expired);
       expire(table, plan);
       return { plan, files };
     });
     expired = expiry.plan.expired.length;
-    orphans = await removeOrphans(loadTable(root, spec)!, config.orphanAgeHours * hourMs, expiry.files, expiry.plan.supersededAt);
+    orphans = await removeOrphans(
+      loadTable(root, spec)!,
+      config.orphanAgeHours * hourMs,
+      expiry.files,
+      expiry.plan.supersededAt,
+    );
   } catch (error) {
     if (!(error instanceof CommitConflictError)) throw error;
     skipped = `another writer committed twice while maintain worked on it (${error.message}); nothing of maintain's is left behind, the next run will do it`;
@@ -73,8 +83,14 @@ async function maintainTable(config: Config, spec: TableSpec, logger: Logger): P
   }
   const after = await size(loadTable(root, spec)!);
   return {
-    filesBefore: before.files, filesAfter: after.files, bytesBefore: before.bytes, bytesAfter: after.bytes,
-    filesCompacted: compacted, snapshotsExpired: expired, orphansRemoved: orphans.removed, orphanBytes: orphans.bytes,
+    filesBefore: before.files,
+    filesAfter: after.files,
+    bytesBefore: before.bytes,
+    bytesAfter: after.bytes,
+    filesCompacted: compacted,
+    snapshotsExpired: expired,
+    orphansRemoved: orphans.removed,
+    orphanBytes: orphans.bytes,
     ...(skipped ? { skipped } : {}),
   };
 }

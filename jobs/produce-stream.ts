@@ -47,7 +47,14 @@ export async function runContinuousProduce(config: Config, logger: Logger, stop:
   let started: number | undefined;
   const summary = (): StreamSummary => {
     const seconds = started === undefined ? 0 : (performance.now() - started) / 1000;
-    return { mode: 'continuous', eventsPerSecond: config.eventsPerSecond, vehicles, ...counts, seconds: Math.round(seconds * 1000) / 1000, perSecond: seconds > 0 ? Math.round(counts.acknowledged / seconds) : 0 };
+    return {
+      mode: 'continuous',
+      eventsPerSecond: config.eventsPerSecond,
+      vehicles,
+      ...counts,
+      seconds: Math.round(seconds * 1000) / 1000,
+      perSecond: seconds > 0 ? Math.round(counts.acknowledged / seconds) : 0,
+    };
   };
   const kafka = createKafka(config, logger);
   if (!(await waitForTopic(kafka, config, logger, stop))) return summary();
@@ -64,7 +71,13 @@ export async function runContinuousProduce(config: Config, logger: Logger, stop:
   const abandon = new AbortController();
   const deliver = async (records: GeneratedRecord[]) => {
     inFlightSince = performance.now();
-    await sendUntilAcknowledged(producer, config.topic, records.map(({ key, value }) => ({ key, value })), logger, abandon.signal);
+    await sendUntilAcknowledged(
+      producer,
+      config.topic,
+      records.map(({ key, value }) => ({ key, value })),
+      logger,
+      abandon.signal,
+    );
     const waited = performance.now() - inFlightSince;
     if (waited > STALL_MS) logger.info('kafka acknowledges again', { waitedSeconds: Math.round(waited / 1000) });
     inFlightSince = undefined;
@@ -89,7 +102,10 @@ export async function runContinuousProduce(config: Config, logger: Logger, stop:
           abandon.abort();
           delivery.catch(() => {});
           counts.unconfirmed = n;
-          logger.warn('stopped before Kafka acknowledged the last send', { unconfirmed: n, waitedSeconds: STOP_FLUSH_SECONDS });
+          logger.warn('stopped before Kafka acknowledged the last send', {
+            unconfirmed: n,
+            waitedSeconds: STOP_FLUSH_SECONDS,
+          });
         }
       }
     }
@@ -108,7 +124,13 @@ export async function runContinuousProduce(config: Config, logger: Logger, stop:
  * broker after succeeding on another, the part that succeeded is written twice: silver quarantines
  * those copies as duplicates.)
  */
-async function sendUntilAcknowledged(producer: Producer, topic: string, messages: Message[], logger: Logger, abandon: AbortSignal): Promise<void> {
+async function sendUntilAcknowledged(
+  producer: Producer,
+  topic: string,
+  messages: Message[],
+  logger: Logger,
+  abandon: AbortSignal,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
@@ -116,7 +138,11 @@ async function sendUntilAcknowledged(producer: Producer, topic: string, messages
     } catch (error) {
       if (abandon.aborted) throw error;
       const retryInMs = Math.min(1_000 * attempt, 10_000);
-      logger.warn('send failed; sending the same events again', { attempt, retryInMs, error: (error as Error).message });
+      logger.warn('send failed; sending the same events again', {
+        attempt,
+        retryInMs,
+        error: (error as Error).message,
+      });
       await sleep(retryInMs, undefined, { signal: abandon }).catch(() => {});
     }
   }
@@ -126,7 +152,12 @@ async function sendUntilAcknowledged(producer: Producer, topic: string, messages
  * Logs progress every ten seconds (and a warning when that was under 90 % of the asked rate), and a
  * warning (at most every 30 s) while a send has waited longer than ten seconds for its acknowledgement.
  */
-function watchProgress(logger: Logger, target: number, counts: { sent: number; acknowledged: number }, inFlightSince: () => number | undefined) {
+function watchProgress(
+  logger: Logger,
+  target: number,
+  counts: { sent: number; acknowledged: number },
+  inFlightSince: () => number | undefined,
+) {
   let last = { time: performance.now(), acknowledged: 0 };
   let warned = -Infinity;
   const timer = setInterval(() => {
@@ -160,15 +191,24 @@ async function waitForTopic(kafka: Kafka, config: Config, logger: Logger, stop: 
     const admin = kafka.admin({ retry: { retries: 0 } });
     let waiting: { msg: string; fields: Record<string, unknown> };
     try {
-      const topics = await settledOr(admin.connect().then(() => admin.listTopics()), stopped);
+      const topics = await settledOr(
+        admin.connect().then(() => admin.listTopics()),
+        stopped,
+      );
       if (topics === undefined) return false;
       if (topics.includes(config.topic)) {
         logger.info('topic found', { topic: config.topic, attempt });
         return true;
       }
-      waiting = { msg: 'waiting for the topic', fields: { topic: config.topic, hint: 'the topics job creates it (LAKEHOUSE_TOPIC / --topic)' } };
+      waiting = {
+        msg: 'waiting for the topic',
+        fields: { topic: config.topic, hint: 'the topics job creates it (LAKEHOUSE_TOPIC / --topic)' },
+      };
     } catch (error) {
-      waiting = { msg: 'waiting for kafka', fields: { bootstrapServers: config.bootstrapServers.join(','), error: (error as Error).message } };
+      waiting = {
+        msg: 'waiting for kafka',
+        fields: { bootstrapServers: config.bootstrapServers.join(','), error: (error as Error).message },
+      };
     } finally {
       void admin.disconnect().catch(() => {});
     }
@@ -182,7 +222,9 @@ async function waitForTopic(kafka: Kafka, config: Config, logger: Logger, stop: 
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
-  return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  return signal.aborted
+    ? Promise.resolve()
+    : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 /** Whether `work` settled before `other` did (a rejection of `work` is thrown). */

@@ -22,7 +22,11 @@ const batchSize = 1_000;
 const maxProducers = 8;
 
 /** Mode `once` sends `config.events` generated events; `continuous` streams until stopped (produce-stream.ts). */
-export async function runProduce(config: Config, logger: Logger, context: JobContext): Promise<ProduceSummary | StreamSummary> {
+export async function runProduce(
+  config: Config,
+  logger: Logger,
+  context: JobContext,
+): Promise<ProduceSummary | StreamSummary> {
   if (config.producerMode === 'continuous') return runContinuousProduce(config, logger, context.stopSignal());
   return produceOnce(config, logger);
 }
@@ -40,7 +44,11 @@ async function produceOnce(config: Config, logger: Logger): Promise<ProduceSumma
   }
 }
 
-async function sendAll(config: Config, logger: Logger, counts: { sent: number; valid: number; invalid: number; duplicates: number }): Promise<ProduceSummary> {
+async function sendAll(
+  config: Config,
+  logger: Logger,
+  counts: { sent: number; valid: number; invalid: number; duplicates: number },
+): Promise<ProduceSummary> {
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
   const partitions = await withAdmin(kafka, async (admin) => {
@@ -49,7 +57,9 @@ async function sendAll(config: Config, logger: Logger, counts: { sent: number; v
     return topics[0].partitions.length;
   });
   const progress = progressReporter(logger, 'sent', config.events);
-  const sender = await PartitionedSender.open(kafka, config.topic, partitions, { batchSize, maxProducers }, (n) => progress((counts.sent += n)));
+  const sender = await PartitionedSender.open(kafka, config.topic, partitions, { batchSize, maxProducers }, (n) =>
+    progress((counts.sent += n)),
+  );
   try {
     const records = generateRecords(config.events, {
       seed: config.seed,

@@ -4,7 +4,12 @@ import type { Logger } from './log.ts';
  * Returns a function to call with the running count; it logs at most every few seconds (and at the
  * end), with the rate, so a long job shows it is alive without flooding `kubectl logs`.
  */
-export function progressReporter(logger: Logger, what: string, total?: number, everyMs = 5_000): (done: number) => void {
+export function progressReporter(
+  logger: Logger,
+  what: string,
+  total?: number,
+  everyMs = 5_000,
+): (done: number) => void {
   const start = Date.now();
   let last = start;
   return (done: number) => {

@@ -32,12 +32,14 @@ export class ParseError extends Error {}
 
 type Parser<T> = (raw: string) => T;
 
-const integer = (min: number, max: number): Parser<number> => (raw) => {
-  if (!/^-?\d+$/.test(raw.trim())) throw new ParseError(`"${raw}" is not an integer`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ParseError(`${value} is outside ${min}..${max}`);
-  return value;
-};
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ParseError(`"${raw}" is not an integer`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new ParseError(`${value} is outside ${min}..${max}`);
+    return value;
+  };
 
 // Decimal notation only: JavaScript's Number() also reads 0x1 or 0b1, which nobody means as a share.
 const decimal = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -69,7 +71,10 @@ const topicName: Parser<string> = (raw) => {
 };
 
 const hostPortList: Parser<readonly string[]> = (raw) => {
-  const servers = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const servers = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (servers.length === 0) throw new ParseError('must name at least one host:port');
   for (const server of servers) {
     const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(server);
@@ -81,23 +86,29 @@ const hostPortList: Parser<readonly string[]> = (raw) => {
 };
 
 /** ISO 8601 with a zone, epoch milliseconds, or `now` (so that each produce run adds later events). */
-const instant = (now: () => number): Parser<number> => (raw) => {
-  const text = raw.trim();
-  if (text === 'now') return now();
-  if (/^\d{1,16}$/.test(text)) return Number(text);
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
-    const ms = Date.parse(text);
-    if (Number.isFinite(ms)) return ms;
-  }
-  throw new ParseError(`"${raw}" is not now, epoch milliseconds or an ISO 8601 time with a zone (2023-10-13T13:20:00Z)`);
-};
+const instant =
+  (now: () => number): Parser<number> =>
+  (raw) => {
+    const text = raw.trim();
+    if (text === 'now') return now();
+    if (/^\d{1,16}$/.test(text)) return Number(text);
+    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+      const ms = Date.parse(text);
+      if (Number.isFinite(ms)) return ms;
+    }
+    throw new ParseError(
+      `"${raw}" is not now, epoch milliseconds or an ISO 8601 time with a zone (2023-10-13T13:20:00Z)`,
+    );
+  };
 
 /** One of a few words, exactly (a mode, say). */
-const oneOf = (values: readonly string[]): Parser<string> => (raw) => {
-  const text = raw.trim();
-  if (!values.includes(text)) throw new ParseError(`"${raw}" is not one of ${values.join(', ')}`);
-  return text;
-};
+const oneOf =
+  (values: readonly string[]): Parser<string> =>
+  (raw) => {
+    const text = raw.trim();
+    if (!values.includes(text)) throw new ParseError(`"${raw}" is not one of ${values.join(', ')}`);
+    return text;
+  };
 
 /** The parser of a kind; `now` is what `instant` gives for `now`. */
 export function parserOf<K extends SettingKind>(spec: K, now: () => number = Date.now): Parser<KindValues[K['kind']]> {

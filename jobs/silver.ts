@@ -61,12 +61,15 @@ async function planRun(bronze: LoadedTable, silver: LoadedTable, rejected: Loade
     pending.unshift(snapshot);
   }
   if (silverMarker !== undefined && pending.length === chain.length) {
-    throw new Error(`silver was built up to bronze snapshot ${silverMarker}, which is not in bronze's history; the lake's tables do not belong together`);
+    throw new Error(
+      `silver was built up to bronze snapshot ${silverMarker}, which is not in bronze's history; the lake's tables do not belong together`,
+    );
   }
   const appended = pending.filter((s) => s.summary.operation === 'append');
   if (appended.length === 0) return undefined;
   const order = new Map<SnapshotId, number>(appended.map((s, i) => [s['snapshot-id'], i]));
-  const rejectedUpTo = rejectedMarker === undefined ? -1 : pending.findIndex((s) => s['snapshot-id'] === rejectedMarker);
+  const rejectedUpTo =
+    rejectedMarker === undefined ? -1 : pending.findIndex((s) => s['snapshot-id'] === rejectedMarker);
   const coveredByRejected = new Set(pending.slice(0, rejectedUpTo + 1).map((s) => s['snapshot-id']));
   const files = (await liveFiles(bronze, headOf(bronze), new Set(order.keys())))
     .sort((a, b) => order.get(a.addedBy)! - order.get(b.addedBy)! || firstCoordinate(a) - firstCoordinate(b))
@@ -94,16 +97,38 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
   const rejected = openTable(config.dataDir, 'rejected');
   const plan = await planRun(bronze, silver, rejected);
   if (!plan) {
-    logger.info('silver is up to date with bronze', { bronzeSnapshot: String(headOf(bronze)?.['snapshot-id'] ?? 'none') });
-    return { bronze: 0, silver: 0, rejected: 0, duplicates: 0, reasons: {}, bronzeSnapshots: 0, rowCounts: rowCounts(0, 0) };
+    logger.info('silver is up to date with bronze', {
+      bronzeSnapshot: String(headOf(bronze)?.['snapshot-id'] ?? 'none'),
+    });
+    return {
+      bronze: 0,
+      silver: 0,
+      rejected: 0,
+      duplicates: 0,
+      reasons: {},
+      bronzeSnapshots: 0,
+      rowCounts: rowCounts(0, 0),
+    };
   }
   const catchUp = plan.files.filter((f) => f.rejectsCommitted).length;
-  logger.info('silver plan', { bronzeSnapshots: plan.snapshots.length, bronzeFiles: plan.files.length, bronzeRows: plan.rows, ...(catchUp ? { filesWhoseRejectsAreCommitted: catchUp } : {}) });
+  logger.info('silver plan', {
+    bronzeSnapshots: plan.snapshots.length,
+    bronzeFiles: plan.files.length,
+    bronzeRows: plan.rows,
+    ...(catchUp ? { filesWhoseRejectsAreCommitted: catchUp } : {}),
+  });
 
   const workDir = path.join(path.resolve(config.dataDir), '.work', `silver-${randomUUID()}`);
   removeAbandonedWork(path.dirname(workDir), logger);
   const silverWriter = new DataFileWriter(silver, silverColumns, config.rowGroupSize, config.fileRows, undefined, true);
-  const rejectedWriter = new DataFileWriter(rejected, rejectedColumns, config.rowGroupSize, config.fileRows, undefined, true);
+  const rejectedWriter = new DataFileWriter(
+    rejected,
+    rejectedColumns,
+    config.rowGroupSize,
+    config.fileRows,
+    undefined,
+    true,
+  );
   const spill = new EventSpill(path.join(workDir, 'days'));
   const reasons: Partial<Record<ReasonCode, number>> = {};
   let rejectedCommitted = false;
@@ -114,7 +139,12 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     const progress = progressReporter(logger, 'validated', plan.rows);
     let seen = 0;
     for (const { live, rejectsCommitted } of plan.files) {
-      for await (const { rows, columns } of readDataFile(live.file, bronzeColumns, ['key', 'value', 'partition', 'offset'])) {
+      for await (const { rows, columns } of readDataFile(live.file, bronzeColumns, [
+        'key',
+        'value',
+        'partition',
+        'offset',
+      ])) {
         const key = columns.key as ArrayLike<Uint8Array | null>;
         const value = columns.value as ArrayLike<Uint8Array | null>;
         const partition = columns.partition as ArrayLike<number>;
@@ -129,15 +159,27 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
             else if (e.timestamp < range.min) range.min = e.timestamp;
             else if (e.timestamp > range.max) range.max = e.timestamp;
             spill.add(day, {
-              vehicleId: e.vehicleId, type: e.type, latitude: e.latitude, longitude: e.longitude, battery: e.battery,
-              eventTime: e.timestamp, partition: partition[i], offset: offset[i], existing: false,
+              vehicleId: e.vehicleId,
+              type: e.type,
+              latitude: e.latitude,
+              longitude: e.longitude,
+              battery: e.battery,
+              eventTime: e.timestamp,
+              partition: partition[i],
+              offset: offset[i],
+              existing: false,
             });
           } else {
             count(result.reason);
             if (!rejectsCommitted) {
               rejectedWriter.write({
-                raw_value: value[i] ?? null, key: key[i] ?? null, source_partition: partition[i], source_offset: offset[i],
-                reason: result.reason, field: result.field, detail: result.detail,
+                raw_value: value[i] ?? null,
+                key: key[i] ?? null,
+                source_partition: partition[i],
+                source_offset: offset[i],
+                reason: result.reason,
+                field: result.field,
+                detail: result.detail,
               });
             }
           }
@@ -153,12 +195,27 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     for (const [day, newEvents] of spill.keys()) {
       const existing = candidates.get(day) ?? [];
       const existingRows = existing.reduce((sum, f) => sum + f.file.recordCount, 0);
-      await deduplicateDay(spill, day, existing, newEvents + existingRows, config.dedupBucketEvents, path.join(workDir, `day-${day}`), duplicates, (e) => {
-        silverWriter.write({
-          vehicle_id: e.vehicleId, type: e.type, latitude: e.latitude, longitude: e.longitude, battery: e.battery,
-          event_time: e.eventTime, source_partition: e.partition, source_offset: e.offset,
-        });
-      });
+      await deduplicateDay(
+        spill,
+        day,
+        existing,
+        newEvents + existingRows,
+        config.dedupBucketEvents,
+        path.join(workDir, `day-${day}`),
+        duplicates,
+        (e) => {
+          silverWriter.write({
+            vehicle_id: e.vehicleId,
+            type: e.type,
+            latitude: e.latitude,
+            longitude: e.longitude,
+            battery: e.battery,
+            event_time: e.eventTime,
+            source_partition: e.partition,
+            source_offset: e.offset,
+          });
+        },
+      );
       silverWriter.closeOpenFiles();
       spill.drop(day);
     }
@@ -171,12 +228,20 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     const rejectedFiles = rejectedWriter.finish();
     const rejectedTotal = Object.values(reasons).reduce((sum, n) => sum + (n ?? 0), 0);
     const summary = {
-      bronze: plan.rows, silver: silverWriter.rows, rejected: rejectedTotal - duplicates.size, duplicates: duplicates.size,
-      reasons, bronzeSnapshots: plan.snapshots.length,
+      bronze: plan.rows,
+      silver: silverWriter.rows,
+      rejected: rejectedTotal - duplicates.size,
+      duplicates: duplicates.size,
+      reasons,
+      bronzeSnapshots: plan.snapshots.length,
     };
     const balanced = summary.silver + summary.rejected + summary.duplicates === summary.bronze;
-    logger.info('silver reconciliation', { reconciliation: `bronze ${summary.bronze} = silver ${summary.silver} + rejected ${summary.rejected} + duplicates ${summary.duplicates}`, balanced });
-    if (!balanced) throw new Error(`silver does not reconcile with bronze, nothing committed: ${JSON.stringify(summary)}`);
+    logger.info('silver reconciliation', {
+      reconciliation: `bronze ${summary.bronze} = silver ${summary.silver} + rejected ${summary.rejected} + duplicates ${summary.duplicates}`,
+      balanced,
+    });
+    if (!balanced)
+      throw new Error(`silver does not reconcile with bronze, nothing committed: ${JSON.stringify(summary)}`);
 
     // silver.rejected first: a run that dies between the two commits is completed by the next one
     // without writing its rejects twice (see planRun).
@@ -194,7 +259,9 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     silverWriter.abort();
     if (!rejectedCommitted) rejectedWriter.abort();
     if (error instanceof CommitConflictError) {
-      throw new Error(`another silver run committed first; this run added nothing${rejectedCommitted ? ' to silver.vehicles (its rejects are committed; the next run completes silver without repeating them)' : ''} (${error.message})`);
+      throw new Error(
+        `another silver run committed first; this run added nothing${rejectedCommitted ? ' to silver.vehicles (its rejects are committed; the next run completes silver without repeating them)' : ''} (${error.message})`,
+      );
     }
     throw error;
   } finally {
@@ -221,7 +288,10 @@ function removeAbandonedWork(dir: string, logger: Logger): void {
  * whose event_time bounds overlap the new events' range. Events arrive roughly in time order, so
  * this is usually the last file or two, whatever silver already holds.
  */
-async function silverFilesOverlapping(silver: LoadedTable, ranges: ReadonlyMap<number, { min: number; max: number }>): Promise<Map<number, LiveFile[]>> {
+async function silverFilesOverlapping(
+  silver: LoadedTable,
+  ranges: ReadonlyMap<number, { min: number; max: number }>,
+): Promise<Map<number, LiveFile[]>> {
   const byDay = new Map<number, LiveFile[]>();
   if (ranges.size === 0 || !headOf(silver)) return byDay;
   const partitionName = tables.silver.partitionBy[0].name;
@@ -231,7 +301,12 @@ async function silverFilesOverlapping(silver: LoadedTable, ranges: ReadonlyMap<n
     if (!range) continue;
     const lower = live.file.lowerBounds.get(6);
     const upper = live.file.upperBounds.get(6);
-    if (lower && upper && (deserialise('timestamptz', upper) < range.min || deserialise('timestamptz', lower) > range.max)) continue;
+    if (
+      lower &&
+      upper &&
+      (deserialise('timestamptz', upper) < range.min || deserialise('timestamptz', lower) > range.max)
+    )
+      continue;
     const list = byDay.get(day!) ?? [];
     list.push(live);
     byDay.set(day!, list);
@@ -245,9 +320,15 @@ async function* existingEvents(files: readonly LiveFile[]): AsyncGenerator<Sourc
     for await (const { rows, columns: c } of readDataFile(file, silverColumns, names)) {
       for (let i = 0; i < rows; i++) {
         yield {
-          vehicleId: c.vehicle_id[i] as string, eventTime: c.event_time[i] as number,
-          partition: c.source_partition[i] as number, offset: c.source_offset[i] as number,
-          existing: true, type: 'car', latitude: 0, longitude: 0, battery: 0,
+          vehicleId: c.vehicle_id[i] as string,
+          eventTime: c.event_time[i] as number,
+          partition: c.source_partition[i] as number,
+          offset: c.source_offset[i] as number,
+          existing: true,
+          type: 'car',
+          latitude: 0,
+          longitude: 0,
+          battery: 0,
         };
       }
     }
@@ -294,7 +375,10 @@ async function deduplicateDay(
         times.set(e.eventTime, e);
         continue;
       }
-      const [winner, drop] = other.existing || coordinate(other.partition, other.offset) < coordinate(e.partition, e.offset) ? [other, e] : [e, other];
+      const [winner, drop] =
+        other.existing || coordinate(other.partition, other.offset) < coordinate(e.partition, e.offset)
+          ? [other, e]
+          : [e, other];
       times.set(e.eventTime, winner);
       duplicates.set(coordinate(drop.partition, drop.offset), coordinate(winner.partition, winner.offset));
     }
@@ -311,7 +395,12 @@ async function quarantineDuplicates(
 ): Promise<void> {
   for (const { live, rejectsCommitted } of files) {
     if (rejectsCommitted) continue;
-    for await (const { rows, columns } of readDataFile(live.file, bronzeColumns, ['key', 'value', 'partition', 'offset'])) {
+    for await (const { rows, columns } of readDataFile(live.file, bronzeColumns, [
+      'key',
+      'value',
+      'partition',
+      'offset',
+    ])) {
       const partition = columns.partition as ArrayLike<number>;
       const offset = columns.offset as ArrayLike<number>;
       for (let i = 0; i < rows; i++) {
@@ -319,8 +408,12 @@ async function quarantineDuplicates(
         if (original === undefined) continue;
         const originalPartition = Math.floor(original / 2 ** 40);
         rejected.write({
-          raw_value: (columns.value as ArrayLike<Uint8Array | null>)[i] ?? null, key: (columns.key as ArrayLike<Uint8Array | null>)[i] ?? null,
-          source_partition: partition[i], source_offset: offset[i], reason: 'duplicate', field: null,
+          raw_value: (columns.value as ArrayLike<Uint8Array | null>)[i] ?? null,
+          key: (columns.key as ArrayLike<Uint8Array | null>)[i] ?? null,
+          source_partition: partition[i],
+          source_offset: offset[i],
+          reason: 'duplicate',
+          field: null,
           detail: `same vehicleId and timestamp as partition ${originalPartition} offset ${original - originalPartition * 2 ** 40}`,
         });
       }

@@ -4,8 +4,13 @@ export function formatTable(rows: ReadonlyArray<Record<string, string | number>>
   const headers = Object.keys(rows[0]);
   const cells = rows.map((row) => headers.map((h) => String(row[h])));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const numeric = headers.map((h) => rows.every((row) => typeof row[h] === 'number' || /^-?\d+(\.\d+)?$/.test(String(row[h]))));
+  const numeric = headers.map((h) =>
+    rows.every((row) => typeof row[h] === 'number' || /^-?\d+(\.\d+)?$/.test(String(row[h]))),
+  );
   const line = (values: string[]) =>
-    values.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
+    values
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }

@@ -10,7 +10,11 @@ export interface TokenBucket {
   msUntilNext(): number;
 }
 
-export function tokenBucket(perSecond: number, capacity: number, now: () => number = () => performance.now()): TokenBucket {
+export function tokenBucket(
+  perSecond: number,
+  capacity: number,
+  now: () => number = () => performance.now(),
+): TokenBucket {
   let tokens = 0;
   let last = now();
   const refill = () => {

@@ -21,18 +21,31 @@ export async function runTopics(config: Config, logger: Logger): Promise<TopicsS
       ? false
       : await admin.createTopics({
           waitForLeaders: true,
-          topics: [{
-            topic: config.topic, numPartitions: config.partitions, replicationFactor: config.replicationFactor,
-            configEntries: [{ name: MIN_INSYNC, value: String(config.minInsyncReplicas) }],
-          }],
+          topics: [
+            {
+              topic: config.topic,
+              numPartitions: config.partitions,
+              replicationFactor: config.replicationFactor,
+              configEntries: [{ name: MIN_INSYNC, value: String(config.minInsyncReplicas) }],
+            },
+          ],
         });
     if (!created) await checkMinInsync(admin, config, logger);
     const metadata = await admin.fetchTopicMetadata({ topics: [config.topic] });
     const partitions = metadata.topics[0]?.partitions.length ?? 0;
     if (!created && partitions !== config.partitions) {
-      logger.warn('topic exists with a different partition count; keeping it', { topic: config.topic, partitions, configured: config.partitions });
+      logger.warn('topic exists with a different partition count; keeping it', {
+        topic: config.topic,
+        partitions,
+        configured: config.partitions,
+      });
     }
-    logger.info(created ? 'topic created' : 'topic already exists', { topic: config.topic, partitions, replicationFactor: config.replicationFactor, minInsyncReplicas: config.minInsyncReplicas });
+    logger.info(created ? 'topic created' : 'topic already exists', {
+      topic: config.topic,
+      partitions,
+      replicationFactor: config.replicationFactor,
+      minInsyncReplicas: config.minInsyncReplicas,
+    });
     await grantJobAcls(admin, config, logger);
     return { topic: config.topic, created, partitions };
   });
@@ -51,6 +64,9 @@ async function checkMinInsync(admin: Admin, config: Config, logger: Logger): Pro
   });
   const actual = described.resources[0]?.configEntries.find((e) => e.configName === MIN_INSYNC)?.configValue;
   if (actual !== undefined && Number(actual) !== config.minInsyncReplicas) {
-    logger.warn(`topic ${config.topic} has ${MIN_INSYNC}=${actual}, configured ${config.minInsyncReplicas}; keeping the topic's (kafka-configs.sh --alter --entity-type topics --entity-name ${config.topic} --add-config ${MIN_INSYNC}=${config.minInsyncReplicas} applies it)`, { topic: config.topic, actual: Number(actual), configured: config.minInsyncReplicas });
+    logger.warn(
+      `topic ${config.topic} has ${MIN_INSYNC}=${actual}, configured ${config.minInsyncReplicas}; keeping the topic's (kafka-configs.sh --alter --entity-type topics --entity-name ${config.topic} --add-config ${MIN_INSYNC}=${config.minInsyncReplicas} applies it)`,
+      { topic: config.topic, actual: Number(actual), configured: config.minInsyncReplicas },
+    );
   }
 }

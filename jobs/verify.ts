@@ -30,7 +30,10 @@ export interface VerifySummary extends RowCounts {
 /** One bit per offset of a partition's range `[first, end)`. */
 class OffsetSet {
   private readonly bits: Uint8Array;
-  constructor(readonly first: number, readonly end: number) {
+  constructor(
+    readonly first: number,
+    readonly end: number,
+  ) {
     this.bits = new Uint8Array(Math.ceil(Math.max(0, end - first) / 8));
   }
   has(offset: number): boolean {
@@ -76,7 +79,12 @@ function fail(invariant: string, message: string): never {
   throw new InvariantError(invariant, message);
 }
 
-const tableNames: Record<TableKey, string> = { bronze: 'bronze.vehicles', silver: 'silver.vehicles', rejected: 'silver.rejected', gold: 'gold.stats' };
+const tableNames: Record<TableKey, string> = {
+  bronze: 'bronze.vehicles',
+  silver: 'silver.vehicles',
+  rejected: 'silver.rejected',
+  gold: 'gold.stats',
+};
 
 const everyTableHasASnapshot: Check = {
   name: 'every table has a snapshot',
@@ -98,7 +106,12 @@ const dataFilesMatchMetadata: Check = {
       for (const { file } of lake.files[key]) {
         // Every column is decoded, so what the later checks do not read is vouched for too.
         try {
-          for await (const batch of readDataFile(file, columns, columns.map((c) => c.name))) void batch;
+          for await (const batch of readDataFile(
+            file,
+            columns,
+            columns.map((c) => c.name),
+          ))
+            void batch;
         } catch (error) {
           if (error instanceof DamagedFileError) fail(this.name, `${tableNames[key]}: ${error.message}`);
           throw error;
@@ -117,16 +130,23 @@ const bronzeSnapshotsAreContiguous: Check = {
     const next = new Map<number, number>();
     const first = new Map<number, number>();
     // What the snapshots maintain expired recorded comes first, from the table's properties.
-    const expired = [...expiredOffsetsOf(lake.tables.bronze!.metadata.properties).ranges].flatMap(([p, list]) => list.map((r) => [p, r] as const));
+    const expired = [...expiredOffsetsOf(lake.tables.bronze!.metadata.properties).ranges].flatMap(([p, list]) =>
+      list.map((r) => [p, r] as const),
+    );
     const recordedRanges = [
       { id: 'expired (table properties)', ranges: expired, snapshot: undefined },
-      ...chain.filter((s) => s.summary.operation === 'append').map((s) => ({ id: String(s['snapshot-id']), ranges: [...offsetRangesOf(s)], snapshot: s })),
+      ...chain
+        .filter((s) => s.summary.operation === 'append')
+        .map((s) => ({ id: String(s['snapshot-id']), ranges: [...offsetRangesOf(s)], snapshot: s })),
     ];
     for (const { id, ranges, snapshot } of recordedRanges) {
       for (const [partition, [from, to]] of ranges) {
         const expected = next.get(partition);
         if (expected !== undefined && from !== expected) {
-          fail(this.name, `partition ${partition}: snapshot ${id} starts at offset ${from}, the one before ended at ${expected}`);
+          fail(
+            this.name,
+            `partition ${partition}: snapshot ${id} starts at offset ${from}, the one before ended at ${expected}`,
+          );
         }
         if (!first.has(partition)) first.set(partition, from);
         next.set(partition, to);
@@ -134,11 +154,18 @@ const bronzeSnapshotsAreContiguous: Check = {
       if (!snapshot) continue;
       const recorded = nextOffsetsOf(snapshot);
       for (const [partition, to] of next) {
-        if (recorded.get(partition) !== to) fail(this.name, `partition ${partition}: snapshot ${snapshot['snapshot-id']} records next offset ${recorded.get(partition)}, its ranges end at ${to}`);
+        if (recorded.get(partition) !== to)
+          fail(
+            this.name,
+            `partition ${partition}: snapshot ${snapshot['snapshot-id']} records next offset ${recorded.get(partition)}, its ranges end at ${to}`,
+          );
       }
     }
     lake.bronzeRanges = new Map([...first].map(([p, f]) => [p, new OffsetSet(f, next.get(p)!)]));
-    return { snapshots: chain.length, partitions: Object.fromEntries([...lake.bronzeRanges].map(([p, s]) => [p, [s.first, s.end]])) };
+    return {
+      snapshots: chain.length,
+      partitions: Object.fromEntries([...lake.bronzeRanges].map(([p, s]) => [p, [s.first, s.end]])),
+    };
   },
 };
 
@@ -147,14 +174,24 @@ const noRecordWasLost: Check = {
   async run(lake) {
     const lost: string[] = [];
     for (const [partition, ranges] of expiredOffsetsOf(lake.tables.bronze!.metadata.properties).gaps) {
-      for (const [from, to] of ranges) lost.push(`partition ${partition} offsets ${from}..${to - 1} (${to - from} records, an expired bronze snapshot)`);
+      for (const [from, to] of ranges)
+        lost.push(
+          `partition ${partition} offsets ${from}..${to - 1} (${to - from} records, an expired bronze snapshot)`,
+        );
     }
     for (const snapshot of lineage(lake.tables.bronze!.metadata, lake.cut.bronze).reverse()) {
       for (const [partition, ranges] of gapsOf(snapshot)) {
-        for (const [from, to] of ranges) lost.push(`partition ${partition} offsets ${from}..${to - 1} (${to - from} records, bronze snapshot ${snapshot['snapshot-id']})`);
+        for (const [from, to] of ranges)
+          lost.push(
+            `partition ${partition} offsets ${from}..${to - 1} (${to - from} records, bronze snapshot ${snapshot['snapshot-id']})`,
+          );
       }
     }
-    if (lost.length > 0) fail(this.name, `Kafka deleted records before bronze read them (retention shorter than the pipeline's delay?): ${lost.join('; ')}`);
+    if (lost.length > 0)
+      fail(
+        this.name,
+        `Kafka deleted records before bronze read them (retention shorter than the pipeline's delay?): ${lost.join('; ')}`,
+      );
   },
 };
 
@@ -163,7 +200,8 @@ const everyRecordInBronzeOnce: Check = {
   async run(lake) {
     for await (const { partition, offset, file } of offsetsOf(lake.files.bronze, 'partition', 'offset')) {
       const set = lake.bronzeRanges.get(partition);
-      if (!set || !set.contains(offset)) fail(this.name, `${file} holds partition ${partition} offset ${offset}, which no bronze snapshot records`);
+      if (!set || !set.contains(offset))
+        fail(this.name, `${file} holds partition ${partition} offset ${offset}, which no bronze snapshot records`);
       if (!set.add(offset)) fail(this.name, `partition ${partition} offset ${offset} is in bronze twice`);
       lake.counts.bronze++;
     }
@@ -191,7 +229,10 @@ const bronzeEndsWhereKafkaCommitted: Check = {
     for (const partition of [...partitions].sort((a, b) => a - b)) {
       const committed = lake.committed.get(partition);
       if (!later.some((offsets) => offsets.get(partition) === committed)) {
-        fail(this.name, `partition ${partition}: bronze ends before offset ${recorded.get(partition) ?? 0}${later.length > 1 ? ' (or a later snapshot\'s end)' : ''} but the group ${lake.config.consumerGroup} committed ${committed ?? 'nothing'}`);
+        fail(
+          this.name,
+          `partition ${partition}: bronze ends before offset ${recorded.get(partition) ?? 0}${later.length > 1 ? " (or a later snapshot's end)" : ''} but the group ${lake.config.consumerGroup} committed ${committed ?? 'nothing'}`,
+        );
       }
     }
     return { committed: Object.fromEntries(lake.committed) };
@@ -215,11 +256,20 @@ const silverCoversEveryBronzeSnapshotOnce: Check = {
       }
       // Silver's first snapshots may name bronze snapshots that maintain has expired since.
       if (position === undefined && last === -1 && expiredFromBronze(lake.tables.bronze!, marker)) continue;
-      if (position === undefined) fail(this.name, `silver snapshot ${snapshot['snapshot-id']} records bronze snapshot ${marker ?? '(none)'}, which is not in bronze's history`);
-      if (position <= last) fail(this.name, `silver snapshot ${snapshot['snapshot-id']} consumed bronze snapshot ${marker} again`);
+      if (position === undefined)
+        fail(
+          this.name,
+          `silver snapshot ${snapshot['snapshot-id']} records bronze snapshot ${marker ?? '(none)'}, which is not in bronze's history`,
+        );
+      if (position <= last)
+        fail(this.name, `silver snapshot ${snapshot['snapshot-id']} consumed bronze snapshot ${marker} again`);
       last = position;
     }
-    if (last !== bronzeChain.length - 1) fail(this.name, `silver's snapshot ${lake.cut.silver!['snapshot-id']} has not consumed bronze snapshot ${lake.cut.bronze!['snapshot-id']}`);
+    if (last !== bronzeChain.length - 1)
+      fail(
+        this.name,
+        `silver's snapshot ${lake.cut.silver!['snapshot-id']} has not consumed bronze snapshot ${lake.cut.bronze!['snapshot-id']}`,
+      );
   },
 };
 
@@ -228,23 +278,49 @@ const everySilverRowPassesTheRules: Check = {
   async run(lake) {
     const placed = placement(lake);
     for (const { file } of lake.files.silver) {
-      const columns = ['vehicle_id', 'type', 'latitude', 'longitude', 'battery', 'event_time', 'source_partition', 'source_offset'];
+      const columns = [
+        'vehicle_id',
+        'type',
+        'latitude',
+        'longitude',
+        'battery',
+        'event_time',
+        'source_partition',
+        'source_offset',
+      ];
       for await (const { rows, columns: c } of readColumnBatches(localPath(file.path), columns)) {
         for (let i = 0; i < rows; i++) {
           const result = validateObject({
-            vehicleId: c.vehicle_id[i], type: c.type[i], latitude: c.latitude[i], longitude: c.longitude[i],
-            battery: c.battery[i], timestamp: c.event_time[i],
+            vehicleId: c.vehicle_id[i],
+            type: c.type[i],
+            latitude: c.latitude[i],
+            longitude: c.longitude[i],
+            battery: c.battery[i],
+            timestamp: c.event_time[i],
           });
           if (!result.ok) fail(this.name, `${localPath(file.path)} row ${i}: ${result.reason}: ${result.detail}`);
           placed('silver', c.source_partition[i] as number, c.source_offset[i] as number);
           const e = result.event;
-          lake.aggregate.add({ vehicleId: e.vehicleId, type: e.type, battery: e.battery, latitude: e.latitude, longitude: e.longitude, eventTime: e.timestamp });
+          lake.aggregate.add({
+            vehicleId: e.vehicleId,
+            type: e.type,
+            battery: e.battery,
+            latitude: e.latitude,
+            longitude: e.longitude,
+            eventTime: e.timestamp,
+          });
           lake.counts.silver++;
         }
       }
     }
-    for await (const { partition, offset, reason, file } of offsetsOf(lake.files.rejected, 'source_partition', 'source_offset', 'reason')) {
-      if (!reasonCodes.includes(reason as ReasonCode)) fail('every rejected row has a reason code', `${file}: unknown reason "${reason}"`);
+    for await (const { partition, offset, reason, file } of offsetsOf(
+      lake.files.rejected,
+      'source_partition',
+      'source_offset',
+      'reason',
+    )) {
+      if (!reasonCodes.includes(reason as ReasonCode))
+        fail('every rejected row has a reason code', `${file}: unknown reason "${reason}"`);
       lake.reasons[reason as ReasonCode] = (lake.reasons[reason as ReasonCode] ?? 0) + 1;
       placed('rejected', partition, offset);
       lake.counts.rejected++;
@@ -259,7 +335,8 @@ function placement(lake: Lake) {
   const placed = new Map([...lake.bronzeRanges].map(([p, s]) => [p, new OffsetSet(s.first, s.end)]));
   return (table: string, partition: number, offset: number) => {
     const set = placed.get(partition);
-    if (!set || !set.contains(offset)) fail(name, `${table} has partition ${partition} offset ${offset}, which is not in bronze`);
+    if (!set || !set.contains(offset))
+      fail(name, `${table} has partition ${partition} offset ${offset}, which is not in bronze`);
     if (!set.add(offset)) fail(name, `partition ${partition} offset ${offset} is in silver/rejected twice`);
   };
 }
@@ -271,7 +348,10 @@ const silverAndRejectedEqualBronze: Check = {
     const duplicates = lake.reasons.duplicate ?? 0;
     lake.counts.duplicates = duplicates;
     if (silver + rejected !== bronze) {
-      fail(this.name, `silver ${silver} + rejected ${rejected - duplicates} + duplicates ${duplicates} = ${silver + rejected}, bronze ${bronze}`);
+      fail(
+        this.name,
+        `silver ${silver} + rejected ${rejected - duplicates} + duplicates ${duplicates} = ${silver + rejected}, bronze ${bronze}`,
+      );
     }
     return { silver, rejected: rejected - duplicates, duplicates, bronze, reasons: lake.reasons };
   },
@@ -281,21 +361,34 @@ const goldEqualsAggregationOfSilver: Check = {
   name: 'gold equals a fresh aggregation of silver',
   async run(lake) {
     const gold: GoldRow[] = [];
-    for await (const row of readDataRows(lake.files.gold.map((f) => f.file), goldColumns)) gold.push(row);
+    for await (const row of readDataRows(
+      lake.files.gold.map((f) => f.file),
+      goldColumns,
+    ))
+      gold.push(row);
     lake.counts.goldRows = gold.length;
     const goldEvents = gold.reduce((sum, r) => sum + r.event_count, 0);
-    if (goldEvents !== lake.counts.silver) fail('sum of gold event_count = silver rows', `gold counts ${goldEvents} events, silver has ${lake.counts.silver}`);
+    if (goldEvents !== lake.counts.silver)
+      fail(
+        'sum of gold event_count = silver rows',
+        `gold counts ${goldEvents} events, silver has ${lake.counts.silver}`,
+      );
     const expected = lake.aggregate.rows(0);
-    const goldTypes = gold.map((r) => r.type).sort().join(',');
+    const goldTypes = gold
+      .map((r) => r.type)
+      .sort()
+      .join(',');
     const silverTypes = expected.map((r) => r.type).join(',');
-    if (goldTypes !== silverTypes) fail('one gold row per type present', `gold has types [${goldTypes}], silver has [${silverTypes}]`);
+    if (goldTypes !== silverTypes)
+      fail('one gold row per type present', `gold has types [${goldTypes}], silver has [${silverTypes}]`);
     for (const want of expected) {
       const got = gold.find((r) => r.type === want.type)!;
       for (const column of goldColumns) {
         if (column.name === 'computed_at') continue;
         const a = got[column.name] as number;
         const b = want[column.name] as number;
-        if (!(a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)))) fail(this.name, `type ${want.type}: ${column.name} is ${a}, silver gives ${b}`);
+        if (!(a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b))))
+          fail(this.name, `type ${want.type}: ${column.name} is ${a}, silver gives ${b}`);
       }
     }
     return { goldEvents, types: goldTypes };
@@ -332,28 +425,53 @@ async function cutOf(config: Config, logger: Logger) {
   const bronze = findTable(config.dataDir, 'bronze');
   const goldCut = headOf(gold);
   const silverCut = inputOf(silver, goldCut, summaryKeys.silverSnapshot, 'gold') ?? headOf(silver);
-  const bronzeCut = inputOf(bronze, silverCut && lastWithMarker(silver!, silverCut), summaryKeys.bronzeSnapshot, 'silver') ?? headOf(bronze);
+  const bronzeCut =
+    inputOf(bronze, silverCut && lastWithMarker(silver!, silverCut), summaryKeys.bronzeSnapshot, 'silver') ??
+    headOf(bronze);
   const tables = { bronze, silver, rejected, gold };
-  const cut: Record<TableKey, Snapshot | undefined> = { bronze: bronzeCut, silver: silverCut, rejected: rejectedCut(bronze, rejected, bronzeCut), gold: goldCut };
-  const ahead: Record<string, number> = Object.fromEntries((Object.keys(cut) as TableKey[])
-    .map((key) => [tableNames[key], cut[key] ? lineage(tables[key]!.metadata).findIndex((s) => s === cut[key]) : 0])
-    .filter(([, n]) => (n as number) > 0));
-  if (Object.keys(ahead).length > 0) logger.info('verifying the lake as gold last saw it; newer snapshots are the next runs\' input', { snapshotsAhead: ahead });
+  const cut: Record<TableKey, Snapshot | undefined> = {
+    bronze: bronzeCut,
+    silver: silverCut,
+    rejected: rejectedCut(bronze, rejected, bronzeCut),
+    gold: goldCut,
+  };
+  const ahead: Record<string, number> = Object.fromEntries(
+    (Object.keys(cut) as TableKey[])
+      .map((key) => [tableNames[key], cut[key] ? lineage(tables[key]!.metadata).findIndex((s) => s === cut[key]) : 0])
+      .filter(([, n]) => (n as number) > 0),
+  );
+  if (Object.keys(ahead).length > 0)
+    logger.info("verifying the lake as gold last saw it; newer snapshots are the next runs' input", {
+      snapshotsAhead: ahead,
+    });
   return { tables, cut, committed, ahead };
 }
 
 /** The snapshot of `input` that `from` (a downstream snapshot) names under `key`; it must exist. */
-function inputOf(input: LoadedTable | undefined, from: Snapshot | undefined, key: string, stage: string): Snapshot | undefined {
+function inputOf(
+  input: LoadedTable | undefined,
+  from: Snapshot | undefined,
+  key: string,
+  stage: string,
+): Snapshot | undefined {
   const id = snapshotIdOf(from?.summary[key]);
   if (id === undefined || !input) return undefined;
   const found = snapshotById(input.metadata, id);
-  if (!found) fail('every table has a snapshot', `${stage} snapshot ${from!['snapshot-id']} was computed from snapshot ${id}, which its input table does not have`);
+  if (!found)
+    fail(
+      'every table has a snapshot',
+      `${stage} snapshot ${from!['snapshot-id']} was computed from snapshot ${id}, which its input table does not have`,
+    );
   return found;
 }
 
 /** Whether `marker` names a bronze snapshot that maintain expired: gone from bronze, whose properties record expired snapshots. */
 function expiredFromBronze(bronze: LoadedTable, marker: SnapshotId | undefined): boolean {
-  return marker !== undefined && !snapshotById(bronze.metadata, marker) && expiredOffsetsOf(bronze.metadata.properties).ranges.size > 0;
+  return (
+    marker !== undefined &&
+    !snapshotById(bronze.metadata, marker) &&
+    expiredOffsetsOf(bronze.metadata.properties).ranges.size > 0
+  );
 }
 
 /** The newest snapshot at or before `from` that records a bronze marker (maintenance snapshots may not). */
@@ -362,7 +480,11 @@ function lastWithMarker(table: LoadedTable, from: Snapshot): Snapshot | undefine
 }
 
 /** silver.rejected is committed just before silver.vehicles: its snapshot for the cut is the newest whose bronze input is not past the cut's. */
-function rejectedCut(bronze: LoadedTable | undefined, rejected: LoadedTable | undefined, bronzeCut: Snapshot | undefined): Snapshot | undefined {
+function rejectedCut(
+  bronze: LoadedTable | undefined,
+  rejected: LoadedTable | undefined,
+  bronzeCut: Snapshot | undefined,
+): Snapshot | undefined {
   if (!rejected || !bronze || !bronzeCut) return headOf(rejected);
   const consumed = new Set(lineage(bronze.metadata, bronzeCut).map((s) => s['snapshot-id']));
   const chain = lineage(rejected.metadata);
@@ -378,11 +500,19 @@ function rejectedCut(bronze: LoadedTable | undefined, rejected: LoadedTable | un
 export async function runVerify(config: Config, logger: Logger): Promise<VerifySummary> {
   const { tables, cut, committed, ahead } = await cutOf(config, logger);
   const files = {} as Record<TableKey, LiveFile[]>;
-  for (const key of Object.keys(tables) as TableKey[]) files[key] = tables[key] && cut[key] ? await liveFiles(tables[key]!, cut[key]) : [];
+  for (const key of Object.keys(tables) as TableKey[])
+    files[key] = tables[key] && cut[key] ? await liveFiles(tables[key]!, cut[key]) : [];
   const lake: Lake = {
-    config, logger, tables, cut, committed, files, bronzeRanges: new Map(),
+    config,
+    logger,
+    tables,
+    cut,
+    committed,
+    files,
+    bronzeRanges: new Map(),
     counts: { bronze: 0, silver: 0, rejected: 0, duplicates: 0, goldRows: 0 },
-    aggregate: new GoldAggregator(), reasons: {},
+    aggregate: new GoldAggregator(),
+    reasons: {},
   };
   const checked: string[] = [];
   for (const check of checks) {
@@ -391,19 +521,37 @@ export async function runVerify(config: Config, logger: Logger): Promise<VerifyS
     logger.info(`ok: ${check.name}`, fields ?? {});
   }
   const { bronze, silver, rejected, duplicates, goldRows } = lake.counts;
-  const summary = { bronze, silver, rejected: rejected - duplicates, duplicates, goldRows, snapshotsAhead: ahead, checked };
+  const summary = {
+    bronze,
+    silver,
+    rejected: rejected - duplicates,
+    duplicates,
+    goldRows,
+    snapshotsAhead: ahead,
+    checked,
+  };
   logger.info('lake verified', summary);
   // In: every row verify read (bronze, silver, rejected with its duplicates, gold).
   return { ...summary, rowCounts: rowCounts(bronze + silver + rejected + goldRows, null) };
 }
 
-async function* offsetsOf(files: readonly LiveFile[], partitionColumn: string, offsetColumn: string, reasonColumn?: string) {
+async function* offsetsOf(
+  files: readonly LiveFile[],
+  partitionColumn: string,
+  offsetColumn: string,
+  reasonColumn?: string,
+) {
   for (const { file } of files) {
     const local = localPath(file.path);
     const columns = reasonColumn ? [partitionColumn, offsetColumn, reasonColumn] : [partitionColumn, offsetColumn];
     for await (const { rows, columns: c } of readColumnBatches(local, columns)) {
       for (let i = 0; i < rows; i++) {
-        yield { partition: c[partitionColumn][i] as number, offset: c[offsetColumn][i] as number, reason: reasonColumn ? (c[reasonColumn][i] as string) : '', file: local };
+        yield {
+          partition: c[partitionColumn][i] as number,
+          offset: c[offsetColumn][i] as number,
+          reason: reasonColumn ? (c[reasonColumn][i] as string) : '',
+          file: local,
+        };
       }
     }
   }

@@ -1,8 +1,8 @@
-import type { Node, ObjectNode } from "./define.ts";
+import type { Node, ObjectNode } from './define.ts';
 
 /** The default value of a node: objects are built from their fields' defaults. */
 export function defaultsOf(node: Node): unknown {
-  if (node.kind === "object") return objectDefaults(node);
+  if (node.kind === 'object') return objectDefaults(node);
   return structuredClone(node.default);
 }
 

@@ -1,5 +1,5 @@
 // One row per value, for the chart README.
-import { leaves, type Node, type ObjectNode } from "./define.ts";
+import { leaves, type Node, type ObjectNode } from './define.ts';
 
 export interface ValueRow {
   readonly path: string;
@@ -10,23 +10,23 @@ export interface ValueRow {
 
 export function valueRows(root: ObjectNode): ValueRow[] {
   return [...leaves(root)].map(([path, node]) => ({
-    path: path.join("."),
+    path: path.join('.'),
     type: typeName(node),
-    default: JSON.stringify(node.kind === "object" ? {} : node.default),
+    default: JSON.stringify(node.kind === 'object' ? {} : node.default),
     description: node.description,
   }));
 }
 
 function typeName(node: Node): string {
   switch (node.kind) {
-    case "list":
+    case 'list':
       return `list of ${typeName(node.items)}`;
-    case "stringMap":
-      return "map of string";
-    case "passThrough":
-      return "object";
-    case "string":
-      return node.enum ? node.enum.map((v) => JSON.stringify(v)).join(" \\| ") : "string";
+    case 'stringMap':
+      return 'map of string';
+    case 'passThrough':
+      return 'object';
+    case 'string':
+      return node.enum ? node.enum.map((v) => JSON.stringify(v)).join(' \\| ') : 'string';
     default:
       return node.kind;
   }

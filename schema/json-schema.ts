@@ -1,8 +1,8 @@
 // The values model as JSON Schema draft-07, the dialect both Helm 3.19+ and Helm 4 validate.
-import type { Node, ObjectNode } from "./define.ts";
+import type { Node, ObjectNode } from './define.ts';
 
 export const KUBERNETES_QUANTITY_PATTERN =
-  "^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$";
+  '^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -10,10 +10,10 @@ export function toJsonSchema(root: ObjectNode): JsonSchema {
   const schema = nodeSchema(root) as Record<string, unknown>;
   const properties = schema.properties as Record<string, JsonSchema>;
   // Helm passes global values to every chart; they are not ours to restrict.
-  properties.global = { type: "object", description: "Values shared with subcharts (unused here)." };
+  properties.global = { type: 'object', description: 'Values shared with subcharts (unused here).' };
   return {
-    $schema: "http://json-schema.org/draft-07/schema#",
-    title: "lakehouse chart values",
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'lakehouse chart values',
     ...schema,
   };
 }
@@ -21,9 +21,9 @@ export function toJsonSchema(root: ObjectNode): JsonSchema {
 function nodeSchema(node: Node, withDefault = true): JsonSchema {
   const described = { description: node.description };
   switch (node.kind) {
-    case "string":
+    case 'string':
       return compact({
-        type: "string",
+        type: 'string',
         ...described,
         enum: node.enum,
         pattern: node.pattern,
@@ -31,15 +31,15 @@ function nodeSchema(node: Node, withDefault = true): JsonSchema {
         maxLength: node.maxLength,
         default: withDefault ? node.default : undefined,
       });
-    case "quantity":
+    case 'quantity':
       return {
-        type: ["string", "number"],
+        type: ['string', 'number'],
         ...described,
         pattern: KUBERNETES_QUANTITY_PATTERN,
         ...(withDefault ? { default: node.default } : {}),
       };
-    case "integer":
-    case "number":
+    case 'integer':
+    case 'number':
       return compact({
         type: node.kind,
         ...described,
@@ -47,21 +47,21 @@ function nodeSchema(node: Node, withDefault = true): JsonSchema {
         maximum: node.maximum,
         default: withDefault ? node.default : undefined,
       });
-    case "boolean":
-      return compact({ type: "boolean", ...described, default: withDefault ? node.default : undefined });
-    case "stringMap":
-      return { type: "object", ...described, additionalProperties: { type: "string" } };
-    case "passThrough":
-      return { type: "object", ...described };
-    case "list":
+    case 'boolean':
+      return compact({ type: 'boolean', ...described, default: withDefault ? node.default : undefined });
+    case 'stringMap':
+      return { type: 'object', ...described, additionalProperties: { type: 'string' } };
+    case 'passThrough':
+      return { type: 'object', ...described };
+    case 'list':
       return compact({
-        type: "array",
+        type: 'array',
         ...described,
         items: nodeSchema(node.items, false),
         minItems: node.minItems,
         uniqueItems: node.uniqueItems,
       });
-    case "object":
+    case 'object':
       return objectSchema(node, withDefault);
   }
 }
@@ -72,7 +72,7 @@ function objectSchema(node: ObjectNode, withDefault: boolean): JsonSchema {
   );
   const rule = node.requireWhen;
   return compact({
-    type: "object",
+    type: 'object',
     description: node.description,
     additionalProperties: false,
     required: node.required && node.required.length > 0 ? [...node.required] : undefined,

@@ -14,7 +14,16 @@ const needed = (...filters: string[]) => toolsNeeded(testDir, `(${filters.join('
 
 test('npm test -- PATTERN installs what the selected files call for', () => {
   assert.equal(needed('chart'), ['helm', 'helm3', 'ct', 'linters', 'checkov', 'kube-score', 'kafka']);
-  assert.equal(needed('chart', 'rules-parity'), ['helm', 'helm3', 'ct', 'linters', 'checkov', 'kube-score', 'kafka', 'spark']);
+  assert.equal(needed('chart', 'rules-parity'), [
+    'helm',
+    'helm3',
+    'ct',
+    'linters',
+    'checkov',
+    'kube-score',
+    'kafka',
+    'spark',
+  ]);
   assert.equal(needed('chart/scan'), ['helm', 'helm3', 'checkov', 'kube-score']);
   assert.equal(needed('template'), ['helm', 'helm3']);
   assert.equal(needed('jobs/pipeline'), ['kafka']);
@@ -45,7 +54,10 @@ test('a tool that cannot be installed stops the bootstrap with one line, before 
     assert.is(failure.code, 1);
     const lines = (failure.stdout ?? '').trim().split('\n');
     assert.is(lines.length, 1, lines.join('\n'));
-    assert.match(lines[0], /^tools: helm3 v\S+ … cannot be installed: go is not on PATH.*; ct v\S+ … cannot be installed: go is not on PATH/);
+    assert.match(
+      lines[0],
+      /^tools: helm3 v\S+ … cannot be installed: go is not on PATH.*; ct v\S+ … cannot be installed: go is not on PATH/,
+    );
     assert.equal(readdirSync(cache), [], 'nothing installed');
   } finally {
     rmSync(cache, { recursive: true, force: true });

@@ -2,21 +2,31 @@
 // it): scrapes each exporter every SAMPLE_SECONDS, SAMPLES times, and prints one line per exporter
 // and sample with the freshness figures, then the raw last scrape of each when SAMPLES is 1.
 // env: EXPORTERS="name=url,...", SAMPLES, SAMPLE_SECONDS
-const exporters = process.env.EXPORTERS.split(",").map((e) => e.split(/=(.*)/s).slice(0, 2));
-const samples = Number(process.env.SAMPLES ?? "1");
-const interval = Number(process.env.SAMPLE_SECONDS ?? "30") * 1000;
+const exporters = process.env.EXPORTERS.split(',').map((e) => e.split(/=(.*)/s).slice(0, 2));
+const samples = Number(process.env.SAMPLES ?? '1');
+const interval = Number(process.env.SAMPLE_SECONDS ?? '30') * 1000;
 
 /** `name{a="x",b="y"} value` lines -> [{ name, labels, value }]. */
 const parse = (text) =>
-  text.split("\n").filter((l) => l && !l.startsWith("#")).map((line) => {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!m) return undefined;
-    const labels = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => [k, v]));
-    return { name: m[1], labels, value: Number(m[3]) };
-  }).filter(Boolean);
+  text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((line) => {
+      const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+      if (!m) return undefined;
+      const labels = Object.fromEntries(
+        [...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => [k, v]),
+      );
+      return { name: m[1], labels, value: Number(m[3]) };
+    })
+    .filter(Boolean);
 
 const pick = (series, name, key) =>
-  series.filter((s) => s.name === name).map((s) => `${s.labels[key] ?? "?"}:${s.value}`).sort().join(",") || "-";
+  series
+    .filter((s) => s.name === name)
+    .map((s) => `${s.labels[key] ?? '?'}:${s.value}`)
+    .sort()
+    .join(',') || '-';
 
 // The NetworkPolicy enforcer learns a new pod's address about a second after it starts: until
 // then this pod's connections are refused, so until one scrape got through a failed try is tried
@@ -42,13 +52,15 @@ async function scrape(name, url, started) {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const text = await response.text();
     const series = parse(text);
-    const gold = series.find((s) => s.name === "lakehouse_stage_seconds_since_last_success" && s.labels.stage === "gold");
-    const up = series.find((s) => s.name === "lakehouse_up");
+    const gold = series.find(
+      (s) => s.name === 'lakehouse_stage_seconds_since_last_success' && s.labels.stage === 'gold',
+    );
+    const up = series.find((s) => s.name === 'lakehouse_up');
     console.log(
-      `sample t=${t}s ${name} up=${up?.value ?? "-"} gold_age=${gold ? Math.round(gold.value) : "-"}s` +
-        ` lag=${pick(series, "lakehouse_kafka_lag_records", "partition")}` +
-        ` files=${pick(series, "lakehouse_table_data_files", "table")}` +
-        ` rows=${pick(series, "lakehouse_table_rows", "table")}`,
+      `sample t=${t}s ${name} up=${up?.value ?? '-'} gold_age=${gold ? Math.round(gold.value) : '-'}s` +
+        ` lag=${pick(series, 'lakehouse_kafka_lag_records', 'partition')}` +
+        ` files=${pick(series, 'lakehouse_table_data_files', 'table')}` +
+        ` rows=${pick(series, 'lakehouse_table_rows', 'table')}`,
     );
     return text;
   } catch (error) {

@@ -41,12 +41,24 @@ export const TOOLS = {
 export type ToolName = keyof typeof TOOLS;
 
 /** What `npm test` needs besides Node 22 (which test/run.ts sees to first). */
-export const TEST_TOOLS: readonly ToolName[] = ['helm', 'helm3', 'ct', 'linters', 'checkov', 'kube-score', 'kafka', 'spark'];
+export const TEST_TOOLS: readonly ToolName[] = [
+  'helm',
+  'helm3',
+  'ct',
+  'linters',
+  'checkov',
+  'kube-score',
+  'kafka',
+  'spark',
+];
 
 /** The installers' last line of stderr, without the "fetch-kafka: " they start it with. */
 const lastLine = (text: string): string => (text.trim().split('\n').at(-1) ?? '').trim().replace(/^[\w.-]+: /, '');
 
-type Check = { name: ToolName; label: string } & ({ state: 'installed' | 'missing' } | { state: 'impossible'; why: string });
+type Check = { name: ToolName; label: string } & (
+  | { state: 'installed' | 'missing' }
+  | { state: 'impossible'; why: string }
+);
 
 function check(name: ToolName): Promise<Check> {
   const { script, args } = TOOLS[name];
@@ -56,7 +68,8 @@ function check(name: ToolName): Promise<Check> {
       const code = error ? error.code : 0;
       if (code === 0) resolve({ name, label, state: 'installed' });
       else if (code === 3) resolve({ name, label, state: 'missing' });
-      else resolve({ name, label, state: 'impossible', why: lastLine(stderr) || `${script} --check: ${error?.message}` });
+      else
+        resolve({ name, label, state: 'impossible', why: lastLine(stderr) || `${script} --check: ${error?.message}` });
     });
   });
 }
@@ -88,9 +101,14 @@ function install(name: ToolName, log: string): Promise<{ ok: boolean; why: strin
 }
 
 /** Installs what is missing among `names`; false (after one line saying why) when a tool cannot be. */
-export async function ensureTools(names: readonly ToolName[], out: NodeJS.WritableStream = process.stdout): Promise<boolean> {
+export async function ensureTools(
+  names: readonly ToolName[],
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<boolean> {
   const checks = await Promise.all(names.map(check));
-  const reasons = checks.flatMap((c) => (c.state === 'impossible' ? [`${c.label} … cannot be installed: ${c.why}`] : []));
+  const reasons = checks.flatMap((c) =>
+    c.state === 'impossible' ? [`${c.label} … cannot be installed: ${c.why}`] : [],
+  );
   if (reasons.length > 0) {
     out.write(`tools: ${reasons.join('; ')}\n`);
     return false;

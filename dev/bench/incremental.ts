@@ -22,23 +22,36 @@ export interface IncrementalResult {
 const startTime = Date.parse('2024-01-01T00:00:00Z');
 
 export async function benchIncremental(
-  base: number, increment: number, bootstrap: string, bundle: string, nodeOptions: string,
+  base: number,
+  increment: number,
+  bootstrap: string,
+  bundle: string,
+  nodeOptions: string,
   say: (message: string) => void,
 ): Promise<IncrementalResult[]> {
   const run = `inc-${base}-${Date.now()}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-bench-'));
   const env = {
     ...process.env,
-    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: `bench-${run}`, LAKEHOUSE_CONSUMER_GROUP: `bench-${run}`,
-    LAKEHOUSE_DATA_DIR: dataDir, ...jobRuntimeEnv(nodeOptions),
+    KAFKA_BOOTSTRAP_SERVER: bootstrap,
+    LAKEHOUSE_TOPIC: `bench-${run}`,
+    LAKEHOUSE_CONSUMER_GROUP: `bench-${run}`,
+    LAKEHOUSE_DATA_DIR: dataDir,
+    ...jobRuntimeEnv(nodeOptions),
   };
   let finished: Record<string, unknown> = {};
   let failure = '';
   const job = async (name: string, settings: Record<string, string> = {}) => {
-    const outcome = await runJobProcess(name, [], { ...env, ...settings }, (line) => {
-      if (line.includes('"msg":"finished"')) finished = JSON.parse(line).result ?? {};
-      if (line.includes('"msg":"failed"')) failure = String(JSON.parse(line).error);
-    }, { entry: bundle });
+    const outcome = await runJobProcess(
+      name,
+      [],
+      { ...env, ...settings },
+      (line) => {
+        if (line.includes('"msg":"finished"')) finished = JSON.parse(line).result ?? {};
+        if (line.includes('"msg":"failed"')) failure = String(JSON.parse(line).error);
+      },
+      { entry: bundle },
+    );
     if (outcome.exitCode !== 0) throw new Error(`${name} failed with exit code ${outcome.exitCode}: ${failure}`);
     return outcome;
   };
@@ -52,23 +65,36 @@ export async function benchIncremental(
       let bronzeRows = 0;
       for (const stage of ['produce', 'bronze', 'silver', 'gold']) {
         const started = performance.now();
-        await job(stage, stage === 'produce' ? { LAKEHOUSE_EVENTS: String(base), LAKEHOUSE_START_TIME: String(startTime) } : {});
+        await job(
+          stage,
+          stage === 'produce' ? { LAKEHOUSE_EVENTS: String(base), LAKEHOUSE_START_TIME: String(startTime) } : {},
+        );
         seconds[stage] = (performance.now() - started) / 1000;
         if (stage === 'bronze') bronzeRows = Number(finished.recordsRead);
       }
       baseBuild = { seconds, bronzeRows };
-      say(`  built: ${bronzeRows} bronze rows; ${Object.entries(seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
+      say(
+        `  built: ${bronzeRows} bronze rows; ${Object.entries(seconds)
+          .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+          .join(', ')}`,
+      );
     }
     // Events are one second apart: after the base, or (late) starting in the middle of its range.
     for (const late of base > 0 ? [false, true] : [false]) {
       const incrementStart = late ? startTime + Math.floor(base / 2) * 1000 + 500 : startTime + base * 1000;
-      await job('produce', { LAKEHOUSE_EVENTS: String(increment), LAKEHOUSE_START_TIME: String(incrementStart), LAKEHOUSE_SEED: '7' });
+      await job('produce', {
+        LAKEHOUSE_EVENTS: String(increment),
+        LAKEHOUSE_START_TIME: String(incrementStart),
+        LAKEHOUSE_SEED: '7',
+      });
       const stages: IncrementalResult['stages'] = {};
       for (const stage of ['bronze', 'silver', 'gold']) {
         const started = performance.now();
         const outcome = await job(stage);
         stages[stage] = { seconds: (performance.now() - started) / 1000, peakRssBytes: outcome.peakRssBytes };
-        say(`  +${increment} on ${base}${late ? ' (late)' : ''}: ${stage} ${stages[stage].seconds.toFixed(2)} s, ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+        say(
+          `  +${increment} on ${base}${late ? ' (late)' : ''}: ${stage} ${stages[stage].seconds.toFixed(2)} s, ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+        );
       }
       results.push({ base, increment, late, stages, ...(late ? {} : { baseBuild }) });
     }

@@ -57,7 +57,13 @@ function averageRecordBytes(): number {
   return Math.round(bytes / count);
 }
 
-async function benchOnce(events: number, bootstrap: string, bundle: string, withBaselines: boolean, nodeOptions: string): Promise<BenchResult> {
+async function benchOnce(
+  events: number,
+  bootstrap: string,
+  bundle: string,
+  withBaselines: boolean,
+  nodeOptions: string,
+): Promise<BenchResult> {
   const run = `${events}-${Date.now()}`;
   const recordBytes = averageRecordBytes();
   const baselines: BenchResult['baselines'] = {};
@@ -87,20 +93,34 @@ async function benchOnce(events: number, bootstrap: string, bundle: string, with
     for (const stage of stages) {
       say(`${stage}: ${events} events`);
       const started = performance.now();
-      const outcome = await runJobProcess(stage, [], env, (line) => {
-        if (line.includes('"progress"') || line.includes('"level":"error"')) say(`  ${line}`);
-      }, { entry: bundle });
+      const outcome = await runJobProcess(
+        stage,
+        [],
+        env,
+        (line) => {
+          if (line.includes('"progress"') || line.includes('"level":"error"')) say(`  ${line}`);
+        },
+        { entry: bundle },
+      );
       const seconds = (performance.now() - started) / 1000;
       if (outcome.exitCode !== 0) throw new Error(`${stage} failed with exit code ${outcome.exitCode}`);
       results[stage] = { seconds, eventsPerSec: events / seconds, peakRssBytes: outcome.peakRssBytes };
-      say(`  ${seconds.toFixed(2)} s, ${Math.round(events / seconds)} events/s, peak RSS ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+      say(
+        `  ${seconds.toFixed(2)} s, ${Math.round(events / seconds)} events/s, peak RSS ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+      );
     }
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   return {
     nodeOptions,
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryBytes: os.totalmem(),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
     events,
     recordBytes,
     baselines,
@@ -111,7 +131,8 @@ async function benchOnce(events: number, bootstrap: string, bundle: string, with
 function printTable(results: readonly BenchResult[]): void {
   const rows = results.flatMap((r) =>
     Object.entries(r.stages).map(([stage, s]) => {
-      const baseline = stage === 'produce' ? r.baselines.producerPerf : stage === 'bronze' ? r.baselines.consumerPerf : undefined;
+      const baseline =
+        stage === 'produce' ? r.baselines.producerPerf : stage === 'bronze' ? r.baselines.consumerPerf : undefined;
       return {
         events: r.events,
         stage,
@@ -131,21 +152,39 @@ function printIncremental(results: readonly IncrementalResult[]): void {
     lake_holds: r.base,
     run_adds: r.increment,
     events: r.late ? 'late' : 'after',
-    ...Object.fromEntries(Object.entries(r.stages).flatMap(([stage, s]) => [[`${stage}_s`, s.seconds.toFixed(2)], [`${stage}_mib`, (s.peakRssBytes / 2 ** 20).toFixed(0)]])),
+    ...Object.fromEntries(
+      Object.entries(r.stages).flatMap(([stage, s]) => [
+        [`${stage}_s`, s.seconds.toFixed(2)],
+        [`${stage}_mib`, (s.peakRssBytes / 2 ** 20).toFixed(0)],
+      ]),
+    ),
   }));
   process.stdout.write('\nIncremental runs\n' + formatTable(rows) + '\n');
 }
 
 function printMaintenance(result: MaintenanceResult): void {
-  const rows = result.tables.map((t) => ({ maintain: t.lake, table: t.table, live_data_files: t.liveFiles, files_on_disk: t.filesOnDisk, snapshots: t.snapshots, rows: t.rows }));
-  process.stdout.write(`\nFiles after ${result.runs} pipeline runs of ${result.events} events (maintain keeps ${result.keepSnapshots} snapshots; ${result.maintainSeconds.toFixed(1)} s of maintain in all)\n` + formatTable(rows) + '\n');
+  const rows = result.tables.map((t) => ({
+    maintain: t.lake,
+    table: t.table,
+    live_data_files: t.liveFiles,
+    files_on_disk: t.filesOnDisk,
+    snapshots: t.snapshots,
+    rows: t.rows,
+  }));
+  process.stdout.write(
+    `\nFiles after ${result.runs} pipeline runs of ${result.events} events (maintain keeps ${result.keepSnapshots} snapshots; ${result.maintainSeconds.toFixed(1)} s of maintain in all)\n` +
+      formatTable(rows) +
+      '\n',
+  );
 }
 
 async function main(): Promise<void> {
   const { flags } = parseArgs(process.argv.slice(2));
-  const list = (flag: string, fallback: string) => (flags.get(flag) ?? fallback).split(',').map((n) => Number(n.replace(/_/g, '')));
+  const list = (flag: string, fallback: string) =>
+    (flags.get(flag) ?? fallback).split(',').map((n) => Number(n.replace(/_/g, '')));
   const counts = list('events', '100000').filter((n) => n !== 0);
-  if (counts.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`--events: "${flags.get('events')}" is not a list of positive integers`);
+  if (counts.some((n) => !Number.isInteger(n) || n < 0))
+    throw new Error(`--events: "${flags.get('events')}" is not a list of positive integers`);
   const bases = flags.has('incremental') ? list('incremental', '0') : [];
   const increment = Number(flags.get('increment') ?? '10000');
   if (bases.some((n) => !Number.isInteger(n) || n < 0) || !Number.isInteger(increment) || increment <= 0) {
@@ -153,21 +192,28 @@ async function main(): Promise<void> {
   }
   const maintenance = flags.get('maintenance');
   const maintenancePlan = maintenance === undefined ? undefined : /^(\d+)x(\d+)$/.exec(maintenance);
-  if (maintenance !== undefined && !maintenancePlan) throw new Error(`--maintenance: "${maintenance}" is not RUNSxEVENTS, e.g. 30x1000`);
+  if (maintenance !== undefined && !maintenancePlan)
+    throw new Error(`--maintenance: "${maintenance}" is not RUNSxEVENTS, e.g. 30x1000`);
   const out = flags.get('out');
   const withBaselines = flags.get('skip-baselines') !== 'true';
   // The jobs run with the NODE_OPTIONS the chart gives them (values: jobs.nodeOptions).
   const nodeOptions = flags.get('node-options') ?? defaultValues().jobs.nodeOptions;
   // `--node-options --max-old-space-size=…` reads as a flag without a value, then another flag.
-  if (nodeOptions === 'true') throw new Error("--node-options needs its value after '=': --node-options='--max-old-space-size=192 …'");
-  say(`stages run with ${Object.entries(jobRuntimeEnv(nodeOptions)).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (nodeOptions === 'true')
+    throw new Error("--node-options needs its value after '=': --node-options='--max-old-space-size=192 …'");
+  say(
+    `stages run with ${Object.entries(jobRuntimeEnv(nodeOptions))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
 
   const bundlePath = path.join(os.tmpdir(), `lakehouse-bench-${process.pid}.mjs`);
   fs.writeFileSync(bundlePath, await bundleJobs());
   say(`bundled jobs into ${bundlePath}`);
   // TLS and SCRAM as the chart's Kafka has them; plaintext measures what they cost.
   const security = flags.get('kafka-security') ?? 'sasl_ssl';
-  if (security !== 'sasl_ssl' && security !== 'plaintext') throw new Error(`--kafka-security: "${security}" is not sasl_ssl or plaintext`);
+  if (security !== 'sasl_ssl' && security !== 'plaintext')
+    throw new Error(`--kafka-security: "${security}" is not sasl_ssl or plaintext`);
   say(`starting a local Kafka broker (${security})`);
   const broker = await startBroker({ maxHeap: '1g', security });
   say(`broker at ${broker.bootstrap}`);
@@ -175,9 +221,19 @@ async function main(): Promise<void> {
   const incremental: IncrementalResult[] = [];
   let maintained: MaintenanceResult | undefined;
   try {
-    for (const events of counts) results.push(await benchOnce(events, broker.bootstrap, bundlePath, withBaselines, nodeOptions));
-    for (const base of bases) incremental.push(...(await benchIncremental(base, increment, broker.bootstrap, bundlePath, nodeOptions, say)));
-    if (maintenancePlan) maintained = await benchMaintenance(Number(maintenancePlan[1]), Number(maintenancePlan[2]), broker.bootstrap, bundlePath, nodeOptions, say);
+    for (const events of counts)
+      results.push(await benchOnce(events, broker.bootstrap, bundlePath, withBaselines, nodeOptions));
+    for (const base of bases)
+      incremental.push(...(await benchIncremental(base, increment, broker.bootstrap, bundlePath, nodeOptions, say)));
+    if (maintenancePlan)
+      maintained = await benchMaintenance(
+        Number(maintenancePlan[1]),
+        Number(maintenancePlan[2]),
+        broker.bootstrap,
+        bundlePath,
+        nodeOptions,
+        say,
+      );
   } finally {
     await broker.stop();
     fs.rmSync(bundlePath, { force: true });
@@ -186,7 +242,12 @@ async function main(): Promise<void> {
   if (incremental.length > 0) printIncremental(incremental);
   if (maintained) printMaintenance(maintained);
   if (out) {
-    const all = incremental.length > 0 || maintained ? { runs: results, incremental, maintenance: maintained } : results.length === 1 ? results[0] : results;
+    const all =
+      incremental.length > 0 || maintained
+        ? { runs: results, incremental, maintenance: maintained }
+        : results.length === 1
+          ? results[0]
+          : results;
     fs.writeFileSync(path.resolve(root, out), JSON.stringify(all, null, 2) + '\n');
     say(`results written to ${out}`);
   }

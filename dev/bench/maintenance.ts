@@ -19,18 +19,27 @@ export interface MaintenanceResult {
   readonly events: number;
   readonly keepSnapshots: number;
   /** Per lake (`without`, `with`) and table. */
-  readonly tables: { lake: string; table: string; liveFiles: number; filesOnDisk: number; snapshots: number; rows: number }[];
+  readonly tables: {
+    lake: string;
+    table: string;
+    liveFiles: number;
+    filesOnDisk: number;
+    snapshots: number;
+    rows: number;
+  }[];
   readonly maintainSeconds: number;
 }
 
-const filesUnder = (dir: string) => fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+const filesUnder = (dir: string) =>
+  fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
 
 async function describeLake(lake: string, dataDir: string): Promise<MaintenanceResult['tables']> {
   const rows: MaintenanceResult['tables'] = [];
   for (const spec of catalogTables(dataDir)) {
     const table = loadTable(dataDir, spec)!;
     rows.push({
-      lake, table: spec.name,
+      lake,
+      table: spec.name,
       liveFiles: headOf(table) ? (await liveFiles(table)).length : 0,
       filesOnDisk: filesUnder(table.dir),
       snapshots: table.metadata.snapshots?.length ?? 0,
@@ -41,20 +50,44 @@ async function describeLake(lake: string, dataDir: string): Promise<MaintenanceR
 }
 
 export async function benchMaintenance(
-  runs: number, events: number, bootstrap: string, bundle: string, nodeOptions: string, say: (message: string) => void, keepSnapshots = 5,
+  runs: number,
+  events: number,
+  bootstrap: string,
+  bundle: string,
+  nodeOptions: string,
+  say: (message: string) => void,
+  keepSnapshots = 5,
 ): Promise<MaintenanceResult> {
   const run = `maint-${Date.now()}`;
-  const lakes = { without: fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-bench-')), with: fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-bench-')) };
-  const base = { ...process.env, KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: `bench-${run}`, ...jobRuntimeEnv(nodeOptions) };
+  const lakes = {
+    without: fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-bench-')),
+    with: fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-bench-')),
+  };
+  const base = {
+    ...process.env,
+    KAFKA_BOOTSTRAP_SERVER: bootstrap,
+    LAKEHOUSE_TOPIC: `bench-${run}`,
+    ...jobRuntimeEnv(nodeOptions),
+  };
   const envOf = (lake: keyof typeof lakes) => ({
-    ...base, LAKEHOUSE_DATA_DIR: lakes[lake], LAKEHOUSE_CONSUMER_GROUP: `bench-${run}-${lake}`,
-    LAKEHOUSE_SNAPSHOT_RETENTION_HOURS: '0', LAKEHOUSE_KEEP_SNAPSHOTS: String(keepSnapshots), LAKEHOUSE_ORPHAN_AGE_HOURS: '0',
+    ...base,
+    LAKEHOUSE_DATA_DIR: lakes[lake],
+    LAKEHOUSE_CONSUMER_GROUP: `bench-${run}-${lake}`,
+    LAKEHOUSE_SNAPSHOT_RETENTION_HOURS: '0',
+    LAKEHOUSE_KEEP_SNAPSHOTS: String(keepSnapshots),
+    LAKEHOUSE_ORPHAN_AGE_HOURS: '0',
   });
   let failure = '';
   const job = async (name: string, env: NodeJS.ProcessEnv) => {
-    const outcome = await runJobProcess(name, [], env, (line) => {
-      if (line.includes('"msg":"failed"')) failure = String(JSON.parse(line).error);
-    }, { entry: bundle });
+    const outcome = await runJobProcess(
+      name,
+      [],
+      env,
+      (line) => {
+        if (line.includes('"msg":"failed"')) failure = String(JSON.parse(line).error);
+      },
+      { entry: bundle },
+    );
     if (outcome.exitCode !== 0) throw new Error(`${name} failed with exit code ${outcome.exitCode}: ${failure}`);
     return outcome;
   };
@@ -62,7 +95,12 @@ export async function benchMaintenance(
   try {
     await job('topics', envOf('without'));
     for (let i = 0; i < runs; i++) {
-      await job('produce', { ...envOf('without'), LAKEHOUSE_EVENTS: String(events), LAKEHOUSE_SEED: String(i), LAKEHOUSE_START_TIME: String(Date.parse('2024-01-01T00:00:00Z') + i * events * 1000) });
+      await job('produce', {
+        ...envOf('without'),
+        LAKEHOUSE_EVENTS: String(events),
+        LAKEHOUSE_SEED: String(i),
+        LAKEHOUSE_START_TIME: String(Date.parse('2024-01-01T00:00:00Z') + i * events * 1000),
+      });
       for (const lake of ['without', 'with'] as const) {
         for (const stage of ['bronze', 'silver', 'gold']) await job(stage, envOf(lake));
       }
@@ -76,7 +114,8 @@ export async function benchMaintenance(
     for (const row of tables.filter((r) => r.lake === 'with')) {
       const other = tables.find((r) => r.lake === 'without' && r.table === row.table);
       // gold holds one row per type; ops.runs records each lake's own runs (maintain's too).
-      if (other && !['gold.stats', 'ops.runs'].includes(row.table) && other.rows !== row.rows) throw new Error(`${row.table}: ${other.rows} rows without maintenance, ${row.rows} with`);
+      if (other && !['gold.stats', 'ops.runs'].includes(row.table) && other.rows !== row.rows)
+        throw new Error(`${row.table}: ${other.rows} rows without maintenance, ${row.rows} with`);
     }
     return { runs, events, keepSnapshots, tables, maintainSeconds };
   } finally {

@@ -41,19 +41,37 @@ function sparkStagesFromEventLog(dir: string): SparkStageTiming['sparkStages'] {
 async function bench(count: number, bootstrap: string) {
   const work = mkdtempSync(path.join(tmpdir(), `bench-${count}-`));
   const topic = `bench-${count}-${Date.now()}`;
-  const base = { KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_PARTITIONS: '3', LAKEHOUSE_LOG_LEVEL: 'warn' };
+  const base = {
+    KAFKA_BOOTSTRAP_SERVER: bootstrap,
+    LAKEHOUSE_TOPIC: topic,
+    LAKEHOUSE_PARTITIONS: '3',
+    LAKEHOUSE_LOG_LEVEL: 'warn',
+  };
   try {
     await runNodeJob('topics', base);
-    const produced = await runNodeJob('produce', { ...base, LAKEHOUSE_EVENTS: String(count), LAKEHOUSE_DUPLICATE_RATIO: '0.01' });
+    const produced = await runNodeJob('produce', {
+      ...base,
+      LAKEHOUSE_EVENTS: String(count),
+      LAKEHOUSE_DUPLICATE_RATIO: '0.01',
+    });
     const node: Record<Stage, number> = { bronze: 0, silver: 0, gold: 0 };
     for (const stage of stages) {
-      node[stage] = (await runNodeJob(stage, { ...base, LAKEHOUSE_DATA_DIR: path.join(work, 'node'), LAKEHOUSE_CONSUMER_GROUP: `node-${topic}` })).seconds;
+      node[stage] = (
+        await runNodeJob(stage, {
+          ...base,
+          LAKEHOUSE_DATA_DIR: path.join(work, 'node'),
+          LAKEHOUSE_CONSUMER_GROUP: `node-${topic}`,
+        })
+      ).seconds;
     }
     const spark = {} as Record<Stage, SparkStageTiming>;
     for (const stage of stages) {
       const eventLog = path.join(work, `events-${stage}`);
       const run: JobRun = await runSparkStage(stage, {
-        ...base, LAKEHOUSE_DATA_DIR: path.join(work, 'spark'), LAKEHOUSE_CONSUMER_GROUP: `spark-${topic}`, LAKEHOUSE_SPARK_EVENT_LOG_DIR: eventLog,
+        ...base,
+        LAKEHOUSE_DATA_DIR: path.join(work, 'spark'),
+        LAKEHOUSE_CONSUMER_GROUP: `spark-${topic}`,
+        LAKEHOUSE_SPARK_EVENT_LOG_DIR: eventLog,
       });
       const done = logLine(run, 'finished');
       spark[stage] = {
@@ -79,23 +97,35 @@ for (const count of counts.length ? counts : [10_000, 100_000, 1_000_000]) {
   console.error(JSON.stringify(result));
 }
 const s = (x: number) => x.toFixed(1);
-console.log('| events | produce s | node bronze | node silver | node gold | node total | spark bronze | spark silver | spark gold | spark total | of which JVM+session start |');
+console.log(
+  '| events | produce s | node bronze | node silver | node gold | node total | spark bronze | spark silver | spark gold | spark total | of which JVM+session start |',
+);
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   const nodeTotal = stages.reduce((t, st) => t + r.node[st], 0);
   const sparkTotal = stages.reduce((t, st) => t + r.spark[st].wall, 0);
   const startup = stages.reduce((t, st) => t + r.spark[st].launchToSession, 0);
-  console.log(`| ${r.count} | ${s(r.produce)} | ${stages.map((st) => s(r.node[st])).join(' | ')} | ${s(nodeTotal)} | ${stages.map((st) => s(r.spark[st].wall)).join(' | ')} | ${s(sparkTotal)} | ${s(startup)} |`);
+  console.log(
+    `| ${r.count} | ${s(r.produce)} | ${stages.map((st) => s(r.node[st])).join(' | ')} | ${s(nodeTotal)} | ${stages.map((st) => s(r.spark[st].wall)).join(' | ')} | ${s(sparkTotal)} | ${s(startup)} |`,
+  );
 }
-console.log('\n| events | stage | node s | spark wall s | JVM start→session s | job phases s | stop+exit s | Spark stages s | largest phases (s) |');
+console.log(
+  '\n| events | stage | node s | spark wall s | JVM start→session s | job phases s | stop+exit s | Spark stages s | largest phases (s) |',
+);
 console.log('|---:|---|---:|---:|---:|---:|---:|---:|---|');
 for (const r of results) {
   for (const st of stages) {
     const t = r.spark[st];
     const phases = Object.values(t.phases).reduce((a, b) => a + b, 0) / 1000;
     const sparkStages = t.sparkStages.reduce((a, x) => a + x.ms, 0) / 1000;
-    const largest = Object.entries(t.phases).sort(([, a], [, b]) => b - a).slice(0, 3).map(([k, ms]) => `${k} ${s(ms / 1000)}`).join(', ');
-    console.log(`| ${r.count} | ${st} | ${s(r.node[st])} | ${s(t.wall)} | ${s(t.launchToSession)} | ${s(phases)} | ${s(t.wall - t.launchToSession - phases)} | ${s(sparkStages)} | ${largest} |`);
+    const largest = Object.entries(t.phases)
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, 3)
+      .map(([k, ms]) => `${k} ${s(ms / 1000)}`)
+      .join(', ');
+    console.log(
+      `| ${r.count} | ${st} | ${s(r.node[st])} | ${s(t.wall)} | ${s(t.launchToSession)} | ${s(phases)} | ${s(t.wall - t.launchToSession - phases)} | ${s(sparkStages)} | ${largest} |`,
+    );
   }
 }
 process.exit(0);

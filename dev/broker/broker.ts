@@ -1,23 +1,23 @@
 // A real single-node Apache Kafka broker (KRaft, broker+controller in one JVM) on loopback.
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
-import { Kafka, logLevel } from "kafkajs";
-import { kafkaClasspath, runKafkaTool } from "./kafka-libs.ts";
-import { canConnect, freePort } from "./net.ts";
-import { adoptArchive, cdsFlags } from "./class-data-sharing.ts";
-import { guardAgainstOrphan } from "./orphan-guard.ts";
-import { isBrokerProcess, terminate } from "./process-control.ts";
-import { serverProperties } from "./server-config.ts";
-import { kafkaJsSecurity, rememberBroker, type BrokerSecurity } from "./clients.ts";
-import { brokerTls } from "./tls.ts";
-import { makeUsers } from "./users.ts";
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { kafkaClasspath, runKafkaTool } from './kafka-libs.ts';
+import { canConnect, freePort } from './net.ts';
+import { adoptArchive, cdsFlags } from './class-data-sharing.ts';
+import { guardAgainstOrphan } from './orphan-guard.ts';
+import { isBrokerProcess, terminate } from './process-control.ts';
+import { serverProperties } from './server-config.ts';
+import { kafkaJsSecurity, rememberBroker, type BrokerSecurity } from './clients.ts';
+import { brokerTls } from './tls.ts';
+import { makeUsers } from './users.ts';
 
-export { runKafkaTool } from "./kafka-libs.ts";
+export { runKafkaTool } from './kafka-libs.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -61,10 +61,10 @@ export interface Broker extends BrokerHandle {
 
 // A graceful stop normally takes ~1 s, but the first one also writes the class-data archive.
 const STOP_GRACE_MS = 30_000;
-const CDS_DUMP = "classes.jsa";
+const CDS_DUMP = 'classes.jsa';
 
 function checkOptions(options: BrokerOptions): void {
-  for (const field of ["minHeap", "maxHeap"] as const) {
+  for (const field of ['minHeap', 'maxHeap'] as const) {
     const value = options[field];
     if (value !== undefined && !/^[1-9]\d*[kmg]?$/i.test(value)) {
       throw new Error(`startBroker: ${field} must be a JVM size like "512m", got ${JSON.stringify(value)}`);
@@ -79,7 +79,7 @@ function checkOptions(options: BrokerOptions): void {
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   checkOptions(options);
   const classpath = await kafkaClasspath();
-  const dataDir = mkdtempSync(join(tmpdir(), "lakehouse-kafka-"));
+  const dataDir = mkdtempSync(join(tmpdir(), 'lakehouse-kafka-'));
   try {
     return await launch(classpath, dataDir, options);
   } catch (error) {
@@ -93,55 +93,61 @@ async function launch(classpath: string, dataDir: string, options: BrokerOptions
   let controllerPort = await freePort();
   while (controllerPort === clientPort) controllerPort = await freePort();
 
-  const security = options.security ?? "sasl_ssl";
-  const users = security === "sasl_ssl" ? makeUsers(dataDir) : undefined;
+  const security = options.security ?? 'sasl_ssl';
+  const users = security === 'sasl_ssl' ? makeUsers(dataDir) : undefined;
   const secure = users && { tls: brokerTls(), adminPassword: users.passwords.admin };
-  const propertiesFile = join(dataDir, "server.properties");
+  const propertiesFile = join(dataDir, 'server.properties');
   writeFileSync(
     propertiesFile,
-    serverProperties({ clientPort, controllerPort, logDir: join(dataDir, "kraft-logs"), secure, extra: options.config }),
+    serverProperties({
+      clientPort,
+      controllerPort,
+      logDir: join(dataDir, 'kraft-logs'),
+      secure,
+      extra: options.config,
+    }),
     { mode: 0o600 },
   );
-  const format = ["format", "-t", randomClusterId(), "-c", propertiesFile, ...(users?.scramArgs ?? [])];
-  await runKafkaTool("kafka.tools.StorageTool", format, {
+  const format = ['format', '-t', randomClusterId(), '-c', propertiesFile, ...(users?.scramArgs ?? [])];
+  await runKafkaTool('kafka.tools.StorageTool', format, {
     timeoutMs: 120_000,
-    maxHeap: "256m",
+    maxHeap: '256m',
   }).catch((error: Error) => {
     throw new Error(`broker: formatting storage with ${propertiesFile} failed: ${error.message}`);
   });
 
-  const logFile = join(dataDir, "broker.log");
-  const logFd = openSync(logFile, "a");
+  const logFile = join(dataDir, 'broker.log');
+  const logFd = openSync(logFile, 'a');
   const spawnedAt = Date.now();
   const child = spawn(
-    "java",
+    'java',
     [
-      `-Xms${options.minHeap ?? "256m"}`,
-      `-Xmx${options.maxHeap ?? "768m"}`,
-      "-XX:+UseG1GC",
-      "-XX:MaxGCPauseMillis=20",
-      "-XX:+ExitOnOutOfMemoryError",
-      "-Djava.awt.headless=true",
+      `-Xms${options.minHeap ?? '256m'}`,
+      `-Xmx${options.maxHeap ?? '768m'}`,
+      '-XX:+UseG1GC',
+      '-XX:MaxGCPauseMillis=20',
+      '-XX:+ExitOnOutOfMemoryError',
+      '-Djava.awt.headless=true',
       ...cdsFlags(join(dataDir, CDS_DUMP)),
-      `-Dlog4j2.configurationFile=${join(here, "log4j2-broker.properties")}`,
+      `-Dlog4j2.configurationFile=${join(here, 'log4j2-broker.properties')}`,
       `-Dkafka.logs.dir=${dataDir}`,
-      "-cp",
+      '-cp',
       classpath,
-      "kafka.Kafka",
+      'kafka.Kafka',
       propertiesFile,
     ],
-    { detached: options.detached ?? false, stdio: ["ignore", logFd, logFd] },
+    { detached: options.detached ?? false, stdio: ['ignore', logFd, logFd] },
   );
   closeSync(logFd);
   // Never keep the caller's event loop alive; stop() or the owner's exit hook ends the JVM.
   child.unref();
   const pid = child.pid;
-  if (pid === undefined) throw new Error("broker: java did not start (is a JDK on PATH?)");
+  if (pid === undefined) throw new Error('broker: java did not start (is a JDK on PATH?)');
   if (!options.detached) guardAgainstOrphan(process.pid, pid, dataDir);
 
   let exited: string | undefined;
-  child.once("exit", (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
-  child.once("error", (error) => (exited = `failed to spawn: ${error.message}`));
+  child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
+  child.once('error', (error) => (exited = `failed to spawn: ${error.message}`));
 
   const handle: BrokerHandle = { bootstrap: `127.0.0.1:${clientPort}`, dataDir, pid, security };
   try {
@@ -165,14 +171,14 @@ async function waitUntilReady(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const admin = new Kafka({
-    clientId: "lakehouse-broker-probe",
+    clientId: 'lakehouse-broker-probe',
     brokers: [handle.bootstrap],
-    ...kafkaJsSecurity(handle, "admin"),
+    ...kafkaJsSecurity(handle, 'admin'),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2_000,
     retry: { retries: 0 },
   }).admin();
-  let lastProblem = "no TCP connection yet";
+  let lastProblem = 'no TCP connection yet';
   try {
     while (Date.now() < deadline) {
       const reason = exitReason();
@@ -197,7 +203,7 @@ async function waitUntilReady(
 }
 
 /** Stops a broker started by any process (by pid + dataDir) and removes its dataDir. */
-export async function stopBroker(handle: Pick<BrokerHandle, "pid" | "dataDir">): Promise<void> {
+export async function stopBroker(handle: Pick<BrokerHandle, 'pid' | 'dataDir'>): Promise<void> {
   if (isBrokerProcess(handle.pid, handle.dataDir) && (await terminate(handle.pid, STOP_GRACE_MS))) {
     adoptArchive(join(handle.dataDir, CDS_DUMP));
   }
@@ -205,7 +211,7 @@ export async function stopBroker(handle: Pick<BrokerHandle, "pid" | "dataDir">):
 }
 
 /** True when the broker described by handle is still running. */
-export function brokerRunning(handle: Pick<BrokerHandle, "pid" | "dataDir">): boolean {
+export function brokerRunning(handle: Pick<BrokerHandle, 'pid' | 'dataDir'>): boolean {
   return isBrokerProcess(handle.pid, handle.dataDir);
 }
 
@@ -213,15 +219,15 @@ export function brokerRunning(handle: Pick<BrokerHandle, "pid" | "dataDir">): bo
 // because command-line parsers take it for an option.
 function randomClusterId(): string {
   for (;;) {
-    const id = randomBytes(16).toString("base64url");
-    if (!id.startsWith("-")) return id;
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
   }
 }
 
 function tail(file: string, lines: number): string {
   try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
-    return "(no log)";
+    return '(no log)';
   }
 }

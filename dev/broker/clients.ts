@@ -1,13 +1,13 @@
 // How a client reaches a local broker: KafkaJS options, job settings and Java client properties,
 // each for one of the broker's users.
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import type { KafkaConfig } from "kafkajs";
-import { readState } from "./state-file.ts";
-import { brokerTls } from "./tls.ts";
-import { kafkaUsers, passwordFile, SASL_MECHANISM, type KafkaRole } from "./users.ts";
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KafkaConfig } from 'kafkajs';
+import { readState } from './state-file.ts';
+import { brokerTls } from './tls.ts';
+import { kafkaUsers, passwordFile, SASL_MECHANISM, type KafkaRole } from './users.ts';
 
-export type BrokerSecurity = "sasl_ssl" | "plaintext";
+export type BrokerSecurity = 'sasl_ssl' | 'plaintext';
 
 export interface BrokerAccess {
   readonly bootstrap: string;
@@ -21,7 +21,7 @@ const known = new Map<string, BrokerAccess>();
  * A broker's access (JSON) handed to child processes that run jobs themselves (`npm run local`, a
  * test's own `tsx jobs/main.ts`), so that they find a broker their parent started.
  */
-export const DEV_BROKER_ENV = "LAKEHOUSE_DEV_BROKER";
+export const DEV_BROKER_ENV = 'LAKEHOUSE_DEV_BROKER';
 
 /** Records a broker this process started, so that `knownBroker` finds it by its address. */
 export function rememberBroker(access: BrokerAccess): void {
@@ -46,33 +46,40 @@ export function knownBroker(bootstrap: string | undefined): BrokerAccess | undef
 }
 
 /** The settings `job` needs for the local broker at env's KAFKA_BOOTSTRAP_SERVER, under env's own. */
-export function withBrokerAccess(job: string, env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+export function withBrokerAccess(
+  job: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string | undefined> {
   const access = knownBroker(env.KAFKA_BOOTSTRAP_SERVER);
   return access ? { ...jobKafkaEnv(access, job), ...env } : { ...env };
 }
 
 /** The user each job signs in as: the chart gives each Job the same one. */
 export function roleOfJob(job: string): KafkaRole {
-  if (job === "topics") return "admin";
-  if (job === "produce") return "producer";
-  return "pipeline";
+  if (job === 'topics') return 'admin';
+  if (job === 'produce') return 'producer';
+  return 'pipeline';
 }
 
 /** KafkaJS `ssl` and `sasl` options for `role`. */
-export function kafkaJsSecurity(access: BrokerAccess, role: KafkaRole): Pick<KafkaConfig, "ssl" | "sasl"> {
-  if (access.security === "plaintext") return {};
+export function kafkaJsSecurity(access: BrokerAccess, role: KafkaRole): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  if (access.security === 'plaintext') return {};
   return {
-    ssl: { ca: [readFileSync(brokerTls().caFile, "utf8")] },
-    sasl: { mechanism: "scram-sha-512", username: kafkaUsers[role], password: readFileSync(passwordFile(access.dataDir, role), "utf8") },
+    ssl: { ca: [readFileSync(brokerTls().caFile, 'utf8')] },
+    sasl: {
+      mechanism: 'scram-sha-512',
+      username: kafkaUsers[role],
+      password: readFileSync(passwordFile(access.dataDir, role), 'utf8'),
+    },
   };
 }
 
 /** The job settings (docs/contract.md) that make `job` sign in as its user. */
 export function jobKafkaEnv(access: BrokerAccess, job: string): Record<string, string> {
-  if (access.security === "plaintext") return { LAKEHOUSE_KAFKA_SECURITY: "plaintext" };
+  if (access.security === 'plaintext') return { LAKEHOUSE_KAFKA_SECURITY: 'plaintext' };
   const role = roleOfJob(job);
   return {
-    LAKEHOUSE_KAFKA_SECURITY: "sasl_ssl",
+    LAKEHOUSE_KAFKA_SECURITY: 'sasl_ssl',
     LAKEHOUSE_KAFKA_SASL_MECHANISM: SASL_MECHANISM.toLowerCase(),
     LAKEHOUSE_KAFKA_CA_FILE: brokerTls().caFile,
     LAKEHOUSE_KAFKA_USER: kafkaUsers[role],
@@ -82,21 +89,23 @@ export function jobKafkaEnv(access: BrokerAccess, job: string): Record<string, s
 
 /** Java client properties (for Kafka's own tools) for `role`. */
 export function javaClientProperties(access: BrokerAccess, role: KafkaRole): Record<string, string> {
-  if (access.security === "plaintext") return { "security.protocol": "PLAINTEXT" };
-  const password = readFileSync(passwordFile(access.dataDir, role), "utf8");
+  if (access.security === 'plaintext') return { 'security.protocol': 'PLAINTEXT' };
+  const password = readFileSync(passwordFile(access.dataDir, role), 'utf8');
   return {
-    "security.protocol": "SASL_SSL",
-    "sasl.mechanism": SASL_MECHANISM,
-    "sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="${kafkaUsers[role]}" password="${password}";`,
-    "ssl.truststore.type": "PEM",
-    "ssl.truststore.location": brokerTls().caFile,
+    'security.protocol': 'SASL_SSL',
+    'sasl.mechanism': SASL_MECHANISM,
+    'sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${kafkaUsers[role]}" password="${password}";`,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': brokerTls().caFile,
   };
 }
 
 /** Writes javaClientProperties into the broker's data directory; returns the file (for --command-config). */
 export function javaClientConfigFile(access: BrokerAccess, role: KafkaRole): string {
   const file = join(access.dataDir, `client-${role}.properties`);
-  const text = Object.entries(javaClientProperties(access, role)).map(([key, value]) => `${key}=${value.replace(/\\/g, "\\\\")}`).join("\n");
-  writeFileSync(file, text + "\n", { mode: 0o600 });
+  const text = Object.entries(javaClientProperties(access, role))
+    .map(([key, value]) => `${key}=${value.replace(/\\/g, '\\\\')}`)
+    .join('\n');
+  writeFileSync(file, text + '\n', { mode: 0o600 });
   return file;
 }

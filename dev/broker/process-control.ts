@@ -1,6 +1,6 @@
 // Liveness and termination of a broker JVM known only by pid (it may belong to another process).
-import { readFileSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** True while the pid exists and is not a zombie. */
 export function isAlive(pid: number): boolean {
@@ -11,8 +11,8 @@ export function isAlive(pid: number): boolean {
   }
   try {
     // Field 3 of /proc/<pid>/stat is the state; the command name before it is in parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -25,8 +25,8 @@ export function isAlive(pid: number): boolean {
 export function isBrokerProcess(pid: number, dataDir: string): boolean {
   if (!isAlive(pid)) return false;
   try {
-    const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return args.includes("kafka.Kafka") && args.some((arg) => arg.startsWith(dataDir));
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args.includes('kafka.Kafka') && args.some((arg) => arg.startsWith(dataDir));
   } catch {
     return false;
   }
@@ -53,9 +53,9 @@ export async function terminate(pid: number, graceMs: number): Promise<boolean> 
       // already gone
     }
   };
-  signal("SIGTERM");
+  signal('SIGTERM');
   if (await waitForExit(pid, graceMs)) return true;
-  signal("SIGKILL");
+  signal('SIGKILL');
   if (!(await waitForExit(pid, 10_000))) throw new Error(`broker pid ${pid} survived SIGKILL`);
   return false;
 }
@@ -63,7 +63,7 @@ export async function terminate(pid: number, graceMs: number): Promise<boolean> 
 /** Synchronous SIGKILL for process 'exit' handlers, where nothing asynchronous runs. */
 export function killNow(pid: number): void {
   try {
-    process.kill(pid, "SIGKILL");
+    process.kill(pid, 'SIGKILL');
   } catch {
     // already gone
   }

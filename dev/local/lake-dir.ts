@@ -11,7 +11,10 @@ export const DEFAULT_LAKES_DIR = './data';
 
 /** The lake cannot be used; the local runner exits 2 with this one-line message. */
 export class LakeRefused extends Error {
-  constructor(readonly dir: string, reason: string) {
+  constructor(
+    readonly dir: string,
+    reason: string,
+  ) {
     super(`refusing to write the lake into ${dir}: ${reason}`);
     this.name = 'LakeRefused';
   }
@@ -32,7 +35,10 @@ export function chooseLake(given: string | undefined, lakesDir = DEFAULT_LAKES_D
 function newLake(lakesDir: string, now: Date): Lake {
   const parent = path.resolve(lakesDir);
   fs.mkdirSync(parent, { recursive: true });
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   for (let n = 1; ; n++) {
     const dir = path.join(parent, `run-${stamp}${n > 1 ? `-${n}` : ''}`);
     try {
@@ -63,7 +69,10 @@ function givenLake(given: string): Lake {
     return { dir, empty: true };
   }
   if (!entries.includes(LAKE_MARKER)) {
-    throw new LakeRefused(dir, `it is not empty and was not created by npm run local (no ${LAKE_MARKER}); name a new or empty directory, or leave --data-dir and LAKEHOUSE_DATA_DIR unset for a fresh lake`);
+    throw new LakeRefused(
+      dir,
+      `it is not empty and was not created by npm run local (no ${LAKE_MARKER}); name a new or empty directory, or leave --data-dir and LAKEHOUSE_DATA_DIR unset for a fresh lake`,
+    );
   }
   return { dir, empty: entries.length === 1 };
 }

@@ -25,7 +25,10 @@ async function main(flags: ReadonlyMap<string, string>, format: LogFormat): Prom
   const localBroker = !process.env.KAFKA_BOOTSTRAP_SERVER;
   // A new broker's topic starts again at offset 0: a lake that read another broker's would not match.
   if (localBroker && !lake.empty) {
-    throw new LakeRefused(lake.dir, 'it holds an earlier run whose Kafka is gone (a new local broker is started); set KAFKA_BOOTSTRAP_SERVER to the Kafka it read, or name a new directory');
+    throw new LakeRefused(
+      lake.dir,
+      'it holds an earlier run whose Kafka is gone (a new local broker is started); set KAFKA_BOOTSTRAP_SERVER to the Kafka it read, or name a new directory',
+    );
   }
   // The jobs write JSON for this runner to read, whatever the terminal.
   jobFlags.delete('data-dir');
@@ -40,7 +43,13 @@ async function main(flags: ReadonlyMap<string, string>, format: LogFormat): Prom
   }
 }
 
-async function runPipeline(view: PipelineView, engine: string, lakeDir: string, localBroker: boolean, args: readonly string[]): Promise<number> {
+async function runPipeline(
+  view: PipelineView,
+  engine: string,
+  lakeDir: string,
+  localBroker: boolean,
+  args: readonly string[],
+): Promise<number> {
   view.lake(lakeDir);
   let stopBroker: (() => Promise<void>) | undefined;
   const env: NodeJS.ProcessEnv = { ...process.env, LAKEHOUSE_DATA_DIR: lakeDir };
@@ -57,9 +66,10 @@ async function runPipeline(view: PipelineView, engine: string, lakeDir: string, 
   try {
     for (const job of pipeline) {
       view.stageStarted(job);
-      const run = engine === 'spark' && ['bronze', 'silver', 'gold'].includes(job)
-        ? await runSparkStage(job, env, args, view)
-        : await runJobProcess(job, args, env, view.jobStdout, { onStderr: view.jobStderr });
+      const run =
+        engine === 'spark' && ['bronze', 'silver', 'gold'].includes(job)
+          ? await runSparkStage(job, env, args, view)
+          : await runJobProcess(job, args, env, view.jobStdout, { onStderr: view.jobStderr });
       runs.push(run);
       view.stageEnded(run);
       if (run.exitCode !== 0) {
@@ -77,7 +87,12 @@ async function runPipeline(view: PipelineView, engine: string, lakeDir: string, 
   return 0;
 }
 
-async function runSparkStage(job: string, env: NodeJS.ProcessEnv, args: readonly string[], view: PipelineView): Promise<JobRun> {
+async function runSparkStage(
+  job: string,
+  env: NodeJS.ProcessEnv,
+  args: readonly string[],
+  view: PipelineView,
+): Promise<JobRun> {
   const { runSparkStage: run } = await import('../spark/run-stage.ts');
   return run(job, env, args, view.jobStdout, view.jobStderr);
 }
@@ -90,7 +105,11 @@ let format: LogFormat = isTerminal ? 'text' : 'json';
   (error) => {
     const refused = error instanceof ConfigError || error instanceof LakeRefused;
     // A person gets the message; a stack trace is for the JSON log.
-    const text = refused ? error.message : format === 'text' ? `error: ${String(error?.message ?? error).split('\n')[0]}` : String(error?.stack ?? error);
+    const text = refused
+      ? error.message
+      : format === 'text'
+        ? `error: ${String(error?.message ?? error).split('\n')[0]}`
+        : String(error?.stack ?? error);
     process.stderr.write(`${text}\n`);
     process.exit(refused ? 2 : 1);
   },

@@ -67,14 +67,14 @@ const BAR_WIDTH = 20;
 const SPINNER = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
 
 export function stageLine(stage: Stage, nowMs: number): string {
-  const seconds = stage.status === 'running' ? (nowMs - stage.startedMs) / 1000 : stage.seconds ?? 0;
-  const mark = stage.status === 'done' ? '✔' : stage.status === 'failed' ? '✘' : SPINNER[Math.floor(nowMs / 100) % SPINNER.length];
+  const seconds = stage.status === 'running' ? (nowMs - stage.startedMs) / 1000 : (stage.seconds ?? 0);
+  const mark =
+    stage.status === 'done' ? '✔' : stage.status === 'failed' ? '✘' : SPINNER[Math.floor(nowMs / 100) % SPINNER.length];
   const head = `${mark} ${stage.name.padEnd(7)}`;
   const elapsed = `${seconds.toFixed(1)} s`;
   if (stage.status === 'failed') return [head, `failed after ${elapsed}: ${stage.error}`].join(' ');
   const rate = stage.perSecond === undefined ? '' : `${formatCount(stage.perSecond)}/s`;
-  return [head, bar(stage, nowMs), counts(stage), rate, elapsed, stage.summary ?? '']
-    .filter(Boolean).join('  ');
+  return [head, bar(stage, nowMs), counts(stage), rate, elapsed, stage.summary ?? ''].filter(Boolean).join('  ');
 }
 
 function bar(stage: Stage, nowMs: number): string {
@@ -91,5 +91,7 @@ function bar(stage: Stage, nowMs: number): string {
 function counts(stage: Stage): string {
   if (stage.done === undefined) return '';
   const done = formatCount(stage.done);
-  return stage.total !== undefined && stage.status === 'running' ? `${done}/${formatCount(stage.total)} ${stage.unit}` : `${done} ${stage.unit}`;
+  return stage.total !== undefined && stage.status === 'running'
+    ? `${done}/${formatCount(stage.total)} ${stage.unit}`
+    : `${done} ${stage.unit}`;
 }

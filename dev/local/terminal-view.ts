@@ -66,7 +66,10 @@ export function terminalView(out: Terminal = process.stdout, now: () => number =
     lake: (dir) => out.write(`lake: ${dir}\n`),
     brokerStarting: () => begin('kafka'),
     brokerUp: (bootstrap, seconds) => {
-      Object.assign(current!, { status: 'done', summary: `local broker at ${bootstrap} (ready in ${seconds.toFixed(1)} s)` });
+      Object.assign(current!, {
+        status: 'done',
+        summary: `local broker at ${bootstrap} (ready in ${seconds.toFixed(1)} s)`,
+      });
       endStage(current!, 0, undefined, now());
       end();
     },
@@ -89,13 +92,23 @@ export function terminalView(out: Terminal = process.stdout, now: () => number =
       end();
     },
     abandoned: (run, lake) => {
-      out.write(`\nstopped at ${run.job} (exit code ${run.exitCode}); every log line: npm run local -- --log-format json\n`);
+      out.write(
+        `\nstopped at ${run.job} (exit code ${run.exitCode}); every log line: npm run local -- --log-format json\n`,
+      );
       out.write(`lake: ${lake}\n`);
     },
     finished: ({ lake, gold, runs }: Summary) => {
-      out.write('\nJobs\n' + formatTable(runs.map((r) => ({
-        job: r.job, seconds: r.seconds.toFixed(2), peak_rss_mib: (r.peakRssBytes / 2 ** 20).toFixed(0),
-      }))) + '\n');
+      out.write(
+        '\nJobs\n' +
+          formatTable(
+            runs.map((r) => ({
+              job: r.job,
+              seconds: r.seconds.toFixed(2),
+              peak_rss_mib: (r.peakRssBytes / 2 ** 20).toFixed(0),
+            })),
+          ) +
+          '\n',
+      );
       out.write(`\n${gold}\n`);
       out.write(`\nlake: ${lake}\n`);
     },

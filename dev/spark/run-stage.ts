@@ -54,13 +54,20 @@ export async function runSparkStage(
   onStderr?: (line: string) => void,
 ): Promise<JobRun> {
   const started = performance.now();
-  const child = spawn('bash', [runner, stage, ...args], { env, stdio: ['ignore', 'pipe', onStderr ? 'pipe' : 'inherit'] });
+  const child = spawn('bash', [runner, stage, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', onStderr ? 'pipe' : 'inherit'],
+  });
   let peakRssBytes = 0;
   const sampler = setInterval(() => {
     if (child.pid) peakRssBytes = Math.max(peakRssBytes, treeRssBytes(child.pid));
   }, 250);
   try {
-    const [exitCode] = await Promise.all([exitOf(child), eachLine(child.stdout!, echo), onStderr && eachLine(child.stderr!, onStderr)]);
+    const [exitCode] = await Promise.all([
+      exitOf(child),
+      eachLine(child.stdout!, echo),
+      onStderr && eachLine(child.stderr!, onStderr),
+    ]);
     return { job: stage, exitCode, seconds: (performance.now() - started) / 1000, peakRssBytes };
   } finally {
     clearInterval(sampler);

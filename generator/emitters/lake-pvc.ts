@@ -1,24 +1,27 @@
-import { PersistentVolumeClaim, type IPersistentVolumeClaimSpec } from "kubernetes-models/v1";
-import type { Emitter } from "../emitter.ts";
-import { labels, lakeClaimName, storageClassEntry } from "../names.ts";
+import { PersistentVolumeClaim, type IPersistentVolumeClaimSpec } from 'kubernetes-models/v1';
+import type { Emitter } from '../emitter.ts';
+import { labels, lakeClaimName, storageClassEntry } from '../names.ts';
 
-type AccessModes = IPersistentVolumeClaimSpec["accessModes"];
+type AccessModes = IPersistentVolumeClaimSpec['accessModes'];
 
 // The lake outlives the release: uninstalling must not delete the data.
 export const lakeVolumeClaim: Emitter = {
-  file: "templates/lake-pvc.yaml",
-  when: (v) => v.cond("not .Values.persistence.existingClaim"),
+  file: 'templates/lake-pvc.yaml',
+  when: (v) => v.cond('not .Values.persistence.existingClaim'),
   build: (v) =>
     new PersistentVolumeClaim({
       metadata: {
         name: lakeClaimName(v),
-        labels: labels(v, "lake"),
-        annotations: { "helm.sh/resource-policy": "keep" },
+        labels: labels(v, 'lake'),
+        annotations: { 'helm.sh/resource-policy': 'keep' },
       },
       spec: {
-        accessModes: v.block(`toYaml .Values.persistence.accessModes`, v.defaultOf<AccessModes>("persistence.accessModes")),
-        ...storageClassEntry(v, "persistence.storageClass"),
-        resources: { requests: { storage: v.str("persistence.size") } },
+        accessModes: v.block(
+          `toYaml .Values.persistence.accessModes`,
+          v.defaultOf<AccessModes>('persistence.accessModes'),
+        ),
+        ...storageClassEntry(v, 'persistence.storageClass'),
+        resources: { requests: { storage: v.str('persistence.size') } },
       },
     }),
 };

@@ -6,7 +6,14 @@ import { vehicleTypes, type VehicleEvent, type VehicleType } from './vehicle-eve
  * How each type moves and spends its battery: speeds in m/s (cruise is what it tends to, max it
  * never exceeds), drain in battery percent per km driven.
  */
-export const vehicleProfiles: { readonly [T in VehicleType]: { readonly cruise: number; readonly max: number; readonly accel: number; readonly drainPerKm: number } } = {
+export const vehicleProfiles: {
+  readonly [T in VehicleType]: {
+    readonly cruise: number;
+    readonly max: number;
+    readonly accel: number;
+    readonly drainPerKm: number;
+  };
+} = {
   car: { cruise: 11, max: 20, accel: 1.5, drainPerKm: 0.25 }, // city EV: 40 km/h, at most 72 km/h, ~400 km range
   bike: { cruise: 5, max: 8, accel: 0.8, drainPerKm: 1.5 }, // e-bike: 18 km/h, ~70 km range
   scooter: { cruise: 5, max: 7, accel: 0.8, drainPerKm: 3 }, // e-scooter: capped at 25 km/h, ~30 km range
@@ -53,7 +60,11 @@ export function fleetSizeFor(eventsPerSecond: number): number {
  * A fleet that reports in turn, each vehicle keeping its id and type and moving from where it
  * was. Deterministic for a seed and the same sequence of `now`s.
  */
-export function createFleet(options: { readonly seed: number; readonly vehicles: number; readonly startTime: number }): Fleet {
+export function createFleet(options: {
+  readonly seed: number;
+  readonly vehicles: number;
+  readonly startTime: number;
+}): Fleet {
   const next = random(options.seed);
   const width = Math.max(3, String(Math.ceil(options.vehicles / vehicleTypes.length) - 1).length);
   const vehicles: Vehicle[] = [];
@@ -106,11 +117,16 @@ function advance(vehicle: Vehicle, seconds: number, next: () => number): void {
   }
   const maxTurn = Math.min(90, TURN_PER_SECOND * seconds);
   const home = outside(vehicle) ? bearing(vehicle, paris) : undefined;
-  const wanted = home === undefined ? (next() - 0.5) * 2 * maxTurn : clamp(signedAngle(home - vehicle.heading), -maxTurn, maxTurn);
+  const wanted =
+    home === undefined ? (next() - 0.5) * 2 * maxTurn : clamp(signedAngle(home - vehicle.heading), -maxTurn, maxTurn);
   vehicle.heading = (vehicle.heading + wanted + 360) % 360;
   // A random walk in speed that leans back towards cruising speed.
   const lean = (profile.cruise - vehicle.speed) * Math.min(1, 0.2 * seconds);
-  vehicle.speed = clamp(vehicle.speed + lean + (next() - 0.5) * 2 * profile.accel * Math.min(seconds, 5), 0, profile.max);
+  vehicle.speed = clamp(
+    vehicle.speed + lean + (next() - 0.5) * 2 * profile.accel * Math.min(seconds, 5),
+    0,
+    profile.max,
+  );
   const metres = vehicle.speed * seconds;
   const radians = (vehicle.heading * Math.PI) / 180;
   vehicle.latitude = clamp(vehicle.latitude + (metres * Math.cos(radians)) / METRES_PER_DEGREE, -89, 89);

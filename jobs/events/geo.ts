@@ -14,8 +14,12 @@ export function round(value: number, digits: number): number {
 }
 
 /** Distance in metres between two nearby points (equirectangular; exact enough within a city). */
-export function metresBetween(a: { latitude: number; longitude: number }, b: { latitude: number; longitude: number }): number {
+export function metresBetween(
+  a: { latitude: number; longitude: number },
+  b: { latitude: number; longitude: number },
+): number {
   const north = (b.latitude - a.latitude) * METRES_PER_DEGREE;
-  const east = (b.longitude - a.longitude) * METRES_PER_DEGREE * Math.cos((((a.latitude + b.latitude) / 2) * Math.PI) / 180);
+  const east =
+    (b.longitude - a.longitude) * METRES_PER_DEGREE * Math.cos((((a.latitude + b.latitude) / 2) * Math.PI) / 180);
   return Math.hypot(north, east);
 }

@@ -42,7 +42,8 @@ export function recordMixer(options: MixOptions): (nextEvent: (i: number) => Veh
   let previousValid: GeneratedRecord | undefined;
   return (nextEvent) => {
     const index = i++;
-    if (index >= 3 && previousValid && picked(index, options.duplicateRatio)) return { ...previousValid, kind: 'duplicate' };
+    if (index >= 3 && previousValid && picked(index, options.duplicateRatio))
+      return { ...previousValid, kind: 'duplicate' };
     const event = nextEvent(index);
     if (index >= 3 && picked(index, options.invalidRatio)) {
       const invalid = invalidKinds[invalidSeen++ % invalidKinds.length];

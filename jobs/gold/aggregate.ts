@@ -42,10 +42,19 @@ interface TypeStats {
 
 /** What gold keeps between runs to add new silver rows to the statistics exactly (JSON-safe). */
 export interface GoldState {
-  readonly types: Record<string, {
-    events: number; battery: [number, number]; latitude: [number, number]; longitude: [number, number];
-    minBattery: number; maxBattery: number; firstEventAt: number; lastEventAt: number;
-  }>;
+  readonly types: Record<
+    string,
+    {
+      events: number;
+      battery: [number, number];
+      latitude: [number, number];
+      longitude: [number, number];
+      minBattery: number;
+      maxBattery: number;
+      firstEventAt: number;
+      lastEventAt: number;
+    }
+  >;
   /** Per type, the distinct vehicle ids seen. */
   readonly vehicles: Record<string, string[]>;
 }
@@ -59,9 +68,15 @@ export class GoldAggregator {
     const aggregator = new GoldAggregator();
     for (const [type, t] of Object.entries(state.types)) {
       aggregator.byType.set(type, {
-        events: t.events, vehicles: new Set(state.vehicles[type] ?? []),
-        battery: new CompensatedSum(...t.battery), latitude: new CompensatedSum(...t.latitude), longitude: new CompensatedSum(...t.longitude),
-        minBattery: t.minBattery, maxBattery: t.maxBattery, firstEventAt: t.firstEventAt, lastEventAt: t.lastEventAt,
+        events: t.events,
+        vehicles: new Set(state.vehicles[type] ?? []),
+        battery: new CompensatedSum(...t.battery),
+        latitude: new CompensatedSum(...t.latitude),
+        longitude: new CompensatedSum(...t.longitude),
+        minBattery: t.minBattery,
+        maxBattery: t.maxBattery,
+        firstEventAt: t.firstEventAt,
+        lastEventAt: t.lastEventAt,
       });
     }
     return aggregator;
@@ -72,8 +87,14 @@ export class GoldAggregator {
     const vehicles: GoldState['vehicles'] = {};
     for (const [type, s] of this.byType) {
       types[type] = {
-        events: s.events, battery: s.battery.state, latitude: s.latitude.state, longitude: s.longitude.state,
-        minBattery: s.minBattery, maxBattery: s.maxBattery, firstEventAt: s.firstEventAt, lastEventAt: s.lastEventAt,
+        events: s.events,
+        battery: s.battery.state,
+        latitude: s.latitude.state,
+        longitude: s.longitude.state,
+        minBattery: s.minBattery,
+        maxBattery: s.maxBattery,
+        firstEventAt: s.firstEventAt,
+        lastEventAt: s.lastEventAt,
       };
       vehicles[type] = [...s.vehicles];
     }
@@ -84,8 +105,15 @@ export class GoldAggregator {
     let s = this.byType.get(e.type);
     if (!s) {
       s = {
-        events: 0, vehicles: new Set(), battery: new CompensatedSum(), minBattery: Infinity, maxBattery: -Infinity,
-        latitude: new CompensatedSum(), longitude: new CompensatedSum(), firstEventAt: Infinity, lastEventAt: -Infinity,
+        events: 0,
+        vehicles: new Set(),
+        battery: new CompensatedSum(),
+        minBattery: Infinity,
+        maxBattery: -Infinity,
+        latitude: new CompensatedSum(),
+        longitude: new CompensatedSum(),
+        firstEventAt: Infinity,
+        lastEventAt: -Infinity,
       };
       this.byType.set(e.type, s);
     }

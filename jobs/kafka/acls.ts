@@ -12,10 +12,18 @@ const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePattern
  */
 export function jobAcls(config: Config): AclEntry[] {
   const allow = (user: string, resourceType: number, resourceName: string, pattern: number, operations: number[]) =>
-    operations.map((operation) => ({
-      resourceType, resourceName, resourcePatternType: pattern, principal: `User:${user}`, host: '*', operation,
-      permissionType: AclPermissionTypes.ALLOW,
-    }) as AclEntry);
+    operations.map(
+      (operation) =>
+        ({
+          resourceType,
+          resourceName,
+          resourcePatternType: pattern,
+          principal: `User:${user}`,
+          host: '*',
+          operation,
+          permissionType: AclPermissionTypes.ALLOW,
+        }) as AclEntry,
+    );
   const { TOPIC, GROUP } = AclResourceTypes;
   const { READ, WRITE, DESCRIBE } = AclOperationTypes;
   return [
@@ -30,7 +38,10 @@ export async function grantJobAcls(admin: Admin, config: Config, logger: Logger)
   if (!config.kafkaSecurity.startsWith('sasl_') || !config.kafkaAcls) return false;
   await admin.createAcls({ acl: jobAcls(config) });
   logger.info('acls granted', {
-    topic: config.topic, consumerGroupPrefix: config.consumerGroup, producer: config.kafkaProducerUser, pipeline: config.kafkaPipelineUser,
+    topic: config.topic,
+    consumerGroupPrefix: config.consumerGroup,
+    producer: config.kafkaProducerUser,
+    pipeline: config.kafkaPipelineUser,
   });
   return true;
 }

@@ -27,13 +27,16 @@ function kafkaOptions(config: Config, logger: Logger): KafkaConfig {
     requestTimeout: 60_000,
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
     logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _t, logger: _l, ...rest } = log;
-      // KafkaJS logs every error response at ERROR even when it retries it (a group coordinator
-      // still loading, say); a failure that matters ends the job with its own "failed" line.
-      const retried = level === logLevel.ERROR && namespace === 'Connection' && String(message).startsWith('Response ');
-      logger.log(retried ? 'warn' : (levels[level] ?? 'info'), `kafkajs: ${message}`, { namespace, ...rest });
-    },
+    logCreator:
+      () =>
+      ({ namespace, level, log }: LogEntry) => {
+        const { message, timestamp: _t, logger: _l, ...rest } = log;
+        // KafkaJS logs every error response at ERROR even when it retries it (a group coordinator
+        // still loading, say); a failure that matters ends the job with its own "failed" line.
+        const retried =
+          level === logLevel.ERROR && namespace === 'Connection' && String(message).startsWith('Response ');
+        logger.log(retried ? 'warn' : (levels[level] ?? 'info'), `kafkajs: ${message}`, { namespace, ...rest });
+      },
   };
 }
 
@@ -69,7 +72,11 @@ export async function waitForKafka(_kafka: Kafka, config: Config, logger: Logger
             `(KAFKA_BOOTSTRAP_SERVER / --bootstrap-server): ${(error as Error).message}`,
         );
       }
-      logger.info('waiting for kafka', { attempt, retryInMs: Math.min(delay, remaining), error: (error as Error).message });
+      logger.info('waiting for kafka', {
+        attempt,
+        retryInMs: Math.min(delay, remaining),
+        error: (error as Error).message,
+      });
       await new Promise((resolve) => setTimeout(resolve, Math.min(delay, remaining)));
       delay = Math.min(delay * 2, 10_000);
     } finally {
@@ -95,7 +102,9 @@ export async function withinMs<T>(ms: number, work: () => Promise<T>): Promise<T
 export async function requireTopic(admin: Admin, config: Config): Promise<void> {
   const topics = await admin.listTopics();
   if (!topics.includes(config.topic)) {
-    throw new Error(`topic "${config.topic}" does not exist at ${config.bootstrapServers.join(',')} (LAKEHOUSE_TOPIC / --topic; the topics job creates it)`);
+    throw new Error(
+      `topic "${config.topic}" does not exist at ${config.bootstrapServers.join(',')} (LAKEHOUSE_TOPIC / --topic; the topics job creates it)`,
+    );
   }
 }
 

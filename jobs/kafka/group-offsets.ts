@@ -5,10 +5,17 @@ import type { Admin, Kafka } from 'kafkajs';
  * commits), with a consumer whose fetch wait is short: KafkaJS's own one waits its 5 s default fetch
  * wait, with every partition paused, before it stops, which was 5 s of every bronze run.
  */
-export async function setGroupOffsets(kafka: Kafka, admin: Admin, groupId: string, topic: string, partitions: { partition: number; offset: string }[]): Promise<void> {
+export async function setGroupOffsets(
+  kafka: Kafka,
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  partitions: { partition: number; offset: string }[],
+): Promise<void> {
   const { groups } = await admin.describeGroups([groupId]);
   const state = groups[0]?.state ?? 'Dead';
-  if (state !== 'Empty' && state !== 'Dead') throw new Error(`The consumer group must have no running instances, current state: ${state}`);
+  if (state !== 'Empty' && state !== 'Dead')
+    throw new Error(`The consumer group must have no running instances, current state: ${state}`);
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, allowAutoTopicCreation: false });
   await consumer.connect();
   try {

@@ -29,8 +29,16 @@ export class PartitionedSender {
    * Connects a producer per partition of `topic` (at most `maxProducers`, each then serving every
    * n-th partition); `acknowledged` hears of every batch Kafka acknowledged.
    */
-  static async open(kafka: Kafka, topic: string, partitions: number, options: { batchSize: number; maxProducers: number }, acknowledged: (count: number) => void): Promise<PartitionedSender> {
-    const producers = Array.from({ length: Math.min(partitions, options.maxProducers) }, () => idempotentProducer(kafka));
+  static async open(
+    kafka: Kafka,
+    topic: string,
+    partitions: number,
+    options: { batchSize: number; maxProducers: number },
+    acknowledged: (count: number) => void,
+  ): Promise<PartitionedSender> {
+    const producers = Array.from({ length: Math.min(partitions, options.maxProducers) }, () =>
+      idempotentProducer(kafka),
+    );
     try {
       await Promise.all(producers.map((p) => p.connect()));
     } catch (error) {

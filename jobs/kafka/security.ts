@@ -17,9 +17,16 @@ export class KafkaAccessError extends Error {
 export function kafkaSecurityOptions(config: Config): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   if (config.kafkaSecurity === 'plaintext') return {};
   const tls = config.kafkaSecurity !== 'sasl_plaintext';
-  const ssl = !tls || config.kafkaCaFile === SYSTEM_CA ? tls : { ca: [readSettingFile(config.kafkaCaFile, 'LAKEHOUSE_KAFKA_CA_FILE', 'CA certificate')] };
+  const ssl =
+    !tls || config.kafkaCaFile === SYSTEM_CA
+      ? tls
+      : { ca: [readSettingFile(config.kafkaCaFile, 'LAKEHOUSE_KAFKA_CA_FILE', 'CA certificate')] };
   if (config.kafkaSecurity === 'ssl') return { ssl };
-  const password = readSettingFile(config.kafkaPasswordFile, 'LAKEHOUSE_KAFKA_PASSWORD_FILE', `password of Kafka user "${config.kafkaUser}"`);
+  const password = readSettingFile(
+    config.kafkaPasswordFile,
+    'LAKEHOUSE_KAFKA_PASSWORD_FILE',
+    `password of Kafka user "${config.kafkaUser}"`,
+  );
   // The three mechanisms take the same fields; KafkaJS's type is a union keyed by the mechanism.
   const sasl = { mechanism: config.kafkaSaslMechanism, username: config.kafkaUser, password } as SASLOptions;
   return tls ? { ssl, sasl } : { sasl };
@@ -31,7 +38,9 @@ function readSettingFile(file: string, setting: string, what: string): string {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new KafkaAccessError(`${setting}: cannot read the ${what} from ${file} (${code ?? (error as Error).message})`);
+    throw new KafkaAccessError(
+      `${setting}: cannot read the ${what} from ${file} (${code ?? (error as Error).message})`,
+    );
   }
   // A Secret written with `echo` ends in a newline that is not part of the password.
   const value = text.replace(/\r?\n$/, '');
@@ -48,15 +57,22 @@ export function securityFailure(error: unknown, config: Config): string | undefi
   const name = (error as Error)?.name ?? '';
   const message = String((error as Error)?.message ?? error);
   if (name === 'KafkaJSSASLAuthenticationError' || /SASL .*authentication failed/i.test(message)) {
-    return `Kafka at ${hosts} refused user "${config.kafkaUser}" (${config.kafkaSaslMechanism}): wrong password or unknown user ` +
-      `(LAKEHOUSE_KAFKA_USER, LAKEHOUSE_KAFKA_PASSWORD_FILE=${config.kafkaPasswordFile})`;
+    return (
+      `Kafka at ${hosts} refused user "${config.kafkaUser}" (${config.kafkaSaslMechanism}): wrong password or unknown user ` +
+      `(LAKEHOUSE_KAFKA_USER, LAKEHOUSE_KAFKA_PASSWORD_FILE=${config.kafkaPasswordFile})`
+    );
   }
   const code = findCode(error);
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /does not match certificate's altnames/.test(message)) {
-    return `the TLS certificate of Kafka at ${hosts} is not issued for that host (${message}); ` +
-      'connect by a name the certificate lists (KAFKA_BOOTSTRAP_SERVER) or reissue it';
+    return (
+      `the TLS certificate of Kafka at ${hosts} is not issued for that host (${message}); ` +
+      'connect by a name the certificate lists (KAFKA_BOOTSTRAP_SERVER) or reissue it'
+    );
   }
-  if ((code && tlsTrustCodes.has(code)) || /self[- ]signed certificate|unable to (verify|get) .*certificate/i.test(message)) {
+  if (
+    (code && tlsTrustCodes.has(code)) ||
+    /self[- ]signed certificate|unable to (verify|get) .*certificate/i.test(message)
+  ) {
     return `the TLS certificate of Kafka at ${hosts} is not signed by the CA in LAKEHOUSE_KAFKA_CA_FILE=${config.kafkaCaFile} (${code ?? message})`;
   }
   if (code === 'EPROTO' || /wrong version number|packet length too long/i.test(message)) {
@@ -66,13 +82,22 @@ export function securityFailure(error: unknown, config: Config): string | undefi
 }
 
 const tlsTrustCodes = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE', 'CERT_HAS_EXPIRED',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
 ]);
 
 /** The Node error code of `error` or of an error it wraps (KafkaJS keeps the socket's as `originalError`/`cause`). */
 function findCode(error: unknown): string | undefined {
-  for (let e = error as { code?: unknown; originalError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+  for (
+    let e = error as { code?: unknown; originalError?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
     if (typeof e.code === 'string') return e.code;
     e = (e.originalError ?? e.cause) as typeof e;
   }

@@ -17,7 +17,8 @@ export async function openDataFile(file: DataFile): Promise<OpenedFile & { reado
   const local = localPath(file.path);
   if (!fs.existsSync(local)) throw new DamagedFileError(local, 'it is missing');
   const size = fs.statSync(local).size;
-  if (size !== file.fileSizeInBytes) throw new DamagedFileError(local, `it has ${size} bytes, the manifest says ${file.fileSizeInBytes}`);
+  if (size !== file.fileSizeInBytes)
+    throw new DamagedFileError(local, `it has ${size} bytes, the manifest says ${file.fileSizeInBytes}`);
   let opened: OpenedFile;
   try {
     opened = await openParquet(local);
@@ -25,7 +26,8 @@ export async function openDataFile(file: DataFile): Promise<OpenedFile & { reado
     throw new DamagedFileError(local, `it is not a readable Parquet file (${(error as Error).message})`);
   }
   const rows = Number(opened.metadata.num_rows);
-  if (rows !== file.recordCount) throw new DamagedFileError(local, `it holds ${rows} rows, the manifest says ${file.recordCount}`);
+  if (rows !== file.recordCount)
+    throw new DamagedFileError(local, `it holds ${rows} rows, the manifest says ${file.recordCount}`);
   compareColumnSizes(local, file, opened.metadata);
   let pages = checked.get(local);
   if (!pages) checked.set(local, (pages = checkPages(local, opened.metadata)));
@@ -46,7 +48,11 @@ function compareColumnSizes(local: string, file: DataFile, metadata: FileMetaDat
   }
   for (const [id, listed] of file.columnSizes) {
     const found = sizes.get(id);
-    if (found?.bytes !== listed) throw new DamagedFileError(local, `column ${found?.name ?? `with field id ${id}`} takes ${found?.bytes ?? 0} bytes, the manifest says ${listed}`);
+    if (found?.bytes !== listed)
+      throw new DamagedFileError(
+        local,
+        `column ${found?.name ?? `with field id ${id}`} takes ${found?.bytes ?? 0} bytes, the manifest says ${listed}`,
+      );
   }
 }
 
@@ -57,7 +63,11 @@ function compareColumnSizes(local: string, file: DataFile, metadata: FileMetaDat
  * lists (swapped in, or rewritten with new checksums) fails naming the file before the caller
  * commits anything. The checksums cannot tell such a file; its statistics can, wherever they differ.
  */
-export async function* readDataFile(file: DataFile, specs: readonly ColumnSpec[], columns: readonly string[]): AsyncGenerator<ColumnBatch> {
+export async function* readDataFile(
+  file: DataFile,
+  specs: readonly ColumnSpec[],
+  columns: readonly string[],
+): AsyncGenerator<ColumnBatch> {
   const opened = await openDataFile(file);
   const local = localPath(file.path);
   const stats = columns.map((name) => {
@@ -82,8 +92,19 @@ export async function* readDataFile(file: DataFile, specs: readonly ColumnSpec[]
 }
 
 /** Rows of a table's data files, in file order, each file read as `readDataFile` reads it. */
-export async function* readDataRows<Cs extends readonly ColumnSpec[]>(files: readonly DataFile[], specs: Cs): AsyncGenerator<Row<Cs>> {
-  for (const file of files) yield* rowsOf(readDataFile(file, specs, specs.map((s) => s.name)), specs);
+export async function* readDataRows<Cs extends readonly ColumnSpec[]>(
+  files: readonly DataFile[],
+  specs: Cs,
+): AsyncGenerator<Row<Cs>> {
+  for (const file of files)
+    yield* rowsOf(
+      readDataFile(
+        file,
+        specs,
+        specs.map((s) => s.name),
+      ),
+      specs,
+    );
 }
 
 /**
@@ -93,9 +114,13 @@ export async function* readDataRows<Cs extends readonly ColumnSpec[]>(files: rea
  */
 function compareWithManifest(local: string, file: DataFile, stats: ColumnStats, exact: boolean): void {
   const { id, name, type } = stats.spec;
-  const counts = [['values', stats.values, file.valueCounts.get(id)], ['nulls', stats.nulls, file.nullValueCounts.get(id)]] as const;
+  const counts = [
+    ['values', stats.values, file.valueCounts.get(id)],
+    ['nulls', stats.nulls, file.nullValueCounts.get(id)],
+  ] as const;
   for (const [what, found, listed] of counts) {
-    if (listed !== undefined && found !== listed) throw new DamagedFileError(local, `column ${name} holds ${found} ${what}, the manifest says ${listed}`);
+    if (listed !== undefined && found !== listed)
+      throw new DamagedFileError(local, `column ${name} holds ${found} ${what}, the manifest says ${listed}`);
   }
   const lower = file.lowerBounds.get(id);
   const upper = file.upperBounds.get(id);
@@ -103,5 +128,9 @@ function compareWithManifest(local: string, file: DataFile, stats: ColumnStats, 
   if (!lower || !upper || !range) return;
   const [lo, hi] = [deserialise(type, lower), deserialise(type, upper)];
   const fits = exact ? range.min === lo && range.max === hi : lo <= range.min && range.max <= hi;
-  if (!fits) throw new DamagedFileError(local, `column ${name} spans ${range.min}..${range.max}, the manifest says ${lo}..${hi}`);
+  if (!fits)
+    throw new DamagedFileError(
+      local,
+      `column ${name} spans ${range.min}..${range.max}, the manifest says ${lo}..${hi}`,
+    );
 }

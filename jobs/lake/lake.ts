@@ -6,7 +6,15 @@ import { localPath, type DataFile } from './iceberg/manifest.ts';
 import { currentSnapshot, lineage, type Snapshot, type SnapshotId } from './iceberg/metadata.ts';
 import { OffThreadSink, startParquetWorker } from './off-thread-sink.ts';
 import { ParquetSink } from './parquet-sink.ts';
-import { lakeTables, tables, type ColumnSpec, type LakeTableKey, type Row, type TableKey, type TableSpec } from './table-schema.ts';
+import {
+  lakeTables,
+  tables,
+  type ColumnSpec,
+  type LakeTableKey,
+  type Row,
+  type TableKey,
+  type TableSpec,
+} from './table-schema.ts';
 
 export { lakeTables, tables, type LakeTableKey, type TableKey };
 
@@ -38,20 +46,32 @@ export function changesAfter(table: LoadedTable, marker: SnapshotId | undefined)
   const chain = lineage(table.metadata);
   const index = marker === undefined ? chain.length : chain.findIndex((s) => s['snapshot-id'] === marker);
   if (index < 0) return undefined;
-  return chain.slice(0, index).filter((s) => s.summary.operation !== 'replace').reverse();
+  return chain
+    .slice(0, index)
+    .filter((s) => s.summary.operation !== 'replace')
+    .reverse();
 }
 
 /** Every table of the lake as the catalog has them: `<root>/<namespace>/<table>/metadata/v*.metadata.json`. */
 export function catalogTables(dataDir: string): TableSpec[] {
   const root = path.resolve(dataDir);
   const found: TableSpec[] = [];
-  const dirs = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name) : []);
+  const dirs = (dir: string) =>
+    fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir, { withFileTypes: true })
+          .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+          .map((e) => e.name)
+      : [];
   for (const namespace of dirs(root).sort()) {
     for (const name of dirs(path.join(root, namespace)).sort()) {
       const metadata = path.join(root, namespace, name, 'metadata');
-      if (!fs.existsSync(metadata) || !fs.readdirSync(metadata).some((f) => /^v\d+(\.gz)?\.metadata\.json$/.test(f))) continue;
+      if (!fs.existsSync(metadata) || !fs.readdirSync(metadata).some((f) => /^v\d+(\.gz)?\.metadata\.json$/.test(f)))
+        continue;
       const known = Object.values(lakeTables).find((t) => t.namespace === namespace && t.table === name);
-      found.push(known ?? { name: `${namespace}.${name}`, namespace, table: name, doc: '', columns: [], partitionBy: [] });
+      found.push(
+        known ?? { name: `${namespace}.${name}`, namespace, table: name, doc: '', columns: [], partitionBy: [] },
+      );
     }
   }
   return found;
@@ -80,11 +100,13 @@ function dayText(day: number): string {
 }
 
 function partitionPath(spec: TableSpec, partition: Record<string, number | null>): string {
-  return spec.partitionBy.map((field) => {
-    const value = partition[field.name];
-    const text = value === null ? 'null' : field.transform === 'day' ? dayText(value) : String(value);
-    return `${field.name}=${text}`;
-  }).join('/');
+  return spec.partitionBy
+    .map((field) => {
+      const value = partition[field.name];
+      const text = value === null ? 'null' : field.transform === 'day' ? dayText(value) : String(value);
+      return `${field.name}=${text}`;
+    })
+    .join('/');
 }
 
 /**
@@ -93,7 +115,10 @@ function partitionPath(spec: TableSpec, partition: Record<string, number | null>
  * table; `abort()` removes them.
  */
 export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
-  private readonly open = new Map<string, { sink: ParquetSink<Cs> | OffThreadSink<Cs>; partition: Record<string, number | null> }>();
+  private readonly open = new Map<
+    string,
+    { sink: ParquetSink<Cs> | OffThreadSink<Cs>; partition: Record<string, number | null> }
+  >();
   private readonly written: DataFile[] = [];
   private readonly runId = randomUUID();
   private count = 0;

@@ -1,4 +1,12 @@
-import { isMainThread, MessageChannel, parentPort, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import {
+  isMainThread,
+  MessageChannel,
+  parentPort,
+  receiveMessageOnPort,
+  Worker,
+  workerData,
+  type MessagePort,
+} from 'node:worker_threads';
 import type { DataFile } from './iceberg/manifest.ts';
 import { ParquetSink } from './parquet-sink.ts';
 import type { ColumnSpec, Row } from './table-schema.ts';
@@ -85,7 +93,9 @@ function waitFor(c: Channel, queued: number): void {
       last = done;
       progressAt = Date.now();
     } else if (Date.now() - progressAt > stallMs) {
-      throw new Error(`the parquet worker has written nothing for ${stallMs / 1000}s with ${c.sent - done} row groups waiting; nothing was committed`);
+      throw new Error(
+        `the parquet worker has written nothing for ${stallMs / 1000}s with ${c.sent - done} row groups waiting; nothing was committed`,
+      );
     }
     Atomics.wait(c.done, 0, done, 1000);
   }
@@ -156,7 +166,10 @@ class BinaryColumn {
   }
 
   packed(): { column: PackedColumn; transfer: ArrayBuffer } {
-    return { column: { bytes: this.bytes.buffer as ArrayBuffer, ends: this.ends.subarray(0, this.count) }, transfer: this.bytes.buffer as ArrayBuffer };
+    return {
+      column: { bytes: this.bytes.buffer as ArrayBuffer, ends: this.ends.subarray(0, this.count) },
+      transfer: this.bytes.buffer as ArrayBuffer,
+    };
   }
 }
 
@@ -209,7 +222,8 @@ export class OffThreadSink<Cs extends readonly ColumnSpec[]> {
   /** Binary values are copied at once: the caller may reuse or drop its buffers. */
   write(row: Row<Cs>): void {
     const record = row as Record<string, unknown>;
-    for (let i = 0; i < this.specs.length; i++) (this.columns[i] as { push(v: unknown): void }).push(record[this.specs[i].name]);
+    for (let i = 0; i < this.specs.length; i++)
+      (this.columns[i] as { push(v: unknown): void }).push(record[this.specs[i].name]);
     this.pending++;
     this.total++;
     if (this.pending >= this.rowGroupSize) this.handOver();
@@ -217,7 +231,8 @@ export class OffThreadSink<Cs extends readonly ColumnSpec[]> {
 
   private freshColumns(previous: Column[]): Column[] {
     return this.specs.map((spec, i) => {
-      if (spec.type !== 'binary') return !spec.nullable && spec.type !== 'string' ? new NumberColumn(this.rowGroupSize) : [];
+      if (spec.type !== 'binary')
+        return !spec.nullable && spec.type !== 'string' ? new NumberColumn(this.rowGroupSize) : [];
       const before = previous[i];
       return new BinaryColumn(this.rowGroupSize, before instanceof BinaryColumn ? before.size : 0);
     });
@@ -261,8 +276,13 @@ export class OffThreadSink<Cs extends readonly ColumnSpec[]> {
     // A file that failed stays to be aborted (removed) by the worker.
     this.closed = true;
     // Buffers, as the in-thread sink gives them (a structured clone makes them plain Uint8Arrays).
-    const asBuffers = (bounds: ReadonlyMap<number, Uint8Array>) => new Map([...bounds].map(([id, b]) => [id, Buffer.from(b.buffer, b.byteOffset, b.byteLength)]));
-    return { ...reply.file, lowerBounds: asBuffers(reply.file.lowerBounds), upperBounds: asBuffers(reply.file.upperBounds) };
+    const asBuffers = (bounds: ReadonlyMap<number, Uint8Array>) =>
+      new Map([...bounds].map(([id, b]) => [id, Buffer.from(b.buffer, b.byteOffset, b.byteLength)]));
+    return {
+      ...reply.file,
+      lowerBounds: asBuffers(reply.file.lowerBounds),
+      upperBounds: asBuffers(reply.file.upperBounds),
+    };
   }
 
   /** Drops the unfinished file (waits until the worker removed it). */
@@ -312,7 +332,8 @@ function serve(done: Int32Array, port: MessagePort): void {
 }
 
 /** True in the parquet worker: the CLI must not run there. */
-export const isParquetWorker = !isMainThread && Boolean((workerData as Record<string, unknown> | undefined)?.[WORKER_FLAG]);
+export const isParquetWorker =
+  !isMainThread && Boolean((workerData as Record<string, unknown> | undefined)?.[WORKER_FLAG]);
 
 if (isParquetWorker) {
   const data = workerData as { done: Int32Array; port: MessagePort };

@@ -12,7 +12,9 @@ export function nextOffsetsOf(snapshot: Snapshot | undefined): Map<number, numbe
 export function offsetRangesOf(snapshot: Snapshot): Map<number, [number, number]> {
   const recorded = snapshot.summary[summaryKeys.offsetRanges];
   if (!recorded) return new Map();
-  return new Map(Object.entries(JSON.parse(recorded) as Record<string, [number, number]>).map(([p, r]) => [Number(p), r]));
+  return new Map(
+    Object.entries(JSON.parse(recorded) as Record<string, [number, number]>).map(([p, r]) => [Number(p), r]),
+  );
 }
 
 /** The bronze summary entries for a run that read `read` and leaves the table ending at `next`. */
@@ -20,7 +22,8 @@ export function offsetSummary(
   read: readonly { partition: number; first: number; next: number }[],
   next: ReadonlyMap<number, number>,
 ): Record<string, string> {
-  const byPartition = <T>(entries: [number, T][]) => JSON.stringify(Object.fromEntries(entries.sort((a, b) => a[0] - b[0])));
+  const byPartition = <T>(entries: [number, T][]) =>
+    JSON.stringify(Object.fromEntries(entries.sort((a, b) => a[0] - b[0])));
   return {
     [summaryKeys.offsetRanges]: byPartition(read.map((r) => [r.partition, [r.first, r.next]])),
     [summaryKeys.nextOffsets]: byPartition([...next]),
@@ -31,7 +34,9 @@ export function offsetSummary(
 export function gapsOf(snapshot: Snapshot): Map<number, [number, number][]> {
   const recorded = snapshot.summary[summaryKeys.gaps];
   if (!recorded) return new Map();
-  return new Map(Object.entries(JSON.parse(recorded) as Record<string, [number, number][]>).map(([p, r]) => [Number(p), r]));
+  return new Map(
+    Object.entries(JSON.parse(recorded) as Record<string, [number, number][]>).map(([p, r]) => [Number(p), r]),
+  );
 }
 
 /** Adds `[from, to)` to `partition`'s ranges, merging it with the last one when it extends it (gaps: offsets gone from Kafka). */
@@ -52,21 +57,33 @@ type RangesByPartition = Map<number, [number, number][]>;
 
 function parseRanges(recorded: string | undefined): RangesByPartition {
   if (!recorded) return new Map();
-  return new Map(Object.entries(JSON.parse(recorded) as Record<string, [number, number][]>).map(([p, r]) => [Number(p), r]));
+  return new Map(
+    Object.entries(JSON.parse(recorded) as Record<string, [number, number][]>).map(([p, r]) => [Number(p), r]),
+  );
 }
 
-const rangesJson = (ranges: RangesByPartition) => JSON.stringify(Object.fromEntries([...ranges].sort((a, b) => a[0] - b[0])));
+const rangesJson = (ranges: RangesByPartition) =>
+  JSON.stringify(Object.fromEntries([...ranges].sort((a, b) => a[0] - b[0])));
 
 /**
  * What bronze's expired snapshots recorded, kept in the table's properties by maintain: per Kafka
  * partition, the offset ranges they added (merged where adjacent) and the gaps they recorded.
  */
-export function expiredOffsetsOf(properties: Readonly<Record<string, string>>): { ranges: RangesByPartition; gaps: RangesByPartition } {
-  return { ranges: parseRanges(properties[summaryKeys.expiredOffsetRanges]), gaps: parseRanges(properties[summaryKeys.expiredGaps]) };
+export function expiredOffsetsOf(properties: Readonly<Record<string, string>>): {
+  ranges: RangesByPartition;
+  gaps: RangesByPartition;
+} {
+  return {
+    ranges: parseRanges(properties[summaryKeys.expiredOffsetRanges]),
+    gaps: parseRanges(properties[summaryKeys.expiredGaps]),
+  };
 }
 
 /** The table properties recording `snapshots` (oldest first) as expired, on top of what `properties` already record. */
-export function expiredOffsetProperties(properties: Readonly<Record<string, string>>, snapshots: readonly Snapshot[]): Record<string, string> {
+export function expiredOffsetProperties(
+  properties: Readonly<Record<string, string>>,
+  snapshots: readonly Snapshot[],
+): Record<string, string> {
   const { ranges, gaps } = expiredOffsetsOf(properties);
   for (const snapshot of snapshots) {
     if (snapshot.summary.operation !== 'append') continue;

@@ -19,7 +19,12 @@ export function pageCrc(body: Uint8Array): number {
  * each chunk's page offsets and sizes, its offset index, the groups' sizes. Returns the new bytes;
  * the file grows by `result.length - bytes.length`.
  */
-export function addPageChecksums(bytes: Uint8Array, base: number, groups: readonly RowGroup[], indexes: readonly PageIndexes[]): Uint8Array {
+export function addPageChecksums(
+  bytes: Uint8Array,
+  base: number,
+  groups: readonly RowGroup[],
+  indexes: readonly PageIndexes[],
+): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const parts: Uint8Array[] = [];
   let copied = 0; // bytes of `bytes` already in parts
@@ -45,7 +50,8 @@ export function addPageChecksums(bytes: Uint8Array, base: number, groups: readon
         const rewritten = writer.getBytes();
         const grew = rewritten.length - (bodyStart - at);
         // The CRC field is 2 to 6 bytes; any other growth means a header field was lost in the round trip.
-        if (grew < 2 || grew > 6) throw new Error(`page header at ${base + at} did not survive re-encoding (${grew} bytes more)`);
+        if (grew < 2 || grew > 6)
+          throw new Error(`page header at ${base + at} did not survive re-encoding (${grew} bytes more)`);
         parts.push(bytes.subarray(copied, at), rewritten);
         copied = bodyStart;
         moved.set(BigInt(base + at), { offset: BigInt(base + at + shift), grew });
@@ -55,7 +61,8 @@ export function addPageChecksums(bytes: Uint8Array, base: number, groups: readon
       if (at !== end) throw new Error(`column chunk ${meta.path_in_schema.join('.')} does not end on a page boundary`);
       const grown = BigInt(shift - chunkShift);
       meta.data_page_offset = moved.get(meta.data_page_offset)!.offset;
-      if (meta.dictionary_page_offset !== undefined) meta.dictionary_page_offset = moved.get(meta.dictionary_page_offset)!.offset;
+      if (meta.dictionary_page_offset !== undefined)
+        meta.dictionary_page_offset = moved.get(meta.dictionary_page_offset)!.offset;
       meta.total_compressed_size += grown;
       meta.total_uncompressed_size += grown;
       (chunk as { file_offset: bigint }).file_offset = BigInt(start + base + chunkShift);

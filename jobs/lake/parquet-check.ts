@@ -16,7 +16,10 @@ export function writtenByLakehouse(metadata: FileMetaData): boolean {
 
 /** A data file that is not whole or not what its table says it is; the message names the file. */
 export class DamagedFileError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`damaged data file ${file}: ${message}`);
     this.name = 'DamagedFileError';
   }
@@ -32,7 +35,9 @@ export interface PageCheck {
 /** Where a chunk's first page is: its dictionary page if it has one (some writers record 0 for none). */
 function chunkStart(meta: NonNullable<ColumnChunk['meta_data']>): bigint {
   const dictionary = meta.dictionary_page_offset;
-  return dictionary !== undefined && dictionary > 0n && dictionary < meta.data_page_offset ? dictionary : meta.data_page_offset;
+  return dictionary !== undefined && dictionary > 0n && dictionary < meta.data_page_offset
+    ? dictionary
+    : meta.data_page_offset;
 }
 
 /**
@@ -61,10 +66,14 @@ export function checkPages(file: string, metadata: FileMetaData): PageCheck {
         const start = chunkStart(meta);
         const end = start + meta.total_compressed_size;
         if (start < 4n || end > BigInt(dataEnd)) {
-          throw new DamagedFileError(file, `row group ${g}, column ${column}: bytes ${start}..${end} lie outside the file's data (4..${dataEnd})`);
+          throw new DamagedFileError(
+            file,
+            `row group ${g}, column ${column}: bytes ${start}..${end} lie outside the file's data (4..${dataEnd})`,
+          );
         }
         const bytes = Buffer.alloc(Number(end - start));
-        if (fs.readSync(fd, bytes, 0, bytes.length, Number(start)) !== bytes.length) throw new DamagedFileError(file, `${where(start)}: short read`);
+        if (fs.readSync(fd, bytes, 0, bytes.length, Number(start)) !== bytes.length)
+          throw new DamagedFileError(file, `${where(start)}: short read`);
         const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         let at = 0;
         let values = 0n;
@@ -76,18 +85,31 @@ export function checkPages(file: string, metadata: FileMetaData): PageCheck {
           try {
             header = parquetHeader(reader);
           } catch (error) {
-            throw new DamagedFileError(file, `${where(offset)}: the page header does not parse (${(error as Error).message})`);
+            throw new DamagedFileError(
+              file,
+              `${where(offset)}: the page header does not parse (${(error as Error).message})`,
+            );
           }
           const bodyEnd = reader.offset + header.compressed_page_size;
           if (!(header.compressed_page_size >= 0) || bodyEnd > bytes.length) {
-            throw new DamagedFileError(file, `${where(offset)}: a ${header.compressed_page_size}-byte page runs past its column chunk`);
+            throw new DamagedFileError(
+              file,
+              `${where(offset)}: a ${header.compressed_page_size}-byte page runs past its column chunk`,
+            );
           }
           if (header.crc !== undefined) {
             const computed = pageCrc(bytes.subarray(reader.offset, bodyEnd));
-            if (computed !== header.crc) throw new DamagedFileError(file, `${where(offset)}: CRC mismatch (stored ${header.crc >>> 0}, computed ${computed >>> 0})`);
+            if (computed !== header.crc)
+              throw new DamagedFileError(
+                file,
+                `${where(offset)}: CRC mismatch (stored ${header.crc >>> 0}, computed ${computed >>> 0})`,
+              );
             checksummed++;
           } else if (crcRequired) {
-            throw new DamagedFileError(file, `${where(offset)}: the page has no CRC, which every page written by ${lakehouseCreatedBy} has`);
+            throw new DamagedFileError(
+              file,
+              `${where(offset)}: the page has no CRC, which every page written by ${lakehouseCreatedBy} has`,
+            );
           }
           if (header.type === 'DATA_PAGE_V2') {
             values += BigInt(header.data_page_header_v2!.num_values);
@@ -102,11 +124,20 @@ export function checkPages(file: string, metadata: FileMetaData): PageCheck {
           pages++;
           at = bodyEnd;
         }
-        if (values !== meta.num_values) throw new DamagedFileError(file, `row group ${g}, column ${column}: pages hold ${values} values, the footer says ${meta.num_values}`);
-        if (pageRows !== group.num_rows) throw new DamagedFileError(file, `row group ${g}, column ${column}: pages hold ${pageRows} rows, the row group has ${group.num_rows}`);
+        if (values !== meta.num_values)
+          throw new DamagedFileError(
+            file,
+            `row group ${g}, column ${column}: pages hold ${values} values, the footer says ${meta.num_values}`,
+          );
+        if (pageRows !== group.num_rows)
+          throw new DamagedFileError(
+            file,
+            `row group ${g}, column ${column}: pages hold ${pageRows} rows, the row group has ${group.num_rows}`,
+          );
       }
     });
-    if (rows !== metadata.num_rows) throw new DamagedFileError(file, `row groups hold ${rows} rows, the footer says ${metadata.num_rows}`);
+    if (rows !== metadata.num_rows)
+      throw new DamagedFileError(file, `row groups hold ${rows} rows, the footer says ${metadata.num_rows}`);
   } finally {
     fs.closeSync(fd);
   }

@@ -14,7 +14,10 @@ type BufferedWriter = ByteWriter & Writer & { index: number; offset: number };
  * hyparquet-writer's Writer over a file descriptor. Its buffer holds what was encoded since the last
  * drain; `drain` writes it out, first giving `seal` the chance to rewrite it (the page checksums).
  */
-function descriptorWriter(fd: number): { writer: BufferedWriter; drain: (seal?: (bytes: Uint8Array, base: number) => Uint8Array) => void } {
+function descriptorWriter(fd: number): {
+  writer: BufferedWriter;
+  drain: (seal?: (bytes: Uint8Array, base: number) => Uint8Array) => void;
+} {
   const writer = new ByteWriter(1 << 20) as BufferedWriter;
   const drain = (seal?: (bytes: Uint8Array, base: number) => Uint8Array) => {
     const buffered = new Uint8Array(writer.buffer, 0, writer.index);
@@ -41,7 +44,9 @@ function encodeValues(spec: ColumnSpec, values: unknown[]): never {
 
 function columnSource(spec: ColumnSpec, values: unknown[]) {
   const data = encodeValues(spec, values);
-  return spec.freeText ? { name: spec.name, data, encoding: 'PLAIN' as const, statistics: false } : { name: spec.name, data };
+  return spec.freeText
+    ? { name: spec.name, data, encoding: 'PLAIN' as const, statistics: false }
+    : { name: spec.name, data };
 }
 
 /**
@@ -70,9 +75,11 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
     this.fd = fs.openSync(filePath, 'wx');
     const { writer, drain } = descriptorWriter(this.fd);
     this.drain = drain;
-    this.writer = new ParquetWriter({ writer, // hyparquet-writer bundles its own copy of hyparquet's types
+    this.writer = new ParquetWriter({
+      writer, // hyparquet-writer bundles its own copy of hyparquet's types
       schema: parquetSchema(specs) as never,
-      createdBy: lakehouseCreatedBy });
+      createdBy: lakehouseCreatedBy,
+    });
     this.columns = specs.map(() => []);
     this.stats = specs.map((spec) => new ColumnStats(spec));
   }
@@ -143,7 +150,17 @@ export class ParquetSink<Cs extends readonly ColumnSpec[]> {
         upperBounds.set(stats.spec.id, bounds.upper);
       }
     }
-    return { path: fileUri(this.filePath), recordCount: this.total, fileSizeInBytes: size, partition, columnSizes, valueCounts, nullValueCounts, lowerBounds, upperBounds };
+    return {
+      path: fileUri(this.filePath),
+      recordCount: this.total,
+      fileSizeInBytes: size,
+      partition,
+      columnSizes,
+      valueCounts,
+      nullValueCounts,
+      lowerBounds,
+      upperBounds,
+    };
   }
 
   /** Drops the unfinished file. */

@@ -22,7 +22,11 @@ export type ColumnBatch = { readonly rows: number; readonly columns: Record<stri
  * one row group of those columns whatever the size of the file. A column the file does not have
  * (it was written before the column was added to the table) reads as nulls.
  */
-export async function* readColumnBatches(file: string, columns: readonly string[], opened?: OpenedFile): AsyncGenerator<ColumnBatch> {
+export async function* readColumnBatches(
+  file: string,
+  columns: readonly string[],
+  opened?: OpenedFile,
+): AsyncGenerator<ColumnBatch> {
   const { buffer, metadata } = opened ?? (await openParquet(file));
   const present = new Set(metadata.schema.slice(1).map((e) => e.name));
   const read = columns.filter((c) => present.has(c));
@@ -40,12 +44,25 @@ export async function* readColumnBatches(file: string, columns: readonly string[
 }
 
 /** Rows of the given table from several files, in file order, row group by row group. */
-export async function* readRows<Cs extends readonly ColumnSpec[]>(files: readonly string[], specs: Cs): AsyncGenerator<Row<Cs>> {
-  for (const file of files) yield* rowsOf(readColumnBatches(file, specs.map((s) => s.name)), specs);
+export async function* readRows<Cs extends readonly ColumnSpec[]>(
+  files: readonly string[],
+  specs: Cs,
+): AsyncGenerator<Row<Cs>> {
+  for (const file of files)
+    yield* rowsOf(
+      readColumnBatches(
+        file,
+        specs.map((s) => s.name),
+      ),
+      specs,
+    );
 }
 
 /** The rows of a stream of column batches holding every column of `specs`. */
-export async function* rowsOf<Cs extends readonly ColumnSpec[]>(batches: AsyncIterable<ColumnBatch>, specs: Cs): AsyncGenerator<Row<Cs>> {
+export async function* rowsOf<Cs extends readonly ColumnSpec[]>(
+  batches: AsyncIterable<ColumnBatch>,
+  specs: Cs,
+): AsyncGenerator<Row<Cs>> {
   const names = specs.map((s) => s.name);
   for await (const batch of batches) {
     for (let i = 0; i < batch.rows; i++) {

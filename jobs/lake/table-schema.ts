@@ -34,12 +34,19 @@ interface TypedColumn<N extends string, T extends IcebergType, B extends boolean
 }
 
 function col<N extends string, T extends IcebergType, B extends boolean = false>(
-  id: number, name: N, type: T, doc: string, nullable?: B,
+  id: number,
+  name: N,
+  type: T,
+  doc: string,
+  nullable?: B,
 ): TypedColumn<N, T, B> {
   return { id, name, type, doc, nullable: (nullable ?? false) as B };
 }
 
-const raw = <N extends string>(id: number, name: N, doc: string) => ({ ...col(id, name, 'binary', doc, true), freeText: true });
+const raw = <N extends string>(id: number, name: N, doc: string) => ({
+  ...col(id, name, 'binary', doc, true),
+  freeText: true,
+});
 
 export const bronzeColumns = [
   col(1, 'key', 'binary', 'Kafka record key, bytes as received', true),
@@ -120,7 +127,12 @@ export interface TableSpec<Cs extends readonly ColumnSpec[] = readonly ColumnSpe
   readonly partitionBy: readonly PartitionFieldSpec[];
 }
 
-function table<Cs extends readonly ColumnSpec[]>(name: string, doc: string, columns: Cs, partitionBy: readonly PartitionFieldSpec[] = []): TableSpec<Cs> {
+function table<Cs extends readonly ColumnSpec[]>(
+  name: string,
+  doc: string,
+  columns: Cs,
+  partitionBy: readonly PartitionFieldSpec[] = [],
+): TableSpec<Cs> {
   const [namespace, tableName] = name.split('.');
   return { name, namespace, table: tableName, doc, columns, partitionBy };
 }
@@ -209,23 +221,31 @@ export type RunRow = Row<typeof runsColumns>;
 export function parquetSchema(columns: readonly ColumnSpec[]): SchemaElement[] {
   return [
     { name: 'root', num_children: columns.length },
-    ...columns.map((c): SchemaElement => ({
-      name: c.name,
-      field_id: c.id,
-      repetition_type: c.nullable ? 'OPTIONAL' : 'REQUIRED',
-      ...parquetType(c.type),
-    })),
+    ...columns.map(
+      (c): SchemaElement => ({
+        name: c.name,
+        field_id: c.id,
+        repetition_type: c.nullable ? 'OPTIONAL' : 'REQUIRED',
+        ...parquetType(c.type),
+      }),
+    ),
   ];
 }
 
 function parquetType(type: IcebergType): Pick<SchemaElement, 'type' | 'converted_type' | 'logical_type'> {
   switch (type) {
-    case 'string': return { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
-    case 'binary': return { type: 'BYTE_ARRAY' };
-    case 'int': return { type: 'INT32' };
-    case 'long': return { type: 'INT64' };
-    case 'double': return { type: 'DOUBLE' };
-    case 'timestamptz': return { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } };
+    case 'string':
+      return { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
+    case 'binary':
+      return { type: 'BYTE_ARRAY' };
+    case 'int':
+      return { type: 'INT32' };
+    case 'long':
+      return { type: 'INT64' };
+    case 'double':
+      return { type: 'DOUBLE' };
+    case 'timestamptz':
+      return { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } };
   }
 }
 

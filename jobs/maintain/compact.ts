@@ -9,7 +9,14 @@ import { liveFiles, replaceFiles, type LiveFile } from '../lake/iceberg/table.ts
 import { headOf } from '../lake/lake.ts';
 import { readDataFile } from '../lake/data-file-source.ts';
 import { ParquetSink } from '../lake/parquet-sink.ts';
-import { changeOnlyKeys, lakeTables, summaryKeys, tables, type ColumnSpec, type IcebergType } from '../lake/table-schema.ts';
+import {
+  changeOnlyKeys,
+  lakeTables,
+  summaryKeys,
+  tables,
+  type ColumnSpec,
+  type IcebergType,
+} from '../lake/table-schema.ts';
 import { consumedSnapshots, type Consumed } from './downstream.ts';
 
 export interface CompactionPlan {
@@ -24,7 +31,11 @@ const writable: readonly IcebergType[] = ['string', 'binary', 'int', 'long', 'do
 export function columnsOf(table: LoadedTable): ColumnSpec[] | undefined {
   const known = Object.values(lakeTables).find((t) => t.name === table.spec.name)?.columns ?? [];
   const columns = currentSchema(table.metadata).fields.map((f) => ({
-    id: f.id, name: f.name, type: f.type as IcebergType, nullable: !f.required, doc: f.doc ?? '',
+    id: f.id,
+    name: f.name,
+    type: f.type as IcebergType,
+    nullable: !f.required,
+    doc: f.doc ?? '',
     freeText: known.find((c) => c.id === f.id)?.freeText,
   }));
   return columns.every((c) => writable.includes(c.type)) ? columns : undefined;
@@ -50,12 +61,20 @@ const firstOffset = (file: DataFile) => {
  * below `fileRows` rows whose rows fit in fewer files, among those the table's reader has consumed
  * (it reads the files of new snapshots, which a compaction must leave where they are).
  */
-export async function planCompaction(table: LoadedTable, consumed: Consumed, fileRows: number): Promise<CompactionPlan> {
+export async function planCompaction(
+  table: LoadedTable,
+  consumed: Consumed,
+  fileRows: number,
+): Promise<CompactionPlan> {
   const head = headOf(table);
   if (!head) return { groups: [], liveFiles: 0 };
   const live = await liveFiles(table, head);
   const isConsumed = consumedSnapshots(table, consumed);
-  const order = new Map(lineage(table.metadata).reverse().map((s, i) => [s['snapshot-id'], i]));
+  const order = new Map(
+    lineage(table.metadata)
+      .reverse()
+      .map((s, i) => [s['snapshot-id'], i]),
+  );
   const byGroup = new Map<string, LiveFile[]>();
   for (const f of live) {
     if (f.file.recordCount >= fileRows || !isConsumed(f.addedBy)) continue;
@@ -67,8 +86,12 @@ export async function planCompaction(table: LoadedTable, consumed: Consumed, fil
     const rows = files.reduce((n, f) => n + f.file.recordCount, 0);
     if (files.length < 2 || Math.ceil(rows / fileRows) >= files.length) continue;
     const bronze = table.spec.name === tables.bronze.name;
-    files.sort((a, b) => (bronze ? firstOffset(a.file) - firstOffset(b.file) : 0)
-      || (order.get(a.addedBy) ?? -1) - (order.get(b.addedBy) ?? -1) || a.file.path.localeCompare(b.file.path));
+    files.sort(
+      (a, b) =>
+        (bronze ? firstOffset(a.file) - firstOffset(b.file) : 0) ||
+        (order.get(a.addedBy) ?? -1) - (order.get(b.addedBy) ?? -1) ||
+        a.file.path.localeCompare(b.file.path),
+    );
     groups.push(files);
   }
   return { groups, liveFiles: live.length };
@@ -86,7 +109,13 @@ function check(column: ColumnSpec, value: unknown): unknown {
 }
 
 /** Writes the rows of one group's files, in order, into new files of up to `fileRows` rows next to them. */
-async function rewriteGroup(files: readonly LiveFile[], columns: readonly ColumnSpec[], fileRows: number, rowGroupSize: number, written: DataFile[]): Promise<void> {
+async function rewriteGroup(
+  files: readonly LiveFile[],
+  columns: readonly ColumnSpec[],
+  fileRows: number,
+  rowGroupSize: number,
+  written: DataFile[],
+): Promise<void> {
   const directory = path.dirname(localPath(files[0].file.path));
   const partition = files[0].file.partition as Record<string, number | null>;
   const names = columns.map((c) => c.name);
@@ -97,7 +126,11 @@ async function rewriteGroup(files: readonly LiveFile[], columns: readonly Column
       // Through the checked reader: a damaged file must fail here, not be copied under fresh checksums.
       for await (const { rows, columns: batch } of readDataFile(file, columns, names)) {
         for (let i = 0; i < rows; i++) {
-          sink ??= new ParquetSink(path.join(directory, `${String(written.length).padStart(5, '0')}-compacted-${run}.parquet`), columns, rowGroupSize);
+          sink ??= new ParquetSink(
+            path.join(directory, `${String(written.length).padStart(5, '0')}-compacted-${run}.parquet`),
+            columns,
+            rowGroupSize,
+          );
           const row: Record<string, unknown> = {};
           for (const column of columns) row[column.name] = check(column, batch[column.name][i]);
           sink.write(row as never);
@@ -128,7 +161,12 @@ export interface CompactionResult {
  * state its parent's summary records. On any failure (a commit lost to another writer included)
  * the new files are removed and the error is thrown.
  */
-export async function compact(table: LoadedTable, plan: CompactionPlan, fileRows: number, rowGroupSize: number): Promise<CompactionResult> {
+export async function compact(
+  table: LoadedTable,
+  plan: CompactionPlan,
+  fileRows: number,
+  rowGroupSize: number,
+): Promise<CompactionResult> {
   if (plan.groups.length === 0) return { table, removed: 0, added: 0 };
   const columns = columnsOf(table);
   if (!columns) return { table, removed: 0, added: 0, skipped: 'a column has a type the Node writer does not write' };
@@ -137,10 +175,17 @@ export async function compact(table: LoadedTable, plan: CompactionPlan, fileRows
   try {
     for (const group of plan.groups) await rewriteGroup(group, columns, fileRows, rowGroupSize, written);
     const rows = (files: readonly DataFile[]) => files.reduce((n, f) => n + f.recordCount, 0);
-    if (rows(written) !== rows(removed)) throw new Error(`${table.spec.name}: compaction wrote ${rows(written)} rows for ${rows(removed)}`);
-    const carried = Object.fromEntries(Object.entries(headOf(table)!.summary)
-      .filter(([key]) => key.startsWith('lakehouse.') && !changeOnlyKeys.includes(key)));
-    const committed = await replaceFiles(table, removed, written, { ...carried, [summaryKeys.writer]: 'node maintain' });
+    if (rows(written) !== rows(removed))
+      throw new Error(`${table.spec.name}: compaction wrote ${rows(written)} rows for ${rows(removed)}`);
+    const carried = Object.fromEntries(
+      Object.entries(headOf(table)!.summary).filter(
+        ([key]) => key.startsWith('lakehouse.') && !changeOnlyKeys.includes(key),
+      ),
+    );
+    const committed = await replaceFiles(table, removed, written, {
+      ...carried,
+      [summaryKeys.writer]: 'node maintain',
+    });
     return { table: committed, removed: removed.length, added: written.length };
   } catch (error) {
     for (const file of written) fs.rmSync(localPath(file.path), { force: true });

@@ -9,7 +9,10 @@ import { summaryKeys, tables, type TableSpec } from '../lake/table-schema.ts';
  * are still to be read, so maintenance neither expires them nor compacts those files.
  * `all`: nothing reads the table incrementally; `none`: its reader has not started (keep everything).
  */
-export type Consumed = { readonly kind: 'all' } | { readonly kind: 'none' } | { readonly kind: 'through'; readonly marker: SnapshotId };
+export type Consumed =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'through'; readonly marker: SnapshotId };
 
 export function consumedOf(dataDir: string, spec: TableSpec): Consumed {
   if (spec.name === tables.bronze.name) {
@@ -18,7 +21,10 @@ export function consumedOf(dataDir: string, spec: TableSpec): Consumed {
     if (head === undefined) return { kind: 'none' };
     // verify checks the bronze snapshot that gold's silver snapshot consumed: older, when gold lags.
     const goldInput = snapshotIdOf(headOf(findTable(dataDir, 'gold'))?.summary[summaryKeys.silverSnapshot]);
-    const checked = goldInput === undefined ? undefined : snapshotIdOf(snapshotById(silver!.metadata, goldInput)?.summary[summaryKeys.bronzeSnapshot]);
+    const checked =
+      goldInput === undefined
+        ? undefined
+        : snapshotIdOf(snapshotById(silver!.metadata, goldInput)?.summary[summaryKeys.bronzeSnapshot]);
     const bronze = findTable(dataDir, 'bronze');
     const order = new Map(bronze ? lineage(bronze.metadata).map((s, i) => [s['snapshot-id'], i]) : []);
     const older = checked !== undefined && (order.get(checked) ?? -1) > (order.get(head) ?? -1);
@@ -61,7 +67,8 @@ function rejectedCut(dataDir: string): Consumed {
 export function consumedSnapshots(table: LoadedTable, consumed: Consumed): (id: SnapshotId) => boolean {
   const chain = lineage(table.metadata).reverse();
   const position = new Map(chain.map((s, i) => [s['snapshot-id'], i]));
-  const through = consumed.kind === 'all' ? chain.length - 1 : consumed.kind === 'none' ? -1 : position.get(consumed.marker) ?? -1;
+  const through =
+    consumed.kind === 'all' ? chain.length - 1 : consumed.kind === 'none' ? -1 : (position.get(consumed.marker) ?? -1);
   return (id) => {
     const at = position.get(id);
     return at === undefined ? consumed.kind !== 'none' : at <= through;

@@ -17,7 +17,13 @@ export interface ExpiryPlan {
  * than the retention, one of the last `keep`, named by a ref, or still to be read by the table's
  * reader (the reader's marker and everything after it); and old snapshots off the history.
  */
-export function planExpiry(table: LoadedTable, consumed: Consumed, retentionMs: number, keep: number, now = Date.now()): ExpiryPlan {
+export function planExpiry(
+  table: LoadedTable,
+  consumed: Consumed,
+  retentionMs: number,
+  keep: number,
+  now = Date.now(),
+): ExpiryPlan {
   const all = table.metadata.snapshots ?? [];
   const chain = lineage(table.metadata).reverse();
   const refs = new Set(Object.values(table.metadata.refs ?? {}).map((r) => BigInt(r['snapshot-id'])));
@@ -31,7 +37,8 @@ export function planExpiry(table: LoadedTable, consumed: Consumed, retentionMs: 
     const s = chain[i];
     const child = chain[i + 1];
     // A consumed snapshot is still needed while its child is not: the reader's marker is the last consumed.
-    if (!old(s) || refs.has(s['snapshot-id']) || !isConsumed(s['snapshot-id']) || !isConsumed(child['snapshot-id'])) break;
+    if (!old(s) || refs.has(s['snapshot-id']) || !isConsumed(s['snapshot-id']) || !isConsumed(child['snapshot-id']))
+      break;
     expired.push(s);
     supersededAt = child['timestamp-ms'];
   }
@@ -49,7 +56,8 @@ export function planExpiry(table: LoadedTable, consumed: Consumed, retentionMs: 
 export function expire(table: LoadedTable, plan: ExpiryPlan): LoadedTable {
   if (plan.expired.length === 0) return table;
   const ids = new Set<SnapshotId>(plan.expired.map((s) => s['snapshot-id']));
-  const properties = table.spec.name === tables.bronze.name ? expiredOffsetProperties(table.metadata.properties, plan.expired) : {};
+  const properties =
+    table.spec.name === tables.bronze.name ? expiredOffsetProperties(table.metadata.properties, plan.expired) : {};
   const retained = (table.metadata.snapshots ?? []).filter((s) => !ids.has(s['snapshot-id']));
   const oldestRetained = Math.min(...retained.map((s) => s['timestamp-ms']));
   return expireSnapshots(table, ids, properties, oldestRetained);

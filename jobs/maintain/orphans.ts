@@ -23,7 +23,8 @@ export async function filesOf(table: LoadedTable, snapshots: readonly Snapshot[]
   for (const [file, manifest] of manifests) {
     files.add(file);
     if (!fs.existsSync(file)) continue;
-    for (const entry of await readManifest(manifest)) if (entry.status !== EntryStatus.Deleted) files.add(localPath(entry.file.path));
+    for (const entry of await readManifest(manifest))
+      if (entry.status !== EntryStatus.Deleted) files.add(localPath(entry.file.path));
   }
   return files;
 }
@@ -31,8 +32,12 @@ export async function filesOf(table: LoadedTable, snapshots: readonly Snapshot[]
 /** The metadata files the current version needs: itself, the versions its log keeps, and the hint. */
 function metadataFiles(table: LoadedTable): Set<string> {
   const dir = path.join(table.dir, 'metadata');
-  const files = new Set([path.join(dir, 'version-hint.text'), ...(table.metadata['metadata-log'] ?? []).map((e) => localPath(e['metadata-file']))]);
-  for (const name of [`v${table.version}.metadata.json`, `v${table.version}.gz.metadata.json`]) files.add(path.join(dir, name));
+  const files = new Set([
+    path.join(dir, 'version-hint.text'),
+    ...(table.metadata['metadata-log'] ?? []).map((e) => localPath(e['metadata-file'])),
+  ]);
+  for (const name of [`v${table.version}.metadata.json`, `v${table.version}.gz.metadata.json`])
+    files.add(path.join(dir, name));
   return files;
 }
 
@@ -91,7 +96,8 @@ export async function removeOrphans(
   }
   for (const file of walk(table.dir)) {
     const checked = checkedFile(file);
-    if (checked && !fs.existsSync(checked) && fs.statSync(file).mtimeMs <= now - maxAgeMs) fs.rmSync(file, { force: true });
+    if (checked && !fs.existsSync(checked) && fs.statSync(file).mtimeMs <= now - maxAgeMs)
+      fs.rmSync(file, { force: true });
   }
   return { removed, bytes };
 }

@@ -57,22 +57,34 @@ export async function bronzeLag(config: Config, job: string): Promise<PartitionL
   const next = nextOffsetsOf(headOf(findTable(config.dataDir, 'bronze')));
   const kafka = createKafka(config, quiet(job));
   const ms = Math.max(config.kafkaWaitSeconds, 1) * 1000;
-  const offsets = await withinMs(ms, () => withAdmin(kafka, async (admin) => {
-    await requireTopic(admin, config);
-    return admin.fetchTopicOffsets(config.topic);
-  })).catch((error: Error) => {
-    throw new Error(`Kafka at ${config.bootstrapServers.join(',')} did not give the topic's end offsets within ${ms / 1000}s: ${error.message}`);
+  const offsets = await withinMs(ms, () =>
+    withAdmin(kafka, async (admin) => {
+      await requireTopic(admin, config);
+      return admin.fetchTopicOffsets(config.topic);
+    }),
+  ).catch((error: Error) => {
+    throw new Error(
+      `Kafka at ${config.bootstrapServers.join(',')} did not give the topic's end offsets within ${ms / 1000}s: ${error.message}`,
+    );
   });
   return offsets
     .map((o) => {
       const endOffset = Number(o.high);
       const bronzeNext = next.get(o.partition) ?? Number(o.low);
-      return { topic: config.topic, partition: o.partition, endOffset, bronzeNext, lag: Math.max(0, endOffset - bronzeNext) };
+      return {
+        topic: config.topic,
+        partition: o.partition,
+        endOffset,
+        bronzeNext,
+        lag: Math.max(0, endOffset - bronzeNext),
+      };
     })
     .sort((a, b) => a.partition - b.partition);
 }
 
-export type KafkaState = { readonly ok: true; readonly partitions: readonly PartitionLag[] } | { readonly ok: false; readonly error: string };
+export type KafkaState =
+  | { readonly ok: true; readonly partitions: readonly PartitionLag[] }
+  | { readonly ok: false; readonly error: string };
 
 /** Everything `status` prints and the exporter serves; a part that could not be read says why. */
 export interface LakeReport {
@@ -100,5 +112,12 @@ export async function lakeReport(config: Config, history: RunHistory, job: strin
   } catch (error) {
     lakeError = `the lake at ${path.resolve(config.dataDir)} could not be read: ${(error as Error).message}`;
   }
-  return { at, dataDir: path.resolve(config.dataDir), tables, kafka: await kafka, stages: lakeError ? [] : history.byStage(), lakeError };
+  return {
+    at,
+    dataDir: path.resolve(config.dataDir),
+    tables,
+    kafka: await kafka,
+    stages: lakeError ? [] : history.byStage(),
+    lakeError,
+  };
 }

@@ -45,7 +45,9 @@ export interface LeaseTiming {
 
 export const defaultTiming: LeaseTiming = { ttlMs: 120_000, renewMs: 20_000, pollMs: 1_000, settleMs: 250 };
 
-export type Acquired = { readonly acquired: true; readonly lease: Lease } | { readonly acquired: false; readonly holder: LeaseRecord | undefined };
+export type Acquired =
+  | { readonly acquired: true; readonly lease: Lease }
+  | { readonly acquired: false; readonly holder: LeaseRecord | undefined };
 
 export const leasePath = (root: string) => path.join(path.resolve(root), LEASE_DIR, LEASE_FILE);
 

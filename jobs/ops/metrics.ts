@@ -55,7 +55,11 @@ export async function runMetrics(config: Config, logger: Logger, context: JobCon
       response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok\n');
     } else if (url.pathname === '/metrics') {
       scrapes++;
-      void text().then((body) => response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(request.method === 'HEAD' ? undefined : body));
+      void text().then((body) =>
+        response
+          .writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE })
+          .end(request.method === 'HEAD' ? undefined : body),
+      );
     } else {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try /metrics\n');
     }

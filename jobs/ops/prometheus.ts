@@ -41,7 +41,12 @@ export function formatFamilies(families: readonly Family[]): string {
 const seconds = (ms: number) => ms / 1000;
 
 export function upFamily(up: boolean): Family {
-  return { name: 'lakehouse_up', type: 'gauge', help: '1 when the last scrape read both the lake and Kafka, 0 otherwise.', samples: [{ labels: {}, value: up ? 1 : 0 }] };
+  return {
+    name: 'lakehouse_up',
+    type: 'gauge',
+    help: '1 when the last scrape read both the lake and Kafka, 0 otherwise.',
+    samples: [{ labels: {}, value: up ? 1 : 0 }],
+  };
 }
 
 /** Every metric of the report; a part that could not be read has no samples (and `lakehouse_up` is 0). */
@@ -51,35 +56,60 @@ export function metricFamilies(report: LakeReport): Family[] {
   return [
     upFamily(up),
     {
-      name: 'lakehouse_kafka_lag_records', type: 'gauge', help: "Records in Kafka not yet in bronze: the partition's end offset minus the next offset bronze's table records.",
-      samples: report.kafka.ok ? report.kafka.partitions.map((p) => ({ labels: { topic: p.topic, partition: p.partition }, value: p.lag })) : [],
+      name: 'lakehouse_kafka_lag_records',
+      type: 'gauge',
+      help: "Records in Kafka not yet in bronze: the partition's end offset minus the next offset bronze's table records.",
+      samples: report.kafka.ok
+        ? report.kafka.partitions.map((p) => ({ labels: { topic: p.topic, partition: p.partition }, value: p.lag }))
+        : [],
     },
     {
-      name: 'lakehouse_stage_last_success_timestamp_seconds', type: 'gauge', help: 'When the last succeeded run of the stage ended (ops.runs), seconds since the epoch.',
-      samples: report.stages.filter((s) => s.lastSuccess).map((s) => ({ labels: { stage: s.stage }, value: seconds(s.lastSuccess!.ended_at) })),
+      name: 'lakehouse_stage_last_success_timestamp_seconds',
+      type: 'gauge',
+      help: 'When the last succeeded run of the stage ended (ops.runs), seconds since the epoch.',
+      samples: report.stages
+        .filter((s) => s.lastSuccess)
+        .map((s) => ({ labels: { stage: s.stage }, value: seconds(s.lastSuccess!.ended_at) })),
     },
     {
-      name: 'lakehouse_stage_seconds_since_last_success', type: 'gauge', help: 'Seconds since the last succeeded run of the stage ended; +Inf for a stage that has runs but never succeeded.',
-      samples: report.stages.map((s) => ({ labels: { stage: s.stage }, value: s.lastSuccess ? Math.max(0, seconds(report.at - s.lastSuccess.ended_at)) : Infinity })),
+      name: 'lakehouse_stage_seconds_since_last_success',
+      type: 'gauge',
+      help: 'Seconds since the last succeeded run of the stage ended; +Inf for a stage that has runs but never succeeded.',
+      samples: report.stages.map((s) => ({
+        labels: { stage: s.stage },
+        value: s.lastSuccess ? Math.max(0, seconds(report.at - s.lastSuccess.ended_at)) : Infinity,
+      })),
     },
     {
-      name: 'lakehouse_stage_consecutive_failures', type: 'gauge', help: 'Failed runs of the stage since its last success (skipped and stopped runs do not count).',
+      name: 'lakehouse_stage_consecutive_failures',
+      type: 'gauge',
+      help: 'Failed runs of the stage since its last success (skipped and stopped runs do not count).',
       samples: report.stages.map((s) => ({ labels: { stage: s.stage }, value: s.consecutiveFailures })),
     },
     {
-      name: 'lakehouse_runs_total', type: 'counter', help: 'Runs of each stage recorded in ops.runs, by outcome.',
-      samples: report.stages.flatMap((s) => outcomes.map((outcome) => ({ labels: { stage: s.stage, outcome }, value: s.totals[outcome] }))),
+      name: 'lakehouse_runs_total',
+      type: 'counter',
+      help: 'Runs of each stage recorded in ops.runs, by outcome.',
+      samples: report.stages.flatMap((s) =>
+        outcomes.map((outcome) => ({ labels: { stage: s.stage, outcome }, value: s.totals[outcome] })),
+      ),
     },
     {
-      name: 'lakehouse_table_rows', type: 'gauge', help: "Rows in the table's current snapshot.",
+      name: 'lakehouse_table_rows',
+      type: 'gauge',
+      help: "Rows in the table's current snapshot.",
       samples: committed.map((t) => ({ labels: { table: t.table }, value: t.rows })),
     },
     {
-      name: 'lakehouse_table_data_files', type: 'gauge', help: "Data files in the table's current snapshot.",
+      name: 'lakehouse_table_data_files',
+      type: 'gauge',
+      help: "Data files in the table's current snapshot.",
       samples: committed.map((t) => ({ labels: { table: t.table }, value: t.dataFiles })),
     },
     {
-      name: 'lakehouse_table_last_commit_timestamp_seconds', type: 'gauge', help: "When the table's current snapshot was committed, seconds since the epoch.",
+      name: 'lakehouse_table_last_commit_timestamp_seconds',
+      type: 'gauge',
+      help: "When the table's current snapshot was committed, seconds since the epoch.",
       samples: committed.map((t) => ({ labels: { table: t.table }, value: seconds(t.lastCommitMs!) })),
     },
   ];

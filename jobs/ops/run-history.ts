@@ -59,7 +59,11 @@ export class RunHistory {
     const incremental = this.seen !== undefined && reachesSeen && appendsOnly;
     if (!incremental) this.reset();
     const files = await liveFiles(table, head, incremental ? new Set(pending) : undefined);
-    for await (const row of readDataRows(files.map((f) => f.file), runsColumns)) this.add(row);
+    for await (const row of readDataRows(
+      files.map((f) => f.file),
+      runsColumns,
+    ))
+      this.add(row);
     this.seen = headId;
   }
 
@@ -71,7 +75,11 @@ export class RunHistory {
   private add(row: RunRow): void {
     let state = this.stages.get(row.stage);
     if (!state) {
-      state = { last: row, failuresSince: [], totals: Object.fromEntries(outcomes.map((o) => [o, 0])) as Record<Outcome, number> };
+      state = {
+        last: row,
+        failuresSince: [],
+        totals: Object.fromEntries(outcomes.map((o) => [o, 0])) as Record<Outcome, number>,
+      };
       this.stages.set(row.stage, state);
     } else if (row.started_at >= state.last.started_at) {
       state.last = row;
@@ -90,6 +98,12 @@ export class RunHistory {
   byStage(): StageRuns[] {
     return [...this.stages]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([stage, s]) => ({ stage, last: s.last, lastSuccess: s.lastSuccess, consecutiveFailures: s.failuresSince.length, totals: { ...s.totals } }));
+      .map(([stage, s]) => ({
+        stage,
+        last: s.last,
+        lastSuccess: s.lastSuccess,
+        consecutiveFailures: s.failuresSince.length,
+        totals: { ...s.totals },
+      }));
   }
 }

@@ -31,13 +31,23 @@ export async function recordRun(
   const { rowsIn, rowsOut } = rowCountsOf(details.result);
   try {
     const appended = await appendRun(dataDir, {
-      run_id: run.runId, stage: run.stage, engine: 'node', host: hostName(),
-      started_at: run.startedAt, ended_at: Date.now(), outcome,
-      rows_in: rowsIn, rows_out: rowsOut, error: details.error === undefined ? null : oneLine(details.error),
+      run_id: run.runId,
+      stage: run.stage,
+      engine: 'node',
+      host: hostName(),
+      started_at: run.startedAt,
+      ended_at: Date.now(),
+      outcome,
+      rows_in: rowsIn,
+      rows_out: rowsOut,
+      error: details.error === undefined ? null : oneLine(details.error),
     });
     if (!appended.recorded) logger.log('debug', 'run not recorded in ops.runs', { reason: appended.reason });
   } catch (error) {
-    logger.warn('could not record the run in ops.runs (the job outcome stands)', { outcome, error: (error as Error).message });
+    logger.warn('could not record the run in ops.runs (the job outcome stands)', {
+      outcome,
+      error: (error as Error).message,
+    });
   }
 }
 
@@ -45,9 +55,12 @@ export async function recordRun(
 export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([work, new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), ms);
-    })]);
+    return await Promise.race([
+      work,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -65,7 +78,12 @@ export function describeHolder(holder: LeaseRecord | undefined): string {
  * cannot. A stage that does not write, or a lake that does not exist for a stage that would not
  * create it, needs no lease.
  */
-export async function takeLease(dataDir: string, run: RunIdentity, waitSeconds: number, logger: Logger): Promise<LeaseOutcome> {
+export async function takeLease(
+  dataDir: string,
+  run: RunIdentity,
+  waitSeconds: number,
+  logger: Logger,
+): Promise<LeaseOutcome> {
   if (!writingStages.has(run.stage)) return {};
   if (!lakeCreatingStages.has(run.stage) && !fs.existsSync(path.resolve(dataDir))) return {};
   const holder = { runId: run.runId, stage: run.stage, host: hostName(), pid: process.pid };
@@ -78,6 +96,9 @@ export async function takeLease(dataDir: string, run: RunIdentity, waitSeconds: 
       holder: result.holder,
     };
   }
-  if (result.lease.tookOver) logger.warn('took over an expired lake writer lease (its holder stopped renewing it)', { previous: describeHolder(result.lease.tookOver) });
+  if (result.lease.tookOver)
+    logger.warn('took over an expired lake writer lease (its holder stopped renewing it)', {
+      previous: describeHolder(result.lease.tookOver),
+    });
   return { lease: result.lease };
 }

@@ -43,7 +43,9 @@ export function oneLine(message: string, max = 1000): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-export type AppendResult = { readonly recorded: true; readonly attempts: number } | { readonly recorded: false; readonly reason: string };
+export type AppendResult =
+  | { readonly recorded: true; readonly attempts: number }
+  | { readonly recorded: false; readonly reason: string };
 
 const maxAttempts = 12;
 

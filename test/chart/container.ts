@@ -2,11 +2,11 @@
 // local directory (a ConfigMap's data written out, the lake claim shared between pods, an emptyDir
 // fresh), paths in the command and the environment are mapped onto them, and the Kafka address is
 // swapped for a local broker.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import type { RenderedObject } from "./rendered.ts";
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RenderedObject } from './rendered.ts';
 
 export interface Cluster {
   /** Rendered ConfigMaps by name. */
@@ -35,28 +35,50 @@ export function newCluster(
   kafka: ReadonlyMap<string, string>,
   secrets: ReadonlyMap<string, Readonly<Record<string, string>>> = new Map(),
 ): Cluster {
-  const configMaps = new Map(objects.filter((o) => o.kind === "ConfigMap").map((o) => [o.metadata.name, o]));
+  const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o]));
   const rendered = objects
-    .filter((o) => o.kind === "Secret")
-    .map((o) => [o.metadata.name, Object.fromEntries(Object.entries(o.data ?? {}).map(([k, b64]) => [k, Buffer.from(b64, "base64").toString("utf8")]))] as const);
-  return { configMaps, claims: new Map(), kafka, secrets: new Map([...rendered, ...secrets]), root: mkdtempSync(path.join(os.tmpdir(), "lakehouse-cluster-")) };
+    .filter((o) => o.kind === 'Secret')
+    .map(
+      (o) =>
+        [
+          o.metadata.name,
+          Object.fromEntries(
+            Object.entries(o.data ?? {}).map(([k, b64]) => [k, Buffer.from(b64, 'base64').toString('utf8')]),
+          ),
+        ] as const,
+    );
+  return {
+    configMaps,
+    claims: new Map(),
+    kafka,
+    secrets: new Map([...rendered, ...secrets]),
+    root: mkdtempSync(path.join(os.tmpdir(), 'lakehouse-cluster-')),
+  };
 }
 
 function volumeDir(cluster: Cluster, pod: string, volume: any): string {
   if (volume.persistentVolumeClaim) {
     const claim: string = volume.persistentVolumeClaim.claimName;
-    if (!cluster.claims.has(claim)) throw new Error(`${pod}: volume ${volume.name} uses claim ${claim}, which the chart does not create`);
+    if (!cluster.claims.has(claim))
+      throw new Error(`${pod}: volume ${volume.name} uses claim ${claim}, which the chart does not create`);
     return cluster.claims.get(claim)!;
   }
   const dir = mkdtempSync(path.join(cluster.root, `${pod}-${volume.name}-`));
   if (volume.configMap) {
     const configMap = cluster.configMaps.get(volume.configMap.name);
-    if (!configMap) throw new Error(`${pod}: volume ${volume.name} uses ConfigMap ${volume.configMap.name}, which the chart does not create`);
+    if (!configMap)
+      throw new Error(
+        `${pod}: volume ${volume.name} uses ConfigMap ${volume.configMap.name}, which the chart does not create`,
+      );
     for (const [key, content] of Object.entries(configMap.data ?? {})) writeFileSync(path.join(dir, key), content);
   } else if (volume.secret) {
     const secret = cluster.secrets.get(volume.secret.secretName);
-    if (!secret) throw new Error(`${pod}: volume ${volume.name} uses Secret ${volume.secret.secretName}, which neither the chart nor the test provides`);
-    const items: { key: string; path: string }[] = volume.secret.items ?? Object.keys(secret).map((key) => ({ key, path: key }));
+    if (!secret)
+      throw new Error(
+        `${pod}: volume ${volume.name} uses Secret ${volume.secret.secretName}, which neither the chart nor the test provides`,
+      );
+    const items: { key: string; path: string }[] =
+      volume.secret.items ?? Object.keys(secret).map((key) => ({ key, path: key }));
     for (const { key, path: file } of items) {
       if (!(key in secret)) throw new Error(`${pod}: Secret ${volume.secret.secretName} has no key ${key}`);
       writeFileSync(path.join(dir, file), secret[key]!, { mode: 0o400 });
@@ -78,7 +100,7 @@ const mapPath = (value: string, mounts: readonly [string, string][]): string => 
 
 /** The pod spec of a Pod, a Job or a CronJob. */
 export const podSpecOf = (object: RenderedObject): any =>
-  object.kind === "Pod" ? object.spec : (object.spec.jobTemplate?.spec ?? object.spec).template.spec;
+  object.kind === 'Pod' ? object.spec : (object.spec.jobTemplate?.spec ?? object.spec).template.spec;
 
 /** Runs the object's one container to its end; `started` gets the process (to signal it, as the kubelet stops a pod). */
 export async function runContainer(
@@ -96,7 +118,8 @@ export async function runContainer(
 /** Runs the pod's init containers in order, then its container, stopping at the first that fails (as the kubelet does). */
 export async function runPod(cluster: Cluster, object: RenderedObject, timeoutMs: number): Promise<ContainerRun[]> {
   const podSpec = podSpecOf(object);
-  if (podSpec.containers.length !== 1) throw new Error(`${object.metadata.name}: expected one container after the init containers`);
+  if (podSpec.containers.length !== 1)
+    throw new Error(`${object.metadata.name}: expected one container after the init containers`);
   const runs: ContainerRun[] = [];
   for (const container of [...(podSpec.initContainers ?? []), ...podSpec.containers]) {
     const run = await runOne(cluster, object, container, timeoutMs);
@@ -122,36 +145,42 @@ async function runOne(
   });
   mounts.sort(([a], [b]) => b.length - a.length);
 
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: cluster.root };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: cluster.root };
   for (const e of container.env ?? []) {
-    if (e.valueFrom) throw new Error(`${object.metadata.name}: env ${e.name} uses valueFrom, which this test cannot resolve`);
-    let value: string = mapPath(e.value ?? "", mounts);
-    if (e.name === "KAFKA_BOOTSTRAP_SERVER") {
+    if (e.valueFrom)
+      throw new Error(`${object.metadata.name}: env ${e.name} uses valueFrom, which this test cannot resolve`);
+    let value: string = mapPath(e.value ?? '', mounts);
+    if (e.name === 'KAFKA_BOOTSTRAP_SERVER') {
       value = value
-        .split(",")
+        .split(',')
         .map((address) => {
           const local = cluster.kafka.get(address);
-          if (!local) throw new Error(`${object.metadata.name}: KAFKA_BOOTSTRAP_SERVER ${address} is no Kafka address the chart serves`);
+          if (!local)
+            throw new Error(
+              `${object.metadata.name}: KAFKA_BOOTSTRAP_SERVER ${address} is no Kafka address the chart serves`,
+            );
           return local;
         })
-        .join(",");
+        .join(',');
     }
     env[e.name] = value;
   }
-  const [program, ...args] = [...(container.command ?? []), ...(container.args ?? [])].map((a: string) => mapPath(a, mounts));
+  const [program, ...args] = [...(container.command ?? []), ...(container.args ?? [])].map((a: string) =>
+    mapPath(a, mounts),
+  );
   // The image's `node` is this machine's Node 22.
-  const bin = program === "node" ? process.execPath : program!;
+  const bin = program === 'node' ? process.execPath : program!;
   const argv = [bin, ...args];
 
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env, cwd: cluster.root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(bin, args, { env, cwd: cluster.root, stdio: ['ignore', 'pipe', 'pipe'] });
     started?.(child);
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (exitCode) => {
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (exitCode) => {
       clearTimeout(timer);
       resolve({ exitCode, output, argv });
     });

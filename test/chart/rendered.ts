@@ -1,18 +1,23 @@
 // Parses `helm template` output and validates every object with its kubernetes-models class.
-import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
-import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
-import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
-import { CronJob, Job } from "kubernetes-models/batch/v1";
-import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
-import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
-import { ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
-import { parseAllDocuments } from "yaml";
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { parseAllDocuments } from 'yaml';
 
 export interface RenderedObject {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  readonly metadata: {
+    name: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+  };
   readonly spec?: any;
   readonly data?: Record<string, string>;
   /** The template it came from (Helm's `# Source:` comment). */
@@ -22,30 +27,30 @@ export interface RenderedObject {
 type ModelClass = new (data: any) => { validate(): void };
 
 const MODELS: Record<string, ModelClass> = {
-  "apps/v1/Deployment": Deployment,
-  "apps/v1/StatefulSet": StatefulSet,
-  "batch/v1/CronJob": CronJob,
-  "batch/v1/Job": Job,
-  "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
-  "monitoring.coreos.com/v1/ServiceMonitor": ServiceMonitor,
-  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
-  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
-  "rbac.authorization.k8s.io/v1/Role": Role,
-  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,
-  "v1/ConfigMap": ConfigMap,
-  "v1/PersistentVolumeClaim": PersistentVolumeClaim,
-  "v1/Pod": Pod,
-  "v1/Secret": Secret,
-  "v1/Service": Service,
-  "v1/ServiceAccount": ServiceAccount,
+  'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
+  'batch/v1/CronJob': CronJob,
+  'batch/v1/Job': Job,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
+  'v1/ConfigMap': ConfigMap,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
+  'v1/Pod': Pod,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'v1/ServiceAccount': ServiceAccount,
 };
 
 export function parseRendered(output: string): RenderedObject[] {
   return output.split(/^---$/m).flatMap((chunk) => {
-    const source = /^# Source: (\S+)/m.exec(chunk)?.[1] ?? "?";
+    const source = /^# Source: (\S+)/m.exec(chunk)?.[1] ?? '?';
     return parseAllDocuments(chunk).flatMap((doc) => {
       if (doc.errors.length > 0) throw new Error(`${source}: rendered YAML does not parse: ${doc.errors[0]?.message}`);
-      const object = doc.toJS() as Omit<RenderedObject, "source"> | null;
+      const object = doc.toJS() as Omit<RenderedObject, 'source'> | null;
       return object ? [{ ...object, source }] : [];
     });
   });
@@ -64,11 +69,11 @@ export function validateWithModel(object: RenderedObject): void {
   }
 }
 
-export const hookWeight = (o: RenderedObject): number => Number(o.metadata.annotations?.["helm.sh/hook-weight"] ?? 0);
-export const hookOf = (o: RenderedObject): string | undefined => o.metadata.annotations?.["helm.sh/hook"];
+export const hookWeight = (o: RenderedObject): number => Number(o.metadata.annotations?.['helm.sh/hook-weight'] ?? 0);
+export const hookOf = (o: RenderedObject): string | undefined => o.metadata.annotations?.['helm.sh/hook'];
 
 /** Post-install hook Jobs in the order Helm runs them: by weight, then by name. */
 export const hookJobsInOrder = (objects: readonly RenderedObject[]): RenderedObject[] =>
   objects
-    .filter((o) => o.kind === "Job" && hookOf(o)?.split(",").includes("post-install"))
+    .filter((o) => o.kind === 'Job' && hookOf(o)?.split(',').includes('post-install'))
     .sort((a, b) => hookWeight(a) - hookWeight(b) || a.metadata.name.localeCompare(b.metadata.name));

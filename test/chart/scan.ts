@@ -1,10 +1,10 @@
 // Runs checkov and kube-score (installed by ci/tools/install.sh) over rendered charts and returns
 // their findings in one shape, to compare with the exceptions of ci/scan-exceptions.yaml.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import type { ScanException, Scanner } from "../../generator/scan-exceptions.ts";
-import { run, toolPath } from "./tools.ts";
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ScanException, Scanner } from '../../generator/scan-exceptions.ts';
+import { run, toolPath } from './tools.ts';
 
 export interface Finding {
   readonly scanner: Scanner;
@@ -34,18 +34,21 @@ function kubeScore(rendering: Rendering, dir: string): Finding[] {
   const file = path.join(dir, `${rendering.name}.yaml`);
   writeFileSync(file, rendering.manifest);
   // Exit 1 means it found something critical; the JSON says what.
-  const result = run(toolPath("kube-score"), ["score", "--output-format", "json", file]);
-  if (result.status > 1 || !result.stdout.startsWith("[")) throw new Error(`kube-score failed on ${rendering.name}:\n${result.stderr}${result.stdout}`);
+  const result = run(toolPath('kube-score'), ['score', '--output-format', 'json', file]);
+  if (result.status > 1 || !result.stdout.startsWith('['))
+    throw new Error(`kube-score failed on ${rendering.name}:\n${result.stderr}${result.stdout}`);
   return (JSON.parse(result.stdout) as KubeScoreObject[]).flatMap((o) =>
     o.checks
       .filter((c) => !c.skipped && c.grade < OK)
-      .flatMap((c) => (c.comments?.length ? c.comments : [{ summary: `grade ${c.grade}` }]).map((comment) => ({
-        scanner: "kube-score" as const,
-        check: c.check.id,
-        object: `${o.type_meta.kind}/${o.object_meta.name}`,
-        message: comment.summary,
-        rendering: rendering.name,
-      }))),
+      .flatMap((c) =>
+        (c.comments?.length ? c.comments : [{ summary: `grade ${c.grade}` }]).map((comment) => ({
+          scanner: 'kube-score' as const,
+          check: c.check.id,
+          object: `${o.type_meta.kind}/${o.object_meta.name}`,
+          message: comment.summary,
+          rendering: rendering.name,
+        })),
+      ),
   );
 }
 
@@ -56,21 +59,32 @@ interface CheckovReport {
 
 /** checkov names resources `Kind.namespace.name[.labels]`; a pod template is `Pod.<ns>.<owner name>…`. */
 const checkovObject = (resource: string): string => {
-  const [kind, , name] = resource.split(".");
+  const [kind, , name] = resource.split('.');
   return `${kind}/${name}`;
 };
 
 function checkov(rendering: Rendering, dir: string): Finding[] {
   // A directory per rendering, so that a graph check (CKV2_K8S_6) sees only that rendering's objects.
   const sub = mkdtempSync(path.join(dir, `checkov-${rendering.name}-`));
-  writeFileSync(path.join(sub, "chart.yaml"), rendering.manifest);
-  const result = run(toolPath("checkov"), ["--directory", sub, "--framework", "kubernetes", "--output", "json", "--quiet", "--compact", "--skip-download"]);
-  if (result.status > 1) throw new Error(`checkov failed on ${rendering.name}:\n${result.stderr}${result.stdout.slice(0, 2000)}`);
-  const parsed = JSON.parse(result.stdout || "[]") as CheckovReport | CheckovReport[] | Record<string, number>;
-  const reports = (Array.isArray(parsed) ? parsed : "results" in parsed ? [parsed] : []) as CheckovReport[];
+  writeFileSync(path.join(sub, 'chart.yaml'), rendering.manifest);
+  const result = run(toolPath('checkov'), [
+    '--directory',
+    sub,
+    '--framework',
+    'kubernetes',
+    '--output',
+    'json',
+    '--quiet',
+    '--compact',
+    '--skip-download',
+  ]);
+  if (result.status > 1)
+    throw new Error(`checkov failed on ${rendering.name}:\n${result.stderr}${result.stdout.slice(0, 2000)}`);
+  const parsed = JSON.parse(result.stdout || '[]') as CheckovReport | CheckovReport[] | Record<string, number>;
+  const reports = (Array.isArray(parsed) ? parsed : 'results' in parsed ? [parsed] : []) as CheckovReport[];
   return reports.flatMap((report) =>
     report.results.failed_checks.map((c) => ({
-      scanner: "checkov" as const,
+      scanner: 'checkov' as const,
       check: c.check_id,
       object: checkovObject(c.resource),
       message: c.check_name,
@@ -81,7 +95,7 @@ function checkov(rendering: Rendering, dir: string): Finding[] {
 
 /** Every finding of both scanners over the renderings. */
 export function scanRenderings(renderings: readonly Rendering[]): Finding[] {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "lakehouse-scan-"));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-scan-'));
   try {
     return renderings.flatMap((r) => [...checkov(r, dir), ...kubeScore(r, dir)]);
   } finally {

@@ -2,70 +2,94 @@
 // the test Pod as container environment, the Spark stages as their driver's environment
 // (spark.kubernetes.driverEnv.*), no setting missing, none unknown, and the same value for each
 // setting whichever engine runs the stage.
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { contract } from "../../jobs/contract.ts";
-import { jobRuntimeEnv } from "../../generator/job-pod.ts";
-import { environmentFiles } from "./environments.ts";
-import { hookJobsInOrder, hookOf, parseRendered, type RenderedObject } from "./rendered.ts";
-import { CHART_DIR, helms, helmTemplate, withTools } from "./tools.ts";
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { contract } from '../../jobs/contract.ts';
+import { jobRuntimeEnv } from '../../generator/job-pod.ts';
+import { environmentFiles } from './environments.ts';
+import { hookJobsInOrder, hookOf, parseRendered, type RenderedObject } from './rendered.ts';
+import { CHART_DIR, helms, helmTemplate, withTools } from './tools.ts';
 
-const settingNames = contract().settings.map((s) => s.env).sort();
+const settingNames = contract()
+  .settings.map((s) => s.env)
+  .sort();
 /** Variables of the Node runtime, not job settings. */
-const RUNTIME = Object.keys(jobRuntimeEnv(""));
-const DRIVER_ENV = "spark.kubernetes.driverEnv.";
-const STAGES = ["bronze", "silver", "gold"];
+const RUNTIME = Object.keys(jobRuntimeEnv(''));
+const DRIVER_ENV = 'spark.kubernetes.driverEnv.';
+const STAGES = ['bronze', 'silver', 'gold'];
 
-const podOf = (o: RenderedObject) => (o.kind === "Pod" ? o.spec : o.spec.template.spec);
+const podOf = (o: RenderedObject) => (o.kind === 'Pod' ? o.spec : o.spec.template.spec);
 const nodeEnv = (o: RenderedObject): Map<string, string> =>
-  new Map((podOf(o).containers[0].env ?? []).map((e: { name: string; value?: string }) => [e.name, e.value ?? ""]));
+  new Map((podOf(o).containers[0].env ?? []).map((e: { name: string; value?: string }) => [e.name, e.value ?? '']));
 const driverEnv = (o: RenderedObject): Map<string, string> => {
   const args: string[] = podOf(o).containers[0].args ?? [];
-  return new Map(args.filter((a, i) => args[i - 1] === "--conf" && a.startsWith(DRIVER_ENV))
-    .map((a) => a.slice(DRIVER_ENV.length).split(/=(.*)/s).slice(0, 2) as [string, string]));
+  return new Map(
+    args
+      .filter((a, i) => args[i - 1] === '--conf' && a.startsWith(DRIVER_ENV))
+      .map((a) => a.slice(DRIVER_ENV.length).split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
 };
 const settingsOf = (env: Map<string, string>) => [...env.keys()].filter((n) => !RUNTIME.includes(n)).sort();
 
 withTools(test, () => {
-for (const { name, bin } of helms()) {
-  for (const file of [undefined, ...environmentFiles()]) {
-    const render = (engine: string) =>
-      parseRendered(helmTemplate(bin, [...(file ? ["-f", `${CHART_DIR}/${file}`] : []), "--set", `engine=${engine}`]));
+  for (const { name, bin } of helms()) {
+    for (const file of [undefined, ...environmentFiles()]) {
+      const render = (engine: string) =>
+        parseRendered(
+          helmTemplate(bin, [...(file ? ['-f', `${CHART_DIR}/${file}`] : []), '--set', `engine=${engine}`]),
+        );
 
-    test(`${name} ${file ?? "defaults"}: Node Jobs and the test Pod get every contract setting and nothing else`, () => {
-      const objects = render("node");
-      // The producer is a hook Job or, in mode continuous, a Deployment; the metrics exporter is a Deployment too.
-      const pods = [...hookJobsInOrder(objects), ...objects.filter((o) => hookOf(o) === "test" || o.kind === "Deployment")];
-      const exporters = objects.filter((o) => o.kind === "Deployment" && o.metadata.labels?.["app.kubernetes.io/component"] === "metrics");
-      assert.is(pods.length, 6 + exporters.length);
-      for (const pod of pods) assert.equal(settingsOf(nodeEnv(pod)), settingNames, pod.metadata.name);
-    });
+      test(`${name} ${file ?? 'defaults'}: Node Jobs and the test Pod get every contract setting and nothing else`, () => {
+        const objects = render('node');
+        // The producer is a hook Job or, in mode continuous, a Deployment; the metrics exporter is a Deployment too.
+        const pods = [
+          ...hookJobsInOrder(objects),
+          ...objects.filter((o) => hookOf(o) === 'test' || o.kind === 'Deployment'),
+        ];
+        const exporters = objects.filter(
+          (o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'metrics',
+        );
+        assert.is(pods.length, 6 + exporters.length);
+        for (const pod of pods) assert.equal(settingsOf(nodeEnv(pod)), settingNames, pod.metadata.name);
+      });
 
-    test(`${name} ${file ?? "defaults"}: Spark stages give their driver every contract setting, nothing else, valued as for the Node stages`, () => {
-      const stages = (objects: RenderedObject[]) => hookJobsInOrder(objects).filter((j) => STAGES.includes(j.metadata.name.split("-").at(-1)!));
-      const node = stages(render("node"));
-      const spark = stages(render("spark"));
-      assert.equal(spark.map((j) => j.metadata.name.split("-").at(-1)), ["bronze", "silver", "gold"]);
-      for (const [i, job] of spark.entries()) {
-        const env = driverEnv(job);
-        assert.equal([...env.keys()].sort(), settingNames, job.metadata.name);
-        const nodeValues = nodeEnv(node[i]);
-        for (const setting of settingNames) assert.is(env.get(setting), nodeValues.get(setting), `${job.metadata.name} ${setting}`);
+      test(`${name} ${file ?? 'defaults'}: Spark stages give their driver every contract setting, nothing else, valued as for the Node stages`, () => {
+        const stages = (objects: RenderedObject[]) =>
+          hookJobsInOrder(objects).filter((j) => STAGES.includes(j.metadata.name.split('-').at(-1)!));
+        const node = stages(render('node'));
+        const spark = stages(render('spark'));
+        assert.equal(
+          spark.map((j) => j.metadata.name.split('-').at(-1)),
+          ['bronze', 'silver', 'gold'],
+        );
+        for (const [i, job] of spark.entries()) {
+          const env = driverEnv(job);
+          assert.equal([...env.keys()].sort(), settingNames, job.metadata.name);
+          const nodeValues = nodeEnv(node[i]);
+          for (const setting of settingNames)
+            assert.is(env.get(setting), nodeValues.get(setting), `${job.metadata.name} ${setting}`);
+        }
+      });
+    }
+
+    test(`${name}: a value reaches its setting in both engines`, () => {
+      const set = [
+        '--set',
+        'topic.name=other-topic',
+        '--set',
+        'jobs.clientId=me',
+        '--set',
+        'producer.startTime=2023-10-13T13:20:00Z',
+      ];
+      for (const engine of ['node', 'spark']) {
+        const bronze = hookJobsInOrder(parseRendered(helmTemplate(bin, [...set, '--set', `engine=${engine}`])))[2];
+        const env = engine === 'node' ? nodeEnv(bronze) : driverEnv(bronze);
+        assert.is(env.get('LAKEHOUSE_TOPIC'), 'other-topic', engine);
+        assert.is(env.get('LAKEHOUSE_CLIENT_ID'), 'me', engine);
+        assert.is(env.get('LAKEHOUSE_START_TIME'), '2023-10-13T13:20:00Z', engine);
       }
     });
   }
-
-  test(`${name}: a value reaches its setting in both engines`, () => {
-    const set = ["--set", "topic.name=other-topic", "--set", "jobs.clientId=me", "--set", "producer.startTime=2023-10-13T13:20:00Z"];
-    for (const engine of ["node", "spark"]) {
-      const bronze = hookJobsInOrder(parseRendered(helmTemplate(bin, [...set, "--set", `engine=${engine}`])))[2];
-      const env = engine === "node" ? nodeEnv(bronze) : driverEnv(bronze);
-      assert.is(env.get("LAKEHOUSE_TOPIC"), "other-topic", engine);
-      assert.is(env.get("LAKEHOUSE_CLIENT_ID"), "me", engine);
-      assert.is(env.get("LAKEHOUSE_START_TIME"), "2023-10-13T13:20:00Z", engine);
-    }
-  });
-}
 });
 
 test.run();

@@ -1,47 +1,61 @@
 // The KafkaJS patches of the jobs' bundle (generator/kafkajs-patches.ts) change how fast, not what:
 // the patched modules, built as the bundle builds them, give the same groups and the same bytes
 // on the wire as KafkaJS's own for the same input.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import os from "node:os";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { build, type Plugin } from "esbuild";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { KAFKAJS_PATCHES, kafkajsPatches, LINEAR_GROUPING } from "../../generator/kafkajs-patches.ts";
-import { jobsBuildOptions, REPO_ROOT } from "../../generator/bundle-jobs.ts";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { KAFKAJS_PATCHES, kafkajsPatches, LINEAR_GROUPING } from '../../generator/kafkajs-patches.ts';
+import { jobsBuildOptions, REPO_ROOT } from '../../generator/bundle-jobs.ts';
 
-type Grouping = (args: { topic: string; partitionMetadata: unknown[]; messages: unknown[]; partitioner: (a: { message: unknown }) => number }) => Record<string, unknown[]>;
+type Grouping = (args: {
+  topic: string;
+  partitionMetadata: unknown[];
+  messages: unknown[];
+  partitioner: (a: { message: unknown }) => number;
+}) => Record<string, unknown[]>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- KafkaJS's protocol modules are untyped; each write returns the encoder.
 type Encoded = { buffer: Buffer; [write: string]: any };
 type EncoderClass = new () => Encoded;
 type ProduceRequest = (args: Record<string, unknown>) => { encode(): Promise<Encoded> };
 const require = createRequire(import.meta.url);
 const original = {
-  grouping: require("kafkajs/src/producer/groupMessagesPerPartition.js") as Grouping,
-  Encoder: require("kafkajs/src/protocol/encoder.js") as EncoderClass,
-  produceV3: require("kafkajs/src/protocol/requests/produce/v3/request.js") as ProduceRequest,
+  grouping: require('kafkajs/src/producer/groupMessagesPerPartition.js') as Grouping,
+  Encoder: require('kafkajs/src/protocol/encoder.js') as EncoderClass,
+  produceV3: require('kafkajs/src/protocol/requests/produce/v3/request.js') as ProduceRequest,
 };
-const Long = require("kafkajs/src/utils/long.js") as { fromInt(n: number): unknown; fromString(s: string): unknown };
+const Long = require('kafkajs/src/utils/long.js') as { fromInt(n: number): unknown; fromString(s: string): unknown };
 
 /** The modules as the bundle has them: built with the same plugin, then imported (once). */
-async function buildPatchedModules(): Promise<{ Encoder: EncoderClass; produceV3: ProduceRequest; Decoder: new (b: Buffer) => Record<string, () => number> }> {
+async function buildPatchedModules(): Promise<{
+  Encoder: EncoderClass;
+  produceV3: ProduceRequest;
+  Decoder: new (b: Buffer) => Record<string, () => number>;
+}> {
   const result = await build({
     stdin: {
       contents: [
         'export { default as Encoder } from "kafkajs/src/protocol/encoder.js";',
         'export { default as Decoder } from "kafkajs/src/protocol/decoder.js";',
         'export { default as produceV3 } from "kafkajs/src/protocol/requests/produce/v3/request.js";',
-      ].join("\n"),
+      ].join('\n'),
       resolveDir: REPO_ROOT,
     },
-    bundle: true, platform: "node", format: "esm", write: false, logLevel: "silent", plugins: [kafkajsPatches],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+    plugins: [kafkajsPatches],
     banner: { js: 'import { createRequire as __r } from "node:module"; const require = __r(import.meta.url);' },
   });
-  const dir = mkdtempSync(path.join(os.tmpdir(), "lakehouse-kafkajs-patched-"));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-kafkajs-patched-'));
   try {
-    const file = path.join(dir, "patched.mjs");
+    const file = path.join(dir, 'patched.mjs');
     writeFileSync(file, result.outputFiles[0].text);
     return await import(pathToFileURL(file).href);
   } finally {
@@ -56,59 +70,115 @@ test("the linear grouping returns what KafkaJS's own returns: the same partition
   let seed = 7;
   const random = () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
   const linear = require(LINEAR_GROUPING) as Grouping;
-  for (const [count, partitions] of [[0, 3], [1, 1], [17, 3], [1000, 3], [2500, 8], [300, 64]]) {
-    const messages = Array.from({ length: count }, (_, i) => ({ key: `vehicle-${Math.floor(random() * 50)}`, value: `event ${i}`, partition: Math.floor(random() * partitions) }));
-    const args = { topic: "t", partitionMetadata: Array.from({ length: partitions }, (_, i) => ({ partitionId: i })), messages, partitioner: ({ message }: { message: unknown }) => (message as { partition: number }).partition };
+  for (const [count, partitions] of [
+    [0, 3],
+    [1, 1],
+    [17, 3],
+    [1000, 3],
+    [2500, 8],
+    [300, 64],
+  ]) {
+    const messages = Array.from({ length: count }, (_, i) => ({
+      key: `vehicle-${Math.floor(random() * 50)}`,
+      value: `event ${i}`,
+      partition: Math.floor(random() * partitions),
+    }));
+    const args = {
+      topic: 't',
+      partitionMetadata: Array.from({ length: partitions }, (_, i) => ({ partitionId: i })),
+      messages,
+      partitioner: ({ message }: { message: unknown }) => (message as { partition: number }).partition,
+    };
     const expected = original.grouping(args);
     const got = linear(args);
     assert.equal(got, expected, `${count} messages over ${partitions} partitions`);
     assert.equal(Object.keys(got), Object.keys(expected));
-    for (const key of Object.keys(got)) for (let i = 0; i < got[key].length; i++) assert.is(got[key][i], expected[key][i]);
+    for (const key of Object.keys(got))
+      for (let i = 0; i < got[key].length; i++) assert.is(got[key][i], expected[key][i]);
   }
-  assert.equal(linear({ topic: "t", partitionMetadata: [], messages: [{}], partitioner: () => 0 }), {});
+  assert.equal(linear({ topic: 't', partitionMetadata: [], messages: [{}], partitioner: () => 0 }), {});
 });
 
 test("the patched Encoder writes the bytes KafkaJS's writes, and its Decoder reads the values back", async () => {
   const patched = await patchedModules();
-  const values = [0, 1, 63, 64, 127, 128, 255, 300, 16383, 16384, 2 ** 21 - 1, 2 ** 21, 2 ** 28, 2 ** 31 - 1, -1, -64, -65, -300, -(2 ** 31)];
+  const values = [
+    0,
+    1,
+    63,
+    64,
+    127,
+    128,
+    255,
+    300,
+    16383,
+    16384,
+    2 ** 21 - 1,
+    2 ** 21,
+    2 ** 28,
+    2 ** 31 - 1,
+    -1,
+    -64,
+    -65,
+    -300,
+    -(2 ** 31),
+  ];
   for (const value of values) {
-    for (const method of ["writeVarInt", "writeUVarInt"]) {
-      if (method === "writeUVarInt" && value < 0) continue;
+    for (const method of ['writeVarInt', 'writeUVarInt']) {
+      if (method === 'writeUVarInt' && value < 0) continue;
       const want = new original.Encoder()[method](value).buffer;
       const got = new patched.Encoder()[method](value).buffer;
       assert.equal([...got], [...want], `${method}(${value})`);
-      const read = new patched.Decoder(got)[method === "writeVarInt" ? "readVarInt" : "readUVarInt"]();
+      const read = new patched.Decoder(got)[method === 'writeVarInt' ? 'readVarInt' : 'readUVarInt']();
       assert.is(read, value, `${method}(${value}) read back`);
     }
   }
   // Many writes into one encoder: it grows past its first buffer without losing what it holds.
   const mixed = (E: EncoderClass) => {
     const e = new E();
-    for (let i = 0; i < 2000; i++) e.writeVarInt(i * 7919 - 5_000_000).writeString(`vehicle-${i}-é`).writeVarIntBytes(i % 3 ? Buffer.from([i & 255, 0, 255]) : null);
+    for (let i = 0; i < 2000; i++)
+      e.writeVarInt(i * 7919 - 5_000_000)
+        .writeString(`vehicle-${i}-é`)
+        .writeVarIntBytes(i % 3 ? Buffer.from([i & 255, 0, 255]) : null);
     return e.buffer;
   };
-  assert.ok(Buffer.compare(mixed(patched.Encoder), mixed(original.Encoder)) === 0, "2000 mixed writes differ");
+  assert.ok(Buffer.compare(mixed(patched.Encoder), mixed(original.Encoder)) === 0, '2000 mixed writes differ');
 });
 
-test("a produce request encodes to the same bytes with the patched Encoder", async () => {
+test('a produce request encodes to the same bytes with the patched Encoder', async () => {
   const patched = await patchedModules();
   const timestamp = 1_795_000_000_000;
   const messages = Array.from({ length: 1200 }, (_, i) => ({
     key: i % 50 === 0 ? null : `vehicle-${i % 97}`,
-    value: i % 7 === 0 ? Buffer.from(JSON.stringify({ i, s: "ü€𝄞" })) : JSON.stringify({ vehicleId: `v${i}`, latitude: i / 3, battery: i % 100 }),
+    value:
+      i % 7 === 0
+        ? Buffer.from(JSON.stringify({ i, s: 'ü€𝄞' }))
+        : JSON.stringify({ vehicleId: `v${i}`, latitude: i / 3, battery: i % 100 }),
     timestamp: String(timestamp + i * 13),
-    headers: i % 11 === 0 ? { source: "bench", trace: [`a${i}`, "b"] } : undefined,
+    headers: i % 11 === 0 ? { source: 'bench', trace: [`a${i}`, 'b'] } : undefined,
   }));
-  const request = (make: ProduceRequest) => make({
-    acks: -1, timeout: 30_000, producerId: Long.fromString("4242"), producerEpoch: 3,
-    topicData: [
-      { topic: "vehicles-events", partitions: [{ partition: 0, firstSequence: 5000, messages: messages.slice(0, 700) }, { partition: 2, firstSequence: 0, messages: messages.slice(700) }] },
-    ],
-  });
+  const request = (make: ProduceRequest) =>
+    make({
+      acks: -1,
+      timeout: 30_000,
+      producerId: Long.fromString('4242'),
+      producerEpoch: 3,
+      topicData: [
+        {
+          topic: 'vehicles-events',
+          partitions: [
+            { partition: 0, firstSequence: 5000, messages: messages.slice(0, 700) },
+            { partition: 2, firstSequence: 0, messages: messages.slice(700) },
+          ],
+        },
+      ],
+    });
   const want = (await request(original.produceV3).encode()).buffer;
   const got = (await request(patched.produceV3).encode()).buffer;
   assert.ok(want.length > 50_000, `${want.length} bytes`);
-  assert.ok(Buffer.compare(got, want) === 0, `patched request of ${got.length} bytes differs from KafkaJS's of ${want.length}`);
+  assert.ok(
+    Buffer.compare(got, want) === 0,
+    `patched request of ${got.length} bytes differs from KafkaJS's of ${want.length}`,
+  );
 });
 
 test("the jobs' bundle is built with every patch applied", async () => {
@@ -117,7 +187,7 @@ test("the jobs' bundle is built with every patch applied", async () => {
   const resolved = new Set<string>();
   const unpatched: string[] = [];
   const probe: Plugin = {
-    name: "probe",
+    name: 'probe',
     setup(b) {
       for (const { module } of KAFKAJS_PATCHES) {
         b.onLoad({ filter: module }, ({ path: file }) => {
@@ -129,19 +199,30 @@ test("the jobs' bundle is built with every patch applied", async () => {
   };
   const options = jobsBuildOptions();
   const result = await build({ ...options, metafile: true, plugins: [...options.plugins, probe] });
-  for (const input of Object.keys(result.metafile.inputs)) if (KAFKAJS_PATCHES.some((p) => p.module.test(input))) resolved.add(input);
-  assert.is(resolved.size, KAFKAJS_PATCHES.length, `patched modules in the bundle: ${[...resolved].join(", ")}`);
-  assert.equal(unpatched, [], "modules the bundle loaded without their patch");
+  for (const input of Object.keys(result.metafile.inputs))
+    if (KAFKAJS_PATCHES.some((p) => p.module.test(input))) resolved.add(input);
+  assert.is(resolved.size, KAFKAJS_PATCHES.length, `patched modules in the bundle: ${[...resolved].join(', ')}`);
+  assert.equal(unpatched, [], 'modules the bundle loaded without their patch');
 });
 
-test("a KafkaJS whose patched module changed stops the bundle instead of being patched blindly", async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "lakehouse-kafkajs-patch-"));
+test('a KafkaJS whose patched module changed stops the bundle instead of being patched blindly', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-kafkajs-patch-'));
   try {
-    const file = path.join(dir, "node_modules", "kafkajs", "src", "protocol", "encoder.js");
+    const file = path.join(dir, 'node_modules', 'kafkajs', 'src', 'protocol', 'encoder.js');
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, "module.exports = class Encoder {} // a later KafkaJS\n");
-    const error = await build({ entryPoints: [file], bundle: true, platform: "node", write: false, logLevel: "silent", plugins: [kafkajsPatches] }).then(() => undefined, (e: Error) => e);
-    assert.ok(error, "the bundle was built");
+    writeFileSync(file, 'module.exports = class Encoder {} // a later KafkaJS\n');
+    const error = await build({
+      entryPoints: [file],
+      bundle: true,
+      platform: 'node',
+      write: false,
+      logLevel: 'silent',
+      plugins: [kafkajsPatches],
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    assert.ok(error, 'the bundle was built');
     assert.match(error!.message, /encoder\.js is not the file generator\/kafkajs-patches\.ts patches/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

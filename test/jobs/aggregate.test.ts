@@ -2,8 +2,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GoldAggregator } from '../../jobs/gold/aggregate.ts';
 
-const event = (vehicleId: string, type: string, battery: number, eventTime: number, latitude = 48, longitude = 2) =>
-  ({ vehicleId, type, battery, eventTime, latitude, longitude });
+const event = (vehicleId: string, type: string, battery: number, eventTime: number, latitude = 48, longitude = 2) => ({
+  vehicleId,
+  type,
+  battery,
+  eventTime,
+  latitude,
+  longitude,
+});
 
 test('one row per type, sorted, with counts, extremes and averages', () => {
   const gold = new GoldAggregator();
@@ -13,12 +19,30 @@ test('one row per type, sorted, with counts, extremes and averages', () => {
   gold.add(event('BIKE_000', 'bike', 10, 5000));
   const [bike, car] = gold.rows(42);
   assert.equal(bike, {
-    type: 'bike', event_count: 1, vehicle_count: 1, avg_battery: 10, min_battery: 10, max_battery: 10,
-    avg_latitude: 48, avg_longitude: 2, first_event_at: 5000, last_event_at: 5000, computed_at: 42,
+    type: 'bike',
+    event_count: 1,
+    vehicle_count: 1,
+    avg_battery: 10,
+    min_battery: 10,
+    max_battery: 10,
+    avg_latitude: 48,
+    avg_longitude: 2,
+    first_event_at: 5000,
+    last_event_at: 5000,
+    computed_at: 42,
   });
   assert.equal(car, {
-    type: 'car', event_count: 3, vehicle_count: 2, avg_battery: 70, min_battery: 60, max_battery: 80,
-    avg_latitude: 48.666666666666664, avg_longitude: 2.6666666666666665, first_event_at: 1000, last_event_at: 3000, computed_at: 42,
+    type: 'car',
+    event_count: 3,
+    vehicle_count: 2,
+    avg_battery: 70,
+    min_battery: 60,
+    max_battery: 80,
+    avg_latitude: 48.666666666666664,
+    avg_longitude: 2.6666666666666665,
+    first_event_at: 1000,
+    last_event_at: 3000,
+    computed_at: 42,
   });
 });
 

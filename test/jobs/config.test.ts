@@ -31,11 +31,26 @@ test('environment variables are read and flags override them', () => {
 });
 
 test('a bad value names the setting it came from', () => {
-  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_EVENTS: 'many' })).message, /LAKEHOUSE_EVENTS: "many" is not an integer/);
-  assert.match(configError(() => loadConfig(parseArgs(['--events', '-3']).flags, {})).message, /--events: -3 is outside/);
-  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_INVALID_RATIO: '1.5' })).message, /LAKEHOUSE_INVALID_RATIO/);
-  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_TOPIC: 'bad topic!' })).message, /LAKEHOUSE_TOPIC: "bad topic!" is not a valid Kafka topic name/);
-  assert.match(configError(() => loadConfig(new Map(), { KAFKA_BOOTSTRAP_SERVER: 'kafka' })).message, /KAFKA_BOOTSTRAP_SERVER: "kafka" is not host:port/);
+  assert.match(
+    configError(() => loadConfig(new Map(), { LAKEHOUSE_EVENTS: 'many' })).message,
+    /LAKEHOUSE_EVENTS: "many" is not an integer/,
+  );
+  assert.match(
+    configError(() => loadConfig(parseArgs(['--events', '-3']).flags, {})).message,
+    /--events: -3 is outside/,
+  );
+  assert.match(
+    configError(() => loadConfig(new Map(), { LAKEHOUSE_INVALID_RATIO: '1.5' })).message,
+    /LAKEHOUSE_INVALID_RATIO/,
+  );
+  assert.match(
+    configError(() => loadConfig(new Map(), { LAKEHOUSE_TOPIC: 'bad topic!' })).message,
+    /LAKEHOUSE_TOPIC: "bad topic!" is not a valid Kafka topic name/,
+  );
+  assert.match(
+    configError(() => loadConfig(new Map(), { KAFKA_BOOTSTRAP_SERVER: 'kafka' })).message,
+    /KAFKA_BOOTSTRAP_SERVER: "kafka" is not host:port/,
+  );
   assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_PARTITIONS: '0' })).message, /LAKEHOUSE_PARTITIONS/);
 });
 
@@ -45,17 +60,29 @@ test('an unknown flag is refused', () => {
 
 test('an empty environment variable means the default, except for a path or a name', () => {
   assert.is(loadConfig(new Map(), { LAKEHOUSE_EVENTS: '' }).events, 30);
-  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_DATA_DIR: '' })).message, /LAKEHOUSE_DATA_DIR: is set but empty/);
-  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_CONSUMER_GROUP: ' ' })).message, /LAKEHOUSE_CONSUMER_GROUP: is set but empty/);
+  assert.match(
+    configError(() => loadConfig(new Map(), { LAKEHOUSE_DATA_DIR: '' })).message,
+    /LAKEHOUSE_DATA_DIR: is set but empty/,
+  );
+  assert.match(
+    configError(() => loadConfig(new Map(), { LAKEHOUSE_CONSUMER_GROUP: ' ' })).message,
+    /LAKEHOUSE_CONSUMER_GROUP: is set but empty/,
+  );
 });
 
 test('shares are decimal numbers (0x1 is refused, not read as 1)', () => {
-  assert.match(configError(() => loadConfig(new Map(), { LAKEHOUSE_INVALID_RATIO: '0x1' })).message, /LAKEHOUSE_INVALID_RATIO: "0x1" is not a decimal number/);
+  assert.match(
+    configError(() => loadConfig(new Map(), { LAKEHOUSE_INVALID_RATIO: '0x1' })).message,
+    /LAKEHOUSE_INVALID_RATIO: "0x1" is not a decimal number/,
+  );
   assert.is(loadConfig(new Map(), { LAKEHOUSE_INVALID_RATIO: '1e-1' }).invalidRatio, 0.1);
 });
 
 test('an unknown log level is refused, naming LAKEHOUSE_LOG_LEVEL', () => {
-  assert.match(configError(() => checkLogLevel({ LAKEHOUSE_LOG_LEVEL: 'verbose' })).message, /LAKEHOUSE_LOG_LEVEL: "verbose" is not one of debug, info, warn, error/);
+  assert.match(
+    configError(() => checkLogLevel({ LAKEHOUSE_LOG_LEVEL: 'verbose' })).message,
+    /LAKEHOUSE_LOG_LEVEL: "verbose" is not one of debug, info, warn, error/,
+  );
   checkLogLevel({ LAKEHOUSE_LOG_LEVEL: 'warn' });
   checkLogLevel({});
 });

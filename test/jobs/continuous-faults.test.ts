@@ -36,8 +36,12 @@ function resume(): void {
 function streamEnv(label: string, bootstrap: string): Record<string, string> {
   const { topic, group } = uniqueNames(label);
   return {
-    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: temporaryDir(label),
-    LAKEHOUSE_PRODUCER_MODE: 'continuous', LAKEHOUSE_EVENTS_PER_SECOND: '100',
+    KAFKA_BOOTSTRAP_SERVER: bootstrap,
+    LAKEHOUSE_TOPIC: topic,
+    LAKEHOUSE_CONSUMER_GROUP: group,
+    LAKEHOUSE_DATA_DIR: temporaryDir(label),
+    LAKEHOUSE_PRODUCER_MODE: 'continuous',
+    LAKEHOUSE_EVENTS_PER_SECOND: '100',
   };
 }
 
@@ -60,58 +64,74 @@ async function recordsOn(env: Record<string, string>): Promise<number> {
   }
 }
 
-const result = (outcome: JobOutcome) => outcome.lines.find((l) => l.msg === 'finished')?.result as Record<string, number>;
+const result = (outcome: JobOutcome) =>
+  outcome.lines.find((l) => l.msg === 'finished')?.result as Record<string, number>;
 const after = (ms: number, action: () => void) => setTimeout(action, ms);
 
-faults('Kafka stops answering for 15 s: the producer says so, keeps going once it answers, and loses nothing it counted', async () => {
-  const env = streamEnv('paused', broker.bootstrap);
-  assert.is((await runJob('topics', env)).exitCode, 0);
-  let acknowledgedBeforeResume = 0;
-  const outcome = await runJob('produce', env, [], (line, child: ChildProcess) => {
-    if (line.msg === 'streaming') {
-      after(3_000, () => {
-        pause();
-        after(15_000, () => {
-          resume();
-          after(6_000, () => child.kill('SIGTERM'));
+faults(
+  'Kafka stops answering for 15 s: the producer says so, keeps going once it answers, and loses nothing it counted',
+  async () => {
+    const env = streamEnv('paused', broker.bootstrap);
+    assert.is((await runJob('topics', env)).exitCode, 0);
+    let acknowledgedBeforeResume = 0;
+    const outcome = await runJob('produce', env, [], (line, child: ChildProcess) => {
+      if (line.msg === 'streaming') {
+        after(3_000, () => {
+          pause();
+          after(15_000, () => {
+            resume();
+            after(6_000, () => child.kill('SIGTERM'));
+          });
         });
-      });
-    }
-    if (line.msg === 'progress') acknowledgedBeforeResume ||= Number(line.acknowledged);
-  });
-  assert.is(outcome.exitCode, 0, describeFailure(outcome));
-  assert.ok(outcome.lines.some((l) => l.level === 'warn' && l.msg === 'kafka has not acknowledged a send; retrying'), 'the stall is logged');
-  const { acknowledged, unconfirmed } = result(outcome);
-  assert.is(unconfirmed, 0);
-  assert.ok(acknowledged > acknowledgedBeforeResume + 300, `${acknowledged} acknowledged, ${acknowledgedBeforeResume} before the pause ended`);
-  assert.is(await recordsOn(env), acknowledged);
-});
+      }
+      if (line.msg === 'progress') acknowledgedBeforeResume ||= Number(line.acknowledged);
+    });
+    assert.is(outcome.exitCode, 0, describeFailure(outcome));
+    assert.ok(
+      outcome.lines.some((l) => l.level === 'warn' && l.msg === 'kafka has not acknowledged a send; retrying'),
+      'the stall is logged',
+    );
+    const { acknowledged, unconfirmed } = result(outcome);
+    assert.is(unconfirmed, 0);
+    assert.ok(
+      acknowledged > acknowledgedBeforeResume + 300,
+      `${acknowledged} acknowledged, ${acknowledgedBeforeResume} before the pause ended`,
+    );
+    assert.is(await recordsOn(env), acknowledged);
+  },
+);
 
-faults('stopped while Kafka does not answer: it waits for the send in flight within its bound, ends with exit 0 and counts it unconfirmed', async () => {
-  const env = streamEnv('stop-stalled', broker.bootstrap);
-  assert.is((await runJob('topics', env)).exitCode, 0);
-  let stoppedAt = 0;
-  const outcome = await runJob('produce', env, [], (line, child: ChildProcess) => {
-    if (line.msg === 'streaming') {
-      after(2_000, () => {
-        pause();
+faults(
+  'stopped while Kafka does not answer: it waits for the send in flight within its bound, ends with exit 0 and counts it unconfirmed',
+  async () => {
+    const env = streamEnv('stop-stalled', broker.bootstrap);
+    assert.is((await runJob('topics', env)).exitCode, 0);
+    let stoppedAt = 0;
+    const outcome = await runJob('produce', env, [], (line, child: ChildProcess) => {
+      if (line.msg === 'streaming') {
         after(2_000, () => {
-          stoppedAt = Date.now();
-          child.kill('SIGTERM');
+          pause();
+          after(2_000, () => {
+            stoppedAt = Date.now();
+            child.kill('SIGTERM');
+          });
         });
-      });
-    }
-  });
-  const seconds = (Date.now() - stoppedAt) / 1000;
-  resume();
-  assert.is(outcome.exitCode, 0, describeFailure(outcome));
-  assert.ok(seconds >= STOP_FLUSH_SECONDS - 1 && seconds < STOP_FLUSH_SECONDS + 10, `stopped after ${seconds} s`);
-  const { acknowledged, unconfirmed, sent } = result(outcome);
-  assert.ok(unconfirmed > 0, 'the send in flight is unconfirmed');
-  assert.is(sent, acknowledged + unconfirmed);
-  const records = await recordsOn(env);
-  assert.ok(records >= acknowledged && records <= acknowledged + unconfirmed, `${records} records, ${acknowledged} acknowledged`);
-});
+      }
+    });
+    const seconds = (Date.now() - stoppedAt) / 1000;
+    resume();
+    assert.is(outcome.exitCode, 0, describeFailure(outcome));
+    assert.ok(seconds >= STOP_FLUSH_SECONDS - 1 && seconds < STOP_FLUSH_SECONDS + 10, `stopped after ${seconds} s`);
+    const { acknowledged, unconfirmed, sent } = result(outcome);
+    assert.ok(unconfirmed > 0, 'the send in flight is unconfirmed');
+    assert.is(sent, acknowledged + unconfirmed);
+    const records = await recordsOn(env);
+    assert.ok(
+      records >= acknowledged && records <= acknowledged + unconfirmed,
+      `${records} records, ${acknowledged} acknowledged`,
+    );
+  },
+);
 
 faults('a second signal ends it at once with a failed line', async () => {
   const env = streamEnv('second-signal', broker.bootstrap);
@@ -140,19 +160,26 @@ faults('stopped while it waits for its topic: exit 0, nothing sent', async () =>
   assert.equal([result(outcome).sent, result(outcome).acknowledged], [0, 0]);
 });
 
-faults('no Kafka at all: it keeps waiting past LAKEHOUSE_KAFKA_WAIT_SECONDS, says so, and a SIGTERM ends it with exit 0', async () => {
-  const port = await closedPort();
-  // Nobody listens there, so no credentials are needed to find that out.
-  const env = { ...streamEnv('no-kafka', `127.0.0.1:${port}`), LAKEHOUSE_KAFKA_WAIT_SECONDS: '1', LAKEHOUSE_KAFKA_SECURITY: 'plaintext' };
-  const started = Date.now();
-  const outcome = await runJob('produce', env, [], (line, child: ChildProcess) => {
-    if (line.msg === 'waiting for kafka') after(4_000, () => child.kill('SIGTERM'));
-  });
-  assert.is(outcome.exitCode, 0, describeFailure(outcome));
-  assert.ok(Date.now() - started > 4_000);
-  assert.is(outcome.lines.filter((l) => l.msg === 'waiting for kafka').length, 1, 'said once, not at every attempt');
-  assert.is(result(outcome).sent, 0);
-});
+faults(
+  'no Kafka at all: it keeps waiting past LAKEHOUSE_KAFKA_WAIT_SECONDS, says so, and a SIGTERM ends it with exit 0',
+  async () => {
+    const port = await closedPort();
+    // Nobody listens there, so no credentials are needed to find that out.
+    const env = {
+      ...streamEnv('no-kafka', `127.0.0.1:${port}`),
+      LAKEHOUSE_KAFKA_WAIT_SECONDS: '1',
+      LAKEHOUSE_KAFKA_SECURITY: 'plaintext',
+    };
+    const started = Date.now();
+    const outcome = await runJob('produce', env, [], (line, child: ChildProcess) => {
+      if (line.msg === 'waiting for kafka') after(4_000, () => child.kill('SIGTERM'));
+    });
+    assert.is(outcome.exitCode, 0, describeFailure(outcome));
+    assert.ok(Date.now() - started > 4_000);
+    assert.is(outcome.lines.filter((l) => l.msg === 'waiting for kafka').length, 1, 'said once, not at every attempt');
+    assert.is(result(outcome).sent, 0);
+  },
+);
 
 function closedPort(): Promise<number> {
   return new Promise((resolve) => {

@@ -37,7 +37,13 @@ async function pagesOf(file: string) {
       while (at < end) {
         const reader = { view, offset: at };
         const header = parquetHeader(reader);
-        pages.push({ column: meta!.path_in_schema[0], type: header.type, headerStart: at, bodyStart: reader.offset, bodyEnd: reader.offset + header.compressed_page_size });
+        pages.push({
+          column: meta!.path_in_schema[0],
+          type: header.type,
+          headerStart: at,
+          bodyStart: reader.offset,
+          bodyEnd: reader.offset + header.compressed_page_size,
+        });
         at = reader.offset + header.compressed_page_size;
       }
     }
@@ -66,7 +72,8 @@ function flipByte(file: string, at: number): void {
 /** Arrow C++ (pyarrow, as the Spark install's venv has it) reads the file verifying every page CRC. */
 async function arrowRows(file: string): Promise<string> {
   const python = path.join(requireSparkInstall(), 'venv/bin/python');
-  const script = 'import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1], page_checksum_verification=True); print(t.num_rows, sum(t.column("offset").to_pylist()))';
+  const script =
+    'import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1], page_checksum_verification=True); print(t.num_rows, sum(t.column("offset").to_pylist()))';
   return (await runCommand(python, ['-c', script, file], {})).stdout.trim();
 }
 
@@ -74,87 +81,133 @@ function writeSample(dir: string) {
   const silver = path.join(dir, 'silver.parquet');
   const sink = new ParquetSink(silver, silverColumns, 50);
   for (let i = 0; i < 120; i++) {
-    sink.write({ vehicle_id: `CAR_${i % 9}`, type: ['car', 'bike'][i % 2], latitude: 48 + i / 1000, longitude: 2 + i / 1000, battery: i % 101, event_time: 1697203200000 + i * 1000, source_partition: i % 3, source_offset: i });
+    sink.write({
+      vehicle_id: `CAR_${i % 9}`,
+      type: ['car', 'bike'][i % 2],
+      latitude: 48 + i / 1000,
+      longitude: 2 + i / 1000,
+      battery: i % 101,
+      event_time: 1697203200000 + i * 1000,
+      source_partition: i % 3,
+      source_offset: i,
+    });
   }
   const silverFile = sink.close();
   const bronze = path.join(dir, 'bronze.parquet');
   const raw = new ParquetSink(bronze, bronzeColumns, 50);
   for (let i = 0; i < 120; i++) {
-    raw.write({ key: Buffer.from(`k${i}`), value: Buffer.from(`{"n":${i}}`), topic: 't', partition: i % 3, offset: i, kafka_timestamp: 1697203200000 + i, ingested_at: 1697203300000 + i });
+    raw.write({
+      key: Buffer.from(`k${i}`),
+      value: Buffer.from(`{"n":${i}}`),
+      topic: 't',
+      partition: i % 3,
+      offset: i,
+      kafka_timestamp: 1697203200000 + i,
+      ingested_at: 1697203300000 + i,
+    });
   }
   const bronzeFile = raw.close();
   return [silver, bronze, silverFile, bronzeFile] as const;
 }
 
-damage('every page the Node writer writes carries a CRC; a flipped byte in any page of any column type fails naming file, column and page', async () => {
-  const dir = temporaryDir('crc-pages');
-  const columnTypes = new Set<string>();
-  for (const file of writeSample(dir).slice(0, 2) as string[]) {
+damage(
+  'every page the Node writer writes carries a CRC; a flipped byte in any page of any column type fails naming file, column and page',
+  async () => {
+    const dir = temporaryDir('crc-pages');
+    const columnTypes = new Set<string>();
+    for (const file of writeSample(dir).slice(0, 2) as string[]) {
+      const { metadata } = await openParquet(file);
+      const clean = checkPages(file, metadata);
+      assert.is(clean.checksummed, clean.pages, 'every page has a CRC');
+      const pristine = fs.readFileSync(file);
+      for (const page of await pagesOf(file)) {
+        if (page.bodyEnd === page.bodyStart) continue;
+        flipByte(file, page.bodyStart + Math.floor((page.bodyEnd - page.bodyStart) / 2));
+        assert.throws(
+          () => checkPages(file, metadata),
+          (e: Error) =>
+            e.message.includes(file) && e.message.includes(`column ${page.column}`) && /CRC mismatch/.test(e.message),
+          `${page.type} of ${page.column}`,
+        );
+        fs.writeFileSync(file, pristine);
+        columnTypes.add(page.column);
+      }
+    }
+    assert.equal([...columnTypes].sort(), [...new Set([...silverColumns, ...bronzeColumns].map((c) => c.name))].sort());
+  },
+);
+
+damage(
+  'an independent reader verifies the CRCs: Arrow reads multi-page chunks checking every page, and the offset index points at the rewritten pages',
+  async () => {
+    const dir = temporaryDir('crc-arrow');
+    const file = path.join(dir, 'big.parquet');
+    const sink = new ParquetSink(file, bronzeColumns, 1500);
+    for (let i = 0; i < 3000; i++) {
+      sink.write({
+        key: Buffer.from(`k${i}`),
+        value: Buffer.from(`{"i":${i},"pad":"${'x'.repeat(1000 + (i % 997))}"}`),
+        topic: 't',
+        partition: 0,
+        offset: i,
+        kafka_timestamp: 1697203200000 + i,
+        ingested_at: 1697203300000,
+      });
+    }
+    sink.close();
+    const pages = await pagesOf(file);
+    const valuePages = pages.filter((p) => p.column === 'value');
+    assert.ok(valuePages.length >= 4, `value spans ${valuePages.length} pages`);
     const { metadata } = await openParquet(file);
-    const clean = checkPages(file, metadata);
-    assert.is(clean.checksummed, clean.pages, 'every page has a CRC');
-    const pristine = fs.readFileSync(file);
-    for (const page of await pagesOf(file)) {
-      if (page.bodyEnd === page.bodyStart) continue;
-      flipByte(file, page.bodyStart + Math.floor((page.bodyEnd - page.bodyStart) / 2));
-      assert.throws(() => checkPages(file, metadata), (e: Error) => e.message.includes(file) && e.message.includes(`column ${page.column}`) && /CRC mismatch/.test(e.message), `${page.type} of ${page.column}`);
-      fs.writeFileSync(file, pristine);
-      columnTypes.add(page.column);
+    const bytes = fs.readFileSync(file);
+    for (const group of metadata.row_groups) {
+      const chunk = group.columns.find((c) => c.meta_data!.path_in_schema[0] === 'value')!;
+      const at = Number(chunk.offset_index_offset);
+      const index = readOffsetIndex({
+        view: new DataView(bytes.buffer, bytes.byteOffset + at, chunk.offset_index_length!),
+        offset: 0,
+      });
+      for (const location of index.page_locations) {
+        const page = valuePages.find((p) => p.headerStart === Number(location.offset));
+        assert.ok(page, `the offset index points at a page start (${location.offset})`);
+        assert.is(location.compressed_page_size, page!.bodyEnd - page!.headerStart);
+      }
     }
-  }
-  assert.equal([...columnTypes].sort(), [...new Set([...silverColumns, ...bronzeColumns].map((c) => c.name))].sort());
-});
-
-damage('an independent reader verifies the CRCs: Arrow reads multi-page chunks checking every page, and the offset index points at the rewritten pages', async () => {
-  const dir = temporaryDir('crc-arrow');
-  const file = path.join(dir, 'big.parquet');
-  const sink = new ParquetSink(file, bronzeColumns, 1500);
-  for (let i = 0; i < 3000; i++) {
-    sink.write({ key: Buffer.from(`k${i}`), value: Buffer.from(`{"i":${i},"pad":"${'x'.repeat(1000 + (i % 997))}"}`), topic: 't', partition: 0, offset: i, kafka_timestamp: 1697203200000 + i, ingested_at: 1697203300000 });
-  }
-  sink.close();
-  const pages = await pagesOf(file);
-  const valuePages = pages.filter((p) => p.column === 'value');
-  assert.ok(valuePages.length >= 4, `value spans ${valuePages.length} pages`);
-  const { metadata } = await openParquet(file);
-  const bytes = fs.readFileSync(file);
-  for (const group of metadata.row_groups) {
-    const chunk = group.columns.find((c) => c.meta_data!.path_in_schema[0] === 'value')!;
-    const at = Number(chunk.offset_index_offset);
-    const index = readOffsetIndex({ view: new DataView(bytes.buffer, bytes.byteOffset + at, chunk.offset_index_length!), offset: 0 });
-    for (const location of index.page_locations) {
-      const page = valuePages.find((p) => p.headerStart === Number(location.offset));
-      assert.ok(page, `the offset index points at a page start (${location.offset})`);
-      assert.is(location.compressed_page_size, page!.bodyEnd - page!.headerStart);
+    assert.is(await arrowRows(file), `3000 ${(2999 * 3000) / 2}`);
+    flipByte(file, valuePages[2].bodyStart + 7);
+    try {
+      await arrowRows(file);
+      assert.unreachable('Arrow read a flipped page');
+    } catch (error) {
+      assert.match((error as Error).message, /CRC checksum verification failed/);
     }
-  }
-  assert.is(await arrowRows(file), `3000 ${(2999 * 3000) / 2}`);
-  flipByte(file, valuePages[2].bodyStart + 7);
-  try {
-    await arrowRows(file);
-    assert.unreachable('Arrow read a flipped page');
-  } catch (error) {
-    assert.match((error as Error).message, /CRC checksum verification failed/);
-  }
-});
+  },
+);
 
-damage('a file claiming to be the Node writer\'s without page CRCs is altered; another writer\'s, or an older lakehouse one, without them passes the page walk', async () => {
-  const dir = temporaryDir('crc-foreign');
-  const write = (name: string, createdBy: string) => {
-    const file = path.join(dir, name);
-    const writer = new ParquetWriter({ writer: byteSink(file) as never, schema: parquetSchema(silverColumns.slice(0, 1)) as never, createdBy });
-    writer.write({ columnData: [{ name: 'vehicle_id', data: ['a', 'b', 'c'] }] });
-    writer.finish();
-    return file;
-  };
-  const forged = write('forged.parquet', lakehouseCreatedBy);
-  assert.throws(() => checkPages(forged, parquetMetadataOf(forged)), /page has no CRC/);
-  for (const createdBy of ['parquet-mr version 1.13.1', 'lakehouse']) {
-    // Another writer's, or this one's from before it wrote page CRCs.
-    const other = write(`other-${createdBy}.parquet`, createdBy);
-    assert.is(checkPages(other, parquetMetadataOf(other)).checksummed, 0);
-  }
-});
+damage(
+  "a file claiming to be the Node writer's without page CRCs is altered; another writer's, or an older lakehouse one, without them passes the page walk",
+  async () => {
+    const dir = temporaryDir('crc-foreign');
+    const write = (name: string, createdBy: string) => {
+      const file = path.join(dir, name);
+      const writer = new ParquetWriter({
+        writer: byteSink(file) as never,
+        schema: parquetSchema(silverColumns.slice(0, 1)) as never,
+        createdBy,
+      });
+      writer.write({ columnData: [{ name: 'vehicle_id', data: ['a', 'b', 'c'] }] });
+      writer.finish();
+      return file;
+    };
+    const forged = write('forged.parquet', lakehouseCreatedBy);
+    assert.throws(() => checkPages(forged, parquetMetadataOf(forged)), /page has no CRC/);
+    for (const createdBy of ['parquet-mr version 1.13.1', 'lakehouse']) {
+      // Another writer's, or this one's from before it wrote page CRCs.
+      const other = write(`other-${createdBy}.parquet`, createdBy);
+      assert.is(checkPages(other, parquetMetadataOf(other)).checksummed, 0);
+    }
+  },
+);
 
 function byteSink(file: string) {
   const writer = new ByteWriter();
@@ -171,12 +224,21 @@ damage('a file whose decoded columns disagree with its manifest entry fails nami
   const dir = temporaryDir('crc-stats');
   const [silver, , listed] = writeSample(dir);
   const { metadata } = await openParquet(silver);
-  const read = (file: DataFile) => (async () => {
-    for await (const batch of readDataFile(file, silverColumns, silverColumns.map((c) => c.name))) void batch;
-  })();
+  const read = (file: DataFile) =>
+    (async () => {
+      for await (const batch of readDataFile(
+        file,
+        silverColumns,
+        silverColumns.map((c) => c.name),
+      ))
+        void batch;
+    })();
   await read(listed);
   const latitude = silverColumns.find((c) => c.name === 'latitude')!;
-  const wrongBounds = { ...listed, upperBounds: new Map([...listed.upperBounds, [latitude.id, new Uint8Array(new Float64Array([47]).buffer)]]) };
+  const wrongBounds = {
+    ...listed,
+    upperBounds: new Map([...listed.upperBounds, [latitude.id, new Uint8Array(new Float64Array([47]).buffer)]]),
+  };
   await rejects(read(wrongBounds), new RegExp(`${silver}: column latitude spans .*, the manifest says`));
   const wrongCounts = { ...listed, nullValueCounts: new Map([...listed.nullValueCounts, [latitude.id, 3]]) };
   await rejects(read(wrongCounts), /column latitude holds 0 nulls, the manifest says 3/);
@@ -194,18 +256,26 @@ function setUp() {
     const { bootstrap } = await sharedBroker();
     const { topic, group } = uniqueNames('damage');
     const env = {
-      KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: temporaryDir('damage'),
-      LAKEHOUSE_PARTITIONS: '2', LAKEHOUSE_EVENTS: '600', LAKEHOUSE_ROW_GROUP_SIZE: '100', LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
+      KAFKA_BOOTSTRAP_SERVER: bootstrap,
+      LAKEHOUSE_TOPIC: topic,
+      LAKEHOUSE_CONSUMER_GROUP: group,
+      LAKEHOUSE_DATA_DIR: temporaryDir('damage'),
+      LAKEHOUSE_PARTITIONS: '2',
+      LAKEHOUSE_EVENTS: '600',
+      LAKEHOUSE_ROW_GROUP_SIZE: '100',
+      LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
     };
     for (const job of ['topics', 'produce', 'bronze', 'silver', 'gold', 'verify']) {
       const outcome = await runJob(job, env);
       assert.is(outcome.exitCode, 0, describeFailure(outcome));
     }
-    for (const job of ['produce', 'bronze']) assert.is((await runJob(job, { ...env, LAKEHOUSE_START_TIME: '2023-10-14T13:20:00Z' })).exitCode, 0, job);
+    for (const job of ['produce', 'bronze'])
+      assert.is((await runJob(job, { ...env, LAKEHOUSE_START_TIME: '2023-10-14T13:20:00Z' })).exitCode, 0, job);
     const bronze = findTable(env.LAKEHOUSE_DATA_DIR, 'bronze')!;
     const head = headOf(bronze)!['snapshot-id'];
     const all = await liveFiles(bronze);
-    const filesOf = async (key: TableKey) => (await liveFiles(findTable(env.LAKEHOUSE_DATA_DIR, key)!)).map((f) => localPath(f.file.path));
+    const filesOf = async (key: TableKey) =>
+      (await liveFiles(findTable(env.LAKEHOUSE_DATA_DIR, key)!)).map((f) => localPath(f.file.path));
     return {
       env,
       consumed: localPath(all.find((f) => f.addedBy !== head)!.file.path),
@@ -250,9 +320,11 @@ const damages: Record<string, (file: string) => Promise<void> | void> = {
   },
   'one flipped byte in a data page': (file) => flipInDataPage(file, 'value'),
   deleted: (file) => fs.rmSync(file),
-  'swapped for a file of other rows with the same size and row count': async (file) => fs.writeFileSync(file, await foreignTwin(file, 1_000_000)),
+  'swapped for a file of other rows with the same size and row count': async (file) =>
+    fs.writeFileSync(file, await foreignTwin(file, 1_000_000)),
   // Same offsets, partitions and times, so the same counts and bounds: only the column sizes tell.
-  'swapped for a file of the same records with other payloads, the same size and row count': async (file) => fs.writeFileSync(file, await foreignTwin(file, 0)),
+  'swapped for a file of the same records with other payloads, the same size and row count': async (file) =>
+    fs.writeFileSync(file, await foreignTwin(file, 0)),
 };
 
 async function failsNaming(job: string, env: Record<string, string>, file: string) {
@@ -283,7 +355,11 @@ for (const [kind, how] of Object.entries(damages)) {
 
 damage('a silver file with a flipped byte or deleted: verify fails naming it', async () => {
   const { env, silverFile } = await setUp();
-  await withDamage(silverFile, (file) => flipInDataPage(file, 'latitude'), () => failsNaming('verify', env, silverFile));
+  await withDamage(
+    silverFile,
+    (file) => flipInDataPage(file, 'latitude'),
+    () => failsNaming('verify', env, silverFile),
+  );
   await withDamage(silverFile, damages.deleted, () => failsNaming('verify', env, silverFile));
 });
 
@@ -294,7 +370,11 @@ damage('maintain refuses to compact a damaged file, naming it, and leaves the ta
   for (const job of ['silver', 'gold']) assert.is((await runJob(job, env)).exitCode, 0, job);
   const metadata = path.join(env.LAKEHOUSE_DATA_DIR, 'bronze/vehicles/metadata');
   const before = fs.readdirSync(metadata).sort();
-  await withDamage(consumed, (file) => flipInDataPage(file, 'value'), () => failsNaming('maintain', maintainEnv, consumed));
+  await withDamage(
+    consumed,
+    (file) => flipInDataPage(file, 'value'),
+    () => failsNaming('maintain', maintainEnv, consumed),
+  );
   assert.equal(fs.readdirSync(metadata).sort(), before, 'no new table version');
 });
 

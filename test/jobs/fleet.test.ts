@@ -34,7 +34,17 @@ test('the same seed and send times give the same events; another seed does not',
 
 test('over four hours every event is valid, and each vehicle keeps its type, moves within its top speed and stays in Paris', () => {
   const tracks = drive(42, 9, 3, 4);
-  assert.equal([...tracks.keys()].sort(), ['BIKE_000', 'BIKE_001', 'BIKE_002', 'CAR_000', 'CAR_001', 'CAR_002', 'SCOOTER_000', 'SCOOTER_001', 'SCOOTER_002']);
+  assert.equal([...tracks.keys()].sort(), [
+    'BIKE_000',
+    'BIKE_001',
+    'BIKE_002',
+    'CAR_000',
+    'CAR_001',
+    'CAR_002',
+    'SCOOTER_000',
+    'SCOOTER_001',
+    'SCOOTER_002',
+  ]);
   for (const [id, track] of tracks) {
     assert.equal(new Set(track.map((e) => e.type)), new Set([track[0].type]), id);
     let travelled = 0;
@@ -44,9 +54,15 @@ test('over four hours every event is valid, and each vehicle keeps its type, mov
       if (!check.ok) assert.unreachable(`${id}: ${check.detail}`);
       assert.ok(b.timestamp > a.timestamp, `${id}: time advances`);
       const metres = metresBetween(a, b);
-      assert.ok(metres <= (vehicleProfiles[a.type].max * (b.timestamp - a.timestamp)) / 1000 + 0.5, `${id} moved ${metres} m`);
+      assert.ok(
+        metres <= (vehicleProfiles[a.type].max * (b.timestamp - a.timestamp)) / 1000 + 0.5,
+        `${id} moved ${metres} m`,
+      );
       travelled += metres;
-      assert.ok(b.latitude > 48.75 && b.latitude < 48.96 && b.longitude > 2.2 && b.longitude < 2.5, `${id} left Paris: ${b.latitude},${b.longitude}`);
+      assert.ok(
+        b.latitude > 48.75 && b.latitude < 48.96 && b.longitude > 2.2 && b.longitude < 2.5,
+        `${id} left Paris: ${b.latitude},${b.longitude}`,
+      );
     }
     assert.ok(travelled > 10_000, `${id} travelled only ${Math.round(travelled)} m in 4 h`);
   }
@@ -58,7 +74,8 @@ test('batteries drain with driving, and a vehicle at the charging level stands s
   for (const [id, track] of tracks) {
     for (let i = 1; i < track.length; i++) {
       const [a, b] = [track[i - 1], track[i]];
-      if (b.battery > a.battery) assert.equal([b.latitude, b.longitude], [a.latitude, a.longitude], `${id} charges standing still`);
+      if (b.battery > a.battery)
+        assert.equal([b.latitude, b.longitude], [a.latitude, a.longitude], `${id} charges standing still`);
       if (a.battery < b.battery && b.battery === 100) cycles++;
       if (metresBetween(a, b) > 0) assert.ok(b.battery <= a.battery, `${id} does not charge while driving`);
     }

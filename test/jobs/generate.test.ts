@@ -28,7 +28,12 @@ test('the invalid share is what was asked, and silver rejects exactly those', ()
   assert.is(invalid.length, 100);
   assert.ok(invalid.every((r) => !validateRaw(r.value).ok));
   assert.ok(records.filter((r) => r.kind === 'valid').every((r) => validateRaw(r.value).ok));
-  const reasons = new Set(invalid.map((r) => { const v = validateRaw(r.value); return v.ok ? '' : v.reason; }));
+  const reasons = new Set(
+    invalid.map((r) => {
+      const v = validateRaw(r.value);
+      return v.ok ? '' : v.reason;
+    }),
+  );
   assert.equal([...reasons].sort(), ['malformed_json', 'missing_field', 'out_of_range', 'unknown_type', 'wrong_type']);
 });
 

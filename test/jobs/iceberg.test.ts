@@ -8,7 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CommitConflictError, loadOrCreateTable, loadTable, type LoadedTable } from '../../jobs/lake/iceberg/catalog.ts';
+import {
+  CommitConflictError,
+  loadOrCreateTable,
+  loadTable,
+  type LoadedTable,
+} from '../../jobs/lake/iceberg/catalog.ts';
 import { parseJson } from '../../jobs/lake/iceberg/json.ts';
 import { currentSchema, currentSnapshot, lineage, snapshotAsOf } from '../../jobs/lake/iceberg/metadata.ts';
 import { appendFiles, liveFiles, overwriteFiles } from '../../jobs/lake/iceberg/table.ts';
@@ -19,15 +24,31 @@ import { requireSparkInstall } from '../spark/spark-install.ts';
 
 const gold = tables.gold;
 const goldRow = (type: string, events: number) => ({
-  type, event_count: events, vehicle_count: 1, avg_battery: 50, min_battery: 1, max_battery: 99,
-  avg_latitude: 48.85, avg_longitude: 2.35, first_event_at: 1697203200000, last_event_at: 1697203260000, computed_at: 1697203300000,
+  type,
+  event_count: events,
+  vehicle_count: 1,
+  avg_battery: 50,
+  min_battery: 1,
+  max_battery: 99,
+  avg_latitude: 48.85,
+  avg_longitude: 2.35,
+  first_event_at: 1697203200000,
+  last_event_at: 1697203260000,
+  computed_at: 1697203300000,
 });
 
-async function commitRows(table: LoadedTable, rows: ReturnType<typeof goldRow>[], mode: 'append' | 'overwrite' = 'append', spec: TableSpec = gold) {
+async function commitRows(
+  table: LoadedTable,
+  rows: ReturnType<typeof goldRow>[],
+  mode: 'append' | 'overwrite' = 'append',
+  spec: TableSpec = gold,
+) {
   const writer = new DataFileWriter(table, spec.columns, 100, 1000);
   for (const row of rows) writer.write(row as never);
   const files = writer.finish();
-  return mode === 'append' ? appendFiles(table, files, { 'lakehouse.writer': 'test' }) : overwriteFiles(table, files, { 'lakehouse.writer': 'test' });
+  return mode === 'append'
+    ? appendFiles(table, files, { 'lakehouse.writer': 'test' })
+    : overwriteFiles(table, files, { 'lakehouse.writer': 'test' });
 }
 
 function pyiceberg(script: string, ...args: string[]): unknown {
@@ -72,12 +93,19 @@ test('snapshot ids use the whole 64-bit range and survive a round trip exactly',
   const ids = lineage(reread.metadata).map((s) => s['snapshot-id']);
   assert.is(ids.length, 5);
   for (const id of ids) assert.ok(typeof id === 'bigint');
-  assert.equal(ids, lineage(table.metadata).map((s) => s['snapshot-id']));
+  assert.equal(
+    ids,
+    lineage(table.metadata).map((s) => s['snapshot-id']),
+  );
   assert.equal(parseJson('{"id": 9223372036854775807}'), { id: 9223372036854775807n });
   // A snapshot id that happens to fit a number is still a bigint, so it equals the same id read
   // from a manifest or a summary (about one random id in a thousand is below 2^53).
-  assert.equal(parseJson('{"snapshot-id": 5, "parent-snapshot-id": 4, "current-snapshot-id": -1, "refs": {"main": {"snapshot-id": 5}}}'),
-    { 'snapshot-id': 5n, 'parent-snapshot-id': 4n, 'current-snapshot-id': -1n, refs: { main: { 'snapshot-id': 5n } } });
+  assert.equal(
+    parseJson(
+      '{"snapshot-id": 5, "parent-snapshot-id": 4, "current-snapshot-id": -1, "refs": {"main": {"snapshot-id": 5}}}',
+    ),
+    { 'snapshot-id': 5n, 'parent-snapshot-id': 4n, 'current-snapshot-id': -1n, refs: { main: { 'snapshot-id': 5n } } },
+  );
 });
 
 test('readers find versions newer than a stale hint (a writer that died before updating it)', async () => {
@@ -99,12 +127,16 @@ test('an overwrite replaces every file; older snapshots stay readable by id and 
   assert.is((await liveFiles(second, firstSnapshot)).length, 1);
   assert.is(snapshotAsOf(second.metadata, firstSnapshot['timestamp-ms'])!['snapshot-id'], firstSnapshot['snapshot-id']);
 
-  const counts = pyiceberg(`
+  const counts = pyiceberg(
+    `
 import json, sys
 from pyiceberg.table import StaticTable
 t = StaticTable.from_metadata(sys.argv[1])
 print(json.dumps([t.scan().to_arrow().num_rows, t.scan(snapshot_id=int(sys.argv[2])).to_arrow().num_rows]))
-`, path.join(root, 'gold/stats'), String(firstSnapshot['snapshot-id']));
+`,
+    path.join(root, 'gold/stats'),
+    String(firstSnapshot['snapshot-id']),
+  );
   assert.equal(counts, [1, 2]);
 });
 
@@ -113,19 +145,33 @@ test('a column added to the contract evolves the table; old snapshots keep their
   const older: TableSpec = { ...gold, columns: gold.columns.filter((c) => c.name !== 'computed_at') };
   const { computed_at: _dropped, ...oldRow } = goldRow('car', 1);
   const v1 = await commitRows(loadOrCreateTable(root, older), [oldRow as never], 'append', older);
-  const evolved = loadOrCreateTable(root, { ...gold, columns: [...older.columns, { ...gold.columns.at(-1)!, nullable: true }] });
+  const evolved = loadOrCreateTable(root, {
+    ...gold,
+    columns: [...older.columns, { ...gold.columns.at(-1)!, nullable: true }],
+  });
   assert.is(evolved.metadata.schemas.length, 2);
   assert.ok(currentSchema(evolved.metadata).fields.some((f) => f.name === 'computed_at' && f.id === 11));
   await commitRows(evolved, [goldRow('bike', 2)]);
-  const read = pyiceberg(`
+  const read = pyiceberg(
+    `
 import json, sys
 from pyiceberg.table import StaticTable
 t = StaticTable.from_metadata(sys.argv[1])
 rows = t.scan().to_arrow().sort_by('type').to_pylist()
 old = t.scan(snapshot_id=int(sys.argv[2])).to_arrow()
 print(json.dumps([[[r['type'], r['computed_at'] is None] for r in rows], old.column_names[-1], old.num_rows]))
-`, path.join(root, 'gold/stats'), String(currentSnapshot(v1.metadata)!['snapshot-id']));
-  assert.equal(read, [[['bike', false], ['car', true]], 'last_event_at', 1]);
+`,
+    path.join(root, 'gold/stats'),
+    String(currentSnapshot(v1.metadata)!['snapshot-id']),
+  );
+  assert.equal(read, [
+    [
+      ['bike', false],
+      ['car', true],
+    ],
+    'last_event_at',
+    1,
+  ]);
 });
 
 test.run();

@@ -25,8 +25,13 @@ async function producedTopic(label: string) {
   const { topic, group } = uniqueNames(label);
   const dir = temporaryDir(label);
   const env = {
-    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
-    LAKEHOUSE_EVENTS: '20', LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z', LAKEHOUSE_KAFKA_WAIT_SECONDS: '60',
+    KAFKA_BOOTSTRAP_SERVER: bootstrap,
+    LAKEHOUSE_TOPIC: topic,
+    LAKEHOUSE_CONSUMER_GROUP: group,
+    LAKEHOUSE_DATA_DIR: dir,
+    LAKEHOUSE_EVENTS: '20',
+    LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
+    LAKEHOUSE_KAFKA_WAIT_SECONDS: '60',
   };
   for (const job of ['topics', 'produce']) {
     const outcome = await runJob(job, env);
@@ -36,7 +41,11 @@ async function producedTopic(label: string) {
 }
 
 /** bronze with `override` fails fast with exit 1 and a message matching `expected`; the lake has no table. */
-async function refused(label: string, override: (env: Record<string, string>, dir: string) => Record<string, string>, expected: RegExp) {
+async function refused(
+  label: string,
+  override: (env: Record<string, string>, dir: string) => Record<string, string>,
+  expected: RegExp,
+) {
   const lake = await producedTopic(label);
   const started = Date.now();
   const outcome = await runJob('bronze', override(lake.env, lake.dir));
@@ -45,11 +54,17 @@ async function refused(label: string, override: (env: Record<string, string>, di
   const failed = outcome.lines.find((l) => l.msg === 'failed');
   assert.match(String(failed?.error), expected, String(failed?.error));
   assert.not.ok(failed?.stack, 'one line, no stack');
-  assert.ok(seconds < 30, `bronze took ${seconds}s to give up (the wait was 60s): a refusal is not retried: ${failed?.error}`);
+  assert.ok(
+    seconds < 30,
+    `bronze took ${seconds}s to give up (the wait was 60s): a refusal is not retried: ${failed?.error}`,
+  );
   // Only the lake's own records: the run's failure in ops.runs (ops/) and the writer lease's directory.
   assert.equal(fs.readdirSync(lake.dir).sort(), ['.lakehouse', 'ops'], 'no table is created');
   const text = outcome.lines.map((l) => JSON.stringify(l)).join('\n');
-  const password = fs.readFileSync(jobKafkaEnv(knownBroker(lake.bootstrap)!, 'bronze').LAKEHOUSE_KAFKA_PASSWORD_FILE, 'utf8');
+  const password = fs.readFileSync(
+    jobKafkaEnv(knownBroker(lake.bootstrap)!, 'bronze').LAKEHOUSE_KAFKA_PASSWORD_FILE,
+    'utf8',
+  );
   assert.not.ok(text.includes(password), 'the password is never logged');
 }
 
@@ -71,72 +86,130 @@ security('the pipeline signs in as lakehouse-pipeline over TLS: the broker serve
 
 /** Kafka's own console consumer signed in as `role`: what it printed (records) and said (stderr). */
 async function consoleConsumer(bootstrap: string, role: KafkaRole, args: string[]) {
-  const { stdout, stderr } = await promisify(execFile)('java', [
-    '-Xmx256m', `-Dlog4j2.configurationFile=${path.resolve('dev/broker/log4j2-tools.properties')}`, '-cp', await kafkaClasspath(),
-    'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', bootstrap, '--max-messages', '1', '--timeout-ms', '30000',
-    '--consumer.config', javaClientConfigFile(knownBroker(bootstrap)!, role), ...args,
-  ], { timeout: 120_000 });
+  const { stdout, stderr } = await promisify(execFile)(
+    'java',
+    [
+      '-Xmx256m',
+      `-Dlog4j2.configurationFile=${path.resolve('dev/broker/log4j2-tools.properties')}`,
+      '-cp',
+      await kafkaClasspath(),
+      'org.apache.kafka.tools.consumer.ConsoleConsumer',
+      '--bootstrap-server',
+      bootstrap,
+      '--max-messages',
+      '1',
+      '--timeout-ms',
+      '30000',
+      '--consumer.config',
+      javaClientConfigFile(knownBroker(bootstrap)!, role),
+      ...args,
+    ],
+    { timeout: 120_000 },
+  );
   return { records: stdout.trim().split('\n').filter(Boolean), stderr };
 }
 
-security('the broker refuses the producer user reading the topic or joining the group, and the pipeline user writing it', async () => {
-  const { bootstrap, topic, group } = await producedTopic('acl-denial');
-  const fromPartition = ['--topic', topic, '--partition', '0', '--offset', 'earliest'];
-  const byProducer = await consoleConsumer(bootstrap, 'producer', fromPartition);
-  assert.equal(byProducer.records, []);
-  assert.match(byProducer.stderr, `TopicAuthorizationException: Not authorized to access topics: [${topic}]`);
-  const inGroup = await consoleConsumer(bootstrap, 'producer', ['--topic', topic, '--group', group, '--from-beginning']);
-  assert.equal(inGroup.records, []);
-  assert.match(inGroup.stderr, `GroupAuthorizationException: Not authorized to access group: ${group}`);
-  // The same read as the pipeline user gets its record: the ACL, not the command, decides.
-  const byPipeline = await consoleConsumer(bootstrap, 'pipeline', ['--topic', topic, '--group', `${group}.check`, '--from-beginning']);
-  assert.is(byPipeline.records.length, 1, byPipeline.stderr);
+security(
+  'the broker refuses the producer user reading the topic or joining the group, and the pipeline user writing it',
+  async () => {
+    const { bootstrap, topic, group } = await producedTopic('acl-denial');
+    const fromPartition = ['--topic', topic, '--partition', '0', '--offset', 'earliest'];
+    const byProducer = await consoleConsumer(bootstrap, 'producer', fromPartition);
+    assert.equal(byProducer.records, []);
+    assert.match(byProducer.stderr, `TopicAuthorizationException: Not authorized to access topics: [${topic}]`);
+    const inGroup = await consoleConsumer(bootstrap, 'producer', [
+      '--topic',
+      topic,
+      '--group',
+      group,
+      '--from-beginning',
+    ]);
+    assert.equal(inGroup.records, []);
+    assert.match(inGroup.stderr, `GroupAuthorizationException: Not authorized to access group: ${group}`);
+    // The same read as the pipeline user gets its record: the ACL, not the command, decides.
+    const byPipeline = await consoleConsumer(bootstrap, 'pipeline', [
+      '--topic',
+      topic,
+      '--group',
+      `${group}.check`,
+      '--from-beginning',
+    ]);
+    assert.is(byPipeline.records.length, 1, byPipeline.stderr);
 
-  const producer = testKafka(bootstrap, 'pipeline', { retry: { retries: 0 } }).producer({ retry: { retries: 0 } });
-  await producer.connect();
-  try {
-    const sending = producer.send({ topic, messages: [{ value: 'forged' }] });
-    await sending.then(
-      () => assert.unreachable('the pipeline user wrote the topic'),
-      (error: Error) => assert.match(error.message, /not authorized|authorization failed/i, `${error.name}: ${error.message}`),
+    const producer = testKafka(bootstrap, 'pipeline', { retry: { retries: 0 } }).producer({ retry: { retries: 0 } });
+    await producer.connect();
+    try {
+      const sending = producer.send({ topic, messages: [{ value: 'forged' }] });
+      await sending.then(
+        () => assert.unreachable('the pipeline user wrote the topic'),
+        (error: Error) =>
+          assert.match(error.message, /not authorized|authorization failed/i, `${error.name}: ${error.message}`),
+      );
+    } finally {
+      await producer.disconnect();
+    }
+    const admin = testKafka(bootstrap, 'admin').admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.disconnect();
+    assert.is(
+      offsets.reduce((sum, p) => sum + Number(p.high), 0),
+      20,
+      'the topic holds only what the producer sent',
     );
-  } finally {
-    await producer.disconnect();
-  }
-  const admin = testKafka(bootstrap, 'admin').admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  assert.is(offsets.reduce((sum, p) => sum + Number(p.high), 0), 20, 'the topic holds only what the producer sent');
-});
+  },
+);
 
 security('a wrong password stops bronze naming the user', () =>
-  refused('wrong-password', (env, dir) => ({ ...env, LAKEHOUSE_KAFKA_PASSWORD_FILE: writeFile(dir, 'password', 'not-the-password\n') }),
-    /refused user "lakehouse-pipeline" \(scram-sha-512\): wrong password or unknown user/));
+  refused(
+    'wrong-password',
+    (env, dir) => ({ ...env, LAKEHOUSE_KAFKA_PASSWORD_FILE: writeFile(dir, 'password', 'not-the-password\n') }),
+    /refused user "lakehouse-pipeline" \(scram-sha-512\): wrong password or unknown user/,
+  ),
+);
 
 security('an unknown user stops bronze naming it', () =>
-  refused('unknown-user', (env) => ({ ...env, LAKEHOUSE_KAFKA_USER: 'lakehouse-nobody' }), /refused user "lakehouse-nobody"/));
+  refused(
+    'unknown-user',
+    (env) => ({ ...env, LAKEHOUSE_KAFKA_USER: 'lakehouse-nobody' }),
+    /refused user "lakehouse-nobody"/,
+  ),
+);
 
 security('a certificate that does not name the host stops bronze naming the host', () =>
   // localhost is 127.0.0.1 by another name, one the local broker's certificate (dev/broker/tls.ts) does not list.
-  refused('wrong-host', (env) => ({
-    ...jobKafkaEnv(knownBroker(env.KAFKA_BOOTSTRAP_SERVER)!, 'bronze'), ...env,
-    KAFKA_BOOTSTRAP_SERVER: env.KAFKA_BOOTSTRAP_SERVER.replace('127.0.0.1', 'localhost'),
-  }),
-    /the TLS certificate of Kafka at localhost:\d+ is not issued for that host/));
+  refused(
+    'wrong-host',
+    (env) => ({
+      ...jobKafkaEnv(knownBroker(env.KAFKA_BOOTSTRAP_SERVER)!, 'bronze'),
+      ...env,
+      KAFKA_BOOTSTRAP_SERVER: env.KAFKA_BOOTSTRAP_SERVER.replace('127.0.0.1', 'localhost'),
+    }),
+    /the TLS certificate of Kafka at localhost:\d+ is not issued for that host/,
+  ),
+);
 
 security('a CA file of another authority stops bronze naming the file', async () => {
   const other = temporaryDir('other-ca');
   makeCertificates(other);
-  await refused('other-ca', (env) => ({ ...env, LAKEHOUSE_KAFKA_CA_FILE: path.join(other, 'ca.crt') }),
-    new RegExp(`is not signed by the CA in LAKEHOUSE_KAFKA_CA_FILE=${path.join(other, 'ca.crt')}`));
+  await refused(
+    'other-ca',
+    (env) => ({ ...env, LAKEHOUSE_KAFKA_CA_FILE: path.join(other, 'ca.crt') }),
+    new RegExp(`is not signed by the CA in LAKEHOUSE_KAFKA_CA_FILE=${path.join(other, 'ca.crt')}`),
+  );
 });
 
 security('a missing CA file or password file stops bronze naming the file', async () => {
-  await refused('no-ca', (env, dir) => ({ ...env, LAKEHOUSE_KAFKA_CA_FILE: path.join(dir, 'no-such-ca.crt') }),
-    /LAKEHOUSE_KAFKA_CA_FILE: cannot read the CA certificate from \S+no-such-ca\.crt \(ENOENT\)/);
-  await refused('no-password', (env, dir) => ({ ...env, LAKEHOUSE_KAFKA_PASSWORD_FILE: path.join(dir, 'no-such-password') }),
-    /LAKEHOUSE_KAFKA_PASSWORD_FILE: cannot read the password of Kafka user "lakehouse-pipeline" from \S+no-such-password \(ENOENT\)/);
+  await refused(
+    'no-ca',
+    (env, dir) => ({ ...env, LAKEHOUSE_KAFKA_CA_FILE: path.join(dir, 'no-such-ca.crt') }),
+    /LAKEHOUSE_KAFKA_CA_FILE: cannot read the CA certificate from \S+no-such-ca\.crt \(ENOENT\)/,
+  );
+  await refused(
+    'no-password',
+    (env, dir) => ({ ...env, LAKEHOUSE_KAFKA_PASSWORD_FILE: path.join(dir, 'no-such-password') }),
+    /LAKEHOUSE_KAFKA_PASSWORD_FILE: cannot read the password of Kafka user "lakehouse-pipeline" from \S+no-such-password \(ENOENT\)/,
+  );
 });
 
 security.run();

@@ -20,7 +20,14 @@ const holder = (runId: string) => ({ runId, stage: 'bronze', host: 'test-host', 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function plantLease(root: string, record: Partial<LeaseRecord> & { expiresAt: number }): LeaseRecord {
-  const lease: LeaseRecord = { runId: 'planted-run', stage: 'silver', host: 'pod-that-died', pid: 999_999, acquiredAt: Date.now() - 3_600_000, ...record };
+  const lease: LeaseRecord = {
+    runId: 'planted-run',
+    stage: 'silver',
+    host: 'pod-that-died',
+    pid: 999_999,
+    acquiredAt: Date.now() - 3_600_000,
+    ...record,
+  };
   fs.mkdirSync(path.dirname(leasePath(root)), { recursive: true });
   fs.writeFileSync(leasePath(root), JSON.stringify(lease));
   return lease;
@@ -60,7 +67,9 @@ unit('a waiting run gets the lease when its holder releases it', async () => {
 unit('an expired lease (its holder died) is taken over by exactly one of several runs', async () => {
   const root = temporaryDir('lease-stale');
   const planted = plantLease(root, { expiresAt: Date.now() - 1_000 });
-  const results = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((id) => acquireLease(root, holder(id), 0, undefined, fast)));
+  const results = await Promise.all(
+    ['a', 'b', 'c', 'd', 'e'].map((id) => acquireLease(root, holder(id), 0, undefined, fast)),
+  );
   const winners = results.filter((r) => r.acquired);
   assert.is(winners.length, 1);
   const [winner] = winners;
@@ -70,36 +79,47 @@ unit('an expired lease (its holder died) is taken over by exactly one of several
   if (winner.acquired) winner.lease.release();
 });
 
-unit('a holder whose lease was taken over (it stalled past its expiry) learns so at renewal and does not remove the new lease', async () => {
-  const root = temporaryDir('lease-lost');
-  const got = await acquireLease(root, holder('a'), 0, undefined, fast);
-  assert.ok(got.acquired);
-  const other = plantLease(root, { runId: 'took-it', expiresAt: Date.now() + 3_600_000 });
-  await sleep(3 * fast.renewMs);
-  if (got.acquired) {
-    assert.is(got.lease.lost?.runId, 'took-it');
-    got.lease.release();
-  }
-  assert.equal(JSON.parse(fs.readFileSync(leasePath(root), 'utf8')), other);
-});
+unit(
+  'a holder whose lease was taken over (it stalled past its expiry) learns so at renewal and does not remove the new lease',
+  async () => {
+    const root = temporaryDir('lease-lost');
+    const got = await acquireLease(root, holder('a'), 0, undefined, fast);
+    assert.ok(got.acquired);
+    const other = plantLease(root, { runId: 'took-it', expiresAt: Date.now() + 3_600_000 });
+    await sleep(3 * fast.renewMs);
+    if (got.acquired) {
+      assert.is(got.lease.lost?.runId, 'took-it');
+      got.lease.release();
+    }
+    assert.equal(JSON.parse(fs.readFileSync(leasePath(root), 'utf8')), other);
+  },
+);
 
-unit("the lease of a run killed on this host (its pid is gone) is taken over without waiting for its expiry", async () => {
-  const root = temporaryDir('lease-dead-pid');
-  const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
-  plantLease(root, { runId: 'killed-here', host: hostName(), pid: deadPid, expiresAt: Date.now() + 3_600_000 });
-  const got = await acquireLease(root, holder('a'), 0, undefined, fast);
-  assert.ok(got.acquired);
-  assert.is(got.acquired && got.lease.tookOver?.runId, 'killed-here');
-  if (got.acquired) got.lease.release();
-  plantLease(root, { runId: 'alive-here', host: hostName(), pid: process.pid, expiresAt: Date.now() + 3_600_000 });
-  assert.is((await acquireLease(root, holder('b'), 0, undefined, fast)).acquired, false, 'a live holder keeps it');
-});
+unit(
+  'the lease of a run killed on this host (its pid is gone) is taken over without waiting for its expiry',
+  async () => {
+    const root = temporaryDir('lease-dead-pid');
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    plantLease(root, { runId: 'killed-here', host: hostName(), pid: deadPid, expiresAt: Date.now() + 3_600_000 });
+    const got = await acquireLease(root, holder('a'), 0, undefined, fast);
+    assert.ok(got.acquired);
+    assert.is(got.acquired && got.lease.tookOver?.runId, 'killed-here');
+    if (got.acquired) got.lease.release();
+    plantLease(root, { runId: 'alive-here', host: hostName(), pid: process.pid, expiresAt: Date.now() + 3_600_000 });
+    assert.is((await acquireLease(root, holder('b'), 0, undefined, fast)).acquired, false, 'a live holder keeps it');
+  },
+);
 
 unit.run();
 
 type Lake = TestLake;
 
-async function ok(job: string, lake: Lake, env: Record<string, string> = {}, onLine?: Parameters<typeof runJob>[3]): Promise<JobOutcome> {
+async function ok(
+  job: string,
+  lake: Lake,
+  env: Record<string, string> = {},
+  onLine?: Parameters<typeof runJob>[3],
+): Promise<JobOutcome> {
   const outcome = await runJob(job, { ...lake.env, ...env }, [], onLine);
   assert.is(outcome.exitCode, 0, describeFailure(outcome));
   return outcome;
@@ -108,7 +128,11 @@ async function ok(job: string, lake: Lake, env: Record<string, string> = {}, onL
 const skippedLine = (outcome: JobOutcome) => outcome.lines.find((l) => l.msg === 'skipped');
 
 /** bronze → silver → gold, each only after the previous one ended with exit 0 (as the CronJob runs them). */
-async function pipeline(lake: Lake, env: Record<string, string> = {}, onBronzeLine?: Parameters<typeof runJob>[3]): Promise<JobOutcome[]> {
+async function pipeline(
+  lake: Lake,
+  env: Record<string, string> = {},
+  onBronzeLine?: Parameters<typeof runJob>[3],
+): Promise<JobOutcome[]> {
   const runs = [await ok('bronze', lake, env, onBronzeLine)];
   for (const job of ['silver', 'gold']) runs.push(await ok(job, lake, env));
   return runs;
@@ -116,29 +140,49 @@ async function pipeline(lake: Lake, env: Record<string, string> = {}, onBronzeLi
 
 async function assertWhole(lake: Lake, produced: number): Promise<void> {
   const verify = await ok('verify', lake);
-  assert.is(verify.lines.find((l) => l.msg === 'finished')?.result && (verify.lines.find((l) => l.msg === 'finished')!.result as { bronze: number }).bronze, produced);
-  const [bronze] = await query<{ n: number; distinct: number }>(`select count(*)::int as n, count(distinct (partition, "offset"))::int as distinct from ${await tableSql(lake.dir, 'bronze')}`);
+  assert.is(
+    verify.lines.find((l) => l.msg === 'finished')?.result &&
+      (verify.lines.find((l) => l.msg === 'finished')!.result as { bronze: number }).bronze,
+    produced,
+  );
+  const [bronze] = await query<{ n: number; distinct: number }>(
+    `select count(*)::int as n, count(distinct (partition, "offset"))::int as distinct from ${await tableSql(lake.dir, 'bronze')}`,
+  );
   assert.equal(bronze, { n: produced, distinct: produced }, 'no record lost or doubled');
 }
 
 const jobs = suite('writer lease between job processes on a real broker');
 
-jobs('a run that finds the lease held skips at once with LAKEHOUSE_LEASE_WAIT_SECONDS=0: one line, exit 0, nothing touched, recorded as skipped', async () => {
-  const lake = await newLake('lease-held');
-  await ok('topics', lake);
-  const held = plantLease(lake.dir, { runId: 'the-other-run', stage: 'gold', host: 'pod-a', expiresAt: Date.now() + 3_600_000 });
-  const outcome = await ok('bronze', lake, { LAKEHOUSE_LEASE_WAIT_SECONDS: '0' });
-  assert.is(outcome.lines.length, 1, JSON.stringify(outcome.lines));
-  const line = skippedLine(outcome)!;
-  assert.ok(line, 'a skipped line');
-  assert.is(line.outcome, 'skipped');
-  assert.match(String(line.reason), /held by gold run the-other-run on pod-a \(pid 999999\) since /);
-  assert.is(fs.existsSync(path.join(lake.dir, 'bronze')), false, 'bronze touched nothing');
-  assert.equal(JSON.parse(fs.readFileSync(leasePath(lake.dir), 'utf8')), held, 'the holder keeps its lease');
-  const runs = await pyicebergRows(lake.dir, 'ops.runs');
-  assert.equal(runs.map((r) => [r.stage, r.outcome]), [['topics', 'succeeded'], ['bronze', 'skipped']]);
-  assert.match(String(runs[1].error), /the-other-run/);
-});
+jobs(
+  'a run that finds the lease held skips at once with LAKEHOUSE_LEASE_WAIT_SECONDS=0: one line, exit 0, nothing touched, recorded as skipped',
+  async () => {
+    const lake = await newLake('lease-held');
+    await ok('topics', lake);
+    const held = plantLease(lake.dir, {
+      runId: 'the-other-run',
+      stage: 'gold',
+      host: 'pod-a',
+      expiresAt: Date.now() + 3_600_000,
+    });
+    const outcome = await ok('bronze', lake, { LAKEHOUSE_LEASE_WAIT_SECONDS: '0' });
+    assert.is(outcome.lines.length, 1, JSON.stringify(outcome.lines));
+    const line = skippedLine(outcome)!;
+    assert.ok(line, 'a skipped line');
+    assert.is(line.outcome, 'skipped');
+    assert.match(String(line.reason), /held by gold run the-other-run on pod-a \(pid 999999\) since /);
+    assert.is(fs.existsSync(path.join(lake.dir, 'bronze')), false, 'bronze touched nothing');
+    assert.equal(JSON.parse(fs.readFileSync(leasePath(lake.dir), 'utf8')), held, 'the holder keeps its lease');
+    const runs = await pyicebergRows(lake.dir, 'ops.runs');
+    assert.equal(
+      runs.map((r) => [r.stage, r.outcome]),
+      [
+        ['topics', 'succeeded'],
+        ['bronze', 'skipped'],
+      ],
+    );
+    assert.match(String(runs[1].error), /the-other-run/);
+  },
+);
 
 jobs('a stale lease (holder killed, lease expired) is taken over and the run does its work', async () => {
   const lake = await newLake('lease-stale', { LAKEHOUSE_EVENTS: '20' });
@@ -152,48 +196,72 @@ jobs('a stale lease (holder killed, lease expired) is taken over and the run doe
   assert.is(fs.existsSync(leasePath(lake.dir)), false, 'released at the end');
 });
 
-jobs('two overlapping pipelines that wait (hooks): both complete one after the other, verify passes, nothing lost or doubled', async () => {
-  const lake = await newLake('lease-wait', { LAKEHOUSE_EVENTS: '300', LAKEHOUSE_DUPLICATE_RATIO: '0.05' });
-  await ok('topics', lake);
-  await ok('produce', lake);
-  const [a, b] = await Promise.all([pipeline(lake), pipeline(lake)]);
-  const all = [...a, ...b];
-  assert.ok(all.some((o) => o.lines.some((l) => l.msg === 'waiting for the lake writer lease')), 'one run waited for the other');
-  assert.ok(all.every((o) => !skippedLine(o)), 'nobody skipped');
-  await assertWhole(lake, 300);
-  const runs = await pyicebergRows(lake.dir, 'ops.runs');
-  for (const stage of ['bronze', 'silver', 'gold']) {
-    const ofStage = runs.filter((r) => r.stage === stage);
-    assert.equal(ofStage.map((r) => r.outcome), ['succeeded', 'succeeded'], stage);
-  }
-  const bronzes = runs.filter((r) => r.stage === 'bronze').sort((x, y) => (x.started_at as number) - (y.started_at as number));
-  assert.equal(bronzes.map((r) => r.rows_out).sort(), [0, 300], 'the second bronze found nothing left to read');
-});
+jobs(
+  'two overlapping pipelines that wait (hooks): both complete one after the other, verify passes, nothing lost or doubled',
+  async () => {
+    const lake = await newLake('lease-wait', { LAKEHOUSE_EVENTS: '300', LAKEHOUSE_DUPLICATE_RATIO: '0.05' });
+    await ok('topics', lake);
+    await ok('produce', lake);
+    const [a, b] = await Promise.all([pipeline(lake), pipeline(lake)]);
+    const all = [...a, ...b];
+    assert.ok(
+      all.some((o) => o.lines.some((l) => l.msg === 'waiting for the lake writer lease')),
+      'one run waited for the other',
+    );
+    assert.ok(
+      all.every((o) => !skippedLine(o)),
+      'nobody skipped',
+    );
+    await assertWhole(lake, 300);
+    const runs = await pyicebergRows(lake.dir, 'ops.runs');
+    for (const stage of ['bronze', 'silver', 'gold']) {
+      const ofStage = runs.filter((r) => r.stage === stage);
+      assert.equal(
+        ofStage.map((r) => r.outcome),
+        ['succeeded', 'succeeded'],
+        stage,
+      );
+    }
+    const bronzes = runs
+      .filter((r) => r.stage === 'bronze')
+      .sort((x, y) => (x.started_at as number) - (y.started_at as number));
+    assert.equal(bronzes.map((r) => r.rows_out).sort(), [0, 300], 'the second bronze found nothing left to read');
+  },
+);
 
-jobs('two overlapping pipelines that do not wait (CronJob): the second bronze is skipped with one line; after the next run verify passes, nothing lost or doubled', async () => {
-  const lake = await newLake('lease-skip', { LAKEHOUSE_EVENTS: '300', LAKEHOUSE_LEASE_WAIT_SECONDS: '0' });
-  await ok('topics', lake);
-  await ok('produce', lake);
-  let startSecond!: () => void;
-  const aHoldsLease = new Promise<void>((resolve) => (startSecond = resolve));
-  const first = pipeline(lake, {}, (line) => {
-    if (line.msg === 'bronze plan') startSecond();
-  });
-  await aHoldsLease;
-  const second = pipeline(lake);
-  const [a, b] = await Promise.all([first, second]);
-  const skipped = skippedLine(b[0]);
-  assert.ok(skipped, `the second bronze skipped: ${JSON.stringify(b[0].lines)}`);
-  assert.is(b[0].lines.length, 1);
-  assert.match(String(skipped!.reason), new RegExp(`held by bronze run \\S+ on .+ since `));
-  assert.ok(!skippedLine(a[0]), 'the first bronze ran');
-  // The second pipeline's later stages may take the lease just as the first one's bronze lets go of
-  // it, and then the first one's silver (or gold) is the one skipped: what a skipped stage left
-  // undone is done by the next scheduled run, as the CronJob's next tick would.
-  await pipeline(lake);
-  await assertWhole(lake, 300);
-  const runs = await pyicebergRows(lake.dir, 'ops.runs');
-  assert.equal(runs.filter((r) => r.stage === 'bronze').map((r) => r.outcome).sort(), ['skipped', 'succeeded', 'succeeded']);
-});
+jobs(
+  'two overlapping pipelines that do not wait (CronJob): the second bronze is skipped with one line; after the next run verify passes, nothing lost or doubled',
+  async () => {
+    const lake = await newLake('lease-skip', { LAKEHOUSE_EVENTS: '300', LAKEHOUSE_LEASE_WAIT_SECONDS: '0' });
+    await ok('topics', lake);
+    await ok('produce', lake);
+    let startSecond!: () => void;
+    const aHoldsLease = new Promise<void>((resolve) => (startSecond = resolve));
+    const first = pipeline(lake, {}, (line) => {
+      if (line.msg === 'bronze plan') startSecond();
+    });
+    await aHoldsLease;
+    const second = pipeline(lake);
+    const [a, b] = await Promise.all([first, second]);
+    const skipped = skippedLine(b[0]);
+    assert.ok(skipped, `the second bronze skipped: ${JSON.stringify(b[0].lines)}`);
+    assert.is(b[0].lines.length, 1);
+    assert.match(String(skipped!.reason), new RegExp(`held by bronze run \\S+ on .+ since `));
+    assert.ok(!skippedLine(a[0]), 'the first bronze ran');
+    // The second pipeline's later stages may take the lease just as the first one's bronze lets go of
+    // it, and then the first one's silver (or gold) is the one skipped: what a skipped stage left
+    // undone is done by the next scheduled run, as the CronJob's next tick would.
+    await pipeline(lake);
+    await assertWhole(lake, 300);
+    const runs = await pyicebergRows(lake.dir, 'ops.runs');
+    assert.equal(
+      runs
+        .filter((r) => r.stage === 'bronze')
+        .map((r) => r.outcome)
+        .sort(),
+      ['skipped', 'succeeded', 'succeeded'],
+    );
+  },
+);
 
 jobs.run();

@@ -12,10 +12,18 @@ import { runJobProcess } from '../../dev/job-process.ts';
 import { appendRun } from '../../jobs/ops/runs.ts';
 import { RunHistory } from '../../jobs/ops/run-history.ts';
 import { duckdbRowsOf, pyiceberg } from '../support/iceberg-readers.ts';
-import { describeFailure, newLake as newTestLake, runJob, temporaryDir, type JobOutcome, type TestLake } from '../support/lake.ts';
+import {
+  describeFailure,
+  newLake as newTestLake,
+  runJob,
+  temporaryDir,
+  type JobOutcome,
+  type TestLake,
+} from '../support/lake.ts';
 
 type Lake = TestLake;
-const newLake = (label: string, settings: Record<string, string> = {}) => newTestLake(label, { LAKEHOUSE_KAFKA_WAIT_SECONDS: '20', ...settings });
+const newLake = (label: string, settings: Record<string, string> = {}) =>
+  newTestLake(label, { LAKEHOUSE_KAFKA_WAIT_SECONDS: '20', ...settings });
 
 async function ok(job: string, lake: Lake, args: string[] = []): Promise<JobOutcome> {
   const outcome = await runJob(job, lake.env, args);
@@ -24,7 +32,11 @@ async function ok(job: string, lake: Lake, args: string[] = []): Promise<JobOutc
 }
 
 /** `status` as a person or a machine gets it: its stdout. */
-async function status(lake: Lake, args: string[] = [], env: Record<string, string> = {}): Promise<{ exitCode: number; text: string }> {
+async function status(
+  lake: Lake,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ exitCode: number; text: string }> {
   const lines: string[] = [];
   const run = await runJobProcess('status', args, { ...process.env, ...lake.env, ...env }, (line) => lines.push(line));
   return { exitCode: run.exitCode, text: lines.join('\n') };
@@ -48,7 +60,10 @@ async function startExporter(lake: Lake, env: Record<string, string> = {}) {
     child = process;
     if (line.msg === 'serving metrics') serving();
   });
-  await Promise.race([ready, done.then((o) => assert.unreachable(`metrics ended before serving: ${describeFailure(o)}`))]);
+  await Promise.race([
+    ready,
+    done.then((o) => assert.unreachable(`metrics ended before serving: ${describeFailure(o)}`)),
+  ]);
   const get = async (path: string) => {
     const response = await fetch(`http://127.0.0.1:${port}${path}`);
     return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
@@ -87,7 +102,8 @@ function parseMetrics(text: string): Sample[] {
     assert.ok(types.has(name), `${name} has no TYPE line`);
     assert.ok(helped.has(name), `${name} has no HELP line`);
     const labels: Record<string, string> = {};
-    for (const [, key, raw] of (labelText ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key] = raw;
+    for (const [, key, raw] of (labelText ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[key] = raw;
     const number = value === '+Inf' ? Infinity : Number(value);
     assert.ok(!Number.isNaN(number), `${line}: value`);
     samples.push({ name, labels, value: number });
@@ -95,7 +111,8 @@ function parseMetrics(text: string): Sample[] {
   return samples;
 }
 
-const lagOf = (samples: Sample[]) => samples.filter((s) => s.name === 'lakehouse_kafka_lag_records').reduce((sum, s) => sum + s.value, 0);
+const lagOf = (samples: Sample[]) =>
+  samples.filter((s) => s.name === 'lakehouse_kafka_lag_records').reduce((sum, s) => sum + s.value, 0);
 const sampleOf = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
   samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 
@@ -106,37 +123,50 @@ history.before(async () => {
   lake = await newLake('ops');
 });
 
-history('a run is recorded per job: failed silver before bronze, then succeeded runs with rows in and out', async () => {
-  await ok('topics', lake);
-  await ok('produce', lake);
-  const early = await runJob('silver', lake.env);
-  assert.is(early.exitCode, 1);
+history(
+  'a run is recorded per job: failed silver before bronze, then succeeded runs with rows in and out',
+  async () => {
+    await ok('topics', lake);
+    await ok('produce', lake);
+    const early = await runJob('silver', lake.env);
+    assert.is(early.exitCode, 1);
 
-  const read = await pyiceberg(lake.dir, [{ table: 'ops.runs' }]);
-  const rows = read[0].rows!;
-  assert.equal(rows.map((r) => [r.stage, r.outcome]), [['topics', 'succeeded'], ['produce', 'succeeded'], ['silver', 'failed']]);
-  const [topics, produce, silver] = rows;
-  assert.equal([produce.rows_in, produce.rows_out], [null, 30]);
-  assert.equal([topics.rows_in, topics.rows_out, topics.error], [null, null, null]);
-  assert.match(String(silver.error), /no bronze table/);
-  assert.not.match(String(silver.error), /\n/);
-  for (const row of rows) {
-    assert.is(row.engine, 'node');
-    assert.match(String(row.run_id), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    assert.ok((row.ended_at as number) >= (row.started_at as number), 'ended after it started');
-    assert.ok(String(row.host).length > 0);
-  }
-  // DuckDB over the data files PyIceberg lists: the same rows.
-  const duck = await duckdbRowsOf(read[0]);
-  assert.equal(duck.map((r) => r.run_id).sort(), rows.map((r) => r.run_id).sort());
-});
+    const read = await pyiceberg(lake.dir, [{ table: 'ops.runs' }]);
+    const rows = read[0].rows!;
+    assert.equal(
+      rows.map((r) => [r.stage, r.outcome]),
+      [
+        ['topics', 'succeeded'],
+        ['produce', 'succeeded'],
+        ['silver', 'failed'],
+      ],
+    );
+    const [topics, produce, silver] = rows;
+    assert.equal([produce.rows_in, produce.rows_out], [null, 30]);
+    assert.equal([topics.rows_in, topics.rows_out, topics.error], [null, null, null]);
+    assert.match(String(silver.error), /no bronze table/);
+    assert.not.match(String(silver.error), /\n/);
+    for (const row of rows) {
+      assert.is(row.engine, 'node');
+      assert.match(String(row.run_id), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      assert.ok((row.ended_at as number) >= (row.started_at as number), 'ended after it started');
+      assert.ok(String(row.host).length > 0);
+    }
+    // DuckDB over the data files PyIceberg lists: the same rows.
+    const duck = await duckdbRowsOf(read[0]);
+    assert.equal(duck.map((r) => r.run_id).sort(), rows.map((r) => r.run_id).sort());
+  },
+);
 
 history('status and /metrics show the lag before bronze and 0 after it', async () => {
   const before = await status(lake, ['--json']);
   assert.is(before.exitCode, 0, before.text);
   const report = JSON.parse(before.text);
   assert.is(report.kafka.ok, true);
-  assert.is(report.kafka.partitions.reduce((sum: number, p: { lag: number }) => sum + p.lag, 0), 30);
+  assert.is(
+    report.kafka.partitions.reduce((sum: number, p: { lag: number }) => sum + p.lag, 0),
+    30,
+  );
   assert.is(report.stages.find((s: { stage: string }) => s.stage === 'silver').lastRun.outcome, 'failed');
 
   const exporter = await startExporter(lake);
@@ -168,16 +198,30 @@ history('status and /metrics show the lag before bronze and 0 after it', async (
     assert.is(sampleOf(after, 'lakehouse_runs_total', { stage: 'silver', outcome: 'succeeded' })?.value, 1);
     const sinceBronze = sampleOf(after, 'lakehouse_stage_seconds_since_last_success', { stage: 'bronze' })!.value;
     assert.ok(sinceBronze >= 0 && sinceBronze < 60, `bronze succeeded ${sinceBronze}s ago`);
-    assert.ok(sampleOf(after, 'lakehouse_table_last_commit_timestamp_seconds', { table: 'silver.vehicles' })!.value > 1.7e9);
+    assert.ok(
+      sampleOf(after, 'lakehouse_table_last_commit_timestamp_seconds', { table: 'silver.vehicles' })!.value > 1.7e9,
+    );
   } finally {
     const stopped = await exporter.stop();
     assert.is(stopped.exitCode, 0, describeFailure(stopped));
-    assert.ok(stopped.lines.some((l) => l.msg === 'finished'), 'SIGTERM ends the exporter finished');
+    assert.ok(
+      stopped.lines.some((l) => l.msg === 'finished'),
+      'SIGTERM ends the exporter finished',
+    );
   }
   // Scrapes record nothing: ops.runs holds the jobs' runs only.
   const runs = (await pyiceberg(lake.dir, [{ table: 'ops.runs' }]))[0].rows!;
-  assert.equal(runs.map((r) => r.stage), ['topics', 'produce', 'silver', 'bronze', 'silver']);
-  assert.equal(runs.slice(3).map((r) => [r.outcome, r.rows_in, r.rows_out]), [['succeeded', 30, 30], ['succeeded', 30, 30]]);
+  assert.equal(
+    runs.map((r) => r.stage),
+    ['topics', 'produce', 'silver', 'bronze', 'silver'],
+  );
+  assert.equal(
+    runs.slice(3).map((r) => [r.outcome, r.rows_in, r.rows_out]),
+    [
+      ['succeeded', 30, 30],
+      ['succeeded', 30, 30],
+    ],
+  );
 
   const text = await status(lake);
   assert.match(text.text, /Bronze lag behind Kafka: 0 record\(s\)/);
@@ -200,7 +244,10 @@ history('with Kafka unreachable, status says so and prints the rest; /metrics ha
     assert.is(sampleOf(samples, 'lakehouse_table_rows', { table: 'bronze.vehicles' })?.value, 30);
   } finally {
     const stopped = await exporter.stop();
-    assert.ok(stopped.lines.some((l) => l.level === 'warn' && String(l.msg).startsWith('lakehouse_up 0')), 'the error is logged');
+    assert.ok(
+      stopped.lines.some((l) => l.level === 'warn' && String(l.msg).startsWith('lakehouse_up 0')),
+      'the error is logged',
+    );
   }
 });
 
@@ -227,7 +274,11 @@ history('a lake whose metadata is broken gives lakehouse_up 0 and a log line; th
 history('a job stopped by SIGTERM is recorded as stopped', async () => {
   let sent = false;
   // Nobody listens there, so no credentials are needed to find that out.
-  const nowhere = { KAFKA_BOOTSTRAP_SERVER: '127.0.0.1:1', LAKEHOUSE_KAFKA_WAIT_SECONDS: '60', LAKEHOUSE_KAFKA_SECURITY: 'plaintext' };
+  const nowhere = {
+    KAFKA_BOOTSTRAP_SERVER: '127.0.0.1:1',
+    LAKEHOUSE_KAFKA_WAIT_SECONDS: '60',
+    LAKEHOUSE_KAFKA_SECURITY: 'plaintext',
+  };
   const outcome = await runJob('bronze', { ...lake.env, ...nowhere }, [], (line, child) => {
     if (line.msg === 'waiting for kafka' && !sent) {
       sent = true;
@@ -248,12 +299,23 @@ const appends = suite('ops.runs appends');
 appends('parallel appends all land (a lost commit is retried on the new head)', async () => {
   const dir = temporaryDir('ops-appends');
   const runs = Array.from({ length: 8 }, (_, i) => ({
-    run_id: `run-${i}`, stage: 'verify', engine: 'node', host: 'test', started_at: 1_700_000_000_000 + i, ended_at: 1_700_000_001_000 + i,
-    outcome: i % 2 ? 'failed' : 'succeeded', rows_in: i, rows_out: null, error: i % 2 ? 'boom' : null,
+    run_id: `run-${i}`,
+    stage: 'verify',
+    engine: 'node',
+    host: 'test',
+    started_at: 1_700_000_000_000 + i,
+    ended_at: 1_700_000_001_000 + i,
+    outcome: i % 2 ? 'failed' : 'succeeded',
+    rows_in: i,
+    rows_out: null,
+    error: i % 2 ? 'boom' : null,
   }));
   const results = await Promise.all(runs.map((run) => appendRun(dir, run)));
   assert.ok(results.every((r) => r.recorded));
-  assert.ok(results.some((r) => r.recorded && r.attempts > 1), 'some appends had to retry');
+  assert.ok(
+    results.some((r) => r.recorded && r.attempts > 1),
+    'some appends had to retry',
+  );
   const history = new RunHistory();
   await history.refresh(dir);
   const [verify] = history.byStage();
@@ -266,7 +328,16 @@ appends('parallel appends all land (a lost commit is retried on the new head)', 
 appends('a lake root that does not exist is not created to record a run', async () => {
   const missing = `${temporaryDir('ops-missing')}/not-a-lake`;
   const result = await appendRun(missing, {
-    run_id: 'x', stage: 'topics', engine: 'node', host: 'test', started_at: 1, ended_at: 2, outcome: 'succeeded', rows_in: null, rows_out: null, error: null,
+    run_id: 'x',
+    stage: 'topics',
+    engine: 'node',
+    host: 'test',
+    started_at: 1,
+    ended_at: 2,
+    outcome: 'succeeded',
+    rows_in: null,
+    rows_out: null,
+    error: null,
   });
   assert.is(result.recorded, false);
   assert.is(fs.existsSync(missing), false);

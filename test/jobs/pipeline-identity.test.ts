@@ -43,7 +43,11 @@ async function contents(dir: string, table: keyof typeof columns) {
       `select ${columns[table]} from read_parquet('${file.replace(/'/g, "''")}', file_row_number = true, hive_partitioning = false) order by file_row_number`,
     );
     rows += read.length;
-    texts.push(read.map((row) => JSON.stringify(Object.values(row), (_, v) => (typeof v === 'bigint' ? String(v) : v))).join('\n'));
+    texts.push(
+      read
+        .map((row) => JSON.stringify(Object.values(row), (_, v) => (typeof v === 'bigint' ? String(v) : v)))
+        .join('\n'),
+    );
   }
   return { files: files.length, rows, digest: createHash('sha256').update(texts.sort().join('\n--\n')).digest('hex') };
 }
@@ -56,9 +60,18 @@ identity('produce, bronze and silver write the same rows, in the same order with
     const outcome = await runJob(job, lake.env);
     assert.is(outcome.exitCode, 0, describeFailure(outcome));
   }
-  const topics = await query<{ topic: string }>(`select distinct topic from read_parquet([${(await tableFiles(lake.dir, 'bronze')).map((f) => `'${f}'`).join(', ')}])`);
-  assert.equal(topics.map((t) => t.topic), [lake.env.LAKEHOUSE_TOPIC]);
-  const found = { bronze: await contents(lake.dir, 'bronze'), silver: await contents(lake.dir, 'silver'), rejected: await contents(lake.dir, 'rejected') };
+  const topics = await query<{ topic: string }>(
+    `select distinct topic from read_parquet([${(await tableFiles(lake.dir, 'bronze')).map((f) => `'${f}'`).join(', ')}])`,
+  );
+  assert.equal(
+    topics.map((t) => t.topic),
+    [lake.env.LAKEHOUSE_TOPIC],
+  );
+  const found = {
+    bronze: await contents(lake.dir, 'bronze'),
+    silver: await contents(lake.dir, 'silver'),
+    rejected: await contents(lake.dir, 'rejected'),
+  };
   assert.equal(found, expected, JSON.stringify(found, null, 2));
 });
 

@@ -15,7 +15,13 @@ test('the README and the contract document every job setting with its flag and d
 });
 
 test('the README gives the quick start commands', () => {
-  for (const command of ['npm ci', 'npm run local', 'npm test', 'helm install lakehouse ./chart', 'helm test lakehouse']) {
+  for (const command of [
+    'npm ci',
+    'npm run local',
+    'npm test',
+    'helm install lakehouse ./chart',
+    'helm test lakehouse',
+  ]) {
     assert.ok(readme.includes(command), command);
   }
 });

@@ -2,7 +2,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateObject, validateRaw } from '../../jobs/events/validate.ts';
 
-const good = { vehicleId: 'CAR_000', type: 'car', latitude: 48.8566, longitude: 2.3522, battery: 75, timestamp: 1697203200000 };
+const good = {
+  vehicleId: 'CAR_000',
+  type: 'car',
+  latitude: 48.8566,
+  longitude: 2.3522,
+  battery: 75,
+  timestamp: 1697203200000,
+};
 const raw = (overrides: Record<string, unknown>) => JSON.stringify({ ...good, ...overrides });
 const rejection = (value: string | null) => {
   const result = validateRaw(value);
@@ -17,7 +24,14 @@ test('the sample event of the replaced system is valid', () => {
 });
 
 test('boundary values are valid', () => {
-  for (const overrides of [{ battery: 0 }, { battery: 100 }, { latitude: -90 }, { latitude: 90 }, { longitude: -180 }, { longitude: 180 }]) {
+  for (const overrides of [
+    { battery: 0 },
+    { battery: 100 },
+    { latitude: -90 },
+    { latitude: 90 },
+    { longitude: -180 },
+    { longitude: 180 },
+  ]) {
     assert.ok(validateRaw(raw(overrides)).ok, JSON.stringify(overrides));
   }
 });

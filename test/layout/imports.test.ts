@@ -10,7 +10,8 @@ import { JOBS_ENTRY, REPO_ROOT } from '../../generator/bundle-jobs.ts';
 const jobsDir = path.join(REPO_ROOT, 'jobs');
 
 function tsFilesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
     .map((entry) => path.join(entry.parentPath, entry.name))
     .sort();
@@ -27,7 +28,9 @@ function isPathSpecifier(specifier: string): boolean {
 }
 
 function resolveSpecifier(from: string, specifier: string): string {
-  const target = specifier.startsWith('file:') ? new URL(specifier).pathname : path.resolve(path.dirname(from), specifier);
+  const target = specifier.startsWith('file:')
+    ? new URL(specifier).pathname
+    : path.resolve(path.dirname(from), specifier);
   const candidates = [target, target.replace(/\.js$/, '.ts'), `${target}.ts`, path.join(target, 'index.ts')];
   return candidates.find((c) => fs.existsSync(c) && fs.statSync(c).isFile()) ?? target;
 }
@@ -47,13 +50,21 @@ test('no module under jobs/ imports a file outside jobs/ (packages are fine)', (
       if (!inside(jobsDir, target)) outside.push(`${relative(file)} imports "${specifier}" (${relative(target)})`);
     }
   }
-  assert.equal(outside, [], `jobs/ must not depend on ci/, dev/, test/ or anything else outside it:\n  ${outside.join('\n  ')}`);
+  assert.equal(
+    outside,
+    [],
+    `jobs/ must not depend on ci/, dev/, test/ or anything else outside it:\n  ${outside.join('\n  ')}`,
+  );
 });
 
 /** Modules under jobs/ that the generator imports: what it writes into chart/files from them ships too. */
 function generatorImportsFromJobs(): string[] {
   return tsFilesUnder(path.join(REPO_ROOT, 'generator')).flatMap((file) =>
-    importsOf(file).filter(isPathSpecifier).map((specifier) => resolveSpecifier(file, specifier)).filter((target) => inside(jobsDir, target)));
+    importsOf(file)
+      .filter(isPathSpecifier)
+      .map((specifier) => resolveSpecifier(file, specifier))
+      .filter((target) => inside(jobsDir, target)),
+  );
 }
 
 test('every module under jobs/ is reached from jobs/main.ts or shipped by the generator (developer tooling lives in dev/)', () => {
@@ -65,8 +76,14 @@ test('every module under jobs/ is reached from jobs/main.ts or shipped by the ge
     reached.add(file);
     for (const specifier of importsOf(file).filter(isPathSpecifier)) pending.push(resolveSpecifier(file, specifier));
   }
-  const unreached = tsFilesUnder(jobsDir).filter((file) => !reached.has(file)).map(relative);
-  assert.equal(unreached, [], `not part of what the chart ships; move it to dev/, or reach it from jobs/main.ts or the generator:\n  ${unreached.join('\n  ')}`);
+  const unreached = tsFilesUnder(jobsDir)
+    .filter((file) => !reached.has(file))
+    .map(relative);
+  assert.equal(
+    unreached,
+    [],
+    `not part of what the chart ships; move it to dev/, or reach it from jobs/main.ts or the generator:\n  ${unreached.join('\n  ')}`,
+  );
 });
 
 test.run();

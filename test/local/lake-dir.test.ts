@@ -57,7 +57,10 @@ test('a non-empty directory a local run did not create is refused and left untou
 test('a file is refused as a lake', () => {
   const file = path.join(temporaryDir('file'), 'notes.txt');
   fs.writeFileSync(file, 'x');
-  assert.throws(() => chooseLake(file), (error: Error) => error instanceof LakeRefused && error.message.includes(file));
+  assert.throws(
+    () => chooseLake(file),
+    (error: Error) => error instanceof LakeRefused && error.message.includes(file),
+  );
 });
 
 test.run();

@@ -47,19 +47,28 @@ test('two runs make two lakes under ./data; without a terminal every line is JSO
     const env = { ...envWithout('LAKEHOUSE_DATA_DIR'), KAFKA_BOOTSTRAP_SERVER: bootstrap };
     const run = await runLocal(['--topic', topic, '--consumer-group', group], env, cwd);
     assert.is(run.exitCode, 0, run.stdout.slice(-3000) + run.stderr.slice(-3000));
-    const records = run.stdout.trimEnd().split('\n').map((line) => {
-      try {
-        return JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        throw new Error(`not a JSON line: ${line}`);
-      }
-    });
+    const records = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => {
+        try {
+          return JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          throw new Error(`not a JSON line: ${line}`);
+        }
+      });
     for (const job of ['topics', 'produce', 'bronze', 'silver', 'gold', 'verify']) {
-      assert.ok(records.some((r) => r.job === job && r.msg === 'finished'), `${job} finished`);
+      assert.ok(
+        records.some((r) => r.job === job && r.msg === 'finished'),
+        `${job} finished`,
+      );
     }
     const gold = records.find((r) => r.job === 'local' && r.msg === 'gold')?.show as string[];
     assert.match(gold[0], /^gold\.stats at snapshot \d+/);
-    assert.equal(gold.slice(3).map((line) => line.split(' ')[0]), ['bike', 'car', 'scooter']);
+    assert.equal(
+      gold.slice(3).map((line) => line.split(' ')[0]),
+      ['bike', 'car', 'scooter'],
+    );
     const last = records.at(-1)!;
     assert.equal([last.job, last.msg, last.ok], ['local', 'finished', true]);
     lakes.push(String(last.lake));
@@ -77,22 +86,40 @@ test('on a terminal: a line per stage updated in place, the summary and the gold
   const { topic, group } = uniqueNames('local-tty');
   const lake = path.join(temporaryDir('local-tty'), 'lake');
   const env = { ...envWithout('LAKEHOUSE_DATA_DIR'), KAFKA_BOOTSTRAP_SERVER: bootstrap };
-  const run = await runInTerminal(`npm run -s local -- --data-dir ${lake} --topic ${topic} --consumer-group ${group} --events 300`, env);
+  const run = await runInTerminal(
+    `npm run -s local -- --data-dir ${lake} --topic ${topic} --consumer-group ${group} --events 300`,
+    env,
+  );
   const shown = run.screen.join('\n');
   assert.is(run.exitCode, 0, shown);
   assert.ok(run.output.includes('\r\x1b[2K'), 'the live line is redrawn in place');
   assert.ok(run.screen.includes(`lake: ${lake}`), shown);
   for (const stage of ['topics', 'produce', 'bronze', 'silver', 'gold', 'verify']) {
-    assert.ok(run.screen.some((line) => new RegExp(`^✔ ${stage} +█{20} 100% .* \\d+\\.\\d s`).test(line)), `${stage} line in:\n${shown}`);
+    assert.ok(
+      run.screen.some((line) => new RegExp(`^✔ ${stage} +█{20} 100% .* \\d+\\.\\d s`).test(line)),
+      `${stage} line in:\n${shown}`,
+    );
   }
-  assert.ok(run.screen.some((line) => /^✔ produce .* 300 sent {2}[\d,]+\/s/.test(line)), shown);
-  assert.ok(run.screen.some((line) => /^✔ bronze .* 300 read /.test(line)), shown);
+  assert.ok(
+    run.screen.some((line) => /^✔ produce .* 300 sent {2}[\d,]+\/s/.test(line)),
+    shown,
+  );
+  assert.ok(
+    run.screen.some((line) => /^✔ bronze .* 300 read /.test(line)),
+    shown,
+  );
   const table = run.screen.findIndex((line) => line.startsWith('gold.stats at snapshot'));
   assert.ok(table > 0, shown);
   assert.match(run.screen[table + 1], /^type +event_count +vehicle_count/);
-  assert.equal(run.screen.slice(table + 3, table + 6).map((line) => line.split(' ')[0]), ['bike', 'car', 'scooter']);
+  assert.equal(
+    run.screen.slice(table + 3, table + 6).map((line) => line.split(' ')[0]),
+    ['bike', 'car', 'scooter'],
+  );
   assert.ok(run.screen.includes('Jobs'), shown);
-  assert.not.ok(run.screen.some((line) => line.trimStart().startsWith('{')), `JSON on the terminal:\n${shown}`);
+  assert.not.ok(
+    run.screen.some((line) => line.trimStart().startsWith('{')),
+    `JSON on the terminal:\n${shown}`,
+  );
 });
 
 test('npm run lakehouse on a terminal prints readable lines; --log-format json keeps JSON', async () => {
@@ -103,13 +130,25 @@ test('npm run lakehouse on a terminal prints readable lines; --log-format json k
   const text = await runInTerminal(`npm run -s lakehouse -- topics --topic ${topic}`, env);
   const lines = text.screen.filter(Boolean);
   assert.is(text.exitCode, 0, lines.join('\n'));
-  assert.ok(lines.some((line) => /^\d\d:\d\d:\d\d {2}info {3}topics {2}topic created {2}topic=/.test(line)), lines.join('\n'));
-  assert.match(lines.at(-1)!, /^\d\d:\d\d:\d\d {2}info {3}topics {2}finished in \d+\.\d\d s, peak \d+ MiB {2}topic=\S+ created=true partitions=3$/);
-  assert.not.ok(lines.some((line) => line.startsWith('{')), lines.join('\n'));
+  assert.ok(
+    lines.some((line) => /^\d\d:\d\d:\d\d {2}info {3}topics {2}topic created {2}topic=/.test(line)),
+    lines.join('\n'),
+  );
+  assert.match(
+    lines.at(-1)!,
+    /^\d\d:\d\d:\d\d {2}info {3}topics {2}finished in \d+\.\d\d s, peak \d+ MiB {2}topic=\S+ created=true partitions=3$/,
+  );
+  assert.not.ok(
+    lines.some((line) => line.startsWith('{')),
+    lines.join('\n'),
+  );
   const json = await runInTerminal(`npm run -s lakehouse -- topics --topic ${topic} --log-format json`, env);
   const jsonLines = json.screen.filter(Boolean);
   assert.is(json.exitCode, 0, jsonLines.join('\n'));
-  assert.ok(jsonLines.every((line) => JSON.parse(line).job === 'topics'), jsonLines.join('\n'));
+  assert.ok(
+    jsonLines.every((line) => JSON.parse(line).job === 'topics'),
+    jsonLines.join('\n'),
+  );
 });
 
 test.run();

@@ -27,9 +27,15 @@ test('on a terminal: one line per stage redrawn in place, warnings kept as reada
   assert.ok(output().includes('\r\x1b[2K'), 'redrawn in place');
   const screen = screenOf(output()).filter(Boolean);
   assert.equal(screen.length, 2, screen.join('\n'));
-  assert.match(screen[0], /WARN {3}bronze {2}records expired from Kafka before bronze read them {2}partition=1 lost=3$/);
+  assert.match(
+    screen[0],
+    /WARN {3}bronze {2}records expired from Kafka before bronze read them {2}partition=1 lost=3$/,
+  );
   assert.match(screen[1], /^✔ bronze +█{20} 100% {2}5 read {2}5\/s {2}1\.2 s {2}recordsRead=10$/);
-  assert.not.ok(screen.some((line) => line.includes('{')), 'no JSON');
+  assert.not.ok(
+    screen.some((line) => line.includes('{')),
+    'no JSON',
+  );
 });
 
 test('a failed stage shows its error in one line, and where the lake is', () => {
@@ -48,11 +54,17 @@ test('a failed stage shows its error in one line, and where the lake is', () => 
   ]);
 });
 
-test('a job that crashed is described by its stderr\'s error line, not its stack', () => {
+test("a job that crashed is described by its stderr's error line, not its stack", () => {
   const { out, output } = terminal(false);
   const view = terminalView(out, () => 0);
   view.stageStarted('gold');
-  for (const line of ['file:///x/gold.ts:3', 'TypeError: rows is not iterable', '    at main (gold.ts:3:1)', 'Node.js v22']) view.jobStderr(line);
+  for (const line of [
+    'file:///x/gold.ts:3',
+    'TypeError: rows is not iterable',
+    '    at main (gold.ts:3:1)',
+    'Node.js v22',
+  ])
+    view.jobStderr(line);
   view.stageEnded({ ...run(1), job: 'gold' });
   assert.not.ok(output().includes('\r'), 'not a terminal: nothing redrawn');
   assert.equal(output().trim(), '✘ gold    failed after 0.0 s: exit code 1: TypeError: rows is not iterable');

@@ -31,8 +31,16 @@ const baseEnv = (bootstrap: string): NodeJS.ProcessEnv => ({
   // Both batches start at the same instant, so the second repeats (vehicleId, timestamp) pairs of the first.
   LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
 });
-const nodeEnv = (bootstrap: string) => ({ ...baseEnv(bootstrap), LAKEHOUSE_DATA_DIR: nodeLake, LAKEHOUSE_CONSUMER_GROUP: `node-${run}` });
-const sparkEnv = (bootstrap: string, lake = sparkLake) => ({ ...baseEnv(bootstrap), LAKEHOUSE_DATA_DIR: lake, LAKEHOUSE_CONSUMER_GROUP: `spark-${run}` });
+const nodeEnv = (bootstrap: string) => ({
+  ...baseEnv(bootstrap),
+  LAKEHOUSE_DATA_DIR: nodeLake,
+  LAKEHOUSE_CONSUMER_GROUP: `node-${run}`,
+});
+const sparkEnv = (bootstrap: string, lake = sparkLake) => ({
+  ...baseEnv(bootstrap),
+  LAKEHOUSE_DATA_DIR: lake,
+  LAKEHOUSE_CONSUMER_GROUP: `spark-${run}`,
+});
 
 let lakes: LakePair;
 let spark: Record<Layer, TableInfo | null>;
@@ -47,12 +55,24 @@ const setUp = async () => {
   // A first batch, read by both engines' bronze and silver; then a second batch whose events repeat
   // some of the first batch's (vehicleId, timestamp) pairs under another seed, so silver's
   // de-duplication spans runs.
-  await runNodeJob('produce', { ...baseEnv(bootstrap), LAKEHOUSE_EVENTS: '1500', LAKEHOUSE_INVALID_RATIO: '0.1', LAKEHOUSE_DUPLICATE_RATIO: '0.05', LAKEHOUSE_SEED: '42' });
+  await runNodeJob('produce', {
+    ...baseEnv(bootstrap),
+    LAKEHOUSE_EVENTS: '1500',
+    LAKEHOUSE_INVALID_RATIO: '0.1',
+    LAKEHOUSE_DUPLICATE_RATIO: '0.05',
+    LAKEHOUSE_SEED: '42',
+  });
   for (const job of ['bronze', 'silver'] as const) {
     await runNodeJob(job, nodeEnv(bootstrap));
     await runSparkStage(job, sparkEnv(bootstrap));
   }
-  await runNodeJob('produce', { ...baseEnv(bootstrap), LAKEHOUSE_EVENTS: '900', LAKEHOUSE_INVALID_RATIO: '0.2', LAKEHOUSE_DUPLICATE_RATIO: '0.02', LAKEHOUSE_SEED: '7' });
+  await runNodeJob('produce', {
+    ...baseEnv(bootstrap),
+    LAKEHOUSE_EVENTS: '900',
+    LAKEHOUSE_INVALID_RATIO: '0.2',
+    LAKEHOUSE_DUPLICATE_RATIO: '0.02',
+    LAKEHOUSE_SEED: '7',
+  });
   for (const job of ['bronze', 'silver', 'gold'] as const) {
     await runNodeJob(job, nodeEnv(bootstrap));
     await runSparkStage(job, sparkEnv(bootstrap));
@@ -86,16 +106,30 @@ test('Spark writes the four tables of the contract: format 2, field ids, types, 
   for (const layer of Object.keys(layers) as Layer[]) {
     const table = sparkTable(layer);
     assert.is(table.formatVersion, 2, layer);
-    assert.equal(table.schema, tables[layer].schema.fields.map(({ id, name, type, required }) => ({ id, name, type, required })), `${layer} schema`);
-    assert.equal(table.partitionSpec, tables[layer].partitionBy.map((p) => ({ ...p })), `${layer} partitioning`);
+    assert.equal(
+      table.schema,
+      tables[layer].schema.fields.map(({ id, name, type, required }) => ({ id, name, type, required })),
+      `${layer} schema`,
+    );
+    assert.equal(
+      table.partitionSpec,
+      tables[layer].partitionBy.map((p) => ({ ...p })),
+      `${layer} partitioning`,
+    );
   }
   assert.is(sparkTable('bronze').properties['commit.retry.num-retries'], '0');
 });
 
 test('bronze: one append snapshot per run with new records, whose summaries record the offsets it holds', async () => {
   const bronze = sparkTable('bronze');
-  assert.equal(bronze.snapshots.map((s) => s.operation), ['append', 'append']);
-  assert.equal(bronze.snapshots.map((s) => s.parentId), [null, bronze.snapshots[0].snapshotId]);
+  assert.equal(
+    bronze.snapshots.map((s) => s.operation),
+    ['append', 'append'],
+  );
+  assert.equal(
+    bronze.snapshots.map((s) => s.parentId),
+    [null, bronze.snapshots[0].snapshotId],
+  );
   const [first, second] = bronze.snapshots.map((s) => s.summary);
   for (const summary of [first, second]) {
     assert.is(summary[keys.topic], topic);
@@ -111,17 +145,28 @@ test('bronze: one append snapshot per run with new records, whose summaries reco
   for (const [p, [from]] of Object.entries(ranges2)) assert.is(from, next1[p] ?? 0, `partition ${p}`);
   for (const [p, [from]] of Object.entries(ranges1)) assert.is(from, 0, `partition ${p}`);
   // The table holds exactly the offsets its summaries name, each once.
-  const held = await lakes.rows(`select "partition"::VARCHAR as p, min("offset")::INTEGER as first, (max("offset") + 1)::INTEGER as next, count(*)::INTEGER as n,
+  const held =
+    await lakes.rows(`select "partition"::VARCHAR as p, min("offset")::INTEGER as first, (max("offset") + 1)::INTEGER as next, count(*)::INTEGER as n,
     count(distinct "offset")::INTEGER as distinct_n from ${lakes.source(sparkLake, 'bronze')} group by 1 order by 1`);
   assert.equal(Object.fromEntries(held.map((r) => [r.p, Number(r.next)])), offsets(second[keys.nextOffsets]));
-  for (const r of held) assert.ok(r.n === r.distinct_n && Number(r.n) === Number(r.next) - Number(r.first), `partition ${r.p}: ${JSON.stringify(r)}`);
+  for (const r of held)
+    assert.ok(
+      r.n === r.distinct_n && Number(r.n) === Number(r.next) - Number(r.first),
+      `partition ${r.p}: ${JSON.stringify(r)}`,
+    );
   // Where the Node engine writes Iceberg too, its summaries name the same offsets.
   const node = lakes.tables(nodeLake).bronze;
   if (node) {
     // The Node engine does not record the topic id yet (KafkaJS does not give it): compared where it does.
     const recordsTopicId = node.snapshots.every((s) => s.summary[keys.topicId] !== undefined);
-    const summaries = (t: TableInfo) => t.snapshots.map((s) => [s.summary[keys.topic], s.summary[keys.offsetRanges], s.summary[keys.nextOffsets],
-      s.summary[keys.clusterId], ...(recordsTopicId ? [s.summary[keys.topicId]] : [])]);
+    const summaries = (t: TableInfo) =>
+      t.snapshots.map((s) => [
+        s.summary[keys.topic],
+        s.summary[keys.offsetRanges],
+        s.summary[keys.nextOffsets],
+        s.summary[keys.clusterId],
+        ...(recordsTopicId ? [s.summary[keys.topicId]] : []),
+      ]);
     assert.equal(summaries(bronze), summaries(node));
   }
 });
@@ -133,11 +178,14 @@ test('both lakes hold the same number of rows in every layer, and all records we
   }
   assert.is(await lakes.count(sparkLake, 'bronze'), 2400, 'bronze holds both batches');
   const [silver, rejected, gold] = await Promise.all([
-    lakes.count(sparkLake, 'silver'), lakes.count(sparkLake, 'rejected'), lakes.count(sparkLake, 'gold'),
+    lakes.count(sparkLake, 'silver'),
+    lakes.count(sparkLake, 'rejected'),
+    lakes.count(sparkLake, 'gold'),
   ]);
   assert.is(silver + rejected, 2400, 'silver + rejected (duplicates included) = bronze');
   assert.is(gold, 3, 'one gold row per type');
-  for (const layer of Object.keys(layers) as Layer[]) assert.is(sparkTable(layer).rows, await lakes.count(sparkLake, layer), `PyIceberg and DuckDB agree on ${layer}`);
+  for (const layer of Object.keys(layers) as Layer[])
+    assert.is(sparkTable(layer).rows, await lakes.count(sparkLake, layer), `PyIceberg and DuckDB agree on ${layer}`);
 });
 
 test('bronze: the same records at the same (partition, offset), key and value as bytes', async () => {
@@ -149,11 +197,23 @@ test('bronze: the same records at the same (partition, offset), key and value as
 test('silver: the same events, as sets; both silver tables record the bronze snapshot they hold', async () => {
   const vehicles = sparkTable('silver');
   const rejected = sparkTable('rejected');
-  const diff = await lakes.difference('silver', ['vehicle_id', 'type', 'latitude', 'longitude', 'battery', 'event_time', 'source_partition', 'source_offset']);
+  const diff = await lakes.difference('silver', [
+    'vehicle_id',
+    'type',
+    'latitude',
+    'longitude',
+    'battery',
+    'event_time',
+    'source_partition',
+    'source_offset',
+  ]);
   assert.equal(diff, { onlyLeft: [], onlyRight: [] });
   const tip = last(sparkTable('bronze')).snapshotId;
   for (const table of [vehicles, rejected]) {
-    assert.equal(table.snapshots.map((s) => s.operation), ['append', 'append']);
+    assert.equal(
+      table.snapshots.map((s) => s.operation),
+      ['append', 'append'],
+    );
     assert.is(table.snapshots[0].summary[keys.bronzeSnapshot], sparkTable('bronze').snapshots[0].snapshotId);
     assert.is(last(table).summary[keys.bronzeSnapshot], tip);
     assert.is(last(table).summary[keys.writer], 'spark silver');
@@ -162,12 +222,25 @@ test('silver: the same events, as sets; both silver tables record the bronze sna
 
 test('quarantine: the same (partition, offset, reason, field), raw value and key, every reason code present', async () => {
   if (setupFailure) throw setupFailure;
-  const diff = await lakes.difference('rejected', ['source_partition', 'source_offset', 'reason', 'field', 'raw_value', 'key']);
+  const diff = await lakes.difference('rejected', [
+    'source_partition',
+    'source_offset',
+    'reason',
+    'field',
+    'raw_value',
+    'key',
+  ]);
   assert.equal(diff, { onlyLeft: [], onlyRight: [] });
-  const reasons = await lakes.rows(`select distinct reason from ${lakes.source(sparkLake, 'rejected')} order by reason`);
-  assert.equal(reasons.map((r) => r.reason), reasonCodes.filter((c) => c !== 'not_an_object').sort());
+  const reasons = await lakes.rows(
+    `select distinct reason from ${lakes.source(sparkLake, 'rejected')} order by reason`,
+  );
+  assert.equal(
+    reasons.map((r) => r.reason),
+    reasonCodes.filter((c) => c !== 'not_an_object').sort(),
+  );
   // Duplicates name the first occurrence in the same words, across runs too.
-  const duplicates = (lake: string) => `select source_partition, source_offset, detail from ${lakes.source(lake, 'rejected')} where reason = 'duplicate'`;
+  const duplicates = (lake: string) =>
+    `select source_partition, source_offset, detail from ${lakes.source(lake, 'rejected')} where reason = 'duplicate'`;
   assert.equal(await lakes.rows(`${duplicates(nodeLake)} except all ${duplicates(sparkLake)}`), []);
   const firstRun = offsets(sparkTable('bronze').snapshots[0].summary[keys.nextOffsets]) as Record<string, number>;
   const spanning = (await lakes.rows(duplicates(sparkLake))).filter((r) => {
@@ -177,19 +250,30 @@ test('quarantine: the same (partition, offset, reason, field), raw value and key
   assert.ok(spanning.length > 0, 'some duplicates of the second run repeat silver rows of the first');
 });
 
-test('gold: one overwrite snapshot of silver\'s current snapshot, sorted by type, every value equal to Node\'s and to a fresh aggregation', async () => {
+test("gold: one overwrite snapshot of silver's current snapshot, sorted by type, every value equal to Node's and to a fresh aggregation", async () => {
   const gold = sparkTable('gold');
   assert.is(last(gold).operation, 'overwrite');
   assert.is(last(gold).summary[keys.silverSnapshot], last(sparkTable('silver')).snapshotId);
   const node = await lakes.gold(nodeLake);
   const fromSpark = await lakes.gold(sparkLake);
-  const fresh = await lakes.rows(`select type, count(*)::BIGINT as event_count, count(distinct vehicle_id)::BIGINT as vehicle_count,
+  const fresh =
+    await lakes.rows(`select type, count(*)::BIGINT as event_count, count(distinct vehicle_id)::BIGINT as vehicle_count,
     avg(battery) as avg_battery, min(battery) as min_battery, max(battery) as max_battery, avg(latitude) as avg_latitude,
     avg(longitude) as avg_longitude, epoch_ms(min(event_time)) as first_event_at, epoch_ms(max(event_time)) as last_event_at
     from ${lakes.source(sparkLake, 'silver')} group by type order by type`);
-  assert.equal(fromSpark.map((r) => r.type), ['bike', 'car', 'scooter']);
-  for (const [expected, what] of [[node, 'node'], [fresh, 'a fresh aggregation of silver']] as const) {
-    assert.equal(fromSpark.map((r) => r.type), expected.map((r) => r.type), what);
+  assert.equal(
+    fromSpark.map((r) => r.type),
+    ['bike', 'car', 'scooter'],
+  );
+  for (const [expected, what] of [
+    [node, 'node'],
+    [fresh, 'a fresh aggregation of silver'],
+  ] as const) {
+    assert.equal(
+      fromSpark.map((r) => r.type),
+      expected.map((r) => r.type),
+      what,
+    );
     for (const [i, row] of fromSpark.entries()) {
       for (const [column, value] of Object.entries(row)) {
         if (column === 'computed_at' || !(column in expected[i])) continue;
@@ -197,7 +281,11 @@ test('gold: one overwrite snapshot of silver\'s current snapshot, sorted by type
         if (typeof value === 'number' && !Number.isInteger(want)) {
           assert.ok(Math.abs(value - want) <= 1e-9, `${row.type}.${column}: spark ${value}, ${what} ${want}`);
         } else {
-          assert.equal(typeof value === 'bigint' || typeof value === 'number' ? Number(value) : value, typeof value === 'string' ? expected[i][column] : want, `${row.type}.${column} (${what})`);
+          assert.equal(
+            typeof value === 'bigint' || typeof value === 'number' ? Number(value) : value,
+            typeof value === 'string' ? expected[i][column] : want,
+            `${row.type}.${column} (${what})`,
+          );
         }
       }
     }
@@ -209,7 +297,10 @@ test('a Spark bronze re-run with nothing new commits nothing, and the Node verif
   const { bootstrap } = await sharedBroker();
   const rerun = await runSparkStage('bronze', sparkEnv(bootstrap));
   assert.is((logLine(rerun, 'finished').result as { records: number }).records, 0);
-  assert.equal(readTables(sparkLake).bronze!.snapshots.map((s) => s.snapshotId), sparkTable('bronze').snapshots.map((s) => s.snapshotId));
+  assert.equal(
+    readTables(sparkLake).bronze!.snapshots.map((s) => s.snapshotId),
+    sparkTable('bronze').snapshots.map((s) => s.snapshotId),
+  );
   // verify reads the tables with the Node engine's reader and checks every invariant, Kafka's committed offsets included.
   await runNodeJob('verify', sparkEnv(bootstrap));
 });

@@ -37,11 +37,17 @@ export interface TableInfo {
 export function readTables(lake: string): Record<Layer, TableInfo | null> {
   const python = path.join(requireSparkInstall(), 'venv/bin/python');
   const locations = Object.values(tables).map((t) => t.location);
-  const result = spawnSync(python, [path.join(import.meta.dirname, 'read_tables.py'), lake, ...locations], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const result = spawnSync(python, [path.join(import.meta.dirname, 'read_tables.py'), lake, ...locations], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (result.status !== 0) throw new Error(`read_tables.py ${lake} failed:\n${result.stderr}`);
   // Snapshot ids are 64-bit, beyond a JavaScript number's exact integers: read as text.
   const byLocation = JSON.parse(result.stdout.replace(/("(?:snapshotId|parentId)": )(-?\d+)/g, '$1"$2"'));
-  return Object.fromEntries(Object.entries(tables).map(([key, t]) => [key, byLocation[t.location]])) as Record<Layer, TableInfo | null>;
+  return Object.fromEntries(Object.entries(tables).map(([key, t]) => [key, byLocation[t.location]])) as Record<
+    Layer,
+    TableInfo | null
+  >;
 }
 
 /**
@@ -60,7 +66,15 @@ export class LakePair {
 
   static async open(left: string, right: string): Promise<LakePair> {
     const instance = await DuckDBInstance.create(':memory:');
-    return new LakePair(await instance.connect(), left, right, new Map([[left, readTables(left)], [right, readTables(right)]]));
+    return new LakePair(
+      await instance.connect(),
+      left,
+      right,
+      new Map([
+        [left, readTables(left)],
+        [right, readTables(right)],
+      ]),
+    );
   }
 
   tables(lake: string): Record<Layer, TableInfo | null> {
@@ -81,11 +95,17 @@ export class LakePair {
 
   /** `select` of the given columns of a layer in the comparable form. */
   async select(lake: string, layer: Layer, columns: readonly string[]): Promise<string> {
-    const types = new Map((await this.rows(`describe select * from ${this.source(lake, layer)}`)).map((r) => [r.column_name as string, r.column_type as string]));
+    const types = new Map(
+      (await this.rows(`describe select * from ${this.source(lake, layer)}`)).map((r) => [
+        r.column_name as string,
+        r.column_type as string,
+      ]),
+    );
     const spec = new Map(tables[layer].schema.fields.map((f) => [f.name, f.type]));
     const expr = (c: string) => {
       const physical = types.get(c) ?? '';
-      if (spec.get(c) === 'binary') return physical === 'BLOB' ? `hex("${c}") as "${c}"` : `hex(encode("${c}")) as "${c}"`;
+      if (spec.get(c) === 'binary')
+        return physical === 'BLOB' ? `hex("${c}") as "${c}"` : `hex(encode("${c}")) as "${c}"`;
       if (spec.get(c) === 'timestamptz' && physical.startsWith('TIMESTAMP')) return `epoch_ms("${c}") as "${c}"`;
       return `"${c}"`;
     };
@@ -107,6 +127,12 @@ export class LakePair {
 
   /** Gold rows in file order, in the comparable form. */
   async gold(lake: string): Promise<Record<string, unknown>[]> {
-    return this.rows(await this.select(lake, 'gold', tables.gold.schema.fields.map((f) => f.name)));
+    return this.rows(
+      await this.select(
+        lake,
+        'gold',
+        tables.gold.schema.fields.map((f) => f.name),
+      ),
+    );
   }
 }

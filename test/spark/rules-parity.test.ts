@@ -8,22 +8,67 @@ import * as assert from 'uvu/assert';
 import { validateRaw } from '../../jobs/events/validate.ts';
 import { repoRoot, requireSparkInstall } from './spark-install.ts';
 
-const valid = { vehicleId: 'CAR_000', type: 'car', latitude: 48.8566, longitude: 2.3522, battery: 75, timestamp: 1697203200000 };
-const withField = (field: string, raw: string) => JSON.stringify(valid).replace(new RegExp(`"${field}":[^,}]+`), `"${field}":${raw}`);
+const valid = {
+  vehicleId: 'CAR_000',
+  type: 'car',
+  latitude: 48.8566,
+  longitude: 2.3522,
+  battery: 75,
+  timestamp: 1697203200000,
+};
+const withField = (field: string, raw: string) =>
+  JSON.stringify(valid).replace(new RegExp(`"${field}":[^,}]+`), `"${field}":${raw}`);
 
 const inputs: (string | null)[] = [
-  null, '', ' ', 'null', '[]', '[1,2]', '"a string"', '42', 'true', '{', '{"a":1', '\uFEFF{}',
-  JSON.stringify(valid), ` \n${JSON.stringify(valid)}\t `, '{}',
-  withField('battery', '75.0'), withField('battery', '75.5'), withField('battery', '"75"'), withField('battery', 'true'),
-  withField('battery', '-0'), withField('battery', '1e400'), withField('battery', '101'), withField('battery', '-1'),
-  withField('battery', 'null'), withField('battery', '[]'), withField('battery', '{}'), withField('battery', 'NaN'),
-  withField('latitude', 'Infinity'), withField('latitude', '-90'), withField('latitude', '90.0000001'), withField('latitude', '"48.8"'),
-  withField('longitude', '-180.0'), withField('longitude', '180.5'), withField('longitude', '1E2'),
-  withField('timestamp', '0'), withField('timestamp', '-5'), withField('timestamp', '1697203200000.0'), withField('timestamp', '1697203200000.5'),
-  withField('timestamp', '9007199254740991'), withField('timestamp', '9007199254740993'), withField('timestamp', '1e21'),
+  null,
+  '',
+  ' ',
+  'null',
+  '[]',
+  '[1,2]',
+  '"a string"',
+  '42',
+  'true',
+  '{',
+  '{"a":1',
+  '\uFEFF{}',
+  JSON.stringify(valid),
+  ` \n${JSON.stringify(valid)}\t `,
+  '{}',
+  withField('battery', '75.0'),
+  withField('battery', '75.5'),
+  withField('battery', '"75"'),
+  withField('battery', 'true'),
+  withField('battery', '-0'),
+  withField('battery', '1e400'),
+  withField('battery', '101'),
+  withField('battery', '-1'),
+  withField('battery', 'null'),
+  withField('battery', '[]'),
+  withField('battery', '{}'),
+  withField('battery', 'NaN'),
+  withField('latitude', 'Infinity'),
+  withField('latitude', '-90'),
+  withField('latitude', '90.0000001'),
+  withField('latitude', '"48.8"'),
+  withField('longitude', '-180.0'),
+  withField('longitude', '180.5'),
+  withField('longitude', '1E2'),
+  withField('timestamp', '0'),
+  withField('timestamp', '-5'),
+  withField('timestamp', '1697203200000.0'),
+  withField('timestamp', '1697203200000.5'),
+  withField('timestamp', '9007199254740991'),
+  withField('timestamp', '9007199254740993'),
+  withField('timestamp', '1e21'),
   withField('timestamp', '123456789012345678901234567890'),
-  withField('vehicleId', '""'), withField('vehicleId', '7'), withField('vehicleId', 'false'),
-  withField('type', '"truck"'), withField('type', '"Car"'), withField('type', '""'), withField('type', '3'),
+  withField('vehicleId', '""'),
+  withField('vehicleId', '7'),
+  withField('vehicleId', 'false'),
+  withField('type', '"truck"'),
+  withField('type', '"Car"'),
+  withField('type', '""'),
+  withField('type', '3'),
   // Missing fields come before wrong types, whatever the field order.
   JSON.stringify({ ...valid, vehicleId: 7, timestamp: undefined }),
   JSON.stringify({ ...valid, type: 'truck', battery: 150 }),
@@ -55,16 +100,27 @@ json.dump(out, sys.stdout)
 
 test('Python and Node rules place every input alike', () => {
   const home = requireSparkInstall();
-  const result = spawnSync(path.join(home, 'venv/bin/python'), ['-c', python], { input: JSON.stringify(inputs), encoding: 'utf8' });
+  const result = spawnSync(path.join(home, 'venv/bin/python'), ['-c', python], {
+    input: JSON.stringify(inputs),
+    encoding: 'utf8',
+  });
   assert.is(result.status, 0, result.stderr);
-  const fromPython = JSON.parse(result.stdout) as { reason: string | null; field: string | null; event: unknown[] | null }[];
+  const fromPython = JSON.parse(result.stdout) as {
+    reason: string | null;
+    field: string | null;
+    event: unknown[] | null;
+  }[];
   for (const [i, raw] of inputs.entries()) {
     const node = validateRaw(raw);
     const py = fromPython[i];
     const shown = raw === null ? 'null value' : JSON.stringify(raw.slice(0, 120));
     if (node.ok) {
       const e = node.event;
-      assert.equal(py, { reason: null, field: null, event: [e.vehicleId, e.type, e.latitude, e.longitude, e.battery, e.timestamp] }, shown);
+      assert.equal(
+        py,
+        { reason: null, field: null, event: [e.vehicleId, e.type, e.latitude, e.longitude, e.battery, e.timestamp] },
+        shown,
+      );
     } else {
       assert.equal({ reason: py.reason, field: py.field }, { reason: node.reason, field: node.field }, shown);
     }

@@ -13,7 +13,11 @@ export interface JobRun {
 export function runCommand(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<JobRun> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -22,14 +26,22 @@ export function runCommand(command: string, args: readonly string[], env: NodeJS
     child.on('close', (code) => {
       const seconds = (performance.now() - started) / 1000;
       if (code === 0) return resolve({ stdout, stderr, seconds });
-      reject(new Error(`${[command, ...args].join(' ')} exited ${code}\n--- stdout\n${stdout.slice(-3000)}\n--- stderr\n${stderr.slice(-3000)}`));
+      reject(
+        new Error(
+          `${[command, ...args].join(' ')} exited ${code}\n--- stdout\n${stdout.slice(-3000)}\n--- stderr\n${stderr.slice(-3000)}`,
+        ),
+      );
     });
   });
 }
 
 /** A job of the Node engine, through the contract's entry point. */
 export function runNodeJob(job: string, env: NodeJS.ProcessEnv): Promise<JobRun> {
-  return runCommand(path.join(repoRoot, 'node_modules/.bin/tsx'), ['jobs/main.ts', job], withBrokerAccess(job, { ...process.env, ...env }));
+  return runCommand(
+    path.join(repoRoot, 'node_modules/.bin/tsx'),
+    ['jobs/main.ts', job],
+    withBrokerAccess(job, { ...process.env, ...env }),
+  );
 }
 
 /** A stage of the Spark engine, through its runner. */
@@ -39,7 +51,10 @@ export function runSparkStage(stage: 'bronze' | 'silver' | 'gold', env: NodeJS.P
 
 /** The last JSON log line of a run whose `msg` is `msg`. */
 export function logLine(run: JobRun, msg: string): Record<string, unknown> {
-  const lines = run.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = run.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const found = lines.filter((l) => l.msg === msg).at(-1);
   if (!found) throw new Error(`no log line "${msg}" in:\n${run.stdout.slice(-2000)}`);
   return found;

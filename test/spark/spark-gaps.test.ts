@@ -21,9 +21,14 @@ test('records retention deleted before Spark bronze read them are recorded as a 
   const { bootstrap } = await sharedBroker();
   const topic = `spark-gaps-${run}`;
   const env = {
-    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_PARTITIONS: '1', LAKEHOUSE_EVENTS: '100',
-    LAKEHOUSE_DATA_DIR: path.join(work, 'lake'), LAKEHOUSE_CONSUMER_GROUP: `spark-gaps-${run}`,
-    LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z', LAKEHOUSE_KAFKA_WAIT_SECONDS: '60',
+    KAFKA_BOOTSTRAP_SERVER: bootstrap,
+    LAKEHOUSE_TOPIC: topic,
+    LAKEHOUSE_PARTITIONS: '1',
+    LAKEHOUSE_EVENTS: '100',
+    LAKEHOUSE_DATA_DIR: path.join(work, 'lake'),
+    LAKEHOUSE_CONSUMER_GROUP: `spark-gaps-${run}`,
+    LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
+    LAKEHOUSE_KAFKA_WAIT_SECONDS: '60',
   };
   await runNodeJob('topics', env);
   await runNodeJob('produce', env);
@@ -36,7 +41,10 @@ test('records retention deleted before Spark bronze read them are recorded as a 
   await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '150' }] });
   await admin.disconnect();
   const bronze = await runSparkStage('bronze', env);
-  assert.ok(bronze.stdout.includes('"level": "warn"') && bronze.stdout.includes('recorded as data loss'), bronze.stdout.slice(-2000));
+  assert.ok(
+    bronze.stdout.includes('"level": "warn"') && bronze.stdout.includes('recorded as data loss'),
+    bronze.stdout.slice(-2000),
+  );
   assert.is((logLine(bronze, 'finished').result as { records: number }).records, 50);
   const head = readTables(env.LAKEHOUSE_DATA_DIR).bronze!.snapshots.at(-1)!;
   assert.equal(JSON.parse(head.summary[keys.gaps]), { 0: [[100, 150]] });

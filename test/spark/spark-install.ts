@@ -26,7 +26,9 @@ export function requireSparkInstall(): string {
   const cache = process.env.LAKEHOUSE_CACHE || path.join(homedir(), '.cache', 'lakehouse');
   const home = path.join(cache, `spark-${sparkVersions().spark}`);
   if (!existsSync(path.join(home, '.complete')) || !existsSync(path.join(home, 'venv/bin/spark-submit'))) {
-    throw new Error(`Spark is not installed in ${home}: run ci/spark/install.sh first (the Spark engine tests need it)`);
+    throw new Error(
+      `Spark is not installed in ${home}: run ci/spark/install.sh first (the Spark engine tests need it)`,
+    );
   }
   return home;
 }

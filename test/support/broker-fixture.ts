@@ -14,11 +14,11 @@
  * The broker is secure as the chart's is (TLS, SCRAM users, ACLs): jobs run through runJob sign in
  * as their own user by themselves; a test's own client comes from `testKafka(bootstrap, role)`.
  */
-import { rmSync } from "node:fs";
-import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
-import { brokerRunning, startBroker, type Broker } from "../../dev/broker/broker.ts";
-import { DEV_BROKER_ENV, kafkaJsSecurity, knownBroker, type BrokerSecurity } from "../../dev/broker/clients.ts";
-import type { KafkaRole } from "../../dev/broker/users.ts";
+import { rmSync } from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { brokerRunning, startBroker, type Broker } from '../../dev/broker/broker.ts';
+import { DEV_BROKER_ENV, kafkaJsSecurity, knownBroker, type BrokerSecurity } from '../../dev/broker/clients.ts';
+import type { KafkaRole } from '../../dev/broker/users.ts';
 
 export interface SharedBroker {
   /** "host:port" to give to a Kafka client. */
@@ -30,7 +30,7 @@ export interface SharedBroker {
 const shared = new Map<BrokerSecurity, Promise<SharedBroker>>();
 
 /** The shared broker; a PLAINTEXT one (started beside it) only for what is not secure yet. */
-export function sharedBroker(security: BrokerSecurity = "sasl_ssl"): Promise<SharedBroker> {
+export function sharedBroker(security: BrokerSecurity = 'sasl_ssl'): Promise<SharedBroker> {
   let broker = shared.get(security);
   if (!broker) shared.set(security, (broker = connectOrStart(security)));
   return broker;
@@ -41,28 +41,35 @@ async function connectOrStart(security: BrokerSecurity): Promise<SharedBroker> {
   if (external) return { bootstrap: external };
   const broker = await startBroker({ security });
   // Children that run jobs themselves (npm run local, tsx jobs/main.ts) sign in to the secure one too.
-  if (security === "sasl_ssl") process.env[DEV_BROKER_ENV] = JSON.stringify({ bootstrap: broker.bootstrap, dataDir: broker.dataDir, security });
+  if (security === 'sasl_ssl')
+    process.env[DEV_BROKER_ENV] = JSON.stringify({ bootstrap: broker.bootstrap, dataDir: broker.dataDir, security });
   stopOnExit(broker);
   return { bootstrap: broker.bootstrap, logFile: `${broker.dataDir}/broker.log` };
 }
 
 /** A KafkaJS client of the local broker at `bootstrap`, signed in as `role` (admin: a super user). */
-export function testKafka(bootstrap: string, role: KafkaRole = "admin", options: Partial<KafkaConfig> = {}): Kafka {
+export function testKafka(bootstrap: string, role: KafkaRole = 'admin', options: Partial<KafkaConfig> = {}): Kafka {
   const access = knownBroker(bootstrap);
   if (!access) throw new Error(`testKafka: ${bootstrap} is not a local broker this process knows`);
-  return new Kafka({ clientId: `test-${role}`, brokers: [bootstrap], logLevel: logLevel.NOTHING, ...kafkaJsSecurity(access, role), ...options });
+  return new Kafka({
+    clientId: `test-${role}`,
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    ...kafkaJsSecurity(access, role),
+    ...options,
+  });
 }
 
 function stopOnExit(broker: Broker): void {
   // Synchronous: 'exit' and signal handlers cannot wait for a graceful shutdown.
   const killNow = () => {
-    if (brokerRunning(broker)) process.kill(broker.pid, "SIGKILL");
+    if (brokerRunning(broker)) process.kill(broker.pid, 'SIGKILL');
     rmSync(broker.dataDir, { recursive: true, force: true });
   };
   // Fires when the event loop drains (all tests done): time enough for a graceful stop.
-  process.once("beforeExit", () => void broker.stop());
-  process.once("exit", killNow);
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once('beforeExit', () => void broker.stop());
+  process.once('exit', killNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       killNow();
       process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[signal]);

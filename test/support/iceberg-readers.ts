@@ -90,7 +90,12 @@ export interface ReadRequest {
 export interface SparkTableRead {
   readonly table: string;
   /** Columns as Spark SQL types them, with the Iceberg type each one reads as. */
-  readonly columns: readonly { readonly name: string; readonly sparkType: string; readonly type: IcebergType; readonly nullable: boolean }[];
+  readonly columns: readonly {
+    readonly name: string;
+    readonly sparkType: string;
+    readonly type: IcebergType;
+    readonly nullable: boolean;
+  }[];
   /** The `main` branch's snapshot, from the table's `refs` metadata table. */
   readonly currentSnapshotId: string | null;
   /** From the table's `snapshots` metadata table. */
@@ -99,22 +104,30 @@ export interface SparkTableRead {
 }
 
 /** Runs iceberg_read.py once for every request; returns its parsed output. */
-async function runReader<T>(mode: 'pyiceberg' | 'spark', lakeRoot: string, reads: readonly object[]): Promise<{ results: T[]; seconds: number }> {
+async function runReader<T>(
+  mode: 'pyiceberg' | 'spark',
+  lakeRoot: string,
+  reads: readonly object[],
+): Promise<{ results: T[]; seconds: number }> {
   const work = mkdtempSync(path.join(tmpdir(), 'lakehouse-iceberg-read-'));
   try {
     const request = path.join(work, 'request.json');
     const out = path.join(work, 'out.json');
     writeFileSync(request, JSON.stringify({ lakeRoot: path.resolve(lakeRoot), reads }));
-    const run = mode === 'pyiceberg'
-      ? await runCommand(path.join(requireSparkInstall(), 'venv/bin/python'), [script, 'pyiceberg', request, out], {})
-      : await sparkSubmit(lakeRoot, script, ['spark', request, out]);
+    const run =
+      mode === 'pyiceberg'
+        ? await runCommand(path.join(requireSparkInstall(), 'venv/bin/python'), [script, 'pyiceberg', request, out], {})
+        : await sparkSubmit(lakeRoot, script, ['spark', request, out]);
     return { results: JSON.parse(readFileSync(out, 'utf8')) as T[], seconds: run.seconds };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-type RawTableRead = Omit<TableRead, 'schema' | 'rows'> & { schema: { id: number; name: string; type: string; required: boolean }[]; rows: Record<string, unknown>[] | null };
+type RawTableRead = Omit<TableRead, 'schema' | 'rows'> & {
+  schema: { id: number; name: string; type: string; required: boolean }[];
+  rows: Record<string, unknown>[] | null;
+};
 
 /** PyIceberg reads of several tables (or snapshots) in one Python process. */
 export async function pyiceberg(lakeRoot: string, reads: readonly ReadRequest[]): Promise<TableRead[]> {
@@ -126,7 +139,11 @@ export async function pyiceberg(lakeRoot: string, reads: readonly ReadRequest[])
 }
 
 /** One table's rows through PyIceberg, at its current snapshot or the one asked for. */
-export async function pyicebergRows(lakeRoot: string, table: string, at: { snapshotId?: string; asOfMs?: number } = {}): Promise<Row[]> {
+export async function pyicebergRows(
+  lakeRoot: string,
+  table: string,
+  at: { snapshotId?: string; asOfMs?: number } = {},
+): Promise<Row[]> {
   const [read] = await pyiceberg(lakeRoot, [{ table, ...at }]);
   return read.rows!;
 }
@@ -146,11 +163,19 @@ type RawSparkRead = Omit<SparkTableRead, 'columns' | 'rows'> & {
  * Spark SQL (`SELECT * FROM lakehouse.<table>`, or `VERSION AS OF`) over several tables in one
  * spark-submit: the JVM starts once. Also returns the run's wall time.
  */
-export async function sparkRows(lakeRoot: string, reads: readonly (string | { table: string; snapshotId?: string })[]): Promise<{ tables: SparkTableRead[]; seconds: number }> {
+export async function sparkRows(
+  lakeRoot: string,
+  reads: readonly (string | { table: string; snapshotId?: string })[],
+): Promise<{ tables: SparkTableRead[]; seconds: number }> {
   const requests = reads.map((r) => (typeof r === 'string' ? { table: r } : r));
   const { results, seconds } = await runReader<RawSparkRead>('spark', lakeRoot, requests);
   const tables = results.map((raw) => {
-    const columns = raw.columns.map((c) => ({ name: c.name, sparkType: c.type, type: icebergTypeOfSpark(c.type), nullable: c.nullable }));
+    const columns = raw.columns.map((c) => ({
+      name: c.name,
+      sparkType: c.type,
+      type: icebergTypeOfSpark(c.type),
+      nullable: c.nullable,
+    }));
     return { ...raw, columns, rows: normaliseRows(columns, raw.rows) };
   });
   return { tables, seconds };
@@ -160,7 +185,8 @@ const sqlString = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** A manifest's file location as a local path (`file:/x`, `file:///x` or `/x`); not the jobs' own helper, to stay independent of the writer. */
 export function localPath(location: string): string {
-  if (location.startsWith('file:')) return fileURLToPath(location.startsWith('file://') ? location : `file://${location.slice('file:'.length)}`);
+  if (location.startsWith('file:'))
+    return fileURLToPath(location.startsWith('file://') ? location : `file://${location.slice('file:'.length)}`);
   if (path.isAbsolute(location)) return location;
   throw new Error(`data file location "${location}" is neither a file: URI nor an absolute path`);
 }
@@ -172,7 +198,10 @@ export function localPath(location: string): string {
  */
 export async function duckdbRowsOf(read: Omit<TableRead, 'rows'>): Promise<Row[]> {
   const withDeletes = read.files.filter((f) => f.deleteFiles.length > 0);
-  if (withDeletes.length) throw new Error(`${read.table}: ${withDeletes.length} data files have delete files, which this reader does not apply`);
+  if (withDeletes.length)
+    throw new Error(
+      `${read.table}: ${withDeletes.length} data files have delete files, which this reader does not apply`,
+    );
   if (read.files.length === 0) return [];
   const columns: readonly Column[] = read.schema;
   const select = columns.map(({ name, type }) => {
@@ -183,7 +212,9 @@ export async function duckdbRowsOf(read: Omit<TableRead, 'rows'>): Promise<Row[]
   });
   const files = read.files.map((f) => sqlString(localPath(f.path))).join(', ');
   // Iceberg's data paths look Hive-partitioned (event_time_day=…): that is not a column to add.
-  const rows = await query(`select ${select.join(', ')} from read_parquet([${files}], hive_partitioning = false, union_by_name = true)`);
+  const rows = await query(
+    `select ${select.join(', ')} from read_parquet([${files}], hive_partitioning = false, union_by_name = true)`,
+  );
   return normaliseRows(columns, rows);
 }
 

@@ -22,14 +22,20 @@ const icebergTypes: readonly IcebergType[] = ['string', 'binary', 'int', 'long',
 
 /** An Iceberg primitive type's name as PyIceberg prints it, checked to be one this lake uses. */
 export function icebergType(name: string): IcebergType {
-  if (!(icebergTypes as readonly string[]).includes(name)) throw new Error(`Iceberg type "${name}" is not one the lake uses`);
+  if (!(icebergTypes as readonly string[]).includes(name))
+    throw new Error(`Iceberg type "${name}" is not one the lake uses`);
   return name as IcebergType;
 }
 
 /** Spark SQL's name of a column type (`DataType.simpleString`) as the Iceberg type it reads. */
 export function icebergTypeOfSpark(sparkType: string): IcebergType {
   const types: Record<string, IcebergType> = {
-    string: 'string', binary: 'binary', int: 'int', bigint: 'long', double: 'double', timestamp: 'timestamptz',
+    string: 'string',
+    binary: 'binary',
+    int: 'int',
+    bigint: 'long',
+    double: 'double',
+    timestamp: 'timestamptz',
   };
   const type = types[sparkType];
   if (!type) throw new Error(`Spark type "${sparkType}" is not one the lake uses`);
@@ -49,7 +55,8 @@ export function normaliseValue(type: IcebergType, value: unknown, column: string
   switch (type) {
     case 'string':
     case 'binary':
-      if (typeof value !== 'string') throw new Error(`${column}: expected a ${type === 'binary' ? 'base64 ' : ''}string, got ${typeof value}`);
+      if (typeof value !== 'string')
+        throw new Error(`${column}: expected a ${type === 'binary' ? 'base64 ' : ''}string, got ${typeof value}`);
       return value;
     case 'int':
     case 'long':
@@ -76,6 +83,14 @@ export function normaliseRows(columns: readonly Column[], rows: readonly Record<
 
 /** Sorted by every value, in column-name order, so readers that order columns differently agree. */
 export function sortRows(rows: Row[]): Row[] {
-  const key = (row: Row) => JSON.stringify(Object.keys(row).sort().map((k) => row[k]));
-  return rows.map((row) => ({ row, key: key(row) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((e) => e.row);
+  const key = (row: Row) =>
+    JSON.stringify(
+      Object.keys(row)
+        .sort()
+        .map((k) => row[k]),
+    );
+  return rows
+    .map((row) => ({ row, key: key(row) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((e) => e.row);
 }

@@ -57,8 +57,12 @@ export async function newLake(label: string, settings: Record<string, string> = 
   return {
     dir,
     env: {
-      KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
-      LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z', ...settings,
+      KAFKA_BOOTSTRAP_SERVER: bootstrap,
+      LAKEHOUSE_TOPIC: topic,
+      LAKEHOUSE_CONSUMER_GROUP: group,
+      LAKEHOUSE_DATA_DIR: dir,
+      LAKEHOUSE_START_TIME: '2023-10-13T13:20:00Z',
+      ...settings,
     },
   };
 }

@@ -15,7 +15,11 @@ export interface LocalRun {
 /** `npm run local -- args` as a child process (no terminal), in `cwd`, with exactly `env`. */
 export function runLocal(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string = root): Promise<LocalRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, localMain, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', tsxLoader, localMain, ...args], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

@@ -21,28 +21,44 @@ export function catalogConf(lakeRoot: string): string[] {
 /** The Iceberg Spark runtime jar ci/spark/install.sh fetched. */
 export function icebergRuntimeJar(home: string): string {
   const jars = readdirSync(path.join(home, 'jars')).filter((f) => /^iceberg-spark-runtime-.*\.jar$/.test(f));
-  if (jars.length !== 1) throw new Error(`expected one iceberg-spark-runtime jar in ${home}/jars, found ${jars.length}: run ci/spark/install.sh`);
+  if (jars.length !== 1)
+    throw new Error(
+      `expected one iceberg-spark-runtime jar in ${home}/jars, found ${jars.length}: run ci/spark/install.sh`,
+    );
   return path.join(home, 'jars', jars[0]);
 }
 
 function sparkCommand(tool: 'spark-submit' | 'spark-sql', lakeRoot: string, args: readonly string[]): Promise<JobRun> {
   const home = requireSparkInstall();
   const python = path.join(home, 'venv/bin/python');
-  return runCommand(path.join(home, 'venv/bin', tool), [
-    '--master', 'local[2]',
-    '--jars', icebergRuntimeJar(home),
-    // The C1 compiler only: these runs are short, and C2's compile threads would compete for the two
-    // cores (measured: a read of the four tables in 21 s instead of 50 s on a loaded machine).
-    '--driver-java-options', `-XX:TieredStopAtLevel=1 -Dlog4j.configurationFile=file:${path.join(repoRoot, 'dev/spark/log4j2.properties')}`,
-    '--conf', 'spark.driver.host=127.0.0.1',
-    '--conf', 'spark.driver.bindAddress=127.0.0.1',
-    '--conf', 'spark.ui.enabled=false',
-    '--conf', 'spark.sql.catalogImplementation=in-memory',
-    '--conf', 'spark.sql.session.timeZone=UTC',
-    '--conf', 'spark.sql.shuffle.partitions=2',
-    ...catalogConf(lakeRoot),
-    ...args,
-  ], { PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python, SPARK_LOCAL_IP: '127.0.0.1' });
+  return runCommand(
+    path.join(home, 'venv/bin', tool),
+    [
+      '--master',
+      'local[2]',
+      '--jars',
+      icebergRuntimeJar(home),
+      // The C1 compiler only: these runs are short, and C2's compile threads would compete for the two
+      // cores (measured: a read of the four tables in 21 s instead of 50 s on a loaded machine).
+      '--driver-java-options',
+      `-XX:TieredStopAtLevel=1 -Dlog4j.configurationFile=file:${path.join(repoRoot, 'dev/spark/log4j2.properties')}`,
+      '--conf',
+      'spark.driver.host=127.0.0.1',
+      '--conf',
+      'spark.driver.bindAddress=127.0.0.1',
+      '--conf',
+      'spark.ui.enabled=false',
+      '--conf',
+      'spark.sql.catalogImplementation=in-memory',
+      '--conf',
+      'spark.sql.session.timeZone=UTC',
+      '--conf',
+      'spark.sql.shuffle.partitions=2',
+      ...catalogConf(lakeRoot),
+      ...args,
+    ],
+    { PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python, SPARK_LOCAL_IP: '127.0.0.1' },
+  );
 }
 
 /** Runs a PySpark script with the `lakehouse` catalog. */

@@ -17,7 +17,8 @@ const needs: readonly [RegExp, readonly ToolName[]][] = [
 ];
 
 // Relative imports that run code: `import … from './x.ts'`, `import './x.ts'`, `import('./x.ts')`; not `import type`.
-const relativeImport = /\bimport\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"](\.\.?\/[^'"]+)['"]|\bimport\(\s*['"](\.\.?\/[^'"]+)['"]\s*\)/g;
+const relativeImport =
+  /\bimport\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"](\.\.?\/[^'"]+)['"]|\bimport\(\s*['"](\.\.?\/[^'"]+)['"]\s*\)/g;
 
 /** `pattern` and `ignore` as uvu applies them: case-insensitive, to paths relative to `testDir`. */
 export function toolsNeeded(testDir: string, pattern: string, ignore: string): ToolName[] {

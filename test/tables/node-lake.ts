@@ -41,10 +41,16 @@ async function buildNodeLake(): Promise<NodeLake> {
   const dir = temporaryDir('tables');
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const env = {
-    KAFKA_BOOTSTRAP_SERVER: bootstrap, LAKEHOUSE_TOPIC: topic, LAKEHOUSE_CONSUMER_GROUP: group, LAKEHOUSE_DATA_DIR: dir,
-    LAKEHOUSE_PARTITIONS: '3', LAKEHOUSE_INVALID_RATIO: '0.1', LAKEHOUSE_DUPLICATE_RATIO: '0.05',
+    KAFKA_BOOTSTRAP_SERVER: bootstrap,
+    LAKEHOUSE_TOPIC: topic,
+    LAKEHOUSE_CONSUMER_GROUP: group,
+    LAKEHOUSE_DATA_DIR: dir,
+    LAKEHOUSE_PARTITIONS: '3',
+    LAKEHOUSE_INVALID_RATIO: '0.1',
+    LAKEHOUSE_DUPLICATE_RATIO: '0.05',
     // Small files and row groups: every table gets several data files.
-    LAKEHOUSE_FILE_ROWS: '120', LAKEHOUSE_ROW_GROUP_SIZE: '50',
+    LAKEHOUSE_FILE_ROWS: '120',
+    LAKEHOUSE_ROW_GROUP_SIZE: '50',
   };
   const job = async (name: string, settings: Record<string, string> = {}) => {
     const outcome = await runJob(name, { ...env, ...settings });
@@ -61,8 +67,16 @@ async function buildNodeLake(): Promise<NodeLake> {
     await job('silver', settings);
     await job('gold', settings);
     const verify = await job('verify', settings);
-    const reads = await pyiceberg(dir, tableKeys.map((k) => ({ table: tables[k].name })));
-    runs.push({ tables: Object.fromEntries(tableKeys.map((k, i) => [k, reads[i]])) as Record<TableKey, TableRead>, sent, bronzeRead, verify });
+    const reads = await pyiceberg(
+      dir,
+      tableKeys.map((k) => ({ table: tables[k].name })),
+    );
+    runs.push({
+      tables: Object.fromEntries(tableKeys.map((k, i) => [k, reads[i]])) as Record<TableKey, TableRead>,
+      sent,
+      bronzeRead,
+      verify,
+    });
   }
   return { dir, run1: runs[0], run2: runs[1], betweenRunsMs };
 }

@@ -28,7 +28,9 @@ test.before(async () => {
     const [runsRead] = await pyiceberg(lake.dir, [{ table: 'ops.runs' }]);
     runs = { pyiceberg: runsRead, spark: read[tableKeys.length], duckdb: await duckdbRowsOf(runsRead) };
     spark = Object.fromEntries(tableKeys.map((k, i) => [k, read[i]])) as Record<TableKey, SparkTableRead>;
-    duckdb = Object.fromEntries(await Promise.all(tableKeys.map(async (k) => [k, await duckdbRowsOf(current[k])]))) as Record<TableKey, Row[]>;
+    duckdb = Object.fromEntries(
+      await Promise.all(tableKeys.map(async (k) => [k, await duckdbRowsOf(current[k])])),
+    ) as Record<TableKey, Row[]>;
   } catch (error) {
     setupFailure = error;
   }
@@ -45,10 +47,14 @@ test('PyIceberg, Spark and DuckDB over the manifest-listed files read the same r
   assert.is(count('bronze'), lake.run1.sent + lake.run2.sent, 'bronze holds every record sent');
   assert.is(count('silver') + count('rejected'), count('bronze'), 'silver + rejected = bronze');
   assert.is(count('gold'), new Set(current.silver.rows!.map((r) => r.type)).size, 'one gold row per type');
-  assert.is(current.gold.rows!.reduce((sum, r) => sum + (r.event_count as number), 0), count('silver'), 'gold event_count sums to silver');
+  assert.is(
+    current.gold.rows!.reduce((sum, r) => sum + (r.event_count as number), 0),
+    count('silver'),
+    'gold event_count sums to silver',
+  );
 });
 
-test('every table has the contract\'s field ids, types, required flags and partitioning, as PyIceberg and Spark see them', () => {
+test("every table has the contract's field ids, types, required flags and partitioning, as PyIceberg and Spark see them", () => {
   if (setupFailure) throw setupFailure;
   for (const key of tableKeys) {
     assertContractSchema(current[key], key);
@@ -66,33 +72,50 @@ test('Spark and PyIceberg see the same snapshots, current snapshot and summaries
     for (const s of current[key].snapshots) {
       const other = bySpark.get(s.snapshotId);
       assert.ok(other, `${key}: Spark lacks snapshot ${s.snapshotId}`);
-      assert.equal({ ...other, summary: undefined }, { snapshotId: s.snapshotId, parentId: s.parentId, timestampMs: s.timestampMs, operation: s.operation, summary: undefined });
+      assert.equal(
+        { ...other, summary: undefined },
+        {
+          snapshotId: s.snapshotId,
+          parentId: s.parentId,
+          timestampMs: s.timestampMs,
+          operation: s.operation,
+          summary: undefined,
+        },
+      );
       assert.equal(other.summary, s.summary, `${key} ${s.snapshotId} summary`);
       assert.ok(s.summary[summaryKeys.writer], `${key} ${s.snapshotId} names its writer`);
     }
   }
   for (const s of current.bronze.snapshots.filter((s) => s.operation === 'append')) {
     assert.is(s.summary[summaryKeys.topic], current.bronze.rows![0].topic);
-    for (const key of [summaryKeys.offsetRanges, summaryKeys.nextOffsets]) assert.type(JSON.parse(s.summary[key]), 'object', key);
+    for (const key of [summaryKeys.offsetRanges, summaryKeys.nextOffsets])
+      assert.type(JSON.parse(s.summary[key]), 'object', key);
   }
   for (const key of ['silver', 'rejected'] as const) {
     for (const s of current[key].snapshots.filter((s) => s.summary[summaryKeys.bronzeSnapshot] !== undefined)) {
-      assert.ok(ids('bronze').has(s.summary[summaryKeys.bronzeSnapshot]), `${key} ${s.snapshotId} names a bronze snapshot`);
+      assert.ok(
+        ids('bronze').has(s.summary[summaryKeys.bronzeSnapshot]),
+        `${key} ${s.snapshotId} names a bronze snapshot`,
+      );
     }
   }
   const goldSnapshots = current.gold.snapshots.filter((s) => s.summary[summaryKeys.silverSnapshot] !== undefined);
   assert.ok(goldSnapshots.length >= 2, 'gold committed in both runs');
-  for (const s of goldSnapshots) assert.ok(ids('silver').has(s.summary[summaryKeys.silverSnapshot]), `gold ${s.snapshotId} names a silver snapshot`);
+  for (const s of goldSnapshots)
+    assert.ok(ids('silver').has(s.summary[summaryKeys.silverSnapshot]), `gold ${s.snapshotId} names a silver snapshot`);
 });
 
-test('each table\'s version-hint.text names its current metadata file, as StaticTable and Spark read it', () => {
+test("each table's version-hint.text names its current metadata file, as StaticTable and Spark read it", () => {
   if (setupFailure) throw setupFailure;
   for (const key of tableKeys) {
     const version = /\/v(\d+)\.metadata\.json$/.exec(current[key].metadataFile)?.[1];
-    assert.is(current[key].versionHint, version, `${tables[key].name}: hint "${current[key].versionHint}", current v${version}`);
+    assert.is(
+      current[key].versionHint,
+      version,
+      `${tables[key].name}: hint "${current[key].versionHint}", current v${version}`,
+    );
   }
 });
-
 
 test('ops.runs, the run history the jobs appended, reads the same in PyIceberg, Spark and DuckDB: one succeeded row per job run', () => {
   if (setupFailure) throw setupFailure;
@@ -102,7 +125,10 @@ test('ops.runs, the run history the jobs appended, reads the same in PyIceberg, 
   assertContractSchema(runs.pyiceberg, 'runs');
   assertSparkColumns(runs.spark, 'runs');
   const stages = ['produce', 'bronze', 'silver', 'gold', 'verify'];
-  assert.equal(rows.map((r) => r.stage), ['topics', ...stages, ...stages]);
+  assert.equal(
+    rows.map((r) => r.stage),
+    ['topics', ...stages, ...stages],
+  );
   assert.ok(rows.every((r) => r.outcome === 'succeeded' && r.engine === 'node' && r.error === null));
   const bronze = rows.filter((r) => r.stage === 'bronze').map((r) => r.rows_out);
   assert.equal(bronze, [lake.run1.bronzeRead, lake.run2.bronzeRead]);

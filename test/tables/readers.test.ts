@@ -26,14 +26,21 @@ const firstSnapshot = (read: TableRead) => read.snapshots.find((s) => s.parentId
 test.before(async () => {
   try {
     ({ lake, ...fixture } = await sharedSparkFixtureLake());
-    current = byKey(await pyiceberg(lake, tableNames.map((table) => ({ table }))));
+    current = byKey(
+      await pyiceberg(
+        lake,
+        tableNames.map((table) => ({ table })),
+      ),
+    );
     const started = performance.now();
     const read = await sparkRows(lake, [
       ...tableNames,
       { table: 'silver.vehicles', snapshotId: firstSnapshot(current.silver).snapshotId },
       { table: 'gold.stats', snapshotId: firstSnapshot(current.gold).snapshotId },
     ]);
-    console.log(`  fixture: spark-sql ${fixture.seconds.toFixed(1)} s; Spark read of 6 tables ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `  fixture: spark-sql ${fixture.seconds.toFixed(1)} s; Spark read of 6 tables ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     spark = byKey(read.tables.slice(0, 4));
     sparkAtRun1 = { silver: read.tables[4], gold: read.tables[5] };
   } catch (error) {
@@ -41,7 +48,7 @@ test.before(async () => {
   }
 });
 
-test('PyIceberg reads every table\'s rows exactly, with the contract\'s schema and partitioning', () => {
+test("PyIceberg reads every table's rows exactly, with the contract's schema and partitioning", () => {
   if (setupFailure) throw setupFailure;
   for (const key of tableKeys) {
     assert.equal(current[key].rows, fixture.afterRun2[key], `${key} rows`);
@@ -49,25 +56,32 @@ test('PyIceberg reads every table\'s rows exactly, with the contract\'s schema a
   }
 });
 
-test('Spark SQL reads every table\'s rows exactly, typed as the contract says', () => {
+test("Spark SQL reads every table's rows exactly, typed as the contract says", () => {
   if (setupFailure) throw setupFailure;
   for (const key of tableKeys) {
     assert.equal(spark[key].rows, fixture.afterRun2[key], `${key} rows`);
     assertSparkColumns(spark[key], key);
     assert.is(spark[key].currentSnapshotId, current[key].currentSnapshotId, `${key} current snapshot`);
-    assert.equal(spark[key].snapshots.map((s) => s.snapshotId).sort(), current[key].snapshots.map((s) => s.snapshotId).sort(), `${key} snapshots`);
+    assert.equal(
+      spark[key].snapshots.map((s) => s.snapshotId).sort(),
+      current[key].snapshots.map((s) => s.snapshotId).sort(),
+      `${key} snapshots`,
+    );
   }
 });
 
-test('DuckDB over the manifest-listed files reads every table\'s rows exactly, and only those files', async () => {
+test("DuckDB over the manifest-listed files reads every table's rows exactly, and only those files", async () => {
   if (setupFailure) throw setupFailure;
   for (const key of tableKeys) assert.equal(await duckdbRowsOf(current[key]), fixture.afterRun2[key], `${key} rows`);
   // Gold's first file is still on disk after the overwrite: a directory glob would read it too.
   const onDisk = readdirSync(path.join(lake, 'gold/stats/data')).filter((f) => f.endsWith('.parquet'));
-  assert.ok(onDisk.length > current.gold.files.length, `${onDisk.length} gold files on disk, ${current.gold.files.length} listed`);
+  assert.ok(
+    onDisk.length > current.gold.files.length,
+    `${onDisk.length} gold files on disk, ${current.gold.files.length} listed`,
+  );
 });
 
-test('time travel: PyIceberg by snapshot id and by time, Spark by VERSION AS OF, give the first run\'s rows', async () => {
+test("time travel: PyIceberg by snapshot id and by time, Spark by VERSION AS OF, give the first run's rows", async () => {
   if (setupFailure) throw setupFailure;
   const silver1 = firstSnapshot(current.silver);
   const gold1 = firstSnapshot(current.gold);
@@ -83,7 +97,7 @@ test('time travel: PyIceberg by snapshot id and by time, Spark by VERSION AS OF,
   for (const read of [silverById, silverAsOf]) assert.equal(read.rows, fixture.afterRun1.silver);
   for (const read of [goldById, goldAsOf]) assert.equal(read.rows, fixture.afterRun1.gold);
   assert.is(goldAsOf.readSnapshotId, gold1.snapshotId);
-  assert.equal(goldAtSecond.rows, fixture.afterRun2.gold, 'as of the second commit\'s own time');
+  assert.equal(goldAtSecond.rows, fixture.afterRun2.gold, "as of the second commit's own time");
   assert.equal(sparkAtRun1.silver.rows, fixture.afterRun1.silver);
   assert.equal(sparkAtRun1.gold.rows, fixture.afterRun1.gold);
   try {
@@ -94,7 +108,7 @@ test('time travel: PyIceberg by snapshot id and by time, Spark by VERSION AS OF,
   }
 });
 
-test('the current metadata file is found as Iceberg\'s Hadoop tables find it, past a stale or missing version hint', async () => {
+test("the current metadata file is found as Iceberg's Hadoop tables find it, past a stale or missing version hint", async () => {
   if (setupFailure) throw setupFailure;
   const hint = path.join(lake, 'silver/vehicles/metadata/version-hint.text');
   assert.is(current.silver.versionHint, path.basename(current.silver.metadataFile).match(/^v(\d+)\./)![1]);

@@ -15,7 +15,11 @@ import { sharedNodeLake } from './node-lake.ts';
 
 const run = promisify(execFile);
 /** How a user runs the blocks: from some directory, with the lake's root (here relative) in the environment. */
-const inWork = () => ({ cwd: work, env: { ...process.env, LAKEHOUSE_DATA_DIR: 'lakes/this-one' }, maxBuffer: 64 << 20 });
+const inWork = () => ({
+  cwd: work,
+  env: { ...process.env, LAKEHOUSE_DATA_DIR: 'lakes/this-one' },
+  maxBuffer: 64 << 20,
+});
 const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
 const versions = readFileSync(path.join(repoRoot, 'ci/spark/versions.env'), 'utf8');
 const pinned = (name: string) => new RegExp(`^${name}=(\\S+)$`, 'm').exec(versions)![1];
@@ -28,7 +32,8 @@ function section(title: string): string {
 }
 
 const querying = section('Querying the tables');
-const blocks = (language: string) => [...querying.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+const blocks = (language: string) =>
+  [...querying.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
 
 let lake: string;
 let work: string;
@@ -44,7 +49,10 @@ test.before(async () => {
     mkdirSync(path.join(work, 'lakes'));
     symlinkSync(lake, path.join(work, 'lakes/this-one'));
     [silver, gold] = await pyiceberg(lake, [{ table: 'silver.vehicles' }, { table: 'gold.stats' }]);
-    silverAt = await pyiceberg(lake, silver.snapshots.map((s) => ({ table: 'silver.vehicles', snapshotId: s.snapshotId })));
+    silverAt = await pyiceberg(
+      lake,
+      silver.snapshots.map((s) => ({ table: 'silver.vehicles', snapshotId: s.snapshotId })),
+    );
   } catch (error) {
     setupFailure = error;
   }
@@ -60,31 +68,46 @@ test('the section has one shell block and one Python block, pinned to the versio
   const [sh] = blocks('sh');
   const spark = pinned('SPARK_VERSION');
   const runtime = `iceberg-spark-runtime-${spark.split('.').slice(0, 2).join('.')}_${pinned('SCALA_BINARY')}`;
-  assert.ok(querying.includes(`--packages org.apache.iceberg:${runtime}:${pinned('ICEBERG_VERSION')}`), 'the --packages coordinate');
+  assert.ok(
+    querying.includes(`--packages org.apache.iceberg:${runtime}:${pinned('ICEBERG_VERSION')}`),
+    'the --packages coordinate',
+  );
   assert.ok(sh.includes(`/spark-${spark}"`), 'the install directory');
-  assert.ok(sh.includes(`/jars/${path.basename(icebergRuntimeJar(requireSparkInstall()))}"`), 'the jar ci/spark/install.sh fetches');
+  assert.ok(
+    sh.includes(`/jars/${path.basename(icebergRuntimeJar(requireSparkInstall()))}"`),
+    'the jar ci/spark/install.sh fetches',
+  );
   // The catalog settings the tests' Spark reader uses, but for the warehouse, taken from the environment.
   for (const setting of catalogConf('/lake').filter((a) => a !== '--conf' && !a.includes('.warehouse='))) {
     assert.ok(sh.includes(`--conf ${setting}`), setting);
   }
-  assert.ok(sh.includes('--conf spark.sql.catalog.lakehouse.warehouse="file://$(realpath "$LAKEHOUSE_DATA_DIR")"'), 'warehouse = the lake root');
+  assert.ok(
+    sh.includes('--conf spark.sql.catalog.lakehouse.warehouse="file://$(realpath "$LAKEHOUSE_DATA_DIR")"'),
+    'warehouse = the lake root',
+  );
 });
 
-test('the spark-sql block prints gold and silver\'s snapshots, and leaves no metastore behind', async () => {
+test("the spark-sql block prints gold and silver's snapshots, and leaves no metastore behind", async () => {
   if (setupFailure) throw setupFailure;
   const { stdout } = await run('bash', ['-e', '-c', blocks('sh')[0]], inWork());
   const lines = stdout.split('\n');
   assert.ok(gold.rows!.length > 0);
   for (const row of gold.rows!) {
-    assert.ok(lines.some((l) => l.startsWith(`${row.type}\t${row.event_count}\t`)), `gold ${row.type} ${row.event_count} in:\n${stdout}`);
+    assert.ok(
+      lines.some((l) => l.startsWith(`${row.type}\t${row.event_count}\t`)),
+      `gold ${row.type} ${row.event_count} in:\n${stdout}`,
+    );
   }
   for (const snapshot of silver.snapshots) {
-    assert.ok(lines.some((l) => l.startsWith(`${snapshot.snapshotId}\t`)), `snapshot ${snapshot.snapshotId} in:\n${stdout}`);
+    assert.ok(
+      lines.some((l) => l.startsWith(`${snapshot.snapshotId}\t`)),
+      `snapshot ${snapshot.snapshotId} in:\n${stdout}`,
+    );
   }
   assert.not.ok(existsSync(path.join(work, 'metastore_db')), 'a Hive metastore was left in the current directory');
 });
 
-test('the PyIceberg block prints silver\'s rows now and at every snapshot, and gold', async () => {
+test("the PyIceberg block prints silver's rows now and at every snapshot, and gold", async () => {
   if (setupFailure) throw setupFailure;
   const python = path.join(requireSparkInstall(), 'venv/bin/python');
   const { stdout } = await run(python, ['-c', blocks('python')[0]], inWork());

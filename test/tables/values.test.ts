@@ -16,7 +16,10 @@ test('transport values become one normal form whichever reader produced them', (
 });
 
 test('a long beyond 2^53 is refused, never rounded, from Python (string) or DuckDB (bigint)', () => {
-  assert.throws(() => normaliseValue('long', '9007199254740993', 'offset'), /offset: 9007199254740993 is not an integer within/);
+  assert.throws(
+    () => normaliseValue('long', '9007199254740993', 'offset'),
+    /offset: 9007199254740993 is not an integer within/,
+  );
   assert.throws(() => normaliseValue('long', 2n ** 53n + 1n, 'offset'), /not an integer within/);
   assert.throws(() => normaliseValue('timestamptz', 1.5, 't'), /not an integer/);
   assert.throws(() => normaliseValue('double', 'lots', 'd'), /not a double/);
@@ -24,15 +27,27 @@ test('a long beyond 2^53 is refused, never rounded, from Python (string) or Duck
 });
 
 test('rows are sorted the same way whatever the order of their columns; unknown columns are refused', () => {
-  const columns = [{ name: 'a', type: 'int' }, { name: 'b', type: 'string' }] as const;
-  const one = normaliseRows(columns, [{ a: 2, b: 'x' }, { a: 1, b: 'y' }]);
-  const other = normaliseRows(columns, [{ b: 'y', a: 1 }, { b: 'x', a: 2 }]);
+  const columns = [
+    { name: 'a', type: 'int' },
+    { name: 'b', type: 'string' },
+  ] as const;
+  const one = normaliseRows(columns, [
+    { a: 2, b: 'x' },
+    { a: 1, b: 'y' },
+  ]);
+  const other = normaliseRows(columns, [
+    { b: 'y', a: 1 },
+    { b: 'x', a: 2 },
+  ]);
   assert.equal(one, other);
-  assert.equal(one.map((r) => r.a), [1, 2]);
+  assert.equal(
+    one.map((r) => r.a),
+    [1, 2],
+  );
   assert.throws(() => normaliseRows(columns, [{ a: 1, b: 'x', c: 3 }]), /columns not in the schema: c/);
 });
 
-test('Spark types map to the lake\'s Iceberg types, and no others', () => {
+test("Spark types map to the lake's Iceberg types, and no others", () => {
   assert.is(icebergTypeOfSpark('bigint'), 'long');
   assert.is(icebergTypeOfSpark('timestamp'), 'timestamptz');
   assert.throws(() => icebergTypeOfSpark('timestamp_ntz'), /not one the lake uses/);
@@ -44,8 +59,15 @@ test('manifest locations become local paths; DuckDB refuses a table with delete 
   assert.is(localPath('/lake/a.parquet'), '/lake/a.parquet');
   assert.throws(() => localPath('s3://bucket/a.parquet'), /neither a file: URI nor an absolute path/);
   const read = {
-    table: 'silver.vehicles', metadataFile: '', versionHint: '1', formatVersion: 2, currentSnapshotId: '1', readSnapshotId: '1',
-    schema: [], partitionSpec: [], snapshots: [],
+    table: 'silver.vehicles',
+    metadataFile: '',
+    versionHint: '1',
+    formatVersion: 2,
+    currentSnapshotId: '1',
+    readSnapshotId: '1',
+    schema: [],
+    partitionSpec: [],
+    snapshots: [],
     files: [{ path: '/lake/a.parquet', records: 1, deleteFiles: ['/lake/a-deletes.parquet'] }],
   };
   try {

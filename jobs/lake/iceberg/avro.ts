@@ -23,7 +23,11 @@ function typeOf(schema: unknown): avro.Type {
 }
 
 /** The bytes of an Avro container file holding `records`, with the schema written as given (field ids kept). */
-export async function encodeAvroFile(schema: object, records: readonly object[], metadata: Record<string, string>): Promise<Buffer> {
+export async function encodeAvroFile(
+  schema: object,
+  records: readonly object[],
+  metadata: Record<string, string>,
+): Promise<Buffer> {
   const encoder = new avro.streams.BlockEncoder(typeOf(schema), {
     codec: 'deflate',
     metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v)])),

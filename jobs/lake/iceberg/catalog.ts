@@ -26,7 +26,10 @@ export interface LoadedTable {
 
 /** Another writer committed first; the caller's view of the table is stale. */
 export class CommitConflictError extends Error {
-  constructor(readonly table: string, readonly version: number) {
+  constructor(
+    readonly table: string,
+    readonly version: number,
+  ) {
     super(`${table}: another writer committed version ${version} first`);
   }
 }
@@ -66,7 +69,9 @@ function metadataFileOf(table: LoadedTable): string {
 
 function readVersion(dir: string, version: number): TableMetadata {
   const plain = versionFile(dir, version);
-  const bytes = fs.existsSync(plain) ? fs.readFileSync(plain) : gunzipSync(fs.readFileSync(gzVersionFile(dir, version)));
+  const bytes = fs.existsSync(plain)
+    ? fs.readFileSync(plain)
+    : gunzipSync(fs.readFileSync(gzVersionFile(dir, version)));
   return parseJson(bytes.toString('utf8')) as TableMetadata;
 }
 
@@ -90,7 +95,10 @@ export function loadOrCreateTable(root: string, spec: TableSpec, properties: Rec
   fs.mkdirSync(metadataDir(dir), { recursive: true });
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   try {
-    return publishVersion({ spec, dir, version: 0, metadata: undefined as never }, newTableMetadata(spec, fileUri(dir), properties));
+    return publishVersion(
+      { spec, dir, version: 0, metadata: undefined as never },
+      newTableMetadata(spec, fileUri(dir), properties),
+    );
   } catch (error) {
     if (error instanceof CommitConflictError) return loadTable(root, spec)!;
     throw error;
@@ -103,7 +111,10 @@ function evolveSchema(table: LoadedTable): LoadedTable {
   const added = icebergSchema(table.spec).fields.filter((f) => !known.has(f.id));
   if (added.length === 0) return table;
   const required = added.find((f) => f.required);
-  if (required) throw new Error(`${table.spec.name}: the new column ${required.name} must be optional to be added to an existing table`);
+  if (required)
+    throw new Error(
+      `${table.spec.name}: the new column ${required.name} must be optional to be added to an existing table`,
+    );
   const schemaId = Math.max(...table.metadata.schemas.map((s) => s['schema-id'])) + 1;
   const next: TableMetadata = {
     ...table.metadata,
@@ -116,7 +127,8 @@ function evolveSchema(table: LoadedTable): LoadedTable {
   try {
     return publishVersion(table, next);
   } catch (error) {
-    if (error instanceof CommitConflictError) return evolveSchema(loadTable(path.dirname(path.dirname(table.dir)), table.spec)!);
+    if (error instanceof CommitConflictError)
+      return evolveSchema(loadTable(path.dirname(path.dirname(table.dir)), table.spec)!);
     throw error;
   }
 }

@@ -10,9 +10,11 @@ const rawJSON = (JSON as unknown as { rawJSON?: (text: string) => unknown }).raw
 const reviver: Reviver = (key, value, context) => {
   // Snapshot ids are always bigint, however small, so that ids compare equal wherever they come from
   // (metadata, manifests, summaries): 5 === 5n is false.
-  if (typeof value === 'number' && Number.isInteger(value) && key.endsWith('snapshot-id')) return BigInt(context?.source ?? value);
+  if (typeof value === 'number' && Number.isInteger(value) && key.endsWith('snapshot-id'))
+    return BigInt(context?.source ?? value);
   if (typeof value !== 'number' || Number.isSafeInteger(value) || !Number.isInteger(value)) return value;
-  if (context?.source === undefined) throw new Error('reading Iceberg metadata needs Node.js 22 or newer (JSON source text access)');
+  if (context?.source === undefined)
+    throw new Error('reading Iceberg metadata needs Node.js 22 or newer (JSON source text access)');
   return BigInt(context.source);
 };
 
@@ -21,9 +23,13 @@ export function parseJson(text: string): unknown {
 }
 
 export function stringifyJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, (_key, v) => {
-    if (typeof v !== 'bigint') return v;
-    if (!rawJSON) throw new Error('writing Iceberg metadata needs Node.js 22 or newer (JSON.rawJSON)');
-    return rawJSON(v.toString());
-  }, indent);
+  return JSON.stringify(
+    value,
+    (_key, v) => {
+      if (typeof v !== 'bigint') return v;
+      if (!rawJSON) throw new Error('writing Iceberg metadata needs Node.js 22 or newer (JSON.rawJSON)');
+      return rawJSON(v.toString());
+    },
+    indent,
+  );
 }

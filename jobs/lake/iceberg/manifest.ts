@@ -19,7 +19,11 @@ export interface DataFile {
   readonly upperBounds: ReadonlyMap<number, Uint8Array>;
 }
 
-export const enum EntryStatus { Existing = 0, Added = 1, Deleted = 2 }
+export const enum EntryStatus {
+  Existing = 0,
+  Added = 1,
+  Deleted = 2,
+}
 
 export interface ManifestEntry {
   readonly status: EntryStatus;
@@ -46,21 +50,31 @@ export interface ManifestFile {
 
 const optional = (type: unknown) => ['null', type];
 const map = (id: number, keyId: number, valueId: number, valueType: string) => ({
-  name: '', 'field-id': id, default: null,
+  name: '',
+  'field-id': id,
+  default: null,
   type: optional({
-    type: 'array', logicalType: 'map',
-    items: { type: 'record', name: `k${keyId}_v${valueId}`, fields: [
-      { name: 'key', type: 'int', 'field-id': keyId },
-      { name: 'value', type: valueType, 'field-id': valueId },
-    ] },
+    type: 'array',
+    logicalType: 'map',
+    items: {
+      type: 'record',
+      name: `k${keyId}_v${valueId}`,
+      fields: [
+        { name: 'key', type: 'int', 'field-id': keyId },
+        { name: 'value', type: valueType, 'field-id': valueId },
+      ],
+    },
   }),
 });
 
 function partitionRecord(spec: PartitionSpec) {
   return {
-    type: 'record', name: 'r102',
+    type: 'record',
+    name: 'r102',
     fields: spec.fields.map((f) => ({
-      name: f.name, 'field-id': f['field-id'], default: null,
+      name: f.name,
+      'field-id': f['field-id'],
+      default: null,
       type: optional(f.transform === 'day' ? { type: 'int', logicalType: 'date' } : 'int'),
     })),
   };
@@ -69,16 +83,19 @@ function partitionRecord(spec: PartitionSpec) {
 /** The v2 manifest entry schema with Iceberg's field ids, for a table's partition spec. */
 function manifestEntrySchema(spec: PartitionSpec) {
   return {
-    type: 'record', name: 'manifest_entry',
+    type: 'record',
+    name: 'manifest_entry',
     fields: [
       { name: 'status', type: 'int', 'field-id': 0 },
       { name: 'snapshot_id', type: optional('long'), default: null, 'field-id': 1 },
       { name: 'sequence_number', type: optional('long'), default: null, 'field-id': 3 },
       { name: 'file_sequence_number', type: optional('long'), default: null, 'field-id': 4 },
       {
-        name: 'data_file', 'field-id': 2,
+        name: 'data_file',
+        'field-id': 2,
         type: {
-          type: 'record', name: 'r2',
+          type: 'record',
+          name: 'r2',
           fields: [
             { name: 'content', type: 'int', 'field-id': 134 },
             { name: 'file_path', type: 'string', 'field-id': 100 },
@@ -93,8 +110,18 @@ function manifestEntrySchema(spec: PartitionSpec) {
             { ...map(125, 126, 127, 'bytes'), name: 'lower_bounds' },
             { ...map(128, 129, 130, 'bytes'), name: 'upper_bounds' },
             { name: 'key_metadata', type: optional('bytes'), default: null, 'field-id': 131 },
-            { name: 'split_offsets', type: optional({ type: 'array', items: 'long', 'element-id': 133 }), default: null, 'field-id': 132 },
-            { name: 'equality_ids', type: optional({ type: 'array', items: 'int', 'element-id': 136 }), default: null, 'field-id': 135 },
+            {
+              name: 'split_offsets',
+              type: optional({ type: 'array', items: 'long', 'element-id': 133 }),
+              default: null,
+              'field-id': 132,
+            },
+            {
+              name: 'equality_ids',
+              type: optional({ type: 'array', items: 'int', 'element-id': 136 }),
+              default: null,
+              'field-id': 135,
+            },
             { name: 'sort_order_id', type: optional('int'), default: null, 'field-id': 140 },
           ],
         },
@@ -104,7 +131,8 @@ function manifestEntrySchema(spec: PartitionSpec) {
 }
 
 const manifestListSchema = {
-  type: 'record', name: 'manifest_file',
+  type: 'record',
+  name: 'manifest_file',
   fields: [
     { name: 'manifest_path', type: 'string', 'field-id': 500 },
     { name: 'manifest_length', type: 'long', 'field-id': 501 },
@@ -120,15 +148,22 @@ const manifestListSchema = {
     { name: 'existing_rows_count', type: 'long', 'field-id': 513 },
     { name: 'deleted_rows_count', type: 'long', 'field-id': 514 },
     {
-      name: 'partitions', default: null, 'field-id': 507,
+      name: 'partitions',
+      default: null,
+      'field-id': 507,
       type: optional({
-        type: 'array', 'element-id': 508,
-        items: { type: 'record', name: 'r508', fields: [
-          { name: 'contains_null', type: 'boolean', 'field-id': 509 },
-          { name: 'contains_nan', type: optional('boolean'), default: null, 'field-id': 518 },
-          { name: 'lower_bound', type: optional('bytes'), default: null, 'field-id': 510 },
-          { name: 'upper_bound', type: optional('bytes'), default: null, 'field-id': 511 },
-        ] },
+        type: 'array',
+        'element-id': 508,
+        items: {
+          type: 'record',
+          name: 'r508',
+          fields: [
+            { name: 'contains_null', type: 'boolean', 'field-id': 509 },
+            { name: 'contains_nan', type: optional('boolean'), default: null, 'field-id': 518 },
+            { name: 'lower_bound', type: optional('bytes'), default: null, 'field-id': 510 },
+            { name: 'upper_bound', type: optional('bytes'), default: null, 'field-id': 511 },
+          ],
+        },
       }),
     },
     { name: 'key_metadata', type: optional('bytes'), default: null, 'field-id': 519 },
@@ -136,9 +171,16 @@ const manifestListSchema = {
 };
 
 const mapRecords = (values: ReadonlyMap<number, number | Uint8Array>, asLong: boolean) =>
-  [...values].map(([key, value]) => ({ key, value: asLong ? BigInt(value as number) : Buffer.from(value as Uint8Array) }));
+  [...values].map(([key, value]) => ({
+    key,
+    value: asLong ? BigInt(value as number) : Buffer.from(value as Uint8Array),
+  }));
 
-export async function encodeManifest(entries: readonly ManifestEntry[], schema: Schema, spec: PartitionSpec): Promise<Buffer> {
+export async function encodeManifest(
+  entries: readonly ManifestEntry[],
+  schema: Schema,
+  spec: PartitionSpec,
+): Promise<Buffer> {
   const records = entries.map((e) => ({
     status: e.status,
     snapshot_id: e.snapshotId,
@@ -212,19 +254,21 @@ function toMap<V>(records: unknown, value: (v: unknown) => V): Map<number, V> {
 
 export async function readManifestList(file: string): Promise<ManifestFile[]> {
   const { records } = await readAvroFile(file);
-  return records.map((r) => ({
-    path: r.manifest_path as string,
-    length: toNumber(r.manifest_length),
-    addedSnapshotId: BigInt(r.added_snapshot_id as bigint),
-    sequenceNumber: toNumber(r.sequence_number ?? 0n),
-    minSequenceNumber: toNumber(r.min_sequence_number ?? r.sequence_number ?? 0n),
-    addedFiles: Number(r.added_files_count ?? r.added_data_files_count ?? 0),
-    existingFiles: Number(r.existing_files_count ?? r.existing_data_files_count ?? 0),
-    deletedFiles: Number(r.deleted_files_count ?? r.deleted_data_files_count ?? 0),
-    addedRows: toNumber(r.added_rows_count ?? 0n),
-    existingRows: toNumber(r.existing_rows_count ?? 0n),
-    deletedRows: toNumber(r.deleted_rows_count ?? 0n),
-  })).filter((m, i) => Number(records[i].content ?? 0) === 0);
+  return records
+    .map((r) => ({
+      path: r.manifest_path as string,
+      length: toNumber(r.manifest_length),
+      addedSnapshotId: BigInt(r.added_snapshot_id as bigint),
+      sequenceNumber: toNumber(r.sequence_number ?? 0n),
+      minSequenceNumber: toNumber(r.min_sequence_number ?? r.sequence_number ?? 0n),
+      addedFiles: Number(r.added_files_count ?? r.added_data_files_count ?? 0),
+      existingFiles: Number(r.existing_files_count ?? r.existing_data_files_count ?? 0),
+      deletedFiles: Number(r.deleted_files_count ?? r.deleted_data_files_count ?? 0),
+      addedRows: toNumber(r.added_rows_count ?? 0n),
+      existingRows: toNumber(r.existing_rows_count ?? 0n),
+      deletedRows: toNumber(r.deleted_rows_count ?? 0n),
+    }))
+    .filter((m, i) => Number(records[i].content ?? 0) === 0);
 }
 
 /**
@@ -235,12 +279,22 @@ export async function readManifest(manifest: ManifestFile): Promise<ManifestEntr
   const { records } = await readAvroFile(localPath(manifest.path));
   return records.map((r) => {
     const f = r.data_file as Record<string, unknown>;
-    const partition = Object.fromEntries(Object.entries((f.partition as Record<string, unknown>) ?? {})
-      .map(([k, v]) => [k, v === null || v === undefined ? null : Number(v)]));
+    const partition = Object.fromEntries(
+      Object.entries((f.partition as Record<string, unknown>) ?? {}).map(([k, v]) => [
+        k,
+        v === null || v === undefined ? null : Number(v),
+      ]),
+    );
     return {
       status: Number(r.status) as EntryStatus,
-      snapshotId: r.snapshot_id === null || r.snapshot_id === undefined ? manifest.addedSnapshotId : BigInt(r.snapshot_id as bigint),
-      sequenceNumber: r.sequence_number === null || r.sequence_number === undefined ? manifest.sequenceNumber : toNumber(r.sequence_number),
+      snapshotId:
+        r.snapshot_id === null || r.snapshot_id === undefined
+          ? manifest.addedSnapshotId
+          : BigInt(r.snapshot_id as bigint),
+      sequenceNumber:
+        r.sequence_number === null || r.sequence_number === undefined
+          ? manifest.sequenceNumber
+          : toNumber(r.sequence_number),
       file: {
         path: f.file_path as string,
         recordCount: toNumber(f.record_count),

@@ -14,7 +14,9 @@ export interface Snapshot {
   readonly 'sequence-number': number;
   readonly 'timestamp-ms': number;
   readonly 'manifest-list': string;
-  readonly summary: Readonly<Record<string, string>> & { readonly operation: 'append' | 'replace' | 'overwrite' | 'delete' };
+  readonly summary: Readonly<Record<string, string>> & {
+    readonly operation: 'append' | 'replace' | 'overwrite' | 'delete';
+  };
   readonly 'schema-id'?: number;
 }
 
@@ -111,7 +113,12 @@ export function snapshotAsOf(metadata: TableMetadata, ms: number): Snapshot | un
 export function partitionSpec(spec: TableSpec): PartitionSpec {
   return {
     'spec-id': 0,
-    fields: spec.partitionBy.map((p) => ({ name: p.name, transform: p.transform, 'source-id': p.sourceId, 'field-id': p.fieldId })),
+    fields: spec.partitionBy.map((p) => ({
+      name: p.name,
+      transform: p.transform,
+      'source-id': p.sourceId,
+      'field-id': p.fieldId,
+    })),
   };
 }
 

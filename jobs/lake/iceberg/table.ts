@@ -4,11 +4,27 @@ import path from 'node:path';
 import { writeFileDurably } from './avro.ts';
 import { CommitConflictError, loadTable, metadataLogEntry, publishVersion, type LoadedTable } from './catalog.ts';
 import {
-  EntryStatus, encodeManifest, encodeManifestList, fileUri, localPath, readManifest, readManifestList,
-  type DataFile, type ManifestEntry, type ManifestFile,
+  EntryStatus,
+  encodeManifest,
+  encodeManifestList,
+  fileUri,
+  localPath,
+  readManifest,
+  readManifestList,
+  type DataFile,
+  type ManifestEntry,
+  type ManifestFile,
 } from './manifest.ts';
 import {
-  currentSchema, currentSnapshot, lineage, newSnapshotId, type PartitionSpec, type Schema, type Snapshot, type SnapshotId, type TableMetadata,
+  currentSchema,
+  currentSnapshot,
+  lineage,
+  newSnapshotId,
+  type PartitionSpec,
+  type Schema,
+  type Snapshot,
+  type SnapshotId,
+  type TableMetadata,
 } from './metadata.ts';
 
 /** A live data file of a snapshot, with the snapshot that added it. */
@@ -54,16 +70,25 @@ interface Change {
 }
 
 /** Appends `files` as one new snapshot (an empty append still records its summary). */
-export function appendFiles(table: LoadedTable, files: readonly DataFile[], summary: SnapshotSummary): Promise<LoadedTable> {
+export function appendFiles(
+  table: LoadedTable,
+  files: readonly DataFile[],
+  summary: SnapshotSummary,
+): Promise<LoadedTable> {
   return commitChange(table, { operation: 'append', added: files, summary });
 }
 
 /** Replaces every live file by `files` in one snapshot. */
-export function overwriteFiles(table: LoadedTable, files: readonly DataFile[], summary: SnapshotSummary): Promise<LoadedTable> {
+export function overwriteFiles(
+  table: LoadedTable,
+  files: readonly DataFile[],
+  summary: SnapshotSummary,
+): Promise<LoadedTable> {
   return commitChange(table, { operation: 'overwrite', added: files, summary });
 }
 
-const sum = (files: readonly DataFile[], pick: (f: DataFile) => number) => files.reduce((total, f) => total + pick(f), 0);
+const sum = (files: readonly DataFile[], pick: (f: DataFile) => number) =>
+  files.reduce((total, f) => total + pick(f), 0);
 
 /** What one new snapshot holds: its manifests (new and carried over) and the files it adds and removes. */
 interface SnapshotPlan {
@@ -103,7 +128,11 @@ function commitContext(table: LoadedTable): CommitContext {
 }
 
 /** Writes a manifest of `entries` for the commit; returns its manifest list row. */
-async function writeManifest(context: CommitContext, entries: readonly ManifestEntry[], index: number): Promise<ManifestFile> {
+async function writeManifest(
+  context: CommitContext,
+  entries: readonly ManifestEntry[],
+  index: number,
+): Promise<ManifestFile> {
   const manifestPath = path.join(context.metadataDir, `${context.commitId}-m${index}.avro`);
   const bytes = await encodeManifest(entries, context.schema, context.spec);
   writeFileDurably(manifestPath, bytes);
@@ -111,10 +140,17 @@ async function writeManifest(context: CommitContext, entries: readonly ManifestE
   const of = (status: EntryStatus) => entries.filter((e) => e.status === status).map((e) => e.file);
   const [added, existing, deleted] = [of(EntryStatus.Added), of(EntryStatus.Existing), of(EntryStatus.Deleted)];
   return {
-    path: fileUri(manifestPath), length: bytes.length, addedSnapshotId: context.snapshotId, sequenceNumber: context.sequenceNumber,
+    path: fileUri(manifestPath),
+    length: bytes.length,
+    addedSnapshotId: context.snapshotId,
+    sequenceNumber: context.sequenceNumber,
     minSequenceNumber: Math.min(context.sequenceNumber, ...entries.map((e) => e.sequenceNumber)),
-    addedFiles: added.length, existingFiles: existing.length, deletedFiles: deleted.length,
-    addedRows: sum(added, (f) => f.recordCount), existingRows: sum(existing, (f) => f.recordCount), deletedRows: sum(deleted, (f) => f.recordCount),
+    addedFiles: added.length,
+    existingFiles: existing.length,
+    deletedFiles: deleted.length,
+    addedRows: sum(added, (f) => f.recordCount),
+    existingRows: sum(existing, (f) => f.recordCount),
+    deletedRows: sum(deleted, (f) => f.recordCount),
   };
 }
 
@@ -125,7 +161,7 @@ async function writeManifest(context: CommitContext, entries: readonly ManifestE
  * commit in between stands: the caller's plan is stale and CommitConflictError is thrown.
  */
 async function commitChange(table: LoadedTable, change: Change): Promise<LoadedTable> {
-  for (let base = table; ;) {
+  for (let base = table; ; ) {
     try {
       return await commitOnce(base, change);
     } catch (error) {
@@ -192,7 +228,13 @@ export async function replaceFiles(
   const gone = new Set(removed.map((f) => f.path));
   const manifests: ManifestFile[] = [];
   return withCleanup(context, async () => {
-    manifests.push(await writeManifest(context, added.map((file) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber, file })), 0));
+    manifests.push(
+      await writeManifest(
+        context,
+        added.map((file) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber, file })),
+        0,
+      ),
+    );
     let index = 1;
     for (const manifest of (await manifestsOf(context.parent)).filter(holdsLiveFiles)) {
       const entries = await readManifest(manifest);
@@ -202,11 +244,18 @@ export async function replaceFiles(
       }
       const rewritten = entries
         .filter((e) => e.status !== EntryStatus.Deleted)
-        .map((e) => (gone.has(e.file.path) ? { ...e, status: EntryStatus.Deleted, snapshotId } : { ...e, status: EntryStatus.Existing }));
+        .map((e) =>
+          gone.has(e.file.path)
+            ? { ...e, status: EntryStatus.Deleted, snapshotId }
+            : { ...e, status: EntryStatus.Existing },
+        );
       manifests.push(await writeManifest(context, rewritten, index++));
     }
     const found = manifests.reduce((n, m) => n + (m.addedSnapshotId === snapshotId ? m.deletedFiles : 0), 0);
-    if (found !== gone.size) throw new Error(`${table.spec.name}: ${gone.size - found} of the files to replace are not live in the current snapshot`);
+    if (found !== gone.size)
+      throw new Error(
+        `${table.spec.name}: ${gone.size - found} of the files to replace are not live in the current snapshot`,
+      );
     return commitSnapshot(context, { operation: 'replace', manifests, added, removed, summary });
   });
 }
@@ -215,7 +264,10 @@ async function commitSnapshot(context: CommitContext, plan: SnapshotPlan): Promi
   const { table, parent, snapshotId, sequenceNumber, schema } = context;
   const base = table.metadata;
   const listPath = path.join(context.metadataDir, `snap-${snapshotId}-1-${context.commitId}.avro`);
-  writeFileDurably(listPath, await encodeManifestList(plan.manifests, { id: snapshotId, parentId: parent?.['snapshot-id'], sequenceNumber }));
+  writeFileDurably(
+    listPath,
+    await encodeManifestList(plan.manifests, { id: snapshotId, parentId: parent?.['snapshot-id'], sequenceNumber }),
+  );
   context.written.push(listPath);
 
   const { added, removed } = plan;
@@ -224,9 +276,14 @@ async function commitSnapshot(context: CommitContext, plan: SnapshotPlan): Promi
   const addedSize = sum(added, (f) => f.fileSizeInBytes);
   const removedRecords = sum(removed, (f) => f.recordCount);
   const removedSize = sum(removed, (f) => f.fileSizeInBytes);
-  const after = plan.operation === 'overwrite'
-    ? { files: added.length, records: addedRecords, size: addedSize }
-    : { files: totals.files + added.length - removed.length, records: totals.records + addedRecords - removedRecords, size: totals.size + addedSize - removedSize };
+  const after =
+    plan.operation === 'overwrite'
+      ? { files: added.length, records: addedRecords, size: addedSize }
+      : {
+          files: totals.files + added.length - removed.length,
+          records: totals.records + addedRecords - removedRecords,
+          size: totals.size + addedSize - removedSize,
+        };
   const now = Math.max(Date.now(), (parent?.['timestamp-ms'] ?? 0) + 1);
   const snapshot: Snapshot = {
     'snapshot-id': snapshotId,
@@ -241,11 +298,13 @@ async function commitSnapshot(context: CommitContext, plan: SnapshotPlan): Promi
       'added-data-files': String(added.length),
       'added-records': String(addedRecords),
       'added-files-size': String(addedSize),
-      ...(removed.length > 0 ? {
-        'deleted-data-files': String(removed.length),
-        'deleted-records': String(removedRecords),
-        'removed-files-size': String(removedSize),
-      } : {}),
+      ...(removed.length > 0
+        ? {
+            'deleted-data-files': String(removed.length),
+            'deleted-records': String(removedRecords),
+            'removed-files-size': String(removedSize),
+          }
+        : {}),
       'total-data-files': String(after.files),
       'total-records': String(after.records),
       'total-files-size': String(after.size),
@@ -287,7 +346,8 @@ export function expireSnapshots(
   const base = table.metadata;
   const referenced = Object.values(base.refs ?? {}).map((r) => BigInt(r['snapshot-id']));
   const clash = referenced.find((id) => expired.has(id));
-  if (clash !== undefined) throw new Error(`${table.spec.name}: snapshot ${clash} is named by a ref and cannot be expired`);
+  if (clash !== undefined)
+    throw new Error(`${table.spec.name}: snapshot ${clash} is named by a ref and cannot be expired`);
   const keep = (id: SnapshotId | number) => !expired.has(BigInt(id));
   const next: TableMetadata = {
     ...base,
@@ -295,7 +355,10 @@ export function expireSnapshots(
     properties: { ...base.properties, ...properties },
     snapshots: (base.snapshots ?? []).filter((s) => keep(s['snapshot-id'])),
     'snapshot-log': (base['snapshot-log'] ?? []).filter((e) => keep(e['snapshot-id'])),
-    'metadata-log': [...(base['metadata-log'] ?? []).filter((e) => e['timestamp-ms'] >= metadataSince), metadataLogEntry(table)],
+    'metadata-log': [
+      ...(base['metadata-log'] ?? []).filter((e) => e['timestamp-ms'] >= metadataSince),
+      metadataLogEntry(table),
+    ],
   };
   return publishVersion(table, next);
 }
