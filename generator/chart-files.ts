@@ -47,7 +47,7 @@ export function chartSourceFiles(): ChartFiles {
     const template = emit(emitter);
     if (files.has(template.file)) throw new Error(`generator: two emitters write ${template.file}`);
     files.set(template.file, template.content);
-    template.values.forEach((p) => used.add(p));
+    for (const p of template.values) used.add(p);
   }
   checkValuesCoverage(used, [...skeleton.values()].join('\n'));
   for (const [file, content] of skeleton) files.set(file, content);

@@ -45,8 +45,7 @@ function savedState(gold: LoadedTable): Saved {
  */
 async function planSilver(silver: LoadedTable, saved: Saved) {
   const pending = saved.silverSnapshot === undefined ? undefined : changesAfter(silver, saved.silverSnapshot);
-  const incremental =
-    saved.state !== undefined && pending !== undefined && pending.every((s) => s.summary.operation === 'append');
+  const incremental = saved.state !== undefined && pending?.every((s) => s.summary.operation === 'append') === true;
   const wanted = new Set((pending ?? []).map((s) => s['snapshot-id']));
   const files = await liveFiles(silver, headOf(silver), incremental ? wanted : undefined);
   return { incremental, files, aggregator: incremental ? GoldAggregator.from(saved.state!) : new GoldAggregator() };

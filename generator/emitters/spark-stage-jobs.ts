@@ -8,14 +8,7 @@ import { REPO_ROOT } from '../bundle-jobs.ts';
 import type { Binder } from '../binder.ts';
 import type { Emitter } from '../emitter.ts';
 import { inOrder, LAKE_MOUNT, settingsEnv, type EnvOverrides } from '../job-pod.ts';
-import {
-  fullname,
-  imageRef,
-  labels,
-  lakeClaimName,
-  sparkFilesConfigMapName,
-  sparkServiceAccountName,
-} from '../names.ts';
+import { fullname, imageRef, lakeClaimName, sparkFilesConfigMapName, sparkServiceAccountName } from '../names.ts';
 import { containerSecurityContext, podSecurityContext } from '../pod-security.ts';
 import { SPARK_CONTRACT_FILE } from '../spark-contract.ts';
 import { SPARK_POD_ROLES, SPARK_RUN_AS, sparkPodTemplateFile } from '../spark-pod-templates.ts';

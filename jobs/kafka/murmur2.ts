@@ -15,16 +15,13 @@ export function murmur2(key: string | Uint8Array): number {
     k ^= k >>> 24;
     h = Math.imul(h, m) ^ Math.imul(k, m);
   }
-  switch (length & 3) {
-    case 3:
-      h ^= data[whole + 2] << 16;
-    // falls through
-    case 2:
-      h ^= data[whole + 1] << 8;
-    // falls through
-    case 1:
-      h ^= data[whole];
-      h = Math.imul(h, m);
+  // The tail bytes, highest first, as Kafka's Java switch falls through them.
+  const tail = length & 3;
+  if (tail === 3) h ^= data[whole + 2] << 16;
+  if (tail >= 2) h ^= data[whole + 1] << 8;
+  if (tail >= 1) {
+    h ^= data[whole];
+    h = Math.imul(h, m);
   }
   h ^= h >>> 13;
   h = Math.imul(h, m);

@@ -84,7 +84,7 @@ export async function* readDataFile(
       throw new DamagedFileError(local, `it does not decode (${(error as Error).message})`);
     }
     if (next.done) break;
-    stats.forEach((s) => s.add(next.value.columns[s.spec.name] as unknown[]));
+    for (const s of stats) s.add(next.value.columns[s.spec.name] as unknown[]);
     yield next.value;
   }
   const exact = writtenByLakehouse(opened.metadata);

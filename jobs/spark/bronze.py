@@ -4,36 +4,38 @@ appended as they came, in one snapshot whose summary records the offsets it hold
 new records commits nothing."""
 
 import json
-from typing import Dict, Optional
-
-from pyspark.sql import functions as F
 
 from lakehouse_kafka import KafkaAdmin, Topic, client_properties
 from lakehouse_session import StageError, now_ms, run_stage
 from lakehouse_tables import ConcurrentCommit, Lake, Snapshot
+from pyspark.sql import functions as F
 
 
 def _compact(value) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _by_partition(offsets: Dict[int, object]) -> dict:
+def _by_partition(offsets: dict[int, object]) -> dict:
     """{"<partition>": value} in partition order, as JSON.stringify writes the Node engine's."""
     return {str(p): offsets[p] for p in sorted(offsets)}
 
 
-def check_same_source(snapshot: Optional[Snapshot], keys: dict, topic: Topic, cluster_id: str) -> None:
+def check_same_source(snapshot: Snapshot | None, keys: dict, topic: Topic, cluster_id: str) -> None:
     """Offsets mean nothing on another cluster, or on a topic deleted and created again."""
     if snapshot is None:
         return
     recorded_cluster = snapshot.summary.get(keys["clusterId"])
     if recorded_cluster is not None and recorded_cluster != cluster_id:
-        raise StageError(f"bronze.vehicles holds offsets of Kafka cluster {recorded_cluster} but this Kafka is cluster "
-                         f"{cluster_id}; nothing was read or deleted (use a new lake for another cluster)")
+        raise StageError(
+            f"bronze.vehicles holds offsets of Kafka cluster {recorded_cluster} but this Kafka is cluster "
+            f"{cluster_id}; nothing was read or deleted (use a new lake for another cluster)"
+        )
     recorded_topic = snapshot.summary.get(keys["topicId"])
     if recorded_topic is not None and recorded_topic != topic.id:
-        raise StageError(f"bronze.vehicles holds offsets of topic {topic.name} with id {recorded_topic} but the topic "
-                         f"now has id {topic.id} (deleted and created again?); nothing was read or deleted")
+        raise StageError(
+            f"bronze.vehicles holds offsets of topic {topic.name} with id {recorded_topic} but the topic "
+            f"now has id {topic.id} (deleted and created again?); nothing was read or deleted"
+        )
 
 
 def _not_null(column, fallback):
@@ -58,12 +60,20 @@ def bronze(config, logger, spark, phase) -> dict:
         # Records that retention deleted before bronze read them are recorded in the snapshot as lost
         # (verify reports them), as the Node engine does: the range starts where the table ended.
         first = {p: max(recorded.get(p, 0), earliest[p]) for p in topic.partitions}
-        gaps = {p: [[recorded[p], earliest[p]]] for p in topic.partitions if p in recorded and recorded[p] < earliest[p]}
+        gaps = {
+            p: [[recorded[p], earliest[p]]] for p in topic.partitions if p in recorded and recorded[p] < earliest[p]
+        }
         for p, [[lost_from, lost_to]] in sorted(gaps.items()):
-            logger.warn("records were deleted from Kafka before bronze read them: recorded as data loss",
-                        partition=p, **{"from": lost_from, "to": lost_to, "lost": lost_to - lost_from})
-        ranges = {p: [gaps[p][0][0] if p in gaps else first[p], latest[p]] for p in topic.partitions
-                  if latest[p] > first[p] or p in gaps}
+            logger.warn(
+                "records were deleted from Kafka before bronze read them: recorded as data loss",
+                partition=p,
+                **{"from": lost_from, "to": lost_to, "lost": lost_to - lost_from},
+            )
+        ranges = {
+            p: [gaps[p][0][0] if p in gaps else first[p], latest[p]]
+            for p in topic.partitions
+            if latest[p] > first[p] or p in gaps
+        }
         next_offsets = {**recorded, **{p: end for p, (_, end) in ranges.items()}}
         result = {"partitions": len(topic.partitions), "offset_ranges": _by_partition(ranges), "records": 0}
         if not ranges:

@@ -6,7 +6,7 @@ import math
 import os
 import re
 import time
-from typing import Callable, Dict, Mapping, Optional, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from lakehouse_contract import contract
 from lakehouse_js import js_number_text, js_trim
@@ -30,6 +30,7 @@ def _integer(low: int, high: int) -> Callable[[str], int]:
         if value < low or value > high:
             raise ParseError(f"{js_number_text(value)} is outside {low}..{high}")
         return int(value)
+
     return parse
 
 
@@ -96,11 +97,13 @@ def _host_port_list(raw: str):
     return servers
 
 
-_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,3}))?)?"
-                  r"(Z|([+-])([0-9]{2}):([0-9]{2}))")
+_ISO = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,3}))?)?"
+    r"(Z|([+-])([0-9]{2}):([0-9]{2}))"
+)
 
 
-def _iso_ms(text: str) -> Optional[int]:
+def _iso_ms(text: str) -> int | None:
     """Date.parse of V8 for the ISO form the contract accepts: fields checked one by one (days up
     to 31 in every month, rolling over like Date.UTC; 24:00 is the next midnight), None for NaN."""
     m = _ISO.fullmatch(text)
@@ -144,7 +147,10 @@ def _instant(now: Callable[[], int]) -> Callable[[str], int]:
         ms = _iso_ms(text)
         if ms is not None:
             return ms
-        raise ParseError(f'"{raw}" is not now, epoch milliseconds or an ISO 8601 time with a zone (2023-10-13T13:20:00Z)')
+        raise ParseError(
+            f'"{raw}" is not now, epoch milliseconds or an ISO 8601 time with a zone (2023-10-13T13:20:00Z)'
+        )
+
     return parse
 
 
@@ -153,6 +159,7 @@ def _one_of(values: Sequence[str]) -> Callable[[str], str]:
         if js_trim(raw) not in values:
             raise ParseError(f'"{raw}" is not one of {", ".join(values)}')
         return js_trim(raw)
+
     return parse
 
 
@@ -165,8 +172,13 @@ def parser_of(spec: Mapping, now: Callable[[], int] = _now_ms) -> Callable[[str]
     kind = spec["kind"]
     if kind == "integer":
         return _integer(spec["min"], spec["max"])
-    simple = {"ratio": _ratio, "nonEmpty": _non_empty, "boolean": _boolean, "topicName": _topic_name,
-              "hostPortList": _host_port_list}
+    simple = {
+        "ratio": _ratio,
+        "nonEmpty": _non_empty,
+        "boolean": _boolean,
+        "topicName": _topic_name,
+        "hostPortList": _host_port_list,
+    }
     if kind in simple:
         return simple[kind]
     if kind == "instant":
@@ -184,16 +196,16 @@ class Config:
     """The parsed settings, as attributes named like the contract's keys in snake case
     (bootstrapServers -> bootstrap_servers)."""
 
-    def __init__(self, values: Dict[str, object]):
+    def __init__(self, values: dict[str, object]):
         self.__dict__.update(values)
 
     def __setattr__(self, name, value):
         raise AttributeError("settings are read-only")
 
 
-def parse_flags(argv: Sequence[str]) -> Dict[str, str]:
+def parse_flags(argv: Sequence[str]) -> dict[str, str]:
     """`--name value` and `--name=value`; a flag with no value is `true`. No positionals."""
-    flags: Dict[str, str] = {}
+    flags: dict[str, str] = {}
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -211,7 +223,7 @@ def parse_flags(argv: Sequence[str]) -> Dict[str, str]:
     return flags
 
 
-def load_config(argv: Sequence[str], env: Optional[Mapping[str, str]] = None) -> Config:
+def load_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     settings = contract().settings
     flags = parse_flags(argv)
@@ -223,7 +235,12 @@ def load_config(argv: Sequence[str], env: Optional[Mapping[str, str]] = None) ->
     for s in settings:
         from_env = env.get(s["env"])
         # An empty variable means "unset", except for a path or name (as the Node jobs).
-        if s["flag"] not in flags and from_env is not None and js_trim(from_env) == "" and s["parser"]["kind"] == "nonEmpty":
+        if (
+            s["flag"] not in flags
+            and from_env is not None
+            and js_trim(from_env) == ""
+            and s["parser"]["kind"] == "nonEmpty"
+        ):
             raise ConfigError(s["env"], f"is set but empty (unset it for the default {s['default']})")
         if s["flag"] in flags:
             raw, name = flags[s["flag"]], f"--{s['flag']}"

@@ -10,7 +10,6 @@ import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Optional, Tuple
 
 CONTRACT_FILE = "lakehouse_contract.json"
 
@@ -39,8 +38,8 @@ class TableSpec:
     namespace: str
     table: str
     location: str
-    fields: Tuple[Field, ...]
-    partition_by: Tuple[PartitionField, ...]
+    fields: tuple[Field, ...]
+    partition_by: tuple[PartitionField, ...]
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -48,23 +47,25 @@ class TableSpec:
 
 @dataclass(frozen=True)
 class Contract:
-    settings: Tuple[dict, ...]
-    tables: Dict[str, TableSpec]
-    summary_keys: Dict[str, str]
-    reason_codes: Tuple[str, ...]
-    vehicle_types: Tuple[str, ...]
+    settings: tuple[dict, ...]
+    tables: dict[str, TableSpec]
+    summary_keys: dict[str, str]
+    reason_codes: tuple[str, ...]
+    vehicle_types: tuple[str, ...]
 
 
-def _candidates() -> List[str]:
+def _candidates() -> list[str]:
     here = os.path.dirname(os.path.abspath(__file__))
     return [os.path.join(here, CONTRACT_FILE), os.path.join(os.getcwd(), CONTRACT_FILE)]
 
 
 def _table(key: str, raw: dict) -> TableSpec:
-    fields = tuple(Field(f["id"], f["name"], f["type"], f["required"], f.get("doc", ""))
-                   for f in raw["schema"]["fields"])
-    partition_by = tuple(PartitionField(p["sourceId"], p["fieldId"], p["name"], p["transform"])
-                         for p in raw["partitionBy"])
+    fields = tuple(
+        Field(f["id"], f["name"], f["type"], f["required"], f.get("doc", "")) for f in raw["schema"]["fields"]
+    )
+    partition_by = tuple(
+        PartitionField(p["sourceId"], p["fieldId"], p["name"], p["transform"]) for p in raw["partitionBy"]
+    )
     return TableSpec(key, raw["name"], raw["namespace"], raw["table"], raw["location"], fields, partition_by)
 
 
@@ -79,10 +80,12 @@ def parse_contract(raw: dict) -> Contract:
 
 
 @lru_cache(maxsize=1)
-def contract(path: Optional[str] = None) -> Contract:
+def contract(path: str | None = None) -> Contract:
     for candidate in [path] if path else _candidates():
         if os.path.isfile(candidate):
             with open(candidate, encoding="utf-8") as f:
                 return parse_contract(json.load(f))
-    raise FileNotFoundError(f"{CONTRACT_FILE} not found (looked in {', '.join([path] if path else _candidates())}); "
-                            "`npm run generate` writes it beside the Spark stages")
+    raise FileNotFoundError(
+        f"{CONTRACT_FILE} not found (looked in {', '.join([path] if path else _candidates())}); "
+        "`npm run generate` writes it beside the Spark stages"
+    )

@@ -6,8 +6,10 @@ from decimal import Decimal
 
 # WhiteSpace and LineTerminator of ECMAScript (trim); Python's str.strip() differs (it keeps
 # U+FEFF and removes U+001C..U+001F and U+0085).
-JS_WHITESPACE = ("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-                 "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
+JS_WHITESPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 
 
 def js_trim(text: str) -> str:

@@ -4,7 +4,6 @@ offsets a batch ends at, and the consumer group commit. Waits for the broker lik
 
 import time
 from dataclasses import dataclass
-from typing import Dict, List
 
 from lakehouse_config import Config
 
@@ -32,7 +31,7 @@ _JAAS_MODULES = {
 }
 
 
-def client_properties(config: Config) -> Dict[str, str]:
+def client_properties(config: Config) -> dict[str, str]:
     """The Java client's security properties from the contract's settings, as the Node jobs read
     them (jobs/kafka/security.ts): TLS trusting LAKEHOUSE_KAFKA_CA_FILE (PEM), a SASL user whose
     password is read from its file."""
@@ -43,14 +42,20 @@ def client_properties(config: Config) -> Dict[str, str]:
         _read_file(config.kafka_ca_file, "LAKEHOUSE_KAFKA_CA_FILE", "CA certificate")
         props.update({"ssl.truststore.type": "PEM", "ssl.truststore.location": config.kafka_ca_file})
     if config.kafka_security in ("sasl_ssl", "sasl_plaintext"):
-        password = _read_file(config.kafka_password_file, "LAKEHOUSE_KAFKA_PASSWORD_FILE",
-                              f'password of Kafka user "{config.kafka_user}"')
-        escape = lambda text: text.replace("\\", "\\\\").replace('"', '\\"')
-        props.update({
-            "sasl.mechanism": config.kafka_sasl_mechanism.upper(),
-            "sasl.jaas.config": f'{_JAAS_MODULES[config.kafka_sasl_mechanism]} required '
-                                f'username="{escape(config.kafka_user)}" password="{escape(password)}";',
-        })
+        password = _read_file(
+            config.kafka_password_file, "LAKEHOUSE_KAFKA_PASSWORD_FILE", f'password of Kafka user "{config.kafka_user}"'
+        )
+
+        def escape(text):
+            return text.replace("\\", "\\\\").replace('"', '\\"')
+
+        props.update(
+            {
+                "sasl.mechanism": config.kafka_sasl_mechanism.upper(),
+                "sasl.jaas.config": f"{_JAAS_MODULES[config.kafka_sasl_mechanism]} required "
+                f'username="{escape(config.kafka_user)}" password="{escape(password)}";',
+            }
+        )
     return props
 
 
@@ -58,13 +63,17 @@ def _access_failure(error_text: str, config: Config):
     """One line for a failure no retry fixes (a refused user, a certificate that does not fit)."""
     hosts = ",".join(config.bootstrap_servers)
     if "SaslAuthenticationException" in error_text:
-        return (f'Kafka at {hosts} refused user "{config.kafka_user}" ({config.kafka_sasl_mechanism}): wrong password '
-                f"or unknown user (LAKEHOUSE_KAFKA_USER, LAKEHOUSE_KAFKA_PASSWORD_FILE={config.kafka_password_file})")
+        return (
+            f'Kafka at {hosts} refused user "{config.kafka_user}" ({config.kafka_sasl_mechanism}): wrong password '
+            f"or unknown user (LAKEHOUSE_KAFKA_USER, LAKEHOUSE_KAFKA_PASSWORD_FILE={config.kafka_password_file})"
+        )
     if "No subject alternative" in error_text or "doesn't match any of the subject alternative names" in error_text:
         return f"the TLS certificate of Kafka at {hosts} is not issued for that host"
     if "SSLHandshakeException" in error_text or "PKIX path" in error_text:
-        return (f"the TLS certificate of Kafka at {hosts} is not signed by the CA in "
-                f"LAKEHOUSE_KAFKA_CA_FILE={config.kafka_ca_file}")
+        return (
+            f"the TLS certificate of Kafka at {hosts} is not signed by the CA in "
+            f"LAKEHOUSE_KAFKA_CA_FILE={config.kafka_ca_file}"
+        )
     return None
 
 
@@ -72,7 +81,7 @@ def _access_failure(error_text: str, config: Config):
 class Topic:
     name: str
     id: str
-    partitions: List[int]
+    partitions: list[int]
 
 
 class KafkaAdmin:
@@ -104,22 +113,26 @@ class KafkaAdmin:
                     raise KafkaUnavailable(failure) from None
                 last_error = str(error).splitlines()[0]
             if time.monotonic() >= deadline:
-                raise KafkaUnavailable(f"Kafka at {','.join(self.config.bootstrap_servers)} gave no {what} "
-                                       f"within {self.config.kafka_wait_seconds}s: {last_error}")
+                raise KafkaUnavailable(
+                    f"Kafka at {','.join(self.config.bootstrap_servers)} gave no {what} "
+                    f"within {self.config.kafka_wait_seconds}s: {last_error}"
+                )
             time.sleep(2)
 
     def topic(self) -> Topic:
         name = self.config.topic
         names = self.jvm.java.util.List.of(name)
-        description = self._get(lambda: self.admin.describeTopics(names).allTopicNames(),
-                                f"description of topic {name} (run the topics job first)").get(name)
+        description = self._get(
+            lambda: self.admin.describeTopics(names).allTopicNames(),
+            f"description of topic {name} (run the topics job first)",
+        ).get(name)
         partitions = sorted(int(p.partition()) for p in description.partitions())
         return Topic(name, description.topicId().toString(), partitions)
 
     def cluster_id(self) -> str:
         return self._get(lambda: self.admin.describeCluster().clusterId(), "cluster id")
 
-    def offsets(self, topic: Topic, spec: str) -> Dict[int, int]:
+    def offsets(self, topic: Topic, spec: str) -> dict[int, int]:
         """Per partition, the earliest offset or the offset after the last record (spec =
         "earliest" or "latest")."""
         jvm = self.jvm
@@ -130,7 +143,7 @@ class KafkaAdmin:
         result = self._get(lambda: self.admin.listOffsets(requests).all(), f"{spec} offsets of {topic.name}")
         return {int(tp.partition()): int(info.offset()) for tp, info in result.items()}
 
-    def commit_group_offsets(self, next_offsets: Dict[int, int]) -> None:
+    def commit_group_offsets(self, next_offsets: dict[int, int]) -> None:
         """Records in the consumer group what bronze holds, as the Node engine does, so tools that
         watch the group (and verify) see the same progress. Called only after bronze committed."""
         if not next_offsets:
@@ -138,6 +151,8 @@ class KafkaAdmin:
         jvm = self.jvm
         offsets = jvm.java.util.HashMap()
         for partition, offset in sorted(next_offsets.items()):
-            offsets.put(jvm.org.apache.kafka.common.TopicPartition(self.config.topic, int(partition)),
-                        jvm.org.apache.kafka.clients.consumer.OffsetAndMetadata(jvm.java.lang.Long.valueOf(str(offset))))
+            offsets.put(
+                jvm.org.apache.kafka.common.TopicPartition(self.config.topic, int(partition)),
+                jvm.org.apache.kafka.clients.consumer.OffsetAndMetadata(jvm.java.lang.Long.valueOf(str(offset))),
+            )
         self.admin.alterConsumerGroupOffsets(self.config.consumer_group, offsets).all().get()

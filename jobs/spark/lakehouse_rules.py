@@ -11,27 +11,43 @@ import json
 import math
 import sys
 import threading
-from typing import Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 from lakehouse_js import js_number_text
 
 # The reason codes these rules give, in the order they are checked; the contract must list the same.
-REASON_CODES = ("malformed_json", "not_an_object", "missing_field", "wrong_type", "unknown_type", "out_of_range",
-                "duplicate")
+REASON_CODES = (
+    "malformed_json",
+    "not_an_object",
+    "missing_field",
+    "wrong_type",
+    "unknown_type",
+    "out_of_range",
+    "duplicate",
+)
 FIELDS = ("vehicleId", "type", "latitude", "longitude", "battery", "timestamp")
 MAX_SAFE_INTEGER = 2**53 - 1
 
 # (reason, field, detail, vehicle_id, type, latitude, longitude, battery, event_time);
 # reason is None for a valid event, the event columns are None for a rejected one.
-Checked = Tuple[Optional[str], Optional[str], Optional[str], Optional[str], Optional[str],
-                Optional[float], Optional[float], Optional[int], Optional[int]]
+Checked = tuple[
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    float | None,
+    float | None,
+    int | None,
+    int | None,
+]
 
 
 def _no_constants(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _reject(reason: str, field: Optional[str], detail: str) -> Checked:
+def _reject(reason: str, field: str | None, detail: str) -> Checked:
     return (reason, field, detail, None, None, None, None, None, None)
 
 
@@ -98,11 +114,13 @@ class Rules:
 
     def __init__(self, vehicle_types: Sequence[str], reason_codes: Sequence[str]):
         if tuple(reason_codes) != REASON_CODES:
-            raise ValueError(f"the contract's reason codes {list(reason_codes)} are not the ones these rules give "
-                             f"{list(REASON_CODES)}: lakehouse_rules.py must change with the contract")
+            raise ValueError(
+                f"the contract's reason codes {list(reason_codes)} are not the ones these rules give "
+                f"{list(REASON_CODES)}: lakehouse_rules.py must change with the contract"
+            )
         self.vehicle_types = tuple(vehicle_types)
 
-    def check_value(self, value: Optional[bytes]) -> Checked:
+    def check_value(self, value: bytes | None) -> Checked:
         """Applies the rules to one record value as bronze holds it."""
         if value is None:
             return _reject("malformed_json", None, "the record has no value")
@@ -112,7 +130,7 @@ class Rules:
             return _reject("malformed_json", None, "value is not valid UTF-8")
         return self.check_text(text)
 
-    def check_text(self, raw: Optional[str]) -> Checked:
+    def check_text(self, raw: str | None) -> Checked:
         """Parses one record value's text and applies the rules."""
         if raw is None:
             return _reject("malformed_json", None, "the record has no value")
@@ -129,7 +147,7 @@ class Rules:
         return _check_object(parsed, self.vehicle_types)
 
 
-def _check_object(parsed, vehicle_types: Tuple[str, ...]) -> Checked:
+def _check_object(parsed, vehicle_types: tuple[str, ...]) -> Checked:
     if not isinstance(parsed, dict):
         return _reject("not_an_object", None, f"expected a JSON object, got {_describe(parsed)}")
     for field in FIELDS:
@@ -152,18 +170,19 @@ def _check_object(parsed, vehicle_types: Tuple[str, ...]) -> Checked:
     if not _is_integer(battery):
         return _reject("wrong_type", "battery", f"battery must be an integer, got {_describe(battery)}")
     if not _is_integer(timestamp):
-        return _reject("wrong_type", "timestamp",
-                       f"timestamp must be an integer (epoch ms), got {_describe(timestamp)}")
+        return _reject(
+            "wrong_type", "timestamp", f"timestamp must be an integer (epoch ms), got {_describe(timestamp)}"
+        )
     if vehicle_type not in vehicle_types:
         return _reject("unknown_type", "type", f'type "{vehicle_type}" is not one of {", ".join(vehicle_types)}')
     if not -90 <= latitude <= 90:
         return _reject("out_of_range", "latitude", f"latitude {js_number_text(latitude)} is outside -90..90")
     if not -180 <= longitude <= 180:
-        return _reject("out_of_range", "longitude",
-                       f"longitude {js_number_text(longitude)} is outside -180..180")
+        return _reject("out_of_range", "longitude", f"longitude {js_number_text(longitude)} is outside -180..180")
     if not 0 <= battery <= 100:
         return _reject("out_of_range", "battery", f"battery {js_number_text(battery)} is outside 0..100")
     if not 0 < timestamp <= MAX_SAFE_INTEGER:
-        return _reject("out_of_range", "timestamp",
-                       f"timestamp {js_number_text(timestamp)} is not a positive epoch-ms value")
+        return _reject(
+            "out_of_range", "timestamp", f"timestamp {js_number_text(timestamp)} is not a positive epoch-ms value"
+        )
     return (None, None, None, vehicle_id, vehicle_type, latitude, longitude, int(battery), int(timestamp))

@@ -9,16 +9,21 @@ rebase onto whatever the table holds at commit time, which for bronze would stor
 offsets twice."""
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional
-
-from pyspark.sql import functions as F
 
 from lakehouse_contract import TableSpec, contract
 from lakehouse_session import CATALOG, StageError
+from pyspark.sql import functions as F
 
-_SQL_TYPES = {"string": "STRING", "binary": "BINARY", "int": "INT", "long": "BIGINT", "double": "DOUBLE",
-              "timestamptz": "TIMESTAMP"}
+_SQL_TYPES = {
+    "string": "STRING",
+    "binary": "BINARY",
+    "int": "INT",
+    "long": "BIGINT",
+    "double": "DOUBLE",
+    "timestamptz": "TIMESTAMP",
+}
 _SQL_TRANSFORMS = {"day": "days({})", "identity": "{}"}
 _WAP_ID = "wap.id"
 
@@ -30,8 +35,12 @@ class ConcurrentCommit(StageError):
 @dataclass(frozen=True)
 class Snapshot:
     id: int
-    parent_id: Optional[int]
-    summary: Dict[str, str]
+    parent_id: int | None
+    summary: dict[str, str]
+
+
+def _sql_string(text):
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _quote(name: str) -> str:
@@ -43,15 +52,21 @@ def create_table_sql(spec: TableSpec, properties: Mapping[str, str]) -> str:
     what the contract's ids are (checked after creation)."""
     by_id = {f.id: f for f in spec.fields}
     columns = ", ".join(
-        f"{_quote(f.name)} {_SQL_TYPES[f.type]}{' NOT NULL' if f.required else ''} COMMENT '{f.doc.replace(chr(39), chr(39) * 2)}'"
-        for f in sorted(spec.fields, key=lambda f: f.id))
+        f"{_quote(f.name)} {_SQL_TYPES[f.type]}{' NOT NULL' if f.required else ''} COMMENT {_sql_string(f.doc)}"
+        for f in sorted(spec.fields, key=lambda f: f.id)
+    )
     partitioned = ""
     if spec.partition_by:
-        partitioned = " PARTITIONED BY (" + ", ".join(
-            _SQL_TRANSFORMS[p.transform].format(_quote(by_id[p.source_id].name)) for p in spec.partition_by) + ")"
+        partitioned = (
+            " PARTITIONED BY ("
+            + ", ".join(_SQL_TRANSFORMS[p.transform].format(_quote(by_id[p.source_id].name)) for p in spec.partition_by)
+            + ")"
+        )
     props = ", ".join(f"'{k}'='{v}'" for k, v in sorted(properties.items()))
-    return (f"CREATE TABLE IF NOT EXISTS {CATALOG}.{spec.namespace}.{spec.table} ({columns}) USING iceberg"
-            f"{partitioned} TBLPROPERTIES ({props})")
+    return (
+        f"CREATE TABLE IF NOT EXISTS {CATALOG}.{spec.namespace}.{spec.table} ({columns}) USING iceberg"
+        f"{partitioned} TBLPROPERTIES ({props})"
+    )
 
 
 class Lake:
@@ -90,22 +105,26 @@ class Lake:
 
     def _check_shape(self, key: str, table) -> None:
         spec = self.spec(key)
-        schema = [(f.fieldId(), f.name(), str(f.type().toString()), not f.isOptional()) for f in table.schema().columns()]
+        schema = [
+            (f.fieldId(), f.name(), str(f.type().toString()), not f.isOptional()) for f in table.schema().columns()
+        ]
         expected = [(f.id, f.name, f.type, f.required) for f in spec.fields]
         if schema != expected:
             raise StageError(f"{spec.name} at {table.location()} has schema {schema}, the contract says {expected}")
-        partitioning = [(p.sourceId(), p.fieldId(), p.name(), str(p.transform().toString())) for p in table.spec().fields()]
+        partitioning = [
+            (p.sourceId(), p.fieldId(), p.name(), str(p.transform().toString())) for p in table.spec().fields()
+        ]
         expected_partitioning = [(p.source_id, p.field_id, p.name, p.transform) for p in spec.partition_by]
         if partitioning != expected_partitioning:
             raise StageError(f"{spec.name} is partitioned by {partitioning}, the contract says {expected_partitioning}")
 
-    def current(self, key: str) -> Optional[Snapshot]:
+    def current(self, key: str) -> Snapshot | None:
         """The table's current snapshot; None when the table is absent or has none."""
         if not self.exists(key):
             return None
         return _snapshot(self.java_table(key).currentSnapshot())
 
-    def history(self, key: str) -> List[int]:
+    def history(self, key: str) -> list[int]:
         """Snapshot ids of the table's current lineage, oldest first."""
         table = self.java_table(key)
         ids = []
@@ -119,15 +138,19 @@ class Lake:
     def read_at(self, key: str, snapshot_id: int):
         return self.spark.read.option("versionAsOf", str(snapshot_id)).table(self.name(key))
 
-    def read_added(self, key: str, after: Optional[int], through: int):
+    def read_added(self, key: str, after: int | None, through: int):
         """Rows appended by the snapshots after `after` (exclusive) up to `through` (inclusive):
         Iceberg's incremental read; with no `after`, the table as of `through`."""
         if after is None:
             return self.read_at(key, through)
-        return (self.spark.read.format("iceberg").option("start-snapshot-id", str(after))
-                .option("end-snapshot-id", str(through)).load(self.name(key)))
+        return (
+            self.spark.read.format("iceberg")
+            .option("start-snapshot-id", str(after))
+            .option("end-snapshot-id", str(through))
+            .load(self.name(key))
+        )
 
-    def append(self, key: str, rows, summary: Mapping[str, str], parent: Optional[int], stage: str) -> Snapshot:
+    def append(self, key: str, rows, summary: Mapping[str, str], parent: int | None, stage: str) -> Snapshot:
         """Appends `rows` as one snapshot carrying `summary`, on top of snapshot `parent` and nothing
         else: ConcurrentCommit if another commit got there first (nothing is added then)."""
         wap_id = f"{stage}-{uuid.uuid4()}"
@@ -144,14 +167,20 @@ class Lake:
         self._publish(key, table, staged, parent, stage)
         return _snapshot(staged)
 
-    def _publish(self, key: str, table, staged, parent: Optional[int], stage: str) -> None:
-        lost = ConcurrentCommit(f"another {stage} run committed to {self.spec(key).name} first; nothing was added to it")
+    def _publish(self, key: str, table, staged, parent: int | None, stage: str) -> None:
+        lost = ConcurrentCommit(
+            f"another {stage} run committed to {self.spec(key).name} first; nothing was added to it"
+        )
         ops = table.operations()
         base = ops.refresh()
         head = base.currentSnapshot()
         if (head.snapshotId() if head is not None else None) != parent or staged.parentId() != parent:
             raise lost
-        updated = self.jvm.org.apache.iceberg.TableMetadata.buildFrom(base).setBranchSnapshot(staged.snapshotId(), "main").build()
+        updated = (
+            self.jvm.org.apache.iceberg.TableMetadata.buildFrom(base)
+            .setBranchSnapshot(staged.snapshotId(), "main")
+            .build()
+        )
         try:
             ops.commit(base, updated)
         except Exception as error:
@@ -169,7 +198,7 @@ class Lake:
         return self.current(key)
 
 
-def _snapshot(java_snapshot) -> Optional[Snapshot]:
+def _snapshot(java_snapshot) -> Snapshot | None:
     if java_snapshot is None:
         return None
     return Snapshot(java_snapshot.snapshotId(), java_snapshot.parentId(), dict(java_snapshot.summary()))

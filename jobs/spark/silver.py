@@ -4,29 +4,27 @@ de-duplicated on (vehicle_id, event_time) against each other (the first in (part
 order is kept) and against silver, rejected records with their reason. Commits silver.rejected,
 then silver.vehicles, each one snapshot recording the last bronze snapshot consumed."""
 
-from typing import Optional
-
-from pyspark import StorageLevel
-from pyspark.sql import Window
-from pyspark.sql import functions as F
-from pyspark.sql.types import (DoubleType, IntegerType, LongType, StringType, StructField,
-                               StructType)
-
 from lakehouse_rules import Rules
 from lakehouse_session import StageError, run_stage
 from lakehouse_tables import ConcurrentCommit, Lake
+from pyspark import StorageLevel
+from pyspark.sql import Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import DoubleType, IntegerType, LongType, StringType, StructField, StructType
 
-CHECKED = StructType([
-    StructField("reason", StringType()),
-    StructField("field", StringType()),
-    StructField("detail", StringType()),
-    StructField("vehicle_id", StringType()),
-    StructField("type", StringType()),
-    StructField("latitude", DoubleType()),
-    StructField("longitude", DoubleType()),
-    StructField("battery", IntegerType()),
-    StructField("event_time", LongType()),
-])
+CHECKED = StructType(
+    [
+        StructField("reason", StringType()),
+        StructField("field", StringType()),
+        StructField("detail", StringType()),
+        StructField("vehicle_id", StringType()),
+        StructField("type", StringType()),
+        StructField("latitude", DoubleType()),
+        StructField("longitude", DoubleType()),
+        StructField("battery", IntegerType()),
+        StructField("event_time", LongType()),
+    ]
+)
 
 
 def _required(column, fallback):
@@ -34,36 +32,52 @@ def _required(column, fallback):
     return F.coalesce(column, F.lit(fallback))
 
 
-def split(spark, lake: Lake, bronze_rows, silver_snapshot: Optional[int]):
+def split(spark, lake: Lake, bronze_rows, silver_snapshot: int | None):
     """(events, rejected, counts) of bronze rows: the rules, then duplicates against each other and
     against silver as of `silver_snapshot`. Counts are taken before anything is written."""
     rules = Rules(lake.contract.vehicle_types, lake.contract.reason_codes)
     check = F.udf(lambda value: rules.check_value(value), CHECKED)
-    checked = bronze_rows.select("key", "value", "partition", "offset", check(F.col("value")).alias("c")) \
-        .persist(StorageLevel.MEMORY_AND_DISK)
+    checked = bronze_rows.select("key", "value", "partition", "offset", check(F.col("value")).alias("c")).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
     valid = checked.where(F.col("c.reason").isNull()).select(
-        "key", "value", "partition", "offset", F.col("c.vehicle_id").alias("vehicle_id"),
-        F.timestamp_millis(F.col("c.event_time")).alias("event_time"), "c")
+        "key",
+        "value",
+        "partition",
+        "offset",
+        F.col("c.vehicle_id").alias("vehicle_id"),
+        F.timestamp_millis(F.col("c.event_time")).alias("event_time"),
+        "c",
+    )
     # A new event can only repeat a silver row of its own time range: silver is read for that range
     # alone (day partitions and file statistics prune the rest).
     low, high = valid.agg(F.min("c.event_time"), F.max("c.event_time")).first()
     if silver_snapshot is None or low is None:
         seen = None
     else:
-        seen = (lake.read_at("silver", silver_snapshot)
-                .where(F.col("event_time").between(F.timestamp_millis(F.lit(low)), F.timestamp_millis(F.lit(high))))
-                .groupBy("vehicle_id", "event_time")
-                .agg(F.min(F.struct(F.col("source_partition").alias("partition"),
-                                    F.col("source_offset").alias("offset"))).alias("in_silver")))
+        seen = (
+            lake.read_at("silver", silver_snapshot)
+            .where(F.col("event_time").between(F.timestamp_millis(F.lit(low)), F.timestamp_millis(F.lit(high))))
+            .groupBy("vehicle_id", "event_time")
+            .agg(
+                F.min(
+                    F.struct(F.col("source_partition").alias("partition"), F.col("source_offset").alias("offset"))
+                ).alias("in_silver")
+            )
+        )
     first_seen = Window.partitionBy("vehicle_id", "event_time").orderBy("partition", "offset")
-    ranked = valid.select("*", F.row_number().over(first_seen).alias("occurrence"),
-                          F.first(F.struct("partition", "offset")).over(first_seen).alias("in_batch"))
+    ranked = valid.select(
+        "*",
+        F.row_number().over(first_seen).alias("occurrence"),
+        F.first(F.struct("partition", "offset")).over(first_seen).alias("in_batch"),
+    )
     if seen is None:
         ranked = ranked.withColumn("in_silver", F.lit(None).cast(ranked.schema["in_batch"].dataType))
     else:
         ranked = ranked.join(seen, ["vehicle_id", "event_time"], "left")
-    ranked = ranked.withColumn("kept", F.col("in_silver").isNull() & (F.col("occurrence") == 1)) \
-        .persist(StorageLevel.MEMORY_AND_DISK)
+    ranked = ranked.withColumn("kept", F.col("in_silver").isNull() & (F.col("occurrence") == 1)).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
 
     events = ranked.where("kept").select(
         _required(F.col("c.vehicle_id"), "").alias("vehicle_id"),
@@ -92,11 +106,16 @@ def split(spark, lake: Lake, bronze_rows, silver_snapshot: Optional[int]):
         _required(F.col("offset"), 0).alias("source_offset"),
         F.lit("duplicate").alias("reason"),
         F.lit(None).cast("string").alias("field"),
-        F.format_string("same vehicleId and timestamp as partition %d offset %d",
-                        original["partition"], original["offset"]).alias("detail"),
+        F.format_string(
+            "same vehicleId and timestamp as partition %d offset %d", original["partition"], original["offset"]
+        ).alias("detail"),
     )
-    counts = {"bronze": checked.count(), "silver": events.count(), "rejected": invalid.count(),
-              "duplicates": duplicates.count()}
+    counts = {
+        "bronze": checked.count(),
+        "silver": events.count(),
+        "rejected": invalid.count(),
+        "duplicates": duplicates.count(),
+    }
     # Reconciliation: every bronze record lands once, in silver or in rejected (a join that
     # multiplied rows, or a rule that dropped one, stops the run before it commits).
     if counts["silver"] + counts["rejected"] + counts["duplicates"] != counts["bronze"]:
@@ -124,15 +143,19 @@ def silver(config, logger, spark, phase) -> dict:
         if recorded is None:
             return snapshot, None, -1
         if int(recorded) not in order:
-            raise StageError(f"{lake.spec(key).name} consumed bronze snapshot {recorded}, which is not in bronze.vehicles' "
-                             "history (expired or another lake's)")
+            raise StageError(
+                f"{lake.spec(key).name} consumed bronze snapshot {recorded}, which is not in bronze.vehicles' "
+                "history (expired or another lake's)"
+            )
         return snapshot, int(recorded), order[int(recorded)]
 
     vehicles, vehicles_marker, vehicles_at = consumed("silver")
     rejected, rejected_marker, rejected_at = consumed("rejected")
     if vehicles_at > rejected_at:
-        raise StageError(f"silver.vehicles holds bronze up to snapshot {vehicles_marker} but silver.rejected only up to "
-                         f"{rejected_marker}; silver.rejected is always committed first, so this lake was changed by hand")
+        raise StageError(
+            f"silver.vehicles holds bronze up to snapshot {vehicles_marker} but silver.rejected only up to "
+            f"{rejected_marker}; silver.rejected is always committed first, so this lake was changed by hand"
+        )
     writer = {keys["writer"]: "spark silver"}
     result = {}
 
@@ -145,11 +168,18 @@ def silver(config, logger, spark, phase) -> dict:
     if rejected_at > vehicles_at:
         # A run died between its two commits: its rejects are in, its silver rows are not. Those
         # bronze snapshots are split again (silver is as that run saw it) and only silver is written.
-        logger.info("completing a silver run that committed silver.rejected only",
-                    after=vehicles_marker, through=rejected_marker)
+        logger.info(
+            "completing a silver run that committed silver.rejected only",
+            after=vehicles_marker,
+            through=rejected_marker,
+        )
         with phase("recover"):
-            events, _, counts, cached = split(spark, lake, lake.read_added("bronze", vehicles_marker, rejected_marker),
-                                              vehicles.id if vehicles else None)
+            events, _, counts, cached = split(
+                spark,
+                lake,
+                lake.read_added("bronze", vehicles_marker, rejected_marker),
+                vehicles.id if vehicles else None,
+            )
             vehicles = commit("silver", events, vehicles, rejected_marker)
             for frame in cached:
                 frame.unpersist()
@@ -158,8 +188,9 @@ def silver(config, logger, spark, phase) -> dict:
         logger.info("no new bronze snapshot", bronze_snapshot=bronze_tip.id)
         return {**result, "bronze": 0}
     with phase("split"):
-        events, rejects, counts, cached = split(spark, lake, lake.read_added("bronze", rejected_marker, bronze_tip.id),
-                                                vehicles.id if vehicles else None)
+        events, rejects, counts, cached = split(
+            spark, lake, lake.read_added("bronze", rejected_marker, bronze_tip.id), vehicles.id if vehicles else None
+        )
     with phase("commit_rejected"):
         commit("rejected", rejects, rejected, bronze_tip.id)
     with phase("commit_silver"):

@@ -292,7 +292,7 @@ async function foreignTwin(file: string, offsetShift: number): Promise<Buffer> {
   const sink = new ParquetSink(twin, bronzeColumns, 100);
   for await (const row of readRows([file], bronzeColumns)) {
     const r = row as BronzeRow;
-    sink.write({ ...r, offset: r.offset + offsetShift, value: r.value && r.value.subarray(0, r.value.length >> 1) });
+    sink.write({ ...r, offset: r.offset + offsetShift, value: r.value?.subarray(0, r.value.length >> 1) ?? null });
   }
   sink.close();
   const bytes = fs.readFileSync(twin);

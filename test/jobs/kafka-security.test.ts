@@ -68,7 +68,7 @@ async function refused(
   assert.not.ok(text.includes(password), 'the password is never logged');
 }
 
-const writeFile = (dir: string, name: string, text: string) => {
+const writeFile = (_dir: string, name: string, text: string) => {
   const file = path.join(temporaryDir(`secret-${name}`), name);
   fs.writeFileSync(file, text);
   return file;

@@ -192,7 +192,10 @@ jobs('a stale lease (holder killed, lease expired) is taken over and the run doe
   const bronze = await ok('bronze', lake, { LAKEHOUSE_LEASE_WAIT_SECONDS: '0' });
   const warning = bronze.lines.find((l) => String(l.msg).startsWith('took over an expired lake writer lease'));
   assert.match(String(warning?.previous), /killed-run/);
-  assert.is((bronze.lines.find((l) => l.msg === 'finished')?.result as { recordsRead: number }).recordsRead, 20);
+  assert.is(
+    (bronze.lines.find((l) => l.msg === 'finished')?.result as { recordsRead: number } | undefined)?.recordsRead,
+    20,
+  );
   assert.is(fs.existsSync(leasePath(lake.dir)), false, 'released at the end');
 });
 
@@ -246,7 +249,7 @@ jobs(
     const skipped = skippedLine(b[0]);
     assert.ok(skipped, `the second bronze skipped: ${JSON.stringify(b[0].lines)}`);
     assert.is(b[0].lines.length, 1);
-    assert.match(String(skipped!.reason), new RegExp(`held by bronze run \\S+ on .+ since `));
+    assert.match(String(skipped!.reason), /held by bronze run \S+ on .+ since /);
     assert.ok(!skippedLine(a[0]), 'the first bronze ran');
     // The second pipeline's later stages may take the lease just as the first one's bronze lets go of
     // it, and then the first one's silver (or gold) is the one skipped: what a skipped stage left

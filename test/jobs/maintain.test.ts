@@ -192,7 +192,7 @@ maintain('Spark reads every table after maintenance, with the same rows', async 
     lake.dir,
     keys.map((k) => tables[k].name),
   );
-  keys.forEach((key, i) => assert.equal(sorted(read[i].rows), before[key], key));
+  for (const [i, key] of keys.entries()) assert.equal(sorted(read[i].rows), before[key], key);
 });
 
 maintain('an expired snapshot is named as such by show; a retained one still reads', async () => {

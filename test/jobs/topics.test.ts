@@ -1,6 +1,6 @@
 // The topics job on a real broker: the topic's min.insync.replicas, and an existing topic kept as it is.
 import kafkajs from 'kafkajs';
-const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
+const { ConfigResourceTypes } = kafkajs;
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sharedBroker, testKafka } from '../support/broker-fixture.ts';

@@ -27,23 +27,31 @@ def describe(location: str):
     lineage = []
     snapshot = table.current_snapshot()
     while snapshot is not None:
-        lineage.append({
-            "snapshotId": snapshot.snapshot_id,
-            "parentId": snapshot.parent_snapshot_id,
-            "operation": snapshot.summary.operation.value if snapshot.summary else None,
-            "summary": {k: v for k, v in (snapshot.summary.additional_properties if snapshot.summary else {}).items()},
-        })
+        lineage.append(
+            {
+                "snapshotId": snapshot.snapshot_id,
+                "parentId": snapshot.parent_snapshot_id,
+                "operation": snapshot.summary.operation.value if snapshot.summary else None,
+                "summary": {
+                    k: v for k, v in (snapshot.summary.additional_properties if snapshot.summary else {}).items()
+                },
+            }
+        )
         snapshot = table.snapshot_by_id(snapshot.parent_snapshot_id) if snapshot.parent_snapshot_id else None
     files = [task.file.file_path for task in table.scan().plan_files()] if table.current_snapshot() else []
     return {
         "formatVersion": meta.format_version,
         "properties": dict(meta.properties),
-        "schema": [{"id": f.field_id, "name": f.name, "type": str(f.field_type), "required": f.required}
-                   for f in table.schema().fields],
-        "partitionSpec": [{"sourceId": p.source_id, "fieldId": p.field_id, "name": p.name, "transform": str(p.transform)}
-                          for p in table.spec().fields],
+        "schema": [
+            {"id": f.field_id, "name": f.name, "type": str(f.field_type), "required": f.required}
+            for f in table.schema().fields
+        ],
+        "partitionSpec": [
+            {"sourceId": p.source_id, "fieldId": p.field_id, "name": p.name, "transform": str(p.transform)}
+            for p in table.spec().fields
+        ],
         "snapshots": lineage[::-1],
-        "dataFiles": [f[len("file:"):] if f.startswith("file:") else f for f in files],
+        "dataFiles": [f[len("file:") :] if f.startswith("file:") else f for f in files],
         "rows": len(table.scan().to_arrow()) if table.current_snapshot() else 0,
     }
 

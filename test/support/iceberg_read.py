@@ -20,9 +20,9 @@ import math
 import os
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SAFE_INTEGER = 2**53 - 1
 
 
@@ -32,11 +32,15 @@ def transport(value):
     if isinstance(value, int):
         return value if abs(value) <= SAFE_INTEGER else str(value)
     if isinstance(value, float):
-        return value if math.isfinite(value) else ("NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity"))
+        return (
+            value
+            if math.isfinite(value)
+            else ("NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity"))
+        )
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
         return (aware - EPOCH) // timedelta(microseconds=1)
     raise TypeError(f"no transport form for {type(value).__name__}: {value!r}")
 
@@ -103,10 +107,14 @@ def pyiceberg_read(lake_root: str, request: dict) -> dict:
         "formatVersion": table.metadata.format_version,
         "currentSnapshotId": None if current is None else str(current.snapshot_id),
         "readSnapshotId": None if snapshot is None else str(snapshot.snapshot_id),
-        "schema": [{"id": f.field_id, "name": f.name, "type": str(f.field_type), "required": f.required}
-                   for f in table.schema().fields],
-        "partitionSpec": [{"sourceId": p.source_id, "fieldId": p.field_id, "name": p.name, "transform": str(p.transform)}
-                          for p in table.spec().fields],
+        "schema": [
+            {"id": f.field_id, "name": f.name, "type": str(f.field_type), "required": f.required}
+            for f in table.schema().fields
+        ],
+        "partitionSpec": [
+            {"sourceId": p.source_id, "fieldId": p.field_id, "name": p.name, "transform": str(p.transform)}
+            for p in table.spec().fields
+        ],
         "snapshots": [snapshot_json(s) for s in table.snapshots()],
         "files": [],
         "rows": None,
@@ -115,8 +123,14 @@ def pyiceberg_read(lake_root: str, request: dict) -> dict:
         result["rows"] = [] if request.get("rows", True) else None
         return result
     scan = table.scan(snapshot_id=snapshot.snapshot_id)
-    result["files"] = [{"path": task.file.file_path, "records": task.file.record_count,
-                        "deleteFiles": [d.file_path for d in task.delete_files]} for task in scan.plan_files()]
+    result["files"] = [
+        {
+            "path": task.file.file_path,
+            "records": task.file.record_count,
+            "deleteFiles": [d.file_path for d in task.delete_files],
+        }
+        for task in scan.plan_files()
+    ]
     if request.get("rows", True):
         result["rows"] = [{k: transport(v) for k, v in row.items()} for row in scan.to_arrow().to_pylist()]
     return result
@@ -145,10 +159,20 @@ def spark_read(spark, request: dict) -> dict:
     main = spark.sql(f"SELECT snapshot_id FROM {name}.refs WHERE name = 'main'").collect()
     return {
         "table": request["table"],
-        "columns": [{"name": f.name, "type": f.dataType.simpleString(), "nullable": f.nullable} for f in frame.schema.fields],
+        "columns": [
+            {"name": f.name, "type": f.dataType.simpleString(), "nullable": f.nullable} for f in frame.schema.fields
+        ],
         "currentSnapshotId": str(main[0].snapshot_id) if main else None,
-        "snapshots": [{"snapshotId": str(s.snapshot_id), "parentId": None if s.parent_id is None else str(s.parent_id),
-                       "timestampMs": s.ms, "operation": s.operation, "summary": dict(s.summary or {})} for s in snapshots],
+        "snapshots": [
+            {
+                "snapshotId": str(s.snapshot_id),
+                "parentId": None if s.parent_id is None else str(s.parent_id),
+                "timestampMs": s.ms,
+                "operation": s.operation,
+                "summary": dict(s.summary or {}),
+            }
+            for s in snapshots
+        ],
         "rows": rows,
     }
 

@@ -56,8 +56,11 @@ export function runInTerminal(command: string, env: NodeJS.ProcessEnv, cwd: stri
 }
 
 export function screenOf(output: string): string[] {
-  return output
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
-    .split('\n')
-    .map((line) => line.replace(/\r$/, '').split('\r').at(-1)!);
+  return (
+    output
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal control sequences start with ESC
+      .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+      .split('\n')
+      .map((line) => line.replace(/\r$/, '').split('\r').at(-1)!)
+  );
 }

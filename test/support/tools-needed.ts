@@ -30,7 +30,7 @@ export function toolsNeeded(testDir: string, pattern: string, ignore: string): T
     if (read.has(file) || path.relative(testDir, file).startsWith('..') || !existsSync(file)) return;
     read.add(file);
     const source = readFileSync(file, 'utf8');
-    for (const [call, names] of needs) if (call.test(source)) names.forEach((tool) => tools.add(tool));
+    for (const [call, names] of needs) if (call.test(source)) for (const tool of names) tools.add(tool);
     for (const match of source.matchAll(relativeImport)) scan(path.resolve(path.dirname(file), match[1] ?? match[2]));
   };
   const visit = (dir: string, relative: string): void => {

@@ -2,10 +2,9 @@
 recomputed from all of silver's current snapshot and committed as one overwrite snapshot that
 records which silver snapshot it was computed from. Commits nothing when gold already is."""
 
-from pyspark.sql import functions as F
-
 from lakehouse_session import now_ms, run_stage
 from lakehouse_tables import Lake
+from pyspark.sql import functions as F
 
 
 def _required(column, fallback):
@@ -57,9 +56,14 @@ def gold(config, logger, spark, phase) -> dict:
         .sortWithinPartitions("type")
     )
     with phase("aggregate_overwrite"):
-        snapshot = lake.overwrite("gold", stats, {keys["silverSnapshot"]: str(silver_at.id), keys["writer"]: "spark gold"})
-    return {"types": int(snapshot.summary.get("total-records", 0)), "silver_snapshot": silver_at.id,
-            "snapshot_id": snapshot.id}
+        snapshot = lake.overwrite(
+            "gold", stats, {keys["silverSnapshot"]: str(silver_at.id), keys["writer"]: "spark gold"}
+        )
+    return {
+        "types": int(snapshot.summary.get("total-records", 0)),
+        "silver_snapshot": silver_at.id,
+        "snapshot_id": snapshot.id,
+    }
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ import os
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from lakehouse_config import Config, ConfigError, load_config
 
@@ -47,8 +47,14 @@ class Logger:
         self.job = job
 
     def log(self, level: str, msg: str, **fields) -> None:
-        line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "level": level, "job": self.job, "engine": "spark", "msg": msg, **fields}
+        line = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": level,
+            "job": self.job,
+            "engine": "spark",
+            "msg": msg,
+            **fields,
+        }
         sys.stdout.write(json.dumps(line) + "\n")
         sys.stdout.flush()
 
@@ -87,8 +93,9 @@ def spark_session(job: str, config: Config):
     # Hadoop's local file system writes a .crc file beside every file; the tables need none (the
     # Node engine writes none). Executors in other JVMs (cluster mode) still may.
     jvm = spark.sparkContext._jvm
-    jvm.org.apache.hadoop.fs.FileSystem.get(jvm.java.net.URI("file:///"),
-                                            spark.sparkContext._jsc.hadoopConfiguration()).setWriteChecksum(False)
+    jvm.org.apache.hadoop.fs.FileSystem.get(
+        jvm.java.net.URI("file:///"), spark.sparkContext._jsc.hadoopConfiguration()
+    ).setWriteChecksum(False)
     return spark
 
 
@@ -112,16 +119,27 @@ def run_stage(job: str, body: Callable[[Config, Logger, object, Phases], dict]) 
         phases = Phases()
         counts = body(config, logger, spark, phases)
         timings["job_ms"] = now_ms() - session_ready
-        logger.info("finished", ok=True, seconds=round((now_ms() - started) / 1000, 3), result=counts,
-                    **timings, phases_ms=phases.ms)
+        logger.info(
+            "finished",
+            ok=True,
+            seconds=round((now_ms() - started) / 1000, 3),
+            result=counts,
+            **timings,
+            phases_ms=phases.ms,
+        )
     except StageError as error:
         logger.error("failed", ok=False, seconds=round((now_ms() - started) / 1000, 3), error=str(error))
         if spark is not None:
             spark.stop()
         sys.exit(1)
     except Exception as error:  # the job fails as a whole: log why, exit 1
-        logger.error("failed", ok=False, seconds=round((now_ms() - started) / 1000, 3),
-                     error=f"{type(error).__name__}: {error}", trace=traceback.format_exc(limit=8))
+        logger.error(
+            "failed",
+            ok=False,
+            seconds=round((now_ms() - started) / 1000, 3),
+            error=f"{type(error).__name__}: {error}",
+            trace=traceback.format_exc(limit=8),
+        )
         if spark is not None:
             spark.stop()
         sys.exit(1)

@@ -268,7 +268,7 @@ export async function readManifestList(file: string): Promise<ManifestFile[]> {
       existingRows: toNumber(r.existing_rows_count ?? 0n),
       deletedRows: toNumber(r.deleted_rows_count ?? 0n),
     }))
-    .filter((m, i) => Number(records[i].content ?? 0) === 0);
+    .filter((_m, i) => Number(records[i].content ?? 0) === 0);
 }
 
 /**
