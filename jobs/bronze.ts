@@ -3,10 +3,11 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from './config.ts';
 import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
 import { setGroupOffsets } from './kafka/group-offsets.ts';
-import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
+import { CommitConflictError } from './lake/catalog/catalog.ts';
+import type { Snapshot } from './lake/iceberg/metadata.ts';
 import type { DataFile } from './lake/iceberg/manifest.ts';
 import { appendFiles } from './lake/iceberg/table.ts';
-import { DataFileWriter, headOf, openTable } from './lake/lake.ts';
+import { DataFileWriter, headOf, lakeAt } from './lake/lake.ts';
 import { addGap, gapSummary, nextOffsetsOf, offsetSummary } from './lake/offsets.ts';
 import { bronzeColumns, summaryKeys } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
@@ -21,7 +22,7 @@ export interface BronzeSummary extends RowCounts {
   readonly snapshotId?: string;
 }
 
-interface PartitionRange {
+export interface PartitionRange {
   readonly partition: number;
   /** First offset of this run. */
   readonly first: number;
@@ -33,7 +34,7 @@ interface PartitionRange {
   readonly gaps: [number, number][];
 }
 
-interface KafkaView {
+export interface KafkaView {
   readonly clusterId: string;
   readonly watermarks: { partition: number; low: number; high: number }[];
 }
@@ -51,41 +52,38 @@ async function describeTopic(admin: Admin, config: Config): Promise<KafkaView> {
 /**
  * Where each partition resumes: bronze's current snapshot records what the table holds, as the
  * Kafka Connect Iceberg sink keeps its offsets with the data. A lake that does not belong to this
- * cluster or topic is refused, never mixed.
+ * cluster or topic is refused, never mixed. What Kafka deleted before bronze came to read it (from
+ * where the table ends, or from offset 0 for a partition bronze never read) is a gap: recorded in
+ * the table as data loss, never skipped quietly.
  */
-function planRanges(table: LoadedTable, config: Config, kafka: KafkaView, logger: Logger): PartitionRange[] {
-  const head = headOf(table);
+export function planRanges(
+  head: Snapshot | undefined,
+  source: { readonly topic: string; readonly bootstrapServers: readonly string[] },
+  kafka: KafkaView,
+): PartitionRange[] {
   const recordedCluster = head?.summary[summaryKeys.clusterId];
   if (recordedCluster && recordedCluster !== kafka.clusterId) {
     throw new Error(
-      `the lake's bronze table was read from Kafka cluster ${recordedCluster}, but ${config.bootstrapServers.join(',')} is cluster ${kafka.clusterId}; refusing to mix their offsets (point LAKEHOUSE_DATA_DIR at a new lake)`,
+      `the lake's bronze table was read from Kafka cluster ${recordedCluster}, but ${source.bootstrapServers.join(',')} is cluster ${kafka.clusterId}; refusing to mix their offsets (point LAKEHOUSE_DATA_DIR at a new lake)`,
     );
   }
   const recordedTopic = head?.summary[summaryKeys.topic];
-  if (recordedTopic && recordedTopic !== config.topic) {
+  if (recordedTopic && recordedTopic !== source.topic) {
     throw new Error(
-      `the lake's bronze table holds topic "${recordedTopic}", not "${config.topic}"; refusing to mix them`,
+      `the lake's bronze table holds topic "${recordedTopic}", not "${source.topic}"; refusing to mix them`,
     );
   }
   const resume = nextOffsetsOf(head);
   return kafka.watermarks
     .map(({ partition, low, high }) => {
-      const resumeAt = resume.get(partition) ?? low;
+      const resumeAt = resume.get(partition) ?? 0;
       if (resumeAt > high) {
         throw new Error(
           `partition ${partition}: the lake already holds offsets up to ${resumeAt - 1} but the topic ends at ${high - 1}; the topic was recreated or the broker lost data — refusing to continue (nothing was changed)`,
         );
       }
       const first = Math.max(resumeAt, low);
-      // What retention deleted before bronze read it is recorded in the table as lost, never skipped quietly.
       const gaps: [number, number][] = resumeAt < low ? [[resumeAt, low]] : [];
-      if (gaps.length)
-        logger.warn('records were deleted from Kafka before bronze read them: recorded as data loss', {
-          partition,
-          from: resumeAt,
-          to: low,
-          lost: low - resumeAt,
-        });
       return { partition, first: resumeAt < low ? resumeAt : first, next: first, end: high, gaps };
     })
     .sort((a, b) => a.partition - b.partition);
@@ -96,8 +94,16 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
   const view = await withAdmin(kafka, (admin) => describeTopic(admin, config));
-  const table = openTable(config.dataDir, 'bronze');
-  const ranges = planRanges(table, config, view, logger);
+  const table = await lakeAt(config.dataDir).open('bronze');
+  const ranges = planRanges(headOf(table), config, view);
+  for (const { partition, gaps } of ranges)
+    for (const [from, to] of gaps)
+      logger.warn('records were deleted from Kafka before bronze read them: recorded as data loss', {
+        partition,
+        from,
+        to,
+        lost: to - from,
+      });
   const toRead = ranges.reduce((sum, r) => sum + Math.max(0, r.end - r.next), 0);
   const lost = ranges.some((r) => r.gaps.length > 0);
   logger.info('bronze plan', {
@@ -120,7 +126,7 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
     );
     try {
       const recordsRead = toRead > 0 ? await consume(kafka, config, ranges, writer, logger, toRead) : 0;
-      const files = writer.finish();
+      const files = await writer.finish();
       for (const r of ranges) nextOffsets.set(r.partition, r.next);
       const read = ranges.filter((r) => r.next > r.first);
       const gaps = new Map<number, [number, number][]>();
@@ -134,12 +140,12 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
         [summaryKeys.writer]: 'node bronze',
       });
       result = { recordsRead, files, snapshotId: String(headOf(committed)!['snapshot-id']) };
-      logger.info('bronze committed', { snapshotId: result.snapshotId, version: committed.version });
+      logger.info('bronze committed', { snapshotId: result.snapshotId, metadata: committed.metadataLocation });
     } catch (error) {
-      writer.abort();
+      await writer.abort();
       if (error instanceof CommitConflictError) {
         logger.warn('another bronze run committed first; this run added nothing and removed its files', {
-          version: error.version,
+          conflict: error.detail,
         });
         return { recordsRead: 0, filesWritten: 0, nextOffsets: {}, rowCounts: rowCounts(0, 0) };
       }

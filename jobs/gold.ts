@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Config } from './config.ts';
 import { GoldAggregator, type GoldState } from './gold/aggregate.ts';
-import { writeFileDurably } from './lake/iceberg/avro.ts';
-import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
+import { CommitConflictError, type LoadedTable } from './lake/catalog/catalog.ts';
+import { readDataFile } from './lake/data-file-source.ts';
 import type { SnapshotId } from './lake/iceberg/metadata.ts';
 import { liveFiles, overwriteFiles } from './lake/iceberg/table.ts';
-import { changesAfter, DataFileWriter, findTable, headOf, openTable, snapshotIdOf } from './lake/lake.ts';
-import { readDataFile } from './lake/data-file-source.ts';
+import { DataFileWriter, headOf, lakeAt } from './lake/lake.ts';
+import { goldInput } from './lake/lineage.ts';
 import { goldColumns, silverColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 import { rowCounts, type RowCounts } from './ops/runs.ts';
@@ -17,61 +15,56 @@ import { rowCounts, type RowCounts } from './ops/runs.ts';
 const goldInputColumns = ['vehicle_id', 'type', 'battery', 'latitude', 'longitude', 'event_time'] as const;
 
 interface Saved {
-  readonly silverSnapshot?: SnapshotId;
   readonly state?: GoldState;
   readonly vehiclesFile?: string;
 }
 
-/** What the last gold run kept: the silver snapshot it read, its running sums and its vehicles. */
-function savedState(gold: LoadedTable): Saved {
+/** What the last gold run kept: its running sums and its vehicles (a file of the gold table its summary names). */
+async function savedState(gold: LoadedTable): Promise<Saved> {
   const head = headOf(gold);
   const sums = head?.summary[summaryKeys.goldState];
   const vehiclesFile = head?.summary[summaryKeys.goldVehicles];
-  if (!head || !sums || !vehiclesFile || !fs.existsSync(path.join(gold.dir, vehiclesFile))) return {};
-  const vehicles = JSON.parse(
-    gunzipSync(fs.readFileSync(path.join(gold.dir, vehiclesFile))).toString('utf8'),
-  ) as GoldState['vehicles'];
-  return {
-    silverSnapshot: snapshotIdOf(head.summary[summaryKeys.silverSnapshot]),
-    state: { types: JSON.parse(sums) as GoldState['types'], vehicles },
-    vehiclesFile,
-  };
+  if (!head || !sums || !vehiclesFile || !(await gold.files.stat(vehiclesFile, 'gold state file'))) return {};
+  const bytes = await gold.files.read(vehiclesFile, 'gold state file');
+  const vehicles = JSON.parse(gunzipSync(bytes).toString('utf8')) as GoldState['vehicles'];
+  return { state: { types: JSON.parse(sums) as GoldState['types'], vehicles }, vehiclesFile };
 }
 
 /**
  * The silver files gold has not aggregated yet, or all of silver (with a fresh aggregator) when
- * silver's history since the last gold run is not appends only. Compaction's `replace` snapshots
- * are skipped: they rewrite rows gold already has.
+ * silver's history since the last gold run is not appends only (lineage.goldInput). Compaction's
+ * `replace` snapshots are skipped: they rewrite rows gold already has.
  */
-async function planSilver(silver: LoadedTable, saved: Saved) {
-  const pending = saved.silverSnapshot === undefined ? undefined : changesAfter(silver, saved.silverSnapshot);
-  const incremental = saved.state !== undefined && pending?.every((s) => s.summary.operation === 'append') === true;
-  const wanted = new Set((pending ?? []).map((s) => s['snapshot-id']));
+async function planSilver(silver: LoadedTable, gold: LoadedTable, saved: Saved) {
+  const input = goldInput(silver.metadata, gold.metadata);
+  const incremental = saved.state !== undefined && input.consumed !== undefined && input.appendsOnly;
+  const wanted = new Set<SnapshotId>(input.changes.map((s) => s['snapshot-id']));
   const files = await liveFiles(silver, headOf(silver), incremental ? wanted : undefined);
   return { incremental, files, aggregator: incremental ? GoldAggregator.from(saved.state!) : new GoldAggregator() };
 }
 
 /** Silver → gold: adds what silver appended since the last run to the per-type statistics; one overwrite snapshot. */
 export async function runGold(config: Config, logger: Logger): Promise<{ rows: GoldRow[] } & RowCounts> {
-  const silver = findTable(config.dataDir, 'silver');
+  const lake = lakeAt(config.dataDir);
+  const silver = await lake.find('silver');
   const silverHead = headOf(silver);
   // Silver commits nothing until bronze has read an event, so before the first one (a scheduled run
   // right after install) gold has nothing to aggregate either; not a failure.
   if (!silver || !silverHead) {
-    logger.info('nothing to aggregate: silver.vehicles has no snapshot yet', { dataDir: path.resolve(config.dataDir) });
+    logger.info('nothing to aggregate: silver.vehicles has no snapshot yet', { lake: lake.catalog.description });
     return { rows: [], rowCounts: rowCounts(0, 0) };
   }
-  const gold = openTable(config.dataDir, 'gold');
-  const saved = savedState(gold);
-  if (saved.silverSnapshot !== undefined && changesAfter(silver, saved.silverSnapshot)?.length === 0) {
+  const gold = await lake.open('gold');
+  if (goldInput(silver.metadata, gold.metadata).upToDate) {
     logger.info('gold is up to date with silver', { silverSnapshot: String(silverHead['snapshot-id']) });
     return { rows: [], rowCounts: rowCounts(0, 0) };
   }
-  const { incremental, files, aggregator } = await planSilver(silver, saved);
+  const saved = await savedState(gold);
+  const { incremental, files, aggregator } = await planSilver(silver, gold, saved);
   const rowsIn = files.reduce((sum, f) => sum + f.file.recordCount, 0);
   logger.info('gold plan', { incremental, silverFiles: files.length, silverRows: rowsIn });
   for (const { file } of files) {
-    for await (const { rows, columns } of readDataFile(file, silverColumns, goldInputColumns)) {
+    for await (const { rows, columns } of readDataFile(silver.files, file, silverColumns, goldInputColumns)) {
       const c = columns as Record<(typeof goldInputColumns)[number], ArrayLike<never>>;
       for (let i = 0; i < rows; i++) {
         aggregator.add({
@@ -89,26 +82,26 @@ export async function runGold(config: Config, logger: Logger): Promise<{ rows: G
   const state = aggregator.state();
 
   const writer = new DataFileWriter(gold, goldColumns, config.rowGroupSize, config.fileRows);
-  const vehiclesFile = path.join('state', `vehicles-${randomUUID()}.json.gz`);
+  const vehiclesFile = `state/vehicles-${randomUUID()}.json.gz`;
   try {
     for (const row of rows) writer.write(row);
-    fs.mkdirSync(path.join(gold.dir, 'state'), { recursive: true });
-    writeFileDurably(path.join(gold.dir, vehiclesFile), gzipSync(JSON.stringify(state.vehicles)));
-    await overwriteFiles(gold, writer.finish(), {
+    if (!(await gold.files.create(vehiclesFile, gzipSync(JSON.stringify(state.vehicles)))))
+      throw new Error(`${gold.files.child(vehiclesFile)} exists already`);
+    await overwriteFiles(gold, await writer.finish(), {
       [summaryKeys.silverSnapshot]: String(silverHead['snapshot-id']),
       [summaryKeys.goldState]: JSON.stringify(state.types),
       [summaryKeys.goldVehicles]: vehiclesFile,
       [summaryKeys.writer]: 'node gold',
     });
   } catch (error) {
-    writer.abort();
-    fs.rmSync(path.join(gold.dir, vehiclesFile), { force: true });
+    await writer.abort();
+    await gold.files.delete(vehiclesFile, 'gold state file');
     if (error instanceof CommitConflictError)
       throw new Error(`another gold run committed first; this run changed nothing (${error.message})`);
     throw error;
   }
   // Only the newest state is ever read; older gold snapshots stay readable without it.
-  if (saved.vehiclesFile) fs.rmSync(path.join(gold.dir, saved.vehiclesFile), { force: true });
+  if (saved.vehiclesFile) await gold.files.delete(saved.vehiclesFile, 'gold state file');
   logger.info('gold done', {
     incremental,
     silverRowsRead: rowsIn,

@@ -6,10 +6,10 @@
 import type { Config } from './config.ts';
 import { contract } from './contract.ts';
 import { ConfigError } from './errors.ts';
-import type { LoadedTable } from './lake/iceberg/catalog.ts';
+import type { LoadedTable } from './lake/catalog/catalog.ts';
 import { lineage, snapshotAsOf, snapshotById, type Snapshot } from './lake/iceberg/metadata.ts';
 import { liveFiles } from './lake/iceberg/table.ts';
-import { findTable, headOf, lakeTables, type LakeTableKey } from './lake/lake.ts';
+import { headOf, lakeAt, lakeTables, type LakeTableKey } from './lake/lake.ts';
 import { readDataRows } from './lake/data-file-source.ts';
 import { statusCommand } from './ops/status.ts';
 import type { ColumnSpec } from './lake/table-schema.ts';
@@ -30,13 +30,13 @@ export const inspectFlags = ['snapshot', 'as-of', 'limit', 'json'];
 
 const keyByName = new Map(Object.entries(lakeTables).map(([key, spec]) => [spec.name, key as LakeTableKey]));
 
-function tableArgument(args: InspectArgs, command: string): LoadedTable {
+async function tableArgument(args: InspectArgs, command: string): Promise<LoadedTable> {
   const name = args.positional[1];
   const key =
     name === undefined ? undefined : (keyByName.get(name) ?? (name in lakeTables ? (name as LakeTableKey) : undefined));
   if (!key)
     throw new ConfigError(`${command} <table>`, `"${name ?? ''}" is not one of ${[...keyByName.keys()].join(', ')}`);
-  const table = findTable(args.dataDir, key);
+  const table = await lakeAt(args.dataDir).find(key);
   if (!table) throw new Error(`${lakeTables[key].name} does not exist under ${args.dataDir} yet`);
   return table;
 }
@@ -45,10 +45,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Each table: its current snapshot, rows, data files and bytes. */
 export async function tablesCommand(args: InspectArgs): Promise<string> {
-  const rows = Object.entries(lakeTables).map(([key, spec]) => {
-    const table = findTable(args.dataDir, key as LakeTableKey);
+  const lake = lakeAt(args.dataDir);
+  const rows = [];
+  for (const [key, spec] of Object.entries(lakeTables)) {
+    const table = await lake.find(key as LakeTableKey);
     const head = headOf(table);
-    return {
+    rows.push({
       table: spec.name,
       snapshot: head ? String(head['snapshot-id']) : '-',
       committed: head ? iso(head['timestamp-ms']) : '-',
@@ -56,14 +58,14 @@ export async function tablesCommand(args: InspectArgs): Promise<string> {
       files: head?.summary['total-data-files'] ?? '0',
       bytes: head?.summary['total-files-size'] ?? '0',
       snapshots: table?.metadata.snapshots?.length ?? 0,
-    };
-  });
+    });
+  }
   return formatTable(rows);
 }
 
 /** A table's history, oldest first, with each snapshot's summary. */
 export async function snapshotsCommand(args: InspectArgs): Promise<string> {
-  const table = tableArgument(args, 'snapshots');
+  const table = await tableArgument(args, 'snapshots');
   const standard = /^(operation|(added|deleted|removed|total|changed)-.*)$/;
   const rows = lineage(table.metadata)
     .reverse()
@@ -126,7 +128,7 @@ function display(spec: ColumnSpec, value: unknown): string | number {
 
 /** Rows of a table (current snapshot, or one chosen by id or time), as a table for people. */
 export async function showCommand(args: InspectArgs): Promise<string> {
-  const table = tableArgument(args, 'show');
+  const table = await tableArgument(args, 'show');
   const limitText = args.flags.get('limit') ?? '20';
   if (!/^\d+$/.test(limitText)) throw new ConfigError('--limit', `"${limitText}" is not a number of rows`);
   const limit = Number(limitText);
@@ -135,7 +137,7 @@ export async function showCommand(args: InspectArgs): Promise<string> {
   const columns = table.spec.columns;
   const rows: Record<string, string | number>[] = [];
   const files = (await liveFiles(table, snapshot)).map((f) => f.file);
-  for await (const row of readDataRows(files, columns)) {
+  for await (const row of readDataRows(table.files, files, columns)) {
     if (rows.length >= limit) break;
     const record = row as Record<string, unknown>;
     rows.push(Object.fromEntries(columns.map((c) => [c.name, display(c, record[c.name])])));

@@ -1,12 +1,11 @@
-import path from 'node:path';
 import type { Config } from './config.ts';
-import { CommitConflictError, loadTable, type LoadedTable } from './lake/iceberg/catalog.ts';
+import { CommitConflictError, type LoadedTable } from './lake/catalog/catalog.ts';
 import { liveFiles } from './lake/iceberg/table.ts';
-import { catalogTables, headOf } from './lake/lake.ts';
+import { headOf, type Lake, lakeAt, type TableKey, tables } from './lake/lake.ts';
+import { type Consumed, consumedByReaders } from './lake/lineage.ts';
 import type { TableSpec } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 import { compact, planCompaction } from './maintain/compact.ts';
-import { consumedOf } from './maintain/downstream.ts';
 import { expire, planExpiry } from './maintain/expire.ts';
 import { filesOf, removeOrphans } from './maintain/orphans.ts';
 
@@ -29,18 +28,33 @@ const hourMs = 3_600_000;
  * A step that commits, run on the table as it is now; when another writer commits first (the step
  * has removed its new files), once more on the table as that writer left it.
  */
-async function withRetry<T>(root: string, spec: TableSpec, step: (table: LoadedTable) => Promise<T>): Promise<T> {
+async function withRetry<T>(lake: Lake, spec: TableSpec, step: (table: LoadedTable) => Promise<T>): Promise<T> {
   try {
-    return await step(loadTable(root, spec)!);
+    return await step((await lake.load(spec))!);
   } catch (error) {
     if (!(error instanceof CommitConflictError)) throw error;
-    return step(loadTable(root, spec)!);
+    return step((await lake.load(spec))!);
   }
 }
 
-async function maintainTable(config: Config, spec: TableSpec, logger: Logger): Promise<TableMaintenance> {
-  const root = config.dataDir;
-  const start = loadTable(root, spec)!;
+/** What the table's reader and verify have consumed of it, read from the lake as it is now (downstream first). */
+export async function consumedOf(lake: Lake, spec: TableSpec): Promise<Consumed> {
+  const key = (Object.keys(tables) as TableKey[]).find((k) => tables[k].name === spec.name);
+  if (key === undefined) return { kind: 'all' };
+  const gold = await lake.find('gold');
+  const silver = await lake.find('silver');
+  const rejected = await lake.find('rejected');
+  const bronze = await lake.find('bronze');
+  return consumedByReaders({
+    bronze: bronze?.metadata,
+    silver: silver?.metadata,
+    rejected: rejected?.metadata,
+    gold: gold?.metadata,
+  })[key];
+}
+
+async function maintainTable(config: Config, lake: Lake, spec: TableSpec, logger: Logger): Promise<TableMaintenance> {
+  const start = (await lake.load(spec))!;
   const size = async (table: LoadedTable) => {
     const files = headOf(table) ? await liveFiles(table) : [];
     return { files: files.length, bytes: files.reduce((n, f) => n + f.file.fileSizeInBytes, 0) };
@@ -51,27 +65,27 @@ async function maintainTable(config: Config, spec: TableSpec, logger: Logger): P
   let skipped: string | undefined;
   let orphans = { removed: 0, bytes: 0 };
   try {
-    const compaction = await withRetry(root, spec, async (table) => {
-      const plan = await planCompaction(table, consumedOf(root, spec), config.fileRows);
+    const compaction = await withRetry(lake, spec, async (table) => {
+      const plan = await planCompaction(table, await consumedOf(lake, spec), config.fileRows);
       return compact(table, plan, config.fileRows, config.rowGroupSize);
     });
     compacted = compaction.removed;
     if (compaction.skipped) logger.warn('not compacted', { table: spec.name, reason: compaction.skipped });
 
-    const expiry = await withRetry(root, spec, async (table) => {
+    const expiry = await withRetry(lake, spec, async (table) => {
       const plan = planExpiry(
-        table,
-        consumedOf(root, spec),
+        table.metadata,
+        await consumedOf(lake, spec),
         config.snapshotRetentionHours * hourMs,
         config.keepSnapshots,
       );
       const files = await filesOf(table, plan.expired);
-      expire(table, plan);
+      await expire(table, plan);
       return { plan, files };
     });
     expired = expiry.plan.expired.length;
     orphans = await removeOrphans(
-      loadTable(root, spec)!,
+      (await lake.load(spec))!,
       config.orphanAgeHours * hourMs,
       expiry.files,
       expiry.plan.supersededAt,
@@ -81,7 +95,7 @@ async function maintainTable(config: Config, spec: TableSpec, logger: Logger): P
     skipped = `another writer committed twice while maintain worked on it (${error.message}); nothing of maintain's is left behind, the next run will do it`;
     logger.warn('skipped', { table: spec.name, reason: skipped });
   }
-  const after = await size(loadTable(root, spec)!);
+  const after = await size((await lake.load(spec))!);
   return {
     filesBefore: before.files,
     filesAfter: after.files,
@@ -101,11 +115,12 @@ async function maintainTable(config: Config, spec: TableSpec, logger: Logger): P
  * are older than the orphan age. Rows never change.
  */
 export async function runMaintain(config: Config, logger: Logger): Promise<Record<string, TableMaintenance>> {
-  const specs = catalogTables(config.dataDir);
-  if (specs.length === 0) logger.info('no tables to maintain', { dataDir: path.resolve(config.dataDir) });
+  const lake = lakeAt(config.dataDir);
+  const specs = await lake.specs();
+  if (specs.length === 0) logger.info('no tables to maintain', { lake: lake.catalog.description });
   const result: Record<string, TableMaintenance> = {};
   for (const spec of specs) {
-    result[spec.name] = await maintainTable(config, spec, logger);
+    result[spec.name] = await maintainTable(config, lake, spec, logger);
     logger.info('table maintained', { table: spec.name, ...result[spec.name] });
   }
   return result;

@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { validateBytes, type ReasonCode } from './events/validate.ts';
-import { deserialise } from './lake/iceberg/column-stats.ts';
-import { CommitConflictError, type LoadedTable } from './lake/iceberg/catalog.ts';
-import { lineage, type Snapshot, type SnapshotId } from './lake/iceberg/metadata.ts';
-import { appendFiles, liveFiles, type LiveFile } from './lake/iceberg/table.ts';
-import { DataFileWriter, findTable, headOf, openTable, snapshotIdOf } from './lake/lake.ts';
+import { CommitConflictError, type LoadedTable } from './lake/catalog/catalog.ts';
+import type { TableFiles } from './lake/io/table-files.ts';
 import { readDataFile } from './lake/data-file-source.ts';
+import { deserialise } from './lake/iceberg/column-stats.ts';
+import type { Snapshot, SnapshotId } from './lake/iceberg/metadata.ts';
+import { appendFiles, liveFiles, type LiveFile } from './lake/iceberg/table.ts';
+import { DataFileWriter, headOf, lakeAt } from './lake/lake.ts';
+import { silverInput, type SilverInput } from './lake/lineage.ts';
 import { bucketOf, EventSpill, type SourcedEvent } from './lake/spill.ts';
 import { bronzeColumns, rejectedColumns, silverColumns, summaryKeys, tables } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
@@ -35,46 +37,45 @@ interface PendingFile {
   readonly rejectsCommitted: boolean;
 }
 
-interface Plan {
+export interface SilverPlan {
   readonly bronzeHead: Snapshot;
   readonly snapshots: readonly Snapshot[];
+  /** In bronze's order: snapshot by snapshot, then by each file's first (partition, offset). */
   readonly files: readonly PendingFile[];
   readonly rows: number;
 }
 
-const markerOf = (table: LoadedTable) => snapshotIdOf(headOf(table)?.summary[summaryKeys.bronzeSnapshot]);
-
 /**
- * The bronze snapshots silver has not consumed yet: those after the one recorded in silver's last
- * snapshot, oldest first. If silver.rejected is ahead of silver.vehicles (a run died between the
- * two commits), the rejects of the snapshots it already covers are not written again.
+ * The bronze files silver has still to place (see lineage.silverInput): those of the snapshots a
+ * run that died between its two commits left half done (their rejects are not written again), then
+ * those of the snapshots neither table holds. Undefined when there are none.
  */
-async function planRun(bronze: LoadedTable, silver: LoadedTable, rejected: LoadedTable): Promise<Plan | undefined> {
-  const bronzeHead = headOf(bronze);
-  if (!bronzeHead) return undefined;
-  const silverMarker = markerOf(silver);
-  const rejectedMarker = markerOf(rejected);
-  const chain = lineage(bronze.metadata);
-  const pending: Snapshot[] = [];
-  for (const snapshot of chain) {
-    if (snapshot['snapshot-id'] === silverMarker) break;
-    pending.unshift(snapshot);
-  }
-  if (silverMarker !== undefined && pending.length === chain.length) {
-    throw new Error(
-      `silver was built up to bronze snapshot ${silverMarker}, which is not in bronze's history; the lake's tables do not belong together`,
-    );
-  }
-  const appended = pending.filter((s) => s.summary.operation === 'append');
-  if (appended.length === 0) return undefined;
-  const order = new Map<SnapshotId, number>(appended.map((s, i) => [s['snapshot-id'], i]));
-  const rejectedUpTo =
-    rejectedMarker === undefined ? -1 : pending.findIndex((s) => s['snapshot-id'] === rejectedMarker);
-  const coveredByRejected = new Set(pending.slice(0, rejectedUpTo + 1).map((s) => s['snapshot-id']));
-  const files = (await liveFiles(bronze, headOf(bronze), new Set(order.keys())))
+export function planSilver(input: SilverInput, added: readonly LiveFile[]): SilverPlan | undefined {
+  const snapshots = [...input.recover, ...input.pending];
+  if (!input.bronzeHead || snapshots.length === 0) return undefined;
+  const order = new Map<SnapshotId, number>(snapshots.map((s, i) => [s['snapshot-id'], i]));
+  const recovered = new Set(input.recover.map((s) => s['snapshot-id']));
+  const files = added
+    .filter((live) => order.has(live.addedBy))
     .sort((a, b) => order.get(a.addedBy)! - order.get(b.addedBy)! || firstCoordinate(a) - firstCoordinate(b))
-    .map((live) => ({ live, rejectsCommitted: coveredByRejected.has(live.addedBy) }));
-  return { bronzeHead, snapshots: appended, files, rows: files.reduce((sum, f) => sum + f.live.file.recordCount, 0) };
+    .map((live) => ({ live, rejectsCommitted: recovered.has(live.addedBy) }));
+  return {
+    bronzeHead: input.bronzeHead,
+    snapshots,
+    files,
+    rows: files.reduce((sum, f) => sum + f.live.file.recordCount, 0),
+  };
+}
+
+async function planRun(
+  bronze: LoadedTable,
+  silver: LoadedTable,
+  rejected: LoadedTable,
+): Promise<SilverPlan | undefined> {
+  const input = silverInput(bronze.metadata, silver.metadata, rejected.metadata);
+  const ids = new Set([...input.recover, ...input.pending].map((s) => s['snapshot-id']));
+  if (ids.size === 0) return undefined;
+  return planSilver(input, await liveFiles(bronze, input.bronzeHead, ids));
 }
 
 function firstCoordinate(f: LiveFile): number {
@@ -91,10 +92,11 @@ function firstCoordinate(f: LiveFile): number {
  * anything is committed.
  */
 export async function runSilver(config: Config, logger: Logger): Promise<SilverSummary> {
-  const bronze = findTable(config.dataDir, 'bronze');
-  if (!bronze) throw new Error(`no bronze table under ${path.resolve(config.dataDir)}; run bronze first`);
-  const silver = openTable(config.dataDir, 'silver');
-  const rejected = openTable(config.dataDir, 'rejected');
+  const lake = lakeAt(config.dataDir);
+  const bronze = await lake.find('bronze');
+  if (!bronze) throw new Error(`no bronze table in ${lake.catalog.description}; run bronze first`);
+  const silver = await lake.open('silver');
+  const rejected = await lake.open('rejected');
   const plan = await planRun(bronze, silver, rejected);
   if (!plan) {
     logger.info('silver is up to date with bronze', {
@@ -139,7 +141,7 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     const progress = progressReporter(logger, 'validated', plan.rows);
     let seen = 0;
     for (const { live, rejectsCommitted } of plan.files) {
-      for await (const { rows, columns } of readDataFile(live.file, bronzeColumns, [
+      for await (const { rows, columns } of readDataFile(bronze.files, live.file, bronzeColumns, [
         'key',
         'value',
         'partition',
@@ -196,6 +198,7 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
       const existing = candidates.get(day) ?? [];
       const existingRows = existing.reduce((sum, f) => sum + f.file.recordCount, 0);
       await deduplicateDay(
+        silver.files,
         spill,
         day,
         existing,
@@ -221,11 +224,11 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     }
     if (duplicates.size > 0) {
       count('duplicate', duplicates.size);
-      await quarantineDuplicates(plan.files, duplicates, rejectedWriter);
+      await quarantineDuplicates(bronze.files, plan.files, duplicates, rejectedWriter);
     }
 
-    const silverFiles = silverWriter.finish();
-    const rejectedFiles = rejectedWriter.finish();
+    const silverFiles = await silverWriter.finish();
+    const rejectedFiles = await rejectedWriter.finish();
     const rejectedTotal = Object.values(reasons).reduce((sum, n) => sum + (n ?? 0), 0);
     const summary = {
       bronze: plan.rows,
@@ -256,8 +259,8 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     // Out: rows written to silver.vehicles and silver.rejected (duplicates are rejected rows).
     return { ...summary, rowCounts: rowCounts(summary.bronze, summary.silver + summary.rejected + summary.duplicates) };
   } catch (error) {
-    silverWriter.abort();
-    if (!rejectedCommitted) rejectedWriter.abort();
+    await silverWriter.abort();
+    if (!rejectedCommitted) await rejectedWriter.abort();
     if (error instanceof CommitConflictError) {
       throw new Error(
         `another silver run committed first; this run added nothing${rejectedCommitted ? ' to silver.vehicles (its rejects are committed; the next run completes silver without repeating them)' : ''} (${error.message})`,
@@ -314,10 +317,10 @@ async function silverFilesOverlapping(
   return byDay;
 }
 
-async function* existingEvents(files: readonly LiveFile[]): AsyncGenerator<SourcedEvent> {
+async function* existingEvents(tableFiles: TableFiles, files: readonly LiveFile[]): AsyncGenerator<SourcedEvent> {
   const names = ['vehicle_id', 'event_time', 'source_partition', 'source_offset'];
   for (const { file } of files) {
-    for await (const { rows, columns: c } of readDataFile(file, silverColumns, names)) {
+    for await (const { rows, columns: c } of readDataFile(tableFiles, file, silverColumns, names)) {
       for (let i = 0; i < rows; i++) {
         yield {
           vehicleId: c.vehicle_id[i] as string,
@@ -341,6 +344,7 @@ async function* existingEvents(files: readonly LiveFile[]): AsyncGenerator<Sourc
  * day with more events than `bucketEvents` is split by hash so that one bucket is in memory at a time.
  */
 async function deduplicateDay(
+  silverTable: TableFiles,
   spill: EventSpill,
   day: number,
   existing: readonly LiveFile[],
@@ -355,11 +359,12 @@ async function deduplicateDay(
   let split: EventSpill | undefined;
   if (buckets === 1) {
     const known: SourcedEvent[] = [];
-    for await (const e of existingEvents(existing)) known.push(e);
+    for await (const e of existingEvents(silverTable, existing)) known.push(e);
     sources = [[...known, ...spill.read(day)]];
   } else {
     split = new EventSpill(workDir);
-    for await (const e of existingEvents(existing)) split.add(bucketOf(e.vehicleId, e.eventTime, buckets), e);
+    for await (const e of existingEvents(silverTable, existing))
+      split.add(bucketOf(e.vehicleId, e.eventTime, buckets), e);
     for (const e of spill.read(day)) split.add(bucketOf(e.vehicleId, e.eventTime, buckets), e);
     split.finish();
     sources = split.keys().map(([bucket]) => split!.read(bucket));
@@ -389,13 +394,14 @@ async function deduplicateDay(
 
 /** Duplicates keep their own raw record: read back from the new bronze files by (partition, offset). */
 async function quarantineDuplicates(
+  bronzeFiles: TableFiles,
   files: readonly PendingFile[],
   duplicates: ReadonlyMap<Coordinate, Coordinate>,
   rejected: DataFileWriter<typeof rejectedColumns>,
 ): Promise<void> {
   for (const { live, rejectsCommitted } of files) {
     if (rejectsCommitted) continue;
-    for await (const { rows, columns } of readDataFile(live.file, bronzeColumns, [
+    for await (const { rows, columns } of readDataFile(bronzeFiles, live.file, bronzeColumns, [
       'key',
       'value',
       'partition',

@@ -3,16 +3,17 @@ import { InvariantError } from './errors.ts';
 import { reasonCodes, validateObject, type ReasonCode } from './events/validate.ts';
 import { GoldAggregator } from './gold/aggregate.ts';
 import { createKafka, waitForKafka, withAdmin } from './kafka/client.ts';
-import type { LoadedTable } from './lake/iceberg/catalog.ts';
-import { localPath } from './lake/iceberg/manifest.ts';
-import { lineage, snapshotById, type Snapshot, type SnapshotId } from './lake/iceberg/metadata.ts';
+import type { LoadedTable } from './lake/catalog/catalog.ts';
+import { openDataFile, readDataFile, readDataRows } from './lake/data-file-source.ts';
+import type { TableFiles } from './lake/io/table-files.ts';
+import { lineage, type Snapshot, type TableMetadata } from './lake/iceberg/metadata.ts';
 import { liveFiles, type LiveFile } from './lake/iceberg/table.ts';
-import { readDataFile, readDataRows } from './lake/data-file-source.ts';
-import { findTable, headOf, snapshotIdOf, tables, type TableKey } from './lake/lake.ts';
+import { headOf, lakeAt, tables, type TableKey } from './lake/lake.ts';
+import { consistentCut, LineageError, silverConsumedBronzeOnce } from './lake/lineage.ts';
 import { DamagedFileError } from './lake/parquet-check.ts';
 import { expiredOffsetsOf, gapsOf, nextOffsetsOf, offsetRangesOf } from './lake/offsets.ts';
 import { readColumnBatches } from './lake/parquet-source.ts';
-import { goldColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
+import { goldColumns, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 import { rowCounts, type RowCounts } from './ops/runs.ts';
 
@@ -66,6 +67,8 @@ interface Lake {
   /** Kafka's committed offsets of the consumer group, read before bronze was loaded (undefined when not checked). */
   readonly committed: Map<number, number> | undefined;
   readonly files: Record<TableKey, LiveFile[]>;
+  /** Every data file the current snapshots reference, the cut's and those ahead of it. */
+  readonly currentFiles: Record<TableKey, LiveFile[]>;
   /** Per Kafka partition, the offsets bronze holds, from its snapshots' summaries. */
   bronzeRanges: Map<number, OffsetSet>;
   counts: { bronze: number; silver: number; rejected: number; duplicates: number; goldRows: number };
@@ -102,12 +105,14 @@ const dataFilesMatchMetadata: Check = {
   name: 'every data file is whole and as the metadata describes it',
   async run(lake) {
     let files = 0;
-    for (const key of Object.keys(lake.files) as TableKey[]) {
+    for (const key of Object.keys(lake.currentFiles) as TableKey[]) {
       const columns = tables[key].columns;
-      for (const { file } of lake.files[key]) {
-        // Every column is decoded, so what the later checks do not read is vouched for too.
+      // The cut's files and those the newer snapshots added (the next runs' input, which a damaged
+      // file would stop): every column is decoded, so what the later checks do not read is vouched for too.
+      for (const { file } of lake.currentFiles[key]) {
         try {
           for await (const batch of readDataFile(
+            lake.tables[key]!.files,
             file,
             columns,
             columns.map((c) => c.name),
@@ -199,7 +204,12 @@ const noRecordWasLost: Check = {
 const everyRecordInBronzeOnce: Check = {
   name: 'every record is in bronze exactly once',
   async run(lake) {
-    for await (const { partition, offset, file } of offsetsOf(lake.files.bronze, 'partition', 'offset')) {
+    for await (const { partition, offset, file } of offsetsOf(
+      lake.tables.bronze!.files,
+      lake.files.bronze,
+      'partition',
+      'offset',
+    )) {
       const set = lake.bronzeRanges.get(partition);
       if (!set?.contains(offset))
         fail(this.name, `${file} holds partition ${partition} offset ${offset}, which no bronze snapshot records`);
@@ -218,59 +228,48 @@ const bronzeEndsWhereKafkaCommitted: Check = {
   name: "bronze ends where Kafka's committed offsets are",
   async run(lake) {
     if (!lake.committed) return { skipped: 'LAKEHOUSE_VERIFY_KAFKA=false' };
-    // Bronze sets the group's offsets just after each commit, so each partition of the group stands
-    // at the end of the cut's bronze snapshot or of a later one (a run committing while verify reads).
-    // Partition by partition: KafkaJS commits a seek per partition, one request each, so a
-    // verify reading while a run commits can see some partitions moved and others not yet.
-    const later = lineage(lake.tables.bronze!.metadata)
-      .filter((s) => s['sequence-number'] >= lake.cut.bronze!['sequence-number'])
-      .map((s) => nextOffsetsOf(s));
-    const recorded = nextOffsetsOf(lake.cut.bronze);
-    const partitions = new Set(later.flatMap((offsets) => [...offsets.keys()]));
-    for (const partition of [...partitions].sort((a, b) => a - b)) {
-      const committed = lake.committed.get(partition);
-      if (!later.some((offsets) => offsets.get(partition) === committed)) {
-        fail(
-          this.name,
-          `partition ${partition}: bronze ends before offset ${recorded.get(partition) ?? 0}${later.length > 1 ? " (or a later snapshot's end)" : ''} but the group ${lake.config.consumerGroup} committed ${committed ?? 'nothing'}`,
-        );
-      }
-    }
+    const problem = groupOffsetsProblem(
+      lake.tables.bronze!.metadata,
+      lake.cut.bronze!,
+      lake.committed,
+      lake.config.consumerGroup,
+    );
+    if (problem) fail(this.name, problem);
     return { committed: Object.fromEntries(lake.committed) };
   },
 };
 
+/**
+ * Whether the group's committed offsets are where bronze ends. Bronze sets them just after each
+ * commit, so each partition of the group stands at the end of the cut's bronze snapshot or of a
+ * later one (a run committing while verify reads). Partition by partition: KafkaJS commits a seek
+ * per partition, one request each, so a verify reading while a run commits can see some partitions
+ * moved and others not yet. Returns what is wrong, if anything.
+ */
+export function groupOffsetsProblem(
+  bronze: TableMetadata,
+  cut: Snapshot,
+  committed: ReadonlyMap<number, number>,
+  group: string,
+): string | undefined {
+  const later = lineage(bronze)
+    .filter((s) => s['sequence-number'] >= cut['sequence-number'])
+    .map((s) => nextOffsetsOf(s));
+  const recorded = nextOffsetsOf(cut);
+  const partitions = new Set(later.flatMap((offsets) => [...offsets.keys()]));
+  for (const partition of [...partitions].sort((a, b) => a - b)) {
+    const at = committed.get(partition);
+    if (!later.some((offsets) => offsets.get(partition) === at))
+      return `partition ${partition}: bronze ends before offset ${recorded.get(partition) ?? 0}${later.length > 1 ? " (or a later snapshot's end)" : ''} but the group ${group} committed ${at ?? 'nothing'}`;
+  }
+  return undefined;
+}
+
 const silverCoversEveryBronzeSnapshotOnce: Check = {
   name: 'silver covers every bronze snapshot once',
   async run(lake) {
-    const bronzeChain = lineage(lake.tables.bronze!.metadata, lake.cut.bronze).reverse();
-    const bronzeOrder = new Map(bronzeChain.map((s, i) => [s['snapshot-id'], i]));
-    let last = -1;
-    for (const snapshot of lineage(lake.tables.silver!.metadata, lake.cut.silver).reverse()) {
-      const marker = snapshotIdOf(snapshot.summary[summaryKeys.bronzeSnapshot]);
-      const position = marker === undefined ? undefined : bronzeOrder.get(marker);
-      if (snapshot.summary.operation !== 'append') {
-        // A compaction carries its parent's marker and consumes nothing. When expiry has left no
-        // append before it, its marker is where the retained history starts.
-        if (last === -1 && position !== undefined) last = position;
-        continue;
-      }
-      // Silver's first snapshots may name bronze snapshots that maintain has expired since.
-      if (position === undefined && last === -1 && expiredFromBronze(lake.tables.bronze!, marker)) continue;
-      if (position === undefined)
-        fail(
-          this.name,
-          `silver snapshot ${snapshot['snapshot-id']} records bronze snapshot ${marker ?? '(none)'}, which is not in bronze's history`,
-        );
-      if (position <= last)
-        fail(this.name, `silver snapshot ${snapshot['snapshot-id']} consumed bronze snapshot ${marker} again`);
-      last = position;
-    }
-    if (last !== bronzeChain.length - 1)
-      fail(
-        this.name,
-        `silver's snapshot ${lake.cut.silver!['snapshot-id']} has not consumed bronze snapshot ${lake.cut.bronze!['snapshot-id']}`,
-      );
+    const problem = silverConsumedBronzeOnce(metadataOf(lake.tables), { snapshots: lake.cut, ahead: {} });
+    if (problem) fail(this.name, problem);
   },
 };
 
@@ -289,7 +288,8 @@ const everySilverRowPassesTheRules: Check = {
         'source_partition',
         'source_offset',
       ];
-      for await (const { rows, columns: c } of readColumnBatches(localPath(file.path), columns)) {
+      const opened = await openDataFile(lake.tables.silver!.files, file);
+      for await (const { rows, columns: c } of readColumnBatches(opened, columns)) {
         for (let i = 0; i < rows; i++) {
           const result = validateObject({
             vehicleId: c.vehicle_id[i],
@@ -299,7 +299,7 @@ const everySilverRowPassesTheRules: Check = {
             battery: c.battery[i],
             timestamp: c.event_time[i],
           });
-          if (!result.ok) fail(this.name, `${localPath(file.path)} row ${i}: ${result.reason}: ${result.detail}`);
+          if (!result.ok) fail(this.name, `${opened.local} row ${i}: ${result.reason}: ${result.detail}`);
           placed('silver', c.source_partition[i] as number, c.source_offset[i] as number);
           const e = result.event;
           lake.aggregate.add({
@@ -315,6 +315,7 @@ const everySilverRowPassesTheRules: Check = {
       }
     }
     for await (const { partition, offset, reason, file } of offsetsOf(
+      lake.tables.rejected?.files,
       lake.files.rejected,
       'source_partition',
       'source_offset',
@@ -363,6 +364,7 @@ const goldEqualsAggregationOfSilver: Check = {
   async run(lake) {
     const gold: GoldRow[] = [];
     for await (const row of readDataRows(
+      lake.tables.gold!.files,
       lake.files.gold.map((f) => f.file),
       goldColumns,
     ))
@@ -411,98 +413,63 @@ export const checks: readonly Check[] = [
 ];
 
 /**
- * The cut verify checks: gold's current snapshot, the silver snapshot it was computed from, the bronze
- * snapshot that silver snapshot consumed, and the newest silver.rejected snapshot of the same bronze
- * input. A pipeline run committing while verify reads only moves heads past the cut, so verify can run
- * beside the schedule. The tables are loaded downstream first: each one's input is then already
- * committed when it is read. Without gold (or silver) yet, the cut is the heads, and the first check names
- * what is missing.
+ * The cut verify checks (lineage.consistentCut): the tables are loaded downstream first, so each
+ * one's input is already committed when it is read, and a run committing meanwhile only moves
+ * heads past the cut; verify can run beside the schedule.
  */
 async function cutOf(config: Config, logger: Logger) {
-  const gold = findTable(config.dataDir, 'gold');
-  const silver = findTable(config.dataDir, 'silver');
-  const rejected = findTable(config.dataDir, 'rejected');
+  const lake = lakeAt(config.dataDir);
+  const gold = await lake.find('gold');
+  const silver = await lake.find('silver');
+  const rejected = await lake.find('rejected');
   const committed = config.verifyKafka ? await committedOffsets(config, logger) : undefined;
-  const bronze = findTable(config.dataDir, 'bronze');
-  const goldCut = headOf(gold);
-  const silverCut = inputOf(silver, goldCut, summaryKeys.silverSnapshot, 'gold') ?? headOf(silver);
-  const bronzeCut =
-    inputOf(bronze, silverCut && lastWithMarker(silver!, silverCut), summaryKeys.bronzeSnapshot, 'silver') ??
-    headOf(bronze);
+  const bronze = await lake.find('bronze');
   const tables = { bronze, silver, rejected, gold };
-  const cut: Record<TableKey, Snapshot | undefined> = {
-    bronze: bronzeCut,
-    silver: silverCut,
-    rejected: rejectedCut(bronze, rejected, bronzeCut),
-    gold: goldCut,
-  };
+  let found: ReturnType<typeof consistentCut>;
+  try {
+    found = consistentCut(metadataOf(tables));
+  } catch (error) {
+    if (error instanceof LineageError) fail(error.invariant, error.message);
+    throw error;
+  }
   const ahead: Record<string, number> = Object.fromEntries(
-    (Object.keys(cut) as TableKey[])
-      .map((key) => [tableNames[key], cut[key] ? lineage(tables[key]!.metadata).indexOf(cut[key]) : 0])
-      .filter(([, n]) => (n as number) > 0),
+    Object.entries(found.ahead).map(([key, n]) => [tableNames[key as TableKey], n]),
   );
   if (Object.keys(ahead).length > 0)
     logger.info("verifying the lake as gold last saw it; newer snapshots are the next runs' input", {
       snapshotsAhead: ahead,
     });
-  return { tables, cut, committed, ahead };
+  return { tables, cut: { ...found.snapshots }, committed, ahead };
 }
 
-/** The snapshot of `input` that `from` (a downstream snapshot) names under `key`; it must exist. */
-function inputOf(
-  input: LoadedTable | undefined,
-  from: Snapshot | undefined,
-  key: string,
-  stage: string,
-): Snapshot | undefined {
-  const id = snapshotIdOf(from?.summary[key]);
-  if (id === undefined || !input) return undefined;
-  const found = snapshotById(input.metadata, id);
-  if (!found)
-    fail(
-      'every table has a snapshot',
-      `${stage} snapshot ${from!['snapshot-id']} was computed from snapshot ${id}, which its input table does not have`,
-    );
-  return found;
+function metadataOf(tables: Record<TableKey, LoadedTable | undefined>) {
+  return {
+    bronze: tables.bronze?.metadata,
+    silver: tables.silver?.metadata,
+    rejected: tables.rejected?.metadata,
+    gold: tables.gold?.metadata,
+  };
 }
 
-/** Whether `marker` names a bronze snapshot that maintain expired: gone from bronze, whose properties record expired snapshots. */
-function expiredFromBronze(bronze: LoadedTable, marker: SnapshotId | undefined): boolean {
-  return (
-    marker !== undefined &&
-    !snapshotById(bronze.metadata, marker) &&
-    expiredOffsetsOf(bronze.metadata.properties).ranges.size > 0
-  );
+/** The files of the cut's snapshot and those the newer snapshots up to the head added, once each. */
+async function filesThroughHead(table: LoadedTable, cut: Snapshot): Promise<LiveFile[]> {
+  const head = headOf(table);
+  const atCut = await liveFiles(table, cut);
+  if (!head || head === cut) return atCut;
+  const seen = new Set(atCut.map((f) => f.file.path));
+  return [...atCut, ...(await liveFiles(table, head)).filter((f) => !seen.has(f.file.path))];
 }
 
-/** The newest snapshot at or before `from` that records a bronze marker (maintenance snapshots may not). */
-function lastWithMarker(table: LoadedTable, from: Snapshot): Snapshot | undefined {
-  return lineage(table.metadata, from).find((s) => s.summary[summaryKeys.bronzeSnapshot] !== undefined);
-}
-
-/** silver.rejected is committed just before silver.vehicles: its snapshot for the cut is the newest whose bronze input is not past the cut's. */
-function rejectedCut(
-  bronze: LoadedTable | undefined,
-  rejected: LoadedTable | undefined,
-  bronzeCut: Snapshot | undefined,
-): Snapshot | undefined {
-  if (!rejected || !bronze || !bronzeCut) return headOf(rejected);
-  const consumed = new Set(lineage(bronze.metadata, bronzeCut).map((s) => s['snapshot-id']));
-  const chain = lineage(rejected.metadata);
-  const index = chain.findIndex((s) => {
-    const marked = lastWithMarker(rejected, s);
-    const marker = snapshotIdOf(marked?.summary[summaryKeys.bronzeSnapshot]);
-    return marker !== undefined && (consumed.has(marker) || expiredFromBronze(bronze, marker));
-  });
-  return index < 0 ? undefined : chain[index];
-}
-
-/** Checks every invariant of the lake (DESIGN.md) on a consistent cut of its tables; throws at the first that fails. */
+/** Checks every invariant of the lake (docs/architecture.md) on a consistent cut of its tables; throws at the first that fails. */
 export async function runVerify(config: Config, logger: Logger): Promise<VerifySummary> {
   const { tables, cut, committed, ahead } = await cutOf(config, logger);
   const files = {} as Record<TableKey, LiveFile[]>;
-  for (const key of Object.keys(tables) as TableKey[])
-    files[key] = tables[key] && cut[key] ? await liveFiles(tables[key]!, cut[key]) : [];
+  const currentFiles = {} as Record<TableKey, LiveFile[]>;
+  for (const key of Object.keys(tables) as TableKey[]) {
+    const table = tables[key];
+    files[key] = table && cut[key] ? await liveFiles(table, cut[key]) : [];
+    currentFiles[key] = table && cut[key] ? await filesThroughHead(table, cut[key]) : [];
+  }
   const lake: Lake = {
     config,
     logger,
@@ -510,6 +477,7 @@ export async function runVerify(config: Config, logger: Logger): Promise<VerifyS
     cut,
     committed,
     files,
+    currentFiles,
     bronzeRanges: new Map(),
     counts: { bronze: 0, silver: 0, rejected: 0, duplicates: 0, goldRows: 0 },
     aggregate: new GoldAggregator(),
@@ -537,21 +505,22 @@ export async function runVerify(config: Config, logger: Logger): Promise<VerifyS
 }
 
 async function* offsetsOf(
+  tableFiles: TableFiles | undefined,
   files: readonly LiveFile[],
   partitionColumn: string,
   offsetColumn: string,
   reasonColumn?: string,
 ) {
   for (const { file } of files) {
-    const local = localPath(file.path);
+    const opened = await openDataFile(tableFiles!, file);
     const columns = reasonColumn ? [partitionColumn, offsetColumn, reasonColumn] : [partitionColumn, offsetColumn];
-    for await (const { rows, columns: c } of readColumnBatches(local, columns)) {
+    for await (const { rows, columns: c } of readColumnBatches(opened, columns)) {
       for (let i = 0; i < rows; i++) {
         yield {
           partition: c[partitionColumn][i] as number,
           offset: c[offsetColumn][i] as number,
           reason: reasonColumn ? (c[reasonColumn][i] as string) : '',
-          file: local,
+          file: opened.local,
         };
       }
     }

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { liveFiles } from '../../jobs/lake/iceberg/table.ts';
-import { catalogTables, headOf } from '../../jobs/lake/lake.ts';
-import { loadTable } from '../../jobs/lake/iceberg/catalog.ts';
+import { localPath } from '../../jobs/lake/io/local-file-io.ts';
+import { headOf, lakeAt } from '../../jobs/lake/lake.ts';
 import { runJobProcess } from '../job-process.ts';
 import { jobRuntimeEnv } from '../../generator/job-pod.ts';
 
@@ -35,13 +35,14 @@ const filesUnder = (dir: string) =>
 
 async function describeLake(lake: string, dataDir: string): Promise<MaintenanceResult['tables']> {
   const rows: MaintenanceResult['tables'] = [];
-  for (const spec of catalogTables(dataDir)) {
-    const table = loadTable(dataDir, spec)!;
+  const catalog = lakeAt(dataDir);
+  for (const spec of await catalog.specs()) {
+    const table = (await catalog.load(spec))!;
     rows.push({
       lake,
       table: spec.name,
       liveFiles: headOf(table) ? (await liveFiles(table)).length : 0,
-      filesOnDisk: filesUnder(table.dir),
+      filesOnDisk: filesUnder(localPath(table.location)),
       snapshots: table.metadata.snapshots?.length ?? 0,
       rows: Number(headOf(table)?.summary['total-records'] ?? 0),
     });

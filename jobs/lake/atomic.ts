@@ -9,3 +9,15 @@ export function fsyncDirectory(dir: string): void {
     fs.closeSync(fd);
   }
 }
+
+/** Writes a new file (never an existing one) and fsyncs it. */
+export function writeFileDurably(file: string, bytes: Uint8Array): void {
+  const fd = fs.openSync(file, 'wx');
+  try {
+    let written = 0;
+    while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

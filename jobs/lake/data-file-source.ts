@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import type { FileMetaData } from 'hyparquet';
 import { ColumnStats, deserialise } from './iceberg/column-stats.ts';
-import { localPath, type DataFile } from './iceberg/manifest.ts';
+import type { DataFile } from './iceberg/manifest.ts';
+import type { TableFiles } from './io/table-files.ts';
 import { checkPages, DamagedFileError, writtenByLakehouse, type PageCheck } from './parquet-check.ts';
-import { openParquet, readColumnBatches, rowsOf, type ColumnBatch, type OpenedFile } from './parquet-source.ts';
+import { openParquetBuffer, readColumnBatches, rowsOf, type ColumnBatch, type OpenedFile } from './parquet-source.ts';
 import type { ColumnSpec, Row } from './table-schema.ts';
 
 // Files already page-checked by this process (silver reads a bronze file twice).
@@ -13,15 +13,20 @@ const checked = new Map<string, PageCheck>();
  * Opens a table's data file as its manifest entry describes it: present, of the recorded size,
  * record count and column sizes, every page whole (parquet-check). Throws DamagedFileError naming the file.
  */
-export async function openDataFile(file: DataFile): Promise<OpenedFile & { readonly pages: PageCheck }> {
-  const local = localPath(file.path);
-  if (!fs.existsSync(local)) throw new DamagedFileError(local, 'it is missing');
-  const size = fs.statSync(local).size;
-  if (size !== file.fileSizeInBytes)
-    throw new DamagedFileError(local, `it has ${size} bytes, the manifest says ${file.fileSizeInBytes}`);
+export async function openDataFile(
+  files: TableFiles,
+  file: DataFile,
+): Promise<OpenedFile & { readonly pages: PageCheck; readonly local: string }> {
+  const uri = files.resolve(file.path, 'data file');
+  const local = shown(uri);
+  const stat = await files.stat(uri, 'data file');
+  if (!stat) throw new DamagedFileError(local, 'it is missing');
+  if (stat.size !== file.fileSizeInBytes)
+    throw new DamagedFileError(local, `it has ${stat.size} bytes, the manifest says ${file.fileSizeInBytes}`);
+  const input = await files.open(uri, 'data file');
   let opened: OpenedFile;
   try {
-    opened = await openParquet(local);
+    opened = await openParquetBuffer(input);
   } catch (error) {
     throw new DamagedFileError(local, `it is not a readable Parquet file (${(error as Error).message})`);
   }
@@ -29,9 +34,14 @@ export async function openDataFile(file: DataFile): Promise<OpenedFile & { reado
   if (rows !== file.recordCount)
     throw new DamagedFileError(local, `it holds ${rows} rows, the manifest says ${file.recordCount}`);
   compareColumnSizes(local, file, opened.metadata);
-  let pages = checked.get(local);
-  if (!pages) checked.set(local, (pages = checkPages(local, opened.metadata)));
-  return { ...opened, pages };
+  let pages = checked.get(uri);
+  if (!pages) checked.set(uri, (pages = await checkPages(input, opened.metadata, local)));
+  return { ...opened, pages, local };
+}
+
+/** A location as a person reads it: a volume's path without its `file:`. */
+function shown(uri: string): string {
+  return uri.startsWith('file:') ? uri.replace(/^file:(\/\/)?/, '') : uri;
 }
 
 /** Each column's bytes in the footer must be what the manifest recorded (a file of other content rarely matches). */
@@ -64,18 +74,19 @@ function compareColumnSizes(local: string, file: DataFile, metadata: FileMetaDat
  * commits anything. The checksums cannot tell such a file; its statistics can, wherever they differ.
  */
 export async function* readDataFile(
+  files: TableFiles,
   file: DataFile,
   specs: readonly ColumnSpec[],
   columns: readonly string[],
 ): AsyncGenerator<ColumnBatch> {
-  const opened = await openDataFile(file);
-  const local = localPath(file.path);
+  const opened = await openDataFile(files, file);
+  const { local } = opened;
   const stats = columns.map((name) => {
     const spec = specs.find((s) => s.name === name);
     if (!spec) throw new Error(`no column ${name} among ${specs.map((s) => s.name).join(', ')}`);
     return new ColumnStats(spec);
   });
-  const batches = readColumnBatches(local, columns, opened);
+  const batches = readColumnBatches(opened, columns);
   while (true) {
     let next: IteratorResult<ColumnBatch>;
     try {
@@ -93,12 +104,14 @@ export async function* readDataFile(
 
 /** Rows of a table's data files, in file order, each file read as `readDataFile` reads it. */
 export async function* readDataRows<Cs extends readonly ColumnSpec[]>(
+  tableFiles: TableFiles,
   files: readonly DataFile[],
   specs: Cs,
 ): AsyncGenerator<Row<Cs>> {
   for (const file of files)
     yield* rowsOf(
       readDataFile(
+        tableFiles,
         file,
         specs,
         specs.map((s) => s.name),

@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import { loadOrCreateTable, loadTable, type LoadedTable } from './iceberg/catalog.ts';
-import { localPath, type DataFile } from './iceberg/manifest.ts';
-import { currentSnapshot, lineage, type Snapshot, type SnapshotId } from './iceberg/metadata.ts';
+import type { Catalog, LoadedTable } from './catalog/catalog.ts';
+import { CommitConflictError } from './catalog/catalog.ts';
+import { HadoopCatalog } from './catalog/hadoop-catalog.ts';
+import type { OutputFile } from './io/file-io.ts';
+import { fileUri, LocalFileIO } from './io/local-file-io.ts';
+import type { DataFile } from './iceberg/manifest.ts';
+import { currentSchema, currentSnapshot, newTableMetadata, type Snapshot } from './iceberg/metadata.ts';
 import { OffThreadSink, startParquetWorker } from './off-thread-sink.ts';
 import { ParquetSink } from './parquet-sink.ts';
 import {
+  icebergSchema,
   lakeTables,
   tables,
   type ColumnSpec,
@@ -25,60 +29,94 @@ const creationProperties: Partial<Record<LakeTableKey, Record<string, string>>> 
   bronze: { 'commit.retry.num-retries': '0' },
 };
 
-export function openTable(dataDir: string, key: LakeTableKey): LoadedTable {
-  return loadOrCreateTable(dataDir, lakeTables[key], { 'format-version': '2', ...creationProperties[key] });
+/** The lake's tables through its catalog: what every job opens first. */
+export class Lake {
+  constructor(readonly catalog: Catalog) {}
+
+  /** The table, or undefined when it was never created. */
+  find(key: LakeTableKey): Promise<LoadedTable | undefined> {
+    return this.catalog.load(lakeTables[key]);
+  }
+
+  /**
+   * The table, created (no snapshot) when absent; the contract's new columns are added to an
+   * existing table's schema (old snapshots keep their schema, their files read the new columns as null).
+   */
+  async open(key: LakeTableKey): Promise<LoadedTable> {
+    return this.openSpec(lakeTables[key], { 'format-version': '2', ...creationProperties[key] });
+  }
+
+  /** `open` for any table spec, created with `properties`. */
+  async openSpec(spec: TableSpec, properties: Record<string, string> = {}): Promise<LoadedTable> {
+    const existing = await this.catalog.load(spec);
+    if (existing) return evolveSchema(existing);
+    try {
+      return await this.catalog.create(spec, newTableMetadata(spec, this.catalog.locationOf(spec), properties));
+    } catch (error) {
+      if (!(error instanceof CommitConflictError)) throw error;
+      return this.openSpec(spec, properties);
+    }
+  }
+
+  /** Every table the catalog holds; those of the contract with their columns. */
+  async specs(): Promise<TableSpec[]> {
+    return (await this.catalog.list()).map(
+      ({ namespace, table }) =>
+        Object.values(lakeTables).find((t) => t.namespace === namespace && t.table === table) ?? {
+          name: `${namespace}.${table}`,
+          namespace,
+          table,
+          doc: '',
+          columns: [],
+          partitionBy: [],
+        },
+    );
+  }
+
+  /** A table the catalog holds, by spec (tables outside the contract included). */
+  load(spec: TableSpec): Promise<LoadedTable | undefined> {
+    return this.catalog.load(spec);
+  }
 }
 
-export function findTable(dataDir: string, key: LakeTableKey): LoadedTable | undefined {
-  return loadTable(dataDir, lakeTables[key]);
+/** The lake on a volume: the HadoopCatalog layout under `dataDir`. */
+export function lakeAt(dataDir: string): Lake {
+  return new Lake(new HadoopCatalog(new LocalFileIO(), fileUri(path.resolve(dataDir))));
+}
+
+async function evolveSchema(table: LoadedTable): Promise<LoadedTable> {
+  const schema = currentSchema(table.metadata);
+  const known = new Set(schema.fields.map((f) => f.id));
+  const added = icebergSchema(table.spec).fields.filter((f) => !known.has(f.id));
+  if (added.length === 0) return table;
+  const required = added.find((f) => f.required);
+  if (required)
+    throw new Error(
+      `${table.spec.name}: the new column ${required.name} must be optional to be added to an existing table`,
+    );
+  const schemaId = Math.max(...table.metadata.schemas.map((s) => s['schema-id'])) + 1;
+  try {
+    return await table.catalog.commit(
+      table,
+      [
+        {
+          action: 'add-schema',
+          schema: { ...schema, 'schema-id': schemaId, fields: [...schema.fields, ...added] },
+          'last-column-id': Math.max(table.metadata['last-column-id'], ...added.map((f) => f.id)),
+        },
+        { action: 'set-current-schema', 'schema-id': schemaId },
+      ],
+      [{ type: 'assert-current-schema-id', 'current-schema-id': table.metadata['current-schema-id'] }],
+    );
+  } catch (error) {
+    if (!(error instanceof CommitConflictError)) throw error;
+    const latest = await table.catalog.load(table.spec);
+    return latest ? evolveSchema(latest) : Promise.reject(error);
+  }
 }
 
 export function headOf(table: LoadedTable | undefined): Snapshot | undefined {
   return table ? currentSnapshot(table.metadata) : undefined;
-}
-
-/**
- * The snapshots of `table`'s history after `marker` (all of them without one) that changed its rows:
- * appends and overwrites, not the `replace` snapshots of compaction, which only rewrite files.
- * Undefined when the marker is not in the history.
- */
-export function changesAfter(table: LoadedTable, marker: SnapshotId | undefined): Snapshot[] | undefined {
-  const chain = lineage(table.metadata);
-  const index = marker === undefined ? chain.length : chain.findIndex((s) => s['snapshot-id'] === marker);
-  if (index < 0) return undefined;
-  return chain
-    .slice(0, index)
-    .filter((s) => s.summary.operation !== 'replace')
-    .reverse();
-}
-
-/** Every table of the lake as the catalog has them: `<root>/<namespace>/<table>/metadata/v*.metadata.json`. */
-export function catalogTables(dataDir: string): TableSpec[] {
-  const root = path.resolve(dataDir);
-  const found: TableSpec[] = [];
-  const dirs = (dir: string) =>
-    fs.existsSync(dir)
-      ? fs
-          .readdirSync(dir, { withFileTypes: true })
-          .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-          .map((e) => e.name)
-      : [];
-  for (const namespace of dirs(root).sort()) {
-    for (const name of dirs(path.join(root, namespace)).sort()) {
-      const metadata = path.join(root, namespace, name, 'metadata');
-      if (!fs.existsSync(metadata) || !fs.readdirSync(metadata).some((f) => /^v\d+(\.gz)?\.metadata\.json$/.test(f)))
-        continue;
-      const known = Object.values(lakeTables).find((t) => t.namespace === namespace && t.table === name);
-      found.push(
-        known ?? { name: `${namespace}.${name}`, namespace, table: name, doc: '', columns: [], partitionBy: [] },
-      );
-    }
-  }
-  return found;
-}
-
-export function snapshotIdOf(value: string | undefined): SnapshotId | undefined {
-  return value === undefined || value === '' ? undefined : BigInt(value);
 }
 
 const dayMs = 86_400_000;
@@ -117,9 +155,9 @@ function partitionPath(spec: TableSpec, partition: Record<string, number | null>
 export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
   private readonly open = new Map<
     string,
-    { sink: ParquetSink<Cs> | OffThreadSink<Cs>; partition: Record<string, number | null> }
+    { sink: ParquetSink<Cs> | OffThreadSink<Cs>; output: OutputFile; partition: Record<string, number | null> }
   >();
-  private readonly written: DataFile[] = [];
+  private readonly written: { file: DataFile; output: OutputFile }[] = [];
   private readonly runId = randomUUID();
   private count = 0;
   private total = 0;
@@ -141,10 +179,6 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
     return this.total;
   }
 
-  get files(): readonly DataFile[] {
-    return this.written;
-  }
-
   write(row: Row<Cs>): void {
     const partition = partitionOf(this.table.spec, row as Record<string, unknown>);
     // Keyed by the partition values themselves; the path (a date's text) only when a file opens.
@@ -153,9 +187,9 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
     let file = this.open.get(key);
     if (!file) {
       const name = `${String(this.count++).padStart(5, '0')}-${this.runId}.parquet`;
-      const directory = path.join(this.table.dir, 'data', partitionPath(this.table.spec, partition));
+      const output = this.table.files.output(`data/${partitionPath(this.table.spec, partition)}/${name}`);
       const Sink = this.offThread ? OffThreadSink : ParquetSink;
-      file = { sink: new Sink(path.join(directory, name), this.columns, this.rowGroupSize), partition };
+      file = { sink: new Sink(output.localPath, this.columns, this.rowGroupSize), output, partition };
       this.open.set(key, file);
     }
     file.sink.write(row);
@@ -166,7 +200,7 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
   private closeFile(key: string): void {
     const file = this.open.get(key);
     if (!file) return;
-    this.written.push(file.sink.close(file.partition));
+    this.written.push({ file: { ...file.sink.close(file.partition), path: file.output.uri }, output: file.output });
     this.open.delete(key);
   }
 
@@ -175,16 +209,20 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
     for (const key of [...this.open.keys()]) this.closeFile(key);
   }
 
-  /** Closes every file; returns all files written. */
-  finish(): readonly DataFile[] {
+  /** Closes every file and publishes it to the table's storage; returns all files written, for a commit. */
+  async finish(): Promise<readonly DataFile[]> {
     this.closeOpenFiles();
-    return this.written;
+    for (const { output } of this.written) await output.publish();
+    return this.written.map((w) => w.file);
   }
 
   /** Removes every file of this writer: for a run that will not commit them. */
-  abort(): void {
-    for (const { sink } of this.open.values()) sink.abort();
+  async abort(): Promise<void> {
+    for (const { sink, output } of this.open.values()) {
+      sink.abort();
+      await output.discard();
+    }
     this.open.clear();
-    for (const file of this.written) fs.rmSync(localPath(file.path), { force: true });
+    for (const { output } of this.written) await output.discard();
   }
 }

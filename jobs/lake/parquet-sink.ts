@@ -5,7 +5,8 @@ import type { Writer } from 'hyparquet-writer';
 import { ColumnStats } from './iceberg/column-stats.ts';
 import { addPageChecksums } from './page-checksums.ts';
 import { lakehouseCreatedBy } from './parquet-check.ts';
-import { fileUri, type DataFile } from './iceberg/manifest.ts';
+import type { DataFile } from './iceberg/manifest.ts';
+import { fileUri } from './io/local-file-io.ts';
 import { parquetSchema, type ColumnSpec, type Row } from './table-schema.ts';
 
 type BufferedWriter = ByteWriter & Writer & { index: number; offset: number };

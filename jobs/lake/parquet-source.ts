@@ -9,8 +9,12 @@ const parsers = { timestampFromMicroseconds: (micros: bigint) => Number(micros) 
 /** A Parquet file's bytes and its parsed footer. */
 export type OpenedFile = { readonly buffer: AsyncBuffer; readonly metadata: FileMetaData };
 
+/** A local Parquet file (tests, tools); a table's data files are opened through its files (data-file-source.ts). */
 export async function openParquet(file: string): Promise<OpenedFile> {
-  const buffer = await asyncBufferFromFile(file);
+  return openParquetBuffer(await asyncBufferFromFile(file));
+}
+
+export async function openParquetBuffer(buffer: AsyncBuffer): Promise<OpenedFile> {
   return { buffer, metadata: await parquetMetadataAsync(buffer) };
 }
 
@@ -23,11 +27,10 @@ export type ColumnBatch = { readonly rows: number; readonly columns: Record<stri
  * (it was written before the column was added to the table) reads as nulls.
  */
 export async function* readColumnBatches(
-  file: string,
+  file: string | OpenedFile,
   columns: readonly string[],
-  opened?: OpenedFile,
 ): AsyncGenerator<ColumnBatch> {
-  const { buffer, metadata } = opened ?? (await openParquet(file));
+  const { buffer, metadata } = typeof file === 'string' ? await openParquet(file) : file;
   const present = new Set(metadata.schema.slice(1).map((e) => e.name));
   const read = columns.filter((c) => present.has(c));
   // Other writers' codecs too (Iceberg's Java writers default to zstd), not only the snappy ours use.

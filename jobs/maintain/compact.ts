@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import type { LoadedTable } from '../lake/iceberg/catalog.ts';
+import type { LoadedTable } from '../lake/catalog/catalog.ts';
 import { deserialise } from '../lake/iceberg/column-stats.ts';
-import { localPath, type DataFile } from '../lake/iceberg/manifest.ts';
+import type { DataFile } from '../lake/iceberg/manifest.ts';
 import { currentSchema, lineage } from '../lake/iceberg/metadata.ts';
+import type { OutputFile } from '../lake/io/file-io.ts';
+import { consumedSnapshots, type Consumed } from '../lake/lineage.ts';
 import { liveFiles, replaceFiles, type LiveFile } from '../lake/iceberg/table.ts';
 import { headOf } from '../lake/lake.ts';
 import { readDataFile } from '../lake/data-file-source.ts';
@@ -17,7 +18,6 @@ import {
   type ColumnSpec,
   type IcebergType,
 } from '../lake/table-schema.ts';
-import { consumedSnapshots, type Consumed } from './downstream.ts';
 
 export interface CompactionPlan {
   /** Groups of small files, each rewritten into as few files of up to `fileRows` rows as hold them. */
@@ -69,7 +69,7 @@ export async function planCompaction(
   const head = headOf(table);
   if (!head) return { groups: [], liveFiles: 0 };
   const live = await liveFiles(table, head);
-  const isConsumed = consumedSnapshots(table, consumed);
+  const isConsumed = consumedSnapshots(table.metadata, consumed);
   const order = new Map(
     lineage(table.metadata)
       .reverse()
@@ -108,42 +108,52 @@ function check(column: ColumnSpec, value: unknown): unknown {
   return value;
 }
 
+/** A file compaction wrote: what a manifest records of it, and where it is being written. */
+interface Written {
+  readonly file: DataFile;
+  readonly output: OutputFile;
+}
+
 /** Writes the rows of one group's files, in order, into new files of up to `fileRows` rows next to them. */
 async function rewriteGroup(
+  table: LoadedTable,
   files: readonly LiveFile[],
   columns: readonly ColumnSpec[],
   fileRows: number,
   rowGroupSize: number,
-  written: DataFile[],
+  written: Written[],
 ): Promise<void> {
-  const directory = path.dirname(localPath(files[0].file.path));
+  const directory = path.posix.dirname(table.files.relative(files[0].file.path, 'data file'));
   const partition = files[0].file.partition as Record<string, number | null>;
   const names = columns.map((c) => c.name);
-  let sink: ParquetSink<readonly ColumnSpec[]> | undefined;
+  let open: { sink: ParquetSink<readonly ColumnSpec[]>; output: OutputFile } | undefined;
   const run = randomUUID();
+  const close = () => {
+    written.push({ file: { ...open!.sink.close(partition), path: open!.output.uri }, output: open!.output });
+    open = undefined;
+  };
   try {
     for (const { file } of files) {
       // Through the checked reader: a damaged file must fail here, not be copied under fresh checksums.
-      for await (const { rows, columns: batch } of readDataFile(file, columns, names)) {
+      for await (const { rows, columns: batch } of readDataFile(table.files, file, columns, names)) {
         for (let i = 0; i < rows; i++) {
-          sink ??= new ParquetSink(
-            path.join(directory, `${String(written.length).padStart(5, '0')}-compacted-${run}.parquet`),
-            columns,
-            rowGroupSize,
-          );
+          if (!open) {
+            const output = table.files.output(
+              `${directory}/${String(written.length).padStart(5, '0')}-compacted-${run}.parquet`,
+            );
+            open = { sink: new ParquetSink(output.localPath, columns, rowGroupSize), output };
+          }
           const row: Record<string, unknown> = {};
           for (const column of columns) row[column.name] = check(column, batch[column.name][i]);
-          sink.write(row as never);
-          if (sink.rows >= fileRows) {
-            written.push(sink.close(partition));
-            sink = undefined;
-          }
+          open.sink.write(row as never);
+          if (open.sink.rows >= fileRows) close();
         }
       }
     }
-    if (sink) written.push(sink.close(partition));
+    if (open) close();
   } catch (error) {
-    sink?.abort();
+    open?.sink.abort();
+    await open?.output.discard();
     throw error;
   }
 }
@@ -170,25 +180,27 @@ export async function compact(
   if (plan.groups.length === 0) return { table, removed: 0, added: 0 };
   const columns = columnsOf(table);
   if (!columns) return { table, removed: 0, added: 0, skipped: 'a column has a type the Node writer does not write' };
-  const written: DataFile[] = [];
+  const written: Written[] = [];
   const removed = plan.groups.flat().map((f) => f.file);
   try {
-    for (const group of plan.groups) await rewriteGroup(group, columns, fileRows, rowGroupSize, written);
+    for (const group of plan.groups) await rewriteGroup(table, group, columns, fileRows, rowGroupSize, written);
+    const added = written.map((w) => w.file);
     const rows = (files: readonly DataFile[]) => files.reduce((n, f) => n + f.recordCount, 0);
-    if (rows(written) !== rows(removed))
-      throw new Error(`${table.spec.name}: compaction wrote ${rows(written)} rows for ${rows(removed)}`);
+    if (rows(added) !== rows(removed))
+      throw new Error(`${table.spec.name}: compaction wrote ${rows(added)} rows for ${rows(removed)}`);
+    for (const { output } of written) await output.publish();
     const carried = Object.fromEntries(
       Object.entries(headOf(table)!.summary).filter(
         ([key]) => key.startsWith('lakehouse.') && !changeOnlyKeys.includes(key),
       ),
     );
-    const committed = await replaceFiles(table, removed, written, {
+    const committed = await replaceFiles(table, removed, added, {
       ...carried,
       [summaryKeys.writer]: 'node maintain',
     });
     return { table: committed, removed: removed.length, added: written.length };
   } catch (error) {
-    for (const file of written) fs.rmSync(localPath(file.path), { force: true });
+    for (const { output } of written) await output.discard();
     if (error instanceof NotExact) return { table, removed: 0, added: 0, skipped: error.message };
     throw error;
   }

@@ -1,9 +1,9 @@
-import type { LoadedTable } from '../lake/iceberg/catalog.ts';
-import { currentSnapshot, lineage, type Snapshot, type SnapshotId } from '../lake/iceberg/metadata.ts';
+import type { LoadedTable } from '../lake/catalog/catalog.ts';
+import { currentSnapshot, lineage, type Snapshot, type SnapshotId, type TableMetadata } from '../lake/iceberg/metadata.ts';
 import { expireSnapshots } from '../lake/iceberg/table.ts';
 import { expiredOffsetProperties } from '../lake/offsets.ts';
 import { tables } from '../lake/table-schema.ts';
-import { consumedSnapshots, type Consumed } from './downstream.ts';
+import { consumedSnapshots, type Consumed } from '../lake/lineage.ts';
 
 export interface ExpiryPlan {
   /** Oldest first. */
@@ -18,18 +18,18 @@ export interface ExpiryPlan {
  * reader (the reader's marker and everything after it); and old snapshots off the history.
  */
 export function planExpiry(
-  table: LoadedTable,
+  metadata: TableMetadata,
   consumed: Consumed,
   retentionMs: number,
   keep: number,
   now = Date.now(),
 ): ExpiryPlan {
-  const all = table.metadata.snapshots ?? [];
-  const chain = lineage(table.metadata).reverse();
-  const refs = new Set(Object.values(table.metadata.refs ?? {}).map((r) => BigInt(r['snapshot-id'])));
-  const head = currentSnapshot(table.metadata);
+  const all = metadata.snapshots ?? [];
+  const chain = lineage(metadata).reverse();
+  const refs = new Set(Object.values(metadata.refs ?? {}).map((r) => BigInt(r['snapshot-id'])));
+  const head = currentSnapshot(metadata);
   if (head) refs.add(head['snapshot-id']);
-  const isConsumed = consumedSnapshots(table, consumed);
+  const isConsumed = consumedSnapshots(metadata, consumed);
   const old = (s: Snapshot) => s['timestamp-ms'] < now - retentionMs;
   const expired: Snapshot[] = [];
   let supersededAt = 0;
@@ -53,12 +53,10 @@ export function planExpiry(
 }
 
 /** Commits the expiry; for bronze, what the expired snapshots' summaries said goes into the table's properties. */
-export function expire(table: LoadedTable, plan: ExpiryPlan): LoadedTable {
+export async function expire(table: LoadedTable, plan: ExpiryPlan): Promise<LoadedTable> {
   if (plan.expired.length === 0) return table;
   const ids = new Set<SnapshotId>(plan.expired.map((s) => s['snapshot-id']));
   const properties =
     table.spec.name === tables.bronze.name ? expiredOffsetProperties(table.metadata.properties, plan.expired) : {};
-  const retained = (table.metadata.snapshots ?? []).filter((s) => !ids.has(s['snapshot-id']));
-  const oldestRetained = Math.min(...retained.map((s) => s['timestamp-ms']));
-  return expireSnapshots(table, ids, properties, oldestRetained);
+  return expireSnapshots(table, ids, properties);
 }

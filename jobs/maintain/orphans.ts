@@ -1,58 +1,40 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import type { LoadedTable } from '../lake/iceberg/catalog.ts';
-import { EntryStatus, localPath, readManifest, readManifestList } from '../lake/iceberg/manifest.ts';
+import type { LoadedTable } from '../lake/catalog/catalog.ts';
+import { EntryStatus, readManifest, readManifestList, type ManifestFile } from '../lake/iceberg/manifest.ts';
 import type { Snapshot } from '../lake/iceberg/metadata.ts';
+import type { FileInfo } from '../lake/io/file-io.ts';
 import { summaryKeys } from '../lake/table-schema.ts';
 
 /**
- * The files `snapshots` need, as local paths: their manifest lists, manifests and live data files,
- * and the gold state file a snapshot names.
+ * The files `snapshots` need (their manifest lists, manifests and live data files, and the gold
+ * state file a snapshot names), as the table's storage spells them. Every location comes from the
+ * table's metadata and is checked to lie inside the table.
  */
 export async function filesOf(table: LoadedTable, snapshots: readonly Snapshot[]): Promise<Set<string>> {
   const files = new Set<string>();
-  const manifests = new Map<string, Parameters<typeof readManifest>[0]>();
+  const manifests = new Map<string, ManifestFile>();
   for (const snapshot of snapshots) {
-    const list = localPath(snapshot['manifest-list']);
+    const list = table.files.resolve(snapshot['manifest-list'], 'manifest list');
     files.add(list);
-    if (!fs.existsSync(list)) continue;
-    for (const manifest of await readManifestList(list)) manifests.set(localPath(manifest.path), manifest);
     const state = snapshot.summary[summaryKeys.goldVehicles];
-    if (state) files.add(path.resolve(table.dir, state));
+    if (state) files.add(table.files.resolve(state, 'gold state file'));
+    if (!(await table.files.stat(list, 'manifest list'))) continue;
+    for (const manifest of await readManifestList(table.files, list))
+      manifests.set(table.files.resolve(manifest.path, 'manifest'), manifest);
   }
   for (const [file, manifest] of manifests) {
     files.add(file);
-    if (!fs.existsSync(file)) continue;
-    for (const entry of await readManifest(manifest))
-      if (entry.status !== EntryStatus.Deleted) files.add(localPath(entry.file.path));
+    if (!(await table.files.stat(file, 'manifest'))) continue;
+    for (const entry of await readManifest(table.files, manifest))
+      if (entry.status !== EntryStatus.Deleted) files.add(table.files.resolve(entry.file.path, 'data file'));
   }
   return files;
-}
-
-/** The metadata files the current version needs: itself, the versions its log keeps, and the hint. */
-function metadataFiles(table: LoadedTable): Set<string> {
-  const dir = path.join(table.dir, 'metadata');
-  const files = new Set([
-    path.join(dir, 'version-hint.text'),
-    ...(table.metadata['metadata-log'] ?? []).map((e) => localPath(e['metadata-file'])),
-  ]);
-  for (const name of [`v${table.version}.metadata.json`, `v${table.version}.gz.metadata.json`])
-    files.add(path.join(dir, name));
-  return files;
-}
-
-function* walk(dir: string): Generator<string> {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(full);
-    else if (entry.isFile()) yield full;
-  }
 }
 
 /** A Hadoop checksum file (`.x.crc`, which Spark's writers leave beside x) goes with the file it checks. */
-function checkedFile(file: string): string | undefined {
-  const match = /^\.(.+)\.crc$/.exec(path.basename(file));
-  return match ? path.join(path.dirname(file), match[1]) : undefined;
+function checkedFile(uri: string): string | undefined {
+  const slash = uri.lastIndexOf('/');
+  const match = /^\.(.+)\.crc$/.exec(uri.slice(slash + 1));
+  return match ? `${uri.slice(0, slash + 1)}${match[1]}` : undefined;
 }
 
 export interface OrphanResult {
@@ -61,10 +43,11 @@ export interface OrphanResult {
 }
 
 /**
- * Deletes the files under the table's directory that no retained snapshot or kept metadata version
+ * Deletes the files under the table's location that no retained snapshot or kept metadata version
  * needs and that are older than `maxAgeMs`: a writer's files are never touched before they are that
  * old, committed or not. A file that only expired snapshots needed counts its age from when the
- * newest of them stopped being current (`supersededAt`), so a reader of it has that long to finish.
+ * newest of them stopped being current (`supersededAt`), so a reader of it has that long to finish;
+ * that time is set on the file, so the next run still counts from it.
  */
 export async function removeOrphans(
   table: LoadedTable,
@@ -74,30 +57,33 @@ export async function removeOrphans(
   now = Date.now(),
 ): Promise<OrphanResult> {
   const needed = await filesOf(table, table.metadata.snapshots ?? []);
-  for (const file of metadataFiles(table)) needed.add(file);
+  for (const file of await table.catalog.keptMetadata(table)) needed.add(table.files.resolve(file, 'metadata file'));
+  const current = await table.files.stat(table.metadataLocation, 'metadata file');
+  const listed: FileInfo[] = [];
+  for await (const file of table.files.list()) listed.push({ ...file, uri: table.files.resolve(file.uri, 'file') });
+  const present = new Set(listed.map((f) => f.uri));
   let removed = 0;
   let bytes = 0;
-  for (const file of walk(table.dir)) {
-    const checked = checkedFile(file);
-    if (needed.has(file) || (checked && (needed.has(checked) || fs.existsSync(checked)))) continue;
-    // A version newer than the one read belongs to a writer that committed since.
-    const version = /^v(\d+)(\.gz)?\.metadata\.json$/.exec(path.basename(file));
-    if (version && Number(version[1]) >= table.version) continue;
-    const stat = fs.statSync(file);
-    let modified = stat.mtimeMs;
-    if (expiredFiles.has(file) && modified < supersededAt) {
+  for (const file of listed) {
+    const checked = checkedFile(file.uri);
+    if (needed.has(file.uri) || (checked && present.has(checked))) continue;
+    // Metadata written since the version read belongs to a writer that committed meanwhile.
+    if (file.uri.endsWith('.metadata.json') && current && file.modifiedMs >= current.modifiedMs) continue;
+    let modified = file.modifiedMs;
+    if (expiredFiles.has(file.uri) && modified < supersededAt) {
+      await table.files.touch(file.uri, supersededAt, 'file');
       modified = supersededAt;
-      fs.utimesSync(file, stat.atime, new Date(supersededAt));
     }
     if (modified > now - maxAgeMs) continue;
-    fs.rmSync(file, { force: true });
+    await table.files.delete(file.uri, 'orphan file');
+    present.delete(file.uri);
     removed++;
-    bytes += stat.size;
+    bytes += file.size;
   }
-  for (const file of walk(table.dir)) {
-    const checked = checkedFile(file);
-    if (checked && !fs.existsSync(checked) && fs.statSync(file).mtimeMs <= now - maxAgeMs)
-      fs.rmSync(file, { force: true });
+  for (const file of listed) {
+    const checked = checkedFile(file.uri);
+    if (checked && !present.has(checked) && present.has(file.uri) && file.modifiedMs <= now - maxAgeMs)
+      await table.files.delete(file.uri, 'checksum file');
   }
   return { removed, bytes };
 }

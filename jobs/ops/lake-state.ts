@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import { createKafka, requireTopic, withAdmin, withinMs } from '../kafka/client.ts';
-import { findTable, headOf, lakeTables, type LakeTableKey } from '../lake/lake.ts';
+import { headOf, lakeAt, lakeTables, type LakeTableKey } from '../lake/lake.ts';
 import { nextOffsetsOf } from '../lake/offsets.ts';
 import type { Logger } from '../log.ts';
 import type { RunHistory, StageRuns } from './run-history.ts';
@@ -21,19 +21,22 @@ export interface TableState {
   readonly dataFiles: number;
 }
 
-export function tableStates(dataDir: string): TableState[] {
-  return (Object.keys(lakeTables) as LakeTableKey[]).map((key) => {
-    const table = findTable(dataDir, key);
+export async function tableStates(dataDir: string): Promise<TableState[]> {
+  const lake = lakeAt(dataDir);
+  const states: TableState[] = [];
+  for (const key of Object.keys(lakeTables) as LakeTableKey[]) {
+    const table = await lake.find(key);
     const head = headOf(table);
-    return {
+    states.push({
       table: lakeTables[key].name,
       exists: table !== undefined,
       lastCommitMs: head?.['timestamp-ms'],
       snapshots: table?.metadata.snapshots?.length ?? 0,
       rows: Number(head?.summary['total-records'] ?? 0),
       dataFiles: Number(head?.summary['total-data-files'] ?? 0),
-    };
-  });
+    });
+  }
+  return states;
 }
 
 export interface PartitionLag {
@@ -54,7 +57,7 @@ const quiet = (job: string): Logger => ({ job, log: () => {}, info: () => {}, wa
  * Bounded by LAKEHOUSE_KAFKA_WAIT_SECONDS (at least a second); throws when Kafka does not answer.
  */
 export async function bronzeLag(config: Config, job: string): Promise<PartitionLag[]> {
-  const next = nextOffsetsOf(headOf(findTable(config.dataDir, 'bronze')));
+  const next = nextOffsetsOf(headOf(await lakeAt(config.dataDir).find('bronze')));
   const kafka = createKafka(config, quiet(job));
   const ms = Math.max(config.kafkaWaitSeconds, 1) * 1000;
   const offsets = await withinMs(ms, () =>
@@ -107,7 +110,7 @@ export async function lakeReport(config: Config, history: RunHistory, job: strin
   let tables: TableState[] = [];
   let lakeError: string | undefined;
   try {
-    tables = tableStates(config.dataDir);
+    tables = await tableStates(config.dataDir);
     await history.refresh(config.dataDir);
   } catch (error) {
     lakeError = `the lake at ${path.resolve(config.dataDir)} could not be read: ${(error as Error).message}`;

@@ -12,8 +12,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fsyncDirectory } from '../lake/atomic.ts';
-import { writeFileDurably } from '../lake/iceberg/avro.ts';
+
+import { fsyncDirectory, writeFileDurably } from '../lake/atomic.ts';
 import { hostName } from './runs.ts';
 
 export const LEASE_DIR = '.lakehouse';

@@ -6,7 +6,7 @@
  */
 import { lineage, type SnapshotId } from '../lake/iceberg/metadata.ts';
 import { liveFiles } from '../lake/iceberg/table.ts';
-import { findTable, headOf } from '../lake/lake.ts';
+import { headOf, lakeAt } from '../lake/lake.ts';
 import { readDataRows } from '../lake/data-file-source.ts';
 import { runsColumns, type RunRow } from '../lake/table-schema.ts';
 import { outcomes, type Outcome } from './runs.ts';
@@ -36,7 +36,7 @@ export class RunHistory {
 
   /** Brings the history up to `ops.runs`' current snapshot; a lake without the table has no runs. */
   async refresh(dataDir: string): Promise<void> {
-    const table = findTable(dataDir, 'runs');
+    const table = await lakeAt(dataDir).find('runs');
     const head = headOf(table);
     if (!table || !head) {
       this.reset();
@@ -60,6 +60,7 @@ export class RunHistory {
     if (!incremental) this.reset();
     const files = await liveFiles(table, head, incremental ? new Set(pending) : undefined);
     for await (const row of readDataRows(
+      table.files,
       files.map((f) => f.file),
       runsColumns,
     ))

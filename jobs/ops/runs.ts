@@ -1,14 +1,9 @@
-/**
- * The run history: one row of `ops.runs` per job run, appended when the run ends, so that `status`
- * and the metrics exporter know each stage's last run and last success whatever pod ran it.
- */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CommitConflictError, loadTable } from '../lake/iceberg/catalog.ts';
+import { CommitConflictError } from '../lake/catalog/catalog.ts';
 import { appendFiles } from '../lake/iceberg/table.ts';
-import { DataFileWriter, openTable } from '../lake/lake.ts';
-import { opsTables, runsColumns, summaryKeys, type RunRow } from '../lake/table-schema.ts';
+import { DataFileWriter, lakeAt } from '../lake/lake.ts';
+import { runsColumns, summaryKeys, type RunRow } from '../lake/table-schema.ts';
 
 export const outcomes = ['succeeded', 'failed', 'skipped', 'stopped'] as const;
 export type Outcome = (typeof outcomes)[number];
@@ -56,23 +51,24 @@ const maxAttempts = 12;
  * once, and a commit that lost the race is retried on the new head (bounded, with jitter).
  */
 export async function appendRun(dataDir: string, row: RunRow): Promise<AppendResult> {
-  const root = path.resolve(dataDir);
-  if (!fs.existsSync(root)) return { recorded: false, reason: `the lake root ${root} does not exist (no lake yet)` };
-  let table = openTable(root, 'runs');
+  const lake = lakeAt(dataDir);
+  if (!(await lake.catalog.exists()))
+    return { recorded: false, reason: `the lake root ${path.resolve(dataDir)} does not exist (no lake yet)` };
+  let table = await lake.open('runs');
   const writer = new DataFileWriter(table, runsColumns, 1, 1);
   writer.write(row);
-  const files = writer.finish();
+  const files = await writer.finish();
   for (let attempt = 1; ; attempt++) {
     try {
       await appendFiles(table, files, { [summaryKeys.writer]: `node ${row.stage}` });
       return { recorded: true, attempts: attempt };
     } catch (error) {
       if (!(error instanceof CommitConflictError) || attempt >= maxAttempts) {
-        writer.abort();
+        await writer.abort();
         throw error;
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-      table = loadTable(root, opsTables.runs)!;
+      table = (await lake.find('runs'))!;
     }
   }
 }

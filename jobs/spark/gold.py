@@ -2,6 +2,7 @@
 recomputed from all of silver's current snapshot and committed as one overwrite snapshot that
 records which silver snapshot it was computed from. Commits nothing when gold already is."""
 
+from lakehouse_lineage import gold_input
 from lakehouse_session import now_ms, run_stage
 from lakehouse_tables import Lake
 from pyspark.sql import functions as F
@@ -20,7 +21,7 @@ def gold(config, logger, spark, phase) -> dict:
         logger.info("silver.vehicles has no snapshot yet: nothing to aggregate")
         return {"types": 0}
     gold_at = lake.current("gold")
-    if gold_at is not None and gold_at.summary.get(keys["silverSnapshot"]) == str(silver_at.id):
+    if gold_at is not None and gold_input(lake.metadata("silver"), lake.metadata("gold"), keys).up_to_date:
         logger.info("gold is up to date", silver_snapshot=silver_at.id)
         return {"types": int(gold_at.summary.get("total-records", 0)), "silver_snapshot": silver_at.id}
     epoch = F.timestamp_millis(F.lit(0))

@@ -4,6 +4,7 @@ de-duplicated on (vehicle_id, event_time) against each other (the first in (part
 order is kept) and against silver, rejected records with their reason. Commits silver.rejected,
 then silver.vehicles, each one snapshot recording the last bronze snapshot consumed."""
 
+from lakehouse_lineage import LineageError, silver_input
 from lakehouse_rules import Rules
 from lakehouse_session import StageError, run_stage
 from lakehouse_tables import ConcurrentCommit, Lake
@@ -130,32 +131,15 @@ def silver(config, logger, spark, phase) -> dict:
     marker = keys["bronzeSnapshot"]
     for key in ("silver", "rejected"):
         lake.ensure(key)
-    bronze_tip = lake.current("bronze")
-    if bronze_tip is None:
+    try:
+        plan = silver_input(lake.metadata("bronze"), lake.metadata("silver"), lake.metadata("rejected"), keys)
+    except LineageError as error:
+        raise StageError(str(error)) from None
+    if plan.bronze_head is None:
         logger.info("bronze.vehicles has no snapshot yet: nothing to consume")
         return {"bronze": 0}
-    order = {snapshot_id: i for i, snapshot_id in enumerate(lake.history("bronze"))}
-
-    def consumed(key: str):
-        """(snapshot, the bronze snapshot it holds up to, its place in bronze's history)."""
-        snapshot = lake.current(key)
-        recorded = snapshot.summary.get(marker) if snapshot else None
-        if recorded is None:
-            return snapshot, None, -1
-        if int(recorded) not in order:
-            raise StageError(
-                f"{lake.spec(key).name} consumed bronze snapshot {recorded}, which is not in bronze.vehicles' "
-                "history (expired or another lake's)"
-            )
-        return snapshot, int(recorded), order[int(recorded)]
-
-    vehicles, vehicles_marker, vehicles_at = consumed("silver")
-    rejected, rejected_marker, rejected_at = consumed("rejected")
-    if vehicles_at > rejected_at:
-        raise StageError(
-            f"silver.vehicles holds bronze up to snapshot {vehicles_marker} but silver.rejected only up to "
-            f"{rejected_marker}; silver.rejected is always committed first, so this lake was changed by hand"
-        )
+    vehicles = lake.current("silver")
+    rejected = lake.current("rejected")
     writer = {keys["writer"]: "spark silver"}
     result = {}
 
@@ -165,39 +149,42 @@ def silver(config, logger, spark, phase) -> dict:
         except ConcurrentCommit as error:
             raise StageError(str(error)) from None
 
-    if rejected_at > vehicles_at:
+    if plan.recover:
         # A run died between its two commits: its rejects are in, its silver rows are not. Those
         # bronze snapshots are split again (silver is as that run saw it) and only silver is written.
         logger.info(
             "completing a silver run that committed silver.rejected only",
-            after=vehicles_marker,
-            through=rejected_marker,
+            after=plan.vehicles_through,
+            through=plan.rejected_through,
         )
         with phase("recover"):
             events, _, counts, cached = split(
                 spark,
                 lake,
-                lake.read_added("bronze", vehicles_marker, rejected_marker),
+                lake.read_added("bronze", plan.vehicles_through, plan.rejected_through),
                 vehicles.id if vehicles else None,
             )
-            vehicles = commit("silver", events, vehicles, rejected_marker)
+            vehicles = commit("silver", events, vehicles, plan.rejected_through)
             for frame in cached:
                 frame.unpersist()
         result["recovered"] = counts
-    if order[bronze_tip.id] == rejected_at:
-        logger.info("no new bronze snapshot", bronze_snapshot=bronze_tip.id)
+    if not plan.pending:
+        logger.info("no new bronze snapshot", bronze_snapshot=plan.bronze_head)
         return {**result, "bronze": 0}
     with phase("split"):
         events, rejects, counts, cached = split(
-            spark, lake, lake.read_added("bronze", rejected_marker, bronze_tip.id), vehicles.id if vehicles else None
+            spark,
+            lake,
+            lake.read_added("bronze", plan.rejected_through, plan.bronze_head),
+            vehicles.id if vehicles else None,
         )
     with phase("commit_rejected"):
-        commit("rejected", rejects, rejected, bronze_tip.id)
+        commit("rejected", rejects, rejected, plan.bronze_head)
     with phase("commit_silver"):
-        commit("silver", events, vehicles, bronze_tip.id)
+        commit("silver", events, vehicles, plan.bronze_head)
     for frame in cached:
         frame.unpersist()
-    return {**result, **counts, "bronze_snapshot": bronze_tip.id}
+    return {**result, **counts, "bronze_snapshot": plan.bronze_head}
 
 
 if __name__ == "__main__":

@@ -8,16 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  CommitConflictError,
-  loadOrCreateTable,
-  loadTable,
-  type LoadedTable,
-} from '../../jobs/lake/iceberg/catalog.ts';
+import { CommitConflictError, type LoadedTable } from '../../jobs/lake/catalog/catalog.ts';
+import { metadataVersion } from '../../jobs/lake/catalog/hadoop-catalog.ts';
 import { parseJson } from '../../jobs/lake/iceberg/json.ts';
 import { currentSchema, currentSnapshot, lineage, snapshotAsOf } from '../../jobs/lake/iceberg/metadata.ts';
 import { appendFiles, liveFiles, overwriteFiles } from '../../jobs/lake/iceberg/table.ts';
-import { DataFileWriter } from '../../jobs/lake/lake.ts';
+import { DataFileWriter, lakeAt } from '../../jobs/lake/lake.ts';
 import { tables, type TableSpec } from '../../jobs/lake/table-schema.ts';
 import { temporaryDir } from '../support/lake.ts';
 import { requireSparkInstall } from '../spark/spark-install.ts';
@@ -45,51 +41,55 @@ async function commitRows(
 ) {
   const writer = new DataFileWriter(table, spec.columns, 100, 1000);
   for (const row of rows) writer.write(row as never);
-  const files = writer.finish();
+  const files = await writer.finish();
   return mode === 'append'
     ? appendFiles(table, files, { 'lakehouse.writer': 'test' })
     : overwriteFiles(table, files, { 'lakehouse.writer': 'test' });
 }
+
+/** Opens (creating when absent) a table of the lake at `root`, as the jobs do. */
+const openTable = (root: string, spec: TableSpec) => lakeAt(root).openSpec(spec);
+const versionOf = (table: LoadedTable) => metadataVersion(table.metadataLocation);
 
 function pyiceberg(script: string, ...args: string[]): unknown {
   const python = path.join(requireSparkInstall(), 'venv/bin/python');
   return JSON.parse(execFileSync(python, ['-c', script, ...args], { encoding: 'utf8' }));
 }
 
-test('a table is created once, in the HadoopCatalog layout', () => {
+test('a table is created once, in the HadoopCatalog layout', async () => {
   const root = temporaryDir('iceberg-create');
-  const a = loadOrCreateTable(root, gold);
-  const b = loadOrCreateTable(root, gold);
+  const a = await openTable(root, gold);
+  const b = await openTable(root, gold);
   assert.is(a.metadata['table-uuid'], b.metadata['table-uuid']);
-  assert.is(b.version, 1);
+  assert.is(versionOf(b), 1);
   assert.ok(fs.existsSync(path.join(root, 'gold/stats/metadata/v1.metadata.json')));
   assert.is(fs.readFileSync(path.join(root, 'gold/stats/metadata/version-hint.text'), 'utf8'), '1');
 });
 
 test('of two commits from the same version exactly one wins; the other is told, and nothing is lost', async () => {
   const root = temporaryDir('iceberg-race');
-  const base = loadOrCreateTable(root, gold);
+  const base = await openTable(root, gold);
   const first = await commitRows(base, [goldRow('car', 1)]);
   try {
     await commitRows(base, [goldRow('bike', 2)]);
     assert.unreachable('the second commit from the same base must fail');
   } catch (error) {
     assert.instance(error, CommitConflictError);
-    assert.match((error as Error).message, /another writer committed version 2 first/);
+    assert.match((error as Error).message, /another writer committed first \(version 2 exists\)/);
   }
-  const latest = loadTable(root, gold)!;
-  assert.is(latest.version, first.version);
+  const latest = (await lakeAt(root).load(gold))!;
+  assert.is(versionOf(latest), versionOf(first));
   assert.is((await liveFiles(latest)).length, 1);
   const second = await commitRows(latest, [goldRow('bike', 2)]);
-  assert.is(second.version, 3);
+  assert.is(versionOf(second), 3);
   assert.is((await liveFiles(second)).length, 2);
 });
 
 test('snapshot ids use the whole 64-bit range and survive a round trip exactly', async () => {
   const root = temporaryDir('iceberg-ids');
-  let table = loadOrCreateTable(root, gold);
+  let table = await openTable(root, gold);
   for (let i = 0; i < 5; i++) table = await commitRows(table, [goldRow('car', i)]);
-  const reread = loadTable(root, gold)!;
+  const reread = (await lakeAt(root).load(gold))!;
   const ids = lineage(reread.metadata).map((s) => s['snapshot-id']);
   assert.is(ids.length, 5);
   for (const id of ids) assert.ok(typeof id === 'bigint');
@@ -110,14 +110,14 @@ test('snapshot ids use the whole 64-bit range and survive a round trip exactly',
 
 test('readers find versions newer than a stale hint (a writer that died before updating it)', async () => {
   const root = temporaryDir('iceberg-hint');
-  const table = await commitRows(loadOrCreateTable(root, gold), [goldRow('car', 1)]);
+  const table = await commitRows(await openTable(root, gold), [goldRow('car', 1)]);
   fs.writeFileSync(path.join(root, 'gold/stats/metadata/version-hint.text'), '1');
-  assert.is(loadTable(root, gold)!.version, table.version);
+  assert.is(versionOf((await lakeAt(root).load(gold))!), versionOf(table));
 });
 
 test('an overwrite replaces every file; older snapshots stay readable by id and by time', async () => {
   const root = temporaryDir('iceberg-travel');
-  const first = await commitRows(loadOrCreateTable(root, gold), [goldRow('car', 1), goldRow('bike', 1)]);
+  const first = await commitRows(await openTable(root, gold), [goldRow('car', 1), goldRow('bike', 1)]);
   const firstSnapshot = currentSnapshot(first.metadata)!;
   await new Promise((resolve) => setTimeout(resolve, 5));
   const second = await commitRows(first, [goldRow('car', 5)], 'overwrite');
@@ -144,8 +144,8 @@ test('a column added to the contract evolves the table; old snapshots keep their
   const root = temporaryDir('iceberg-evolve');
   const older: TableSpec = { ...gold, columns: gold.columns.filter((c) => c.name !== 'computed_at') };
   const { computed_at: _dropped, ...oldRow } = goldRow('car', 1);
-  const v1 = await commitRows(loadOrCreateTable(root, older), [oldRow as never], 'append', older);
-  const evolved = loadOrCreateTable(root, {
+  const v1 = await commitRows(await openTable(root, older), [oldRow as never], 'append', older);
+  const evolved = await openTable(root, {
     ...gold,
     columns: [...older.columns, { ...gold.columns.at(-1)!, nullable: true }],
   });

@@ -9,19 +9,22 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../../jobs/config.ts';
-import { CommitConflictError, loadTable } from '../../jobs/lake/iceberg/catalog.ts';
+import { CommitConflictError } from '../../jobs/lake/catalog/catalog.ts';
+import { metadataVersion } from '../../jobs/lake/catalog/hadoop-catalog.ts';
+import { localPath } from '../../jobs/lake/io/local-file-io.ts';
 import { lineage } from '../../jobs/lake/iceberg/metadata.ts';
 import { appendFiles, liveFiles } from '../../jobs/lake/iceberg/table.ts';
-import { findTable, headOf } from '../../jobs/lake/lake.ts';
+import { headOf, lakeAt } from '../../jobs/lake/lake.ts';
 import { summaryKeys, tables, type TableKey } from '../../jobs/lake/table-schema.ts';
 import { compact, planCompaction } from '../../jobs/maintain/compact.ts';
-import { consumedOf } from '../../jobs/maintain/downstream.ts';
+import { consumedOf } from '../../jobs/maintain.ts';
 import { expire, planExpiry } from '../../jobs/maintain/expire.ts';
 import { logLine, runSparkStage } from '../spark/run-job.ts';
 import { sharedBroker } from '../support/broker-fixture.ts';
 import { localPath as icebergLocalPath, pyiceberg, pyicebergInfo, sparkRows } from '../support/iceberg-readers.ts';
 import type { Row } from '../support/iceberg-values.ts';
 import { describeFailure, runJob, temporaryDir, uniqueNames, type JobOutcome } from '../support/lake.ts';
+import { findTable } from '../support/tables.ts';
 
 interface Lake {
   readonly env: Record<string, string>;
@@ -58,8 +61,8 @@ async function ok(job: string, lake: Lake, args: string[] = [], env: Record<stri
 }
 
 /** A table's lineage, newest first: snapshot, operation, the bronze snapshot it consumed, writer. */
-function historyOf(dir: string, key: TableKey): string {
-  const table = findTable(dir, key);
+async function historyOf(dir: string, key: TableKey): Promise<string> {
+  const table = await findTable(dir, key);
   if (!table) return `${key}: no table`;
   return (
     `${key}:\n` +
@@ -97,7 +100,7 @@ async function rowsOf(lake: Lake): Promise<Record<TableKey, string[]>> {
   return Object.fromEntries(keys.map((k, i) => [k, sorted(reads[i].rows!)])) as Record<TableKey, string[]>;
 }
 
-const liveCount = async (lake: Lake, key: TableKey) => (await liveFiles(findTable(lake.dir, key)!)).length;
+const liveCount = async (lake: Lake, key: TableKey) => (await liveFiles((await findTable(lake.dir, key))!)).length;
 const filesOnDisk = (dir: string): string[] =>
   fs
     .readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -138,7 +141,7 @@ maintain.before(async () => {
     TableKey,
     number
   >;
-  firstBronzeSnapshot = String(lineage(findTable(lake.dir, 'bronze')!.metadata).at(-1)!['snapshot-id']);
+  firstBronzeSnapshot = String(lineage((await findTable(lake.dir, 'bronze'))!.metadata).at(-1)!['snapshot-id']);
 });
 
 maintain(
@@ -178,7 +181,7 @@ maintain(
     for (const key of keys) await assertOnlyReferencedFiles(lake, key);
     await ok('verify', lake);
     assert.equal(await rowsOf(lake), before, 'every table holds the same rows after orphan removal');
-    const bronze = findTable(lake.dir, 'bronze')!;
+    const bronze = (await findTable(lake.dir, 'bronze'))!;
     assert.ok(bronze.metadata.properties[summaryKeys.expiredOffsetRanges], 'the expired offset ranges are recorded');
     assert.ok(
       headOf(bronze)!.summary[summaryKeys.nextOffsets],
@@ -198,7 +201,7 @@ maintain('Spark reads every table after maintenance, with the same rows', async 
 maintain('an expired snapshot is named as such by show; a retained one still reads', async () => {
   const gone = await runJob('show', lake.env, ['bronze.vehicles', '--snapshot', firstBronzeSnapshot]);
   assert.is(gone.exitCode, 2);
-  const current = String(headOf(findTable(lake.dir, 'bronze'))!['snapshot-id']);
+  const current = String(headOf(await findTable(lake.dir, 'bronze'))!['snapshot-id']);
   const kept = await runJob('show', lake.env, ['bronze.vehicles', '--snapshot', current, '--limit', '1']);
   assert.is(kept.exitCode, 0, describeFailure(kept));
 });
@@ -232,25 +235,30 @@ maintain('a maintain that loses its commit to a pipeline run leaves nothing of i
   await pipelineRun(lake, 30);
   await pipelineRun(lake, 30);
   const config = loadConfig(new Map(), { LAKEHOUSE_DATA_DIR: lake.dir, LAKEHOUSE_FILE_ROWS: '1000000' });
-  const stale = findTable(lake.dir, 'bronze')!;
-  const plan = await planCompaction(stale, consumedOf(lake.dir, tables.bronze), config.fileRows);
+  const stale = (await findTable(lake.dir, 'bronze'))!;
+  const plan = await planCompaction(stale, await consumedOf(lakeAt(lake.dir), tables.bronze), config.fileRows);
   assert.ok(plan.groups.length > 0, 'there is something to compact');
-  const expiry = planExpiry(stale, consumedOf(lake.dir, tables.bronze), 0, 1);
+  const expiry = planExpiry(stale.metadata, await consumedOf(lakeAt(lake.dir), tables.bronze), 0, 1);
   assert.ok(expiry.expired.length > 0, 'there is something to expire');
   await ok('produce', lake, ['--events', '5']);
   await ok('bronze', lake);
-  const disk = filesOnDisk(stale.dir).sort();
+  const disk = filesOnDisk(localPath(stale.location)).sort();
   const lost = await compact(stale, plan, config.fileRows, config.rowGroupSize).then(
     () => undefined,
     (e: unknown) => e,
   );
   assert.instance(lost, CommitConflictError);
-  assert.throws(
-    () => expire(stale, expiry),
-    (e: unknown) => e instanceof CommitConflictError,
+  const refused = await expire(stale, expiry).then(
+    () => undefined,
+    (e: unknown) => e,
   );
-  assert.equal(filesOnDisk(stale.dir).sort(), disk, 'no new file is left');
-  assert.is(loadTable(lake.dir, tables.bronze)!.version, stale.version + 1, 'only the pipeline committed');
+  assert.instance(refused, CommitConflictError);
+  assert.equal(filesOnDisk(localPath(stale.location)).sort(), disk, 'no new file is left');
+  assert.is(
+    metadataVersion((await findTable(lake.dir, 'bronze'))!.metadataLocation),
+    metadataVersion(stale.metadataLocation)! + 1,
+    'only the pipeline committed',
+  );
   for (const job of ['silver', 'gold', 'verify']) await ok(job, lake);
 });
 
@@ -259,7 +267,7 @@ maintain(
   async () => {
     await pipelineRun(lake, 30);
     await pipelineRun(lake, 30);
-    const stale = findTable(lake.dir, 'bronze')!;
+    const stale = (await findTable(lake.dir, 'bronze'))!;
     const head = headOf(stale)!;
     // What a bronze run with nothing new to read would commit: the same offsets, no files.
     const summary = {
@@ -272,13 +280,13 @@ maintain(
     const config = loadConfig(new Map(), { LAKEHOUSE_DATA_DIR: lake.dir });
     const compacted = await compact(
       stale,
-      await planCompaction(stale, consumedOf(lake.dir, tables.bronze), config.fileRows),
+      await planCompaction(stale, await consumedOf(lakeAt(lake.dir), tables.bronze), config.fileRows),
       config.fileRows,
       config.rowGroupSize,
     );
     assert.ok(compacted.removed > 0, 'maintain compacted bronze');
     const appended = await appendFiles(stale, [], summary);
-    assert.is(appended.version, compacted.table.version + 1);
+    assert.is(metadataVersion(appended.metadataLocation), metadataVersion(compacted.table.metadataLocation)! + 1);
     assert.is(headOf(appended)!['parent-snapshot-id'], headOf(compacted.table)!['snapshot-id']);
     assert.is(headOf(appended)!.summary['total-records'], head.summary['total-records']);
     const refused = await appendFiles(stale, [], summary).then(
@@ -323,7 +331,7 @@ maintain(
       LAKEHOUSE_KEEP_SNAPSHOTS: '2',
       LAKEHOUSE_ORPHAN_AGE_HOURS: '0',
     });
-    const bronze = findTable(lake.dir, 'bronze')!;
+    const bronze = (await findTable(lake.dir, 'bronze'))!;
     assert.is(headOf(bronze)!.summary.operation, 'replace', "bronze's current snapshot is a compaction");
     const held = result(await ok('verify', lake)).bronze as number;
     await ok('produce', lake, ['--events', '20', '--seed', '77']);
@@ -341,7 +349,7 @@ maintain(
       [
         describeFailure(verify),
         ...finished,
-        ...(['bronze', 'silver', 'rejected'] as const).map((t) => historyOf(lake.dir, t)),
+        ...(await Promise.all((['bronze', 'silver', 'rejected'] as const).map((t) => historyOf(lake.dir, t)))),
       ].join('\n'),
     );
     assert.is(result(verify).bronze, held + 20);
@@ -384,14 +392,18 @@ lagging(
     await ok('gold', own);
     // Now gold has read it: the next compaction takes those files too, and expiry keeps the two replaces.
     await ok('maintain', own, [], settings);
-    const silver = findTable(own.dir, 'silver')!;
+    const silver = (await findTable(own.dir, 'silver'))!;
     assert.equal(
       lineage(silver.metadata).map((s) => s.summary.operation),
       ['replace', 'replace'],
-      historyOf(own.dir, 'silver'),
+      await historyOf(own.dir, 'silver'),
     );
     const verify = await runJob('verify', own.env);
-    assert.is(verify.exitCode, 0, [describeFailure(verify), ...keys.map((k) => historyOf(own.dir, k))].join('\n'));
+    assert.is(
+      verify.exitCode,
+      0,
+      [describeFailure(verify), ...(await Promise.all(keys.map((k) => historyOf(own.dir, k))))].join('\n'),
+    );
     assert.is(result(verify).bronze, 160);
     // And the next run goes on from there.
     await produce(505);
@@ -403,7 +415,7 @@ lagging(
 lagging(
   'after the compactions, a silver snapshot that consumes a bronze snapshot again fails verify, naming both',
   async () => {
-    const silver = findTable(own.dir, 'silver')!;
+    const silver = (await findTable(own.dir, 'silver'))!;
     const marker = headOf(silver)!.summary[summaryKeys.bronzeSnapshot];
     const again = await appendFiles(silver, [], { [summaryKeys.bronzeSnapshot]: marker, [summaryKeys.writer]: 'test' });
     await ok('gold', own);

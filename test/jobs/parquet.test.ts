@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { deserialise } from '../../jobs/lake/iceberg/column-stats.ts';
-import { localPath } from '../../jobs/lake/iceberg/manifest.ts';
+import { localPath } from '../../jobs/lake/io/local-file-io.ts';
 import { ParquetSink } from '../../jobs/lake/parquet-sink.ts';
 import { readColumnBatches, readRows } from '../../jobs/lake/parquet-source.ts';
 import { rejectedColumns, silverColumns, type SilverRow } from '../../jobs/lake/table-schema.ts';

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { findTable, headOf } from '../../jobs/lake/lake.ts';
+import { headOf } from '../../jobs/lake/lake.ts';
+import { findTable } from '../support/tables.ts';
 import { nextOffsetsOf } from '../../jobs/lake/offsets.ts';
 import { testKafka } from '../support/broker-fixture.ts';
 import { query } from '../support/duckdb.ts';
@@ -168,9 +169,9 @@ pipeline(
   "a bronze run setting the group's offsets while verify reads them passes; offsets no snapshot ends at fail, naming the partition",
   async () => {
     await ok('produce', lake, ['--events', '12', '--seed', '10']);
-    const cut = nextOffsetsOf(headOf(findTable(lake.dir, 'bronze')));
+    const cut = nextOffsetsOf(headOf(await findTable(lake.dir, 'bronze')));
     await ok('bronze', lake);
-    const next = nextOffsetsOf(headOf(findTable(lake.dir, 'bronze')));
+    const next = nextOffsetsOf(headOf(await findTable(lake.dir, 'bronze')));
     const moved = [...next]
       .filter(([partition, offset]) => offset !== cut.get(partition))
       .map(([partition]) => partition);

@@ -1,10 +1,15 @@
 /** A lake's Iceberg tables for tests: the data files of a table's current snapshot, as DuckDB reads them. */
-import { localPath } from '../../jobs/lake/iceberg/manifest.ts';
 import { liveFiles } from '../../jobs/lake/iceberg/table.ts';
-import { findTable, headOf, type LakeTableKey } from '../../jobs/lake/lake.ts';
+import { localPath } from '../../jobs/lake/io/local-file-io.ts';
+import { headOf, type LakeTableKey, lakeAt } from '../../jobs/lake/lake.ts';
+
+/** The lake's table, or undefined when it was never created. */
+export function findTable(dataDir: string, key: LakeTableKey) {
+  return lakeAt(dataDir).find(key);
+}
 
 export async function tableFiles(dataDir: string, key: LakeTableKey): Promise<string[]> {
-  const table = findTable(dataDir, key);
+  const table = await lakeAt(dataDir).find(key);
   if (!table || !headOf(table)) return [];
   return (await liveFiles(table)).map((f) => localPath(f.file.path));
 }

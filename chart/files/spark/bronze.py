@@ -60,9 +60,7 @@ def bronze(config, logger, spark, phase) -> dict:
         # Records that retention deleted before bronze read them are recorded in the snapshot as lost
         # (verify reports them), as the Node engine does: the range starts where the table ended.
         first = {p: max(recorded.get(p, 0), earliest[p]) for p in topic.partitions}
-        gaps = {
-            p: [[recorded[p], earliest[p]]] for p in topic.partitions if p in recorded and recorded[p] < earliest[p]
-        }
+        gaps = {p: [[recorded.get(p, 0), earliest[p]]] for p in topic.partitions if recorded.get(p, 0) < earliest[p]}
         for p, [[lost_from, lost_to]] in sorted(gaps.items()):
             logger.warn(
                 "records were deleted from Kafka before bronze read them: recorded as data loss",

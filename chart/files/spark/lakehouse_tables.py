@@ -124,6 +124,30 @@ class Lake:
             return None
         return _snapshot(self.java_table(key).currentSnapshot())
 
+    def metadata(self, key: str) -> dict | None:
+        """The table's snapshots, refs and properties in Iceberg's metadata JSON shape, as
+        lakehouse_lineage reads them; None when the table is absent."""
+        if not self.exists(key):
+            return None
+        table = self.java_table(key)
+        current = table.currentSnapshot()
+        snapshots = [
+            {
+                "snapshot-id": s.snapshotId(),
+                "parent-snapshot-id": s.parentId(),
+                "sequence-number": s.sequenceNumber(),
+                "timestamp-ms": s.timestampMillis(),
+                "summary": {**dict(s.summary()), "operation": s.operation()},
+            }
+            for s in table.snapshots()
+        ]
+        return {
+            "current-snapshot-id": current.snapshotId() if current is not None else -1,
+            "refs": {"main": {"snapshot-id": current.snapshotId(), "type": "branch"}} if current is not None else {},
+            "snapshots": snapshots,
+            "properties": dict(table.properties()),
+        }
+
     def history(self, key: str) -> list[int]:
         """Snapshot ids of the table's current lineage, oldest first."""
         table = self.java_table(key)

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import avro from 'avsc';
 
 /**
@@ -51,28 +50,19 @@ export interface AvroFile {
   readonly records: Record<string, unknown>[];
 }
 
-/** Every record of an Avro container file, decoded with the file's own schema. */
-export async function readAvroFile(file: string): Promise<AvroFile> {
+/** Every record of an Avro container file's bytes, decoded with the file's own schema; `name` names it in errors. */
+export async function decodeAvroFile(bytes: Uint8Array, name: string): Promise<AvroFile> {
   const records: Record<string, unknown>[] = [];
   let metadata: Record<string, string> = {};
   await new Promise<void>((resolve, reject) => {
-    const decoder = avro.createFileDecoder(file, { parseHook: (schema: unknown) => typeOf(schema) } as never);
+    const decoder = new avro.streams.BlockDecoder({ parseHook: (schema: unknown) => typeOf(schema) } as never);
     decoder.on('metadata', (_type: unknown, _codec: unknown, header: { meta: Record<string, Buffer> }) => {
       metadata = Object.fromEntries(Object.entries(header.meta).map(([k, v]) => [k, v.toString('utf8')]));
     });
     decoder.on('data', (record: Record<string, unknown>) => records.push(record));
     decoder.on('end', resolve);
-    decoder.on('error', (error: Error) => reject(new Error(`${file}: not a readable Avro file (${error.message})`)));
+    decoder.on('error', (error: Error) => reject(new Error(`${name}: not a readable Avro file (${error.message})`)));
+    decoder.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   });
   return { metadata, records };
-}
-
-export function writeFileDurably(file: string, bytes: Uint8Array): void {
-  const fd = fs.openSync(file, 'wx');
-  try {
-    fs.writeSync(fd, bytes);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }

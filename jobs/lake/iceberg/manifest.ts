@@ -1,4 +1,6 @@
-import { encodeAvroFile, readAvroFile } from './avro.ts';
+import { DamagedTableError } from '../catalog/catalog.ts';
+import type { TableFiles } from '../io/table-files.ts';
+import { decodeAvroFile, encodeAvroFile } from './avro.ts';
 import { stringifyJson } from './json.ts';
 import type { PartitionSpec, Schema, SnapshotId } from './metadata.ts';
 
@@ -252,8 +254,19 @@ function toMap<V>(records: unknown, value: (v: unknown) => V): Map<number, V> {
   return out;
 }
 
-export async function readManifestList(file: string): Promise<ManifestFile[]> {
-  const { records } = await readAvroFile(file);
+/** An Avro file the table's metadata names; a missing or unreadable one makes the table damaged. */
+async function readMetadataAvro(files: TableFiles, uri: string, what: string) {
+  const location = files.resolve(uri, what);
+  try {
+    return await decodeAvroFile(await files.read(location, what), location);
+  } catch (error) {
+    throw new DamagedTableError(files.table, location, `its ${what} cannot be read (${(error as Error).message})`);
+  }
+}
+
+/** The manifests a snapshot's manifest list names (at `uri`, a location from the table's metadata). */
+export async function readManifestList(files: TableFiles, uri: string): Promise<ManifestFile[]> {
+  const { records } = await readMetadataAvro(files, uri, 'manifest list');
   return records
     .map((r) => ({
       path: r.manifest_path as string,
@@ -275,8 +288,8 @@ export async function readManifestList(file: string): Promise<ManifestFile[]> {
  * The entries of one manifest. Added entries may leave their snapshot id and sequence number to be
  * inherited from the manifest list (v2), as Java writers do.
  */
-export async function readManifest(manifest: ManifestFile): Promise<ManifestEntry[]> {
-  const { records } = await readAvroFile(localPath(manifest.path));
+export async function readManifest(files: TableFiles, manifest: ManifestFile): Promise<ManifestEntry[]> {
+  const { records } = await readMetadataAvro(files, manifest.path, 'manifest');
   return records.map((r) => {
     const f = r.data_file as Record<string, unknown>;
     const partition = Object.fromEntries(
@@ -308,17 +321,4 @@ export async function readManifest(manifest: ManifestFile): Promise<ManifestEntr
       },
     };
   });
-}
-
-/** A `file:` URI (or a plain absolute path) as a local path. */
-export function localPath(uri: string): string {
-  // Java's Hadoop paths are written unescaped (file:/a b/c), so the rest is the path as is.
-  if (uri.startsWith('file://')) return uri.slice('file://'.length);
-  if (uri.startsWith('file:')) return uri.slice('file:'.length);
-  if (uri.startsWith('/')) return uri;
-  throw new Error(`${uri}: only local (file:) paths are supported`);
-}
-
-export function fileUri(localAbsolutePath: string): string {
-  return `file:${localAbsolutePath}`;
 }

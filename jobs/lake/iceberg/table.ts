@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { writeFileDurably } from './avro.ts';
-import { CommitConflictError, loadTable, metadataLogEntry, publishVersion, type LoadedTable } from './catalog.ts';
+import { CommitConflictError, type LoadedTable } from '../catalog/catalog.ts';
 import {
   EntryStatus,
   encodeManifest,
   encodeManifestList,
-  fileUri,
-  localPath,
   readManifest,
   readManifestList,
   type DataFile,
@@ -24,8 +19,8 @@ import {
   type Schema,
   type Snapshot,
   type SnapshotId,
-  type TableMetadata,
 } from './metadata.ts';
+import { mainIsStill, type TableRequirement, type TableUpdate } from './updates.ts';
 
 /** A live data file of a snapshot, with the snapshot that added it. */
 export interface LiveFile {
@@ -33,8 +28,8 @@ export interface LiveFile {
   readonly addedBy: SnapshotId;
 }
 
-async function manifestsOf(snapshot: Snapshot | undefined): Promise<ManifestFile[]> {
-  return snapshot ? readManifestList(localPath(snapshot['manifest-list'])) : [];
+async function manifestsOf(table: LoadedTable, snapshot: Snapshot | undefined): Promise<ManifestFile[]> {
+  return snapshot ? readManifestList(table.files, snapshot['manifest-list']) : [];
 }
 
 /**
@@ -48,11 +43,11 @@ export async function liveFiles(
   addedBy?: ReadonlySet<SnapshotId>,
 ): Promise<LiveFile[]> {
   const files: LiveFile[] = [];
-  for (const manifest of await manifestsOf(snapshot)) {
+  for (const manifest of await manifestsOf(table, snapshot)) {
     // A manifest holds the files its snapshot added, and, when a writer merged or rewrote manifests
     // (compaction, Java's manifest merging), files of earlier snapshots as existing entries.
     if (addedBy && !addedBy.has(manifest.addedSnapshotId) && manifest.existingFiles === 0) continue;
-    for (const entry of await readManifest(manifest)) {
+    for (const entry of await readManifest(table.files, manifest)) {
       if (entry.status === EntryStatus.Deleted || (addedBy && !addedBy.has(entry.snapshotId))) continue;
       files.push({ file: entry.file, addedBy: entry.snapshotId });
     }
@@ -106,7 +101,6 @@ interface CommitContext {
   readonly sequenceNumber: number;
   readonly schema: Schema;
   readonly spec: PartitionSpec;
-  readonly metadataDir: string;
   readonly commitId: string;
   /** Files this commit wrote under metadata/, removed when it does not publish. */
   readonly written: string[];
@@ -121,10 +115,18 @@ function commitContext(table: LoadedTable): CommitContext {
     sequenceNumber: base['last-sequence-number'] + 1,
     schema: currentSchema(base),
     spec: base['partition-specs'].find((s) => s['spec-id'] === base['default-spec-id'])!,
-    metadataDir: path.join(table.dir, 'metadata'),
     commitId: randomUUID(),
     written: [],
   };
+}
+
+/** Writes a new file under the table's metadata/ for the commit; returns its location. */
+async function writeMetadataFile(context: CommitContext, name: string, bytes: Uint8Array): Promise<string> {
+  const relative = `metadata/${name}`;
+  const uri = context.table.files.child(relative);
+  if (!(await context.table.files.create(relative, bytes))) throw new Error(`${uri} exists already`);
+  context.written.push(uri);
+  return uri;
 }
 
 /** Writes a manifest of `entries` for the commit; returns its manifest list row. */
@@ -133,14 +135,12 @@ async function writeManifest(
   entries: readonly ManifestEntry[],
   index: number,
 ): Promise<ManifestFile> {
-  const manifestPath = path.join(context.metadataDir, `${context.commitId}-m${index}.avro`);
   const bytes = await encodeManifest(entries, context.schema, context.spec);
-  writeFileDurably(manifestPath, bytes);
-  context.written.push(manifestPath);
+  const manifestPath = await writeMetadataFile(context, `${context.commitId}-m${index}.avro`, bytes);
   const of = (status: EntryStatus) => entries.filter((e) => e.status === status).map((e) => e.file);
   const [added, existing, deleted] = [of(EntryStatus.Added), of(EntryStatus.Existing), of(EntryStatus.Deleted)];
   return {
-    path: fileUri(manifestPath),
+    path: manifestPath,
     length: bytes.length,
     addedSnapshotId: context.snapshotId,
     sequenceNumber: context.sequenceNumber,
@@ -166,7 +166,7 @@ async function commitChange(table: LoadedTable, change: Change): Promise<LoadedT
       return await commitOnce(base, change);
     } catch (error) {
       if (!(error instanceof CommitConflictError)) throw error;
-      const latest = loadTable(path.dirname(path.dirname(base.dir)), base.spec);
+      const latest = await base.catalog.load(base.spec);
       if (!latest || !onlyRewritesSince(latest, currentSnapshot(base.metadata))) throw error;
       base = latest;
     }
@@ -184,7 +184,7 @@ function onlyRewritesSince(latest: LoadedTable, base: Snapshot | undefined): boo
 async function commitOnce(table: LoadedTable, change: Change): Promise<LoadedTable> {
   const context = commitContext(table);
   const { parent, snapshotId, sequenceNumber } = context;
-  const previous = await manifestsOf(parent);
+  const previous = await manifestsOf(table, parent);
   const removed = change.operation === 'overwrite' ? (await liveFiles(table, parent)).map((f) => f.file) : [];
   const entries: ManifestEntry[] = [
     ...change.added.map((file) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber, file })),
@@ -205,7 +205,7 @@ async function withCleanup<T>(context: CommitContext, commit: () => Promise<T>):
   try {
     return await commit();
   } catch (error) {
-    for (const file of context.written) fs.rmSync(file, { force: true });
+    for (const file of context.written) await context.table.files.delete(file, 'uncommitted metadata file');
     throw error;
   }
 }
@@ -236,8 +236,8 @@ export async function replaceFiles(
       ),
     );
     let index = 1;
-    for (const manifest of (await manifestsOf(context.parent)).filter(holdsLiveFiles)) {
-      const entries = await readManifest(manifest);
+    for (const manifest of (await manifestsOf(table, context.parent)).filter(holdsLiveFiles)) {
+      const entries = await readManifest(table.files, manifest);
       if (!entries.some((e) => e.status !== EntryStatus.Deleted && gone.has(e.file.path))) {
         manifests.push(manifest);
         continue;
@@ -262,13 +262,11 @@ export async function replaceFiles(
 
 async function commitSnapshot(context: CommitContext, plan: SnapshotPlan): Promise<LoadedTable> {
   const { table, parent, snapshotId, sequenceNumber, schema } = context;
-  const base = table.metadata;
-  const listPath = path.join(context.metadataDir, `snap-${snapshotId}-1-${context.commitId}.avro`);
-  writeFileDurably(
-    listPath,
+  const listPath = await writeMetadataFile(
+    context,
+    `snap-${snapshotId}-1-${context.commitId}.avro`,
     await encodeManifestList(plan.manifests, { id: snapshotId, parentId: parent?.['snapshot-id'], sequenceNumber }),
   );
-  context.written.push(listPath);
 
   const { added, removed } = plan;
   const totals = parentTotals(parent);
@@ -290,7 +288,7 @@ async function commitSnapshot(context: CommitContext, plan: SnapshotPlan): Promi
     ...(parent ? { 'parent-snapshot-id': parent['snapshot-id'] } : {}),
     'sequence-number': sequenceNumber,
     'timestamp-ms': now,
-    'manifest-list': fileUri(listPath),
+    'manifest-list': listPath,
     'schema-id': schema['schema-id'],
     summary: {
       operation: plan.operation,
@@ -313,17 +311,16 @@ async function commitSnapshot(context: CommitContext, plan: SnapshotPlan): Promi
       'total-equality-deletes': '0',
     },
   };
-  const next: TableMetadata = {
-    ...base,
-    'last-sequence-number': sequenceNumber,
-    'last-updated-ms': now,
-    'current-snapshot-id': snapshotId,
-    refs: { ...base.refs, main: { 'snapshot-id': snapshotId, type: 'branch' } },
-    snapshots: [...(base.snapshots ?? []), snapshot],
-    'snapshot-log': [...(base['snapshot-log'] ?? []), { 'timestamp-ms': now, 'snapshot-id': snapshotId }],
-    'metadata-log': [...(base['metadata-log'] ?? []), metadataLogEntry(table)],
-  };
-  return publishVersion(table, next);
+  const updates: TableUpdate[] = [
+    { action: 'add-snapshot', snapshot },
+    { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
+  ];
+  return table.catalog.commit(table, updates, [...identity(table), mainIsStill(parent)]);
+}
+
+/** The requirement that the table is still the one loaded (not dropped and created again). */
+function identity(table: LoadedTable): TableRequirement[] {
+  return [{ type: 'assert-table-uuid', uuid: table.metadata['table-uuid'] }];
 }
 
 function parentTotals(parent: Snapshot | undefined) {
@@ -333,32 +330,19 @@ function parentTotals(parent: Snapshot | undefined) {
 
 /**
  * Removes the `expired` snapshots from the table's metadata (the refs, and so the current snapshot,
- * are never among them), sets `properties`, and keeps in the metadata log only the versions written
- * since `metadataSince` (older ones describe expired snapshots). Data and manifests are left for
+ * are never among them) and sets `properties`, in one commit. Data and manifests are left for
  * orphan removal.
  */
-export function expireSnapshots(
+export async function expireSnapshots(
   table: LoadedTable,
   expired: ReadonlySet<SnapshotId>,
   properties: Readonly<Record<string, string>>,
-  metadataSince: number,
-): LoadedTable {
-  const base = table.metadata;
-  const referenced = Object.values(base.refs ?? {}).map((r) => BigInt(r['snapshot-id']));
+): Promise<LoadedTable> {
+  const referenced = Object.values(table.metadata.refs ?? {}).map((r) => BigInt(r['snapshot-id']));
   const clash = referenced.find((id) => expired.has(id));
   if (clash !== undefined)
     throw new Error(`${table.spec.name}: snapshot ${clash} is named by a ref and cannot be expired`);
-  const keep = (id: SnapshotId | number) => !expired.has(BigInt(id));
-  const next: TableMetadata = {
-    ...base,
-    'last-updated-ms': Math.max(Date.now(), base['last-updated-ms'] + 1),
-    properties: { ...base.properties, ...properties },
-    snapshots: (base.snapshots ?? []).filter((s) => keep(s['snapshot-id'])),
-    'snapshot-log': (base['snapshot-log'] ?? []).filter((e) => keep(e['snapshot-id'])),
-    'metadata-log': [
-      ...(base['metadata-log'] ?? []).filter((e) => e['timestamp-ms'] >= metadataSince),
-      metadataLogEntry(table),
-    ],
-  };
-  return publishVersion(table, next);
+  const updates: TableUpdate[] = [{ action: 'remove-snapshots', 'snapshot-ids': [...expired] }];
+  if (Object.keys(properties).length > 0) updates.push({ action: 'set-properties', updates: properties });
+  return table.catalog.commit(table, updates, [...identity(table), mainIsStill(currentSnapshot(table.metadata))]);
 }
