@@ -33,11 +33,24 @@ const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', patter
 // uvu stops its broker rather than being left running.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
 let output = '';
+// When each test file's header appears: a file took until the next one's (the last, until the end).
+const started: { file: string; at: number }[] = [];
+// biome-ignore lint/suspicious/noControlCharactersInRegex: uvu's headers may carry ANSI colour codes
+const header = /^(?:\x1b\[[0-9;]*m)*([\w./-]+\.test\.ts)(?:\x1b\[[0-9;]*m)*\s*$/gm;
 child.stdout.on('data', (chunk: Buffer) => {
   process.stdout.write(chunk);
-  output += chunk.toString('utf8');
+  const text = chunk.toString('utf8');
+  for (const match of text.matchAll(header)) started.push({ file: match[1], at: Date.now() });
+  output += text;
   if (output.length > 200_000) output = output.slice(-100_000);
 });
+
+/** The slowest test files, so that where npm test's time goes shows in every run. */
+function slowestFiles(end: number, count = 8): string {
+  const seconds = started.map((s, i) => ({ file: s.file, s: ((started[i + 1]?.at ?? end) - s.at) / 1000 }));
+  const top = seconds.sort((a, b) => b.s - a.s).slice(0, count);
+  return top.length ? `slowest test files: ${top.map((t) => `${t.file} ${t.s.toFixed(0)} s`).join(', ')}\n` : '';
+}
 child.on('close', (code, signal) => {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC
   const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
@@ -47,6 +60,7 @@ child.on('close', (code, signal) => {
   const summarised = Number.isFinite(total) && Number.isFinite(passed);
   // A crash before uvu's summary (a file that fails to import, a killed process) counts as a failure.
   const failed = summarised ? Math.max(total - passed - skipped, code === 0 ? 0 : 1) : 1;
+  process.stdout.write(slowestFiles(Date.now()));
   process.stdout.write(`${summarised ? passed : 0} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   process.exit(failed > 0 || code !== 0 || signal ? 1 : 0);
 });
