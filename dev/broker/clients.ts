@@ -3,17 +3,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KafkaConfig } from 'kafkajs';
+import type { BrokerAccess } from './handle.ts';
 import { readState } from './state-file.ts';
 import { brokerTls } from './tls.ts';
 import { kafkaUsers, passwordFile, SASL_MECHANISM, type KafkaRole } from './users.ts';
-
-export type BrokerSecurity = 'sasl_ssl' | 'plaintext';
-
-export interface BrokerAccess {
-  readonly bootstrap: string;
-  readonly dataDir: string;
-  readonly security: BrokerSecurity;
-}
 
 const known = new Map<string, BrokerAccess>();
 
