@@ -38,7 +38,7 @@ export async function runJobProcess(
   const loader = entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
   const stderr = onStderr ? 'pipe' : 'inherit';
   const child = spawn(process.execPath, [...loader, entry, job, ...args], {
-    env: withBrokerAccess(job, env),
+    env: withBrokerAccess(job, env, args),
     stdio: ['ignore', 'pipe', stderr],
   });
   let last: Record<string, unknown> = {};

@@ -4,6 +4,7 @@ import { loadConfig, logFormat, parseArgs, usage, type Config, type LogFormat } 
 import { ConfigError, InvariantError } from './errors.ts';
 import { KafkaAccessError } from './kafka/security.ts';
 import { runGold } from './gold.ts';
+import type { Job, JobContext } from './job.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
 import { runMaintain } from './maintain.ts';
 import { checkLogLevel, createLogger, type Logger } from './log.ts';
@@ -15,22 +16,6 @@ import { runProduce } from './produce.ts';
 import { runSilver } from './silver.ts';
 import { runTopics } from './topics.ts';
 import { runVerify } from './verify.ts';
-
-/** What a job is given besides its settings and its logger. */
-export interface JobContext {
-  /** This run's id: its row in ops.runs, its writer lease. */
-  readonly runId: string;
-  /**
-   * Declares that the job stops by itself on SIGTERM/SIGINT: `handler` is called, and the job ends
-   * normally (`finished`) once it returns. A job that registers none is stopped at once (`failed`);
-   * a second signal always ends the process at once.
-   */
-  onStop(handler: () => void): void;
-  /** The same, as an AbortSignal that aborts (with the signal's name as reason) on the first stop request. */
-  stopSignal(): AbortSignal;
-}
-
-export type Job = (config: Config, logger: Logger, context: JobContext) => Promise<unknown>;
 
 /** The jobs: each run is recorded in ops.runs, and a writing stage takes the lake's writer lease. */
 export const jobs: Record<string, Job> = {

@@ -3,7 +3,6 @@
  * `tables`, `snapshots <table>` and `show <table> [--snapshot ID | --as-of TIME] [--limit N]`, and
  * `contract` (the project's contract as JSON); `status` (jobs/ops/status.ts).
  */
-import type { Config } from './config.ts';
 import { contract } from './contract.ts';
 import { ConfigError } from './errors.ts';
 import type { LoadedTable } from './lake/catalog/catalog.ts';
@@ -14,17 +13,7 @@ import { readDataRows } from './lake/data-file-source.ts';
 import { statusCommand } from './ops/status.ts';
 import type { ColumnSpec } from './lake/table-schema.ts';
 import { formatTable } from './table-format.ts';
-
-export interface InspectArgs {
-  readonly dataDir: string;
-  readonly positional: readonly string[];
-  readonly flags: ReadonlyMap<string, string>;
-}
-
-/** What the command line gives an inspector: the arguments and every setting (status reads Kafka's). */
-export interface CommandArgs extends InspectArgs {
-  readonly config: Config;
-}
+import type { InspectArgs, Inspector } from './inspector.ts';
 
 export const inspectFlags = ['snapshot', 'as-of', 'limit', 'json'];
 
@@ -146,7 +135,7 @@ export async function showCommand(args: InspectArgs): Promise<string> {
   return `${table.spec.name} at snapshot ${snapshot['snapshot-id']} (${iso(snapshot['timestamp-ms'])}), ${rows.length} of ${total} rows\n${formatTable(rows)}`;
 }
 
-export const inspectors: Record<string, (args: CommandArgs) => Promise<string>> = {
+export const inspectors: Record<string, Inspector> = {
   /** The contract as the Spark engine reads it: settings, table schemas, summary keys, reason codes. */
   contract: async () => JSON.stringify(contract(), null, 2),
   tables: tablesCommand,

@@ -1,4 +1,4 @@
-import type { JobContext } from './cli.ts';
+import type { JobContext } from './job.ts';
 import type { Config } from './config.ts';
 import { generateRecords } from './events/generate.ts';
 import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';

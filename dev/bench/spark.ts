@@ -3,13 +3,14 @@
 // where Spark's time goes (JVM and session start, the job's phases, Spark's own stage times).
 //
 //   npx tsx dev/bench/spark.ts [COUNT ...]        (default 10000 100000 1000000)
-// Uses KAFKA_BOOTSTRAP_SERVER when set, otherwise starts the test broker.
+// Uses KAFKA_BOOTSTRAP_SERVER when set, otherwise starts a local broker for the run.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sharedBroker } from '../../test/support/broker-fixture.ts';
-import { logLine, runNodeJob, runSparkStage, type JobRun } from '../../test/spark/run-job.ts';
-import { requireSparkInstall } from '../../test/spark/spark-install.ts';
+import { startBroker } from '../broker/broker.ts';
+import { runJobProcess, type JobRun } from '../job-process.ts';
+import { runSparkStage } from '../spark/run-stage.ts';
+import { requireSparkInstall } from '../spark/install.ts';
 
 const stages = ['bronze', 'silver', 'gold'] as const;
 type Stage = (typeof stages)[number];
@@ -38,6 +39,36 @@ function sparkStagesFromEventLog(dir: string): SparkStageTiming['sparkStages'] {
   return out;
 }
 
+interface TimedRun {
+  /** Wall time of the process, start-up included, for either engine alike. */
+  readonly seconds: number;
+  /** Its last `finished` log line, if it logged one (the Node jobs do not at LAKEHOUSE_LOG_LEVEL=warn). */
+  readonly finished?: Record<string, unknown>;
+}
+
+/** Runs a job or stage to completion with its output kept; throws with its tail when it fails. */
+async function timed(
+  name: string,
+  run: (echo: (line: string) => void, onStderr: (line: string) => void) => Promise<JobRun>,
+): Promise<TimedRun> {
+  const output: string[] = [];
+  const keep = (line: string) => void output.push(line);
+  const started = performance.now();
+  const { exitCode } = await run(keep, keep);
+  const seconds = (performance.now() - started) / 1000;
+  if (exitCode !== 0) throw new Error(`${name} exited ${exitCode}:\n${output.slice(-40).join('\n')}`);
+  const finished = output
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .findLast((line) => line.msg === 'finished');
+  return { seconds, finished };
+}
+
+const runNodeJob = (job: string, env: NodeJS.ProcessEnv) =>
+  timed(job, (echo, onStderr) => runJobProcess(job, [], { ...process.env, ...env }, echo, { onStderr }));
+const runSpark = (stage: Stage, env: NodeJS.ProcessEnv) =>
+  timed(`spark ${stage}`, (echo, onStderr) => runSparkStage(stage, { ...process.env, ...env }, [], echo, onStderr));
+
 async function bench(count: number, bootstrap: string) {
   const work = mkdtempSync(path.join(tmpdir(), `bench-${count}-`));
   const topic = `bench-${count}-${Date.now()}`;
@@ -48,7 +79,9 @@ async function bench(count: number, bootstrap: string) {
     LAKEHOUSE_LOG_LEVEL: 'warn',
   };
   try {
-    await runNodeJob('topics', base);
+    // The topics job grants the pipeline user the consumer group it is given: one run per engine's group.
+    for (const engine of ['node', 'spark'])
+      await runNodeJob('topics', { ...base, LAKEHOUSE_CONSUMER_GROUP: `${engine}-${topic}` });
     const produced = await runNodeJob('produce', {
       ...base,
       LAKEHOUSE_EVENTS: String(count),
@@ -67,13 +100,14 @@ async function bench(count: number, bootstrap: string) {
     const spark = {} as Record<Stage, SparkStageTiming>;
     for (const stage of stages) {
       const eventLog = path.join(work, `events-${stage}`);
-      const run: JobRun = await runSparkStage(stage, {
+      const run = await runSpark(stage, {
         ...base,
         LAKEHOUSE_DATA_DIR: path.join(work, 'spark'),
         LAKEHOUSE_CONSUMER_GROUP: `spark-${topic}`,
         LAKEHOUSE_SPARK_EVENT_LOG_DIR: eventLog,
       });
-      const done = logLine(run, 'finished');
+      const done = run.finished;
+      if (!done) throw new Error(`spark ${stage} logged no "finished" line`);
       spark[stage] = {
         wall: run.seconds,
         launchToSession: Number(done.launch_to_session_ms) / 1000,
@@ -89,12 +123,17 @@ async function bench(count: number, bootstrap: string) {
 
 const counts = process.argv.slice(2).map(Number);
 requireSparkInstall();
-const { bootstrap } = await sharedBroker();
+const broker = process.env.KAFKA_BOOTSTRAP_SERVER ? undefined : await startBroker();
+const bootstrap = process.env.KAFKA_BOOTSTRAP_SERVER || broker!.bootstrap;
 const results = [];
-for (const count of counts.length ? counts : [10_000, 100_000, 1_000_000]) {
-  const result = await bench(count, bootstrap);
-  results.push(result);
-  console.error(JSON.stringify(result));
+try {
+  for (const count of counts.length ? counts : [10_000, 100_000, 1_000_000]) {
+    const result = await bench(count, bootstrap);
+    results.push(result);
+    console.error(JSON.stringify(result));
+  }
+} finally {
+  await broker?.stop();
 }
 const s = (x: number) => x.toFixed(1);
 console.log(

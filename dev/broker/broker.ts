@@ -13,7 +13,8 @@ import { adoptArchive, cdsFlags } from './class-data-sharing.ts';
 import { guardAgainstOrphan } from './orphan-guard.ts';
 import { isBrokerProcess, terminate } from './process-control.ts';
 import { serverProperties } from './server-config.ts';
-import { kafkaJsSecurity, rememberBroker, type BrokerSecurity } from './clients.ts';
+import { kafkaJsSecurity, rememberBroker } from './clients.ts';
+import type { BrokerHandle, BrokerSecurity } from './handle.ts';
 import { brokerTls } from './tls.ts';
 import { makeUsers } from './users.ts';
 
@@ -39,17 +40,6 @@ export interface BrokerOptions {
   readonly security?: BrokerSecurity;
   /** server.properties additions/overrides. */
   readonly config?: Readonly<Record<string, string | number | boolean>>;
-}
-
-/** Where a broker runs; enough to find and stop it from any process. */
-export interface BrokerHandle {
-  /** "127.0.0.1:PORT" of the client listener. */
-  readonly bootstrap: string;
-  /** How clients reach it; clients.ts turns this into client options. */
-  readonly security: BrokerSecurity;
-  /** Temp dir holding server.properties, broker.log and the log segments; removed by stop. */
-  readonly dataDir: string;
-  readonly pid: number;
 }
 
 export interface Broker extends BrokerHandle {

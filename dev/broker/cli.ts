@@ -21,7 +21,7 @@ async function start(): Promise<void> {
     `broker started in ${broker.readyMs} ms (pid ${broker.pid}, data ${broker.dataDir}, log ${broker.dataDir}/broker.log)`,
   );
   console.log(
-    `TLS and SCRAM-SHA-512: CA ${brokerTls().caFile}, passwords in ${credentialsDir(broker.dataDir)}; jobs run by npm run local and the tests sign in by themselves`,
+    `TLS and SCRAM-SHA-512: CA ${brokerTls().caFile}, passwords in ${credentialsDir(broker.dataDir)}; jobs run by npm run local, npm run lakehouse and the tests sign in by themselves`,
   );
   console.log(broker.bootstrap);
 }

@@ -3,17 +3,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KafkaConfig } from 'kafkajs';
+import { parseArgs } from '../../jobs/config.ts';
+import type { BrokerAccess } from './handle.ts';
 import { readState } from './state-file.ts';
 import { brokerTls } from './tls.ts';
 import { kafkaUsers, passwordFile, SASL_MECHANISM, type KafkaRole } from './users.ts';
-
-export type BrokerSecurity = 'sasl_ssl' | 'plaintext';
-
-export interface BrokerAccess {
-  readonly bootstrap: string;
-  readonly dataDir: string;
-  readonly security: BrokerSecurity;
-}
 
 const known = new Map<string, BrokerAccess>();
 
@@ -45,12 +39,16 @@ export function knownBroker(bootstrap: string | undefined): BrokerAccess | undef
   return recorded?.bootstrap === bootstrap ? recorded : undefined;
 }
 
-/** The settings `job` needs for the local broker at env's KAFKA_BOOTSTRAP_SERVER, under env's own. */
+/**
+ * `env` with, under its own settings, those that sign `job` in to the local broker it names: its
+ * `--bootstrap-server` among `args`, else its KAFKA_BOOTSTRAP_SERVER. For any other Kafka, `env` as it is.
+ */
 export function withBrokerAccess(
   job: string,
   env: Readonly<Record<string, string | undefined>>,
+  args: readonly string[] = [],
 ): Record<string, string | undefined> {
-  const access = knownBroker(env.KAFKA_BOOTSTRAP_SERVER);
+  const access = knownBroker(parseArgs(args).flags.get('bootstrap-server') ?? env.KAFKA_BOOTSTRAP_SERVER);
   return access ? { ...jobKafkaEnv(access, job), ...env } : { ...env };
 }
 

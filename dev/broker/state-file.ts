@@ -1,7 +1,7 @@
 // The CLI's record of the detached broker: ${LAKEHOUSE_CACHE}/broker-state.json.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { BrokerHandle } from './broker.ts';
+import type { BrokerHandle } from './handle.ts';
 import { lakehouseCache } from './paths.ts';
 
 export function stateFilePath(): string {

@@ -2,12 +2,13 @@
  * The Spark engine for `npm run local -- --engine spark`: runs one stage through run-stage.sh
  * (spark-submit, local[2]) as a child process, echoing its JSON log lines, and reports its exit
  * code, wall time and the peak memory of its process tree (the JVM and the Python driver and
- * workers together).
+ * workers together). On a local broker (dev/broker/clients.ts) the stage signs in as its user.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withBrokerAccess } from '../broker/clients.ts';
 import { eachLine, exitOf, type JobRun } from '../job-process.ts';
 
 const runner = path.join(path.dirname(fileURLToPath(import.meta.url)), 'run-stage.sh');
@@ -55,7 +56,7 @@ export async function runSparkStage(
 ): Promise<JobRun> {
   const started = performance.now();
   const child = spawn('bash', [runner, stage, ...args], {
-    env,
+    env: withBrokerAccess(stage, env, args),
     stdio: ['ignore', 'pipe', onStderr ? 'pipe' : 'inherit'],
   });
   let peakRssBytes = 0;

@@ -5,7 +5,7 @@
  * a crash. SIGTERM is its normal stop: it closes the server and ends `finished`.
  */
 import http from 'node:http';
-import type { JobContext } from '../cli.ts';
+import type { JobContext } from '../job.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { lakeReport } from './lake-state.ts';

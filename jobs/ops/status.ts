@@ -3,7 +3,7 @@
  * partition bronze's lag; per stage its last run from ops.runs and the time since its last success.
  * Tables for people, or `--json` for machines. Kafka being unreachable is reported, not fatal.
  */
-import type { CommandArgs } from '../inspect.ts';
+import type { CommandArgs } from '../inspector.ts';
 import { formatTable } from '../table-format.ts';
 import { lakeReport, type LakeReport } from './lake-state.ts';
 import { RunHistory } from './run-history.ts';

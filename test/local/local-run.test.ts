@@ -7,7 +7,6 @@ import * as assert from 'uvu/assert';
 import { LAKE_MARKER } from '../../dev/local/lake-dir.ts';
 import { sharedBroker } from '../support/broker-fixture.ts';
 import { temporaryDir, uniqueNames } from '../support/lake.ts';
-import { jobKafkaEnv, knownBroker } from '../../dev/broker/clients.ts';
 import { envWithout, runInTerminal, runLocal } from '../support/local-run.ts';
 
 test('a directory holding a user file is refused (exit 2, one line naming it) and left untouched', async () => {
@@ -125,8 +124,8 @@ test('on a terminal: a line per stage updated in place, the summary and the gold
 test('npm run lakehouse on a terminal prints readable lines; --log-format json keeps JSON', async () => {
   const { bootstrap } = await sharedBroker();
   const { topic } = uniqueNames('lakehouse-tty');
-  // `npm run lakehouse` is the job itself: it is given its user's settings as a chart Job is.
-  const env = { ...process.env, KAFKA_BOOTSTRAP_SERVER: bootstrap, ...jobKafkaEnv(knownBroker(bootstrap)!, 'topics') };
+  // `npm run lakehouse` signs in to the local broker by itself (test/local/lakehouse-command.test.ts).
+  const env = { ...process.env, KAFKA_BOOTSTRAP_SERVER: bootstrap };
   const text = await runInTerminal(`npm run -s lakehouse -- topics --topic ${topic}`, env);
   const lines = text.screen.filter(Boolean);
   assert.is(text.exitCode, 0, lines.join('\n'));

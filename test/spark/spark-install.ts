@@ -1,34 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 
+export { icebergVersions, requireSparkInstall, sparkVersions } from '../../dev/spark/install.ts';
+
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
-
-function pinned(name: string): string {
-  const text = readFileSync(path.join(repoRoot, 'ci/spark/versions.env'), 'utf8');
-  const match = new RegExp(`^${name}=(\\S+)$`, 'm').exec(text);
-  if (!match) throw new Error(`ci/spark/versions.env does not set ${name}`);
-  return match[1];
-}
-
-/** SPARK_VERSION and SCALA_BINARY as ci/spark/versions.env pins them. */
-export function sparkVersions(): { spark: string; scala: string } {
-  return { spark: pinned('SPARK_VERSION'), scala: pinned('SCALA_BINARY') };
-}
-
-/** ICEBERG_VERSION and PYICEBERG_VERSION as ci/spark/versions.env pins them. */
-export function icebergVersions(): { iceberg: string; pyiceberg: string } {
-  return { iceberg: pinned('ICEBERG_VERSION'), pyiceberg: pinned('PYICEBERG_VERSION') };
-}
-
-/** The install directory of ci/spark/install.sh; throws, saying how to install, when it is missing. */
-export function requireSparkInstall(): string {
-  const cache = process.env.LAKEHOUSE_CACHE || path.join(homedir(), '.cache', 'lakehouse');
-  const home = path.join(cache, `spark-${sparkVersions().spark}`);
-  if (!existsSync(path.join(home, '.complete')) || !existsSync(path.join(home, 'venv/bin/spark-submit'))) {
-    throw new Error(
-      `Spark is not installed in ${home}: run ci/spark/install.sh first (the Spark engine tests need it)`,
-    );
-  }
-  return home;
-}

@@ -17,7 +17,8 @@
 import { rmSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { brokerRunning, startBroker, type Broker } from '../../dev/broker/broker.ts';
-import { DEV_BROKER_ENV, kafkaJsSecurity, knownBroker, type BrokerSecurity } from '../../dev/broker/clients.ts';
+import { DEV_BROKER_ENV, kafkaJsSecurity, knownBroker } from '../../dev/broker/clients.ts';
+import type { BrokerSecurity } from '../../dev/broker/handle.ts';
 import type { KafkaRole } from '../../dev/broker/users.ts';
 
 export interface SharedBroker {

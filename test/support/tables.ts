@@ -1,11 +1,23 @@
 /** A lake's Iceberg tables for tests: the data files of a table's current snapshot, as DuckDB reads them. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseJson } from '../../jobs/lake/iceberg/json.ts';
+import type { TableMetadata } from '../../jobs/lake/iceberg/metadata.ts';
 import { liveFiles } from '../../jobs/lake/iceberg/table.ts';
 import { localPath } from '../../jobs/lake/io/local-file-io.ts';
-import { headOf, type LakeTableKey, lakeAt } from '../../jobs/lake/lake.ts';
+import { headOf, type LakeTableKey, lakeAt, lakeTables } from '../../jobs/lake/lake.ts';
 
 /** The lake's table, or undefined when it was never created. */
 export function findTable(dataDir: string, key: LakeTableKey) {
   return lakeAt(dataDir).find(key);
+}
+
+/** A volume lake's table metadata as its latest version file holds it, read synchronously (the version hint names it). */
+export function metadataOnDisk(dataDir: string, key: LakeTableKey): TableMetadata | undefined {
+  const dir = path.join(dataDir, lakeTables[key].namespace, lakeTables[key].table, 'metadata');
+  if (!fs.existsSync(path.join(dir, 'version-hint.text'))) return undefined;
+  const version = fs.readFileSync(path.join(dir, 'version-hint.text'), 'utf8').trim();
+  return parseJson(fs.readFileSync(path.join(dir, `v${version}.metadata.json`), 'utf8')) as TableMetadata;
 }
 
 export async function tableFiles(dataDir: string, key: LakeTableKey): Promise<string[]> {
