@@ -1,5 +1,11 @@
 import type { LoadedTable } from '../lake/catalog/catalog.ts';
-import { currentSnapshot, lineage, type Snapshot, type SnapshotId, type TableMetadata } from '../lake/iceberg/metadata.ts';
+import {
+  currentSnapshot,
+  lineage,
+  type Snapshot,
+  type SnapshotId,
+  type TableMetadata,
+} from '../lake/iceberg/metadata.ts';
 import { expireSnapshots } from '../lake/iceberg/table.ts';
 import { expiredOffsetProperties } from '../lake/offsets.ts';
 import { tables } from '../lake/table-schema.ts';
