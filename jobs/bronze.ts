@@ -3,7 +3,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from './config.ts';
 import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
 import { setGroupOffsets } from './kafka/group-offsets.ts';
-import { CommitConflictError } from './lake/catalog/catalog.ts';
+import { CommitConflictError, mayRemoveFilesAfter } from './lake/catalog/catalog.ts';
 import type { Snapshot } from './lake/iceberg/metadata.ts';
 import type { DataFile } from './lake/iceberg/manifest.ts';
 import { appendFiles } from './lake/iceberg/table.ts';
@@ -142,7 +142,7 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
       result = { recordsRead, files, snapshotId: String(headOf(committed)!['snapshot-id']) };
       logger.info('bronze committed', { snapshotId: result.snapshotId, metadata: committed.metadataLocation });
     } catch (error) {
-      await writer.abort();
+      if (mayRemoveFilesAfter(error)) await writer.abort();
       if (error instanceof CommitConflictError) {
         logger.warn('another bronze run committed first; this run added nothing and removed its files', {
           conflict: error.detail,

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import type { Config } from './config.ts';
 import { GoldAggregator, type GoldState } from './gold/aggregate.ts';
-import { CommitConflictError, type LoadedTable } from './lake/catalog/catalog.ts';
+import { CommitConflictError, type LoadedTable, mayRemoveFilesAfter } from './lake/catalog/catalog.ts';
 import { readDataFile } from './lake/data-file-source.ts';
+import { decodeAvroFile, encodeAvroFile } from './lake/iceberg/avro.ts';
 import type { SnapshotId } from './lake/iceberg/metadata.ts';
 import { liveFiles, overwriteFiles } from './lake/iceberg/table.ts';
 import { DataFileWriter, headOf, lakeAt } from './lake/lake.ts';
@@ -26,8 +27,36 @@ async function savedState(gold: LoadedTable): Promise<Saved> {
   const vehiclesFile = head?.summary[summaryKeys.goldVehicles];
   if (!head || !sums || !vehiclesFile || !(await gold.files.stat(vehiclesFile, 'gold state file'))) return {};
   const bytes = await gold.files.read(vehiclesFile, 'gold state file');
-  const vehicles = JSON.parse(gunzipSync(bytes).toString('utf8')) as GoldState['vehicles'];
-  return { state: { types: JSON.parse(sums) as GoldState['types'], vehicles }, vehiclesFile };
+  return {
+    state: { types: JSON.parse(sums) as GoldState['types'], vehicles: await decodeVehicles(vehiclesFile, bytes) },
+    vehiclesFile,
+  };
+}
+
+const vehiclesSchema = {
+  type: 'record',
+  name: 'gold_vehicle',
+  fields: [
+    { name: 'type', type: 'string' },
+    { name: 'vehicle_id', type: 'string' },
+  ],
+};
+
+/** The distinct vehicles of each type, as an Avro file (object stores' table layouts take Avro under metadata/). */
+function encodeVehicles(vehicles: GoldState['vehicles']): Promise<Buffer> {
+  const records = Object.entries(vehicles).flatMap(([type, ids]) => ids.map((id) => ({ type, vehicle_id: id })));
+  return encodeAvroFile(vehiclesSchema, records, { 'lakehouse.content': 'gold vehicles' });
+}
+
+async function decodeVehicles(name: string, bytes: Uint8Array): Promise<GoldState['vehicles']> {
+  // Lakes written before the state moved to Avro keep it as gzipped JSON until the next gold run.
+  if (name.endsWith('.json.gz')) return JSON.parse(gunzipSync(bytes).toString('utf8')) as GoldState['vehicles'];
+  const vehicles: GoldState['vehicles'] = {};
+  for (const record of (await decodeAvroFile(bytes, name)).records) {
+    const type = String(record.type);
+    (vehicles[type] ??= []).push(String(record.vehicle_id));
+  }
+  return vehicles;
 }
 
 /**
@@ -82,10 +111,10 @@ export async function runGold(config: Config, logger: Logger): Promise<{ rows: G
   const state = aggregator.state();
 
   const writer = new DataFileWriter(gold, goldColumns, config.rowGroupSize, config.fileRows);
-  const vehiclesFile = `state/vehicles-${randomUUID()}.json.gz`;
+  const vehiclesFile = `metadata/gold-vehicles-${randomUUID()}.avro`;
   try {
     for (const row of rows) writer.write(row);
-    if (!(await gold.files.create(vehiclesFile, gzipSync(JSON.stringify(state.vehicles)))))
+    if (!(await gold.files.create(vehiclesFile, await encodeVehicles(state.vehicles))))
       throw new Error(`${gold.files.child(vehiclesFile)} exists already`);
     await overwriteFiles(gold, await writer.finish(), {
       [summaryKeys.silverSnapshot]: String(silverHead['snapshot-id']),
@@ -94,8 +123,10 @@ export async function runGold(config: Config, logger: Logger): Promise<{ rows: G
       [summaryKeys.writer]: 'node gold',
     });
   } catch (error) {
-    await writer.abort();
-    await gold.files.delete(vehiclesFile, 'gold state file');
+    if (mayRemoveFilesAfter(error)) {
+      await writer.abort();
+      await gold.files.delete(vehiclesFile, 'gold state file');
+    }
     if (error instanceof CommitConflictError)
       throw new Error(`another gold run committed first; this run changed nothing (${error.message})`);
     throw error;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { validateBytes, type ReasonCode } from './events/validate.ts';
-import { CommitConflictError, type LoadedTable } from './lake/catalog/catalog.ts';
+import { CommitConflictError, type LoadedTable, mayRemoveFilesAfter } from './lake/catalog/catalog.ts';
 import type { TableFiles } from './lake/io/table-files.ts';
 import { readDataFile } from './lake/data-file-source.ts';
 import { deserialise } from './lake/iceberg/column-stats.ts';
@@ -259,8 +259,10 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     // Out: rows written to silver.vehicles and silver.rejected (duplicates are rejected rows).
     return { ...summary, rowCounts: rowCounts(summary.bronze, summary.silver + summary.rejected + summary.duplicates) };
   } catch (error) {
-    await silverWriter.abort();
-    if (!rejectedCommitted) await rejectedWriter.abort();
+    if (mayRemoveFilesAfter(error)) {
+      await silverWriter.abort();
+      if (!rejectedCommitted) await rejectedWriter.abort();
+    }
     if (error instanceof CommitConflictError) {
       throw new Error(
         `another silver run committed first; this run added nothing${rejectedCommitted ? ' to silver.vehicles (its rejects are committed; the next run completes silver without repeating them)' : ''} (${error.message})`,

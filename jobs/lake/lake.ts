@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import type { Catalog, LoadedTable } from './catalog/catalog.ts';
 import { CommitConflictError } from './catalog/catalog.ts';
 import { HadoopCatalog } from './catalog/hadoop-catalog.ts';
+import { RestCatalog } from './catalog/rest-catalog.ts';
 import type { OutputFile } from './io/file-io.ts';
 import { fileUri, LocalFileIO } from './io/local-file-io.ts';
+import { S3FileIO } from './io/s3-file-io.ts';
 import type { DataFile } from './iceberg/manifest.ts';
 import { currentSchema, currentSnapshot, newTableMetadata, type Snapshot } from './iceberg/metadata.ts';
 import { OffThreadSink, startParquetWorker } from './off-thread-sink.ts';
@@ -82,6 +85,48 @@ export class Lake {
 /** The lake on a volume: the HadoopCatalog layout under `dataDir`. */
 export function lakeAt(dataDir: string): Lake {
   return new Lake(new HadoopCatalog(new LocalFileIO(), fileUri(path.resolve(dataDir))));
+}
+
+/** Where the lake is, as the settings say (LAKEHOUSE_CATALOG and the catalog's and storage's settings). */
+export interface LakeSettings {
+  readonly dataDir: string;
+  readonly catalog: 'volume' | 'rest';
+  readonly catalogUri: string;
+  readonly catalogWarehouse: string;
+  readonly catalogCredential: string;
+  readonly s3Endpoint: string;
+  readonly awsAccessKeyId: string;
+  readonly awsSecretAccessKey: string;
+  readonly awsRegion: string;
+  /** Local scratch space (spill files, staged uploads); empty: under the volume lake, or the system's temporary directory. */
+  readonly workDir: string;
+}
+
+/** The lake the settings name: the volume under LAKEHOUSE_DATA_DIR, or the tables of a REST catalog on object storage. */
+export function lakeOf(settings: LakeSettings): Lake {
+  if (settings.catalog === 'volume') return lakeAt(settings.dataDir);
+  const io = new S3FileIO({
+    endpoint: settings.s3Endpoint,
+    region: settings.awsRegion,
+    accessKeyId: settings.awsAccessKeyId,
+    secretAccessKey: settings.awsSecretAccessKey,
+    stagingDir: path.join(workDirOf(settings), 'staging'),
+  });
+  return new Lake(
+    new RestCatalog(io, {
+      uri: settings.catalogUri,
+      warehouse: settings.catalogWarehouse,
+      credential: settings.catalogCredential,
+    }),
+  );
+}
+
+/** The local directory for a run's scratch files. */
+export function workDirOf(settings: LakeSettings): string {
+  if (settings.workDir) return path.resolve(settings.workDir);
+  return settings.catalog === 'volume'
+    ? path.join(path.resolve(settings.dataDir), '.work')
+    : path.join(os.tmpdir(), 'lakehouse-work');
 }
 
 async function evolveSchema(table: LoadedTable): Promise<LoadedTable> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { LoadedTable } from '../lake/catalog/catalog.ts';
+import { type LoadedTable, mayRemoveFilesAfter } from '../lake/catalog/catalog.ts';
 import { deserialise } from '../lake/iceberg/column-stats.ts';
 import type { DataFile } from '../lake/iceberg/manifest.ts';
 import { currentSchema, lineage } from '../lake/iceberg/metadata.ts';
@@ -200,7 +200,7 @@ export async function compact(
     });
     return { table: committed, removed: removed.length, added: written.length };
   } catch (error) {
-    for (const { output } of written) await output.discard();
+    if (mayRemoveFilesAfter(error)) for (const { output } of written) await output.discard();
     if (error instanceof NotExact) return { table, removed: 0, added: 0, skipped: error.message };
     throw error;
   }

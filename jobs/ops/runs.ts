@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { CommitConflictError } from '../lake/catalog/catalog.ts';
+import { CommitConflictError, mayRemoveFilesAfter } from '../lake/catalog/catalog.ts';
 import { appendFiles } from '../lake/iceberg/table.ts';
 import { DataFileWriter, lakeAt } from '../lake/lake.ts';
 import { runsColumns, summaryKeys, type RunRow } from '../lake/table-schema.ts';
@@ -64,7 +64,7 @@ export async function appendRun(dataDir: string, row: RunRow): Promise<AppendRes
       return { recorded: true, attempts: attempt };
     } catch (error) {
       if (!(error instanceof CommitConflictError) || attempt >= maxAttempts) {
-        await writer.abort();
+        if (mayRemoveFilesAfter(error)) await writer.abort();
         throw error;
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));

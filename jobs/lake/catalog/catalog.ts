@@ -58,6 +58,18 @@ export class CommitConflictError extends Error {
 }
 
 /**
+ * A commit whose outcome is unknown (the catalog failed or did not answer after receiving it): its
+ * files may be part of the table now, so nothing it wrote may be removed; a later maintain removes
+ * them if they are orphans.
+ */
+export class CommitStateUnknownError extends Error {}
+
+/** Whether the files of a failed commit may be removed: only when it is known not to have landed. */
+export function mayRemoveFilesAfter(error: unknown): boolean {
+  return !(error instanceof CommitStateUnknownError);
+}
+
+/**
  * A table whose metadata cannot be resolved: its current snapshot, a ref, its schema or a file its
  * metadata needs is missing or malformed. Every reader stops, naming it; nothing reads it as empty.
  */

@@ -140,8 +140,9 @@ export class HadoopCatalog implements Catalog {
     const uri = this.versionUri(spec, version);
     if (!(await this.io.create(uri, Buffer.from(stringifyJson(metadata, 2)))))
       throw new CommitConflictError(spec.name, `version ${version} exists`);
-    // The hint only speeds readers up (they look past it for newer versions), so a plain replace will do.
-    await this.io.write(this.hintUri(spec), Buffer.from(String(version)));
+    // The commit is done. The hint only speeds readers up (they look past it for newer versions): a
+    // plain replace will do, and one that fails (a full volume) must not make the commit look failed.
+    await this.io.write(this.hintUri(spec), Buffer.from(String(version))).catch(() => {});
     return {
       spec,
       location: this.locationOf(spec),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CommitConflictError, type LoadedTable } from '../catalog/catalog.ts';
+import { CommitConflictError, type LoadedTable, mayRemoveFilesAfter } from '../catalog/catalog.ts';
 import {
   EntryStatus,
   encodeManifest,
@@ -200,12 +200,16 @@ async function commitOnce(table: LoadedTable, change: Change): Promise<LoadedTab
 /** A manifest whose entries are all deleted ones only told its own snapshot what it removed: later snapshots drop it, as Java's writers do. */
 const holdsLiveFiles = (m: ManifestFile) => m.addedFiles + m.existingFiles > 0 || m.deletedFiles === 0;
 
-/** Runs a commit; when it fails (another writer committed first included), removes the metadata files it wrote. */
+/**
+ * Runs a commit; when it fails (another writer committed first included), removes the metadata
+ * files it wrote, unless the commit may have landed (its outcome is unknown).
+ */
 async function withCleanup<T>(context: CommitContext, commit: () => Promise<T>): Promise<T> {
   try {
     return await commit();
   } catch (error) {
-    for (const file of context.written) await context.table.files.delete(file, 'uncommitted metadata file');
+    if (mayRemoveFilesAfter(error))
+      for (const file of context.written) await context.table.files.delete(file, 'uncommitted metadata file');
     throw error;
   }
 }
