@@ -13,9 +13,9 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** A KafkaJS client whose own log lines come out in the job's JSON format. */
-export function createKafka(config: Config, logger: Logger): Kafka {
-  return new Kafka(kafkaOptions(config, logger));
+/** A KafkaJS client whose own log lines come out in the job's JSON format; `overrides` win over the defaults. */
+export function createKafka(config: Config, logger: Logger, overrides: Partial<KafkaConfig> = {}): Kafka {
+  return new Kafka({ ...kafkaOptions(config, logger), ...overrides });
 }
 
 function kafkaOptions(config: Config, logger: Logger): KafkaConfig {
