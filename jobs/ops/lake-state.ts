@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { Config } from '../config.ts';
 import { withAdminWithin } from '../kafka/bounded-admin.ts';
 import { requireTopic } from '../kafka/client.ts';
+import { answeredNothing, listenerMismatch } from '../kafka/listener-probe.ts';
+import { KafkaAccessError, securityFailure } from '../kafka/security.ts';
 import { findTable, headOf, lakeTables, type LakeTableKey } from '../lake/lake.ts';
 import { nextOffsetsOf } from '../lake/offsets.ts';
 import type { Logger } from '../log.ts';
@@ -76,7 +78,7 @@ export async function readKafka(config: Config, job: string, ms: number): Promis
   const bound = Math.max(ms, 1_000);
   try {
     const offsets = await withAdminWithin(config, quiet(job), bound, async (admin) => {
-      await requireTopic(admin, config);
+      await requireTopic(admin, config, job);
       return admin.fetchTopicOffsets(config.topic);
     });
     return {
@@ -86,8 +88,14 @@ export async function readKafka(config: Config, job: string, ms: number): Promis
         .sort((a, b) => a.partition - b.partition),
     };
   } catch (error) {
+    if (error instanceof KafkaAccessError) throw error;
+    // A listener of another protocol closes the connection at once (a Kafka that does not answer is not probed).
+    const cause =
+      securityFailure(error, config) ??
+      (answeredNothing(error, false) ? await listenerMismatch(error, config) : undefined);
     throw new Error(
-      `Kafka at ${config.bootstrapServers.join(',')} did not give the topic's end offsets within ${bound / 1000}s: ${(error as Error).message}`,
+      cause ??
+        `Kafka at ${config.bootstrapServers.join(',')} did not give the topic's end offsets within ${bound / 1000}s: ${(error as Error).message}`,
     );
   }
 }

@@ -193,6 +193,14 @@ history('with Kafka unreachable, status says so and prints the rest; /metrics ha
   }
 });
 
+history('status against a Kafka listener of another protocol says which protocol it speaks, at once', async () => {
+  const started = Date.now();
+  const text = await status(lake, [], { LAKEHOUSE_KAFKA_SECURITY: 'plaintext', LAKEHOUSE_KAFKA_WAIT_SECONDS: '60' });
+  assert.is(text.exitCode, 0);
+  assert.ok(Date.now() - started < 15_000, `status took ${Date.now() - started} ms`);
+  assert.match(text.text, /speaks TLS with SASL authentication \(SASL_SSL\) but LAKEHOUSE_KAFKA_SECURITY=plaintext/);
+});
+
 history('a lake whose metadata is broken gives lakehouse_up 0 and a log line; the exporter keeps serving', async () => {
   const broken = temporaryDir('ops-broken');
   fs.mkdirSync(path.join(broken, 'bronze/vehicles/metadata'), { recursive: true });
