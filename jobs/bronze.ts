@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from './config.ts';
 import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
+import { authorizationFailure } from './kafka/authorization.ts';
 import { setGroupOffsets } from './kafka/group-offsets.ts';
+import { KafkaAccessError } from './kafka/security.ts';
 import { CommitConflictError, mayRemoveFilesAfter } from './lake/catalog/catalog.ts';
 import type { Snapshot } from './lake/iceberg/metadata.ts';
 import type { DataFile } from './lake/iceberg/manifest.ts';
@@ -41,7 +43,7 @@ export interface KafkaView {
 
 async function describeTopic(admin: Admin, config: Config): Promise<KafkaView> {
   const { clusterId } = await admin.describeCluster();
-  await requireTopic(admin, config);
+  await requireTopic(admin, config, 'bronze');
   const offsets = await admin.fetchTopicOffsets(config.topic);
   return {
     clusterId,
@@ -181,6 +183,12 @@ async function commitGroupOffsets(
       [...next].map(([partition, offset]) => ({ partition, offset: String(offset) })),
     );
   } catch (error) {
+    // A missing ACL fails every run the same way, and verify after it: say so now.
+    const refused = authorizationFailure(error, config, 'bronze', { kafka, group: config.consumerGroup });
+    if (refused)
+      throw new KafkaAccessError(
+        `${refused}; the records read are in bronze, only the consumer group's offsets were not set`,
+      );
     logger.warn('could not record the offsets in the consumer group (lag tools will lag behind)', {
       group: config.consumerGroup,
       error: (error as Error).message,
@@ -203,8 +211,9 @@ async function consume(
 
   // A group of its own for each run: runs never split partitions between them (two runs at once
   // each read everything, and the table's commit lets one of them win), and nothing is committed to it.
+  const groupId = `${config.consumerGroup}.run-${randomUUID()}`;
   const consumer = kafka.consumer({
-    groupId: `${config.consumerGroup}.run-${randomUUID()}`,
+    groupId,
     sessionTimeout: 30_000,
     // Fetch responses live outside the JS heap: these sizes keep bronze under 256 MiB RSS with the
     // parquet worker's heap beside its own (npm run bench). 2 MiB a fetch rather than 4 cost no
@@ -222,6 +231,15 @@ async function consume(
     finish = resolve;
     fail = reject;
   });
+  // It may fail before it is awaited (the consumer stopped while joining).
+  finished.catch(() => {});
+  const failure = (error: unknown, what: string) => {
+    const refused = authorizationFailure(error, config, 'bronze', { kafka, group: groupId });
+    if (refused) return new KafkaAccessError(`${refused}; nothing was committed`);
+    return new Error(
+      `Kafka at ${config.bootstrapServers.join(',')} ${what} (${(error as Error).message}); nothing was committed`,
+    );
+  };
 
   // The table decides where each partition resumes. Seeking on every join also covers KafkaJS
   // restarting the consumer: reading goes on from what is already in the open files.
@@ -243,17 +261,20 @@ async function consume(
       );
     }
   }, 1000);
+  // KafkaJS stops a consumer for good on an error it does not retry (Kafka refusing the group or the
+  // topic to this user): that is the failure, not the silence the watchdog would later report.
+  const removeCrashListener = consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) fail(failure(payload.error, "stopped bronze's consumer"));
+  });
   // Kafka going away between the plan and the first fetch fails here rather than in the watchdog.
-  const naming = (error: unknown) =>
-    new Error(
-      `Kafka at ${config.bootstrapServers.join(',')} failed as bronze began reading (${(error as Error).message}); nothing was committed`,
-    );
   await consumer.connect().catch((error) => {
-    throw naming(error);
+    removeCrashListener();
+    clearInterval(watchdog);
+    throw failure(error, 'failed as bronze began reading');
   });
   try {
     await consumer.subscribe({ topic: config.topic, fromBeginning: true }).catch((error) => {
-      throw naming(error);
+      throw failure(error, 'failed as bronze began reading');
     });
     await consumer.run({
       autoCommit: false,
@@ -306,6 +327,7 @@ async function consume(
   } finally {
     clearInterval(watchdog);
     removeJoinListener();
+    removeCrashListener();
     // A consumer whose broker is gone may never finish disconnecting.
     await Promise.race([consumer.disconnect(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { runBronze } from './bronze.ts';
 import { loadConfig, logFormat, parseArgs, usage, type Config, type LogFormat } from './config.ts';
 import { ConfigError, InvariantError } from './errors.ts';
+import { authorizationFailure } from './kafka/authorization.ts';
 import { KafkaAccessError } from './kafka/security.ts';
 import { runGold } from './gold.ts';
 import type { Job, JobContext } from './job.ts';
@@ -128,7 +129,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       result,
     });
     return 0;
-  } catch (error) {
+  } catch (thrown) {
+    // Kafka refusing an operation for lack of an ACL, wherever it was not translated yet: one line naming it.
+    const refused = config && !(thrown instanceof KafkaAccessError) && authorizationFailure(thrown, config, command);
+    const error = refused ? new KafkaAccessError(refused) : thrown;
     releaseLease(lease, logger);
     await record('failed', { error: (error as Error).message });
     const code = error instanceof ConfigError ? 2 : 1;

@@ -52,7 +52,7 @@ async function sendAll(
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
   const partitions = await withAdmin(kafka, async (admin) => {
-    await requireTopic(admin, config);
+    await requireTopic(admin, config, 'produce');
     const { topics } = await admin.fetchTopicMetadata({ topics: [config.topic] });
     return topics[0].partitions.length;
   });

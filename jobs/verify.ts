@@ -2,7 +2,9 @@ import type { Config } from './config.ts';
 import { InvariantError } from './errors.ts';
 import { reasonCodes, validateObject, type ReasonCode } from './events/validate.ts';
 import { GoldAggregator } from './gold/aggregate.ts';
+import { authorizationFailure } from './kafka/authorization.ts';
 import { createKafka, waitForKafka, withAdmin } from './kafka/client.ts';
+import { KafkaAccessError } from './kafka/security.ts';
 import type { LoadedTable } from './lake/catalog/catalog.ts';
 import { openDataFile, readDataFile, readDataRows } from './lake/data-file-source.ts';
 import type { TableFiles } from './lake/io/table-files.ts';
@@ -531,7 +533,14 @@ async function committedOffsets(config: Config, logger: Logger): Promise<Map<num
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
   return withAdmin(kafka, async (admin) => {
-    const [topic] = await admin.fetchOffsets({ groupId: config.consumerGroup, topics: [config.topic] });
+    const [topic] = await admin
+      .fetchOffsets({ groupId: config.consumerGroup, topics: [config.topic] })
+      .catch((error) => {
+        const refused = authorizationFailure(error, config, 'verify', { kafka });
+        throw refused
+          ? new KafkaAccessError(`${refused}; or set LAKEHOUSE_VERIFY_KAFKA=false to skip this check`)
+          : error;
+      });
     return new Map((topic?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
   });
 }

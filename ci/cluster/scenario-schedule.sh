@@ -160,7 +160,7 @@ nothing_lost_after_upgrade() {
 metrics_show_freshness() {
   local out up gold_age
   out=$(sample_metrics_in_cluster "$sched_ns" lakehouse-scrape "exporter=http://$sched_release-metrics.$sched_ns.svc:9464/metrics" 1 1) || return 1
-  grep -E '^(sample|lakehouse_(up|stage_seconds_since_last_success|kafka_lag_records|stage_consecutive_failures))' <<<"$out" | sed 's/^/  /'
+  grep -E '^(sample|lakehouse_(up|lake_up|kafka_up|lake_state_age_seconds|kafka_state_age_seconds|stage_seconds_since_last_success|kafka_lag_records|stage_consecutive_failures))' <<<"$out" | sed 's/^/  /'
   up=$(awk '$1 ~ /^lakehouse_up($|\{)/ { print $2 }' <<<"$out")
   gold_age=$(awk '$1 ~ /^lakehouse_stage_seconds_since_last_success\{/ && $1 ~ /stage="gold"/ { print $2 }' <<<"$out")
   [[ $up == 1 ]] || { echo "  lakehouse_up is ${up:-missing}, not 1" >&2; return 1; }

@@ -45,3 +45,55 @@ export async function grantJobAcls(admin: Admin, config: Config, logger: Logger)
   });
   return true;
 }
+
+export type RefusedResource = 'topic' | 'group' | 'cluster';
+
+/** Who grants `job`'s user its ACLs: the topics job, when it grants them to that user. */
+function grantedBy(config: Config, job: string): string {
+  const producer = job === 'produce';
+  const grantee = producer ? config.kafkaProducerUser : config.kafkaPipelineUser;
+  return (
+    'the topics job grants it when LAKEHOUSE_KAFKA_ACLS=true' +
+    (grantee === config.kafkaUser
+      ? ''
+      : ` (to LAKEHOUSE_KAFKA_${producer ? 'PRODUCER' : 'PIPELINE'}_USER=${grantee}, not to LAKEHOUSE_KAFKA_USER=${config.kafkaUser})`)
+  );
+}
+
+const operations = (names: string[]) => names.map((name) => `--operation ${name}`).join(' ');
+
+/** What `job`'s user needs on the topic: the ACL, who grants it, and the kafka-acls.sh line that adds it. */
+export function topicAclNeeded(config: Config, job: string): string {
+  const needed = job === 'produce' ? ['WRITE', 'DESCRIBE'] : ['READ', 'DESCRIBE'];
+  return (
+    `it needs ${needed.join(' and ')} on the topic "${config.topic}" (LITERAL); ${grantedBy(config, job)}, or by hand: ` +
+    `kafka-acls.sh --add --allow-principal User:${config.kafkaUser} ${operations(needed)} --topic ${config.topic}`
+  );
+}
+
+/**
+ * One line for Kafka refusing the job's user `resource`: the user, the resource, and the ACL it
+ * needs, as jobAcls grants it and as an administrator would add it by hand. `group` is the consumer
+ * group the refused operation used (bronze's run group, or the group itself).
+ */
+export function describeRefusal(resource: RefusedResource, config: Config, job: string, group: string): string {
+  const at = `Kafka at ${config.bootstrapServers.join(',')}`;
+  const user = config.kafkaUser;
+  if (resource === 'cluster' || job === 'topics') {
+    return (
+      `${at} refused user "${user}" ${resource === 'cluster' ? 'an operation on the cluster' : `the topic "${config.topic}"`} ` +
+      `(${resource.toUpperCase()}_AUTHORIZATION_FAILED): the topics job creates the topic and grants the jobs' ACLs, ` +
+      `which needs a super user (the chart's lakehouse-admin) or CREATE, DESCRIBE and ALTER on the cluster`
+    );
+  }
+  if (resource === 'group') {
+    const prefix = config.consumerGroup;
+    return (
+      `${at} refused user "${user}" the consumer group "${group}" (GROUP_AUTHORIZATION_FAILED): it needs READ and ` +
+      `DESCRIBE on consumer groups with the prefix "${prefix}" (PREFIXED), as bronze reads in "${prefix}.run-<id>" ` +
+      `and commits to "${prefix}" (LAKEHOUSE_CONSUMER_GROUP); ${grantedBy(config, job)}, or by hand: kafka-acls.sh ` +
+      `--add --allow-principal User:${user} ${operations(['READ', 'DESCRIBE'])} --group ${prefix} --resource-pattern-type prefixed`
+    );
+  }
+  return `${at} refused user "${user}" the topic "${config.topic}" (TOPIC_AUTHORIZATION_FAILED): ${topicAclNeeded(config, job)}`;
+}

@@ -1,6 +1,9 @@
 import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import { topicAclNeeded } from './acls.ts';
+import { authorizationFailure, Refusals, refusedResource, watchRefusals } from './authorization.ts';
+import { answeredNothing, listenerMismatch } from './listener-probe.ts';
 import { KafkaAccessError, kafkaSecurityOptions, securityFailure } from './security.ts';
 
 // KafkaJS warns on every start that its default partitioner changed in 2.0; we rely on the new one.
@@ -13,12 +16,18 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** A KafkaJS client whose own log lines come out in the job's JSON format. */
-export function createKafka(config: Config, logger: Logger): Kafka {
-  return new Kafka(kafkaOptions(config, logger));
+/**
+ * A KafkaJS client whose own log lines come out in the job's JSON format, and whose authorization
+ * errors are kept for authorizationFailure; `overrides` win over the defaults.
+ */
+export function createKafka(config: Config, logger: Logger, overrides: Partial<KafkaConfig> = {}): Kafka {
+  const refusals = new Refusals();
+  const kafka = new Kafka({ ...kafkaOptions(config, logger, refusals), ...overrides });
+  watchRefusals(kafka, refusals);
+  return kafka;
 }
 
-function kafkaOptions(config: Config, logger: Logger): KafkaConfig {
+function kafkaOptions(config: Config, logger: Logger, refusals?: Refusals): KafkaConfig {
   return {
     clientId: `${config.clientId}-${logger.job}`,
     brokers: [...config.bootstrapServers],
@@ -35,6 +44,7 @@ function kafkaOptions(config: Config, logger: Logger): KafkaConfig {
         // still loading, say); a failure that matters ends the job with its own "failed" line.
         const retried =
           level === logLevel.ERROR && namespace === 'Connection' && String(message).startsWith('Response ');
+        if (retried) refusals?.observe(rest.error);
         logger.log(retried ? 'warn' : (levels[level] ?? 'info'), `kafkajs: ${message}`, { namespace, ...rest });
       },
   };
@@ -51,6 +61,7 @@ export async function waitForKafka(_kafka: Kafka, config: Config, logger: Logger
   const deadline = Date.now() + config.kafkaWaitSeconds * 1000;
   let delay = 500;
   let attempt = 0;
+  let nextProbe = 0;
   for (;;) {
     attempt++;
     const admin = probe.admin({ retry: { retries: 0 } });
@@ -63,7 +74,12 @@ export async function waitForKafka(_kafka: Kafka, config: Config, logger: Logger
       logger.info('kafka is reachable', { attempt, brokers: cluster.brokers.length, controller: cluster.controller });
       return;
     } catch (error) {
-      const fatal = securityFailure(error, config);
+      let fatal = securityFailure(error, config);
+      // A client of the wrong protocol only sees its connections closed: ask the listener what it speaks.
+      if (!fatal && answeredNothing(error, true) && Date.now() >= nextProbe) {
+        nextProbe = Date.now() + probeEveryMs;
+        fatal = await listenerMismatch(error, config);
+      }
       if (fatal) throw new KafkaAccessError(fatal);
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
@@ -85,6 +101,9 @@ export async function waitForKafka(_kafka: Kafka, config: Config, logger: Logger
   }
 }
 
+/** How often waitForKafka may probe the listener while Kafka keeps closing its connections. */
+const probeEveryMs = 10_000;
+
 /** `work`'s value, or an error once `ms` have passed (the work itself is left to finish or fail). */
 export async function withinMs<T>(ms: number, work: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -98,14 +117,31 @@ export async function withinMs<T>(ms: number, work: () => Promise<T>): Promise<T
   }
 }
 
-/** Fails naming the topic when it does not exist (producers and consumers would otherwise retry for minutes). */
-export async function requireTopic(admin: Admin, config: Config): Promise<void> {
+/**
+ * Fails naming the topic when it does not exist (producers and consumers would otherwise retry for
+ * minutes). Kafka lists only the topics a user may describe, and answers a user asking for a topic
+ * it may not describe TOPIC_AUTHORIZATION_FAILED whether it exists or not: that answer names the
+ * ACL too.
+ */
+export async function requireTopic(admin: Admin, config: Config, job: string): Promise<void> {
   const topics = await admin.listTopics();
-  if (!topics.includes(config.topic)) {
-    throw new Error(
-      `topic "${config.topic}" does not exist at ${config.bootstrapServers.join(',')} (LAKEHOUSE_TOPIC / --topic; the topics job creates it)`,
+  if (topics.includes(config.topic)) return;
+  // A topic that does not exist may be retried by KafkaJS for a while: a refusal comes at once.
+  const asked = await withinMs(5_000, () => admin.fetchTopicMetadata({ topics: [config.topic] })).then(
+    () => ({ exists: true, error: undefined }),
+    (error: unknown) => ({ exists: false, error }),
+  );
+  if (asked.exists) return;
+  const missing = `topic "${config.topic}" does not exist at ${config.bootstrapServers.join(',')} (LAKEHOUSE_TOPIC / --topic; the topics job creates it)`;
+  if (refusedResource(asked.error) === 'topic') {
+    throw new KafkaAccessError(
+      `${missing}, or Kafka refuses user "${config.kafkaUser}" to describe it (it answers both with ` +
+        `TOPIC_AUTHORIZATION_FAILED); if it exists, ${topicAclNeeded(config, job)}`,
     );
   }
+  const refused = authorizationFailure(asked.error, config, job);
+  if (refused) throw new KafkaAccessError(refused);
+  throw new Error(missing);
 }
 
 /** Runs `work` with a connected admin client and always disconnects it. */

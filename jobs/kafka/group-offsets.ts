@@ -23,6 +23,11 @@ export async function setGroupOffsets(
     await new Promise<void>((resolve, reject) => {
       // The first fetch after the seeks (none is sent: the topic is paused) means they were committed.
       consumer.on(consumer.events.FETCH, () => resolve());
+      // KafkaJS stops the consumer for good on an error it does not retry (Kafka refusing the group):
+      // no fetch would ever come.
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart) reject(payload.error);
+      });
       consumer.run({ eachBatchAutoResolve: false, eachBatch: async () => {} }).catch(reject);
       consumer.pause([{ topic }]);
       for (const p of partitions) consumer.seek({ topic, ...p });

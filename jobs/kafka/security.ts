@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import { SYSTEM_CA, type Config } from '../config.ts';
+import { protocolMismatch } from './listener-probe.ts';
 
 /** Kafka cannot be used with these credentials or certificates; retrying will not help (exit 1). */
 export class KafkaAccessError extends Error {
@@ -56,13 +57,21 @@ export function securityFailure(error: unknown, config: Config): string | undefi
   const hosts = config.bootstrapServers.join(',');
   const name = (error as Error)?.name ?? '';
   const message = String((error as Error)?.message ?? error);
+  const unsupported = /SASL (\S+) mechanism is not supported/.exec(message);
+  if (unsupported || findProperty(error, 'type') === 'UNSUPPORTED_SASL_MECHANISM') {
+    return `Kafka at ${hosts} does not accept the SASL mechanism ${unsupported?.[1] ?? config.kafkaSaslMechanism.toUpperCase()} (LAKEHOUSE_KAFKA_SASL_MECHANISM=${config.kafkaSaslMechanism})`;
+  }
+  if (findProperty(error, 'type') === 'ILLEGAL_SASL_STATE' && config.kafkaSecurity.startsWith('sasl_')) {
+    // It answered a SaslHandshake: the transport is as configured, the listener has no SASL.
+    return protocolMismatch(config, hosts, { tls: config.kafkaSecurity === 'sasl_ssl', sasl: false });
+  }
   if (name === 'KafkaJSSASLAuthenticationError' || /SASL .*authentication failed/i.test(message)) {
     return (
       `Kafka at ${hosts} refused user "${config.kafkaUser}" (${config.kafkaSaslMechanism}): wrong password or unknown user ` +
       `(LAKEHOUSE_KAFKA_USER, LAKEHOUSE_KAFKA_PASSWORD_FILE=${config.kafkaPasswordFile})`
     );
   }
-  const code = findCode(error);
+  const code = findProperty(error, 'code');
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /does not match certificate's altnames/.test(message)) {
     return (
       `the TLS certificate of Kafka at ${hosts} is not issued for that host (${message}); ` +
@@ -91,14 +100,15 @@ const tlsTrustCodes = new Set([
   'CERT_HAS_EXPIRED',
 ]);
 
-/** The Node error code of `error` or of an error it wraps (KafkaJS keeps the socket's as `originalError`/`cause`). */
-function findCode(error: unknown): string | undefined {
+/** A string property (`code`, `type`) of `error` or of an error it wraps (KafkaJS keeps the cause as `originalError`/`cause`). */
+export function findProperty(error: unknown, property: 'code' | 'type'): string | undefined {
   for (
-    let e = error as { code?: unknown; originalError?: unknown; cause?: unknown } | undefined, depth = 0;
+    let e = error as { code?: unknown; type?: unknown; originalError?: unknown; cause?: unknown } | undefined,
+      depth = 0;
     e && depth < 5;
     depth++
   ) {
-    if (typeof e.code === 'string') return e.code;
+    if (typeof e[property] === 'string') return e[property];
     e = (e.originalError ?? e.cause) as typeof e;
   }
   return undefined;

@@ -1,10 +1,15 @@
 /**
- * The lake's state as `status` and the metrics exporter report it: each table's last commit, rows
- * and files (from its metadata alone), bronze's lag behind Kafka per partition, and the run history.
+ * The lake's state as `status` and the metrics exporter report it, read in two parts that fail
+ * apart: the lake (each table's last commit, rows and files from its metadata alone, bronze's
+ * offsets, the run history) and Kafka (the topic's offsets); bronze's lag per partition is the one
+ * minus the other.
  */
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { createKafka, requireTopic, withAdmin, withinMs } from '../kafka/client.ts';
+import { withAdminWithin } from '../kafka/bounded-admin.ts';
+import { requireTopic } from '../kafka/client.ts';
+import { answeredNothing, listenerMismatch } from '../kafka/listener-probe.ts';
+import { KafkaAccessError, securityFailure } from '../kafka/security.ts';
 import { headOf, lakeAt, lakeTables, type LakeTableKey } from '../lake/lake.ts';
 import { nextOffsetsOf } from '../lake/offsets.ts';
 import type { Logger } from '../log.ts';
@@ -39,6 +44,65 @@ export async function tableStates(dataDir: string): Promise<TableState[]> {
   return states;
 }
 
+/** What the lake itself says. */
+export interface LakePart {
+  readonly tables: readonly TableState[];
+  readonly stages: readonly StageRuns[];
+  /** Per Kafka partition, the first offset bronze's current snapshot does not hold. */
+  readonly bronzeNext: ReadonlyMap<number, number>;
+}
+
+/** Reads the lake's tables and brings `history` up to date; throws naming the lake. */
+export async function readLake(config: Config, history: RunHistory): Promise<LakePart> {
+  try {
+    const tables = await tableStates(config.dataDir);
+    const bronzeNext = nextOffsetsOf(headOf(await lakeAt(config.dataDir).find('bronze')));
+    await history.refresh(config.dataDir);
+    return { tables, stages: history.byStage(), bronzeNext };
+  } catch (error) {
+    throw new Error(`the lake at ${path.resolve(config.dataDir)} could not be read: ${(error as Error).message}`);
+  }
+}
+
+/** What Kafka says of the topic: per partition, its first and next offsets. */
+export interface KafkaPart {
+  readonly topic: string;
+  readonly partitions: readonly { readonly partition: number; readonly low: number; readonly high: number }[];
+}
+
+/** KafkaJS's own log lines would repeat, on every refresh against an unreachable Kafka, the error reported once. */
+const quiet = (job: string): Logger => ({ job, log: () => {}, info: () => {}, warn: () => {}, error: () => {} });
+
+/**
+ * The topic's offsets per partition, within `ms` (at least a second), on a client of its own whose
+ * connections are all closed when it ends; throws naming the brokers when Kafka does not answer.
+ */
+export async function readKafka(config: Config, job: string, ms: number): Promise<KafkaPart> {
+  const bound = Math.max(ms, 1_000);
+  try {
+    const offsets = await withAdminWithin(config, quiet(job), bound, async (admin) => {
+      await requireTopic(admin, config, job);
+      return admin.fetchTopicOffsets(config.topic);
+    });
+    return {
+      topic: config.topic,
+      partitions: offsets
+        .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
+        .sort((a, b) => a.partition - b.partition),
+    };
+  } catch (error) {
+    if (error instanceof KafkaAccessError) throw error;
+    // A listener of another protocol closes the connection at once (a Kafka that does not answer is not probed).
+    const cause =
+      securityFailure(error, config) ??
+      (answeredNothing(error, false) ? await listenerMismatch(error, config) : undefined);
+    throw new Error(
+      cause ??
+        `Kafka at ${config.bootstrapServers.join(',')} did not give the topic's end offsets within ${bound / 1000}s: ${(error as Error).message}`,
+    );
+  }
+}
+
 export interface PartitionLag {
   readonly topic: string;
   readonly partition: number;
@@ -49,40 +113,21 @@ export interface PartitionLag {
   readonly lag: number;
 }
 
-/** KafkaJS's own log lines would repeat, on every scrape of an unreachable Kafka, the error reported once. */
-const quiet = (job: string): Logger => ({ job, log: () => {}, info: () => {}, warn: () => {}, error: () => {} });
+export function lagOf(kafka: KafkaPart, bronzeNext: ReadonlyMap<number, number>): PartitionLag[] {
+  return kafka.partitions.map(({ partition, low, high }) => {
+    const next = bronzeNext.get(partition) ?? low;
+    return { topic: kafka.topic, partition, endOffset: high, bronzeNext: next, lag: Math.max(0, high - next) };
+  });
+}
 
 /**
- * Per partition of the topic: Kafka's end offset minus the next offset bronze's table records.
- * Bounded by LAKEHOUSE_KAFKA_WAIT_SECONDS (at least a second); throws when Kafka does not answer.
+ * One part as last read: the values of the last read that succeeded and when it was, and the
+ * error of the last read if that one failed (the values are then older than the last attempt).
  */
-export async function bronzeLag(config: Config, job: string): Promise<PartitionLag[]> {
-  const next = nextOffsetsOf(headOf(await lakeAt(config.dataDir).find('bronze')));
-  const kafka = createKafka(config, quiet(job));
-  const ms = Math.max(config.kafkaWaitSeconds, 1) * 1000;
-  const offsets = await withinMs(ms, () =>
-    withAdmin(kafka, async (admin) => {
-      await requireTopic(admin, config);
-      return admin.fetchTopicOffsets(config.topic);
-    }),
-  ).catch((error: Error) => {
-    throw new Error(
-      `Kafka at ${config.bootstrapServers.join(',')} did not give the topic's end offsets within ${ms / 1000}s: ${error.message}`,
-    );
-  });
-  return offsets
-    .map((o) => {
-      const endOffset = Number(o.high);
-      const bronzeNext = next.get(o.partition) ?? Number(o.low);
-      return {
-        topic: config.topic,
-        partition: o.partition,
-        endOffset,
-        bronzeNext,
-        lag: Math.max(0, endOffset - bronzeNext),
-      };
-    })
-    .sort((a, b) => a.partition - b.partition);
+export interface PartState<T> {
+  readonly value?: T;
+  readonly readAt?: number;
+  readonly error?: string;
 }
 
 export type KafkaState =
@@ -94,33 +139,59 @@ export interface LakeReport {
   readonly at: number;
   readonly dataDir: string;
   readonly tables: readonly TableState[];
+  /** Bronze's lag per partition, known when both Kafka and the lake were read once. */
   readonly kafka: KafkaState;
   readonly stages: readonly StageRuns[];
-  /** Why the lake's tables or run history could not be read, if so. */
+  /** Why the last read of the lake's tables or run history failed, if it did. */
   readonly lakeError?: string;
+  /** Why the last read of Kafka failed, if it did. */
+  readonly kafkaError?: string;
+  /** When the tables, stages and bronze offsets shown were read (undefined: never). */
+  readonly lakeReadAt?: number;
+  /** When the topic's offsets behind the lag were read (undefined: never). */
+  readonly kafkaReadAt?: number;
 }
 
-/** Reads the lake and Kafka; never throws (each failure is in the report). */
-export async function lakeReport(config: Config, history: RunHistory, job: string): Promise<LakeReport> {
-  const at = Date.now();
-  const kafka: Promise<KafkaState> = bronzeLag(config, job).then(
-    (partitions) => ({ ok: true, partitions }),
-    (error: Error) => ({ ok: false, error: error.message }),
-  );
-  let tables: TableState[] = [];
-  let lakeError: string | undefined;
-  try {
-    tables = await tableStates(config.dataDir);
-    await history.refresh(config.dataDir);
-  } catch (error) {
-    lakeError = `the lake at ${path.resolve(config.dataDir)} could not be read: ${(error as Error).message}`;
-  }
+export function assembleReport(
+  config: Config,
+  lake: PartState<LakePart>,
+  kafka: PartState<KafkaPart>,
+  at = Date.now(),
+): LakeReport {
+  let lag: KafkaState;
+  if (!kafka.value) lag = { ok: false, error: kafka.error ?? 'Kafka has not been read yet' };
+  else if (!lake.value)
+    lag = { ok: false, error: `bronze's offsets are unknown: ${lake.error ?? 'the lake has not been read yet'}` };
+  else lag = { ok: true, partitions: lagOf(kafka.value, lake.value.bronzeNext) };
   return {
     at,
     dataDir: path.resolve(config.dataDir),
-    tables,
-    kafka: await kafka,
-    stages: lakeError ? [] : history.byStage(),
-    lakeError,
+    tables: lake.value?.tables ?? [],
+    kafka: lag,
+    stages: lake.value?.stages ?? [],
+    lakeError: lake.error,
+    kafkaError: kafka.error,
+    lakeReadAt: lake.readAt,
+    kafkaReadAt: kafka.readAt,
   };
+}
+
+/** Runs `read` once: its value and when, or why it failed. Never throws. */
+export async function readPart<T>(read: () => Promise<T>): Promise<PartState<T>> {
+  try {
+    const value = await read();
+    return { value, readAt: Date.now() };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+/** Reads the lake and Kafka (within LAKEHOUSE_KAFKA_WAIT_SECONDS) now, side by side; never throws. */
+export async function lakeReport(config: Config, history: RunHistory, job: string): Promise<LakeReport> {
+  const at = Date.now();
+  const [lake, kafka] = await Promise.all([
+    readPart(() => readLake(config, history)),
+    readPart(() => readKafka(config, job, config.kafkaWaitSeconds * 1000)),
+  ]);
+  return assembleReport(config, lake, kafka, at);
 }

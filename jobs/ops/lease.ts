@@ -8,7 +8,9 @@
  * file renamed over it) every `renewMs`; a lease not renewed before its expiry belongs to a run that
  * died (as is a lease whose holder on this same host is no longer running), and is taken over by
  * renaming a new file over it and reading it back a moment later to confirm that no other run
- * took it over at the same time.
+ * took it over at the same time. A lease the reader cannot trust (it claims to live longer than a
+ * lease can, was acquired in the future, or is not a whole lease) counts as expired: whatever is
+ * in the file, the lake is never blocked for longer than one lifetime.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,9 +43,17 @@ export interface LeaseTiming {
   readonly pollMs: number;
   /** How long a takeover waits before reading the lease back. */
   readonly settleMs: number;
+  /** How far the clocks of two hosts may differ before a lease's times are not believed. */
+  readonly skewMs: number;
 }
 
-export const defaultTiming: LeaseTiming = { ttlMs: 120_000, renewMs: 20_000, pollMs: 1_000, settleMs: 250 };
+export const defaultTiming: LeaseTiming = {
+  ttlMs: 120_000,
+  renewMs: 20_000,
+  pollMs: 1_000,
+  settleMs: 250,
+  skewMs: 10_000,
+};
 
 export type Acquired =
   | { readonly acquired: true; readonly lease: Lease }
@@ -51,14 +61,59 @@ export type Acquired =
 
 export const leasePath = (root: string) => path.join(path.resolve(root), LEASE_DIR, LEASE_FILE);
 
+const unreadable: LeaseRecord = {
+  runId: '?',
+  stage: '?',
+  host: '?',
+  pid: 0,
+  acquiredAt: Number.NaN,
+  expiresAt: Number.NaN,
+};
+
+/** The lease file's record as written (its fields unchecked: see `distrust`), or undefined when there is none. */
 function readLease(file: string): LeaseRecord | undefined {
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as LeaseRecord;
+    text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    // Torn or foreign content: treat as expired so a dead writer's garbage cannot block the lake.
-    return { runId: '?', stage: '?', host: '?', pid: 0, acquiredAt: 0, expiresAt: 0 };
+    return unreadable;
   }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as LeaseRecord;
+  } catch {
+    // Foreign content: an unreadable lease, which `distrust` rejects.
+  }
+  return unreadable;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+/** Epoch ms that a Date can hold (up to the year 275760). */
+const isTime = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= 8.64e15;
+const isName = (value: unknown) => typeof value === 'string' && value !== '';
+
+/**
+ * Why `lease` cannot be believed at `now` (it is then treated as expired), or undefined. A lease's
+ * remaining life can never exceed its lifetime as this reader sees it, give or take the clock skew
+ * between hosts: one that claims more was written by a host whose clock is wrong, or by something
+ * that is not a writer, and would otherwise stop every writer for as long as it claims.
+ */
+export function distrust(lease: LeaseRecord, now: number, timing: LeaseTiming): string | undefined {
+  if (lease === unreadable) return 'the lease file cannot be read as a JSON object';
+  for (const field of ['runId', 'stage', 'host'] as const)
+    if (!isName(lease[field])) return `its ${field} is missing or not a name (${JSON.stringify(lease[field])})`;
+  if (!Number.isSafeInteger(lease.pid) || lease.pid < 0)
+    return `its pid is not a process id (${JSON.stringify(lease.pid)})`;
+  for (const field of ['acquiredAt', 'expiresAt'] as const)
+    if (!isTime(lease[field])) return `its ${field} is not a time (${JSON.stringify(lease[field])})`;
+  if (lease.acquiredAt - now > timing.skewMs)
+    return `it was acquired at ${iso(lease.acquiredAt)}, ${Math.round((lease.acquiredAt - now) / 1000)}s ahead of this host's clock`;
+  if (lease.expiresAt < lease.acquiredAt)
+    return `it expires (${iso(lease.expiresAt)}) before it was acquired (${iso(lease.acquiredAt)})`;
+  if (lease.expiresAt - now > timing.ttlMs + timing.skewMs)
+    return `it claims to be held until ${iso(lease.expiresAt)}, ${Math.round((lease.expiresAt - now) / 1000)}s from now by this host's clock: more than a lease's lifetime of ${timing.ttlMs / 1000}s`;
+  return undefined;
 }
 
 function temporaryFile(file: string, holder: Holder, record: LeaseRecord): string {
@@ -97,12 +152,15 @@ async function tryAcquire(file: string, holder: Holder, timing: LeaseTiming): Pr
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const current = readLease(file);
-    if (current && current.expiresAt > Date.now() && !diedHere(current)) return { acquired: false, holder: current };
+    const distrusted = current && distrust(current, Date.now(), timing);
+    if (current && !distrusted && current.expiresAt > Date.now() && !diedHere(current))
+      return { acquired: false, holder: current };
     fs.renameSync(temporary, file);
     await sleep(timing.settleMs + Math.random() * timing.settleMs);
     const after = readLease(file);
-    if (after?.runId === holder.runId) return { acquired: true, lease: new Lease(file, record, timing, current) };
-    return { acquired: false, holder: after };
+    if (after?.runId === holder.runId)
+      return { acquired: true, lease: new Lease(file, record, timing, current, distrusted) };
+    return { acquired: false, holder: after && !distrust(after, Date.now(), timing) ? after : undefined };
   } finally {
     fs.rmSync(temporary, { force: true });
   }
@@ -139,8 +197,10 @@ export class Lease {
     private readonly file: string,
     readonly record: LeaseRecord,
     private readonly timing: LeaseTiming,
-    /** The expired lease this one replaced, if it was taken over. */
+    /** The expired lease this one replaced, if it was taken over, as its file held it. */
     readonly tookOver?: LeaseRecord,
+    /** Why that lease was not believed (`distrust`), when it was taken over before its claimed expiry. */
+    readonly distrusted?: string,
   ) {
     this.timer = setInterval(() => this.renew(), timing.renewMs);
     this.timer.unref();

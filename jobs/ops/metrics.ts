@@ -1,51 +1,35 @@
 /**
  * `metrics`: a long-running exporter serving the lake report (lake-state.ts) as Prometheus text on
- * GET /metrics, and 200 on /healthz. Each scrape recomputes the report unless one is less than
- * `cacheMs` old; a lake or Kafka that cannot be read gives `lakehouse_up 0` and one log line, never
- * a crash. SIGTERM is its normal stop: it closes the server and ends `finished`.
+ * GET /metrics, and 200 on /healthz. A scrape is answered at once from the state a LakeMonitor keeps
+ * up to date in the background (a scrape never waits on Kafka or the lake: a Kafka that does not
+ * answer shows as `lakehouse_kafka_up 0`, not as an exporter that times out); a part that cannot be
+ * read gives `lakehouse_up 0` and one log line, never a crash. SIGTERM is its normal stop: it closes
+ * the server and ends `finished`.
  */
 import http from 'node:http';
 import type { JobContext } from '../job.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { lakeReport } from './lake-state.ts';
+import { LakeMonitor } from './lake-monitor.ts';
 import { formatFamilies, metricFamilies, PROMETHEUS_CONTENT_TYPE, upFamily } from './prometheus.ts';
-import { RunHistory } from './run-history.ts';
-
-const cacheMs = 5_000;
 
 export interface MetricsSummary {
   readonly port: number;
   readonly scrapes: number;
 }
 
-/** The exposition text, recomputed at most every `cacheMs`; concurrent scrapes share one computation. */
-function exposition(config: Config, logger: Logger): () => Promise<string> {
-  const history = new RunHistory();
-  let cached: { at: number; text: Promise<string> } | undefined;
-  let lastProblem = '';
-  const compute = async (): Promise<string> => {
-    try {
-      const report = await lakeReport(config, history, logger.job);
-      const problem = [report.lakeError, report.kafka.ok ? undefined : report.kafka.error].filter(Boolean).join('; ');
-      if (problem) logger.warn('lakehouse_up 0: could not read the lake or Kafka', { error: problem });
-      else if (lastProblem) logger.info('lakehouse_up 1: the lake and Kafka are readable again');
-      lastProblem = problem;
-      return formatFamilies(metricFamilies(report));
-    } catch (error) {
-      logger.warn('lakehouse_up 0: the report could not be computed', { error: (error as Error).message });
-      lastProblem = (error as Error).message;
-      return formatFamilies([upFamily(false)]);
-    }
-  };
-  return () => {
-    if (!cached || Date.now() - cached.at >= cacheMs) cached = { at: Date.now(), text: compute() };
-    return cached.text;
-  };
+/** The exposition text of the monitor's current report. */
+async function exposition(monitor: LakeMonitor, logger: Logger): Promise<string> {
+  try {
+    return formatFamilies(metricFamilies(await monitor.report()));
+  } catch (error) {
+    logger.warn('lakehouse_up 0: the report could not be formatted', { error: (error as Error).message });
+    return formatFamilies([upFamily(false)]);
+  }
 }
 
 export async function runMetrics(config: Config, logger: Logger, context: JobContext): Promise<MetricsSummary> {
-  const text = exposition(config, logger);
+  const monitor = new LakeMonitor(config, logger);
   let scrapes = 0;
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://exporter');
@@ -55,7 +39,7 @@ export async function runMetrics(config: Config, logger: Logger, context: JobCon
       response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok\n');
     } else if (url.pathname === '/metrics') {
       scrapes++;
-      void text().then((body) =>
+      void exposition(monitor, logger).then((body) =>
         response
           .writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE })
           .end(request.method === 'HEAD' ? undefined : body),
@@ -71,9 +55,11 @@ export async function runMetrics(config: Config, logger: Logger, context: JobCon
       resolve();
     });
   });
+  monitor.start();
   logger.info('serving metrics', { port: config.metricsPort, path: '/metrics' });
   await new Promise<void>((resolve) => {
     context.onStop(() => {
+      monitor.stop();
       server.close(() => resolve());
       server.closeAllConnections();
     });

@@ -44,17 +44,51 @@ export function upFamily(up: boolean): Family {
   return {
     name: 'lakehouse_up',
     type: 'gauge',
-    help: '1 when the last scrape read both the lake and Kafka, 0 otherwise.',
+    help: "1 when the exporter's last reads of the lake and of Kafka both succeeded, 0 otherwise.",
     samples: [{ labels: {}, value: up ? 1 : 0 }],
   };
 }
 
-/** Every metric of the report; a part that could not be read has no samples (and `lakehouse_up` is 0). */
+const gauge = (name: string, help: string, value: number | undefined): Family => ({
+  name,
+  type: 'gauge',
+  help,
+  samples: value === undefined ? [] : [{ labels: {}, value }],
+});
+
+/**
+ * Every metric of the report. The values of a part are those of its last successful read (none
+ * before the first); `lakehouse_{lake,kafka}_up` say whether the last read succeeded and
+ * `lakehouse_{lake,kafka}_state_age_seconds` how old the values are.
+ */
 export function metricFamilies(report: LakeReport): Family[] {
-  const up = report.kafka.ok && report.lakeError === undefined;
+  const lakeUp = report.lakeReadAt !== undefined && report.lakeError === undefined;
+  const kafkaUp = report.kafkaReadAt !== undefined && report.kafkaError === undefined;
+  const age = (readAt: number | undefined) =>
+    readAt === undefined ? undefined : Math.max(0, seconds(report.at - readAt));
   const committed = report.tables.filter((t) => t.lastCommitMs !== undefined);
   return [
-    upFamily(up),
+    upFamily(lakeUp && kafkaUp),
+    gauge(
+      'lakehouse_lake_up',
+      "1 when the exporter's last read of the lake's tables and ops.runs succeeded.",
+      lakeUp ? 1 : 0,
+    ),
+    gauge(
+      'lakehouse_kafka_up',
+      "1 when the exporter's last read of the topic's offsets from Kafka succeeded.",
+      kafkaUp ? 1 : 0,
+    ),
+    gauge(
+      'lakehouse_lake_state_age_seconds',
+      'Seconds since the lake was last read successfully: the age of the table, stage and run values served.',
+      age(report.lakeReadAt),
+    ),
+    gauge(
+      'lakehouse_kafka_state_age_seconds',
+      "Seconds since Kafka was last read successfully: the age of the topic's end offsets behind the lag served.",
+      age(report.kafkaReadAt),
+    ),
     {
       name: 'lakehouse_kafka_lag_records',
       type: 'gauge',

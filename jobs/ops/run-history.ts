@@ -1,7 +1,7 @@
 /**
  * What `ops.runs` says about each stage: its last run, its last success, how many runs failed since,
  * and runs by outcome. Kept up to date incrementally: a refresh reads only the data files of the
- * snapshots appended since the last one (the exporter refreshes on every scrape), and everything
+ * snapshots appended since the last one (the exporter refreshes every few seconds), and everything
  * again when the table's history since then is not appends only (compaction rewrote it).
  */
 import { lineage, type SnapshotId } from '../lake/iceberg/metadata.ts';
@@ -58,13 +58,19 @@ export class RunHistory {
     }
     const incremental = this.seen !== undefined && reachesSeen && appendsOnly;
     if (!incremental) this.reset();
-    const files = await liveFiles(table, head, incremental ? new Set(pending) : undefined);
-    for await (const row of readDataRows(
-      table.files,
-      files.map((f) => f.file),
-      runsColumns,
-    ))
-      this.add(row);
+    try {
+      const files = await liveFiles(table, head, incremental ? new Set(pending) : undefined);
+      for await (const row of readDataRows(
+        table.files,
+        files.map((f) => f.file),
+        runsColumns,
+      ))
+        this.add(row);
+    } catch (error) {
+      // Some of the new rows may have been counted: the next refresh reads everything again.
+      this.reset();
+      throw error;
+    }
     this.seen = headId;
   }
 

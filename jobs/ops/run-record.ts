@@ -68,9 +68,15 @@ export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T |
 
 export type LeaseOutcome = { readonly lease?: Lease } | { readonly skip: string; readonly holder?: LeaseRecord };
 
+/** A lease's time as written: an instant when it is one, else the value itself (a lease not believed may hold anything). */
+const leaseTime = (ms: unknown) =>
+  typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) <= 8.64e15
+    ? new Date(ms).toISOString()
+    : JSON.stringify(ms);
+
 export function describeHolder(holder: LeaseRecord | undefined): string {
   if (!holder) return 'another run (its lease could not be read)';
-  return `${holder.stage} run ${holder.runId} on ${holder.host} (pid ${holder.pid}) since ${new Date(holder.acquiredAt).toISOString()}, lease until ${new Date(holder.expiresAt).toISOString()}`;
+  return `${holder.stage} run ${holder.runId} on ${holder.host} (pid ${holder.pid}) since ${leaseTime(holder.acquiredAt)}, lease until ${leaseTime(holder.expiresAt)}`;
 }
 
 /**
@@ -96,9 +102,16 @@ export async function takeLease(
       holder: result.holder,
     };
   }
-  if (result.lease.tookOver)
+  const { tookOver, distrusted } = result.lease;
+  if (tookOver && distrusted)
+    logger.warn('took over a lake writer lease it cannot trust, as if expired (a wrong clock or a damaged file)', {
+      previous: describeHolder(tookOver),
+      claimedExpiry: leaseTime(tookOver.expiresAt),
+      reason: distrusted,
+    });
+  else if (tookOver)
     logger.warn('took over an expired lake writer lease (its holder stopped renewing it)', {
-      previous: describeHolder(result.lease.tookOver),
+      previous: describeHolder(tookOver),
     });
   return { lease: result.lease };
 }

@@ -75,7 +75,8 @@ export function statusText(report: LakeReport): string {
       ),
     );
   } else {
-    lines.push(`Bronze lag behind Kafka: unknown, Kafka is unreachable (${report.kafka.error})`);
+    const why = report.kafkaError === undefined ? '' : ', Kafka is unreachable';
+    lines.push(`Bronze lag behind Kafka: unknown${why} (${report.kafka.error})`);
   }
   lines.push('', 'Stages (last run of each, from ops.runs)');
   lines.push(

@@ -15,7 +15,7 @@ import { pyicebergRows } from '../support/iceberg-readers.ts';
 import { describeFailure, newLake, runJob, temporaryDir, type JobOutcome, type TestLake } from '../support/lake.ts';
 import { tableSql } from '../support/tables.ts';
 
-const fast: LeaseTiming = { ttlMs: 400, renewMs: 100, pollMs: 50, settleMs: 20 };
+const fast: LeaseTiming = { ttlMs: 400, renewMs: 100, pollMs: 50, settleMs: 20, skewMs: 10_000 };
 const holder = (runId: string) => ({ runId, stage: 'bronze', host: 'test-host', pid: process.pid });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -85,7 +85,7 @@ unit(
     const root = temporaryDir('lease-lost');
     const got = await acquireLease(root, holder('a'), 0, undefined, fast);
     assert.ok(got.acquired);
-    const other = plantLease(root, { runId: 'took-it', expiresAt: Date.now() + 3_600_000 });
+    const other = plantLease(root, { runId: 'took-it', expiresAt: Date.now() + fast.ttlMs });
     await sleep(3 * fast.renewMs);
     if (got.acquired) {
       assert.is(got.lease.lost?.runId, 'took-it');
@@ -100,15 +100,88 @@ unit(
   async () => {
     const root = temporaryDir('lease-dead-pid');
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
-    plantLease(root, { runId: 'killed-here', host: hostName(), pid: deadPid, expiresAt: Date.now() + 3_600_000 });
+    plantLease(root, { runId: 'killed-here', host: hostName(), pid: deadPid, expiresAt: Date.now() + fast.ttlMs });
     const got = await acquireLease(root, holder('a'), 0, undefined, fast);
     assert.ok(got.acquired);
     assert.is(got.acquired && got.lease.tookOver?.runId, 'killed-here');
     if (got.acquired) got.lease.release();
-    plantLease(root, { runId: 'alive-here', host: hostName(), pid: process.pid, expiresAt: Date.now() + 3_600_000 });
+    plantLease(root, { runId: 'alive-here', host: hostName(), pid: process.pid, expiresAt: Date.now() + fast.ttlMs });
     assert.is((await acquireLease(root, holder('b'), 0, undefined, fast)).acquired, false, 'a live holder keeps it');
   },
 );
+
+unit(
+  "a lease that claims more than its lifetime (its writer's clock a year ahead) is taken over at once, saying why",
+  async () => {
+    const year = 365 * 24 * 3_600_000;
+    const claims: [string, Partial<LeaseRecord> & { expiresAt: number }][] = [
+      ['acquired now, expiring in a year', { acquiredAt: Date.now(), expiresAt: Date.now() + year }],
+      ['acquired a year from now', { acquiredAt: Date.now() + year, expiresAt: Date.now() + year + fast.ttlMs }],
+    ];
+    for (const [label, claim] of claims) {
+      const root = temporaryDir('lease-future');
+      const planted = plantLease(root, { runId: 'clock-ahead', host: 'pod-clock-ahead', ...claim });
+      const got = await acquireLease(root, holder('a'), 0, undefined, fast);
+      assert.ok(got.acquired, `${label}: not taken over`);
+      if (!got.acquired) continue;
+      assert.equal(got.lease.tookOver, planted, label);
+      assert.match(String(got.lease.distrusted), /ahead of this host's clock|more than a lease's lifetime/, label);
+      got.lease.release();
+    }
+  },
+);
+
+unit('lease content the reader cannot trust is taken over at once, never waited on', async () => {
+  // A lease that would hold for 100 ms more if it were believed; `undefined` leaves a field out.
+  const lease = (fields: Record<string, unknown>) =>
+    JSON.stringify({
+      runId: 'r',
+      stage: 'gold',
+      host: 'h',
+      pid: 1,
+      acquiredAt: Date.now(),
+      expiresAt: Date.now() + 100,
+      ...fields,
+    });
+  const contents: [string, string][] = [
+    ['expiresAt missing', lease({ expiresAt: undefined })],
+    ['expiresAt a string', lease({ expiresAt: String(Date.now() + 3_600_000) })],
+    ['expiresAt null (NaN)', lease({ expiresAt: null })],
+    ['expiresAt beyond any date', lease({ expiresAt: 1e300 })],
+    ['acquiredAt negative', lease({ acquiredAt: -5 })],
+    ['runId missing', lease({ runId: undefined })],
+    ['host empty', lease({ host: '' })],
+    ['pid a string', lease({ pid: 'x' })],
+    ['expires before it was acquired', lease({ acquiredAt: Date.now() + 5_000, expiresAt: Date.now() + 3_000 })],
+    ['not JSON', '{"runId": "r", "expiresAt": 99999999999999'],
+    ['a JSON array', '[1, 2]'],
+    ['JSON null', 'null'],
+  ];
+  for (const [label, text] of contents) {
+    const root = temporaryDir('lease-untrusted');
+    fs.mkdirSync(path.dirname(leasePath(root)), { recursive: true });
+    fs.writeFileSync(leasePath(root), text);
+    const got = await acquireLease(root, holder('a'), 0, undefined, fast);
+    assert.ok(got.acquired, `${label}: not taken over`);
+    if (got.acquired) got.lease.release();
+  }
+});
+
+unit('a lease within its lifetime (a clock a little ahead or behind included) is not taken over', async () => {
+  const timing = { ...fast, ttlMs: 30_000 };
+  const trusted: [string, Partial<LeaseRecord> & { expiresAt: number }][] = [
+    ['just renewed', { acquiredAt: Date.now() - 1_000, expiresAt: Date.now() + timing.ttlMs }],
+    ["writer's clock 5 s ahead", { acquiredAt: Date.now() + 5_000, expiresAt: Date.now() + 5_000 + timing.ttlMs }],
+    ["writer's clock 5 s behind", { acquiredAt: Date.now() - 5_000, expiresAt: Date.now() - 5_000 + timing.ttlMs }],
+  ];
+  for (const [label, claim] of trusted) {
+    const root = temporaryDir('lease-trusted');
+    plantLease(root, { runId: 'alive', host: 'pod-alive', ...claim });
+    const got = await acquireLease(root, holder('a'), 0, undefined, timing);
+    assert.is(got.acquired, false, label);
+    assert.is(!got.acquired && got.holder?.runId, 'alive', label);
+  }
+});
 
 unit.run();
 
@@ -162,7 +235,7 @@ jobs(
       runId: 'the-other-run',
       stage: 'gold',
       host: 'pod-a',
-      expiresAt: Date.now() + 3_600_000,
+      expiresAt: Date.now() + 100_000,
     });
     const outcome = await ok('bronze', lake, { LAKEHOUSE_LEASE_WAIT_SECONDS: '0' });
     assert.is(outcome.lines.length, 1, JSON.stringify(outcome.lines));
@@ -198,6 +271,34 @@ jobs('a stale lease (holder killed, lease expired) is taken over and the run doe
   );
   assert.is(fs.existsSync(leasePath(lake.dir)), false, 'released at the end');
 });
+
+jobs(
+  "a lease dated a year ahead (its writer's clock was wrong) does not stop the lake: taken over with a warning naming the holder and its claimed expiry",
+  async () => {
+    const lake = await newLake('lease-future', { LAKEHOUSE_EVENTS: '20' });
+    await ok('topics', lake);
+    await ok('produce', lake);
+    const year = 365 * 24 * 3_600_000;
+    plantLease(lake.dir, {
+      runId: 'clock-ahead-run',
+      host: 'pod-clock-ahead',
+      acquiredAt: Date.now() + year,
+      expiresAt: Date.now() + year + 120_000,
+    });
+    const bronze = await ok('bronze', lake, { LAKEHOUSE_LEASE_WAIT_SECONDS: '0' });
+    assert.not.ok(skippedLine(bronze), 'bronze did not skip');
+    const warning = bronze.lines.find((l) => String(l.msg).startsWith('took over a lake writer lease it cannot trust'));
+    assert.ok(warning, JSON.stringify(bronze.lines.slice(0, 3)));
+    assert.is(warning!.level, 'warn');
+    assert.match(String(warning!.previous), /silver run clock-ahead-run on pod-clock-ahead/);
+    assert.match(String(warning!.previous), new RegExp(`lease until ${new Date(Date.now() + year).getUTCFullYear()}-`));
+    assert.match(String(warning!.reason), /ahead of this host's clock/);
+    assert.is(
+      (bronze.lines.find((l) => l.msg === 'finished')?.result as { recordsRead: number } | undefined)?.recordsRead,
+      20,
+    );
+  },
+);
 
 jobs(
   'two overlapping pipelines that wait (hooks): both complete one after the other, verify passes, nothing lost or doubled',

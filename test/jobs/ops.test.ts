@@ -2,15 +2,20 @@
  * The run history (ops.runs), `status` and the metrics exporter, against a real broker: each job
  * runs as its own process, as in the chart; ops.runs is read back with PyIceberg and DuckDB.
  */
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runJobProcess } from '../../dev/job-process.ts';
 import { appendRun } from '../../jobs/ops/runs.ts';
 import { RunHistory } from '../../jobs/ops/run-history.ts';
+import {
+  parseMetrics,
+  sampleOf,
+  scrapeUntil,
+  startExporter as startProcess,
+  type Sample,
+} from '../support/exporter.ts';
 import { duckdbRowsOf, pyiceberg } from '../support/iceberg-readers.ts';
 import {
   describeFailure,
@@ -42,79 +47,11 @@ async function status(
   return { exitCode: run.exitCode, text: lines.join('\n') };
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts `metrics` as its own process; resolves once it serves. */
-async function startExporter(lake: Lake, env: Record<string, string> = {}) {
-  const port = await freePort();
-  let child: ChildProcess | undefined;
-  let serving!: () => void;
-  const ready = new Promise<void>((resolve) => (serving = resolve));
-  const done = runJob('metrics', { ...lake.env, LAKEHOUSE_METRICS_PORT: String(port), ...env }, [], (line, process) => {
-    child = process;
-    if (line.msg === 'serving metrics') serving();
-  });
-  await Promise.race([
-    ready,
-    done.then((o) => assert.unreachable(`metrics ended before serving: ${describeFailure(o)}`)),
-  ]);
-  const get = async (path: string) => {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`);
-    return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
-  };
-  const stop = async () => {
-    child!.kill('SIGTERM');
-    return done;
-  };
-  return { get, stop };
-}
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Record<string, string>;
-  readonly value: number;
-}
-
-/** Parses Prometheus text format 0.0.4, failing on any sample whose metric has no TYPE (or HELP) line. */
-function parseMetrics(text: string): Sample[] {
-  const types = new Map<string, string>();
-  const helped = new Set<string>();
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$/.exec(line);
-    if (meta) {
-      if (meta[1] === 'TYPE') {
-        assert.ok(['gauge', 'counter'].includes(meta[3]), line);
-        types.set(meta[2], meta[3]);
-      } else helped.add(meta[2]);
-      continue;
-    }
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(sample, `not a sample line: ${line}`);
-    const [, name, labelText, value] = sample!;
-    assert.ok(types.has(name), `${name} has no TYPE line`);
-    assert.ok(helped.has(name), `${name} has no HELP line`);
-    const labels: Record<string, string> = {};
-    for (const [, key, raw] of (labelText ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
-      labels[key] = raw;
-    const number = value === '+Inf' ? Infinity : Number(value);
-    assert.ok(!Number.isNaN(number), `${line}: value`);
-    samples.push({ name, labels, value: number });
-  }
-  return samples;
-}
+/** Starts `metrics` on the test lake as its own process; resolves once it serves. */
+const startExporter = (lake: Lake, env: Record<string, string> = {}) => startProcess({ ...lake.env, ...env });
 
 const lagOf = (samples: Sample[]) =>
   samples.filter((s) => s.name === 'lakehouse_kafka_lag_records').reduce((sum, s) => sum + s.value, 0);
-const sampleOf = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 
 const history = suite('ops.runs, status and /metrics on a real broker');
 let lake: Lake;
@@ -175,8 +112,12 @@ history('status and /metrics show the lag before bronze and 0 after it', async (
     const first = await exporter.get('/metrics');
     assert.is(first.status, 200);
     assert.is(first.type, 'text/plain; version=0.0.4; charset=utf-8');
-    const samples = parseMetrics(first.text);
-    assert.is(sampleOf(samples, 'lakehouse_up')?.value, 1);
+    parseMetrics(first.text);
+    const samples = await scrapeUntil(exporter, (s) => sampleOf(s, 'lakehouse_up')?.value === 1, 'lakehouse_up 1');
+    assert.is(sampleOf(samples, 'lakehouse_lake_up')?.value, 1);
+    assert.is(sampleOf(samples, 'lakehouse_kafka_up')?.value, 1);
+    for (const part of ['lake', 'kafka'])
+      assert.ok(sampleOf(samples, `lakehouse_${part}_state_age_seconds`)!.value < 15, `${part} state is fresh`);
     assert.is(lagOf(samples), 30);
     assert.is(sampleOf(samples, 'lakehouse_stage_consecutive_failures', { stage: 'silver' })?.value, 1);
     assert.is(sampleOf(samples, 'lakehouse_stage_seconds_since_last_success', { stage: 'silver' })?.value, Infinity);
@@ -185,13 +126,13 @@ history('status and /metrics show the lag before bronze and 0 after it', async (
 
     await ok('bronze', lake);
     await ok('silver', lake);
-    // The exporter caches a report for a few seconds: the next ones must show bronze caught up.
-    let after = parseMetrics((await exporter.get('/metrics')).text);
-    for (const deadline = Date.now() + 15_000; lagOf(after) !== 0 && Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      after = parseMetrics((await exporter.get('/metrics')).text);
-    }
-    assert.is(lagOf(after), 0);
+    // The exporter reads the lake every few seconds: the next reads show bronze caught up.
+    const after = await scrapeUntil(
+      exporter,
+      (s) =>
+        lagOf(s) === 0 && sampleOf(s, 'lakehouse_runs_total', { stage: 'silver', outcome: 'succeeded' })?.value === 1,
+      'bronze and silver seen',
+    );
     assert.is(sampleOf(after, 'lakehouse_table_rows', { table: 'bronze.vehicles' })?.value, 30);
     assert.is(sampleOf(after, 'lakehouse_stage_consecutive_failures', { stage: 'silver' })?.value, 0);
     assert.is(sampleOf(after, 'lakehouse_runs_total', { stage: 'silver', outcome: 'failed' })?.value, 1);
@@ -239,8 +180,9 @@ history('with Kafka unreachable, status says so and prints the rest; /metrics ha
   assert.match(text.text, /bronze\.vehicles\s+\S+\s+1\s+30/);
   const exporter = await startExporter(lake, down);
   try {
-    const samples = parseMetrics((await exporter.get('/metrics')).text);
+    const samples = await scrapeUntil(exporter, (s) => sampleOf(s, 'lakehouse_lake_up')?.value === 1, 'the lake read');
     assert.is(sampleOf(samples, 'lakehouse_up')?.value, 0);
+    assert.is(sampleOf(samples, 'lakehouse_kafka_up')?.value, 0);
     assert.is(sampleOf(samples, 'lakehouse_table_rows', { table: 'bronze.vehicles' })?.value, 30);
   } finally {
     const stopped = await exporter.stop();
@@ -251,17 +193,26 @@ history('with Kafka unreachable, status says so and prints the rest; /metrics ha
   }
 });
 
+history('status against a Kafka listener of another protocol says which protocol it speaks, at once', async () => {
+  const started = Date.now();
+  const text = await status(lake, [], { LAKEHOUSE_KAFKA_SECURITY: 'plaintext', LAKEHOUSE_KAFKA_WAIT_SECONDS: '60' });
+  assert.is(text.exitCode, 0);
+  assert.ok(Date.now() - started < 15_000, `status took ${Date.now() - started} ms`);
+  assert.match(text.text, /speaks TLS with SASL authentication \(SASL_SSL\) but LAKEHOUSE_KAFKA_SECURITY=plaintext/);
+});
+
 history('a lake whose metadata is broken gives lakehouse_up 0 and a log line; the exporter keeps serving', async () => {
   const broken = temporaryDir('ops-broken');
   fs.mkdirSync(path.join(broken, 'bronze/vehicles/metadata'), { recursive: true });
   fs.writeFileSync(path.join(broken, 'bronze/vehicles/metadata/v1.metadata.json'), '{"format-version": 2, trunc');
   const exporter = await startExporter({ ...lake, env: { ...lake.env, LAKEHOUSE_DATA_DIR: broken } });
   try {
-    for (let i = 0; i < 2; i++) {
-      const samples = parseMetrics((await exporter.get('/metrics')).text);
-      assert.is(sampleOf(samples, 'lakehouse_up')?.value, 0);
-      assert.is(sampleOf(samples, 'lakehouse_kafka_lag_records'), undefined, "no lag without bronze's position");
-    }
+    // Kafka answers: only the lake part fails, and without bronze's offsets there is no lag.
+    const samples = await scrapeUntil(exporter, (s) => sampleOf(s, 'lakehouse_kafka_up')?.value === 1, 'Kafka read');
+    assert.is(sampleOf(samples, 'lakehouse_up')?.value, 0);
+    assert.is(sampleOf(samples, 'lakehouse_lake_up')?.value, 0);
+    assert.is(sampleOf(samples, 'lakehouse_lake_state_age_seconds'), undefined, 'the lake was never read');
+    assert.is(sampleOf(samples, 'lakehouse_kafka_lag_records'), undefined, "no lag without bronze's position");
     assert.is((await exporter.get('/healthz')).status, 200);
   } finally {
     const stopped = await exporter.stop();

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { settings } from '../../jobs/config.ts';
+import { metricFamilies } from '../../jobs/ops/prometheus.ts';
 
 const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const contract = fs.readFileSync(new URL('../../docs/contract.md', import.meta.url), 'utf8');
@@ -11,6 +12,14 @@ test('the README and the contract document every job setting with its flag and d
     const row = `| \`${s.env}\` | \`--${s.flag}\` | \`${s.defaultValue}\` |`;
     assert.ok(readme.includes(row), `README.md lacks the row ${row}`);
     assert.ok(contract.includes(`\`${s.env}\``), `docs/contract.md does not mention ${s.env}`);
+  }
+});
+
+test('the README and the contract document every metric the exporter serves', () => {
+  const families = metricFamilies({ at: 0, dataDir: '/lake', tables: [], kafka: { ok: false, error: '' }, stages: [] });
+  for (const { name, type } of families) {
+    assert.ok(readme.includes(`\`${name}`), `README.md does not mention ${name}`);
+    assert.ok(contract.includes(`| \`${name}\` | ${type} |`), `docs/contract.md's metric table lacks ${name}`);
   }
 });
 
