@@ -8,7 +8,7 @@
  * (the value described), `expected`, `allowed`, the range's bounds, `error`, `partition`, `offset`).
  */
 
-/** A JSON string, a finite JSON number, or one without a fraction. */
+/** A JSON string of well-formed Unicode, a finite JSON number, or one without a fraction. */
 export type FieldType = 'string' | 'number' | 'integer';
 
 /** What a reason code stands for; the interpreters run them in the order of `reasons`. */
@@ -68,7 +68,16 @@ export const eventRules = {
     },
     { code: 'not_an_object', check: 'object', details: { notAnObject: 'expected a JSON object, got {got}' } },
     { code: 'missing_field', check: 'present', details: { missing: '{field} is missing' } },
-    { code: 'wrong_type', check: 'type', details: { wrongType: '{field} must be {expected}, got {got}' } },
+    {
+      code: 'wrong_type',
+      check: 'type',
+      details: {
+        wrongType: '{field} must be {expected}, got {got}',
+        // A lone surrogate (a JSON escape such as \ud800) has no UTF-8 form: stored in Parquet it
+        // would become U+FFFD, and two different ids one.
+        notUnicode: '{field} must be well-formed Unicode text, got {got}, which holds a lone surrogate',
+      },
+    },
     { code: 'unknown_type', check: 'oneOf', details: { notOneOf: '{field} "{value}" is not one of {allowed}' } },
     { code: 'out_of_range', check: 'range', details: { outside: '{field} {value} is outside {minimum}..{maximum}' } },
     {

@@ -54,6 +54,8 @@ interface Operation {
   readonly bounds?: readonly [number, number, number, number];
   /** The rejection, given the value at fault. */
   readonly fail: (value: unknown) => Validation;
+  /** STRING: the rejection of a string that is not well-formed Unicode. */
+  readonly failText?: (value: unknown) => Validation;
 }
 
 /**
@@ -92,7 +94,9 @@ export function eventValidator(settings: RuleSettings, rules: EventRules = event
           passes = value !== undefined && value !== null && value !== '';
           break;
         case STRING:
-          passes = typeof value === 'string';
+          if (typeof value !== 'string') passes = false;
+          else if (!(value as WellFormed).isWellFormed()) return program[s].failText!(value);
+          else passes = true;
           break;
         case NUMBER:
           passes = isNumber(value);
@@ -182,7 +186,10 @@ function operation(
       const expected = field.expected ?? rules.types[field.type].expected;
       const wrong = rejection(reason, 'wrongType', name, ['field', 'expected', 'got']);
       const fail = (value: unknown) => wrong({ field: name, expected, got: describe(value) });
-      if (field.type === 'string') return { op: STRING, field: i, fail };
+      if (field.type === 'string') {
+        const notUnicode = rejection(reason, 'notUnicode', name, ['field', 'got']);
+        return { op: STRING, field: i, fail, failText: (value) => notUnicode({ field: name, got: describe(value) }) };
+      }
       if (field.type === 'number') return { op: NUMBER, field: i, fail };
       return { op: INTEGER, field: i, fail };
     }
@@ -225,6 +232,9 @@ function operation(
       return undefined;
   }
 }
+
+// String.prototype.isWellFormed (ES2024, Node 20+): false when a string holds a lone surrogate.
+type WellFormed = string & { isWellFormed(): boolean };
 
 // NaN and ±Infinity are numbers to JavaScript but never valid coordinates or levels.
 function isNumber(value: unknown): value is number {

@@ -5,7 +5,8 @@ A record value is bytes, decoded as strict UTF-8; the text is parsed as JavaScri
 would see it, so that both engines put every record in the same place:
 - every JSON number is a double (parse_int=float), so 75.0 is an integer and 2**53+1 rounds;
 - NaN, Infinity and -Infinity literals are not JSON (Python accepts them by default);
-- a huge literal such as 1e400 parses to infinity, which the number checks reject.
+- a huge literal such as 1e400 parses to infinity, which the number checks reject;
+- a string holding a lone surrogate (from an escape such as \\ud800) is not well-formed Unicode.
 Details show values as JavaScript would (String(number), JSON.stringify of at most 40 UTF-16 units).
 """
 
@@ -104,6 +105,11 @@ def _is_number(value) -> bool:
 
 def _is_integer(value) -> bool:
     return _is_number(value) and value.is_integer()
+
+
+def _is_well_formed(text: str) -> bool:
+    # Python's json joins an escaped surrogate pair into one code point: any surrogate left is lone.
+    return text.isascii() or not _SURROGATE.search(text)
 
 
 def _parse(raw: str):
@@ -229,7 +235,14 @@ def _step(reason: Mapping, field: Mapping, i: int, rules: Mapping, settings):
             return wrong({"field": name, "expected": expected, "got": _describe(value)})
 
         if field["type"] == "string":
-            return lambda v: None if isinstance(v[i], str) else fail(v[i])
+            not_unicode = _rejection(reason, "notUnicode", name, ("field", "got"))
+
+            def string(v):
+                if not isinstance(v[i], str):
+                    return fail(v[i])
+                return None if _is_well_formed(v[i]) else not_unicode({"field": name, "got": _describe(v[i])})
+
+            return string
         if field["type"] == "number":
             return lambda v: None if _is_number(v[i]) else fail(v[i])
         return lambda v: None if _is_integer(v[i]) else fail(v[i])

@@ -1,6 +1,7 @@
 /**
  * Silver's rules on a real broker, each job its own process: the accepted vehicle types come from
- * LAKEHOUSE_VEHICLE_TYPES (silver, gold and verify).
+ * LAKEHOUSE_VEHICLE_TYPES (silver, gold and verify), and ids that differ only in lone surrogates,
+ * which UTF-8 cannot hold, are rejected one by one instead of being stored as one id.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -93,5 +94,56 @@ rules('a bad LAKEHOUSE_VEHICLE_TYPES stops silver before it reads anything, nami
     assert.match(String(failure?.error), message);
   }
 });
+
+rules(
+  'ids that differ only in lone surrogates are each rejected, naming the field, never merged into one',
+  async () => {
+    const lake = await newLake('surrogates');
+    await ok('topics', lake.env);
+    const time = 1697203200000;
+    // JSON escapes: the bytes on the topic are ASCII; the strings they stand for are not Unicode text.
+    await send(lake, [
+      event('S\\ud800', 'car', time),
+      event('S\\udbff', 'car', time),
+      event('S', 'car', time),
+      event('S\\ud83d\\ude00', 'car', time),
+      event('T', 'car\\udfff', time),
+    ]);
+    for (const job of ['bronze', 'silver', 'gold', 'verify']) await ok(job, lake.env);
+    const silver = await query<{ vehicle_id: string }>(
+      `select vehicle_id from ${await tableSql(lake.dir, 'silver')} order by source_offset`,
+    );
+    assert.equal(
+      silver.map((r) => r.vehicle_id),
+      ['S', 'S😀'],
+    );
+    const rejected = await query<{ offset: bigint; reason: string; field: string; detail: string }>(
+      `select source_offset as offset, reason, field, detail from ${await tableSql(lake.dir, 'rejected')} order by source_offset`,
+    );
+    assert.equal(
+      rejected.map((r) => [Number(r.offset), r.reason, r.field, r.detail]),
+      [
+        [
+          0,
+          'wrong_type',
+          'vehicleId',
+          'vehicleId must be well-formed Unicode text, got the string "S\\ud800", which holds a lone surrogate',
+        ],
+        [
+          1,
+          'wrong_type',
+          'vehicleId',
+          'vehicleId must be well-formed Unicode text, got the string "S\\udbff", which holds a lone surrogate',
+        ],
+        [
+          4,
+          'wrong_type',
+          'type',
+          'type must be well-formed Unicode text, got the string "car\\udfff", which holds a lone surrogate',
+        ],
+      ],
+    );
+  },
+);
 
 rules.run();

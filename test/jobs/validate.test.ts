@@ -148,6 +148,35 @@ test('the details are the contract: the rejected table and verify keep these mes
   assert.match(notJson.ok ? 'valid' : notJson.detail, /^not JSON: /);
 });
 
+test('a string field holding a lone surrogate is wrong_type, named; a surrogate pair is text', () => {
+  const lone = (text: string) => raw({ vehicleId: 'ID' }).replace('"ID"', text);
+  for (const [text, shown] of [
+    ['"S\\ud800"', '"S\\ud800"'],
+    ['"S\\udbff"', '"S\\udbff"'],
+    ['"\\udc00"', '"\\udc00"'],
+    ['"\\ude00\\ud83d"', '"\\ude00\\ud83d"'],
+  ]) {
+    const result = validateRaw(lone(text));
+    assert.equal(
+      result.ok ? 'valid' : [result.reason, result.field, result.detail],
+      [
+        'wrong_type',
+        'vehicleId',
+        `vehicleId must be well-formed Unicode text, got the string ${shown}, which holds a lone surrogate`,
+      ],
+      text,
+    );
+  }
+  assert.equal(rejection(raw({ type: 'car' }).replace('"car"', '"car\\udfff"')), {
+    reason: 'wrong_type',
+    field: 'type',
+  });
+  const pair = validateRaw(lone('"S\\ud83d\\ude00"'));
+  assert.ok(pair.ok && pair.event.vehicleId === 'S😀');
+  // Only the event's fields are stored: a lone surrogate elsewhere is kept in the raw value alone.
+  assert.ok(validateRaw(raw({ note: 'x' }).replace('"x"', '"\\ud800"')).ok);
+});
+
 test('the vehicle types are a setting: another list is accepted, and the detail names it', () => {
   const { validateRaw: withTrucks } = eventValidator(
     loadConfig(parseArgs(['--vehicle-types', 'car,bike,scooter,truck']).flags, {}),

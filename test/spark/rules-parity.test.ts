@@ -81,6 +81,18 @@ const inputs: (string | null)[] = [
   '{"vehicleId":"A","vehicleId":"B","type":"bike","latitude":1,"longitude":2,"battery":3,"timestamp":4}',
   '{"vehicleId":"CAR\\u0000","type":"car","latitude":1,"longitude":2,"battery":3,"timestamp":4}',
   '{"vehicleId":"\\ud800","type":"car","latitude":1,"longitude":2,"battery":3,"timestamp":4}',
+  // Lone surrogates (escapes JSON allows, that no UTF-8 text holds) in the event's strings.
+  withField('vehicleId', '"S\\ud800"'),
+  withField('vehicleId', '"S\\udbff"'),
+  withField('vehicleId', '"\\udc00S"'),
+  withField('vehicleId', '"\\ude00\\ud83d"'),
+  withField('vehicleId', '"\\ud83d\\ude00"'),
+  withField('vehicleId', '"\\uD83D\\uDE00 \\u00e9"'),
+  withField('type', '"\\ud800"'),
+  withField('type', '"car\\udfff"'),
+  withField('battery', '"\\ud800"'),
+  JSON.stringify({ ...valid, note: 'x' }).replace('"x"', '"\\ud800"'),
+  '{"\\ud800":1,"vehicleId":"A","type":"car","latitude":1,"longitude":2,"battery":3,"timestamp":4}',
   // Details show values as JavaScript does: long strings cut at 40 UTF-16 units (a pair split), escapes, numbers.
   withField('battery', JSON.stringify('x'.repeat(41))),
   withField('battery', JSON.stringify('x'.repeat(40))),
