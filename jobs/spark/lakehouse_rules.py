@@ -99,19 +99,6 @@ def _describe(value) -> str:
     return type(value).__name__
 
 
-def _is_number(value) -> bool:
-    return type(value) is float and math.isfinite(value)
-
-
-def _is_integer(value) -> bool:
-    return _is_number(value) and value.is_integer()
-
-
-def _is_well_formed(text: str) -> bool:
-    # Python's json joins an escaped surrogate pair into one code point: any surrogate left is lone.
-    return text.isascii() or not _SURROGATE.search(text)
-
-
 def _parse(raw: str):
     return json.loads(raw, parse_int=float, parse_constant=_no_constants)
 
@@ -164,13 +151,9 @@ class Rules:
         self._not_an_object = _rejection(by_check["object"], "notAnObject", None, ("got",))
         self._names = tuple(f["name"] for f in rules["fields"])
         self._no_event = (None,) * len(self._names)
-        self._integers = tuple(f["type"] == "integer" for f in rules["fields"])
-        self._steps = [
-            step
-            for reason in rules["reasons"]
-            for i, field in enumerate(rules["fields"])
-            if (step := _step(reason, field, i, rules, settings)) is not None
-        ]
+        self._integers = tuple(i for i, f in enumerate(rules["fields"]) if f["type"] == "integer")
+        steps = {"present": _present, "type": _typed, "oneOf": _one_of, "range": _within}
+        self._steps = tuple(steps[r["check"]](r, rules, settings) for r in rules["reasons"] if r["check"] in steps)
 
     def check_value(self, value: bytes | None) -> Checked:
         """Applies the rules to one record value as bronze holds it."""
@@ -198,13 +181,14 @@ class Rules:
     def check_object(self, parsed) -> Checked:
         if not isinstance(parsed, dict):
             return self._not_an_object({"got": _describe(parsed)}) + self._no_event
-        values = [parsed.get(name) for name in self._names]
+        values = list(map(parsed.get, self._names))
         for step in self._steps:
             failed = step(values)
             if failed is not None:
                 return failed + self._no_event
-        event = (int(v) if integer else v for v, integer in zip(values, self._integers, strict=True))
-        return (None, None, None, *event)
+        for i in self._integers:
+            values[i] = int(values[i])
+        return (None, None, None, *values)
 
 
 def _rejection(
@@ -219,56 +203,98 @@ def _rejection(
     return lambda values: (code, field, detail(values))
 
 
-def _step(reason: Mapping, field: Mapping, i: int, rules: Mapping, settings):
-    name = field["name"]
-    check = reason["check"]
-    if check == "present":
-        missing = _rejection(reason, "missing", name, ("field",))
-        return lambda v: missing({"field": name}) if v[i] is None or v[i] == "" else None
-    if check == "type":
-        if field["type"] not in ("string", "number", "integer") or field["type"] not in rules["types"]:
-            raise ValueError(f"the rules give {name} the type {field['type']}, which these rules do not know")
-        expected = field.get("expected", rules["types"][field["type"]]["expected"])
-        wrong = _rejection(reason, "wrongType", name, ("field", "expected", "got"))
+# One step per field check, in the data's order: each goes through the fields in their order and
+# gives the first failure. (A closure per check and field cost ~45 % more than the hand-written
+# rules did; a loop per check, ~20 %, most of a UDF row's time being elsewhere.)
 
-        def fail(value):
-            return wrong({"field": name, "expected": expected, "got": _describe(value)})
 
-        if field["type"] == "string":
-            not_unicode = _rejection(reason, "notUnicode", name, ("field", "got"))
+def _present(reason: Mapping, rules: Mapping, settings):
+    fields = tuple(
+        (i, f["name"], _rejection(reason, "missing", f["name"], ("field",))) for i, f in enumerate(rules["fields"])
+    )
 
-            def string(v):
-                if not isinstance(v[i], str):
-                    return fail(v[i])
-                return None if _is_well_formed(v[i]) else not_unicode({"field": name, "got": _describe(v[i])})
+    def step(v):
+        if None in v or "" in v:
+            for i, name, missing in fields:
+                if v[i] is None or v[i] == "":
+                    return missing({"field": name})
+        return None
 
-            return string
-        if field["type"] == "number":
-            return lambda v: None if _is_number(v[i]) else fail(v[i])
-        return lambda v: None if _is_integer(v[i]) else fail(v[i])
-    if check == "oneOf":
-        if "oneOf" not in field:
-            return None
-        names = tuple(getattr(settings, snake_case(field["oneOf"])))
-        known = frozenset(names)
-        allowed = ", ".join(names)
-        unknown = _rejection(reason, "notOneOf", name, ("field", "value", "allowed"))
-        return lambda v: None if v[i] in known else unknown({"field": name, "value": v[i], "allowed": allowed})
-    if check == "range":
-        if "range" not in field:
-            return None
-        bounds = field["range"]
-        outside = _rejection(reason, "outside", name, ("field", "value", *_BOUNDS), bounds.get("detail"))
-        texts = {b: js_number_text(bounds[b]) if b in bounds else "undefined" for b in _BOUNDS}
-        low = bounds.get("minimum", -math.inf)
-        above = bounds.get("exclusiveMinimum", -math.inf)
-        high = bounds.get("maximum", math.inf)
-        below = bounds.get("exclusiveMaximum", math.inf)
+    return step
 
-        def within(v):
-            if low <= v[i] <= high and above < v[i] < below:
-                return None
-            return outside({**texts, "field": name, "value": js_number_text(v[i])})
 
-        return within
-    return None
+def _typed(reason: Mapping, rules: Mapping, settings):
+    fields = []
+    for i, f in enumerate(rules["fields"]):
+        name, kind = f["name"], f["type"]
+        if kind not in ("string", "number", "integer") or kind not in rules["types"]:
+            raise ValueError(f"the rules give {name} the type {kind}, which these rules do not know")
+        expected = f.get("expected", rules["types"][kind]["expected"])
+        fields.append((i, kind == "string", kind == "integer", _type_failure(reason, name, kind, expected)))
+    isfinite = math.isfinite
+
+    def step(v):
+        for i, string, integer, fail in fields:
+            x = v[i]
+            if string:
+                # Python's json joins an escaped surrogate pair into one code point: any surrogate left is lone.
+                if type(x) is not str or (not x.isascii() and _SURROGATE.search(x)):
+                    return fail(x)
+            elif type(x) is not float or not isfinite(x) or (integer and not x.is_integer()):
+                return fail(x)
+        return None
+
+    return step
+
+
+def _type_failure(reason: Mapping, name: str, kind: str, expected: str):
+    """The rejection of a value of the wrong type, or of a string field's string that is not Unicode text."""
+    wrong = _rejection(reason, "wrongType", name, ("field", "expected", "got"))
+    not_unicode = _rejection(reason, "notUnicode", name, ("field", "got")) if kind == "string" else None
+
+    def fail(x):
+        if not_unicode is not None and type(x) is str:
+            return not_unicode({"field": name, "got": _describe(x)})
+        return wrong({"field": name, "expected": expected, "got": _describe(x)})
+
+    return fail
+
+
+def _one_of(reason: Mapping, rules: Mapping, settings):
+    fields = []
+    for i, f in enumerate(rules["fields"]):
+        if "oneOf" in f:
+            names = tuple(getattr(settings, snake_case(f["oneOf"])))
+            unknown = _rejection(reason, "notOneOf", f["name"], ("field", "value", "allowed"))
+            fields.append((i, frozenset(names), unknown, {"field": f["name"], "allowed": ", ".join(names)}))
+
+    def step(v):
+        for i, known, unknown, values in fields:
+            if v[i] not in known:
+                return unknown({**values, "value": v[i]})
+        return None
+
+    return step
+
+
+def _within(reason: Mapping, rules: Mapping, settings):
+    fields = []
+    for i, f in enumerate(rules["fields"]):
+        if "range" in f:
+            bounds = f["range"]
+            outside = _rejection(reason, "outside", f["name"], ("field", "value", *_BOUNDS), bounds.get("detail"))
+            texts = {b: js_number_text(bounds[b]) if b in bounds else "undefined" for b in _BOUNDS}
+            low = bounds.get("minimum", -math.inf)
+            above = bounds.get("exclusiveMinimum", -math.inf)
+            high = bounds.get("maximum", math.inf)
+            below = bounds.get("exclusiveMaximum", math.inf)
+            fields.append((i, low, above, high, below, outside, {**texts, "field": f["name"]}))
+
+    def step(v):
+        for i, low, above, high, below, outside, values in fields:
+            x = v[i]
+            if not (low <= x <= high and above < x < below):
+                return outside({**values, "value": js_number_text(x)})
+        return None
+
+    return step
