@@ -41,6 +41,10 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   rowGroupSize: (v) => v.str('pipeline.rowGroupSize'),
   fileRows: (v) => v.str('pipeline.fileRows'),
   dedupBucketEvents: (v) => v.str('pipeline.dedupBucketEvents'),
+  vehicleTypes: (v) =>
+    v.expr(`join "," .Values.pipeline.vehicleTypes`, v.defaultOf<string[]>('pipeline.vehicleTypes').join(','), {
+      quote: true,
+    }),
   kafkaWaitSeconds: (v) => v.str('jobs.kafkaWaitSeconds'),
   clientId: (v) => v.str('jobs.clientId'),
   verifyKafka: (v) => v.str('jobs.verifyKafka'),

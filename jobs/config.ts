@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.ts';
+import { producedTypes } from './events/vehicle-event.ts';
 import { ParseError, parserOf, type KindName, type KindValues, type SettingKind } from './setting-kinds.ts';
 
 /**
@@ -21,6 +22,7 @@ export interface Config {
   readonly rowGroupSize: number;
   readonly fileRows: number;
   readonly dedupBucketEvents: number;
+  readonly vehicleTypes: readonly string[];
   readonly kafkaWaitSeconds: number;
   readonly clientId: string;
   readonly verifyKafka: boolean;
@@ -186,6 +188,14 @@ export const settings = [
     defaultValue: '250000',
     parser: { kind: 'integer', min: 1, max: 100_000_000 },
     description: 'events per silver de-duplication bucket (bounds silver memory)',
+  }),
+  setting({
+    key: 'vehicleTypes',
+    env: 'LAKEHOUSE_VEHICLE_TYPES',
+    flag: 'vehicle-types',
+    defaultValue: producedTypes.join(','),
+    parser: { kind: 'nameList' },
+    description: 'vehicle types silver accepts (comma-separated lowercase names); others are rejected as unknown_type',
   }),
   setting({
     key: 'kafkaWaitSeconds',

@@ -3,8 +3,7 @@
  * keeping a copy. `npm run generate` writes it as JSON next to the Spark stage files.
  */
 import { settings } from './config.ts';
-import { reasonCodes } from './events/validate.ts';
-import { vehicleTypes } from './events/vehicle-event.ts';
+import { eventRules } from './events/rules.ts';
 import { icebergSchema, lakeTables, summaryKeys } from './lake/table-schema.ts';
 
 export function contract() {
@@ -33,8 +32,8 @@ export function contract() {
       ]),
     ),
     summaryKeys,
-    reasonCodes,
-    vehicleTypes,
+    /** Silver's rules (jobs/events/rules.ts), which both engines interpret. */
+    rules: eventRules,
   };
 }
 

@@ -10,6 +10,7 @@ export type SettingKind =
   | { readonly kind: 'boolean' }
   | { readonly kind: 'topicName' }
   | { readonly kind: 'hostPortList' }
+  | { readonly kind: 'nameList' }
   | { readonly kind: 'instant' }
   | { readonly kind: 'oneOf'; readonly values: readonly string[] };
 
@@ -21,6 +22,7 @@ export interface KindValues {
   readonly boolean: boolean;
   readonly topicName: string;
   readonly hostPortList: readonly string[];
+  readonly nameList: readonly string[];
   readonly instant: number;
   readonly oneOf: string;
 }
@@ -85,6 +87,26 @@ const hostPortList: Parser<readonly string[]> = (raw) => {
   return servers;
 };
 
+/** What a name in a nameList may be (the chart's values schema checks the same pattern). */
+export const LOWERCASE_NAME_PATTERN = '^[a-z][a-z0-9_-]*$';
+const lowercaseName = new RegExp(LOWERCASE_NAME_PATTERN);
+
+/** Comma-separated distinct lowercase names (vehicle types, say); blanks around a name are dropped. */
+const nameList: Parser<readonly string[]> = (raw) => {
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new ParseError('must name at least one');
+  for (const [i, name] of names.entries()) {
+    if (!lowercaseName.test(name)) {
+      throw new ParseError(`"${name}" is not a lowercase name (a-z, then a-z 0-9 _ -)`);
+    }
+    if (names.indexOf(name) < i) throw new ParseError(`"${name}" is named twice`);
+  }
+  return names;
+};
+
 /** ISO 8601 with a zone, epoch milliseconds, or `now` (so that each produce run adds later events). */
 const instant =
   (now: () => number): Parser<number> =>
@@ -122,6 +144,7 @@ export function parserOf<K extends SettingKind>(spec: K, now: () => number = Dat
     boolean: () => boolean,
     topicName: () => topicName,
     hostPortList: () => hostPortList,
+    nameList: () => nameList,
     instant: () => instant(now),
     oneOf: () => oneOf((spec as Extract<SettingKind, { kind: 'oneOf' }>).values),
   };

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
-import { validateBytes, type ReasonCode } from './events/validate.ts';
+import { compileTemplate, detailOf } from './events/rules.ts';
+import { eventValidator, type ReasonCode } from './events/validate.ts';
 import { CommitConflictError, type LoadedTable, mayRemoveFilesAfter } from './lake/catalog/catalog.ts';
 import type { TableFiles } from './lake/io/table-files.ts';
 import { readDataFile } from './lake/data-file-source.ts';
@@ -27,6 +28,7 @@ export interface SilverSummary extends RowCounts {
 }
 
 const dayMs = 86_400_000;
+const duplicateDetail = compileTemplate(detailOf('duplicate', 'duplicate'), ['partition', 'offset']);
 type Coordinate = number;
 // partition and offset in one number: offsets stay far below 2^40 in any real topic.
 const coordinate = (partition: number, offset: number): Coordinate => partition * 2 ** 40 + offset;
@@ -135,6 +137,7 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
   const reasons: Partial<Record<ReasonCode, number>> = {};
   let rejectedCommitted = false;
   const count = (reason: ReasonCode, n = 1) => (reasons[reason] = (reasons[reason] ?? 0) + n);
+  const { validateBytes } = eventValidator(config);
   try {
     // Pass 1: validate every new bronze record; rejects are written now, valid events spilled by day.
     const timeRange = new Map<number, { min: number; max: number }>();
@@ -330,7 +333,8 @@ async function* existingEvents(tableFiles: TableFiles, files: readonly LiveFile[
           partition: c.source_partition[i] as number,
           offset: c.source_offset[i] as number,
           existing: true,
-          type: 'car',
+          // Only the key (vehicle, time) of a row already in silver is read; it is never written again.
+          type: '',
           latitude: 0,
           longitude: 0,
           battery: 0,
@@ -422,7 +426,10 @@ async function quarantineDuplicates(
           source_offset: offset[i],
           reason: 'duplicate',
           field: null,
-          detail: `same vehicleId and timestamp as partition ${originalPartition} offset ${original - originalPartition * 2 ** 40}`,
+          detail: duplicateDetail({
+            partition: String(originalPartition),
+            offset: String(original - originalPartition * 2 ** 40),
+          }),
         });
       }
     }

@@ -1,6 +1,6 @@
 import type { Config } from './config.ts';
 import { InvariantError } from './errors.ts';
-import { reasonCodes, validateObject, type ReasonCode } from './events/validate.ts';
+import { eventValidator, reasonCodes, type ReasonCode } from './events/validate.ts';
 import { GoldAggregator } from './gold/aggregate.ts';
 import { authorizationFailure } from './kafka/authorization.ts';
 import { createKafka, waitForKafka, withAdmin } from './kafka/client.ts';
@@ -279,6 +279,7 @@ const everySilverRowPassesTheRules: Check = {
   name: 'every silver row passes the rules',
   async run(lake) {
     const placed = placement(lake);
+    const { validateObject } = eventValidator(lake.config);
     for (const { file } of lake.files.silver) {
       const columns = [
         'vehicle_id',

@@ -1,5 +1,7 @@
 // The one definition of the chart's values. values.yaml, values.schema.json, the README table and
 // the Values type are all derived from it (see schema/index.ts).
+import { LOWERCASE_NAME_PATTERN } from '../jobs/setting-kinds.ts';
+import { producedTypes } from '../jobs/events/vehicle-event.ts';
 import {
   boolean,
   integer,
@@ -352,6 +354,12 @@ export const valuesModel = object('Values of the lakehouse chart.', {
       minimum: 1,
       maximum: 100_000_000,
     }),
+    vehicleTypes: list(
+      string('', 'A vehicle type.', { pattern: LOWERCASE_NAME_PATTERN, patternName: 'a lowercase name' }),
+      producedTypes,
+      'The vehicle types silver accepts (distinct lowercase names); an event of another type is rejected as `unknown_type`. Verify holds every silver row to this list, so a type taken out of it fails `helm test` while silver still holds rows of it. The producer sends car, bike and scooter whatever this says.',
+      { minItems: 1, uniqueItems: true },
+    ),
     leaseWaitSeconds: integer(
       600,
       "How long a writing stage (bronze, silver, gold, maintain) waits for the lake's writer lease held by an overlapping run before it skips its run (exit 0, outcome `skipped`); 0 skips at once.",

@@ -1,13 +1,13 @@
 import { clamp, METRES_PER_DEGREE, paris, round } from './geo.ts';
 import { random } from './random.ts';
-import { vehicleTypes, type VehicleEvent, type VehicleType } from './vehicle-event.ts';
+import { producedTypes, type ProducedEvent, type ProducedType } from './vehicle-event.ts';
 
 /**
  * How each type moves and spends its battery: speeds in m/s (cruise is what it tends to, max it
  * never exceeds), drain in battery percent per km driven.
  */
 export const vehicleProfiles: {
-  readonly [T in VehicleType]: {
+  readonly [T in ProducedType]: {
     readonly cruise: number;
     readonly max: number;
     readonly accel: number;
@@ -31,7 +31,7 @@ const area = { south: 48.8, north: 48.91, west: 2.25, east: 2.45 };
 
 interface Vehicle {
   readonly id: string;
-  readonly type: VehicleType;
+  readonly type: ProducedType;
   latitude: number;
   longitude: number;
   /** Degrees clockwise from north. */
@@ -48,12 +48,12 @@ interface Vehicle {
 export interface Fleet {
   readonly size: number;
   /** The next vehicle's report at `now` (epoch ms), having moved for the time since its last one. */
-  next(now: number): VehicleEvent;
+  next(now: number): ProducedEvent;
 }
 
 /** One vehicle per event per second (each reports about once a second), at least 3, at most 10,000. */
 export function fleetSizeFor(eventsPerSecond: number): number {
-  return clamp(Math.round(eventsPerSecond), vehicleTypes.length, 10_000);
+  return clamp(Math.round(eventsPerSecond), producedTypes.length, 10_000);
 }
 
 /**
@@ -66,13 +66,13 @@ export function createFleet(options: {
   readonly startTime: number;
 }): Fleet {
   const next = random(options.seed);
-  const width = Math.max(3, String(Math.ceil(options.vehicles / vehicleTypes.length) - 1).length);
+  const width = Math.max(3, String(Math.ceil(options.vehicles / producedTypes.length) - 1).length);
   const vehicles: Vehicle[] = [];
   for (let n = 0; n < options.vehicles; n++) {
-    const type = vehicleTypes[n % vehicleTypes.length];
+    const type = producedTypes[n % producedTypes.length];
     const battery = 3 + next() * 97;
     vehicles.push({
-      id: `${type.toUpperCase()}_${String(Math.floor(n / vehicleTypes.length)).padStart(width, '0')}`,
+      id: `${type.toUpperCase()}_${String(Math.floor(n / producedTypes.length)).padStart(width, '0')}`,
       type,
       latitude: area.south + next() * (area.north - area.south),
       longitude: area.west + next() * (area.east - area.west),

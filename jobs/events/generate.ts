@@ -1,7 +1,7 @@
 import { clamp, paris, round } from './geo.ts';
 import { recordMixer, type GeneratedRecord } from './mix.ts';
 import { random } from './random.ts';
-import { vehicleTypes, type VehicleType } from './vehicle-event.ts';
+import { producedTypes, type ProducedType } from './vehicle-event.ts';
 
 export type { GeneratedRecord } from './mix.ts';
 
@@ -20,7 +20,7 @@ const defaultStartTime = 1697203200000;
 
 interface VehicleState {
   readonly id: string;
-  readonly type: VehicleType;
+  readonly type: ProducedType;
   latitude: number;
   longitude: number;
   battery: number;
@@ -36,7 +36,7 @@ export function* generateRecords(count: number, options: GeneratorOptions): Gene
   const startTime = options.startTime ?? defaultStartTime;
   const fleet: VehicleState[] = [];
   for (let n = 0; n < fleetPerType; n++) {
-    for (const type of vehicleTypes) {
+    for (const type of producedTypes) {
       fleet.push({
         id: `${type.toUpperCase()}_${String(n).padStart(3, '0')}`,
         type,

@@ -1,16 +1,16 @@
-/** The event on the topic, as the producer of the replaced system sent it (key = vehicleId). */
-export interface VehicleEvent {
-  vehicleId: string;
-  type: VehicleType;
-  latitude: number;
-  longitude: number;
-  battery: number;
-  timestamp: number;
-}
+import type { eventRules } from './rules.ts';
 
-export const vehicleTypes = ['car', 'bike', 'scooter'] as const;
-export type VehicleType = (typeof vehicleTypes)[number];
+type FieldRule = (typeof eventRules.fields)[number];
 
-export function isVehicleType(value: string): value is VehicleType {
-  return (vehicleTypes as readonly string[]).includes(value);
-}
+/**
+ * An event that passed silver's rules: the rules' fields, each a string or a number as its type
+ * says. On the topic it is a JSON object keyed by vehicleId, as the replaced system's producer sent it.
+ */
+export type VehicleEvent = { [F in FieldRule as F['name']]: F['type'] extends 'string' ? string : number };
+
+/** The vehicle types the producer's fleets send: silver accepts them by default (LAKEHOUSE_VEHICLE_TYPES). */
+export const producedTypes = ['car', 'bike', 'scooter'] as const;
+export type ProducedType = (typeof producedTypes)[number];
+
+/** An event as the producer sends it when valid. */
+export type ProducedEvent = VehicleEvent & { type: ProducedType };

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { vehicleTypes, type VehicleType } from '../events/vehicle-event.ts';
 
 /** A validated event with where it came from, as silver keeps it. */
 export interface SourcedEvent {
   vehicleId: string;
-  type: VehicleType;
+  type: string;
   latitude: number;
   longitude: number;
   battery: number;
@@ -17,7 +16,7 @@ export interface SourcedEvent {
 }
 
 const bufferBytes = 16 * 1024;
-const fixedBytes = 4 + 1 + 1 + 8 + 8 + 4 + 8 + 4 + 8;
+const fixedBytes = 4 + 1 + 2 + 8 + 8 + 4 + 8 + 4 + 8;
 
 /**
  * Spill files keyed by a number (silver uses the event's day, then a hash within a crowded day):
@@ -28,6 +27,9 @@ const fixedBytes = 4 + 1 + 1 + 8 + 8 + 4 + 8 + 4 + 8;
 export class EventSpill {
   private readonly buffers = new Map<number, { buffer: Buffer; used: number }>();
   private readonly counts = new Map<number, number>();
+  // Types are few (a setting lists them): each is written as its number in the order first seen.
+  private readonly typeIds = new Map<string, number>();
+  private readonly typeNames: string[] = [];
 
   constructor(private readonly dir: string) {
     fs.mkdirSync(dir, { recursive: true });
@@ -57,7 +59,7 @@ export class EventSpill {
     at = buffer.writeUInt32LE(idBytes, at);
     at += buffer.write(event.vehicleId, at);
     at = buffer.writeUInt8(event.existing ? 1 : 0, at);
-    at = buffer.writeUInt8(vehicleTypes.indexOf(event.type), at);
+    at = buffer.writeUInt16LE(this.typeId(event.type), at);
     at = buffer.writeDoubleLE(event.latitude, at);
     at = buffer.writeDoubleLE(event.longitude, at);
     at = buffer.writeInt32LE(event.battery, at);
@@ -65,6 +67,15 @@ export class EventSpill {
     at = buffer.writeInt32LE(event.partition, at);
     at = buffer.writeDoubleLE(event.offset, at);
     slot.used = at;
+  }
+
+  private typeId(type: string): number {
+    let id = this.typeIds.get(type);
+    if (id === undefined) {
+      if (this.typeNames.length > 0xffff) throw new Error('more than 65536 vehicle types in one silver run');
+      this.typeIds.set(type, (id = this.typeNames.push(type) - 1));
+    }
+    return id;
   }
 
   private drain(key: number): void {
@@ -91,13 +102,13 @@ export class EventSpill {
       const vehicleId = buffer.toString('utf8', at, at + idBytes);
       at += idBytes;
       const existing = buffer.readUInt8(at) === 1;
-      const type = vehicleTypes[buffer.readUInt8(at + 1)];
-      const latitude = buffer.readDoubleLE(at + 2);
-      const longitude = buffer.readDoubleLE(at + 10);
-      const battery = buffer.readInt32LE(at + 18);
-      const eventTime = buffer.readDoubleLE(at + 22);
-      const partition = buffer.readInt32LE(at + 30);
-      const offset = buffer.readDoubleLE(at + 34);
+      const type = this.typeNames[buffer.readUInt16LE(at + 1)];
+      const latitude = buffer.readDoubleLE(at + 3);
+      const longitude = buffer.readDoubleLE(at + 11);
+      const battery = buffer.readInt32LE(at + 19);
+      const eventTime = buffer.readDoubleLE(at + 23);
+      const partition = buffer.readInt32LE(at + 31);
+      const offset = buffer.readDoubleLE(at + 35);
       at += fixedBytes - 4;
       yield { vehicleId, type, latitude, longitude, battery, eventTime, partition, offset, existing };
     }

@@ -1,4 +1,5 @@
 import type { SchemaElement } from 'hyparquet';
+import { rangeText } from '../events/rules.ts';
 
 /**
  * The lake's Iceberg tables (four data tables and `ops.runs`), defined once: column names, Iceberg types, field ids,
@@ -60,10 +61,10 @@ export const bronzeColumns = [
 
 export const silverColumns = [
   col(1, 'vehicle_id', 'string', 'vehicleId of the event'),
-  col(2, 'type', 'string', 'car, bike or scooter'),
-  col(3, 'latitude', 'double', 'degrees, -90..90'),
-  col(4, 'longitude', 'double', 'degrees, -180..180'),
-  col(5, 'battery', 'int', 'percent, 0..100'),
+  col(2, 'type', 'string', 'vehicle type, one of LAKEHOUSE_VEHICLE_TYPES'),
+  col(3, 'latitude', 'double', `degrees, ${rangeText('latitude')}`),
+  col(4, 'longitude', 'double', `degrees, ${rangeText('longitude')}`),
+  col(5, 'battery', 'int', `percent, ${rangeText('battery')}`),
   col(6, 'event_time', 'timestamptz', 'timestamp of the event'),
   col(7, 'source_partition', 'int', 'Kafka partition of the bronze record'),
   col(8, 'source_offset', 'long', 'Kafka offset of the bronze record'),

@@ -1,6 +1,7 @@
 """The project's one contract (jobs/contract.ts), read from lakehouse_contract.json, which
 `npm run generate` writes beside these files: the settings, the tables with their Iceberg schemas,
-the snapshot summary keys, the reason codes and the vehicle types. Nothing here keeps a copy.
+the snapshot summary keys and silver's rules (which lakehouse_rules interprets). Nothing here keeps
+a copy.
 
 The file is looked up beside this module (a checkout, or the driver's working directory where
 spark-submit puts `--files` and `--py-files` in Kubernetes cluster mode), then in the working
@@ -50,8 +51,12 @@ class Contract:
     settings: tuple[dict, ...]
     tables: dict[str, TableSpec]
     summary_keys: dict[str, str]
-    reason_codes: tuple[str, ...]
-    vehicle_types: tuple[str, ...]
+    rules: dict
+
+    @property
+    def reason_codes(self) -> tuple[str, ...]:
+        """The reason codes, in the order the rules check them."""
+        return tuple(r["code"] for r in self.rules["reasons"])
 
 
 def _candidates() -> list[str]:
@@ -74,8 +79,7 @@ def parse_contract(raw: dict) -> Contract:
         settings=tuple(raw["settings"]),
         tables={key: _table(key, spec) for key, spec in raw["tables"].items()},
         summary_keys=dict(raw["summaryKeys"]),
-        reason_codes=tuple(raw["reasonCodes"]),
-        vehicle_types=tuple(raw["vehicleTypes"]),
+        rules=raw["rules"],
     )
 
 

@@ -5,7 +5,7 @@ order is kept) and against silver, rejected records with their reason. Commits s
 then silver.vehicles, each one snapshot recording the last bronze snapshot consumed."""
 
 from lakehouse_lineage import LineageError, silver_input
-from lakehouse_rules import Rules
+from lakehouse_rules import Rules, detail_template, integer_format, reason_code
 from lakehouse_session import StageError, run_stage
 from lakehouse_tables import ConcurrentCommit, Lake
 from pyspark import StorageLevel
@@ -33,10 +33,16 @@ def _required(column, fallback):
     return F.coalesce(column, F.lit(fallback))
 
 
-def split(spark, lake: Lake, bronze_rows, silver_snapshot: int | None):
+def _duplicate_detail(rules, original):
+    """The contract's duplicate detail as a Spark column: its {partition} and {offset} filled in."""
+    text, names = integer_format(detail_template(rules, "unique", "duplicate"), ("partition", "offset"))
+    return F.format_string(text, *(original[name] for name in names))
+
+
+def split(spark, lake: Lake, config, bronze_rows, silver_snapshot: int | None):
     """(events, rejected, counts) of bronze rows: the rules, then duplicates against each other and
     against silver as of `silver_snapshot`. Counts are taken before anything is written."""
-    rules = Rules(lake.contract.vehicle_types, lake.contract.reason_codes)
+    rules = Rules(lake.contract.rules, config)
     check = F.udf(lambda value: rules.check_value(value), CHECKED)
     checked = bronze_rows.select("key", "value", "partition", "offset", check(F.col("value")).alias("c")).persist(
         StorageLevel.MEMORY_AND_DISK
@@ -105,11 +111,9 @@ def split(spark, lake: Lake, bronze_rows, silver_snapshot: int | None):
         "key",
         _required(F.col("partition"), 0).alias("source_partition"),
         _required(F.col("offset"), 0).alias("source_offset"),
-        F.lit("duplicate").alias("reason"),
+        F.lit(reason_code(lake.contract.rules, "unique")).alias("reason"),
         F.lit(None).cast("string").alias("field"),
-        F.format_string(
-            "same vehicleId and timestamp as partition %d offset %d", original["partition"], original["offset"]
-        ).alias("detail"),
+        _duplicate_detail(lake.contract.rules, original).alias("detail"),
     )
     counts = {
         "bronze": checked.count(),
@@ -161,6 +165,7 @@ def silver(config, logger, spark, phase) -> dict:
             events, _, counts, cached = split(
                 spark,
                 lake,
+                config,
                 lake.read_added("bronze", plan.vehicles_through, plan.rejected_through),
                 vehicles.id if vehicles else None,
             )
@@ -175,6 +180,7 @@ def silver(config, logger, spark, phase) -> dict:
         events, rejects, counts, cached = split(
             spark,
             lake,
+            config,
             lake.read_added("bronze", plan.rejected_through, plan.bronze_head),
             vehicles.id if vehicles else None,
         )

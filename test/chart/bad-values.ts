@@ -60,6 +60,22 @@ export const badValues: readonly BadValues[] = [
     values: { kafka: { enabled: false, bootstrapServers: 'kafka.example.com' } },
     field: /kafka[./]bootstrapServers/,
   },
+  { name: 'no vehicle type', values: { pipeline: { vehicleTypes: [] } }, field: /pipeline[./]vehicleTypes/ },
+  {
+    name: 'a vehicle type twice',
+    values: { pipeline: { vehicleTypes: ['car', 'bike', 'car'] } },
+    field: /pipeline[./]vehicleTypes/,
+  },
+  {
+    name: 'a vehicle type in capitals',
+    values: { pipeline: { vehicleTypes: ['car', 'Truck'] } },
+    field: /pipeline[./]vehicleTypes/,
+  },
+  {
+    name: 'vehicle types as one string',
+    values: { pipeline: { vehicleTypes: 'car,bike' } },
+    field: /pipeline[./]vehicleTypes/,
+  },
   {
     name: 'an env var without a name',
     values: { jobs: { extraEnv: [{ value: 'x' }] } },

@@ -80,6 +80,8 @@ withTools(test, () => {
         'jobs.clientId=me',
         '--set',
         'producer.startTime=2023-10-13T13:20:00Z',
+        '--set',
+        'pipeline.vehicleTypes={car,bike,scooter,truck}',
       ];
       for (const engine of ['node', 'spark']) {
         const bronze = hookJobsInOrder(parseRendered(helmTemplate(bin, [...set, '--set', `engine=${engine}`])))[2];
@@ -87,6 +89,7 @@ withTools(test, () => {
         assert.is(env.get('LAKEHOUSE_TOPIC'), 'other-topic', engine);
         assert.is(env.get('LAKEHOUSE_CLIENT_ID'), 'me', engine);
         assert.is(env.get('LAKEHOUSE_START_TIME'), '2023-10-13T13:20:00Z', engine);
+        assert.is(env.get('LAKEHOUSE_VEHICLE_TYPES'), 'car,bike,scooter,truck', engine);
       }
     });
   }

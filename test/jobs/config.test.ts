@@ -78,6 +78,26 @@ test('shares are decimal numbers (0x1 is refused, not read as 1)', () => {
   assert.is(loadConfig(new Map(), { LAKEHOUSE_INVALID_RATIO: '1e-1' }).invalidRatio, 0.1);
 });
 
+test('LAKEHOUSE_VEHICLE_TYPES: car, bike and scooter by default, a list from the variable, the flag over it', () => {
+  assert.equal(loadConfig(new Map(), {}).vehicleTypes, ['car', 'bike', 'scooter']);
+  assert.equal(loadConfig(new Map(), { LAKEHOUSE_VEHICLE_TYPES: '' }).vehicleTypes, ['car', 'bike', 'scooter']);
+  const env = { LAKEHOUSE_VEHICLE_TYPES: ' car , bike,scooter,truck ' };
+  assert.equal(loadConfig(new Map(), env).vehicleTypes, ['car', 'bike', 'scooter', 'truck']);
+  assert.equal(loadConfig(parseArgs(['--vehicle-types', 'tram,e-bike']).flags, env).vehicleTypes, ['tram', 'e-bike']);
+});
+
+test('a bad vehicle type list names the setting it came from and why', () => {
+  for (const [env, argv, message] of [
+    [{ LAKEHOUSE_VEHICLE_TYPES: 'car,Truck' }, [], /LAKEHOUSE_VEHICLE_TYPES: "Truck" is not a lowercase name/],
+    [{ LAKEHOUSE_VEHICLE_TYPES: 'car,bike,car' }, [], /LAKEHOUSE_VEHICLE_TYPES: "car" is named twice/],
+    [{ LAKEHOUSE_VEHICLE_TYPES: ' , ' }, [], /LAKEHOUSE_VEHICLE_TYPES: must name at least one/],
+    [{}, ['--vehicle-types', 'car;bike'], /--vehicle-types: "car;bike" is not a lowercase name/],
+    [{ LAKEHOUSE_VEHICLE_TYPES: 'car' }, ['--vehicle-types', '2cv'], /--vehicle-types: "2cv" is not a lowercase name/],
+  ] as const) {
+    assert.match(configError(() => loadConfig(parseArgs([...argv]).flags, env)).message, message);
+  }
+});
+
 test('an unknown log level is refused, naming LAKEHOUSE_LOG_LEVEL', () => {
   assert.match(
     configError(() => checkLogLevel({ LAKEHOUSE_LOG_LEVEL: 'verbose' })).message,

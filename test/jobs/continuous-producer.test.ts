@@ -7,13 +7,15 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { vehicleProfiles } from '../../jobs/events/fleet.ts';
 import { metresBetween } from '../../jobs/events/geo.ts';
-import { validateObject, validateRaw } from '../../jobs/events/validate.ts';
-import type { VehicleEvent } from '../../jobs/events/vehicle-event.ts';
+import { loadConfig } from '../../jobs/config.ts';
+import { eventValidator } from '../../jobs/events/validate.ts';
+import type { ProducedEvent } from '../../jobs/events/vehicle-event.ts';
 import { sharedBroker, testKafka } from '../support/broker-fixture.ts';
 import { query } from '../support/duckdb.ts';
 import { describeFailure, runJob, temporaryDir, uniqueNames, type JobOutcome } from '../support/lake.ts';
 import { tableSql } from '../support/tables.ts';
 
+const { validateRaw, validateObject } = eventValidator(loadConfig(new Map(), {}));
 const RATE = 200;
 const STREAM_MS = 6_000;
 const INVALID_RATIO = 0.1;
@@ -128,7 +130,7 @@ continuous(
     const rows = await query<{ value: string; partition: number; offset: bigint }>(
       `select decode(value) as value, "partition", "offset" from ${await tableSql(dir, 'bronze')} order by "partition", "offset"`,
     );
-    const byVehicle = new Map<string, VehicleEvent[]>();
+    const byVehicle = new Map<string, ProducedEvent[]>();
     for (const row of rows) {
       const check = validateRaw(row.value);
       if (!check.ok) continue;
@@ -136,7 +138,7 @@ continuous(
       const last = track.at(-1);
       // A duplicate is an exact re-send of the last event, not a new position.
       if (last && last.timestamp === check.event.timestamp) continue;
-      track.push(check.event);
+      track.push(check.event as ProducedEvent);
       byVehicle.set(check.event.vehicleId, track);
     }
     assert.ok(byVehicle.size >= RATE * 0.9, `${byVehicle.size} vehicles`);

@@ -3,16 +3,18 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CHARGE_BELOW, createFleet, fleetSizeFor, vehicleProfiles } from '../../jobs/events/fleet.ts';
 import { metresBetween } from '../../jobs/events/geo.ts';
-import { validateObject } from '../../jobs/events/validate.ts';
-import type { VehicleEvent } from '../../jobs/events/vehicle-event.ts';
+import { loadConfig } from '../../jobs/config.ts';
+import { eventValidator } from '../../jobs/events/validate.ts';
+import type { ProducedEvent } from '../../jobs/events/vehicle-event.ts';
 import { tokenBucket } from '../../jobs/token-bucket.ts';
 
+const { validateObject } = eventValidator(loadConfig(new Map(), {}));
 const START = 1_800_000_000_000;
 
 /** `hours` of a fleet of `vehicles` reporting `perSecond` events a second, with jittered send times. */
-function drive(seed: number, vehicles: number, perSecond: number, hours: number): Map<string, VehicleEvent[]> {
+function drive(seed: number, vehicles: number, perSecond: number, hours: number): Map<string, ProducedEvent[]> {
   const fleet = createFleet({ seed, vehicles, startTime: START });
-  const tracks = new Map<string, VehicleEvent[]>();
+  const tracks = new Map<string, ProducedEvent[]>();
   for (let i = 0; i < hours * 3600 * perSecond; i++) {
     const event = fleet.next(START + Math.floor((i * 1000) / perSecond) + (i % 7));
     const track = tracks.get(event.vehicleId) ?? [];

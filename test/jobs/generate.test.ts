@@ -1,8 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateRecords } from '../../jobs/events/generate.ts';
-import { validateRaw } from '../../jobs/events/validate.ts';
+import { loadConfig } from '../../jobs/config.ts';
+import { eventValidator } from '../../jobs/events/validate.ts';
 
+const { validateRaw } = eventValidator(loadConfig(new Map(), {}));
 const options = { seed: 42, invalidRatio: 0.05, duplicateRatio: 0 };
 
 test('the same seed gives the same records; another seed does not', () => {

@@ -1,6 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { validateObject, validateRaw } from '../../jobs/events/validate.ts';
+import { loadConfig, parseArgs } from '../../jobs/config.ts';
+import { eventRules, type EventRules } from '../../jobs/events/rules.ts';
+import { eventValidator } from '../../jobs/events/validate.ts';
+
+const { validateBytes, validateRaw, validateObject } = eventValidator(loadConfig(new Map(), {}));
 
 const good = {
   vehicleId: 'CAR_000',
@@ -93,6 +97,120 @@ test('the reason order is the outer loop: a missing field wins over an earlier w
 test('the detail names the field and the value', () => {
   const result = validateRaw(raw({ battery: 150 }));
   assert.ok(!result.ok && /battery 150 is outside 0\.\.100/.test(result.detail));
+});
+
+test('the details are the contract: the rejected table and verify keep these messages byte for byte', () => {
+  const detail = (value: string | null) => {
+    const result = validateRaw(value);
+    return result.ok ? 'valid' : `${result.reason} ${result.field} ${result.detail}`;
+  };
+  assert.equal(
+    [
+      null,
+      '[1,2]',
+      raw({ vehicleId: undefined }),
+      raw({ vehicleId: 7 }),
+      raw({ type: 3 }),
+      raw({ latitude: '48.8' }),
+      raw({ longitude: false }),
+      raw({ battery: 75.5 }),
+      raw({ timestamp: 1.5 }),
+      raw({ battery: 'x'.repeat(41) }),
+      raw({ type: 'truck' }),
+      raw({ latitude: 95.5 }),
+      raw({ longitude: -200.25 }),
+      raw({ battery: 150 }),
+      raw({ timestamp: 0 }),
+      raw({ timestamp: 2 ** 53 }),
+    ].map(detail),
+    [
+      'malformed_json null the record has no value',
+      'not_an_object null expected a JSON object, got an array',
+      'missing_field vehicleId vehicleId is missing',
+      'wrong_type vehicleId vehicleId must be a string, got 7',
+      'wrong_type type type must be a string, got 3',
+      'wrong_type latitude latitude must be a number, got the string "48.8"',
+      'wrong_type longitude longitude must be a number, got boolean',
+      'wrong_type battery battery must be an integer, got 75.5',
+      'wrong_type timestamp timestamp must be an integer (epoch ms), got 1.5',
+      `wrong_type battery battery must be an integer, got the string "${'x'.repeat(40)}…"`,
+      'unknown_type type type "truck" is not one of car, bike, scooter',
+      'out_of_range latitude latitude 95.5 is outside -90..90',
+      'out_of_range longitude longitude -200.25 is outside -180..180',
+      'out_of_range battery battery 150 is outside 0..100',
+      'out_of_range timestamp timestamp 0 is not a positive epoch-ms value',
+      'out_of_range timestamp timestamp 9007199254740992 is not a positive epoch-ms value',
+    ],
+  );
+  const notUtf8 = validateBytes(Buffer.from([0x7b, 0xff, 0x7d]));
+  assert.equal(notUtf8.ok ? 'valid' : notUtf8.detail, 'the value is not valid UTF-8');
+  const notJson = validateRaw('{');
+  assert.match(notJson.ok ? 'valid' : notJson.detail, /^not JSON: /);
+});
+
+test('a string field holding a lone surrogate is wrong_type, named; a surrogate pair is text', () => {
+  const lone = (text: string) => raw({ vehicleId: 'ID' }).replace('"ID"', text);
+  for (const [text, shown] of [
+    ['"S\\ud800"', '"S\\ud800"'],
+    ['"S\\udbff"', '"S\\udbff"'],
+    ['"\\udc00"', '"\\udc00"'],
+    ['"\\ude00\\ud83d"', '"\\ude00\\ud83d"'],
+  ]) {
+    const result = validateRaw(lone(text));
+    assert.equal(
+      result.ok ? 'valid' : [result.reason, result.field, result.detail],
+      [
+        'wrong_type',
+        'vehicleId',
+        `vehicleId must be well-formed Unicode text, got the string ${shown}, which holds a lone surrogate`,
+      ],
+      text,
+    );
+  }
+  assert.equal(rejection(raw({ type: 'car' }).replace('"car"', '"car\\udfff"')), {
+    reason: 'wrong_type',
+    field: 'type',
+  });
+  const pair = validateRaw(lone('"S\\ud83d\\ude00"'));
+  assert.ok(pair.ok && pair.event.vehicleId === 'S😀');
+  // Only the event's fields are stored: a lone surrogate elsewhere is kept in the raw value alone.
+  assert.ok(validateRaw(raw({ note: 'x' }).replace('"x"', '"\\ud800"')).ok);
+});
+
+test('the vehicle types are a setting: another list is accepted, and the detail names it', () => {
+  const { validateRaw: withTrucks } = eventValidator(
+    loadConfig(parseArgs(['--vehicle-types', 'car,bike,scooter,truck']).flags, {}),
+  );
+  assert.ok(withTrucks(raw({ type: 'truck' })).ok);
+  const { validateRaw: tramsOnly } = eventValidator(loadConfig(new Map(), { LAKEHOUSE_VEHICLE_TYPES: 'tram' }));
+  const car = tramsOnly(raw({}));
+  assert.equal(car.ok ? 'valid' : car.detail, 'type "car" is not one of tram');
+});
+
+test('rule data the interpreter cannot apply stops it with a message that says why', () => {
+  const settings = { vehicleTypes: ['car'] };
+  const throws = (rules: EventRules, pattern: RegExp) =>
+    assert.throws(
+      () => eventValidator(settings, rules),
+      (error: Error) => pattern.test(error.message),
+    );
+  const reasons = eventRules.reasons;
+  throws({ ...eventRules, reasons: [reasons[1], reasons[0], ...reasons.slice(2)] }, /run in the order object json/);
+  throws(
+    { ...eventRules, fields: [{ name: 'speed', type: 'float' as 'number' }] },
+    /give speed the type float, which these rules do not know/,
+  );
+  throws(
+    {
+      ...eventRules,
+      reasons: reasons.map((r) => (r.check === 'present' ? { ...r, details: { missing: '{feild} is missing' } } : r)),
+    },
+    /unknown \{feild\}/,
+  );
+  throws(
+    { ...eventRules, reasons: reasons.map((r) => (r.check === 'type' ? { ...r, details: {} } : r)) },
+    /wrong_type no detail "wrongType"/,
+  );
 });
 
 test.run();

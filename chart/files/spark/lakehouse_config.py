@@ -97,6 +97,22 @@ def _host_port_list(raw: str):
     return servers
 
 
+# The pattern of jobs/setting-kinds.ts (LOWERCASE_NAME_PATTERN); fullmatch, as its ^...$.
+_LOWERCASE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+
+
+def _name_list(raw: str):
+    names = [js_trim(s) for s in raw.split(",") if js_trim(s)]
+    if not names:
+        raise ParseError("must name at least one")
+    for i, name in enumerate(names):
+        if not _LOWERCASE_NAME.fullmatch(name):
+            raise ParseError(f'"{name}" is not a lowercase name (a-z, then a-z 0-9 _ -)')
+        if names.index(name) < i:
+            raise ParseError(f'"{name}" is named twice')
+    return names
+
+
 _ISO = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,3}))?)?"
     r"(Z|([+-])([0-9]{2}):([0-9]{2}))"
@@ -178,6 +194,7 @@ def parser_of(spec: Mapping, now: Callable[[], int] = _now_ms) -> Callable[[str]
         "boolean": _boolean,
         "topicName": _topic_name,
         "hostPortList": _host_port_list,
+        "nameList": _name_list,
     }
     if kind in simple:
         return simple[kind]
