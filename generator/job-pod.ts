@@ -62,6 +62,15 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   kafkaAcls: (v) => v.expr(`and .Values.kafka.auth.enabled .Values.kafka.auth.acls`, 'true', { quote: true }),
   kafkaProducerUser: (v) => userName(v, 'producer'),
   kafkaPipelineUser: (v) => userName(v, 'pipeline'),
+  catalog: () => 'volume',
+  catalogUri: () => '',
+  catalogWarehouse: () => '',
+  catalogCredential: () => '',
+  s3Endpoint: () => '',
+  awsAccessKeyId: () => '',
+  awsSecretAccessKey: () => '',
+  awsRegion: () => 'us-east-1',
+  workDir: () => '',
 };
 
 /** The Kafka user a pod running these commands signs in as; none for one that does not use Kafka. */

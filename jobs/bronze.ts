@@ -9,7 +9,7 @@ import { CommitConflictError, mayRemoveFilesAfter } from './lake/catalog/catalog
 import type { Snapshot } from './lake/iceberg/metadata.ts';
 import type { DataFile } from './lake/iceberg/manifest.ts';
 import { appendFiles } from './lake/iceberg/table.ts';
-import { DataFileWriter, headOf, lakeAt } from './lake/lake.ts';
+import { DataFileWriter, headOf, lakeOf } from './lake/lake.ts';
 import { addGap, gapSummary, nextOffsetsOf, offsetSummary } from './lake/offsets.ts';
 import { bronzeColumns, summaryKeys } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
@@ -96,7 +96,7 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
   const kafka = createKafka(config, logger);
   await waitForKafka(kafka, config, logger);
   const view = await withAdmin(kafka, (admin) => describeTopic(admin, config));
-  const table = await lakeAt(config.dataDir).open('bronze');
+  const table = await lakeOf(config).open('bronze');
   const ranges = planRanges(headOf(table), config, view);
   for (const { partition, gaps } of ranges)
     for (const [from, to] of gaps)

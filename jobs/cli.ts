@@ -70,7 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let config: Config | undefined;
   let lease: Lease | undefined;
   const record = (outcome: Outcome, details: { result?: unknown; error?: string }) =>
-    recorded && config ? recordRun(config.dataDir, run, outcome, logger, details) : Promise.resolve();
+    recorded && config ? recordRun(config, run, outcome, logger, details) : Promise.resolve();
   const stopHandlers: ((signal: NodeJS.Signals) => void)[] = [];
   let stoppedBy: NodeJS.Signals | undefined;
   const context: JobContext = {
@@ -92,8 +92,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return;
     }
     const error = `stopped by ${signal}; nothing uncommitted is part of the lake, a re-run completes the work`;
-    releaseLease(lease, logger);
-    void withDeadline(record('stopped', { error }), stopRecordMs).finally(() => {
+    void withDeadline(
+      releaseLease(lease, logger).then(() => record('stopped', { error })),
+      stopRecordMs,
+    ).finally(() => {
       logger.error('failed', { ok: false, seconds: elapsedSeconds(started), peakRssBytes: peakRss(), signal, error });
       process.exit(128 + (signal === 'SIGTERM' ? 15 : 2));
     });
@@ -103,7 +105,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     checkLogLevel();
     config = loadConfig(flags);
     if (recorded) {
-      const taken = await takeLease(config.dataDir, run, config.leaseWaitSeconds, logger);
+      const taken = await takeLease(config, run, config.leaseWaitSeconds, logger);
       if ('skip' in taken) {
         await record('skipped', { error: taken.skip });
         logger.info('skipped', {
@@ -118,7 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       lease = taken.lease;
     }
     const result = await job(config, logger, context);
-    releaseLease(lease, logger);
+    await releaseLease(lease, logger);
     // A job that stops on request (a server, a continuous producer) ended well, but not by itself.
     await record(stoppedBy ? 'stopped' : 'succeeded', { result });
     logger.info('finished', {
@@ -133,7 +135,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Kafka refusing an operation for lack of an ACL, wherever it was not translated yet: one line naming it.
     const refused = config && !(thrown instanceof KafkaAccessError) && authorizationFailure(thrown, config, command);
     const error = refused ? new KafkaAccessError(refused) : thrown;
-    releaseLease(lease, logger);
+    await releaseLease(lease, logger);
     await record('failed', { error: (error as Error).message });
     const code = error instanceof ConfigError ? 2 : 1;
     const fields: Record<string, unknown> = {
@@ -153,7 +155,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-function releaseLease(lease: Lease | undefined, logger: Logger): void {
+async function releaseLease(lease: Lease | undefined, logger: Logger): Promise<void> {
   if (!lease) return;
   if (lease.lost)
     logger.warn(
@@ -161,7 +163,7 @@ function releaseLease(lease: Lease | undefined, logger: Logger): void {
       { heldBy: lease.lost.runId },
     );
   try {
-    lease.release();
+    await lease.release();
   } catch (error) {
     logger.warn('could not release the lake writer lease; it expires by itself', { error: (error as Error).message });
   }

@@ -43,6 +43,15 @@ export interface Config {
   readonly kafkaAcls: boolean;
   readonly kafkaProducerUser: string;
   readonly kafkaPipelineUser: string;
+  readonly catalog: CatalogKind;
+  readonly catalogUri: string;
+  readonly catalogWarehouse: string;
+  readonly catalogCredential: string;
+  readonly s3Endpoint: string;
+  readonly awsAccessKeyId: string;
+  readonly awsSecretAccessKey: string;
+  readonly awsRegion: string;
+  readonly workDir: string;
 }
 
 /** How a job talks to Kafka: TLS and a SASL user (the default), TLS only, a SASL user without TLS (an opted-in existing Kafka), or neither (a trusted dev cluster). */
@@ -52,6 +61,10 @@ export const kafkaSaslMechanisms = ['scram-sha-512', 'scram-sha-256', 'plain'] a
 export type KafkaSaslMechanism = (typeof kafkaSaslMechanisms)[number];
 /** LAKEHOUSE_KAFKA_CA_FILE's word for "the CAs Node trusts by default" (a public CA's certificate). */
 export const SYSTEM_CA = 'system';
+
+/** Where the tables are: the volume (HadoopCatalog layout) or an Iceberg REST catalog on object storage. */
+export const catalogKinds = ['volume', 'rest'] as const;
+export type CatalogKind = (typeof catalogKinds)[number];
 
 /** `once` sends LAKEHOUSE_EVENTS events and ends; `continuous` streams until it is stopped. */
 export const producerModes = ['once', 'continuous'] as const;
@@ -351,6 +364,81 @@ export const settings = [
     parser: { kind: 'integer', min: 0, max: 876_000 },
     description: 'maintain deletes unreferenced files of a table only once they are this old',
   }),
+  setting({
+    key: 'catalog',
+    env: 'LAKEHOUSE_CATALOG',
+    flag: 'catalog',
+    defaultValue: 'volume',
+    parser: { kind: 'oneOf', values: catalogKinds },
+    description:
+      'where the tables are: volume (the HadoopCatalog layout under LAKEHOUSE_DATA_DIR) or rest (an Iceberg REST catalog on S3-compatible storage)',
+  }),
+  setting({
+    key: 'catalogUri',
+    env: 'LAKEHOUSE_CATALOG_URI',
+    flag: 'catalog-uri',
+    defaultValue: '',
+    parser: { kind: 'httpUrl' },
+    description: 'the Iceberg REST catalog, e.g. http://catalog:8181 (LAKEHOUSE_CATALOG=rest)',
+  }),
+  setting({
+    key: 'catalogWarehouse',
+    env: 'LAKEHOUSE_CATALOG_WAREHOUSE',
+    flag: 'catalog-warehouse',
+    defaultValue: '',
+    parser: { kind: 'text' },
+    description: "the catalog's warehouse, e.g. s3://lakehouse (LAKEHOUSE_CATALOG=rest)",
+  }),
+  setting({
+    key: 'catalogCredential',
+    env: 'LAKEHOUSE_CATALOG_CREDENTIAL',
+    flag: 'catalog-credential',
+    defaultValue: '',
+    parser: { kind: 'text' },
+    description:
+      "OAuth2 client credentials id:secret for the catalog's token endpoint; empty when it needs none (never logged)",
+  }),
+  setting({
+    key: 's3Endpoint',
+    env: 'LAKEHOUSE_S3_ENDPOINT',
+    flag: 's3-endpoint',
+    defaultValue: '',
+    parser: { kind: 'httpUrl' },
+    description: "S3-compatible storage's endpoint, path-style (empty: AWS's own for AWS_REGION)",
+  }),
+  setting({
+    key: 'awsAccessKeyId',
+    env: 'AWS_ACCESS_KEY_ID',
+    flag: 'aws-access-key-id',
+    defaultValue: '',
+    parser: { kind: 'text' },
+    description: 'access key of the object storage (LAKEHOUSE_CATALOG=rest)',
+  }),
+  setting({
+    key: 'awsSecretAccessKey',
+    env: 'AWS_SECRET_ACCESS_KEY',
+    flag: 'aws-secret-access-key',
+    defaultValue: '',
+    parser: { kind: 'text' },
+    description: 'secret key of the object storage (never logged)',
+  }),
+  setting({
+    key: 'awsRegion',
+    env: 'AWS_REGION',
+    flag: 'aws-region',
+    defaultValue: 'us-east-1',
+    parser: { kind: 'nonEmpty' },
+    description: 'region of the object storage (SigV4 signs for it)',
+  }),
+  setting({
+    key: 'workDir',
+    env: 'LAKEHOUSE_WORK_DIR',
+    flag: 'work-dir',
+    defaultValue: '',
+    parser: { kind: 'text' },
+    description:
+      "local scratch space (silver's spill files, uploads being staged); empty: under the volume lake, or the system's temporary directory",
+  }),
 ] as const;
 
 export type LogFormat = 'json' | 'text';
@@ -417,7 +505,23 @@ export function loadConfig(
       throw error;
     }
   }
+  checkCatalog(config as unknown as Config);
   return config as unknown as Config;
+}
+
+/** A REST catalog needs its URI, its warehouse and the storage's keys: a half-configured one is refused, naming what is missing. */
+function checkCatalog(config: Config): void {
+  if (config.catalog !== 'rest') return;
+  const needed: [string, string][] = [
+    ['LAKEHOUSE_CATALOG_URI', config.catalogUri],
+    ['LAKEHOUSE_CATALOG_WAREHOUSE', config.catalogWarehouse],
+    ['AWS_ACCESS_KEY_ID', config.awsAccessKeyId],
+    ['AWS_SECRET_ACCESS_KEY', config.awsSecretAccessKey],
+  ];
+  for (const [name, value] of needed)
+    if (value === '') throw new ConfigError(name, 'must be set when LAKEHOUSE_CATALOG=rest');
+  if (!/^s3a?:\/\/[^/]+/.test(config.catalogWarehouse))
+    throw new ConfigError('LAKEHOUSE_CATALOG_WAREHOUSE', `"${config.catalogWarehouse}" is not an s3://bucket location`);
 }
 
 export function usage(): string {

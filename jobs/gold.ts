@@ -7,7 +7,7 @@ import { readDataFile } from './lake/data-file-source.ts';
 import { decodeAvroFile, encodeAvroFile } from './lake/iceberg/avro.ts';
 import type { SnapshotId } from './lake/iceberg/metadata.ts';
 import { liveFiles, overwriteFiles } from './lake/iceberg/table.ts';
-import { DataFileWriter, headOf, lakeAt } from './lake/lake.ts';
+import { DataFileWriter, headOf, lakeOf } from './lake/lake.ts';
 import { goldInput } from './lake/lineage.ts';
 import { goldColumns, silverColumns, summaryKeys, type GoldRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
@@ -74,7 +74,7 @@ async function planSilver(silver: LoadedTable, gold: LoadedTable, saved: Saved) 
 
 /** Silver → gold: adds what silver appended since the last run to the per-type statistics; one overwrite snapshot. */
 export async function runGold(config: Config, logger: Logger): Promise<{ rows: GoldRow[] } & RowCounts> {
-  const lake = lakeAt(config.dataDir);
+  const lake = lakeOf(config);
   const silver = await lake.find('silver');
   const silverHead = headOf(silver);
   // Silver commits nothing until bronze has read an event, so before the first one (a scheduled run

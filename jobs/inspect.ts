@@ -8,33 +8,34 @@ import { ConfigError } from './errors.ts';
 import type { LoadedTable } from './lake/catalog/catalog.ts';
 import { lineage, snapshotAsOf, snapshotById, type Snapshot } from './lake/iceberg/metadata.ts';
 import { liveFiles } from './lake/iceberg/table.ts';
-import { headOf, lakeAt, lakeTables, type LakeTableKey } from './lake/lake.ts';
+import { headOf, lakeOf, lakeTables, type LakeTableKey } from './lake/lake.ts';
 import { readDataRows } from './lake/data-file-source.ts';
 import { statusCommand } from './ops/status.ts';
 import type { ColumnSpec } from './lake/table-schema.ts';
 import { formatTable } from './table-format.ts';
-import type { InspectArgs, Inspector } from './inspector.ts';
+import type { CommandArgs, Inspector } from './inspector.ts';
 
 export const inspectFlags = ['snapshot', 'as-of', 'limit', 'json'];
 
 const keyByName = new Map(Object.entries(lakeTables).map(([key, spec]) => [spec.name, key as LakeTableKey]));
 
-async function tableArgument(args: InspectArgs, command: string): Promise<LoadedTable> {
+async function tableArgument(args: CommandArgs, command: string): Promise<LoadedTable> {
   const name = args.positional[1];
   const key =
     name === undefined ? undefined : (keyByName.get(name) ?? (name in lakeTables ? (name as LakeTableKey) : undefined));
   if (!key)
     throw new ConfigError(`${command} <table>`, `"${name ?? ''}" is not one of ${[...keyByName.keys()].join(', ')}`);
-  const table = await lakeAt(args.dataDir).find(key);
-  if (!table) throw new Error(`${lakeTables[key].name} does not exist under ${args.dataDir} yet`);
+  const lake = lakeOf(args.config);
+  const table = await lake.find(key);
+  if (!table) throw new Error(`${lakeTables[key].name} does not exist in ${lake.catalog.description} yet`);
   return table;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Each table: its current snapshot, rows, data files and bytes. */
-export async function tablesCommand(args: InspectArgs): Promise<string> {
-  const lake = lakeAt(args.dataDir);
+export async function tablesCommand(args: CommandArgs): Promise<string> {
+  const lake = lakeOf(args.config);
   const rows = [];
   for (const [key, spec] of Object.entries(lakeTables)) {
     const table = await lake.find(key as LakeTableKey);
@@ -53,7 +54,7 @@ export async function tablesCommand(args: InspectArgs): Promise<string> {
 }
 
 /** A table's history, oldest first, with each snapshot's summary. */
-export async function snapshotsCommand(args: InspectArgs): Promise<string> {
+export async function snapshotsCommand(args: CommandArgs): Promise<string> {
   const table = await tableArgument(args, 'snapshots');
   const standard = /^(operation|(added|deleted|removed|total|changed)-.*)$/;
   const rows = lineage(table.metadata)
@@ -116,7 +117,7 @@ function display(spec: ColumnSpec, value: unknown): string | number {
 }
 
 /** Rows of a table (current snapshot, or one chosen by id or time), as a table for people. */
-export async function showCommand(args: InspectArgs): Promise<string> {
+export async function showCommand(args: CommandArgs): Promise<string> {
   const table = await tableArgument(args, 'show');
   const limitText = args.flags.get('limit') ?? '20';
   if (!/^\d+$/.test(limitText)) throw new ConfigError('--limit', `"${limitText}" is not a number of rows`);

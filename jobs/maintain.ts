@@ -1,7 +1,7 @@
 import type { Config } from './config.ts';
 import { CommitConflictError, type LoadedTable } from './lake/catalog/catalog.ts';
 import { liveFiles } from './lake/iceberg/table.ts';
-import { headOf, type Lake, lakeAt, type TableKey, tables } from './lake/lake.ts';
+import { headOf, type Lake, lakeOf, type TableKey, tables } from './lake/lake.ts';
 import { type Consumed, consumedByReaders } from './lake/lineage.ts';
 import type { TableSpec } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
@@ -115,7 +115,7 @@ async function maintainTable(config: Config, lake: Lake, spec: TableSpec, logger
  * are older than the orphan age. Rows never change.
  */
 export async function runMaintain(config: Config, logger: Logger): Promise<Record<string, TableMaintenance>> {
-  const lake = lakeAt(config.dataDir);
+  const lake = lakeOf(config);
   const specs = await lake.specs();
   if (specs.length === 0) logger.info('no tables to maintain', { lake: lake.catalog.description });
   const result: Record<string, TableMaintenance> = {};

@@ -11,6 +11,8 @@ export type SettingKind =
   | { readonly kind: 'topicName' }
   | { readonly kind: 'hostPortList' }
   | { readonly kind: 'nameList' }
+  | { readonly kind: 'text' }
+  | { readonly kind: 'httpUrl' }
   | { readonly kind: 'instant' }
   | { readonly kind: 'oneOf'; readonly values: readonly string[] };
 
@@ -23,6 +25,8 @@ export interface KindValues {
   readonly topicName: string;
   readonly hostPortList: readonly string[];
   readonly nameList: readonly string[];
+  readonly text: string;
+  readonly httpUrl: string;
   readonly instant: number;
   readonly oneOf: string;
 }
@@ -107,6 +111,18 @@ const nameList: Parser<readonly string[]> = (raw) => {
   return names;
 };
 
+/** Any text, blanks around it dropped; empty means unset (an optional name, key or path). */
+const text: Parser<string> = (raw) => raw.trim();
+
+/** An http(s) URL of a server (no query or fragment), or empty for unset; a trailing slash is dropped. */
+const httpUrl: Parser<string> = (raw) => {
+  const value = raw.trim();
+  if (value === '') return '';
+  if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$/.test(value))
+    throw new ParseError(`"${raw}" is not an http:// or https:// URL of a server`);
+  return value.replace(/\/+$/, '');
+};
+
 /** ISO 8601 with a zone, epoch milliseconds, or `now` (so that each produce run adds later events). */
 const instant =
   (now: () => number): Parser<number> =>
@@ -145,6 +161,8 @@ export function parserOf<K extends SettingKind>(spec: K, now: () => number = Dat
     topicName: () => topicName,
     hostPortList: () => hostPortList,
     nameList: () => nameList,
+    text: () => text,
+    httpUrl: () => httpUrl,
     instant: () => instant(now),
     oneOf: () => oneOf((spec as Extract<SettingKind, { kind: 'oneOf' }>).values),
   };

@@ -10,7 +10,7 @@ import { readDataFile } from './lake/data-file-source.ts';
 import { deserialise } from './lake/iceberg/column-stats.ts';
 import type { Snapshot, SnapshotId } from './lake/iceberg/metadata.ts';
 import { appendFiles, liveFiles, type LiveFile } from './lake/iceberg/table.ts';
-import { DataFileWriter, headOf, lakeAt } from './lake/lake.ts';
+import { DataFileWriter, headOf, lakeOf, workDirOf } from './lake/lake.ts';
 import { silverInput, type SilverInput } from './lake/lineage.ts';
 import { bucketOf, EventSpill, type SourcedEvent } from './lake/spill.ts';
 import { bronzeColumns, rejectedColumns, silverColumns, summaryKeys, tables } from './lake/table-schema.ts';
@@ -94,7 +94,7 @@ function firstCoordinate(f: LiveFile): number {
  * anything is committed.
  */
 export async function runSilver(config: Config, logger: Logger): Promise<SilverSummary> {
-  const lake = lakeAt(config.dataDir);
+  const lake = lakeOf(config);
   const bronze = await lake.find('bronze');
   if (!bronze) throw new Error(`no bronze table in ${lake.catalog.description}; run bronze first`);
   const silver = await lake.open('silver');
@@ -122,7 +122,7 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
     ...(catchUp ? { filesWhoseRejectsAreCommitted: catchUp } : {}),
   });
 
-  const workDir = path.join(path.resolve(config.dataDir), '.work', `silver-${randomUUID()}`);
+  const workDir = path.join(workDirOf(config), `silver-${randomUUID()}`);
   removeAbandonedWork(path.dirname(workDir), logger);
   const silverWriter = new DataFileWriter(silver, silverColumns, config.rowGroupSize, config.fileRows, undefined, true);
   const rejectedWriter = new DataFileWriter(

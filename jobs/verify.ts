@@ -10,7 +10,7 @@ import { openDataFile, readDataFile, readDataRows } from './lake/data-file-sourc
 import type { TableFiles } from './lake/io/table-files.ts';
 import { lineage, type Snapshot, type TableMetadata } from './lake/iceberg/metadata.ts';
 import { liveFiles, type LiveFile } from './lake/iceberg/table.ts';
-import { headOf, lakeAt, tables, type TableKey } from './lake/lake.ts';
+import { headOf, lakeOf, tables, type TableKey } from './lake/lake.ts';
 import { consistentCut, LineageError, silverConsumedBronzeOnce } from './lake/lineage.ts';
 import { DamagedFileError } from './lake/parquet-check.ts';
 import { expiredOffsetsOf, gapsOf, nextOffsetsOf, offsetRangesOf } from './lake/offsets.ts';
@@ -97,7 +97,10 @@ const everyTableHasASnapshot: Check = {
   async run(lake) {
     for (const key of ['bronze', 'silver', 'gold'] as const) {
       if (!lake.cut[key]) {
-        fail(this.name, `${tableNames[key]} has no snapshot under ${lake.config.dataDir}; did the ${key} job run?`);
+        fail(
+          this.name,
+          `${tableNames[key]} has no snapshot ${lake.config.catalog === 'volume' ? `under ${lake.config.dataDir}` : `in ${lakeOf(lake.config).catalog.description}`}; did the ${key} job run?`,
+        );
       }
     }
   },
@@ -421,7 +424,7 @@ export const checks: readonly Check[] = [
  * heads past the cut; verify can run beside the schedule.
  */
 async function cutOf(config: Config, logger: Logger) {
-  const lake = lakeAt(config.dataDir);
+  const lake = lakeOf(config);
   const gold = await lake.find('gold');
   const silver = await lake.find('silver');
   const rejected = await lake.find('rejected');

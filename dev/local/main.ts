@@ -82,7 +82,8 @@ async function runPipeline(
   }
 
   // The gold table is printed through the same path as `npm run lakehouse -- show gold.stats`.
-  const gold = await showCommand({ dataDir: lakeDir, positional: ['show', 'gold.stats'], flags: new Map() });
+  const config = loadConfig(new Map(), { ...process.env, LAKEHOUSE_DATA_DIR: lakeDir });
+  const gold = await showCommand({ config, dataDir: lakeDir, positional: ['show', 'gold.stats'], flags: new Map() });
   view.finished({ lake: lakeDir, gold, runs });
   return 0;
 }

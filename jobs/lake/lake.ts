@@ -232,7 +232,8 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
     let file = this.open.get(key);
     if (!file) {
       const name = `${String(this.count++).padStart(5, '0')}-${this.runId}.parquet`;
-      const output = this.table.files.output(`data/${partitionPath(this.table.spec, partition)}/${name}`);
+      const directory = partitionPath(this.table.spec, partition);
+      const output = this.table.files.output(directory ? `data/${directory}/${name}` : `data/${name}`);
       const Sink = this.offThread ? OffThreadSink : ParquetSink;
       file = { sink: new Sink(output.localPath, this.columns, this.rowGroupSize), output, partition };
       this.open.set(key, file);

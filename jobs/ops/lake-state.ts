@@ -10,7 +10,9 @@ import { withAdminWithin } from '../kafka/bounded-admin.ts';
 import { requireTopic } from '../kafka/client.ts';
 import { answeredNothing, listenerMismatch } from '../kafka/listener-probe.ts';
 import { KafkaAccessError, securityFailure } from '../kafka/security.ts';
-import { headOf, lakeAt, lakeTables, type LakeTableKey } from '../lake/lake.ts';
+import type { LoadedTable } from '../lake/catalog/catalog.ts';
+import { headOf, type Lake, lakeOf, lakeTables, type LakeTableKey } from '../lake/lake.ts';
+import { pendingSnapshots } from '../lake/lineage.ts';
 import { nextOffsetsOf } from '../lake/offsets.ts';
 import type { Logger } from '../log.ts';
 import type { RunHistory, StageRuns } from './run-history.ts';
@@ -26,11 +28,18 @@ export interface TableState {
   readonly dataFiles: number;
 }
 
-export async function tableStates(dataDir: string): Promise<TableState[]> {
-  const lake = lakeAt(dataDir);
+/** Each table of the lake, read downstream first (as verify reads them: each one's input is then committed). */
+async function loadTables(lake: Lake): Promise<Record<LakeTableKey, LoadedTable | undefined>> {
+  const order: LakeTableKey[] = ['gold', 'silver', 'rejected', 'bronze', 'runs'];
+  const loaded = {} as Record<LakeTableKey, LoadedTable | undefined>;
+  for (const key of order) loaded[key] = await lake.find(key);
+  return loaded;
+}
+
+export function tableStates(loaded: Record<LakeTableKey, LoadedTable | undefined>): TableState[] {
   const states: TableState[] = [];
   for (const key of Object.keys(lakeTables) as LakeTableKey[]) {
-    const table = await lake.find(key);
+    const table = loaded[key];
     const head = headOf(table);
     states.push({
       table: lakeTables[key].name,
@@ -50,17 +59,30 @@ export interface LakePart {
   readonly stages: readonly StageRuns[];
   /** Per Kafka partition, the first offset bronze's current snapshot does not hold. */
   readonly bronzeNext: ReadonlyMap<number, number>;
+  /** Per stage, the snapshots of its input it has still to read (lineage.pendingSnapshots). */
+  readonly pending: { readonly silver: number; readonly gold: number };
 }
 
 /** Reads the lake's tables and brings `history` up to date; throws naming the lake. */
 export async function readLake(config: Config, history: RunHistory): Promise<LakePart> {
   try {
-    const tables = await tableStates(config.dataDir);
-    const bronzeNext = nextOffsetsOf(headOf(await lakeAt(config.dataDir).find('bronze')));
-    await history.refresh(config.dataDir);
-    return { tables, stages: history.byStage(), bronzeNext };
+    const lake = lakeOf(config);
+    const loaded = await loadTables(lake);
+    await history.refresh(lake);
+    const pending = pendingSnapshots({
+      bronze: loaded.bronze?.metadata,
+      silver: loaded.silver?.metadata,
+      rejected: loaded.rejected?.metadata,
+      gold: loaded.gold?.metadata,
+    });
+    return {
+      tables: tableStates(loaded),
+      stages: history.byStage(),
+      bronzeNext: nextOffsetsOf(headOf(loaded.bronze)),
+      pending,
+    };
   } catch (error) {
-    throw new Error(`the lake at ${path.resolve(config.dataDir)} could not be read: ${(error as Error).message}`);
+    throw new Error(`${lakeOf(config).catalog.description} could not be read: ${(error as Error).message}`);
   }
 }
 
@@ -139,6 +161,8 @@ export interface LakeReport {
   readonly at: number;
   readonly dataDir: string;
   readonly tables: readonly TableState[];
+  /** Per stage, the snapshots of its input it has still to read; undefined when the lake was never read. */
+  readonly pending?: { readonly silver: number; readonly gold: number };
   /** Bronze's lag per partition, known when both Kafka and the lake were read once. */
   readonly kafka: KafkaState;
   readonly stages: readonly StageRuns[];
@@ -167,6 +191,7 @@ export function assembleReport(
     at,
     dataDir: path.resolve(config.dataDir),
     tables: lake.value?.tables ?? [],
+    pending: lake.value?.pending,
     kafka: lag,
     stages: lake.value?.stages ?? [],
     lakeError: lake.error,

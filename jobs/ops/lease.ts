@@ -1,21 +1,22 @@
 /**
- * The lake's writer lease: one file, `<root>/.lakehouse/lease`, held by the one writing run (bronze,
- * silver, gold, maintain) at a time, so that overlapping runs (a schedule and a hook, two scheduled
- * runs) do not do the same work twice. It only saves work: the tables' commit protocol keeps them
- * right even if two runs wrote at once (docs/contract.md says why a file and not a Kubernetes Lease).
+ * The lake's writer lease: one object, held by the one writing run (bronze, silver, gold, maintain)
+ * at a time, so that overlapping runs (a schedule and a hook, two scheduled runs) do not do the same
+ * work twice. It only saves work: the tables' commit protocol keeps them right even if two runs
+ * wrote at once (docs/contract.md says why an object and not a Kubernetes Lease). On a volume it is
+ * `<root>/.lakehouse/lease`; with a REST catalog, an object beside the ops.runs table's metadata
+ * (the catalog says where: `Catalog.leaseLocation`).
  *
- * Acquiring creates the file with link(2), which fails if it exists. The holder rewrites it (a new
- * file renamed over it) every `renewMs`; a lease not renewed before its expiry belongs to a run that
- * died (as is a lease whose holder on this same host is no longer running), and is taken over by
- * renaming a new file over it and reading it back a moment later to confirm that no other run
- * took it over at the same time. A lease the reader cannot trust (it claims to live longer than a
- * lease can, was acquired in the future, or is not a whole lease) counts as expired: whatever is
- * in the file, the lake is never blocked for longer than one lifetime.
+ * Acquiring creates the object only if there is none (link(2) on a volume, `If-None-Match: *` on an
+ * object store). The holder rewrites it every `renewMs`; a lease not renewed before its expiry
+ * belongs to a run that died (as is a lease whose holder on this same host is no longer running),
+ * and is taken over by replacing it while it is unchanged (`If-Match` on an object store) and
+ * reading it back a moment later to confirm that no other run took it over at the same time. A
+ * lease the reader cannot trust (it claims to live longer than a lease can, was acquired in the
+ * future, or is not a whole lease) counts as expired: whatever the object holds, the lake is never
+ * blocked for longer than one lifetime.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-
-import { fsyncDirectory, writeFileDurably } from '../lake/atomic.ts';
+import type { FileIO } from '../lake/io/file-io.ts';
 import { hostName } from './runs.ts';
 
 export const LEASE_DIR = '.lakehouse';
@@ -70,23 +71,48 @@ const unreadable: LeaseRecord = {
   expiresAt: Number.NaN,
 };
 
-/** The lease file's record as written (its fields unchecked: see `distrust`), or undefined when there is none. */
-function readLease(file: string): LeaseRecord | undefined {
-  let text: string;
+/** The lease's record as written (its fields unchecked: see `distrust`), or undefined when there is none. */
+function parseLease(bytes: Uint8Array): LeaseRecord {
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return unreadable;
-  }
-  try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as LeaseRecord;
   } catch {
     // Foreign content: an unreadable lease, which `distrust` rejects.
   }
   return unreadable;
 }
+
+/** The lease object where it is kept: read with its version, created, replaced while unchanged, removed. */
+export class LeaseObject {
+  constructor(
+    readonly io: FileIO,
+    readonly uri: string,
+  ) {}
+
+  async read(): Promise<{ record: LeaseRecord; version: string } | undefined> {
+    let found: Awaited<ReturnType<FileIO['readVersioned']>>;
+    try {
+      found = await this.io.readVersioned(this.uri);
+    } catch {
+      return { record: unreadable, version: '' };
+    }
+    return found && { record: parseLease(found.bytes), version: found.version };
+  }
+
+  create(record: LeaseRecord): Promise<boolean> {
+    return this.io.create(this.uri, encode(record));
+  }
+
+  replace(record: LeaseRecord, version: string): Promise<boolean> {
+    return this.io.replace(this.uri, encode(record), version);
+  }
+
+  remove(): Promise<void> {
+    return this.io.delete(this.uri);
+  }
+}
+
+const encode = (record: LeaseRecord) => Buffer.from(`${JSON.stringify(record)}\n`);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** Epoch ms that a Date can hold (up to the year 275760). */
@@ -116,12 +142,6 @@ export function distrust(lease: LeaseRecord, now: number, timing: LeaseTiming): 
   return undefined;
 }
 
-function temporaryFile(file: string, holder: Holder, record: LeaseRecord): string {
-  const temporary = `${file}.${holder.runId}.${Date.now()}.tmp`;
-  writeFileDurably(temporary, Buffer.from(JSON.stringify(record) + '\n'));
-  return temporary;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -139,49 +159,40 @@ function diedHere(holder: LeaseRecord): boolean {
 }
 
 /** One attempt: create the lease, or take over an expired one. */
-async function tryAcquire(file: string, holder: Holder, timing: LeaseTiming): Promise<Acquired> {
+async function tryAcquire(lease: LeaseObject, holder: Holder, timing: LeaseTiming): Promise<Acquired> {
   const now = Date.now();
   const record: LeaseRecord = { ...holder, acquiredAt: now, expiresAt: now + timing.ttlMs };
-  const temporary = temporaryFile(file, holder, record);
-  try {
-    try {
-      fs.linkSync(temporary, file);
-      fsyncDirectory(path.dirname(file));
-      return { acquired: true, lease: new Lease(file, record, timing) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const current = readLease(file);
-    const distrusted = current && distrust(current, Date.now(), timing);
-    if (current && !distrusted && current.expiresAt > Date.now() && !diedHere(current))
-      return { acquired: false, holder: current };
-    fs.renameSync(temporary, file);
-    await sleep(timing.settleMs + Math.random() * timing.settleMs);
-    const after = readLease(file);
-    if (after?.runId === holder.runId)
-      return { acquired: true, lease: new Lease(file, record, timing, current, distrusted) };
-    return { acquired: false, holder: after && !distrust(after, Date.now(), timing) ? after : undefined };
-  } finally {
-    fs.rmSync(temporary, { force: true });
-  }
+  if (await lease.create(record)) return { acquired: true, lease: new Lease(lease, record, timing) };
+  const current = await lease.read();
+  if (!current) return { acquired: false, holder: undefined };
+  const distrusted = distrust(current.record, Date.now(), timing);
+  if (!distrusted && current.record.expiresAt > Date.now() && !diedHere(current.record))
+    return { acquired: false, holder: current.record };
+  if (!(await lease.replace(record, current.version))) return { acquired: false, holder: undefined };
+  await sleep(timing.settleMs + Math.random() * timing.settleMs);
+  const after = await lease.read();
+  if (after?.record.runId === holder.runId)
+    return { acquired: true, lease: new Lease(lease, record, timing, current.record, distrusted) };
+  return {
+    acquired: false,
+    holder: after && !distrust(after.record, Date.now(), timing) ? after.record : undefined,
+  };
 }
 
 /**
- * Waits up to `waitMs` for the lease of the lake at `root` (creating `<root>/.lakehouse/`), or says
- * who holds it. `onWait` is called once, when the first attempt finds it held.
+ * Waits up to `waitMs` for the lease, or says who holds it. `onWait` is called once, when the
+ * first attempt finds it held.
  */
 export async function acquireLease(
-  root: string,
+  lease: LeaseObject,
   holder: Holder,
   waitMs: number,
   onWait: (holder: LeaseRecord | undefined) => void = () => {},
   timing: LeaseTiming = defaultTiming,
 ): Promise<Acquired> {
-  const file = leasePath(root);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   const deadline = Date.now() + waitMs;
   for (let attempt = 0; ; attempt++) {
-    const result = await tryAcquire(file, holder, timing);
+    const result = await tryAcquire(lease, holder, timing);
     if (result.acquired || Date.now() >= deadline) return result;
     if (attempt === 0) onWait(result.holder);
     await sleep(Math.min(timing.pollMs * (0.5 + Math.random()), Math.max(deadline - Date.now(), 0)));
@@ -192,17 +203,20 @@ export async function acquireLease(
 export class Lease {
   private readonly timer: NodeJS.Timeout;
   private lostTo: LeaseRecord | undefined;
+  private renewing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly file: string,
+    private readonly lease: LeaseObject,
     readonly record: LeaseRecord,
     private readonly timing: LeaseTiming,
-    /** The expired lease this one replaced, if it was taken over, as its file held it. */
+    /** The expired lease this one replaced, if it was taken over, as it was written. */
     readonly tookOver?: LeaseRecord,
     /** Why that lease was not believed (`distrust`), when it was taken over before its claimed expiry. */
     readonly distrusted?: string,
   ) {
-    this.timer = setInterval(() => this.renew(), timing.renewMs);
+    this.timer = setInterval(() => {
+      this.renewing = this.renew();
+    }, timing.renewMs);
     this.timer.unref();
   }
 
@@ -211,24 +225,26 @@ export class Lease {
     return this.lostTo;
   }
 
-  private renew(): void {
-    const current = readLease(this.file);
-    if (current?.runId !== this.record.runId) {
-      this.lostTo = current;
-      clearInterval(this.timer);
-      return;
-    }
+  private async renew(): Promise<void> {
     try {
-      const renewed = { ...this.record, expiresAt: Date.now() + this.timing.ttlMs };
-      fs.renameSync(temporaryFile(this.file, this.record, renewed), this.file);
+      const current = await this.lease.read();
+      if (current?.record.runId !== this.record.runId) {
+        this.lostTo = current?.record;
+        clearInterval(this.timer);
+        return;
+      }
+      await this.lease.replace({ ...this.record, expiresAt: Date.now() + this.timing.ttlMs }, current.version);
     } catch {
-      // A renewal that fails (a full volume) is tried again; at worst the lease expires and another run starts early.
+      // A renewal that fails (a full volume, a store that did not answer) is tried again; at worst
+      // the lease expires and another run starts early.
     }
   }
 
-  /** Removes the lease if this run still holds it. Synchronous, so a signal handler can call it. */
-  release(): void {
+  /** Removes the lease if this run still holds it. */
+  async release(): Promise<void> {
     clearInterval(this.timer);
-    if (readLease(this.file)?.runId === this.record.runId) fs.rmSync(this.file, { force: true });
+    await this.renewing;
+    const current = await this.lease.read();
+    if (current?.record.runId === this.record.runId) await this.lease.remove();
   }
 }

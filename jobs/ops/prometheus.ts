@@ -129,6 +129,14 @@ export function metricFamilies(report: LakeReport): Family[] {
       ),
     },
     {
+      name: 'lakehouse_stage_pending_snapshots',
+      type: 'gauge',
+      help: 'Snapshots of its input table the stage has still to read: bronze appends for silver, silver changes for gold.',
+      samples: report.pending
+        ? (['silver', 'gold'] as const).map((stage) => ({ labels: { stage }, value: report.pending![stage] }))
+        : [],
+    },
+    {
       name: 'lakehouse_table_rows',
       type: 'gauge',
       help: "Rows in the table's current snapshot.",

@@ -6,7 +6,7 @@
  */
 import { lineage, type SnapshotId } from '../lake/iceberg/metadata.ts';
 import { liveFiles } from '../lake/iceberg/table.ts';
-import { headOf, lakeAt } from '../lake/lake.ts';
+import { headOf, type Lake } from '../lake/lake.ts';
 import { readDataRows } from '../lake/data-file-source.ts';
 import { runsColumns, type RunRow } from '../lake/table-schema.ts';
 import { outcomes, type Outcome } from './runs.ts';
@@ -35,8 +35,8 @@ export class RunHistory {
   private stages = new Map<string, StageState>();
 
   /** Brings the history up to `ops.runs`' current snapshot; a lake without the table has no runs. */
-  async refresh(dataDir: string): Promise<void> {
-    const table = await lakeAt(dataDir).find('runs');
+  async refresh(lake: Lake): Promise<void> {
+    const table = await lake.find('runs');
     const head = headOf(table);
     if (!table || !head) {
       this.reset();

@@ -3,10 +3,9 @@
  * lease: record the run's row, take the lease for a writing stage. Neither may change a job's own
  * outcome: a run that cannot be recorded says so in a warning and keeps its exit code.
  */
-import fs from 'node:fs';
-import path from 'node:path';
+import { type LakeSettings, lakeOf } from '../lake/lake.ts';
 import type { Logger } from '../log.ts';
-import { acquireLease, type Lease, type LeaseRecord } from './lease.ts';
+import { acquireLease, type Lease, LeaseObject, type LeaseRecord } from './lease.ts';
 import { appendRun, hostName, oneLine, rowCountsOf, type Outcome } from './runs.ts';
 
 /** The stages that write the lake's tables take its writer lease. */
@@ -22,7 +21,7 @@ export interface RunIdentity {
 
 /** Appends the run to ops.runs; a failure to record is a warning, never the job's failure. */
 export async function recordRun(
-  dataDir: string,
+  settings: LakeSettings,
   run: RunIdentity,
   outcome: Outcome,
   logger: Logger,
@@ -30,7 +29,7 @@ export async function recordRun(
 ): Promise<void> {
   const { rowsIn, rowsOut } = rowCountsOf(details.result);
   try {
-    const appended = await appendRun(dataDir, {
+    const appended = await appendRun(lakeOf(settings), {
       run_id: run.runId,
       stage: run.stage,
       engine: 'node',
@@ -85,15 +84,17 @@ export function describeHolder(holder: LeaseRecord | undefined): string {
  * create it, needs no lease.
  */
 export async function takeLease(
-  dataDir: string,
+  settings: LakeSettings,
   run: RunIdentity,
   waitSeconds: number,
   logger: Logger,
 ): Promise<LeaseOutcome> {
   if (!writingStages.has(run.stage)) return {};
-  if (!lakeCreatingStages.has(run.stage) && !fs.existsSync(path.resolve(dataDir))) return {};
+  const lake = lakeOf(settings);
+  if (!lakeCreatingStages.has(run.stage) && !(await lake.catalog.exists())) return {};
   const holder = { runId: run.runId, stage: run.stage, host: hostName(), pid: process.pid };
-  const result = await acquireLease(dataDir, holder, waitSeconds * 1000, (current) => {
+  const lease = new LeaseObject(lake.catalog.io, lake.catalog.leaseLocation);
+  const result = await acquireLease(lease, holder, waitSeconds * 1000, (current) => {
     logger.info('waiting for the lake writer lease', { heldBy: describeHolder(current), waitSeconds });
   });
   if (!result.acquired) {

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CommitConflictError, mayRemoveFilesAfter } from '../lake/catalog/catalog.ts';
 import { appendFiles } from '../lake/iceberg/table.ts';
-import { DataFileWriter, lakeAt } from '../lake/lake.ts';
+import { DataFileWriter, type Lake } from '../lake/lake.ts';
 import { runsColumns, summaryKeys, type RunRow } from '../lake/table-schema.ts';
 
 export const outcomes = ['succeeded', 'failed', 'skipped', 'stopped'] as const;
@@ -50,10 +50,9 @@ const maxAttempts = 12;
  * creating a lake where no job would. Parallel runs' appends all land: the data file is written
  * once, and a commit that lost the race is retried on the new head (bounded, with jitter).
  */
-export async function appendRun(dataDir: string, row: RunRow): Promise<AppendResult> {
-  const lake = lakeAt(dataDir);
+export async function appendRun(lake: Lake, row: RunRow): Promise<AppendResult> {
   if (!(await lake.catalog.exists()))
-    return { recorded: false, reason: `the lake root ${path.resolve(dataDir)} does not exist (no lake yet)` };
+    return { recorded: false, reason: `${lake.catalog.description} does not exist (no lake yet)` };
   let table = await lake.open('runs');
   const writer = new DataFileWriter(table, runsColumns, 1, 1);
   writer.write(row);

@@ -18,6 +18,7 @@ export function statusJson(report: LakeReport): object {
     at: iso(report.at),
     dataDir: report.dataDir,
     ...(report.lakeError ? { lakeError: report.lakeError } : {}),
+    ...(report.pending ? { pendingSnapshots: report.pending } : {}),
     tables: report.tables.map((t) => ({
       ...t,
       lastCommitMs: undefined,
@@ -78,6 +79,11 @@ export function statusText(report: LakeReport): string {
     const why = report.kafkaError === undefined ? '' : ', Kafka is unreachable';
     lines.push(`Bronze lag behind Kafka: unknown${why} (${report.kafka.error})`);
   }
+  if (report.pending)
+    lines.push(
+      '',
+      `Still to read: silver ${report.pending.silver} bronze snapshot(s), gold ${report.pending.gold} silver snapshot(s)`,
+    );
   lines.push('', 'Stages (last run of each, from ops.runs)');
   lines.push(
     report.stages.length === 0

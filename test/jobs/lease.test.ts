@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { acquireLease, leasePath, type LeaseRecord, type LeaseTiming } from '../../jobs/ops/lease.ts';
+import { fileUri, LocalFileIO } from '../../jobs/lake/io/local-file-io.ts';
+import { acquireLease, LeaseObject, leasePath, type LeaseRecord, type LeaseTiming } from '../../jobs/ops/lease.ts';
 import { hostName } from '../../jobs/ops/runs.ts';
 import { query } from '../support/duckdb.ts';
 import { pyicebergRows } from '../support/iceberg-readers.ts';
@@ -18,6 +19,8 @@ import { tableSql } from '../support/tables.ts';
 const fast: LeaseTiming = { ttlMs: 400, renewMs: 100, pollMs: 50, settleMs: 20, skewMs: 10_000 };
 const holder = (runId: string) => ({ runId, stage: 'bronze', host: 'test-host', pid: process.pid });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The lease of the volume lake at `root`, as the jobs keep it. */
+const leaseAt = (root: string) => new LeaseObject(new LocalFileIO(), fileUri(leasePath(root)));
 
 function plantLease(root: string, record: Partial<LeaseRecord> & { expiresAt: number }): LeaseRecord {
   const lease: LeaseRecord = {
@@ -37,38 +40,42 @@ const unit = suite('writer lease');
 
 unit('one holder at a time; renewed past its ttl; free again once released', async () => {
   const root = temporaryDir('lease');
-  const first = await acquireLease(root, holder('a'), 0, undefined, fast);
+  const first = await acquireLease(leaseAt(root), holder('a'), 0, undefined, fast);
   assert.ok(first.acquired);
-  const second = await acquireLease(root, holder('b'), 0, undefined, fast);
+  const second = await acquireLease(leaseAt(root), holder('b'), 0, undefined, fast);
   assert.is(second.acquired, false);
   assert.is(!second.acquired && second.holder?.runId, 'a');
   await sleep(3 * fast.ttlMs);
-  assert.is((await acquireLease(root, holder('c'), 0, undefined, fast)).acquired, false, 'renewal keeps it held');
-  if (first.acquired) first.lease.release();
+  assert.is(
+    (await acquireLease(leaseAt(root), holder('c'), 0, undefined, fast)).acquired,
+    false,
+    'renewal keeps it held',
+  );
+  if (first.acquired) await first.lease.release();
   assert.is(fs.existsSync(leasePath(root)), false);
-  const third = await acquireLease(root, holder('d'), 0, undefined, fast);
+  const third = await acquireLease(leaseAt(root), holder('d'), 0, undefined, fast);
   assert.ok(third.acquired);
-  if (third.acquired) third.lease.release();
+  if (third.acquired) await third.lease.release();
 });
 
 unit('a waiting run gets the lease when its holder releases it', async () => {
   const root = temporaryDir('lease-wait');
-  const first = await acquireLease(root, holder('a'), 0, undefined, fast);
+  const first = await acquireLease(leaseAt(root), holder('a'), 0, undefined, fast);
   let waited: string | undefined;
-  const second = acquireLease(root, holder('b'), 5_000, (h) => (waited = h?.runId), fast);
+  const second = acquireLease(leaseAt(root), holder('b'), 5_000, (h) => (waited = h?.runId), fast);
   await sleep(200);
-  if (first.acquired) first.lease.release();
+  if (first.acquired) await first.lease.release();
   const got = await second;
   assert.ok(got.acquired);
   assert.is(waited, 'a');
-  if (got.acquired) got.lease.release();
+  if (got.acquired) await got.lease.release();
 });
 
 unit('an expired lease (its holder died) is taken over by exactly one of several runs', async () => {
   const root = temporaryDir('lease-stale');
   const planted = plantLease(root, { expiresAt: Date.now() - 1_000 });
   const results = await Promise.all(
-    ['a', 'b', 'c', 'd', 'e'].map((id) => acquireLease(root, holder(id), 0, undefined, fast)),
+    ['a', 'b', 'c', 'd', 'e'].map((id) => acquireLease(leaseAt(root), holder(id), 0, undefined, fast)),
   );
   const winners = results.filter((r) => r.acquired);
   assert.is(winners.length, 1);
@@ -76,20 +83,20 @@ unit('an expired lease (its holder died) is taken over by exactly one of several
   assert.is(winner.acquired && winner.lease.tookOver?.runId, planted.runId);
   const onDisk = JSON.parse(fs.readFileSync(leasePath(root), 'utf8')) as LeaseRecord;
   assert.is(onDisk.runId, winner.acquired ? winner.lease.record.runId : '');
-  if (winner.acquired) winner.lease.release();
+  if (winner.acquired) await winner.lease.release();
 });
 
 unit(
   'a holder whose lease was taken over (it stalled past its expiry) learns so at renewal and does not remove the new lease',
   async () => {
     const root = temporaryDir('lease-lost');
-    const got = await acquireLease(root, holder('a'), 0, undefined, fast);
+    const got = await acquireLease(leaseAt(root), holder('a'), 0, undefined, fast);
     assert.ok(got.acquired);
     const other = plantLease(root, { runId: 'took-it', expiresAt: Date.now() + fast.ttlMs });
     await sleep(3 * fast.renewMs);
     if (got.acquired) {
       assert.is(got.lease.lost?.runId, 'took-it');
-      got.lease.release();
+      await got.lease.release();
     }
     assert.equal(JSON.parse(fs.readFileSync(leasePath(root), 'utf8')), other);
   },
@@ -101,12 +108,16 @@ unit(
     const root = temporaryDir('lease-dead-pid');
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
     plantLease(root, { runId: 'killed-here', host: hostName(), pid: deadPid, expiresAt: Date.now() + fast.ttlMs });
-    const got = await acquireLease(root, holder('a'), 0, undefined, fast);
+    const got = await acquireLease(leaseAt(root), holder('a'), 0, undefined, fast);
     assert.ok(got.acquired);
     assert.is(got.acquired && got.lease.tookOver?.runId, 'killed-here');
-    if (got.acquired) got.lease.release();
+    if (got.acquired) await got.lease.release();
     plantLease(root, { runId: 'alive-here', host: hostName(), pid: process.pid, expiresAt: Date.now() + fast.ttlMs });
-    assert.is((await acquireLease(root, holder('b'), 0, undefined, fast)).acquired, false, 'a live holder keeps it');
+    assert.is(
+      (await acquireLease(leaseAt(root), holder('b'), 0, undefined, fast)).acquired,
+      false,
+      'a live holder keeps it',
+    );
   },
 );
 
@@ -121,12 +132,12 @@ unit(
     for (const [label, claim] of claims) {
       const root = temporaryDir('lease-future');
       const planted = plantLease(root, { runId: 'clock-ahead', host: 'pod-clock-ahead', ...claim });
-      const got = await acquireLease(root, holder('a'), 0, undefined, fast);
+      const got = await acquireLease(leaseAt(root), holder('a'), 0, undefined, fast);
       assert.ok(got.acquired, `${label}: not taken over`);
       if (!got.acquired) continue;
       assert.equal(got.lease.tookOver, planted, label);
       assert.match(String(got.lease.distrusted), /ahead of this host's clock|more than a lease's lifetime/, label);
-      got.lease.release();
+      await got.lease.release();
     }
   },
 );
@@ -161,9 +172,9 @@ unit('lease content the reader cannot trust is taken over at once, never waited 
     const root = temporaryDir('lease-untrusted');
     fs.mkdirSync(path.dirname(leasePath(root)), { recursive: true });
     fs.writeFileSync(leasePath(root), text);
-    const got = await acquireLease(root, holder('a'), 0, undefined, fast);
+    const got = await acquireLease(leaseAt(root), holder('a'), 0, undefined, fast);
     assert.ok(got.acquired, `${label}: not taken over`);
-    if (got.acquired) got.lease.release();
+    if (got.acquired) await got.lease.release();
   }
 });
 
@@ -177,7 +188,7 @@ unit('a lease within its lifetime (a clock a little ahead or behind included) is
   for (const [label, claim] of trusted) {
     const root = temporaryDir('lease-trusted');
     plantLease(root, { runId: 'alive', host: 'pod-alive', ...claim });
-    const got = await acquireLease(root, holder('a'), 0, undefined, timing);
+    const got = await acquireLease(leaseAt(root), holder('a'), 0, undefined, timing);
     assert.is(got.acquired, false, label);
     assert.is(!got.acquired && got.holder?.runId, 'alive', label);
   }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runJobProcess } from '../../dev/job-process.ts';
+import { lakeAt } from '../../jobs/lake/lake.ts';
 import { appendRun } from '../../jobs/ops/runs.ts';
 import { RunHistory } from '../../jobs/ops/run-history.ts';
 import {
@@ -261,14 +262,14 @@ appends('parallel appends all land (a lost commit is retried on the new head)', 
     rows_out: null,
     error: i % 2 ? 'boom' : null,
   }));
-  const results = await Promise.all(runs.map((run) => appendRun(dir, run)));
+  const results = await Promise.all(runs.map((run) => appendRun(lakeAt(dir), run)));
   assert.ok(results.every((r) => r.recorded));
   assert.ok(
     results.some((r) => r.recorded && r.attempts > 1),
     'some appends had to retry',
   );
   const history = new RunHistory();
-  await history.refresh(dir);
+  await history.refresh(lakeAt(dir));
   const [verify] = history.byStage();
   assert.equal(verify.totals, { succeeded: 4, failed: 4, skipped: 0, stopped: 0 });
   assert.is(verify.last.run_id, 'run-7');
@@ -278,7 +279,7 @@ appends('parallel appends all land (a lost commit is retried on the new head)', 
 
 appends('a lake root that does not exist is not created to record a run', async () => {
   const missing = `${temporaryDir('ops-missing')}/not-a-lake`;
-  const result = await appendRun(missing, {
+  const result = await appendRun(lakeAt(missing), {
     run_id: 'x',
     stage: 'topics',
     engine: 'node',

@@ -179,6 +179,22 @@ def _one_of(values: Sequence[str]) -> Callable[[str], str]:
     return parse
 
 
+def _text(raw: str) -> str:
+    return js_trim(raw)
+
+
+_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?")
+
+
+def _http_url(raw: str) -> str:
+    value = js_trim(raw)
+    if value == "":
+        return ""
+    if not _HTTP_URL.fullmatch(value):
+        raise ParseError(f'"{raw}" is not an http:// or https:// URL of a server')
+    return value.rstrip("/")
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -195,6 +211,8 @@ def parser_of(spec: Mapping, now: Callable[[], int] = _now_ms) -> Callable[[str]
         "topicName": _topic_name,
         "hostPortList": _host_port_list,
         "nameList": _name_list,
+        "text": _text,
+        "httpUrl": _http_url,
     }
     if kind in simple:
         return simple[kind]
@@ -269,4 +287,23 @@ def load_config(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Co
             values[snake_case(s["key"])] = parser_of(s["parser"])(raw)
         except ParseError as error:
             raise ConfigError(name, str(error)) from None
+    _check_catalog(values)
     return Config(values)
+
+
+def _check_catalog(values: dict) -> None:
+    """A REST catalog needs its URI, its warehouse and the storage's keys, as the Node jobs check."""
+    if values.get("catalog") != "rest":
+        return
+    for name, key in (
+        ("LAKEHOUSE_CATALOG_URI", "catalog_uri"),
+        ("LAKEHOUSE_CATALOG_WAREHOUSE", "catalog_warehouse"),
+        ("AWS_ACCESS_KEY_ID", "aws_access_key_id"),
+        ("AWS_SECRET_ACCESS_KEY", "aws_secret_access_key"),
+    ):
+        if values[key] == "":
+            raise ConfigError(name, "must be set when LAKEHOUSE_CATALOG=rest")
+    if not re.match(r"s3a?://[^/]+", values["catalog_warehouse"]):
+        raise ConfigError(
+            "LAKEHOUSE_CATALOG_WAREHOUSE", f'"{values["catalog_warehouse"]}" is not an s3://bucket location'
+        )

@@ -35,6 +35,8 @@ export interface Catalog {
   create(spec: TableSpec, metadata: TableMetadata): Promise<LoadedTable>;
   /** Where a new table's files go. */
   locationOf(spec: TableSpec): string;
+  /** Where the lake's writer lease is kept (jobs/ops/lease.ts). */
+  readonly leaseLocation: string;
   /** Commits `updates` on top of `table` if `requirements` hold and no other commit came first. */
   commit(
     table: LoadedTable,

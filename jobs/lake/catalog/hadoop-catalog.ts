@@ -34,6 +34,10 @@ export class HadoopCatalog implements Catalog {
     this.description = `the lake at ${root.replace(/^file:/, '')}`;
   }
 
+  get leaseLocation(): string {
+    return this.io.join(this.root, '.lakehouse/lease');
+  }
+
   async exists(): Promise<boolean> {
     const slash = this.root.replace(/\/+$/, '').lastIndexOf('/');
     const parent = this.root.slice(0, slash) || 'file:/';

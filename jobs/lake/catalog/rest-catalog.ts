@@ -149,6 +149,14 @@ export class RestCatalog implements Catalog {
     return `namespaces/${encodeURIComponent(spec.namespace)}/tables/${encodeURIComponent(spec.table)}`;
   }
 
+  /**
+   * Beside the ops.runs table's metadata: object stores' Iceberg table buckets accept objects only
+   * in a table's layout, and a `.metadata.json` name is one they take (maintenance keeps it).
+   */
+  get leaseLocation(): string {
+    return this.io.join(this.settings.warehouse, 'ops/runs/metadata/writer-lease.metadata.json');
+  }
+
   locationOf(spec: TableSpec): string {
     return this.io.join(this.settings.warehouse, `${spec.namespace}/${spec.table}`);
   }
@@ -265,7 +273,11 @@ export class RestCatalog implements Catalog {
   }
 
   async keptMetadata(table: LoadedTable): Promise<Set<string>> {
-    return new Set([table.metadataLocation, ...(table.metadata['metadata-log'] ?? []).map((e) => e['metadata-file'])]);
+    return new Set([
+      table.metadataLocation,
+      ...(table.metadata['metadata-log'] ?? []).map((e) => e['metadata-file']),
+      ...(this.io.contains(table.location, this.leaseLocation) ? [this.leaseLocation] : []),
+    ]);
   }
 }
 
