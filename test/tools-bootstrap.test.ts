@@ -28,6 +28,8 @@ test('npm test -- PATTERN installs what the selected files call for', () => {
   assert.equal(needed('template'), ['helm', 'helm3']);
   assert.equal(needed('jobs/pipeline'), ['kafka']);
   assert.equal(needed('tables/readers-agree'), ['kafka', 'spark'], 'through the helpers it imports');
+  assert.equal(needed('objectstore/s3'), ['objectstore', 'rest-catalog'], 'the fixture starts both servers');
+  assert.equal(needed('objectstore/readers'), ['spark', 'objectstore', 'rest-catalog']);
   assert.equal(needed('validate', 'aggregate'), []);
 });
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Spark engine into ${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}/spark-<version>:
 #   venv/  a Python virtualenv with pyspark from PyPI (brings spark-submit and Spark's jars)
-#   jars/  Spark's Kafka connector and its runtime dependencies, and Iceberg's Spark runtime, from
-#          Maven Central
-#   venv/  also holds PyIceberg (with PyArrow), an independent reader of the lake's Iceberg tables
+#   jars/  Spark's Kafka connector and its runtime dependencies, Iceberg's Spark runtime and its AWS
+#          SDK bundle (S3FileIO), from Maven Central
+#   venv/  also holds PyIceberg (with PyArrow), an independent reader of the lake's Iceberg tables,
+#          and DuckDB with its iceberg, httpfs and avro extensions (PyPI wheels), another one
 # Idempotent: a marker holding the installed versions makes later runs only print versions.
 # Prints the install directory on the last line of stdout.
 set -euo pipefail
@@ -14,7 +15,7 @@ source "$here/versions.env"
 cache="${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}"
 home="$cache/spark-$SPARK_VERSION"
 marker="$home/.complete"
-wanted_versions="spark=$SPARK_VERSION scala=$SCALA_BINARY iceberg=$ICEBERG_VERSION pyiceberg=$PYICEBERG_VERSION"
+wanted_versions="spark=$SPARK_VERSION scala=$SCALA_BINARY iceberg=$ICEBERG_VERSION iceberg-aws-bundle=$ICEBERG_VERSION pyiceberg=$PYICEBERG_VERSION duckdb=$DUCKDB_VERSION"
 
 if ! grep -q "<spark.version>$SPARK_VERSION</spark.version>" "$here/pom.xml" ||
    ! grep -q "<scala.binary.version>$SCALA_BINARY</scala.binary.version>" "$here/pom.xml" ||
@@ -28,6 +29,7 @@ print_versions() {
   java_line="$(java -version 2>&1 | head -n 1)"
   echo "spark-install: pyspark $("$home/venv/bin/python" -c 'import pyspark; print(pyspark.__version__)')," \
        "pyiceberg $("$home/venv/bin/python" -c 'import pyiceberg; print(pyiceberg.__version__)')," \
+       "duckdb $("$home/venv/bin/python" -c 'import duckdb; print(duckdb.__version__)')," \
        "python $("$home/venv/bin/python" -c 'import platform; print(platform.python_version())')," \
        "java: $java_line" >&2
   echo "spark-install: connector jars: $(cd "$home/jars" && ls | tr '\n' ' ')" >&2
@@ -49,7 +51,7 @@ needs_java17() {
 # --check: prints what this installs; exits 0 when it is installed, 3 when it would be installed, 1
 # (saying why on stderr) when it cannot be. Spark runs on java, so that is checked either way.
 if [[ ${1:-} == --check ]]; then
-  echo "pyspark $SPARK_VERSION + iceberg $ICEBERG_VERSION + pyiceberg $PYICEBERG_VERSION"
+  echo "pyspark $SPARK_VERSION + iceberg $ICEBERG_VERSION + pyiceberg $PYICEBERG_VERSION + duckdb $DUCKDB_VERSION"
   needs_java17
   installed && exit 0
   needs mvn python3
@@ -79,11 +81,27 @@ if ! "$home/venv/bin/python" -c "import pyiceberg, sys; sys.exit(pyiceberg.__ver
   "$home/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     --cache-dir "$cache/pip" "pyiceberg[pyarrow]==$PYICEBERG_VERSION"
 fi
+# The extensions are loaded by path (no download at run time): <site-packages>/duckdb_extension_<name>/extensions/v<version>/.
+duckdb_ready() {
+  "$home/venv/bin/python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$DUCKDB_VERSION')" 2>/dev/null || return 1
+  local extension
+  for extension in $DUCKDB_EXTENSIONS; do
+    compgen -G "$home/venv/lib/python3*/site-packages/duckdb_extension_$extension/extensions/v$DUCKDB_VERSION/$extension.duckdb_extension" >/dev/null || return 1
+  done
+}
+if ! duckdb_ready; then
+  echo "spark-install: duckdb $DUCKDB_VERSION and its extensions ($DUCKDB_EXTENSIONS) from PyPI into $home/venv ..." >&2
+  duckdb_packages=("duckdb==$DUCKDB_VERSION")
+  for extension in $DUCKDB_EXTENSIONS; do duckdb_packages+=("duckdb-extension-$extension==$DUCKDB_VERSION"); done
+  "$home/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --cache-dir "$cache/pip" "${duckdb_packages[@]}"
+  duckdb_ready || { echo "spark-install: duckdb $DUCKDB_VERSION or an extension file of $DUCKDB_EXTENSIONS is missing after pip" >&2; exit 1; }
+fi
 
 staging="$(mktemp -d "$home/jars.partial.XXXXXX")"
 trap 'rm -rf "$staging" "$staging.log"' EXIT
 echo "spark-install: spark-sql-kafka-0-10_$SCALA_BINARY:$SPARK_VERSION from Maven Central ..." >&2
-wanted="spark-sql-kafka-0-10_$SCALA_BINARY,spark-token-provider-kafka-0-10_$SCALA_BINARY,kafka-clients,commons-pool2,iceberg-spark-runtime-4.1_$SCALA_BINARY"
+wanted="spark-sql-kafka-0-10_$SCALA_BINARY,spark-token-provider-kafka-0-10_$SCALA_BINARY,kafka-clients,commons-pool2,iceberg-spark-runtime-4.1_$SCALA_BINARY,iceberg-aws-bundle"
 if ! mvn -B -q -f "$here/pom.xml" -s "$here/maven-settings.xml" \
     -Dmaven.repo.local="$cache/m2" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
@@ -95,7 +113,7 @@ if ! mvn -B -q -f "$here/pom.xml" -s "$here/maven-settings.xml" \
 fi
 for prefix in "spark-sql-kafka-0-10_$SCALA_BINARY-$SPARK_VERSION" \
               "spark-token-provider-kafka-0-10_$SCALA_BINARY-$SPARK_VERSION" kafka-clients- commons-pool2- \
-              "iceberg-spark-runtime-4.1_$SCALA_BINARY-$ICEBERG_VERSION"; do
+              "iceberg-spark-runtime-4.1_$SCALA_BINARY-$ICEBERG_VERSION" "iceberg-aws-bundle-$ICEBERG_VERSION"; do
   compgen -G "$staging/$prefix*.jar" >/dev/null ||
     { echo "spark-install: no $prefix*.jar after the Maven copy" >&2; exit 1; }
 done

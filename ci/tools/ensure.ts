@@ -36,6 +36,8 @@ export const TOOLS = {
   'kube-score': { script: 'ci/tools/install.sh', args: ['kube-score'], firstRun: '~1 min' },
   kafka: { script: 'dev/broker/fetch-kafka.sh', args: [], firstRun: '~15 s' },
   spark: { script: 'ci/spark/install.sh', args: [], firstRun: '~2 min' },
+  objectstore: { script: 'dev/objectstore/install-seaweedfs.sh', args: [], firstRun: '~5 s' },
+  'rest-catalog': { script: 'dev/objectstore/rest-catalog/install.sh', args: [], firstRun: '~20 s' },
 } as const satisfies Record<string, Installer>;
 
 export type ToolName = keyof typeof TOOLS;
@@ -50,6 +52,8 @@ export const TEST_TOOLS: readonly ToolName[] = [
   'kube-score',
   'kafka',
   'spark',
+  'objectstore',
+  'rest-catalog',
 ];
 
 /** The installers' last line of stderr, without the "fetch-kafka: " they start it with. */

@@ -1,4 +1,5 @@
-// Liveness and termination of a broker JVM known only by pid (it may belong to another process).
+// Liveness and termination of a local server (the broker's JVM, the object store) known only by pid
+// (it may belong to another process).
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -18,18 +19,19 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/**
- * True when pid is a running kafka.Kafka JVM whose arguments mention dataDir, so a recycled pid
- * is never signalled.
- */
-export function isBrokerProcess(pid: number, dataDir: string): boolean {
+/** True when pid is running and its command line passes `test`: a recycled pid is never taken for a server. */
+export function runsWith(pid: number, test: (args: readonly string[]) => boolean): boolean {
   if (!isAlive(pid)) return false;
   try {
-    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return args.includes('kafka.Kafka') && args.some((arg) => arg.startsWith(dataDir));
+    return test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
   } catch {
     return false;
   }
+}
+
+/** True when pid is a running kafka.Kafka JVM whose arguments mention dataDir. */
+export function isBrokerProcess(pid: number, dataDir: string): boolean {
+  return runsWith(pid, (args) => args.includes('kafka.Kafka') && args.some((arg) => arg.startsWith(dataDir)));
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
@@ -56,7 +58,7 @@ export async function terminate(pid: number, graceMs: number): Promise<boolean> 
   signal('SIGTERM');
   if (await waitForExit(pid, graceMs)) return true;
   signal('SIGKILL');
-  if (!(await waitForExit(pid, 10_000))) throw new Error(`broker pid ${pid} survived SIGKILL`);
+  if (!(await waitForExit(pid, 10_000))) throw new Error(`pid ${pid} survived SIGKILL`);
   return false;
 }
 

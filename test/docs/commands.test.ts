@@ -5,12 +5,16 @@
 // The commands run as a person following the documentation would, in one shell: the quick start's
 // `npm run local` and the Spark engine's, each starting a broker of its own; the lake commands on
 // the Spark run's lake; then a broker that `npm run broker -- start` keeps running, one job at a time
-// on it, `status`, the continuous producer stopped by Ctrl-C, and the broker stopped. About four
-// minutes, two of them Spark's. The query examples (spark-sql, PyIceberg) are test/tables/readme.test.ts's.
+// on it, `status`, the continuous producer stopped by Ctrl-C, and the broker stopped; the object
+// store started into the shell's variables, its status, and stopped. About four minutes, two of
+// them Spark's. The query examples (spark-sql, PyIceberg) are test/tables/readme.test.ts's.
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { kafkaClasspath } from '../../dev/broker/kafka-libs.ts';
+import { connectCatalog } from '../../dev/objectstore/catalog-client.ts';
+import { seaweedfsBinary } from '../../dev/objectstore/installers.ts';
+import { settingsFromEnv } from '../../dev/objectstore/settings.ts';
 import { requireSparkInstall, sparkVersions } from '../../dev/spark/install.ts';
 import { currentSnapshot } from '../../jobs/lake/iceberg/metadata.ts';
 import { metadataOnDisk } from '../support/tables.ts';
@@ -45,7 +49,7 @@ interface Step {
   readonly timeoutMs?: number;
   readonly interruptWhen?: (line: string) => boolean;
   readonly interruptAfterMs?: number;
-  readonly check: (run: ShellRun) => void;
+  readonly check: (run: ShellRun) => void | Promise<void>;
 }
 
 let session: Session;
@@ -243,12 +247,40 @@ const steps: Step[] = [
       assert.match(run.stdout, /broker stopped \(pid \d+\)/);
     },
   },
+  {
+    command: 'eval "$(npm run -s objectstore -- start)"',
+    check: async (run) => {
+      succeeded(run);
+      const settings = settingsFromEnv(session.env);
+      assert.ok(settings, `no LAKEHOUSE_CATALOG_URI in the shell\n${tail(run.stdout, run.stderr)}`);
+      assert.is(settings!.LAKEHOUSE_CATALOG_WAREHOUSE, 's3://lakehouse');
+      assert.match(run.stderr, /objectstore started in [\d.]+ s/);
+      const namespaces = await (await connectCatalog(settings!)).request('GET', 'namespaces');
+      assert.is(namespaces.status, 200, `the catalog the shell's variables name: ${namespaces.text}`);
+    },
+  },
+  {
+    command: 'npm run objectstore -- status',
+    check: (run) => {
+      succeeded(run);
+      assert.match(run.stdout, /# objectstore running \(pid \d+/);
+      assert.ok(run.stdout.includes(`export LAKEHOUSE_CATALOG_URI=${session.env.LAKEHOUSE_CATALOG_URI}\n`), run.stdout);
+    },
+  },
+  {
+    command: 'npm run objectstore -- stop',
+    check: (run) => {
+      succeeded(run);
+      assert.match(run.stdout, /objectstore stopped \(pid \d+\)/);
+    },
+  },
 ];
 
 test.before(async () => {
   try {
     requireSparkInstall();
     await kafkaClasspath();
+    await seaweedfsBinary();
     session = new Session(repoRoot);
   } catch (error) {
     setupFailure = error;
@@ -259,6 +291,8 @@ test.after(async () => {
   if (!session) return;
   // A broker the commands started and a failure left running.
   if (session.env.KAFKA_BOOTSTRAP_SERVER) await session.run('npm run -s broker -- stop', { timeoutMs: 60_000 });
+  // The object store the commands started, if a failure left it running.
+  if (session.env.LAKEHOUSE_CATALOG_URI) await session.run('npm run -s objectstore -- stop', { timeoutMs: 60_000 });
   session.remove();
 });
 
@@ -293,7 +327,7 @@ for (const step of steps) {
       interruptWhen: step.interruptWhen,
       interruptAfterMs: step.interruptAfterMs,
     });
-    step.check(run);
+    await step.check(run);
   });
 }
 

@@ -2,8 +2,8 @@
  * A person's shell on a fresh checkout, for running the documentation's commands as written: a
  * copy of the repository's files as they are now (what git tracks or would, uncommitted changes
  * included; `npm ci`'s node_modules linked), a tool cache of its own (links to the tools of this
- * machine's cache; its own broker record), and an environment without this process's Kafka and
- * lake settings. Each command runs in bash there; what it exports stays in the session for the
+ * machine's cache; its own broker and object store records), and an environment without this
+ * process's Kafka, lake and object store settings. Each command runs in bash there; what it exports stays in the session for the
  * commands after it, as in one shell.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEV_BROKER_ENV } from '../../dev/broker/clients.ts';
 import { lakehouseCache } from '../../dev/broker/paths.ts';
+import { SETTING_NAMES } from '../../dev/objectstore/settings.ts';
 
 export interface ShellRun {
   readonly exitCode: number;
@@ -42,6 +43,9 @@ export interface RunOptions {
   readonly interruptAfterMs?: number;
 }
 
+// What the cache holds of the servers a person starts: each session keeps its own.
+const OWN_STATE = new Set(['broker-state.json', 'objectstore-state.json', 'objectstore']);
+
 // What bash itself sets; not exported by the command.
 const SHELL_OWN = new Set(['_', 'SHLVL', 'PWD', 'OLDPWD']);
 
@@ -57,14 +61,15 @@ export class Session {
     this.cache = mkdtempSync(path.join(tmpdir(), 'lakehouse-cache-'));
     const tools = lakehouseCache();
     for (const name of readdirSync(tools))
-      if (name !== 'broker-state.json') symlinkSync(path.join(tools, name), path.join(this.cache, name));
+      if (!OWN_STATE.has(name)) symlinkSync(path.join(tools, name), path.join(this.cache, name));
     this.env = Object.fromEntries(
       Object.entries(process.env).filter(
         (entry): entry is [string, string] =>
           entry[1] !== undefined &&
           !entry[0].startsWith('LAKEHOUSE_') &&
           entry[0] !== 'KAFKA_BOOTSTRAP_SERVER' &&
-          entry[0] !== DEV_BROKER_ENV,
+          entry[0] !== DEV_BROKER_ENV &&
+          !(SETTING_NAMES as readonly string[]).includes(entry[0]),
       ),
     );
     this.env.LAKEHOUSE_CACHE = this.cache;

@@ -14,6 +14,8 @@ const needs: readonly [RegExp, readonly ToolName[]][] = [
   [/(?<!function\s+)\bscanRenderings\(/, ['checkov', 'kube-score']],
   [/(?<!function\s+)\b(sharedBroker|startBroker|ensureKafkaLibs|kafkaClasspath|runKafkaTool)\(/, ['kafka']],
   [/(?<!function\s+)\brequireSparkInstall\(/, ['spark']],
+  [/(?<!function\s+)\b(sharedObjectStore|startObjectStore|seaweedfsBinary)\(/, ['objectstore']],
+  [/(?<!function\s+)\b(restCatalogServer|startRestCatalog|restCatalogHome)\(/, ['rest-catalog']],
 ];
 
 // Relative imports that run code: `import … from './x.ts'`, `import './x.ts'`, `import('./x.ts')`; not `import type`.
