@@ -35,3 +35,20 @@ export async function createBucket(access: S3Access, bucket: string): Promise<vo
   if (response.ok || (response.status === 409 && body.includes('BucketAlreadyOwnedByYou'))) return;
   throw new Error(`creating bucket ${bucket} at ${access.LAKEHOUSE_S3_ENDPOINT}: HTTP ${response.status} ${body}`);
 }
+
+/**
+ * Creates a table bucket of SeaweedFS's S3 Tables API (`PUT /buckets`, signed for `s3tables`): its
+ * Iceberg REST catalog serves each table bucket as a warehouse of its own (`s3://<bucket>`).
+ */
+export async function createTableBucket(access: S3Access, bucket: string): Promise<void> {
+  const response = await s3Client(access, 's3tables').fetch(`${access.LAKEHOUSE_S3_ENDPOINT}/buckets`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: bucket }),
+  });
+  const body = await response.text();
+  if (response.ok || response.status === 409) return;
+  throw new Error(
+    `creating table bucket ${bucket} at ${access.LAKEHOUSE_S3_ENDPOINT}: HTTP ${response.status} ${body}`,
+  );
+}

@@ -68,6 +68,30 @@ class Logger:
         self.log("error", msg, **fields)
 
 
+def catalog_properties(config: Config) -> dict[str, str]:
+    """The lake's Iceberg catalog as Spark opens it: on a volume, Iceberg's HadoopCatalog with the
+    lake root as warehouse (table bronze.vehicles in <root>/bronze/vehicles, as the Node engine lays
+    it out); with LAKEHOUSE_CATALOG=rest, the REST catalog and S3FileIO on the object storage."""
+    if config.catalog != "rest":
+        return {"type": "hadoop", "warehouse": "file:" + os.path.abspath(config.data_dir)}
+    properties = {
+        "type": "rest",
+        "uri": config.catalog_uri,
+        "warehouse": config.catalog_warehouse,
+        "io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        "s3.path-style-access": "true",
+        "s3.access-key-id": config.aws_access_key_id,
+        "s3.secret-access-key": config.aws_secret_access_key,
+        "client.region": config.aws_region,
+    }
+    if config.s3_endpoint:
+        properties["s3.endpoint"] = config.s3_endpoint
+    if config.catalog_credential:
+        properties["credential"] = config.catalog_credential
+        properties["oauth2-server-uri"] = config.catalog_uri + "/v1/oauth/tokens"
+    return properties
+
+
 def spark_session(job: str, config: Config):
     from pyspark.sql import SparkSession
 
@@ -76,18 +100,16 @@ def spark_session(job: str, config: Config):
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.adaptive.enabled", "true")
         .config("spark.ui.showConsoleProgress", "false")
-        # The lake's tables: Iceberg's HadoopCatalog with the lake root as warehouse, so table
-        # bronze.vehicles lives in <root>/bronze/vehicles as the Node engine lays it out too.
         .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
         .config(f"spark.sql.catalog.{CATALOG}", "org.apache.iceberg.spark.SparkCatalog")
-        .config(f"spark.sql.catalog.{CATALOG}.type", "hadoop")
-        .config(f"spark.sql.catalog.{CATALOG}.warehouse", "file:" + os.path.abspath(config.data_dir))
         # Snappy, which the Node engine's Parquet reader decodes without extra codecs (Iceberg's
         # Spark writer would pick zstd).
         .config("spark.sql.iceberg.compression-codec", "snappy")
         # Each stage commits and then reads table state again: no cached table may hide a commit.
         .config(f"spark.sql.catalog.{CATALOG}.cache-enabled", "false")
     )
+    for key, value in catalog_properties(config).items():
+        builder = builder.config(f"spark.sql.catalog.{CATALOG}.{key}", value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "WARN"))
     # Hadoop's local file system writes a .crc file beside every file; the tables need none (the

@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { killRestCatalogNow, type RestCatalog, startRestCatalog } from '../../dev/objectstore/rest-catalog.ts';
-import { createBucket } from '../../dev/objectstore/s3.ts';
+import { createBucket, createTableBucket } from '../../dev/objectstore/s3.ts';
 import {
   killObjectStoreNow,
   type ObjectStore,
@@ -57,6 +57,26 @@ async function startApache(): Promise<CatalogSettings> {
   const server = await startRestCatalog({ s3, warehouse: `s3://${bucket}/warehouse` });
   stopOnExit(server, () => killRestCatalogNow(server));
   return server.settings;
+}
+
+/**
+ * A lake of its own in SeaweedFS's catalog: a fresh table bucket as its warehouse, so that its
+ * tables (bronze.vehicles, …) are apart from every other test's. The settings a job takes.
+ */
+export async function freshCatalogLake(label: string): Promise<CatalogSettings> {
+  const store = await sharedObjectStore();
+  const bucket =
+    `lake-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${process.pid}-${randomBytes(3).toString('hex')}`.slice(
+      0,
+      63,
+    );
+  await createTableBucket(store, bucket);
+  return { ...store, LAKEHOUSE_CATALOG_WAREHOUSE: `s3://${bucket}` };
+}
+
+/** A lake of its own in Apache's REST catalog: its warehouse is shared, so only one such lake per test process. */
+export async function apacheCatalogLake(): Promise<CatalogSettings> {
+  return restCatalogServer();
 }
 
 let namespaces = 0;

@@ -92,6 +92,8 @@ class Lake:
         missing `properties`, and fails unless its schema and partitioning are the contract's."""
         wanted = {"format-version": "2", "write.wap.enabled": "true", **(properties or {})}
         if not self.exists(key):
+            # A REST catalog keeps namespaces of its own (a volume's are directories).
+            self.spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {CATALOG}.{_quote(self.spec(key).namespace)}")
             self.spark.sql(create_table_sql(self.spec(key), wanted))
         table = self.java_table(key)
         current = dict(table.properties())
