@@ -47,14 +47,19 @@ def _not_null(column, fallback):
 def bronze(config, logger, spark, phase) -> dict:
     lake = Lake(spark)
     keys = lake.contract.summary_keys
-    lake.ensure("bronze", {"commit.retry.num-retries": "0"})
-    start = lake.current("bronze")
-    recorded = {int(p): o for p, o in json.loads(start.summary.get(keys["nextOffsets"], "{}")).items()} if start else {}
     with KafkaAdmin(spark, config, "bronze") as kafka:
         with phase("kafka_metadata"):
             topic = kafka.topic()
             cluster_id = kafka.cluster_id()
-            check_same_source(start, keys, topic, cluster_id)
+            # A lake of another cluster or topic is refused before anything of it is changed.
+            check_same_source(lake.current("bronze"), keys, topic, cluster_id)
+            lake.ensure("bronze", {"commit.retry.num-retries": "0"})
+            start = lake.current("bronze")
+            recorded = (
+                {int(p): o for p, o in json.loads(start.summary.get(keys["nextOffsets"], "{}")).items()}
+                if start
+                else {}
+            )
             earliest = kafka.offsets(topic, "earliest")
             latest = kafka.offsets(topic, "latest")
         # Records that retention deleted before bronze read them are recorded in the snapshot as lost

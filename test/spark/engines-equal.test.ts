@@ -1,15 +1,18 @@
-// The Spark engine (jobs/spark) and the Node engine (jobs/*.ts) read the same topic into two lakes.
-// The Spark lake's tables are read back with PyIceberg and held to the contract (schemas, field ids,
-// partitioning, snapshot summaries); both lakes' rows are compared with DuckDB (every layer, the
-// quarantine, gold to 1e-9) and, where the Node lake has Iceberg tables too, bronze's offset
-// summaries. Needs ci/spark/install.sh to have run.
+// The Spark engine (jobs/spark) and the Node engine (jobs/*.ts) read the same topic into two lakes:
+// the Node engine's on a volume, the Spark engine's through an Iceberg REST catalog on S3 (SeaweedFS),
+// so both backends are held to the same result. The Spark lake's tables are read back with PyIceberg
+// through the catalog and held to the contract (schemas, field ids, partitioning, snapshot summaries);
+// both lakes' rows are compared with DuckDB over their data files (every layer, the quarantine, gold
+// to 1e-9) and bronze's offset summaries. Needs ci/spark/install.sh to have run.
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { contract } from '../../jobs/contract.ts';
+import type { CatalogSettings } from '../../dev/objectstore/settings.ts';
 import { sharedBroker } from '../support/broker-fixture.ts';
+import { freshCatalogLake } from '../support/objectstore-fixture.ts';
 import { LakePair, layers, readTables, type Layer, type TableInfo } from './lake-compare.ts';
 import { logLine, runNodeJob, runSparkStage } from './run-job.ts';
 import { requireSparkInstall } from './spark-install.ts';
@@ -37,9 +40,12 @@ const nodeEnv = (bootstrap: string) => ({
   LAKEHOUSE_DATA_DIR: nodeLake,
   LAKEHOUSE_CONSUMER_GROUP: `node-${run}`,
 });
-const sparkEnv = (bootstrap: string, lake = sparkLake) => ({
+/** The Spark lake: a fresh table bucket of the test's SeaweedFS catalog (set by setUp). */
+let sparkCatalog: CatalogSettings;
+const sparkEnv = (bootstrap: string) => ({
   ...baseEnv(bootstrap),
-  LAKEHOUSE_DATA_DIR: lake,
+  ...sparkCatalog,
+  LAKEHOUSE_DATA_DIR: sparkLake,
   LAKEHOUSE_CONSUMER_GROUP: `spark-${run}`,
 });
 
@@ -51,6 +57,7 @@ let setupFailure: unknown;
 const setUp = async () => {
   requireSparkInstall();
   const { bootstrap } = await sharedBroker();
+  sparkCatalog = await freshCatalogLake('engines-equal');
   // One topic, a consumer group per engine: the topics job grants the pipeline user each group.
   for (const env of [nodeEnv(bootstrap), sparkEnv(bootstrap)]) await runNodeJob('topics', env);
   // A first batch, read by both engines' bronze and silver; then a second batch whose events repeat
@@ -78,7 +85,7 @@ const setUp = async () => {
     await runNodeJob(job, nodeEnv(bootstrap));
     await runSparkStage(job, sparkEnv(bootstrap));
   }
-  lakes = await LakePair.open(nodeLake, sparkLake);
+  lakes = await LakePair.open(nodeLake, { name: sparkLake, catalog: sparkCatalog });
   spark = lakes.tables(sparkLake);
 };
 
@@ -304,7 +311,7 @@ test('a Spark bronze re-run with nothing new commits nothing, and the Node verif
   const rerun = await runSparkStage('bronze', sparkEnv(bootstrap));
   assert.is((logLine(rerun, 'finished').result as { records: number }).records, 0);
   assert.equal(
-    readTables(sparkLake).bronze!.snapshots.map((s) => s.snapshotId),
+    readTables({ name: sparkLake, catalog: sparkCatalog }).bronze!.snapshots.map((s) => s.snapshotId),
     sparkTable('bronze').snapshots.map((s) => s.snapshotId),
   );
   // verify reads the tables with the Node engine's reader and checks every invariant, Kafka's committed offsets included.
@@ -315,14 +322,16 @@ test('Spark bronze refuses a lake whose offsets belong to another Kafka cluster,
   if (setupFailure) throw setupFailure;
   const { bootstrap } = await sharedBroker();
   const copy = path.join(work, 'other-cluster');
-  cpSync(sparkLake, copy, { recursive: true });
+  // A copy of the Node lake (Spark reads the volume layout too) with another cluster's id.
+  cpSync(nodeLake, copy, { recursive: true });
   const metadata = path.join(copy, tables.bronze.location, 'metadata');
   const version = readFileSync(path.join(metadata, 'version-hint.text'), 'utf8').trim();
   const file = path.join(metadata, `v${version}.metadata.json`);
-  const ours = last(sparkTable('bronze')).summary[keys.clusterId];
+  const ours = last(lakes.tables(nodeLake).bronze!).summary[keys.clusterId];
   writeFileSync(file, readFileSync(file, 'utf8').replaceAll(ours, 'AnotherClusterIdxxxxxx'));
   const before = readdirSync(metadata).sort();
-  const failed: string = await runSparkStage('bronze', sparkEnv(bootstrap, copy)).then(
+  const onCopy = { ...baseEnv(bootstrap), LAKEHOUSE_DATA_DIR: copy, LAKEHOUSE_CONSUMER_GROUP: `spark-${run}` };
+  const failed: string = await runSparkStage('bronze', onCopy).then(
     () => {
       throw new Error('bronze accepted offsets of another cluster');
     },

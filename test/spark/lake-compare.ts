@@ -1,6 +1,9 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { s3Client, s3Url } from '../../dev/objectstore/s3.ts';
+import type { CatalogSettings } from '../../dev/objectstore/settings.ts';
 import { contract } from '../../jobs/contract.ts';
 import { requireSparkInstall } from './spark-install.ts';
 
@@ -29,17 +32,25 @@ export interface TableInfo {
   readonly schema: { id: number; name: string; type: string; required: boolean }[];
   readonly partitionSpec: { sourceId: number; fieldId: number; name: string; transform: string }[];
   readonly snapshots: SnapshotInfo[];
-  readonly dataFiles: string[];
+  dataFiles: string[];
   readonly rows: number;
 }
 
+/** A lake in a REST catalog, read under `name` (a local directory its data files are downloaded to). */
+export interface CatalogLake {
+  readonly name: string;
+  readonly catalog: CatalogSettings;
+}
+
 /** A lake's tables through PyIceberg; null for a layer that is not an Iceberg table. */
-export function readTables(lake: string): Record<Layer, TableInfo | null> {
+export function readTables(lake: string | CatalogLake): Record<Layer, TableInfo | null> {
   const python = path.join(requireSparkInstall(), 'venv/bin/python');
   const locations = Object.values(tables).map((t) => t.location);
-  const result = spawnSync(python, [path.join(import.meta.dirname, 'read_tables.py'), lake, ...locations], {
+  const where = typeof lake === 'string' ? [lake] : ['--catalog'];
+  const result = spawnSync(python, [path.join(import.meta.dirname, 'read_tables.py'), ...where, ...locations], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
+    env: typeof lake === 'string' ? process.env : { ...process.env, ...lake.catalog },
   });
   if (result.status !== 0) throw new Error(`read_tables.py ${lake} failed:\n${result.stderr}`);
   // Snapshot ids are 64-bit, beyond a JavaScript number's exact integers: read as text.
@@ -48,6 +59,30 @@ export function readTables(lake: string): Record<Layer, TableInfo | null> {
     Layer,
     TableInfo | null
   >;
+}
+
+/**
+ * The tables of a lake in a REST catalog, their data files fetched from S3 (with a SigV4 client of
+ * the tests', not the jobs') into `lake.name`, so that DuckDB reads their bytes as it reads a volume's.
+ */
+async function downloaded(lake: CatalogLake): Promise<Record<Layer, TableInfo | null>> {
+  const read = readTables(lake);
+  const client = s3Client(lake.catalog);
+  for (const table of Object.values(read)) {
+    if (!table) continue;
+    const local: string[] = [];
+    for (const file of table.dataFiles) {
+      const { host: bucket, pathname } = new URL(file);
+      const response = await client.fetch(s3Url(lake.catalog, bucket, pathname.slice(1)));
+      if (!response.ok) throw new Error(`GET ${file}: ${response.status} ${await response.text()}`);
+      const target = path.join(lake.name, bucket, pathname.slice(1));
+      mkdirSync(path.dirname(target), { recursive: true });
+      writeFileSync(target, Buffer.from(await response.arrayBuffer()));
+      local.push(target);
+    }
+    table.dataFiles = local;
+  }
+  return read;
 }
 
 /**
@@ -64,17 +99,13 @@ export class LakePair {
     private readonly tablesOf: Map<string, Record<Layer, TableInfo | null>>,
   ) {}
 
-  static async open(left: string, right: string): Promise<LakePair> {
+  /** Two lakes; one in a REST catalog is known by its `name`, its data files downloaded there first. */
+  static async open(left: string | CatalogLake, right: string | CatalogLake): Promise<LakePair> {
     const instance = await DuckDBInstance.create(':memory:');
-    return new LakePair(
-      await instance.connect(),
-      left,
-      right,
-      new Map([
-        [left, readTables(left)],
-        [right, readTables(right)],
-      ]),
-    );
+    const named = async (lake: string | CatalogLake): Promise<[string, Record<Layer, TableInfo | null>]> =>
+      typeof lake === 'string' ? [lake, readTables(lake)] : [lake.name, await downloaded(lake)];
+    const [a, b] = [await named(left), await named(right)];
+    return new LakePair(await instance.connect(), a[0], b[0], new Map([a, b]));
   }
 
   tables(lake: string): Record<Layer, TableInfo | null> {

@@ -3,6 +3,8 @@ prints JSON per table: format version, properties, schema, partition spec, the c
 snapshots (oldest first) and the data files of the current snapshot.
 
     python read_tables.py <lake root> <table location> ...     (locations as in the contract)
+    python read_tables.py --catalog <table location> ...       the tables of the REST catalog the
+                                                               environment names (LAKEHOUSE_CATALOG_URI, …)
 """
 
 import json
@@ -19,10 +21,44 @@ def current_metadata(location: str) -> str:
     return os.path.join(metadata, f"v{version}.metadata.json")
 
 
-def describe(location: str):
+def rest_catalog():
+    from pyiceberg.catalog import load_catalog
+
+    env = os.environ
+    uri = env["LAKEHOUSE_CATALOG_URI"]
+    properties = {
+        "type": "rest",
+        "uri": uri,
+        "warehouse": env["LAKEHOUSE_CATALOG_WAREHOUSE"],
+        "s3.endpoint": env["LAKEHOUSE_S3_ENDPOINT"],
+        "s3.access-key-id": env["AWS_ACCESS_KEY_ID"],
+        "s3.secret-access-key": env["AWS_SECRET_ACCESS_KEY"],
+        "s3.region": env["AWS_REGION"],
+        "s3.path-style-access": "true",
+    }
+    if env.get("LAKEHOUSE_CATALOG_CREDENTIAL"):
+        properties["credential"] = env["LAKEHOUSE_CATALOG_CREDENTIAL"]
+        properties["oauth2-server-uri"] = f"{uri}/v1/oauth/tokens"
+    return load_catalog("lakehouse", **properties)
+
+
+def open_table(location: str, catalog):
+    if catalog is not None:
+        from pyiceberg.exceptions import NoSuchTableError
+
+        try:
+            return catalog.load_table(location.replace("/", "."))
+        except NoSuchTableError:
+            return None
     if not os.path.isdir(os.path.join(location, "metadata")):
         return None
-    table = StaticTable.from_metadata(current_metadata(location))
+    return StaticTable.from_metadata(current_metadata(location))
+
+
+def describe(location: str, catalog=None):
+    table = open_table(location, catalog)
+    if table is None:
+        return None
     meta = table.metadata
     lineage = []
     snapshot = table.current_snapshot()
@@ -56,5 +92,9 @@ def describe(location: str):
     }
 
 
-root = sys.argv[1]
-json.dump({location: describe(os.path.join(root, location)) for location in sys.argv[2:]}, sys.stdout)
+if sys.argv[1] == "--catalog":
+    catalog = rest_catalog()
+    json.dump({location: describe(location, catalog) for location in sys.argv[2:]}, sys.stdout)
+else:
+    root = sys.argv[1]
+    json.dump({location: describe(os.path.join(root, location)) for location in sys.argv[2:]}, sys.stdout)

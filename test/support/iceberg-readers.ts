@@ -17,12 +17,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CatalogSettings } from '../../dev/objectstore/settings.ts';
 import type { IcebergType } from '../../jobs/lake/table-schema.ts';
 import { runCommand } from '../spark/run-job.ts';
 import { requireSparkInstall } from '../spark/spark-install.ts';
 import { query } from './duckdb.ts';
 import { icebergType, icebergTypeOfSpark, normaliseRows, type Column, type Row } from './iceberg-values.ts';
-import { sparkSubmit } from './spark-iceberg.ts';
+import { type LakeLocation, sparkSubmit } from './spark-iceberg.ts';
+import { lakeTables } from '../../jobs/lake/table-schema.ts';
 
 const script = path.join(import.meta.dirname, 'iceberg_read.py');
 
@@ -105,19 +107,20 @@ export interface SparkTableRead {
 
 /** Runs iceberg_read.py once for every request; returns its parsed output. */
 async function runReader<T>(
-  mode: 'pyiceberg' | 'spark',
-  lakeRoot: string,
+  mode: 'pyiceberg' | 'duckdb' | 'spark',
+  lake: LakeLocation,
   reads: readonly object[],
 ): Promise<{ results: T[]; seconds: number }> {
   const work = mkdtempSync(path.join(tmpdir(), 'lakehouse-iceberg-read-'));
   try {
     const request = path.join(work, 'request.json');
     const out = path.join(work, 'out.json');
-    writeFileSync(request, JSON.stringify({ lakeRoot: path.resolve(lakeRoot), reads }));
+    const where = typeof lake === 'string' ? { lakeRoot: path.resolve(lake) } : { catalog: lake };
+    writeFileSync(request, JSON.stringify({ ...where, reads }));
     const run =
-      mode === 'pyiceberg'
-        ? await runCommand(path.join(requireSparkInstall(), 'venv/bin/python'), [script, 'pyiceberg', request, out], {})
-        : await sparkSubmit(lakeRoot, script, ['spark', request, out]);
+      mode === 'spark'
+        ? await sparkSubmit(lake, script, ['spark', request, out])
+        : await runCommand(path.join(requireSparkInstall(), 'venv/bin/python'), [script, mode, request, out], {});
     return { results: JSON.parse(readFileSync(out, 'utf8')) as T[], seconds: run.seconds };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -130,8 +133,8 @@ type RawTableRead = Omit<TableRead, 'schema' | 'rows'> & {
 };
 
 /** PyIceberg reads of several tables (or snapshots) in one Python process. */
-export async function pyiceberg(lakeRoot: string, reads: readonly ReadRequest[]): Promise<TableRead[]> {
-  const { results } = await runReader<RawTableRead>('pyiceberg', lakeRoot, reads);
+export async function pyiceberg(lake: LakeLocation, reads: readonly ReadRequest[]): Promise<TableRead[]> {
+  const { results } = await runReader<RawTableRead>('pyiceberg', lake, reads);
   return results.map((raw) => {
     const schema = raw.schema.map((f) => ({ ...f, type: icebergType(f.type) }));
     return { ...raw, schema, rows: raw.rows && normaliseRows(schema, raw.rows) };
@@ -164,11 +167,11 @@ type RawSparkRead = Omit<SparkTableRead, 'columns' | 'rows'> & {
  * spark-submit: the JVM starts once. Also returns the run's wall time.
  */
 export async function sparkRows(
-  lakeRoot: string,
+  lake: LakeLocation,
   reads: readonly (string | { table: string; snapshotId?: string })[],
 ): Promise<{ tables: SparkTableRead[]; seconds: number }> {
   const requests = reads.map((r) => (typeof r === 'string' ? { table: r } : r));
-  const { results, seconds } = await runReader<RawSparkRead>('spark', lakeRoot, requests);
+  const { results, seconds } = await runReader<RawSparkRead>('spark', lake, requests);
   const tables = results.map((raw) => {
     const columns = raw.columns.map((c) => ({
       name: c.name,
@@ -179,6 +182,26 @@ export async function sparkRows(
     return { ...raw, columns, rows: normaliseRows(columns, raw.rows) };
   });
   return { tables, seconds };
+}
+
+/**
+ * DuckDB's iceberg extension (1.5.5, from PyPI) on a REST catalog: every table's current rows, read
+ * through `ATTACH … (TYPE iceberg)` as a user of the lake would, in one Python process.
+ */
+export async function duckdbCatalogRows(
+  catalog: CatalogSettings,
+  tables: readonly string[],
+): Promise<{ table: string; rows: Row[] }[]> {
+  const { results } = await runReader<{ table: string; rows: Record<string, unknown>[] }>(
+    'duckdb',
+    catalog,
+    tables.map((table) => ({ table })),
+  );
+  return results.map(({ table, rows }) => {
+    const spec = Object.values(lakeTables).find((t) => t.name === table);
+    if (!spec) throw new Error(`duckdbCatalogRows: ${table} is not a table of the contract`);
+    return { table, rows: normaliseRows(spec.columns, rows) };
+  });
 }
 
 const sqlString = (text: string) => `'${text.replace(/'/g, "''")}'`;

@@ -1,11 +1,16 @@
 """Two independent readers of the lake's Iceberg tables, for the tests (driven by iceberg-readers.ts).
 
-  python iceberg_read.py pyiceberg REQUEST.json OUT.json      PyIceberg, StaticTable on the metadata file
+  python iceberg_read.py pyiceberg REQUEST.json OUT.json      PyIceberg: StaticTable on the metadata file,
+                                                              or the REST catalog the request names
+  python iceberg_read.py duckdb REQUEST.json OUT.json         DuckDB's iceberg extension on the REST
+                                                              catalog the request names (rows only)
   spark-submit iceberg_read.py spark REQUEST.json OUT.json    Spark SQL; the catalog `lakehouse` comes
                                                               from spark-submit's --conf settings
 
-REQUEST.json: {"lakeRoot": "/abs/lake", "reads": [{"table": "silver.vehicles", "snapshotId": "…",
-"asOfMs": 123, "rows": true}, ...]} (snapshotId and asOfMs optional; asOfMs is PyIceberg only).
+REQUEST.json: {"lakeRoot": "/abs/lake" | null, "catalog": {LAKEHOUSE_CATALOG_URI: …, …} | null,
+"reads": [{"table": "silver.vehicles", "snapshotId": "…", "asOfMs": 123, "rows": true}, ...]}
+(snapshotId and asOfMs optional; asOfMs is PyIceberg only). The catalog's settings are those
+`npm run objectstore -- start` prints.
 Every table is read in this one process, so a test pays Python's (or the JVM's) start-up once.
 
 Values leave in one transport form that iceberg-readers.ts normalises for every reader alike:
@@ -84,11 +89,36 @@ def snapshot_json(snapshot) -> dict:
     }
 
 
-def pyiceberg_read(lake_root: str, request: dict) -> dict:
+def rest_catalog(settings: dict):
+    """The REST catalog with a standard `type=rest` configuration, as a user of the lake opens it."""
+    from pyiceberg.catalog import load_catalog
+
+    uri = settings["LAKEHOUSE_CATALOG_URI"]
+    properties = {
+        "type": "rest",
+        "uri": uri,
+        "warehouse": settings["LAKEHOUSE_CATALOG_WAREHOUSE"],
+        "s3.endpoint": settings["LAKEHOUSE_S3_ENDPOINT"],
+        "s3.access-key-id": settings["AWS_ACCESS_KEY_ID"],
+        "s3.secret-access-key": settings["AWS_SECRET_ACCESS_KEY"],
+        "s3.region": settings["AWS_REGION"],
+        "s3.path-style-access": "true",
+    }
+    if settings.get("LAKEHOUSE_CATALOG_CREDENTIAL"):
+        properties["credential"] = settings["LAKEHOUSE_CATALOG_CREDENTIAL"]
+        properties["oauth2-server-uri"] = f"{uri}/v1/oauth/tokens"
+    return load_catalog("lakehouse", **properties)
+
+
+def pyiceberg_read(lake_root: str | None, request: dict, catalog=None) -> dict:
     from pyiceberg.table import StaticTable
 
-    metadata_file, hint = current_metadata_file(table_dir(lake_root, request["table"]))
-    table = StaticTable.from_metadata(metadata_file)
+    if catalog is not None:
+        table = catalog.load_table(request["table"])
+        metadata_file, hint = table.metadata_location, None
+    else:
+        metadata_file, hint = current_metadata_file(table_dir(lake_root, request["table"]))
+        table = StaticTable.from_metadata(metadata_file)
     current = table.current_snapshot()
     if request.get("snapshotId") is not None:
         snapshot = table.snapshot_by_id(int(request["snapshotId"]))
@@ -177,15 +207,74 @@ def spark_read(spark, request: dict) -> dict:
     }
 
 
+def duckdb_connection(settings: dict):
+    """DuckDB with its iceberg, httpfs and avro extensions (loaded from the PyPI wheels' files)
+    attached to the REST catalog as `lake`."""
+    import glob
+    from urllib.parse import urlparse
+
+    import duckdb
+
+    site = os.path.dirname(os.path.dirname(duckdb.__file__))
+    connection = duckdb.connect(config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
+    for extension in ("httpfs", "avro", "iceberg"):
+        pattern = f"{site}/duckdb_extension_{extension}/extensions/v{duckdb.__version__}/{extension}.duckdb_extension"
+        (found,) = glob.glob(pattern)
+        connection.execute(f"LOAD '{found}'")
+    endpoint = urlparse(settings["LAKEHOUSE_S3_ENDPOINT"])
+    connection.execute(
+        "CREATE SECRET lake_s3 (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, ENDPOINT ?, URL_STYLE 'path', USE_SSL ?)",
+        [
+            settings["AWS_ACCESS_KEY_ID"],
+            settings["AWS_SECRET_ACCESS_KEY"],
+            settings["AWS_REGION"],
+            endpoint.netloc,
+            endpoint.scheme == "https",
+        ],
+    )
+    uri = settings["LAKEHOUSE_CATALOG_URI"]
+    if settings.get("LAKEHOUSE_CATALOG_CREDENTIAL"):
+        client_id, client_secret = settings["LAKEHOUSE_CATALOG_CREDENTIAL"].split(":", 1)
+        connection.execute(
+            "CREATE SECRET lake_catalog (TYPE iceberg, CLIENT_ID ?, CLIENT_SECRET ?, OAUTH2_SERVER_URI ?)",
+            [client_id, client_secret, f"{uri}/v1/oauth/tokens"],
+        )
+        options = "SECRET lake_catalog"
+    else:
+        options = "AUTHORIZATION_TYPE 'none'"
+    warehouse = settings["LAKEHOUSE_CATALOG_WAREHOUSE"].replace("'", "''")
+    connection.execute(f"ATTACH '{warehouse}' AS lake (TYPE iceberg, ENDPOINT '{uri}', {options})")
+    return connection
+
+
+def duckdb_read(connection, request: dict) -> dict:
+    namespace, table = request["table"].split(".")
+    source = f'lake."{namespace}"."{table}"'
+    # Timestamps leave as epoch microseconds in SQL (Python's datetime would need pytz for a zone).
+    columns = [
+        f'epoch_us("{name}") AS "{name}"' if kind.startswith("TIMESTAMP") else f'"{name}"'
+        for name, kind, *_ in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    ]
+    cursor = connection.execute(f"SELECT {', '.join(columns)} FROM {source}")
+    names = [d[0] for d in cursor.description]
+    rows = [{k: transport(v) for k, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
+    return {"table": request["table"], "columns": names, "rows": rows}
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 4 or argv[1] not in ("pyiceberg", "spark"):
+    if len(argv) != 4 or argv[1] not in ("pyiceberg", "duckdb", "spark"):
         sys.stderr.write(__doc__)
         return 2
     mode, request_file, out_file = argv[1:]
     with open(request_file, encoding="utf-8") as f:
         request = json.load(f)
+    settings = request.get("catalog")
     if mode == "pyiceberg":
-        results = [pyiceberg_read(request["lakeRoot"], read) for read in request["reads"]]
+        catalog = rest_catalog(settings) if settings else None
+        results = [pyiceberg_read(request.get("lakeRoot"), read, catalog) for read in request["reads"]]
+    elif mode == "duckdb":
+        connection = duckdb_connection(settings)
+        results = [duckdb_read(connection, read) for read in request["reads"]]
     else:
         from pyspark.sql import SparkSession
 
