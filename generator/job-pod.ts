@@ -71,6 +71,7 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   awsSecretAccessKey: () => '',
   awsRegion: () => 'us-east-1',
   workDir: () => '',
+  migrateFrom: () => '',
 };
 
 /** The Kafka user a pod running these commands signs in as; none for one that does not use Kafka. */

@@ -8,6 +8,7 @@ import { runGold } from './gold.ts';
 import type { Job, JobContext } from './job.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
 import { runMaintain } from './maintain.ts';
+import { runMigrate } from './migrate.ts';
 import { checkLogLevel, createLogger, type Logger } from './log.ts';
 import type { Lease } from './ops/lease.ts';
 import { runMetrics } from './ops/metrics.ts';
@@ -27,6 +28,7 @@ export const jobs: Record<string, Job> = {
   gold: runGold,
   verify: runVerify,
   maintain: runMaintain,
+  migrate: runMigrate,
 };
 
 /** Long-running servers: they run no stage, so they record no run and take no lease. */

@@ -52,6 +52,7 @@ export interface Config {
   readonly awsSecretAccessKey: string;
   readonly awsRegion: string;
   readonly workDir: string;
+  readonly migrateFrom: string;
 }
 
 /** How a job talks to Kafka: TLS and a SASL user (the default), TLS only, a SASL user without TLS (an opted-in existing Kafka), or neither (a trusted dev cluster). */
@@ -439,6 +440,15 @@ export const settings = [
     description:
       "local scratch space (silver's spill files, uploads being staged); empty: under the volume lake, or the system's temporary directory",
   }),
+  setting({
+    key: 'migrateFrom',
+    env: 'LAKEHOUSE_MIGRATE_FROM',
+    flag: 'migrate-from',
+    defaultValue: '',
+    parser: { kind: 'text' },
+    description:
+      'migrate: the volume lake (its root directory) whose tables are copied into the lake the settings name',
+  }),
 ] as const;
 
 export type LogFormat = 'json' | 'text';
@@ -529,7 +539,7 @@ export function usage(): string {
     (s) => `  --${s.flag.padEnd(20)} ${s.env.padEnd(30)} ${s.description} (default ${s.defaultValue})`,
   );
   return [
-    'usage: lakehouse <topics|produce|bronze|silver|gold|verify|maintain> [--flag value ...]',
+    'usage: lakehouse <topics|produce|bronze|silver|gold|verify|maintain|migrate> [--flag value ...]',
     '       lakehouse metrics                  (serves Prometheus metrics until stopped)',
     '       lakehouse status [--json] | tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N] | contract',
     '',

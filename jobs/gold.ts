@@ -43,7 +43,7 @@ const vehiclesSchema = {
 };
 
 /** The distinct vehicles of each type, as an Avro file (object stores' table layouts take Avro under metadata/). */
-function encodeVehicles(vehicles: GoldState['vehicles']): Promise<Buffer> {
+export function encodeVehicles(vehicles: GoldState['vehicles']): Promise<Buffer> {
   const records = Object.entries(vehicles).flatMap(([type, ids]) => ids.map((id) => ({ type, vehicle_id: id })));
   return encodeAvroFile(vehiclesSchema, records, { 'lakehouse.content': 'gold vehicles' });
 }

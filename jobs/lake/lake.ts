@@ -10,6 +10,7 @@ import { fileUri, LocalFileIO } from './io/local-file-io.ts';
 import { S3FileIO } from './io/s3-file-io.ts';
 import type { DataFile } from './iceberg/manifest.ts';
 import { currentSchema, currentSnapshot, newTableMetadata, type Snapshot } from './iceberg/metadata.ts';
+import { LeaseObject } from '../ops/lease.ts';
 import { OffThreadSink, startParquetWorker } from './off-thread-sink.ts';
 import { ParquetSink } from './parquet-sink.ts';
 import {
@@ -74,6 +75,17 @@ export class Lake {
           partitionBy: [],
         },
     );
+  }
+
+  /**
+   * The lake's writer lease (jobs/ops/lease.ts). Where it lives inside a table's location (an
+   * object store's table layout takes objects only there), that table is created first: an
+   * object written before it would stand where the catalog's namespace must be.
+   */
+  async lease(): Promise<LeaseObject> {
+    const location = this.catalog.leaseLocation;
+    if (location.startsWith(`${this.catalog.locationOf(lakeTables.runs)}/`)) await this.open('runs');
+    return new LeaseObject(this.catalog.io, location);
   }
 
   /** A table the catalog holds, by spec (tables outside the contract included). */

@@ -17,7 +17,7 @@
  */
 import path from 'node:path';
 import type { FileIO } from '../lake/io/file-io.ts';
-import { hostName } from './runs.ts';
+import { hostName } from './host.ts';
 
 export const LEASE_DIR = '.lakehouse';
 export const LEASE_FILE = 'lease';

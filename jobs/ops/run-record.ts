@@ -5,13 +5,13 @@
  */
 import { type LakeSettings, lakeOf } from '../lake/lake.ts';
 import type { Logger } from '../log.ts';
-import { acquireLease, type Lease, LeaseObject, type LeaseRecord } from './lease.ts';
+import { acquireLease, type Lease, type LeaseRecord } from './lease.ts';
 import { appendRun, hostName, oneLine, rowCountsOf, type Outcome } from './runs.ts';
 
 /** The stages that write the lake's tables take its writer lease. */
-export const writingStages: ReadonlySet<string> = new Set(['bronze', 'silver', 'gold', 'maintain']);
+export const writingStages: ReadonlySet<string> = new Set(['bronze', 'silver', 'gold', 'maintain', 'migrate']);
 /** Only bronze creates a lake that does not exist yet; the others need one, and fail on their own without it. */
-const lakeCreatingStages: ReadonlySet<string> = new Set(['bronze']);
+const lakeCreatingStages: ReadonlySet<string> = new Set(['bronze', 'migrate']);
 
 export interface RunIdentity {
   readonly runId: string;
@@ -93,7 +93,7 @@ export async function takeLease(
   const lake = lakeOf(settings);
   if (!lakeCreatingStages.has(run.stage) && !(await lake.catalog.exists())) return {};
   const holder = { runId: run.runId, stage: run.stage, host: hostName(), pid: process.pid };
-  const lease = new LeaseObject(lake.catalog.io, lake.catalog.leaseLocation);
+  const lease = await lake.lease();
   const result = await acquireLease(lease, holder, waitSeconds * 1000, (current) => {
     logger.info('waiting for the lake writer lease', { heldBy: describeHolder(current), waitSeconds });
   });

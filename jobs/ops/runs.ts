@@ -1,5 +1,3 @@
-import os from 'node:os';
-import path from 'node:path';
 import { CommitConflictError, mayRemoveFilesAfter } from '../lake/catalog/catalog.ts';
 import { appendFiles } from '../lake/iceberg/table.ts';
 import { DataFileWriter, type Lake } from '../lake/lake.ts';
@@ -28,9 +26,7 @@ export function rowCountsOf(result: unknown): { rowsIn: number | null; rowsOut: 
 }
 
 /** The pod's name in Kubernetes (HOSTNAME), the machine's elsewhere. */
-export function hostName(env: NodeJS.ProcessEnv = process.env): string {
-  return env.HOSTNAME?.trim() || os.hostname();
-}
+export { hostName } from './host.ts';
 
 /** The first line of an error's message, bounded: the history keeps a summary, the log the rest. */
 export function oneLine(message: string, max = 1000): string {
