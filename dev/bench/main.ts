@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --events N[,N…] [--incremental N[,N…]] [--increment 10000] [--maintenance RUNSxEVENTS] [--out FILE] [--skip-baselines] [--node-options='…'] [--kafka-security sasl_ssl|plaintext]`
+ * `npm run bench -- --events N[,N…] [--backends volume,catalog] [--incremental N[,N…]] [--increment 10000] [--maintenance RUNSxEVENTS] [--out FILE] [--skip-baselines] [--node-options='…'] [--kafka-security sasl_ssl|plaintext]`
  *
  * On a real local broker: Kafka's own producer and consumer perf tools (the rate this machine
  * allows) and then produce, bronze, silver, gold and verify exactly as the chart runs them (the
@@ -8,6 +8,9 @@
  * lakes already holding N events, a run that adds `--increment` events (after them, and late: in
  * the middle of their time range); `--events 0` runs only that. `--maintenance 30x1000` counts each
  * table's files after 30 pipeline runs of 1000 events, without and with `maintain` after every run.
+ * `--backends volume,catalog` runs the stages on each lake backend in turn (the catalog: SeaweedFS's
+ * Iceberg REST catalog on its S3, started for the run, a table bucket per N) and prints each
+ * stage's time on the catalog over its time on the volume.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +27,8 @@ import { defaultValues } from '../../schema/index.ts';
 import { consumerPerf, producerPerf, type Baseline } from './baselines.ts';
 import { benchIncremental, type IncrementalResult } from './incremental.ts';
 import { benchMaintenance, type MaintenanceResult } from './maintenance.ts';
+import { createTableBucket } from '../objectstore/s3.ts';
+import { objectStoreSettings, startObjectStore } from '../objectstore/seaweedfs.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const stages = ['produce', 'bronze', 'silver', 'gold', 'verify'] as const;
@@ -35,6 +40,7 @@ interface StageResult {
 }
 
 interface BenchResult {
+  readonly backend: Backend;
   readonly nodeOptions: string;
   readonly machine: Record<string, unknown>;
   readonly events: number;
@@ -57,12 +63,16 @@ function averageRecordBytes(): number {
   return Math.round(bytes / count);
 }
 
+type Backend = 'volume' | 'catalog';
+
 async function benchOnce(
   events: number,
   bootstrap: string,
   bundle: string,
   withBaselines: boolean,
   nodeOptions: string,
+  backend: Backend = 'volume',
+  catalog: Record<string, string> = {},
 ): Promise<BenchResult> {
   const run = `${events}-${Date.now()}`;
   const recordBytes = averageRecordBytes();
@@ -85,13 +95,14 @@ async function benchOnce(
     LAKEHOUSE_DATA_DIR: dataDir,
     LAKEHOUSE_EVENTS: String(events),
     ...jobRuntimeEnv(nodeOptions),
+    ...catalog,
   };
   const results: Record<string, StageResult> = {};
   try {
     const topics = await runJobProcess('topics', [], env, () => {}, { entry: bundle });
     if (topics.exitCode !== 0) throw new Error('topics failed');
     for (const stage of stages) {
-      say(`${stage}: ${events} events`);
+      say(`${stage}: ${events} events (${backend})`);
       const started = performance.now();
       const outcome = await runJobProcess(
         stage,
@@ -113,6 +124,7 @@ async function benchOnce(
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   return {
+    backend,
     nodeOptions,
     machine: {
       cpus: os.cpus().length,
@@ -135,6 +147,7 @@ function printTable(results: readonly BenchResult[]): void {
         stage === 'produce' ? r.baselines.producerPerf : stage === 'bronze' ? r.baselines.consumerPerf : undefined;
       return {
         events: r.events,
+        backend: r.backend,
         stage,
         seconds: s.seconds.toFixed(2),
         events_per_sec: Math.round(s.eventsPerSec),
@@ -145,6 +158,24 @@ function printTable(results: readonly BenchResult[]): void {
     }),
   );
   process.stdout.write(formatTable(rows) + '\n');
+}
+
+/** Per N and stage, the catalog backend's time over the volume's. */
+function printBackendRatios(results: readonly BenchResult[]): void {
+  const rows = results
+    .filter((r) => r.backend === 'catalog')
+    .flatMap((catalog) => {
+      const volume = results.find((r) => r.backend === 'volume' && r.events === catalog.events);
+      if (!volume) return [];
+      return Object.entries(catalog.stages).map(([stage, s]) => ({
+        events: catalog.events,
+        stage,
+        volume_s: volume.stages[stage].seconds.toFixed(2),
+        catalog_s: s.seconds.toFixed(2),
+        catalog_over_volume: (s.seconds / volume.stages[stage].seconds).toFixed(2),
+      }));
+    });
+  if (rows.length > 0) process.stdout.write('\nCatalog backend over volume backend\n' + formatTable(rows) + '\n');
 }
 
 function printIncremental(results: readonly IncrementalResult[]): void {
@@ -194,6 +225,9 @@ async function main(): Promise<void> {
   const maintenancePlan = maintenance === undefined ? undefined : /^(\d+)x(\d+)$/.exec(maintenance);
   if (maintenance !== undefined && !maintenancePlan)
     throw new Error(`--maintenance: "${maintenance}" is not RUNSxEVENTS, e.g. 30x1000`);
+  const backends = (flags.get('backends') ?? 'volume').split(',') as Backend[];
+  if (backends.some((b) => b !== 'volume' && b !== 'catalog'))
+    throw new Error(`--backends: "${flags.get('backends')}" is not a list of volume and catalog`);
   const out = flags.get('out');
   const withBaselines = flags.get('skip-baselines') !== 'true';
   // The jobs run with the NODE_OPTIONS the chart gives them (values: jobs.nodeOptions).
@@ -220,9 +254,31 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   const incremental: IncrementalResult[] = [];
   let maintained: MaintenanceResult | undefined;
+  const store = backends.includes('catalog') ? await startObjectStore() : undefined;
+  if (store) say(`object store and REST catalog at ${objectStoreSettings(store).LAKEHOUSE_CATALOG_URI}`);
   try {
-    for (const events of counts)
-      results.push(await benchOnce(events, broker.bootstrap, bundlePath, withBaselines, nodeOptions));
+    for (const events of counts) {
+      for (const [i, backend] of backends.entries()) {
+        const catalog: Record<string, string> = {};
+        if (backend === 'catalog' && store) {
+          const settings = objectStoreSettings(store);
+          const bucket = `bench-${events}-${Date.now()}`;
+          await createTableBucket(settings, bucket);
+          Object.assign(catalog, settings, { LAKEHOUSE_CATALOG_WAREHOUSE: `s3://${bucket}` });
+        }
+        results.push(
+          await benchOnce(
+            events,
+            broker.bootstrap,
+            bundlePath,
+            withBaselines && i === 0,
+            nodeOptions,
+            backend,
+            catalog,
+          ),
+        );
+      }
+    }
     for (const base of bases)
       incremental.push(...(await benchIncremental(base, increment, broker.bootstrap, bundlePath, nodeOptions, say)));
     if (maintenancePlan)
@@ -235,10 +291,12 @@ async function main(): Promise<void> {
         say,
       );
   } finally {
+    await store?.stop();
     await broker.stop();
     fs.rmSync(bundlePath, { force: true });
   }
   if (results.length > 0) printTable(results);
+  printBackendRatios(results);
   if (incremental.length > 0) printIncremental(incremental);
   if (maintained) printMaintenance(maintained);
   if (out) {
