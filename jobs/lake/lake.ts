@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import type { Config } from '../config.ts';
 import type { Catalog, LoadedTable } from './catalog/catalog.ts';
 import { CommitConflictError } from './catalog/catalog.ts';
 import { HadoopCatalog } from './catalog/hadoop-catalog.ts';
@@ -100,19 +101,19 @@ export function lakeAt(dataDir: string): Lake {
 }
 
 /** Where the lake is, as the settings say (LAKEHOUSE_CATALOG and the catalog's and storage's settings). */
-export interface LakeSettings {
-  readonly dataDir: string;
-  readonly catalog: 'volume' | 'rest';
-  readonly catalogUri: string;
-  readonly catalogWarehouse: string;
-  readonly catalogCredential: string;
-  readonly s3Endpoint: string;
-  readonly awsAccessKeyId: string;
-  readonly awsSecretAccessKey: string;
-  readonly awsRegion: string;
-  /** Local scratch space (spill files, staged uploads); empty: under the volume lake, or the system's temporary directory. */
-  readonly workDir: string;
-}
+export type LakeSettings = Pick<
+  Config,
+  | 'dataDir'
+  | 'catalog'
+  | 'catalogUri'
+  | 'catalogWarehouse'
+  | 'catalogCredential'
+  | 's3Endpoint'
+  | 'awsAccessKeyId'
+  | 'awsSecretAccessKey'
+  | 'awsRegion'
+  | 'workDir'
+>;
 
 /** The lake the settings name: the volume under LAKEHOUSE_DATA_DIR, or the tables of a REST catalog on object storage. */
 export function lakeOf(settings: LakeSettings): Lake {

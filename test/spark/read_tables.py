@@ -22,24 +22,11 @@ def current_metadata(location: str) -> str:
 
 
 def rest_catalog():
-    from pyiceberg.catalog import load_catalog
+    """The REST catalog the environment names, opened as test/support/iceberg_read.py opens it."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+    from iceberg_read import rest_catalog as open_rest_catalog
 
-    env = os.environ
-    uri = env["LAKEHOUSE_CATALOG_URI"]
-    properties = {
-        "type": "rest",
-        "uri": uri,
-        "warehouse": env["LAKEHOUSE_CATALOG_WAREHOUSE"],
-        "s3.endpoint": env["LAKEHOUSE_S3_ENDPOINT"],
-        "s3.access-key-id": env["AWS_ACCESS_KEY_ID"],
-        "s3.secret-access-key": env["AWS_SECRET_ACCESS_KEY"],
-        "s3.region": env["AWS_REGION"],
-        "s3.path-style-access": "true",
-    }
-    if env.get("LAKEHOUSE_CATALOG_CREDENTIAL"):
-        properties["credential"] = env["LAKEHOUSE_CATALOG_CREDENTIAL"]
-        properties["oauth2-server-uri"] = f"{uri}/v1/oauth/tokens"
-    return load_catalog("lakehouse", **properties)
+    return open_rest_catalog(os.environ)
 
 
 def open_table(location: str, catalog):
