@@ -66,7 +66,7 @@ export function planRanges(
   const recordedCluster = head?.summary[summaryKeys.clusterId];
   if (recordedCluster && recordedCluster !== kafka.clusterId) {
     throw new Error(
-      `the lake's bronze table was read from Kafka cluster ${recordedCluster}, but ${source.bootstrapServers.join(',')} is cluster ${kafka.clusterId}; refusing to mix their offsets (point LAKEHOUSE_DATA_DIR at a new lake)`,
+      `the lake's bronze table was read from Kafka cluster ${recordedCluster}, but ${source.bootstrapServers.join(',')} is cluster ${kafka.clusterId}; refusing to mix their offsets (use a new lake: another LAKEHOUSE_DATA_DIR, or on a catalog another LAKEHOUSE_CATALOG_WAREHOUSE)`,
     );
   }
   const recordedTopic = head?.summary[summaryKeys.topic];

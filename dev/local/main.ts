@@ -8,11 +8,19 @@
 import { LOG_FORMAT_FLAG, loadConfig, logFormat, parseArgs, type LogFormat } from '../../jobs/config.ts';
 import { ConfigError } from '../../jobs/errors.ts';
 import { showCommand } from '../../jobs/inspect.ts';
+import { type LakeSettings, lakeOf } from '../../jobs/lake/lake.ts';
 import { runJobProcess, type JobRun } from '../job-process.ts';
 import { jsonView } from './json-view.ts';
 import { chooseLake, LakeRefused } from './lake-dir.ts';
 import { terminalView } from './terminal-view.ts';
 import type { PipelineView } from './view.ts';
+
+/** Where the run writes: a directory of its own on the volume, or a REST catalog's tables (`dir` then describes it). */
+interface LocalLake {
+  readonly dir: string;
+  readonly empty: boolean;
+  readonly onVolume: boolean;
+}
 
 export const pipeline = ['topics', 'produce', 'bronze', 'silver', 'gold', 'verify'] as const;
 
@@ -20,14 +28,17 @@ async function main(flags: ReadonlyMap<string, string>, format: LogFormat): Prom
   const engine = flags.get('engine') ?? 'node';
   if (engine !== 'node' && engine !== 'spark') throw new ConfigError('--engine', `"${engine}" is not node or spark`);
   const jobFlags = new Map([...flags].filter(([name]) => name !== 'engine'));
-  loadConfig(jobFlags, process.env, []);
-  const lake = chooseLake(jobFlags.get('data-dir') ?? (process.env.LAKEHOUSE_DATA_DIR || undefined));
+  const config = loadConfig(jobFlags, process.env, []);
+  const lake =
+    config.catalog === 'rest'
+      ? await catalogLake(config)
+      : { ...chooseLake(jobFlags.get('data-dir') ?? (process.env.LAKEHOUSE_DATA_DIR || undefined)), onVolume: true };
   const localBroker = !process.env.KAFKA_BOOTSTRAP_SERVER;
   // A new broker's topic starts again at offset 0: a lake that read another broker's would not match.
   if (localBroker && !lake.empty) {
     throw new LakeRefused(
       lake.dir,
-      'it holds an earlier run whose Kafka is gone (a new local broker is started); set KAFKA_BOOTSTRAP_SERVER to the Kafka it read, or name a new directory',
+      `it holds an earlier run whose Kafka is gone (a new local broker is started); set KAFKA_BOOTSTRAP_SERVER to the Kafka it read, or ${config.catalog === 'rest' ? 'start a new object store (npm run objectstore -- stop, then start)' : 'name a new directory'}`,
     );
   }
   // The jobs write JSON for this runner to read, whatever the terminal.
@@ -37,22 +48,29 @@ async function main(flags: ReadonlyMap<string, string>, format: LogFormat): Prom
 
   const view: PipelineView = format === 'text' ? terminalView() : jsonView();
   try {
-    return await runPipeline(view, engine, lake.dir, localBroker, args);
+    return await runPipeline(view, engine, lake, localBroker, args);
   } finally {
     view.close();
   }
 }
 
+/** The tables of the REST catalog the settings name (LAKEHOUSE_CATALOG=rest): the jobs use no directory of the lake's. */
+async function catalogLake(config: LakeSettings): Promise<LocalLake> {
+  const { catalog } = lakeOf(config);
+  return { dir: catalog.description, empty: (await catalog.list()).length === 0, onVolume: false };
+}
+
 async function runPipeline(
   view: PipelineView,
   engine: string,
-  lakeDir: string,
+  lake: LocalLake,
   localBroker: boolean,
   args: readonly string[],
 ): Promise<number> {
+  const lakeDir = lake.dir;
   view.lake(lakeDir);
   let stopBroker: (() => Promise<void>) | undefined;
-  const env: NodeJS.ProcessEnv = { ...process.env, LAKEHOUSE_DATA_DIR: lakeDir };
+  const env: NodeJS.ProcessEnv = lake.onVolume ? { ...process.env, LAKEHOUSE_DATA_DIR: lakeDir } : { ...process.env };
   if (localBroker) {
     const { startBroker } = await import('../broker/broker.ts');
     view.brokerStarting();
@@ -82,8 +100,13 @@ async function runPipeline(
   }
 
   // The gold table is printed through the same path as `npm run lakehouse -- show gold.stats`.
-  const config = loadConfig(new Map(), { ...process.env, LAKEHOUSE_DATA_DIR: lakeDir });
-  const gold = await showCommand({ config, dataDir: lakeDir, positional: ['show', 'gold.stats'], flags: new Map() });
+  const config = loadConfig(new Map(), env);
+  const gold = await showCommand({
+    config,
+    dataDir: config.dataDir,
+    positional: ['show', 'gold.stats'],
+    flags: new Map(),
+  });
   view.finished({ lake: lakeDir, gold, runs });
   return 0;
 }

@@ -6,8 +6,11 @@
 // `npm run local` and the Spark engine's, each starting a broker of its own; the lake commands on
 // the Spark run's lake; then a broker that `npm run broker -- start` keeps running, one job at a time
 // on it, `status`, the continuous producer stopped by Ctrl-C, and the broker stopped; the object
-// store started into the shell's variables, its status, and stopped. About four minutes, two of
-// them Spark's. The query examples (spark-sql, PyIceberg) are test/tables/readme.test.ts's.
+// store started into the shell's variables, `npm run local` again with the lake in its catalog and
+// the README's two Python queries of it (PyIceberg, DuckDB) run as written, its status, and stopped.
+// A command the documentation shows twice is run twice, in the order of the steps here. About five
+// minutes, two of them Spark's. docs/lake.md's query examples are test/tables/readme.test.ts's.
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -55,6 +58,7 @@ interface Step {
 let session: Session;
 let setupFailure: unknown;
 let sparkLake: string | undefined;
+let startedCatalogUri: string | undefined;
 const lakeOf = () => {
   if (!sparkLake) throw new Error('no lake: `npm run local -- --engine spark` did not run to its end');
   return sparkLake;
@@ -84,7 +88,7 @@ function finished(run: ShellRun): void {
   assert.equal([last.msg, last.ok], ['finished', true], tail(run.stdout, run.stderr));
 }
 
-/** A local run: every stage finished (on `engine` where it says), and the last line names the lake it wrote under ./data. */
+/** A local run: every stage finished (on `engine` where it says); the lake its last line names. */
 function localRun(run: ShellRun, engine: 'node' | 'spark'): string {
   finished(run);
   const lines = jsonLines(run.stdout);
@@ -94,9 +98,51 @@ function localRun(run: ShellRun, engine: 'node' | 'spark'): string {
     const onSpark = engine === 'spark' && ['bronze', 'silver', 'gold'].includes(job);
     assert.is(done!.engine, onSpark ? 'spark' : undefined, `${job}'s engine`);
   }
-  const lake = String(lastLine(run).lake);
+  return String(lastLine(run).lake);
+}
+/** A local run on the volume: its lake is a new directory under ./data. */
+function localRunOnVolume(run: ShellRun, engine: 'node' | 'spark'): string {
+  const lake = localRun(run, engine);
   assert.is(path.dirname(lake), path.join(session.dir, 'data'));
   return lake;
+}
+
+const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+/** The README's Python blocks (the queries of the catalog lake), and the interpreter it tells the reader to run them with. */
+const readmePython = {
+  blocks: [...readme.matchAll(/```python\n([\s\S]*?)```/g)].map((m) => m[1]),
+  interpreter: /`("\$\{LAKEHOUSE_CACHE[^`]*\/venv\/bin\/python")`/.exec(readme)?.[1],
+};
+
+/**
+ * The README's PyIceberg and DuckDB queries of gold, run as written in the session's shell (its
+ * variables name the catalog): both print gold's three vehicle types, the same counts, and the counts
+ * add up to the rows silver accepted.
+ */
+async function queryGoldAsTheReadmeDoes(silverRows: number): Promise<void> {
+  const { blocks, interpreter } = readmePython;
+  assert.is(blocks.length, 2, "the README's Python blocks: PyIceberg's and DuckDB's");
+  assert.ok(interpreter, 'the README names the Python to run them with');
+  const printedBy = async (block: string, index: number) => {
+    const file = `readme-query-${index}.py`;
+    writeFileSync(path.join(session.dir, file), block);
+    const run = await session.run(`${interpreter} ${file}`, { timeoutMs: 120_000 });
+    succeeded(run);
+    return run.stdout.trim();
+  };
+  const [pyiceberg, duckdb] = await Promise.all(blocks.map(printedBy));
+  const fromPyIceberg = [...pyiceberg.matchAll(/\{'type': '(\w+)', 'event_count': (\d+)\}/g)].map((m) => [m[1], +m[2]]);
+  const fromDuckDb = [...duckdb.matchAll(/\('(\w+)', (\d+), [\d.]+\)/g)].map((m) => [m[1], +m[2]]);
+  assert.equal(
+    fromPyIceberg.map(([type]) => type),
+    ['bike', 'car', 'scooter'],
+    `PyIceberg printed:\n${pyiceberg}`,
+  );
+  assert.equal(fromDuckDb, fromPyIceberg, `DuckDB printed:\n${duckdb}\nPyIceberg printed:\n${pyiceberg}`);
+  assert.is(
+    fromPyIceberg.reduce((sum, [, count]) => sum + Number(count), 0),
+    silverRows,
+  );
 }
 
 const table = (key: 'bronze' | 'silver' | 'gold') => {
@@ -113,12 +159,12 @@ const steps: Step[] = [
       assert.is(run.stdout.trimEnd().split('\n').at(-1), path.join(session.cache, `spark-${sparkVersions().spark}`));
     },
   },
-  { command: 'npm run local', timeoutMs: 300_000, check: (run) => void localRun(run, 'node') },
+  { command: 'npm run local', timeoutMs: 300_000, check: (run) => void localRunOnVolume(run, 'node') },
   {
     command: 'npm run local -- --engine spark',
     timeoutMs: 600_000,
     check: (run) => {
-      sparkLake = localRun(run, 'spark');
+      sparkLake = localRunOnVolume(run, 'spark');
     },
   },
   {
@@ -248,15 +294,43 @@ const steps: Step[] = [
     },
   },
   {
+    // Else `npm run local` below would take the stopped broker for the Kafka to use.
+    command: 'unset KAFKA_BOOTSTRAP_SERVER LAKEHOUSE_DATA_DIR',
+    check: (run) => {
+      succeeded(run);
+      assert.equal([session.env.KAFKA_BOOTSTRAP_SERVER, session.env.LAKEHOUSE_DATA_DIR], [undefined, undefined]);
+    },
+  },
+  {
     command: 'eval "$(npm run -s objectstore -- start)"',
     check: async (run) => {
       succeeded(run);
       const settings = settingsFromEnv(session.env);
       assert.ok(settings, `no LAKEHOUSE_CATALOG_URI in the shell\n${tail(run.stdout, run.stderr)}`);
       assert.is(settings!.LAKEHOUSE_CATALOG_WAREHOUSE, 's3://lakehouse');
+      startedCatalogUri = settings!.LAKEHOUSE_CATALOG_URI;
       assert.match(run.stderr, /objectstore started in [\d.]+ s/);
       const namespaces = await (await connectCatalog(settings!)).request('GET', 'namespaces');
       assert.is(namespaces.status, 200, `the catalog the shell's variables name: ${namespaces.text}`);
+    },
+  },
+  {
+    command: 'npm run local',
+    timeoutMs: 300_000,
+    check: async (run) => {
+      const lake = localRun(run, 'node');
+      assert.is(lake, `the Iceberg REST catalog at ${session.env.LAKEHOUSE_CATALOG_URI} (warehouse s3://lakehouse)`);
+      const verified = jsonLines(run.stdout).find((line) => line.job === 'verify' && line.msg === 'finished');
+      await queryGoldAsTheReadmeDoes(Number((verified!.result as { silver: number }).silver));
+    },
+  },
+  {
+    // docs/lake.md shows it again: it finds the store running and sets the same settings.
+    command: 'eval "$(npm run -s objectstore -- start)"',
+    check: (run) => {
+      succeeded(run);
+      assert.match(run.stderr, /objectstore already running \(pid \d+/);
+      assert.is(settingsFromEnv(session.env)?.LAKEHOUSE_CATALOG_URI, startedCatalogUri);
     },
   },
   {
@@ -301,6 +375,13 @@ test('every command of the documentation is run here or exempt with a reason, an
   const unhandled = documented
     .filter(({ command }) => !steps.some((s) => s.command === command) && !exempt.some((e) => e.pattern.test(command)))
     .map(({ file, line, command }) => `${file}:${line}: ${command}`);
+  const countIn = (commands: readonly { command: string }[], command: string) =>
+    commands.filter((c) => c.command === command).length;
+  const runTimes = [...new Set(steps.map((s) => s.command))]
+    .filter((command) => countIn(documented, command) > 1 || countIn(steps, command) > 1)
+    .filter((command) => countIn(documented, command) !== countIn(steps, command))
+    .map((command) => `${command}: shown ${countIn(documented, command)} times, run ${countIn(steps, command)}`);
+  assert.equal(runTimes, [], 'a command the documentation shows more than once is run as many times');
   assert.equal(
     unhandled,
     [],

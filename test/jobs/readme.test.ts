@@ -6,19 +6,21 @@ import { metricFamilies } from '../../jobs/ops/prometheus.ts';
 
 const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const contract = fs.readFileSync(new URL('../../docs/contract.md', import.meta.url), 'utf8');
+const configuration = fs.readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+const operations = fs.readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
 
-test('the README and the contract document every job setting with its flag and default', () => {
+test('docs/configuration.md and the contract document every job setting with its flag and default', () => {
   for (const s of settings) {
     const row = `| \`${s.env}\` | \`--${s.flag}\` | \`${s.defaultValue}\` |`;
-    assert.ok(readme.includes(row), `README.md lacks the row ${row}`);
+    assert.ok(configuration.includes(row), `docs/configuration.md lacks the row ${row}`);
     assert.ok(contract.includes(`\`${s.env}\``), `docs/contract.md does not mention ${s.env}`);
   }
 });
 
-test('the README and the contract document every metric the exporter serves', () => {
+test('docs/operations.md and the contract document every metric the exporter serves', () => {
   const families = metricFamilies({ at: 0, dataDir: '/lake', tables: [], kafka: { ok: false, error: '' }, stages: [] });
   for (const { name, type } of families) {
-    assert.ok(readme.includes(`\`${name}`), `README.md does not mention ${name}`);
+    assert.ok(operations.includes(`\`${name}`), `docs/operations.md does not mention ${name}`);
     assert.ok(contract.includes(`| \`${name}\` | ${type} |`), `docs/contract.md's metric table lacks ${name}`);
   }
 });

@@ -1,5 +1,5 @@
-// README.md's "Querying the tables" runs as written: its shell block (spark-sql) and its Python
-// block (PyIceberg) are taken from the README and run with LAKEHOUSE_DATA_DIR naming, relative to the
+// docs/lake.md's "Querying the tables" runs as written: its shell block (spark-sql) and its Python
+// block (PyIceberg) are taken from the page and run with LAKEHOUSE_DATA_DIR naming, relative to the
 // current directory, a lake the Node engine wrote; their output is checked against the readers. Needs ci/spark/install.sh.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -20,13 +20,13 @@ const inWork = () => ({
   env: { ...process.env, LAKEHOUSE_DATA_DIR: 'lakes/this-one' },
   maxBuffer: 64 << 20,
 });
-const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+const readme = readFileSync(path.join(repoRoot, 'docs/lake.md'), 'utf8');
 const versions = readFileSync(path.join(repoRoot, 'ci/spark/versions.env'), 'utf8');
 const pinned = (name: string) => new RegExp(`^${name}=(\\S+)$`, 'm').exec(versions)![1];
 
 function section(title: string): string {
   const start = readme.indexOf(`\n## ${title}\n`);
-  assert.ok(start >= 0, `README.md has no section "${title}"`);
+  assert.ok(start >= 0, `docs/lake.md has no section "${title}"`);
   const end = readme.indexOf('\n## ', start + 1);
   return readme.slice(start, end < 0 ? undefined : end);
 }
