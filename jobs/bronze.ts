@@ -5,6 +5,7 @@ import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/clie
 import { authorizationFailure } from './kafka/authorization.ts';
 import { setGroupOffsets } from './kafka/group-offsets.ts';
 import { KafkaAccessError } from './kafka/security.ts';
+import { topicIdOf } from './kafka/topic-id.ts';
 import { CommitConflictError, mayRemoveFilesAfter } from './lake/catalog/catalog.ts';
 import type { Snapshot } from './lake/iceberg/metadata.ts';
 import type { DataFile } from './lake/iceberg/manifest.ts';
@@ -38,6 +39,8 @@ export interface PartitionRange {
 
 export interface KafkaView {
   readonly clusterId: string;
+  /** The topic's id; undefined from a Kafka without topic ids (before 2.8). */
+  readonly topicId?: string;
   readonly watermarks: { partition: number; low: number; high: number }[];
 }
 
@@ -47,6 +50,7 @@ async function describeTopic(admin: Admin, config: Config): Promise<KafkaView> {
   const offsets = await admin.fetchTopicOffsets(config.topic);
   return {
     clusterId,
+    topicId: await topicIdOf(config, config.topic),
     watermarks: offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })),
   };
 }
@@ -73,6 +77,12 @@ export function planRanges(
   if (recordedTopic && recordedTopic !== source.topic) {
     throw new Error(
       `the lake's bronze table holds topic "${recordedTopic}", not "${source.topic}"; refusing to mix them`,
+    );
+  }
+  const recordedTopicId = head?.summary[summaryKeys.topicId];
+  if (recordedTopicId && kafka.topicId && recordedTopicId !== kafka.topicId) {
+    throw new Error(
+      `the lake's bronze table holds offsets of topic "${source.topic}" with id ${recordedTopicId}, but the topic now has id ${kafka.topicId}: it was deleted and created again, and its offsets are not the ones the lake holds; refusing to continue (nothing was changed; point LAKEHOUSE_DATA_DIR at a new lake)`,
     );
   }
   const resume = nextOffsetsOf(head);
@@ -137,6 +147,7 @@ export async function runBronze(config: Config, logger: Logger): Promise<BronzeS
       const committed = await appendFiles(table, files, {
         [summaryKeys.topic]: config.topic,
         [summaryKeys.clusterId]: view.clusterId,
+        ...(view.topicId ? { [summaryKeys.topicId]: view.topicId } : {}),
         ...offsetSummary(read, nextOffsets),
         ...gapSummary(gaps),
         [summaryKeys.writer]: 'node bronze',

@@ -2,6 +2,7 @@ import kafkajs, { type Admin } from 'kafkajs';
 import type { Config } from './config.ts';
 import { grantJobAcls } from './kafka/acls.ts';
 import { createKafka, waitForKafka, withAdmin } from './kafka/client.ts';
+import { waitForTopicLeaders } from './kafka/topic-leaders.ts';
 import type { Logger } from './log.ts';
 
 export interface TopicsSummary {
@@ -20,7 +21,8 @@ export async function runTopics(config: Config, logger: Logger): Promise<TopicsS
     const created = exists
       ? false
       : await admin.createTopics({
-          waitForLeaders: true,
+          // KafkaJS's wait fails on a broker that does not serve the new topic yet: waited for below.
+          waitForLeaders: false,
           topics: [
             {
               topic: config.topic,
@@ -31,8 +33,12 @@ export async function runTopics(config: Config, logger: Logger): Promise<TopicsS
           ],
         });
     if (!created) await checkMinInsync(admin, config, logger);
-    const metadata = await admin.fetchTopicMetadata({ topics: [config.topic] });
-    const partitions = metadata.topics[0]?.partitions.length ?? 0;
+    const partitions = await waitForTopicLeaders(
+      admin,
+      config.topic,
+      config.kafkaWaitSeconds * 1000,
+      `LAKEHOUSE_KAFKA_WAIT_SECONDS=${config.kafkaWaitSeconds}`,
+    );
     if (!created && partitions !== config.partitions) {
       logger.warn('topic exists with a different partition count; keeping it', {
         topic: config.topic,

@@ -13,7 +13,7 @@ const testDir = path.join(root, 'test');
 const needed = (...filters: string[]) => toolsNeeded(testDir, `(${filters.join('|')}).*\\.test\\.ts$`, 'support');
 
 test('npm test -- PATTERN installs what the selected files call for', () => {
-  assert.equal(needed('chart'), ['helm', 'helm3', 'ct', 'linters', 'checkov', 'kube-score', 'kafka']);
+  assert.equal(needed('chart'), ['helm', 'helm3', 'ct', 'linters', 'checkov', 'kube-score', 'promtool', 'kafka']);
   assert.equal(needed('chart', 'rules-parity'), [
     'helm',
     'helm3',
@@ -21,11 +21,13 @@ test('npm test -- PATTERN installs what the selected files call for', () => {
     'linters',
     'checkov',
     'kube-score',
+    'promtool',
     'kafka',
     'spark',
   ]);
   assert.equal(needed('chart/scan'), ['helm', 'helm3', 'checkov', 'kube-score']);
   assert.equal(needed('template'), ['helm', 'helm3']);
+  assert.equal(needed('chart/alert-rules'), ['helm', 'helm3', 'promtool']);
   assert.equal(needed('jobs/pipeline'), ['kafka']);
   assert.equal(needed('tables/readers-agree'), ['kafka', 'spark'], 'through the helpers it imports');
   assert.equal(needed('objectstore/s3'), ['objectstore', 'rest-catalog'], 'the fixture starts both servers');

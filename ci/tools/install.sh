@@ -6,6 +6,7 @@
 #   linters  yamllint and yamale (PyPI, in a venv), which `ct lint` runs, and ruff (npm run lint)
 #   checkov  checkov (PyPI, in a venv), a scanner of the rendered chart
 #   kube-score  kube-score, built from the Go module, the other scanner
+#   promtool promtool, built from Prometheus's Go module: checks and unit-tests the chart's alert rules
 # Idempotent: a tool whose versioned stamp exists is not installed again.
 #
 #   install.sh                  every tool, then their versions
@@ -23,6 +24,8 @@ YAMALE_VERSION=6.1.0
 RUFF_VERSION=0.17.6
 CHECKOV_VERSION=3.3.30
 KUBE_SCORE_VERSION=v1.20.0
+PROMTOOL_VERSION=v0.316.0      # the Go module version of Prometheus release PROMTOOL_RELEASE
+PROMTOOL_RELEASE=3.16.0
 
 CACHE="${LAKEHOUSE_CACHE:-$HOME/.cache/lakehouse}"
 BIN="$CACHE/bin"
@@ -31,7 +34,7 @@ STAMPS="$CACHE/stamps"
 stamp_ok() { [[ -f "$STAMPS/$1" ]]; }
 stamp_set() { touch "$STAMPS/$1"; }
 
-TOOLS=(helm helm3 ct linters checkov kube-score)
+TOOLS=(helm helm3 ct linters checkov kube-score promtool)
 
 label() {
   case $1 in
@@ -41,6 +44,7 @@ label() {
     linters) echo "yamllint $YAMLLINT_VERSION + yamale $YAMALE_VERSION + ruff $RUFF_VERSION" ;;
     checkov) echo "checkov $CHECKOV_VERSION" ;;
     kube-score) echo "kube-score $KUBE_SCORE_VERSION" ;;
+    promtool) echo "promtool $PROMTOOL_VERSION" ;;
   esac
 }
 
@@ -48,7 +52,7 @@ label() {
 needs() {
   case $1 in
     helm) echo npm tar python3 ;;
-    helm3 | ct | kube-score) echo go ;;
+    helm3 | ct | kube-score | promtool) echo go ;;
     linters | checkov) echo python3 ;;
   esac
 }
@@ -61,6 +65,7 @@ stamp_key() {
     linters) echo "pytools-yamllint-$YAMLLINT_VERSION-yamale-$YAMALE_VERSION-ruff-$RUFF_VERSION" ;;
     checkov) echo "checkov-$CHECKOV_VERSION" ;;
     kube-score) echo "kube-score-$KUBE_SCORE_VERSION" ;;
+    promtool) echo "promtool-$PROMTOOL_VERSION" ;;
   esac
 }
 
@@ -72,6 +77,7 @@ binaries() {
     linters) echo yamllint yamale ruff ;;
     checkov) echo checkov ;;
     kube-score) echo kube-score ;;
+    promtool) echo promtool ;;
   esac
 }
 
@@ -152,6 +158,9 @@ for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
   HELM3_LDFLAGS+=" -X $pkg.k8sVersionMajor=${HELM3_KUBE_VERSION%%.*} -X $pkg.k8sVersionMinor=${HELM3_KUBE_VERSION#*.}"
 done
 
+# promtool --version then says what Prometheus's release build says.
+PROMTOOL_LDFLAGS="-X github.com/prometheus/common/version.Version=$PROMTOOL_RELEASE"
+
 install_tool() {
   installed "$1" && return
   check_needs "$1"
@@ -163,6 +172,7 @@ install_tool() {
     linters) pip_venv linters "yamllint==$YAMLLINT_VERSION" "yamale==$YAMALE_VERSION" "ruff==$RUFF_VERSION" ;;
     checkov) pip_venv checkov "checkov==$CHECKOV_VERSION" ;;
     kube-score) go_install kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION" "$(stamp_key kube-score)" "-X main.version=$KUBE_SCORE_VERSION" ;;
+    promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_VERSION" "$(stamp_key promtool)" "$PROMTOOL_LDFLAGS" ;;
   esac
 }
 
@@ -193,3 +203,4 @@ echo "  yamllint: $("$BIN/yamllint" --version)"
 echo "  yamale:   $("$BIN/yamale" --version 2>/dev/null || echo "$YAMALE_VERSION")"
 echo "  checkov:  $("$BIN/checkov" --version)"
 echo "  kube-score: $("$BIN/kube-score" version)"
+echo "  promtool: $("$BIN/promtool" --version 2>&1 | head -n1)"

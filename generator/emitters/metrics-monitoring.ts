@@ -63,7 +63,8 @@ const freshnessRules = (v: Binder) => {
       labels: { severity: 'warning' },
       annotations: {
         summary: "The lakehouse's tables are stale",
-        description: `A stage of bronze, silver and gold last succeeded ${promTemplate('$value | humanizeDuration')} ago, more than ${stale}s; see the pipeline CronJob's Jobs and \`lakehouse.mjs status\`.`,
+        // A stage with runs and no success has +Inf seconds since it, which humanizeDuration prints as it is.
+        description: `A stage of bronze, silver and gold ${promTemplate('if eq (printf "%v" $value) "+Inf"')}has never succeeded${promTemplate('else')}last succeeded ${promTemplate('$value | humanizeDuration')} ago${promTemplate('end')}, more than ${stale}s; see the pipeline CronJob's Jobs and \`lakehouse.mjs status\`.`,
       },
     },
     {

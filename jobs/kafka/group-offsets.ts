@@ -1,9 +1,11 @@
 import type { Admin, Kafka } from 'kafkajs';
 
 /**
- * What KafkaJS's `admin.setOffsets` does (join the group with no partition fetched, seek, which
- * commits), with a consumer whose fetch wait is short: KafkaJS's own one waits its 5 s default fetch
- * wait, with every partition paused, before it stops, which was 5 s of every bronze run.
+ * Sets a consumer group's offsets on `topic` in one OffsetCommit request, so that a tool reading
+ * the group sees all partitions moved or none (KafkaJS's `admin.setOffsets` seeks, which commits one
+ * partition per request). As `admin.setOffsets` does, it joins the group with a consumer that
+ * fetches nothing (the topic paused) and commits once the consumer runs; its fetch wait is short,
+ * as KafkaJS's own one waits its 5 s default before it stops.
  */
 export async function setGroupOffsets(
   kafka: Kafka,
@@ -21,8 +23,14 @@ export async function setGroupOffsets(
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      // The first fetch after the seeks (none is sent: the topic is paused) means they were committed.
-      consumer.on(consumer.events.FETCH, () => resolve());
+      let committing = false;
+      // The first fetch (none is sent: the topic is paused) means the consumer runs: KafkaJS
+      // commits nothing for a consumer that has not joined yet.
+      consumer.on(consumer.events.FETCH, () => {
+        if (committing) return;
+        committing = true;
+        consumer.commitOffsets(partitions.map((p) => ({ topic, ...p }))).then(resolve, reject);
+      });
       // KafkaJS stops the consumer for good on an error it does not retry (Kafka refusing the group):
       // no fetch would ever come.
       consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -30,7 +38,6 @@ export async function setGroupOffsets(
       });
       consumer.run({ eachBatchAutoResolve: false, eachBatch: async () => {} }).catch(reject);
       consumer.pause([{ topic }]);
-      for (const p of partitions) consumer.seek({ topic, ...p });
     });
   } finally {
     await consumer.disconnect();

@@ -297,6 +297,10 @@ withTools(test, () => {
     );
     // Prometheus' own templates reach Prometheus intact.
     assert.match(rules.get('LakehousePipelineStale').annotations.description, /\{\{ \$value \| humanizeDuration \}\}/);
+    assert.match(
+      rules.get('LakehousePipelineStale').annotations.description,
+      '{{ if eq (printf "%v" $value) "+Inf" }}',
+    );
   });
 
   test('PrometheusRule without a schedule: no staleness or lag alert (nothing runs between upgrades), unless a threshold is given', () => {

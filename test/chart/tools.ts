@@ -12,7 +12,7 @@ export const TOOLS_BIN = path.join(
   'bin',
 );
 
-export type ToolName = 'helm' | 'helm3' | 'ct' | 'yamllint' | 'yamale' | 'checkov' | 'kube-score';
+export type ToolName = 'helm' | 'helm3' | 'ct' | 'yamllint' | 'yamale' | 'checkov' | 'kube-score' | 'promtool';
 
 export function toolPath(name: ToolName): string {
   const file = path.join(TOOLS_BIN, name);

@@ -19,10 +19,13 @@ function tsFilesUnder(dir: string): string[] {
     .sort();
 }
 
-/** Every module specifier of a file: static, type-only, re-exports and dynamic `import()`. */
+/**
+ * Every module specifier of a file: static, type-only, re-exports and dynamic `import()`, and the
+ * declaration files it names with `/// <reference path>`.
+ */
 function importsOf(file: string): string[] {
   const info = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
-  return info.importedFiles.map((f) => f.fileName);
+  return [...info.importedFiles, ...info.referencedFiles].map((f) => f.fileName);
 }
 
 function isPathSpecifier(specifier: string): boolean {

@@ -11,6 +11,7 @@ import { TEST_TOOLS, type ToolName } from '../../ci/tools/ensure.ts';
 const needs: readonly [RegExp, readonly ToolName[]][] = [
   [/(?<!function\s+)\b(toolPath|helms)\(/, ['helm', 'helm3']],
   [/\btoolPath\(["']ct["']\)/, ['ct', 'linters']],
+  [/\btoolPath\(["']promtool["']\)/, ['promtool']],
   [/(?<!function\s+)\bscanRenderings\(/, ['checkov', 'kube-score']],
   [/(?<!function\s+)\b(sharedBroker|startBroker|ensureKafkaLibs|kafkaClasspath|runKafkaTool)\(/, ['kafka']],
   [/(?<!function\s+)\brequireSparkInstall\(/, ['spark']],
