@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { TEST_TOOLS } from '../ci/tools/ensure.ts';
 import { toolsNeeded } from './support/tools-needed.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -33,6 +34,13 @@ test('npm test -- PATTERN installs what the selected files call for', () => {
   assert.equal(needed('objectstore/s3'), ['objectstore', 'rest-catalog'], 'the fixture starts both servers');
   assert.equal(needed('objectstore/readers'), ['spark', 'objectstore', 'rest-catalog']);
   assert.equal(needed('validate', 'aggregate'), []);
+});
+
+test("ci/tools/fresh-clone.sh's default test files need every tool npm test installs", () => {
+  const script = readFileSync(path.join(root, 'ci/tools/fresh-clone.sh'), 'utf8');
+  const patterns = /^EVERY_TOOL_PATTERNS=\(([^)]*)\)$/m.exec(script)?.[1].split(/\s+/);
+  assert.ok(patterns, 'EVERY_TOOL_PATTERNS in ci/tools/fresh-clone.sh');
+  assert.equal(needed(...patterns!), [...TEST_TOOLS]);
 });
 
 async function failureOf(run: Promise<unknown>): Promise<{ code?: number; stdout?: string }> {

@@ -115,11 +115,11 @@ PY
 
 # Go builds use Go's own module and build caches (GOMODCACHE, GOCACHE), not this tool cache, so a
 # new tool cache on a machine that built these before takes seconds rather than minutes.
-go_install() { # name module version key ldflags
-  local name="$1" module="$2" version="$3" key="$4" ldflags="$5"
+go_install() { # name module version key ldflags [tags]
+  local name="$1" module="$2" version="$3" key="$4" ldflags="$5" tags="${6:-}"
   local gobin="$CACHE/go/$key"
   mkdir -p "$gobin"
-  GOBIN="$gobin" GOFLAGS=-buildvcs=false CGO_ENABLED=0 go install -ldflags "$ldflags" "$module@$version"
+  GOBIN="$gobin" GOFLAGS=-buildvcs=false CGO_ENABLED=0 go install -tags "$tags" -ldflags "$ldflags" "$module@$version"
   install -m 0755 "$gobin/$(basename "$module")" "$BIN/$name"
   stamp_set "$key"
 }
@@ -172,7 +172,9 @@ install_tool() {
     linters) pip_venv linters "yamllint==$YAMLLINT_VERSION" "yamale==$YAMALE_VERSION" "ruff==$RUFF_VERSION" ;;
     checkov) pip_venv checkov "checkov==$CHECKOV_VERSION" ;;
     kube-score) go_install kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION" "$(stamp_key kube-score)" "-X main.version=$KUBE_SCORE_VERSION" ;;
-    promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_VERSION" "$(stamp_key promtool)" "$PROMTOOL_LDFLAGS" ;;
+    # remove_all_sd leaves out Prometheus's service discovery plugins (cloud SDKs), which checking
+    # and unit-testing rules does not use: 2.7 min of CPU to compile instead of 7.1 on this machine.
+    promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_VERSION" "$(stamp_key promtool)" "$PROMTOOL_LDFLAGS" remove_all_sd ;;
   esac
 }
 
