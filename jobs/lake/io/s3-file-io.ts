@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { AwsClient } from 'aws4fetch';
 import { FileNotFoundError, type FileInfo, type FileIO, type InputFile, type OutputFile } from './file-io.ts';
+import { windowedSlices } from './read-window.ts';
 
 export interface S3Settings {
   /** e.g. `http://127.0.0.1:8333`; empty for AWS's own endpoint of the region. */
@@ -138,20 +139,15 @@ export class S3FileIO implements FileIO {
     if (!info) throw new FileNotFoundError(uri);
     const byteLength = info.size;
     const url = this.url(uri);
-    return {
-      uri,
-      byteLength,
-      slice: async (start: number, end = byteLength) => {
-        const last = Math.min(end, byteLength) - 1;
-        if (last < start) return new ArrayBuffer(0);
-        const response = await this.request(uri, url, { headers: { range: `bytes=${start}-${last}` } });
-        if (response.status === 404) throw new FileNotFoundError(uri);
-        if (response.status !== 206 && !response.ok) return this.fail(uri, 'GET', response);
-        const bytes = await response.arrayBuffer();
-        // A store that ignores Range answers 200 with the whole object.
-        return response.status === 206 ? bytes : bytes.slice(start, last + 1);
-      },
+    const range = async (start: number, end: number) => {
+      const response = await this.request(uri, url, { headers: { range: `bytes=${start}-${end - 1}` } });
+      if (response.status === 404) throw new FileNotFoundError(uri);
+      if (response.status !== 206 && !response.ok) return this.fail(uri, 'GET', response);
+      const bytes = await response.arrayBuffer();
+      // A store that ignores Range answers 200 with the whole object.
+      return response.status === 206 ? bytes : bytes.slice(start, end);
     };
+    return { uri, byteLength, slice: windowedSlices(byteLength, range) };
   }
 
   async stat(uri: string): Promise<FileInfo | undefined> {
