@@ -1,5 +1,4 @@
 import os from 'node:os';
-import path from 'node:path';
 import { CommitConflictError, mayRemoveFilesAfter } from '../lake/catalog/catalog.ts';
 import { appendFiles } from '../lake/iceberg/table.ts';
 import { DataFileWriter, type Lake } from '../lake/lake.ts';
