@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { BUNDLE_COMPRESSED_FILE, BUNDLE_FILE, compressBundle } from './bundle-loader.ts';
 import { leaves, toJsonSchema, toValuesYaml, valuesModel } from '../schema/index.ts';
 import { bundleJobs, REPO_ROOT } from './bundle-jobs.ts';
 import { emit } from './emitter.ts';
@@ -57,7 +58,9 @@ export function chartSourceFiles(): ChartFiles {
   return files;
 }
 
-export const BUNDLE_CHART_PATH = 'files/lakehouse.mjs';
+export const BUNDLE_CHART_PATH = `files/${BUNDLE_FILE}`;
+/** What the chart ships of the bundle (the plain file above is jobs/Dockerfile's, and .helmignore'd). */
+export const BUNDLE_COMPRESSED_CHART_PATH = `files/${BUNDLE_COMPRESSED_FILE}`;
 
 /** The Spark engine's stages, the contract they read and the submit wrapper, mounted by its hook Jobs (engine=spark). */
 function sparkStageFiles(): ChartFiles {
@@ -81,7 +84,9 @@ function sparkStageFiles(): ChartFiles {
 
 export async function chartFiles(): Promise<ChartFiles> {
   const files = chartSourceFiles();
-  files.set(BUNDLE_CHART_PATH, await bundleJobs());
+  const bundle = await bundleJobs();
+  files.set(BUNDLE_CHART_PATH, bundle);
+  files.set(BUNDLE_COMPRESSED_CHART_PATH, compressBundle(bundle));
   for (const [file, content] of sparkStageFiles()) files.set(file, content);
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -5,7 +5,7 @@ import { settings, type Config } from '../jobs/config.ts';
 import type { Binder } from './binder.ts';
 import { bootstrapServers, image, jobsScriptConfigMapName, lakeClaimName } from './names.ts';
 import { containerSecurityContext, podSecurityContext } from './pod-security.ts';
-import { BUNDLE_FILE } from './emitters/jobs-script-configmap.ts';
+import { BUNDLE_COMPRESSED_FILE } from './bundle-loader.ts';
 import { schedulingFields } from './scheduling.ts';
 import {
   kafkaClientMounts,
@@ -203,6 +203,8 @@ export const jobPodSpec = (
 export const bundleChecksumAnnotations = (v: Binder) =>
   v.whenKeys('.Values.jobs.bundledScript', v.defaultOf<boolean>('jobs.bundledScript'), {
     annotations: {
-      'checksum/jobs-script': v.expr(`.Files.Get "files/${BUNDLE_FILE}" | sha256sum`, '0'.repeat(64), { quote: true }),
+      'checksum/jobs-script': v.expr(`.Files.Get "files/${BUNDLE_COMPRESSED_FILE}" | sha256sum`, '0'.repeat(64), {
+        quote: true,
+      }),
     },
   });

@@ -63,7 +63,7 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
         ],
       }),
     ],
-    ['.helmignore', render('helmignore.hbs', {})],
+    ['.helmignore', render('helmignore.hbs', { bundle: true })],
     ['templates/_helpers.tpl', render('_helpers.tpl.hbs', { ...common, maxFullnameLength: 40 })],
     ['templates/validate.yaml', render('validate.yaml.hbs', {})],
     ['templates/NOTES.txt', render('NOTES.txt.hbs', { ...common, statusPod })],

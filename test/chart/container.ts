@@ -71,6 +71,8 @@ function volumeDir(cluster: Cluster, pod: string, volume: any): string {
         `${pod}: volume ${volume.name} uses ConfigMap ${volume.configMap.name}, which the chart does not create`,
       );
     for (const [key, content] of Object.entries(configMap.data ?? {})) writeFileSync(path.join(dir, key), content);
+    for (const [key, content] of Object.entries(configMap.binaryData ?? {}))
+      writeFileSync(path.join(dir, key), Buffer.from(content, 'base64'));
   } else if (volume.secret) {
     const secret = cluster.secrets.get(volume.secret.secretName);
     if (!secret)
