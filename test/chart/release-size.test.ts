@@ -38,6 +38,8 @@ withTools(test, () => {
   };
   const everything = [
     '-f',
+    `${CHART_DIR}/ci/objectstore-values.yaml`,
+    '-f',
     `${CHART_DIR}/ci/scheduled-values.yaml`,
     '--set',
     'engine=spark',
@@ -46,7 +48,7 @@ withTools(test, () => {
   ];
   const renderings: [string, string[]][] = [
     ['the defaults', []],
-    ['Spark, the schedule, the exporter and egress policies', everything],
+    ['the embedded store, Spark, the schedule, the exporter and egress policies', everything],
     ...environmentFiles().map((file): [string, string[]] => [file, ['-f', `${CHART_DIR}/${file}`]]),
   ];
 
