@@ -2,6 +2,7 @@
 // Service that gives the pod the stable name SeaweedFS advertises itself under (-ip), resolvable
 // before the pod is ready, since its components find each other by it while starting.
 import { Service, type IServicePort } from 'kubernetes-models/v1';
+import type { Binder } from '../../binder.ts';
 import type { Emitter } from '../../emitter.ts';
 import { fullname, headlessName, labels, selectorLabels } from '../chart-names.ts';
 import {
@@ -31,7 +32,7 @@ export const STORE_PORTS: readonly { readonly name: string; readonly port: numbe
 
 const servicePort = (name: string, port: number): IServicePort => ({ name, port, targetPort: name, protocol: 'TCP' });
 
-const onlyEnabled = { when: (v: { cond(e: string): string }) => v.cond('.Values.enabled') };
+const onlyEnabled = { when: (v: Binder) => v.cond('.Values.enabled') };
 
 export const headlessService: Emitter = {
   file: 'templates/service-headless.yaml',
