@@ -1,7 +1,7 @@
 // A Binder hands an emitter either the default values (to build a real object that kubernetes-models
 // can validate) or tokens (to build the same object with holes that become Go-template expressions).
 // Both runs go through the same emitter code, so the template and the validated object cannot drift.
-import { defaultsOf, nodeAt, valuesModel } from '../schema/index.ts';
+import { defaultsOf, nodeAt, valuesModel, type ObjectNode } from '../schema/index.ts';
 
 export type TokenKind =
   | 'inline' // `{{ expr }}`, or `{{ expr | quote }}` when the token is the whole scalar and quote is set
@@ -47,20 +47,18 @@ export interface Binder {
   readonly tokens: ReadonlyMap<string, Token>;
 }
 
-const defaults = defaultsOf(valuesModel) as Record<string, unknown>;
-
-function lookupDefault(path: string): unknown {
-  if (!nodeAt(valuesModel, path)) throw new Error(`generator: unknown values path "${path}" (not in schema/values.ts)`);
-  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], defaults);
-}
-
-// Helm reads numbers from YAML as float64, which prints 1e+06 for a million: integers are converted.
-const valueExpr = (path: string) =>
-  nodeAt(valuesModel, path)?.kind === 'integer' ? `.Values.${path} | int64` : `.Values.${path}`;
-
 export const TOKEN_PATTERN = /__LH(\d+)__/g;
 
-export function createBinder(mode: 'defaults' | 'template'): Binder {
+/** `model`: the values of the chart being generated (the lakehouse chart's, or its object store's). */
+export function createBinder(mode: 'defaults' | 'template', model: ObjectNode = valuesModel): Binder {
+  const defaults = defaultsOf(model) as Record<string, unknown>;
+  const lookupDefault = (path: string): unknown => {
+    if (!nodeAt(model, path)) throw new Error(`generator: unknown values path "${path}" (not in the values model)`);
+    return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], defaults);
+  };
+  // Helm reads numbers from YAML as float64, which prints 1e+06 for a million: integers are converted.
+  const valueExpr = (path: string) =>
+    nodeAt(model, path)?.kind === 'integer' ? `.Values.${path} | int64` : `.Values.${path}`;
   const usedPaths = new Set<string>();
   const tokens = new Map<string, Token>();
   const use = (path: string) => {

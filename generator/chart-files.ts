@@ -2,7 +2,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { leaves, toJsonSchema, toValuesYaml, valuesModel } from '../schema/index.ts';
+import { BUNDLE_COMPRESSED_FILE, BUNDLE_FILE, compressBundle } from './bundle-loader.ts';
+import { leaves, objectStoreModel, toJsonSchema, toValuesYaml, valuesModel, type ObjectNode } from '../schema/index.ts';
 import { bundleJobs, REPO_ROOT } from './bundle-jobs.ts';
 import { emit } from './emitter.ts';
 import { emitters } from './emitters/index.ts';
@@ -12,6 +13,8 @@ import { SPARK_CONTRACT_FILE } from './spark-contract.ts';
 import { SPARK_POD_ROLES, sparkPodTemplate, sparkPodTemplateFile } from './spark-pod-templates.ts';
 import { ciValueFiles, environments, type EnvironmentFile } from './environments.ts';
 import { skeletonFiles } from './skeleton.ts';
+import { objectStoreChart } from './objectstore/chart-files.ts';
+import { OBJECTSTORE_ALIAS } from './objectstore/names.ts';
 
 export type ChartFiles = Map<string, string | Uint8Array>;
 
@@ -25,13 +28,17 @@ function environmentYaml(env: EnvironmentFile): string {
 }
 
 /** Fails when a value is defined but read by no template (reading an object reads its fields). */
-export function checkValuesCoverage(usedPaths: ReadonlySet<string>, helpers: string): void {
+export function checkValuesCoverage(
+  usedPaths: ReadonlySet<string>,
+  helpers: string,
+  model: ObjectNode = valuesModel,
+): void {
   const isRead = (segments: string[]) =>
     segments.some((_, i) => {
       const p = segments.slice(0, i + 1).join('.');
       return usedPaths.has(p) || new RegExp(`\\.Values\\.${p.replaceAll('.', '\\.')}\\b`).test(helpers);
     });
-  const unused = [...leaves(valuesModel)]
+  const unused = [...leaves(model)]
     .map(([p]) => p)
     .filter((p) => !isRead(p))
     .map((p) => p.join('.'));
@@ -49,15 +56,25 @@ export function chartSourceFiles(): ChartFiles {
     files.set(template.file, template.content);
     for (const p of template.values) used.add(p);
   }
+  // The store's values are read by its own chart: under objectStore here.
+  const store = objectStoreChart(chartVersion());
+  checkValuesCoverage(store.values, store.helpers, objectStoreModel);
+  for (const p of store.values) used.add(`${OBJECTSTORE_ALIAS}.${p}`);
   checkValuesCoverage(used, [...skeleton.values()].join('\n'));
   for (const [file, content] of skeleton) files.set(file, content);
+  for (const [file, content] of store.files) files.set(file, content);
   files.set('values.yaml', toValuesYaml(valuesModel));
-  files.set('values.schema.json', JSON.stringify(toJsonSchema(valuesModel), null, 2) + '\n');
+  files.set(
+    'values.schema.json',
+    JSON.stringify(toJsonSchema(valuesModel, { subcharts: [OBJECTSTORE_ALIAS] }), null, 2) + '\n',
+  );
   for (const env of [...environments, ...ciValueFiles]) files.set(env.file, environmentYaml(env));
   return files;
 }
 
-export const BUNDLE_CHART_PATH = 'files/lakehouse.mjs';
+export const BUNDLE_CHART_PATH = `files/${BUNDLE_FILE}`;
+/** What the chart ships of the bundle (the plain file above is jobs/Dockerfile's, and .helmignore'd). */
+export const BUNDLE_COMPRESSED_CHART_PATH = `files/${BUNDLE_COMPRESSED_FILE}`;
 
 /** The Spark engine's stages, the contract they read and the submit wrapper, mounted by its hook Jobs (engine=spark). */
 function sparkStageFiles(): ChartFiles {
@@ -81,7 +98,9 @@ function sparkStageFiles(): ChartFiles {
 
 export async function chartFiles(): Promise<ChartFiles> {
   const files = chartSourceFiles();
-  files.set(BUNDLE_CHART_PATH, await bundleJobs());
+  const bundle = await bundleJobs();
+  files.set(BUNDLE_CHART_PATH, bundle);
+  files.set(BUNDLE_COMPRESSED_CHART_PATH, compressBundle(bundle));
   for (const [file, content] of sparkStageFiles()) files.set(file, content);
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
 }

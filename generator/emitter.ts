@@ -1,6 +1,7 @@
 // An emitter builds one chart template from kubernetes-models objects. It is run twice through
 // the same code: with the default values (the objects are validated by their classes) and with
 // tokens (the objects are serialised and the tokens become Go templates).
+import type { ObjectNode } from '../schema/index.ts';
 import { createBinder, type Binder } from './binder.ts';
 import { renderTemplate } from './render.ts';
 
@@ -46,14 +47,15 @@ function inReleaseNamespace<T extends Validatable>(v: Binder, object: T): T {
   return object;
 }
 
-export function emit(emitter: Emitter): EmittedTemplate {
+/** `model`: the values of the chart the template belongs to (the lakehouse chart's by default). */
+export function emit(emitter: Emitter, model?: ObjectNode): EmittedTemplate {
   try {
     const build = (v: Binder) => {
       const built = emitter.build(v);
       return (Array.isArray(built) ? built : [built]).map((o: Validatable) => inReleaseNamespace(v, o));
     };
-    for (const object of build(createBinder('defaults'))) object.validate();
-    const v = createBinder('template');
+    for (const object of build(createBinder('defaults', model))) object.validate();
+    const v = createBinder('template', model);
     const preamble = emitter.preamble ? `${emitter.preamble(v)}\n` : '';
     const body =
       preamble +

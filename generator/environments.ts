@@ -128,6 +128,31 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
     },
   },
   {
+    file: 'ci/objectstore-values.yaml',
+    purpose: "the lake in the embedded object store's Iceberg REST catalog (SeaweedFS, the objectstore dependency)",
+    values: { lake: { catalog: 'rest' }, objectStore: { enabled: true } },
+  },
+  {
+    file: 'ci/rest-catalog-values.yaml',
+    purpose: 'an existing REST catalog and S3 storage, keys and OAuth2 credentials in existing Secrets, egress limited',
+    values: {
+      lake: {
+        catalog: 'rest',
+        rest: {
+          uri: 'https://catalog.example.com',
+          warehouse: 's3://lakehouse-tables',
+          s3Endpoint: 'https://s3.example.com:9000',
+          region: 'eu-west-1',
+          existingSecret: 'lake-storage',
+          accessKeyIdKey: 'AWS_ACCESS_KEY_ID',
+          secretAccessKeyKey: 'AWS_SECRET_ACCESS_KEY',
+          credentialSecret: 'lake-catalog',
+        },
+      },
+      networkPolicy: { egress: true },
+    },
+  },
+  {
     file: 'ci/continuous-producer-values.yaml',
     purpose: 'the continuous producer, a Deployment with resources of its own, in place of the producer hook Job',
     values: {

@@ -1,12 +1,23 @@
 // The pod every pipeline step runs in: `node /opt/lakehouse/lakehouse.mjs <command>` with the
-// environment of docs/contract.md, the lake at /data and a scratch /tmp.
+// environment of docs/contract.md, the lake at /data (lake.catalog volume) and a scratch /tmp.
 import type { IContainer, IEnvVar, IPodSpec, IResourceRequirements, IVolume } from 'kubernetes-models/v1';
 import { settings, type Config } from '../jobs/config.ts';
 import type { Binder } from './binder.ts';
 import { bootstrapServers, image, jobsScriptConfigMapName, lakeClaimName } from './names.ts';
 import { containerSecurityContext, podSecurityContext } from './pod-security.ts';
-import { BUNDLE_FILE } from './emitters/jobs-script-configmap.ts';
+import { BUNDLE_COMPRESSED_FILE } from './bundle-loader.ts';
 import { schedulingFields } from './scheduling.ts';
+import {
+  catalogCredential,
+  isSecretSetting,
+  lakeHelper,
+  storageKey,
+  tmpVolumes,
+  VOLUME_LAKE,
+  volumeLakeByDefault,
+  workDir,
+  type SettingValue,
+} from './lake-backend.ts';
 import {
   kafkaClientMounts,
   kafkaClientVolumes,
@@ -22,8 +33,11 @@ export const LAKE_MOUNT = '/data';
 
 export type LakehouseCommand = 'topics' | 'produce' | 'bronze' | 'silver' | 'gold' | 'verify' | 'maintain' | 'metrics';
 
-/** Where the chart takes each job setting from: one entry per setting of the contract (the type demands it). */
-const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = {
+/**
+ * Where the chart takes each job setting from: one entry per setting of the contract (the type
+ * demands it), a literal from the values or a Secret's key (never a secret as a literal).
+ */
+const settingSources: { readonly [K in keyof Config]: (v: Binder) => SettingValue } = {
   bootstrapServers,
   topic: (v) => v.str('topic.name'),
   partitions: (v) => v.str('topic.partitions'),
@@ -62,17 +76,29 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => string } = 
   kafkaAcls: (v) => v.expr(`and .Values.kafka.auth.enabled .Values.kafka.auth.acls`, 'true', { quote: true }),
   kafkaProducerUser: (v) => userName(v, 'producer'),
   kafkaPipelineUser: (v) => userName(v, 'pipeline'),
-  catalog: () => 'volume',
-  catalogUri: () => '',
-  catalogWarehouse: () => '',
-  catalogCredential: () => '',
-  s3Endpoint: () => '',
-  awsAccessKeyId: () => '',
-  awsSecretAccessKey: () => '',
-  awsRegion: () => 'us-east-1',
-  workDir: () => '',
+  catalog: (v) => v.str('lake.catalog'),
+  catalogUri: (v) => lakeHelper(v, 'catalog.uri'),
+  catalogWarehouse: (v) => lakeHelper(v, 'catalog.warehouse'),
+  catalogCredential,
+  s3Endpoint: (v) => lakeHelper(v, 's3.endpoint'),
+  awsAccessKeyId: (v) => storageKey(v, 'accessKeyId'),
+  awsSecretAccessKey: (v) => storageKey(v, 'secretAccessKey'),
+  awsRegion: (v) => v.str('lake.rest.region'),
+  workDir,
   migrateFrom: () => '',
 };
+
+/** The settings the object store's clients need: what the Spark executors get besides the driver. */
+export const CATALOG_SETTINGS: readonly (keyof Config)[] = [
+  'catalog',
+  'catalogUri',
+  'catalogWarehouse',
+  'catalogCredential',
+  's3Endpoint',
+  'awsAccessKeyId',
+  'awsSecretAccessKey',
+  'awsRegion',
+];
 
 /** The Kafka user a pod running these commands signs in as; none for one that does not use Kafka. */
 export function kafkaRoleOf(commands: LakehouseCommand | readonly LakehouseCommand[]): KafkaRole | undefined {
@@ -92,20 +118,37 @@ const kafkaRoleEnv = (v: Binder, role: KafkaRole | undefined): EnvOverrides =>
 /** Settings a particular kind of pod runs with instead of the values' (env var -> value). */
 export type EnvOverrides = Readonly<Record<string, string>>;
 
-/** `env` with each override replacing the variable of that name, or added when there is none. */
-export const withOverrides = (env: readonly IEnvVar[], overrides: EnvOverrides): IEnvVar[] => [
-  ...env.map((e) => (e.name in overrides ? { name: e.name, value: overrides[e.name] } : e)),
+/** One variable of a pod's environment: a setting (or an override) and where its value comes from. */
+export interface SettingEntry {
+  readonly env: string;
+  readonly key?: keyof Config;
+  readonly value: SettingValue;
+}
+
+/** Every job setting of docs/contract.md with its source, each override replacing or adding one. */
+export const settingEntries = (v: Binder, overrides: EnvOverrides = {}): SettingEntry[] => [
+  ...settings.map((s) => ({ env: s.env, key: s.key, value: overrides[s.env] ?? settingSources[s.key](v) })),
   ...Object.entries(overrides)
-    .filter(([name]) => !env.some((e) => e.name === name))
-    .map(([name, value]) => ({ name, value })),
+    .filter(([name]) => !settings.some((s) => s.env === name))
+    .map(([env, value]) => ({ env, value })),
 ];
+
+/** Entries as container environment: a Secret's key as valueFrom.secretKeyRef where its condition holds. */
+export const envVarsOf = (v: Binder, entries: readonly SettingEntry[]): IEnvVar[] =>
+  entries.flatMap(({ env, value }) =>
+    isSecretSetting(value)
+      ? [
+          ...v.when(value.when, value.on, [
+            { name: env, valueFrom: { secretKeyRef: { name: value.secret.name, key: value.secret.key } } },
+          ]),
+          ...v.when(`not (${value.when})`, !value.on, [{ name: env, value: value.otherwise }]),
+        ]
+      : [{ name: env, value }],
+  );
 
 /** The job settings of docs/contract.md as environment variables, every one of them, from the values. */
 export const settingsEnv = (v: Binder, overrides: EnvOverrides = {}): IEnvVar[] =>
-  withOverrides(
-    settings.map((s) => ({ name: s.env, value: settingSources[s.key](v) })),
-    overrides,
-  );
+  envVarsOf(v, settingEntries(v, overrides));
 
 /**
  * The Node runtime's variables of every job, as the chart sets them and `npm run bench` runs the
@@ -127,7 +170,7 @@ const jobEnv = (v: Binder, overrides: EnvOverrides): IEnvVar[] => [
 export interface JobPodOptions {
   /** Settings this pod runs with instead of the values'. */
   readonly env?: EnvOverrides;
-  /** Whether the lake volume is mounted at /data, and read-only (a pod that only reads it). */
+  /** Whether the lake volume is mounted at /data (with lake.catalog volume), and read-only (a pod that only reads it). */
   readonly lake?: boolean | 'readOnly';
   /** The container's resources; jobs.resources by default. */
   readonly resources?: IResourceRequirements;
@@ -144,7 +187,11 @@ export const jobContainer = (v: Binder, command: LakehouseCommand, options: JobP
     resources: options.resources ?? v.block(`toYaml .Values.jobs.resources`, v.defaultOf('jobs.resources')),
     securityContext: containerSecurityContext(),
     volumeMounts: [
-      ...(lake ? [{ name: 'lake', mountPath: LAKE_MOUNT, ...(lake === 'readOnly' ? { readOnly: true } : {}) }] : []),
+      ...(lake
+        ? v.when(VOLUME_LAKE, volumeLakeByDefault(v), [
+            { name: 'lake', mountPath: LAKE_MOUNT, ...(lake === 'readOnly' ? { readOnly: true } : {}) },
+          ])
+        : []),
       { name: 'tmp', mountPath: '/tmp' },
       ...v.when('.Values.jobs.bundledScript', v.defaultOf<boolean>('jobs.bundledScript'), [
         { name: 'script', mountPath: SCRIPT_DIR, readOnly: true },
@@ -168,8 +215,12 @@ export const jobVolumes = (
   commands: LakehouseCommand | readonly LakehouseCommand[],
   options: JobPodOptions = {},
 ): IVolume[] => [
-  ...((options.lake ?? true) ? [{ name: 'lake', persistentVolumeClaim: { claimName: lakeClaimName(v) } }] : []),
-  { name: 'tmp', emptyDir: {} },
+  ...((options.lake ?? true)
+    ? v.when(VOLUME_LAKE, volumeLakeByDefault(v), [
+        { name: 'lake', persistentVolumeClaim: { claimName: lakeClaimName(v) } },
+      ])
+    : []),
+  ...tmpVolumes(v),
   ...v.when('.Values.jobs.bundledScript', v.defaultOf<boolean>('jobs.bundledScript'), [
     { name: 'script', configMap: { name: jobsScriptConfigMapName(v) } },
   ]),
@@ -204,6 +255,8 @@ export const jobPodSpec = (
 export const bundleChecksumAnnotations = (v: Binder) =>
   v.whenKeys('.Values.jobs.bundledScript', v.defaultOf<boolean>('jobs.bundledScript'), {
     annotations: {
-      'checksum/jobs-script': v.expr(`.Files.Get "files/${BUNDLE_FILE}" | sha256sum`, '0'.repeat(64), { quote: true }),
+      'checksum/jobs-script': v.expr(`.Files.Get "files/${BUNDLE_COMPRESSED_FILE}" | sha256sum`, '0'.repeat(64), {
+        quote: true,
+      }),
     },
   });

@@ -14,6 +14,16 @@ import { KAFKA_CA_DIR } from './kafka-access.ts';
 import { RUN_AS } from './pod-security.ts';
 import { SPARK_RUN_AS } from './spark-pod-templates.ts';
 import { loadScanExceptions, SCAN_EXCEPTIONS_FILE } from './scan-exceptions.ts';
+import {
+  CATALOG_PORT,
+  FULLNAME_TEMPLATE,
+  OBJECTSTORE_ALIAS,
+  OBJECTSTORE_CHART,
+  S3_PORT,
+  SECRET_KEYS,
+} from './objectstore/names.ts';
+import { chartLock, type ChartDependency } from './chart-lock.ts';
+import { BOOTSTRAP_HOOK_WEIGHT } from './objectstore/emitters/bootstrap-job.ts';
 
 const SKELETON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'skeleton');
 
@@ -32,6 +42,7 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
   const defaults = defaultValues();
   const kafkaImage = `${defaults.kafka.image.repository}:${defaults.kafka.image.tag}`;
   const jobsImage = `${defaults.jobs.image.repository}:${defaults.jobs.image.tag}`;
+  const storeImage = `${defaults.objectStore.image.repository}:${defaults.objectStore.image.tag}`;
   const steps = PIPELINE_STEPS.map((s) => ({ ...s }));
   const common = {
     clientPort: KAFKA_CLIENT_PORT,
@@ -43,9 +54,30 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
   };
   const statusPod = {
     suffix: STATUS_POD_SUFFIX,
-    bundled: statusPodOverrides(true),
-    prebuilt: statusPodOverrides(false),
+    volume: { bundled: statusPodOverrides(true, 'volume'), prebuilt: statusPodOverrides(false, 'volume') },
+    rest: { bundled: statusPodOverrides(true, 'rest'), prebuilt: statusPodOverrides(false, 'rest') },
   };
+  const objectStore = {
+    fullname: FULLNAME_TEMPLATE,
+    alias: OBJECTSTORE_ALIAS,
+    catalogPort: CATALOG_PORT,
+    s3Port: S3_PORT,
+    secretKeys: {
+      accessKeyId: SECRET_KEYS.accessKeyId,
+      secretAccessKey: SECRET_KEYS.secretAccessKey,
+      credential: SECRET_KEYS.credential,
+    },
+    bootstrapWeight: BOOTSTRAP_HOOK_WEIGHT,
+  };
+  const dependencies: ChartDependency[] = [
+    {
+      name: OBJECTSTORE_CHART,
+      version: chartVersion,
+      repository: '',
+      condition: `${OBJECTSTORE_ALIAS}.enabled`,
+      alias: OBJECTSTORE_ALIAS,
+    },
+  ];
   return new Map([
     [
       'Chart.yaml',
@@ -60,17 +92,21 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
         images: [
           { name: 'kafka', image: kafkaImage },
           { name: 'jobs', image: jobsImage },
+          { name: 'objectstore', image: storeImage },
         ],
+        dependencies,
       }),
     ],
-    ['.helmignore', render('helmignore.hbs', {})],
-    ['templates/_helpers.tpl', render('_helpers.tpl.hbs', { ...common, maxFullnameLength: 40 })],
+    ['Chart.lock', chartLock(dependencies)],
+    ['.helmignore', render('helmignore.hbs', { bundle: true })],
+    ['templates/_helpers.tpl', render('_helpers.tpl.hbs', { ...common, objectStore, maxFullnameLength: 40 })],
     ['templates/validate.yaml', render('validate.yaml.hbs', {})],
     ['templates/NOTES.txt', render('NOTES.txt.hbs', { ...common, statusPod })],
     [
       'README.md',
       render('README.md.hbs', {
         ...common,
+        objectStore,
         description: CHART_DESCRIPTION,
         topic: defaults.topic.name,
         kafkaImage,

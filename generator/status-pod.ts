@@ -1,17 +1,53 @@
 // The one-off pod NOTES.txt offers for `status` and the table commands when no exporter runs: the
-// `--overrides` (strategic merge) of `kubectl run`, which mount the lake read-only under the
-// restricted Pod Security Standard. Values are Go-template expressions (raw strings in backticks, which JSON leaves alone),
-// so the JSON is written into NOTES.txt as it is and Helm fills it in.
+// `--overrides` (strategic merge) of `kubectl run`, under the restricted Pod Security Standard,
+// which mount the lake read-only (lake.catalog volume) or read the REST catalog with the keys from
+// their Secrets (secretKeyRef). Values are Go-template expressions (raw strings in backticks, which
+// JSON leaves alone), so the JSON is written into NOTES.txt as it is and Helm fills it in.
 import { LAKE_MOUNT, SCRIPT_DIR } from './job-pod.ts';
 import { containerSecurityContext, podSecurityContext } from './pod-security.ts';
 import { CA_MOUNTED, KAFKA_CA_DIR, KAFKA_USER_DIR, PASSWORD_MOUNTED } from './kafka-access.ts';
+import { CATALOG_CREDENTIAL_USED, REST_WORK_DIR } from './lake-backend.ts';
 
 export const STATUS_POD_SUFFIX = '-status';
 
 const go = (expr: string) => `{{ ${expr} }}`;
 
-/** `kubectl run --override-type=strategic --overrides` JSON; `bundled` mounts the bundled script's ConfigMap (jobs.bundledScript). */
-export function statusPodOverrides(bundled: boolean): string {
+export type Backend = 'volume' | 'rest';
+
+const secretEnv = (name: string, key: 'accessKeyId' | 'secretAccessKey' | 'credential') => ({
+  name,
+  valueFrom: {
+    secretKeyRef: {
+      name: go(
+        key === 'credential'
+          ? 'include `lakehouse.catalog.credentialSecretName` .'
+          : 'include `lakehouse.lake.secretName` .',
+      ),
+      key: go(`include \`lakehouse.lake.secretKey\` (dict \`context\` $ \`key\` \`${key}\`)`),
+    },
+  },
+});
+
+/** Where the lake is: the volume's mount, or the REST catalog's settings (the credential added where used). */
+const lakeEnv = (backend: Backend) =>
+  backend === 'volume'
+    ? [{ name: 'LAKEHOUSE_DATA_DIR', value: LAKE_MOUNT }]
+    : [
+        { name: 'LAKEHOUSE_CATALOG', value: 'rest' },
+        { name: 'LAKEHOUSE_CATALOG_URI', value: go('include `lakehouse.catalog.uri` .') },
+        { name: 'LAKEHOUSE_CATALOG_WAREHOUSE', value: go('include `lakehouse.catalog.warehouse` .') },
+        { name: 'LAKEHOUSE_S3_ENDPOINT', value: go('include `lakehouse.s3.endpoint` .') },
+        { name: 'AWS_REGION', value: go('.Values.lake.rest.region') },
+        { name: 'LAKEHOUSE_WORK_DIR', value: REST_WORK_DIR },
+        secretEnv('AWS_ACCESS_KEY_ID', 'accessKeyId'),
+        secretEnv('AWS_SECRET_ACCESS_KEY', 'secretAccessKey'),
+      ];
+
+/**
+ * `kubectl run --override-type=strategic --overrides` JSON; `bundled` mounts the bundled script's
+ * ConfigMap (jobs.bundledScript), `backend` is lake.catalog.
+ */
+export function statusPodOverrides(bundled: boolean, backend: Backend): string {
   const name = `${go('$fullname')}${STATUS_POD_SUFFIX}`;
   const spec = {
     automountServiceAccountToken: false,
@@ -25,7 +61,8 @@ export function statusPodOverrides(bundled: boolean): string {
         env: [
           { name: 'KAFKA_BOOTSTRAP_SERVER', value: go('include `lakehouse.kafka.bootstrapServers` .') },
           { name: 'LAKEHOUSE_TOPIC', value: go('.Values.topic.name') },
-          { name: 'LAKEHOUSE_DATA_DIR', value: LAKE_MOUNT },
+          ...lakeEnv(backend),
+          CATALOG_ENV,
           { name: 'LAKEHOUSE_KAFKA_WAIT_SECONDS', value: '15' },
           // Signs in as the pipeline user, as the metrics exporter does.
           { name: 'LAKEHOUSE_KAFKA_SECURITY', value: go('include `lakehouse.kafka.security` .') },
@@ -39,7 +76,7 @@ export function statusPodOverrides(bundled: boolean): string {
         ],
         volumeMounts: [
           KAFKA_MOUNTS,
-          { name: 'lake', mountPath: LAKE_MOUNT, readOnly: true },
+          ...(backend === 'volume' ? [{ name: 'lake', mountPath: LAKE_MOUNT, readOnly: true }] : []),
           { name: 'tmp', mountPath: '/tmp' },
           ...(bundled ? [{ name: 'script', mountPath: SCRIPT_DIR, readOnly: true }] : []),
         ],
@@ -47,8 +84,10 @@ export function statusPodOverrides(bundled: boolean): string {
     ],
     volumes: [
       KAFKA_VOLUMES,
-      { name: 'lake', persistentVolumeClaim: { claimName: go('include `lakehouse.lakeClaimName` .') } },
-      { name: 'tmp', emptyDir: {} },
+      ...(backend === 'volume'
+        ? [{ name: 'lake', persistentVolumeClaim: { claimName: go('include `lakehouse.lakeClaimName` .') } }]
+        : []),
+      { name: 'tmp', emptyDir: backend === 'volume' ? {} : { sizeLimit: go('.Values.lake.workDirSize') } },
       ...(bundled ? [{ name: 'script', configMap: { name: `${go('$fullname')}-jobs` } }] : []),
     ],
   };
@@ -60,10 +99,17 @@ export function statusPodOverrides(bundled: boolean): string {
       'app.kubernetes.io/instance': go('.Release.Name'),
     },
   };
-  // The Kafka CA and password, each only when it is used: Go-template conditions around whole
-  // list items (each followed by its comma; an item that is always there comes after them).
+  // The Kafka CA and password, and the catalog's credential, each only when it is used: Go-template
+  // conditions around whole list items (each followed by its comma; an item that is always there
+  // comes after them).
   const optional = (cond: string, item: object) => `{{ if ${cond} }}${JSON.stringify(item)},{{ end }}`;
   return JSON.stringify({ apiVersion: 'v1', metadata, spec })
+    .replace(
+      JSON.stringify(CATALOG_ENV) + ',',
+      backend === 'rest'
+        ? optional(CATALOG_CREDENTIAL_USED, secretEnv('LAKEHOUSE_CATALOG_CREDENTIAL', 'credential'))
+        : '',
+    )
     .replace(
       JSON.stringify(KAFKA_MOUNTS) + ',',
       [
@@ -98,4 +144,5 @@ export function statusPodOverrides(bundled: boolean): string {
 }
 
 const KAFKA_MOUNTS = { name: '__kafka_mounts__' };
+const CATALOG_ENV = { name: '__catalog_env__' };
 const KAFKA_VOLUMES = { name: '__kafka_volumes__' };

@@ -39,6 +39,17 @@ export interface ObjectNode<S extends Shape = Shape> extends Described {
   readonly required?: readonly string[];
   /** `if <field> == <equals> then <require> must be present and non-empty`. */
   readonly requireWhen?: RequireWhen<string>;
+  /** Rules across its fields, at any depth (dotted paths from this object). */
+  readonly rules?: readonly ValueRule[];
+}
+
+/** What a rule asks of a value: non-empty, empty (a string) or false (a boolean), or one value. */
+export type Expectation = 'set' | 'unset' | { readonly equals: string | boolean | number };
+
+/** When every `when` path holds its value, every `expect` path must meet its expectation. */
+export interface ValueRule {
+  readonly when: Readonly<Record<string, string | boolean | number>>;
+  readonly expect: Readonly<Record<string, Expectation>>;
 }
 
 export interface RequireWhen<K extends string> {
@@ -121,7 +132,11 @@ export const boolean = (def: boolean, description: string): BooleanNode => ({
 export const object = <S extends Shape>(
   description: string,
   fields: S,
-  opts: { required?: readonly (keyof S & string)[]; requireWhen?: RequireWhen<keyof S & string> } = {},
+  opts: {
+    required?: readonly (keyof S & string)[];
+    requireWhen?: RequireWhen<keyof S & string>;
+    rules?: readonly ValueRule[];
+  } = {},
 ): ObjectNode<S> => ({ kind: 'object', description, fields, ...opts });
 
 export const list = <I extends Node>(

@@ -1,4 +1,5 @@
 export { valuesModel, type Values } from './values.ts';
+export { objectStoreModel, type ObjectStoreValues } from './objectstore-values.ts';
 export { defaultsOf } from './defaults.ts';
 export { toJsonSchema, KUBERNETES_QUANTITY_PATTERN } from './json-schema.ts';
 export { toValuesYaml } from './values-yaml.ts';

@@ -2,15 +2,15 @@
 import { stringify } from 'yaml';
 import type { Node, ObjectNode } from './define.ts';
 
-const HEADER = [
-  '# Default values of the lakehouse chart.',
-  '# Generated from schema/values.ts by `npm run generate`; edit that file, not this one.',
+const header = (chart: string, source: string) => [
+  `# Default values of the ${chart} chart.`,
+  `# Generated from ${source} by \`npm run generate\`; edit that file, not this one.`,
   '# values.schema.json (generated from the same definition) rejects unknown keys and bad values.',
   '',
 ];
 
-export function toValuesYaml(root: ObjectNode): string {
-  return [...HEADER, ...objectLines(root, 0)].join('\n') + '\n';
+export function toValuesYaml(root: ObjectNode, chart = 'lakehouse', source = 'schema/values.ts'): string {
+  return [...header(chart, source), ...objectLines(root, 0)].join('\n') + '\n';
 }
 
 function objectLines(node: ObjectNode, depth: number): string[] {

@@ -201,6 +201,83 @@ tls.key: {{ $cert.Key | b64enc }}
 {{- default (printf "%s-lake" (include "lakehouse.fullname" .)) .Values.persistence.existingClaim }}
 {{- end }}
 
+{{/*
+The object store chart's object names' prefix, as its own "objectstore.fullname" renders it (both
+from generator/objectstore/names.ts).
+*/}}
+{{- define "lakehouse.objectStore.fullname" -}}
+{{- printf "%s-objectstore" (.Release.Name | trunc 30 | trimSuffix "-") }}
+{{- end }}
+
+{{/* LAKEHOUSE_CATALOG_URI: the embedded store's catalog Service, or lake.rest.uri; "" on a volume. */}}
+{{- define "lakehouse.catalog.uri" -}}
+{{- if eq .Values.lake.catalog "rest" }}
+{{- if .Values.objectStore.enabled }}
+{{- printf "http://%s-catalog.%s.svc:8181" (include "lakehouse.objectStore.fullname" .) .Release.Namespace }}
+{{- else }}
+{{- .Values.lake.rest.uri }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* LAKEHOUSE_CATALOG_WAREHOUSE: the embedded store's table bucket, or lake.rest.warehouse; "" on a volume. */}}
+{{- define "lakehouse.catalog.warehouse" -}}
+{{- if eq .Values.lake.catalog "rest" }}
+{{- if .Values.objectStore.enabled }}
+{{- printf "s3://%s" .Values.objectStore.tableBucket }}
+{{- else }}
+{{- .Values.lake.rest.warehouse }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* LAKEHOUSE_S3_ENDPOINT: the embedded store's S3 Service, or lake.rest.s3Endpoint; "" on a volume. */}}
+{{- define "lakehouse.s3.endpoint" -}}
+{{- if eq .Values.lake.catalog "rest" }}
+{{- if .Values.objectStore.enabled }}
+{{- printf "http://%s-s3.%s.svc:8333" (include "lakehouse.objectStore.fullname" .) .Release.Namespace }}
+{{- else }}
+{{- .Values.lake.rest.s3Endpoint }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding the storage's keys: the embedded store's generated one, or lake.rest.existingSecret. */}}
+{{- define "lakehouse.lake.secretName" -}}
+{{- if .Values.objectStore.enabled }}{{ include "lakehouse.objectStore.fullname" . }}{{ else }}{{ .Values.lake.rest.existingSecret }}{{ end }}
+{{- end }}
+
+{{/* The Secret holding the catalog's OAuth2 client credentials: the embedded store's, or lake.rest.credentialSecret. */}}
+{{- define "lakehouse.catalog.credentialSecretName" -}}
+{{- if .Values.objectStore.enabled }}{{ include "lakehouse.objectStore.fullname" . }}{{ else }}{{ .Values.lake.rest.credentialSecret }}{{ end }}
+{{- end }}
+
+{{/* A key of those Secrets; takes (dict "context" $ "key" "accessKeyId|secretAccessKey|credential"). */}}
+{{- define "lakehouse.lake.secretKey" -}}
+{{- if .context.Values.objectStore.enabled }}
+{{- get (dict "accessKeyId" "access-key-id" "secretAccessKey" "secret-access-key" "credential" "credential") .key }}
+{{- else }}
+{{- get (dict "accessKeyId" .context.Values.lake.rest.accessKeyIdKey "secretAccessKey" .context.Values.lake.rest.secretAccessKeyKey "credential" .context.Values.lake.rest.credentialKey) .key }}
+{{- end }}
+{{- end }}
+
+{{/*
+The ports of an existing catalog and storage (lake.rest.uri, lake.rest.s3Endpoint; AWS S3's 443 when
+that is empty), as NetworkPolicy ports (each once): the addresses behind them are not the chart's to know.
+*/}}
+{{- define "lakehouse.lake.endpointPorts" -}}
+{{- $ports := list }}
+{{- range $url := list .Values.lake.rest.uri (default "https://s3.amazonaws.com" .Values.lake.rest.s3Endpoint) }}
+{{- $u := urlParse $url }}
+{{- $hostPort := splitList ":" $u.host }}
+{{- $ports = append $ports (ternary (last $hostPort) (ternary "443" "80" (eq $u.scheme "https")) (gt (len $hostPort) 1) | int) }}
+{{- end }}
+{{- range uniq $ports }}
+- port: {{ . }}
+  protocol: TCP
+{{- end }}
+{{- end }}
+
 {{/* An image reference from an image value: repository@digest when a digest pins it, else repository:tag. */}}
 {{- define "lakehouse.image" -}}
 {{- if .digest }}{{ printf "%s@%s" .repository .digest }}{{ else }}{{ printf "%s:%s" .repository .tag }}{{ end }}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run test:cluster [-- scenario...]: brings the cluster up once, runs the scenarios named
-# (none: default, schedule, netpol, prod and spark; soak only when named), printing each step with
+# (none: default, schedule, netpol, prod and objectstore; spark and soak only when named), printing each step with
 # its duration and a final "cluster: N passed, N failed" line; the cluster is always torn down at
 # the end. Every scenario installs into a namespace of its own that enforces the restricted Pod
 # Security Standard (proven by a pod that breaks it being refused) and is deleted at its end.
@@ -14,7 +14,10 @@
 #             without the release's labels, with and without networkPolicy.egress (scenario-netpol.sh)
 #   prod      the prod environment (values-prod.yaml: 3 KRaft nodes, replication 3,
 #             min.insync.replicas 2) with Kafka and Job pods killed mid-run (scenario-prod.sh)
-#   spark     engine=spark with 2 executors (scenario-spark.sh)
+#   objectstore  the lake in the embedded object store's REST catalog: install, helm test, the store
+#             killed mid-bronze, an upgrade to engine=spark with 2 executors, no claim but the
+#             store's (scenario-objectstore.sh); it covers the spark scenario's claims on the catalog lake
+#   spark     engine=spark with 2 executors on the lake volume (scenario-spark.sh)
 #   soak      ten minutes of the schedule with and without maintenance, sampled every 30 s
 #             (scenario-soak.sh)
 set -euo pipefail
@@ -26,9 +29,9 @@ exec 9>"${LAKEHOUSE_CLUSTER_LOCK:-/tmp/lakehouse-cluster.lock}"
 flock 9 || { echo "test.sh: could not lock ${LAKEHOUSE_CLUSTER_LOCK:-/tmp/lakehouse-cluster.lock}" >&2; exit 1; }
 release=lakehouse
 scenarios=("$@")
-((${#scenarios[@]} > 0)) || scenarios=(default schedule netpol prod spark)
+((${#scenarios[@]} > 0)) || scenarios=(default schedule netpol prod objectstore)
 for scenario in "${scenarios[@]}"; do
-  case $scenario in default | schedule | netpol | prod | spark | soak) ;; *) echo "test.sh: unknown scenario \"$scenario\" (default, schedule, netpol, prod, spark, soak)" >&2; exit 2 ;; esac
+  case $scenario in default | schedule | netpol | prod | objectstore | spark | soak) ;; *) echo "test.sh: unknown scenario \"$scenario\" (default, schedule, netpol, prod, objectstore, spark, soak)" >&2; exit 2 ;; esac
 done
 # A values change for the upgrade that makes every stage run again with different input.
 upgrade_set=${LAKEHOUSE_UPGRADE_SET:-producer.events=45}
@@ -276,6 +279,7 @@ for scenario in "${scenarios[@]}"; do
     schedule) source "$here/scenario-schedule.sh" ;;
     netpol) source "$here/scenario-netpol.sh" ;;
     prod) source "$here/scenario-prod.sh" ;;
+    objectstore) source "$here/scenario-objectstore.sh" ;;
     spark) source "$here/scenario-spark.sh" ;;
     soak) source "$here/scenario-soak.sh" ;;
   esac

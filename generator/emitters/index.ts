@@ -15,6 +15,7 @@ import { pipelineJobs } from './pipeline-jobs.ts';
 import { scheduleCronJobs } from './schedule-cronjobs.ts';
 import { producerDeployment } from './producer-deployment.ts';
 import { sparkFilesConfigMap } from './spark-files-configmap.ts';
+import { sparkPodTemplatesConfigMap } from './spark-pod-templates-configmap.ts';
 import { sparkRole, sparkRoleBinding, sparkServiceAccount } from './spark-rbac.ts';
 import { sparkStageJobs } from './spark-stage-jobs.ts';
 import { verifyTestPod } from './verify-test-pod.ts';
@@ -38,6 +39,7 @@ export const emitters: readonly Emitter[] = [
   sparkRole,
   sparkRoleBinding,
   sparkFilesConfigMap,
+  sparkPodTemplatesConfigMap,
   ...sparkStageJobs,
   ...scheduleCronJobs,
   metricsDeployment,

@@ -3,7 +3,7 @@
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import type { Emitter } from '../emitter.ts';
 import { labels, metricsName, releaseSelector, selectorLabels } from '../names.ts';
-import { dnsEgress, kafkaClientEgress, policyTypesWithEgress } from '../network-egress.ts';
+import { dnsEgress, kafkaClientEgress, lakeEgress, policyTypesWithEgress } from '../network-egress.ts';
 import { METRICS_PORT_NAME } from './metrics-exporter.ts';
 
 export const metricsNetworkPolicy: Emitter = {
@@ -15,8 +15,8 @@ export const metricsNetworkPolicy: Emitter = {
       metadata: { name: metricsName(v), labels: labels(v, 'metrics') },
       spec: {
         podSelector: { matchLabels: selectorLabels(v, 'metrics') },
-        // With networkPolicy.egress it opens only DNS and Kafka (for the consumer group's lag).
-        ...policyTypesWithEgress(v, () => [dnsEgress, kafkaClientEgress(v)]),
+        // With networkPolicy.egress it opens only DNS, Kafka (for the consumer group's lag) and the object store.
+        ...policyTypesWithEgress(v, () => [dnsEgress, kafkaClientEgress(v), ...lakeEgress(v)]),
         ingress: [
           {
             from: [

@@ -181,4 +181,82 @@ export const badValues: readonly BadValues[] = [
     values: { kafka: { podAntiAffinity: 'strict' } },
     field: /kafka[./]podAntiAffinity/,
   },
+  {
+    name: 'a REST catalog without the embedded store and without a URI',
+    values: { lake: { catalog: 'rest' } },
+    field: /lake[./]rest[./]uri/,
+  },
+  {
+    name: 'an existing REST catalog without a warehouse',
+    values: { lake: { catalog: 'rest', rest: { uri: 'https://catalog.example.com', existingSecret: 'keys' } } },
+    field: /lake[./]rest[./]warehouse/,
+  },
+  {
+    name: "an existing REST catalog without the storage keys' Secret",
+    values: { lake: { catalog: 'rest', rest: { uri: 'https://catalog.example.com', warehouse: 's3://lake' } } },
+    field: /lake[./]rest[./]existingSecret/,
+  },
+  {
+    name: 'both the embedded store and an existing catalog',
+    values: {
+      lake: {
+        catalog: 'rest',
+        rest: { uri: 'https://catalog.example.com', warehouse: 's3://lake', existingSecret: 'keys' },
+      },
+      objectStore: { enabled: true },
+    },
+    field: /lake[./]rest[./]uri/,
+  },
+  {
+    name: 'the embedded store with the lake on its volume',
+    values: { objectStore: { enabled: true } },
+    field: /lake[./]catalog/,
+  },
+  {
+    name: "an existing catalog's Secret with the lake on its volume",
+    values: { lake: { rest: { existingSecret: 'keys' } } },
+    field: /lake[./]rest[./]existingSecret/,
+  },
+  {
+    name: 'a lake volume claim with a REST catalog',
+    values: { lake: { catalog: 'rest' }, objectStore: { enabled: true }, persistence: { existingClaim: 'old-lake' } },
+    field: /persistence[./]existingClaim/,
+  },
+  {
+    name: 'an unknown catalog backend',
+    values: { lake: { catalog: 'glue' } },
+    field: /lake[./]catalog/,
+  },
+  {
+    name: 'a warehouse that is no s3:// location',
+    values: {
+      lake: {
+        catalog: 'rest',
+        rest: { uri: 'https://catalog.example.com', warehouse: 'lake', existingSecret: 'keys' },
+      },
+    },
+    field: /lake[./]rest[./]warehouse/,
+  },
+  {
+    name: 'a catalog URI that is no http(s) URL',
+    values: {
+      lake: { catalog: 'rest', rest: { uri: 'catalog:8181', warehouse: 's3://lake', existingSecret: 'keys' } },
+    },
+    field: /lake[./]rest[./]uri/,
+  },
+  {
+    name: 'a table bucket name in capitals',
+    values: { lake: { catalog: 'rest' }, objectStore: { enabled: true, tableBucket: 'Lake' } },
+    field: /objectStore[./]tableBucket/,
+  },
+  {
+    name: 'an unknown key of the object store',
+    values: { lake: { catalog: 'rest' }, objectStore: { enabled: true, replicas: 3 } },
+    field: /replicas/,
+  },
+  {
+    name: 'a work directory size that is not a quantity',
+    values: { lake: { workDirSize: 'a lot' } },
+    field: /lake[./]workDirSize/,
+  },
 ];

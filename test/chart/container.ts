@@ -1,7 +1,7 @@
 // Runs a rendered container the way the kubelet would, on this machine: each volume mount becomes a
 // local directory (a ConfigMap's data written out, the lake claim shared between pods, an emptyDir
-// fresh), paths in the command and the environment are mapped onto them, and the Kafka address is
-// swapped for a local broker.
+// fresh), paths in the command and the environment are mapped onto them, a secretKeyRef reads the
+// Secret's key, and the Kafka address and the object store's URLs are swapped for local servers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,8 +17,13 @@ export interface Cluster {
   readonly kafka: ReadonlyMap<string, string>;
   /** Secret name -> its files (key -> content): the rendered Secrets, or what a test gives instead. */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** A rendered URL (the object store's catalog and S3 Services) -> the local server's. */
+  readonly urls: ReadonlyMap<string, string>;
   readonly root: string;
 }
+
+/** The settings holding an address of the object store, swapped for the local one's. */
+const URL_SETTINGS = ['LAKEHOUSE_CATALOG_URI', 'LAKEHOUSE_S3_ENDPOINT'];
 
 export interface ContainerRun {
   readonly exitCode: number | null;
@@ -34,6 +39,7 @@ export function newCluster(
   objects: readonly RenderedObject[],
   kafka: ReadonlyMap<string, string>,
   secrets: ReadonlyMap<string, Readonly<Record<string, string>>> = new Map(),
+  urls: ReadonlyMap<string, string> = new Map(),
 ): Cluster {
   const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o]));
   const rendered = objects
@@ -52,6 +58,7 @@ export function newCluster(
     claims: new Map(),
     kafka,
     secrets: new Map([...rendered, ...secrets]),
+    urls,
     root: mkdtempSync(path.join(os.tmpdir(), 'lakehouse-cluster-')),
   };
 }
@@ -71,6 +78,8 @@ function volumeDir(cluster: Cluster, pod: string, volume: any): string {
         `${pod}: volume ${volume.name} uses ConfigMap ${volume.configMap.name}, which the chart does not create`,
       );
     for (const [key, content] of Object.entries(configMap.data ?? {})) writeFileSync(path.join(dir, key), content);
+    for (const [key, content] of Object.entries(configMap.binaryData ?? {}))
+      writeFileSync(path.join(dir, key), Buffer.from(content, 'base64'));
   } else if (volume.secret) {
     const secret = cluster.secrets.get(volume.secret.secretName);
     if (!secret)
@@ -147,9 +156,16 @@ async function runOne(
 
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: cluster.root };
   for (const e of container.env ?? []) {
-    if (e.valueFrom)
-      throw new Error(`${object.metadata.name}: env ${e.name} uses valueFrom, which this test cannot resolve`);
-    let value: string = mapPath(e.value ?? '', mounts);
+    if (e.valueFrom && !e.valueFrom.secretKeyRef)
+      throw new Error(`${object.metadata.name}: env ${e.name} uses valueFrom other than secretKeyRef`);
+    let value: string = e.valueFrom
+      ? secretValue(cluster, object, e.name, e.valueFrom.secretKeyRef)
+      : mapPath(e.value ?? '', mounts);
+    if (URL_SETTINGS.includes(e.name) && value !== '') {
+      const local = cluster.urls.get(value);
+      if (!local) throw new Error(`${object.metadata.name}: ${e.name} ${value} is no address the chart serves`);
+      value = local;
+    }
     if (e.name === 'KAFKA_BOOTSTRAP_SERVER') {
       value = value
         .split(',')
@@ -185,6 +201,22 @@ async function runOne(
       resolve({ exitCode, output, argv });
     });
   });
+}
+
+function secretValue(
+  cluster: Cluster,
+  object: RenderedObject,
+  env: string,
+  ref: { name: string; key: string },
+): string {
+  const secret = cluster.secrets.get(ref.name);
+  if (!secret)
+    throw new Error(
+      `${object.metadata.name}: env ${env} reads Secret ${ref.name}, which neither the chart nor the test provides`,
+    );
+  if (!(ref.key in secret))
+    throw new Error(`${object.metadata.name}: env ${env}: Secret ${ref.name} has no key ${ref.key}`);
+  return secret[ref.key]!;
 }
 
 export function provideClaim(cluster: Cluster, claimName: string): string {

@@ -3,15 +3,13 @@
 // broker secured as the chart's Kafka is (TLS, SCRAM users, ACLs): each job signs in as its own user.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tableFiles } from '../support/tables.ts';
 import { sharedBroker } from '../support/broker-fixture.ts';
-import { knownBroker } from '../../dev/broker/clients.ts';
-import { brokerTls } from '../../dev/broker/tls.ts';
-import { kafkaUsers, passwordFile, type KafkaRole } from '../../dev/broker/users.ts';
-import { newCluster, provideClaim, runContainer, runPod, type Cluster } from './container.ts';
+import { brokerCluster } from './broker-cluster.ts';
+import { provideClaim, runContainer, runPod, type Cluster } from './container.ts';
 import { hookJobsInOrder, hookOf, parseRendered, type RenderedObject } from './rendered.ts';
 import { helmTemplate, toolPath } from './tools.ts';
 
@@ -19,46 +17,6 @@ const suffix = randomBytes(4).toString('hex');
 const topic = `chart-pipeline-${suffix}`;
 const group = `chart-pipeline-${suffix}`;
 let cluster: Cluster | undefined;
-
-/**
- * The chart's Secrets the jobs mount, with the local broker's CA and its users' passwords in place
- * of the ones the chart generates (the broker is secure as the chart's Kafka is: TLS, SCRAM, ACLs).
- */
-function brokerSecrets(objects: readonly RenderedObject[], bootstrap: string): Map<string, Record<string, string>> {
-  const access = knownBroker(bootstrap);
-  if (!access) throw new Error(`${bootstrap} is no local broker this process started`);
-  const secrets = new Map<string, Record<string, string>>([
-    ['lakehouse-kafka-ca', { 'ca.crt': readFileSync(brokerTls().caFile, 'utf8') }],
-    ...(Object.keys(kafkaUsers) as KafkaRole[]).map(
-      (role) =>
-        [`lakehouse-kafka-user-${role}`, { password: readFileSync(passwordFile(access.dataDir, role), 'utf8') }] as [
-          string,
-          Record<string, string>,
-        ],
-    ),
-  ]);
-  for (const name of secrets.keys())
-    assert.ok(
-      objects.some((o) => o.kind === 'Secret' && o.metadata.name === name),
-      `the chart renders Secret ${name}`,
-    );
-  return secrets;
-}
-
-function brokerCluster(objects: readonly RenderedObject[], bootstrap: string): Cluster {
-  const addresses = kafkaAddresses(objects, 'lakehouse');
-  assert.ok(addresses.length > 0, 'the chart serves Kafka through a Service selecting the StatefulSet');
-  return newCluster(objects, new Map(addresses.map((a) => [a, bootstrap])), brokerSecrets(objects, bootstrap));
-}
-
-/** The Kafka addresses the chart serves: its client Service, as the jobs are told to reach it. */
-function kafkaAddresses(objects: readonly RenderedObject[], namespace: string): string[] {
-  const kafkaPods = objects.find((o) => o.kind === 'StatefulSet')!.spec.template.metadata.labels;
-  return objects
-    .filter((o) => o.kind === 'Service' && o.spec.clusterIP !== 'None')
-    .filter((s) => Object.entries(s.spec.selector).every(([k, v]) => kafkaPods[k] === v))
-    .flatMap((s) => s.spec.ports.map((p: any) => `${s.metadata.name}.${namespace}.svc:${p.port}`));
-}
 
 test("the rendered chart drives the pipeline: hook Jobs in Helm's order, helm test, then a scheduled run", async () => {
   const objects = parseRendered(

@@ -20,6 +20,8 @@ export interface RenderedObject {
   };
   readonly spec?: any;
   readonly data?: Record<string, string>;
+  /** A ConfigMap's binary data, base64. */
+  readonly binaryData?: Record<string, string>;
   /** The template it came from (Helm's `# Source:` comment). */
   readonly source: string;
 }

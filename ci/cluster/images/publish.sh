@@ -2,7 +2,7 @@
 # Pushes the locally built images into the local registry under every name the chart renders
 # (helm template), so the chart installs with its own default values. Writes the list of registry
 # hosts those names use to $RUN_DIR/registries, for containerd's mirror configuration.
-# usage: publish.sh "<layout> <kind>"...   (kind: pause | node | kafka | spark)
+# usage: publish.sh "<layout> <kind>"...   (kind: pause | node | kafka | spark | seaweedfs)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../env.sh"
@@ -20,12 +20,18 @@ chart_images() {
   echo "docker.io/apache/kafka:$KAFKA_VERSION"
   # engine=spark's image, which the default values do not render
   echo "docker.io/apache/spark:$SPARK_VERSION"
+  # the embedded object store's, which the default values do not render either
+  if [[ -f $repo_root/chart/Chart.yaml ]]; then
+    "$HELM_BIN/helm" template lakehouse "$repo_root/chart" -f "$repo_root/chart/ci/objectstore-values.yaml" \
+      | sed -n 's/^[[:space:]-]*image:[[:space:]]*["'\'']\{0,1\}\([^"'\'' ]*seaweedfs[^"'\'' ]*\).*/\1/p'
+  fi
 }
 
 kind_of() {
   case $1 in
     */pause:*) echo pause ;;
     */spark:*) echo spark ;;
+    */seaweedfs:*) echo seaweedfs ;;
     *kafka*) echo kafka ;;
     *node*) echo node ;;
     *) echo "publish: no local build for image $1 (rendered by the chart)" >&2; return 1 ;;

@@ -39,9 +39,10 @@ export class HadoopCatalog implements Catalog {
   }
 
   async exists(): Promise<boolean> {
-    const slash = this.root.replace(/\/+$/, '').lastIndexOf('/');
-    const parent = this.root.slice(0, slash) || 'file:/';
-    return (await this.io.children(parent)).includes(this.root.replace(/\/+$/, '').slice(slash + 1));
+    const root = this.root.replace(/\/+$/, '');
+    const slash = root.lastIndexOf('/');
+    // The parent keeps its slash: `file:/` for a lake at /data, as a pod mounts it.
+    return (await this.io.children(root.slice(0, slash + 1))).includes(root.slice(slash + 1));
   }
 
   locationOf(spec: TableSpec): string {

@@ -5,6 +5,7 @@
  * credentials (`id:secret`, as PyIceberg's `credential`) are exchanged for a bearer token at
  * `/v1/oauth/tokens` when given. JSON is read and written with 64-bit snapshot ids kept exact.
  */
+import { untilReached } from '../io/unreached.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { TableFiles } from '../io/table-files.ts';
 import { parseJson, stringifyJson } from '../iceberg/json.ts';
@@ -81,9 +82,12 @@ export class RestCatalog implements Catalog {
     return { authorization: `Bearer ${this.token.value}` };
   }
 
+  /** One request; tried again while it does not reach the catalog (io/unreached.ts), never once it may have. */
   private async send(method: string, url: string, body?: string, headers: Record<string, string> = {}) {
     try {
-      return await fetch(url, { method, body, headers, signal: AbortSignal.timeout(requestTimeoutMs) });
+      return await untilReached(() =>
+        fetch(url, { method, body, headers, signal: AbortSignal.timeout(requestTimeoutMs) }),
+      );
     } catch (error) {
       throw new RestCatalogError(
         0,

@@ -4,6 +4,7 @@
  * one with `If-Match: <etag>`: the store decides which of two writers wins. New objects are written
  * to a local staging file first (Parquet writers write files) and streamed up when published.
  */
+import { isUnreached } from './unreached.ts';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -85,7 +86,11 @@ export class S3FileIO implements FileIO {
     return `${this.endpoint}/${encodeURIComponent(bucket)}/${encodeKey(key)}${query}`;
   }
 
-  /** One request, tried again on a server error or a dropped connection (a store restarting answers 500/503). */
+  /**
+   * One request, tried again on a server error or a dropped connection (a store restarting answers
+   * 500/503); with `retry` false (a create-if-absent, whose retry would find its own object) only
+   * when it never reached the store.
+   */
   private async request(
     uri: string,
     url: string,
@@ -93,7 +98,7 @@ export class S3FileIO implements FileIO {
     retry = true,
   ): Promise<Response> {
     let last: unknown;
-    for (let attempt = 1; attempt <= (retry ? attempts : 1); attempt++) {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         const response = await this.client.fetch(url, { ...init, signal: AbortSignal.timeout(requestTimeoutMs) });
         if (response.status < 500 || attempt === attempts || !retry) return response;
@@ -104,7 +109,8 @@ export class S3FileIO implements FileIO {
         );
       } catch (error) {
         last = error;
-        if (!retry || attempt === attempts) break;
+        // A request that never reached the store is retried whatever it is (nothing was sent).
+        if ((!retry && !isUnreached(error)) || attempt === attempts) break;
       }
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
     }
