@@ -51,6 +51,8 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => SettingValu
   startTime: (v) => v.str('producer.startTime'),
   producerMode: (v) => v.str('producer.mode'),
   eventsPerSecond: (v) => v.str('producer.eventsPerSecond'),
+  // Only the continuous producer's Deployment has one (producer-deployment.ts).
+  readyFile: () => '',
   consumerGroup: (v) => v.str('pipeline.consumerGroup'),
   rowGroupSize: (v) => v.str('pipeline.rowGroupSize'),
   fileRows: (v) => v.str('pipeline.fileRows'),

@@ -35,6 +35,7 @@ export interface Config {
   readonly startTime: number;
   readonly producerMode: ProducerMode;
   readonly eventsPerSecond: number;
+  readonly readyFile: string;
   readonly kafkaSecurity: KafkaSecurity;
   readonly kafkaSaslMechanism: KafkaSaslMechanism;
   readonly kafkaCaFile: string;
@@ -250,6 +251,15 @@ export const settings = [
     defaultValue: '50',
     parser: { kind: 'integer', min: 1, max: 100_000 },
     description: 'events per second of the continuous producer',
+  }),
+  setting({
+    key: 'readyFile',
+    env: 'LAKEHOUSE_READY_FILE',
+    flag: 'ready-file',
+    defaultValue: '',
+    parser: { kind: 'text' },
+    description:
+      'the continuous producer creates this file once Kafka acknowledged its first send and removes it when it stops (a readiness probe checks it); empty: none',
   }),
   setting({
     key: 'leaseWaitSeconds',

@@ -5,6 +5,8 @@
 import { settings } from './config.ts';
 import { eventRules } from './events/rules.ts';
 import { icebergSchema, lakeTables, summaryKeys } from './lake/table-schema.ts';
+import { defaultTiming, LEASE_LOCATIONS, lakeCreatingStages, writingStages } from './ops/lease.ts';
+import { outcomes } from './ops/runs.ts';
 
 export function contract() {
   return {
@@ -34,6 +36,18 @@ export function contract() {
     summaryKeys,
     /** Silver's rules (jobs/events/rules.ts), which both engines interpret. */
     rules: eventRules,
+    /** The lake's writer lease (jobs/ops/lease.ts), which both engines take. */
+    lease: {
+      /** Relative to the volume lake's root (`volume`) or to the REST catalog's warehouse (`catalog`). */
+      locations: LEASE_LOCATIONS,
+      /** Milliseconds: lifetime, renewal, polling, the pause before a takeover is read back, clock skew allowed. */
+      timing: defaultTiming,
+      writingStages: [...writingStages],
+      /** The writing stages that create a lake that is not there yet; the others take no lease without one. */
+      lakeCreatingStages: [...lakeCreatingStages],
+    },
+    /** ops.runs' outcomes (jobs/ops/runs.ts). */
+    runOutcomes: outcomes,
   };
 }
 

@@ -1,9 +1,11 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Config } from './config.ts';
 import { createFleet, fleetSizeFor } from './events/fleet.ts';
 import { recordMixer, type GeneratedRecord } from './events/mix.ts';
-import { createKafka, idempotentProducer } from './kafka/client.ts';
+import { createKafka } from './kafka/client.ts';
+import { PartitionedSender, senderLimits } from './kafka/partitioned-sender.ts';
 import type { Logger } from './log.ts';
 import { tokenBucket } from './token-bucket.ts';
 
@@ -11,7 +13,6 @@ import { tokenBucket } from './token-bucket.ts';
 export const STOP_FLUSH_SECONDS = 20;
 // The loop wakes at most this often, so each send carries a few ticks' worth of events, not one.
 const TICK_MS = 50;
-const MAX_BATCH = 1_000;
 const PROGRESS_MS = 10_000;
 // A send unacknowledged for this long means Kafka is away (a healthy one answers in milliseconds).
 const STALL_MS = 10_000;
@@ -38,12 +39,16 @@ export interface StreamSummary {
 
 /**
  * Streams `config.eventsPerSecond` events a second from a simulated fleet until `stop` aborts:
- * then it stops generating, waits (bounded) for the send in flight, disconnects and returns what
+ * then it stops generating, waits (bounded) for the sends in flight, disconnects and returns what
  * Kafka acknowledged. A Kafka that is away or a topic not yet created is waited for, not fatal.
+ * Events go out through the partitioned idempotent sender of mode `once`: each request holds one
+ * partition's batch, and a failed one is sent again as it was, so the topic holds exactly the
+ * events Kafka acknowledged, even when a broker dies mid-request.
  */
 export async function runContinuousProduce(config: Config, logger: Logger, stop: AbortSignal): Promise<StreamSummary> {
   const counts = { sent: 0, acknowledged: 0, valid: 0, invalid: 0, duplicates: 0, unconfirmed: 0 };
   const vehicles = fleetSizeFor(config.eventsPerSecond);
+  const ready = readySignal(config.readyFile, logger);
   let started: number | undefined;
   const summary = (): StreamSummary => {
     const seconds = started === undefined ? 0 : (performance.now() - started) / 1000;
@@ -56,96 +61,113 @@ export async function runContinuousProduce(config: Config, logger: Logger, stop:
       perSecond: seconds > 0 ? Math.round(counts.acknowledged / seconds) : 0,
     };
   };
-  const kafka = createKafka(config, logger);
-  if (!(await waitForTopic(kafka, config, logger, stop))) return summary();
-  const producer = idempotentProducer(kafka);
-  await producer.connect();
-  logger.info('streaming', { topic: config.topic, eventsPerSecond: config.eventsPerSecond, vehicles });
-  started = performance.now();
+  try {
+    const kafka = createKafka(config, logger);
+    const partitions = await waitForTopic(kafka, config, logger, stop);
+    if (partitions === undefined) return summary();
+    const abandon = new AbortController();
+    const sender = await PartitionedSender.open<GeneratedRecord>(kafka, config.topic, partitions, {
+      ...senderLimits,
+      acknowledged: (records) => {
+        counts.acknowledged += records.length;
+        for (const record of records) counts[record.kind === 'duplicate' ? 'duplicates' : record.kind]++;
+        ready.acknowledged();
+      },
+      resend: async (error, attempt, partition) => {
+        if (abandon.signal.aborted) return false;
+        const retryInMs = Math.min(1_000 * attempt, 10_000);
+        logger.warn('send failed; sending the same events again', {
+          partition,
+          attempt,
+          retryInMs,
+          error: error.message,
+        });
+        await sleep(retryInMs, undefined, { signal: abandon.signal }).catch(() => {});
+        return !abandon.signal.aborted;
+      },
+    });
+    logger.info('streaming', { topic: config.topic, eventsPerSecond: config.eventsPerSecond, vehicles, partitions });
+    started = performance.now();
+    await stream(config, logger, stop, sender, counts, abandon);
+    return summary();
+  } finally {
+    ready.stopped();
+  }
+}
 
-  const fleet = createFleet({ seed: config.seed, vehicles, startTime: Date.now() });
+/** The loop: each tick's events handed to the sender and flushed, until `stop` aborts. */
+async function stream(
+  config: Config,
+  logger: Logger,
+  stop: AbortSignal,
+  sender: PartitionedSender<GeneratedRecord>,
+  counts: { sent: number; acknowledged: number; unconfirmed: number },
+  abandon: AbortController,
+): Promise<void> {
+  const fleet = createFleet({
+    seed: config.seed,
+    vehicles: fleetSizeFor(config.eventsPerSecond),
+    startTime: Date.now(),
+  });
   const mix = recordMixer(config);
   const bucket = tokenBucket(config.eventsPerSecond, Math.max(config.eventsPerSecond, 1));
   let inFlightSince: number | undefined;
   const watch = watchProgress(logger, config.eventsPerSecond, counts, () => inFlightSince);
-  const abandon = new AbortController();
-  const deliver = async (records: GeneratedRecord[]) => {
-    inFlightSince = performance.now();
-    await sendUntilAcknowledged(
-      producer,
-      config.topic,
-      records.map(({ key, value }) => ({ key, value })),
-      logger,
-      abandon.signal,
-    );
-    const waited = performance.now() - inFlightSince;
-    if (waited > STALL_MS) logger.info('kafka acknowledges again', { waitedSeconds: Math.round(waited / 1000) });
-    inFlightSince = undefined;
-    counts.acknowledged += records.length;
-    for (const record of records) counts[record.kind === 'duplicate' ? 'duplicates' : record.kind]++;
-  };
   const stopped = aborted(stop);
   try {
     while (!stop.aborted) {
-      const n = bucket.take(MAX_BATCH);
+      const n = bucket.take(senderLimits.batchSize);
       if (n === 0) {
         await sleep(Math.max(bucket.msUntilNext(), TICK_MS), undefined, { signal: stop }).catch(() => {});
         continue;
       }
       const now = Date.now();
-      const records = Array.from({ length: n }, () => mix(() => fleet.next(now)));
+      const since = performance.now();
+      inFlightSince = since;
+      // A partition's buffer that fills (a tick of batchSize events, all for one partition) goes out
+      // at once; the flush below waits for it and reports its failure.
+      for (let i = 0; i < n; i++) sender.add(mix(() => fleet.next(now)))?.catch(() => {});
       counts.sent += n;
-      const delivery = deliver(records);
-      if (!(await settledBefore(delivery, stopped))) {
-        // Stopping with a send in flight: its acknowledgement is waited for, within a bound.
-        if (!(await settledBefore(delivery, sleep(STOP_FLUSH_SECONDS * 1000)))) {
-          abandon.abort();
-          delivery.catch(() => {});
-          counts.unconfirmed = n;
-          logger.warn('stopped before Kafka acknowledged the last send', {
-            unconfirmed: n,
-            waitedSeconds: STOP_FLUSH_SECONDS,
-          });
-        }
-      }
+      const delivery = sender.flush().then(() => {
+        const waited = performance.now() - since;
+        if (waited > STALL_MS) logger.info('kafka acknowledges again', { waitedSeconds: Math.round(waited / 1000) });
+        inFlightSince = undefined;
+      });
+      if (await settledBefore(delivery, stopped)) continue;
+      // Stopping with sends in flight: their acknowledgements are waited for, within a bound.
+      if (await settledBefore(delivery, sleep(STOP_FLUSH_SECONDS * 1000))) continue;
+      abandon.abort();
+      delivery.catch(() => {});
+      counts.unconfirmed = counts.sent - counts.acknowledged;
+      logger.warn('stopped before Kafka acknowledged the last send', {
+        unconfirmed: counts.unconfirmed,
+        waitedSeconds: STOP_FLUSH_SECONDS,
+      });
     }
   } finally {
     watch.stop();
-    await settledBefore(producer.disconnect(), sleep(5_000)).catch(() => {});
+    await settledBefore(abandon.signal.aborted ? sender.abandon() : sender.disconnect(), sleep(5_000)).catch(() => {});
   }
-  return summary();
 }
 
 /**
- * Sends with acks=all and, when a send fails (Kafka away longer than the client's own retries),
- * sends the same messages again until they are acknowledged or `abandon` aborts. The idempotent
- * producer keeps its id and gives a partition's messages of a failed request the same sequence
- * numbers again, so the broker drops what it had already written. (Of a send that failed on one
- * broker after succeeding on another, the part that succeeded is written twice: silver quarantines
- * those copies as duplicates.)
+ * The readiness file (LAKEHOUSE_READY_FILE): removed at start (a restarted container keeps its
+ * /tmp), created at the first acknowledgement, removed at the end.
  */
-async function sendUntilAcknowledged(
-  producer: Producer,
-  topic: string,
-  messages: Message[],
-  logger: Logger,
-  abandon: AbortSignal,
-): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
-      return;
-    } catch (error) {
-      if (abandon.aborted) throw error;
-      const retryInMs = Math.min(1_000 * attempt, 10_000);
-      logger.warn('send failed; sending the same events again', {
-        attempt,
-        retryInMs,
-        error: (error as Error).message,
-      });
-      await sleep(retryInMs, undefined, { signal: abandon }).catch(() => {});
-    }
-  }
+function readySignal(file: string, logger: Logger) {
+  let ready = false;
+  if (file) rmSync(file, { force: true });
+  return {
+    acknowledged(): void {
+      if (ready || !file) return;
+      ready = true;
+      writeFileSync(file, `${new Date().toISOString()}\n`);
+      logger.info('ready: Kafka acknowledged the first events', { readyFile: file });
+    },
+    stopped(): void {
+      if (file) rmSync(file, { force: true });
+    },
+  };
 }
 
 /**
@@ -180,9 +202,15 @@ function watchProgress(
 
 /**
  * Waits until Kafka answers and lists the topic; the topics job, a post-install hook, runs only
- * after the Deployment has started. Says so at most every 30 s. False when stopped first.
+ * after the Deployment has started. Says so at most every 30 s. The topic's partition count, or
+ * undefined when stopped first.
  */
-async function waitForTopic(kafka: Kafka, config: Config, logger: Logger, stop: AbortSignal): Promise<boolean> {
+async function waitForTopic(
+  kafka: Kafka,
+  config: Config,
+  logger: Logger,
+  stop: AbortSignal,
+): Promise<number | undefined> {
   let lastSaid = -Infinity;
   let attempt = 0;
   const stopped = aborted(stop);
@@ -195,10 +223,17 @@ async function waitForTopic(kafka: Kafka, config: Config, logger: Logger, stop: 
         admin.connect().then(() => admin.listTopics()),
         stopped,
       );
-      if (topics === undefined) return false;
-      if (topics.includes(config.topic)) {
-        logger.info('topic found', { topic: config.topic, attempt });
-        return true;
+      if (topics === undefined) return undefined;
+      const partitions =
+        topics.includes(config.topic) &&
+        (await settledOr(
+          admin.fetchTopicMetadata({ topics: [config.topic] }).then((m) => m.topics[0]?.partitions.length ?? 0),
+          stopped,
+        ));
+      if (partitions === undefined) return undefined;
+      if (partitions) {
+        logger.info('topic found', { topic: config.topic, partitions, attempt });
+        return partitions;
       }
       waiting = {
         msg: 'waiting for the topic',
@@ -218,7 +253,7 @@ async function waitForTopic(kafka: Kafka, config: Config, logger: Logger, stop: 
     }
     await sleep(Math.min(500 * attempt, 5_000), undefined, { signal: stop }).catch(() => {});
   }
-  return false;
+  return undefined;
 }
 
 function aborted(signal: AbortSignal): Promise<void> {

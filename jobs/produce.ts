@@ -2,7 +2,7 @@ import type { JobContext } from './job.ts';
 import type { Config } from './config.ts';
 import { generateRecords } from './events/generate.ts';
 import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
-import { PartitionedSender } from './kafka/partitioned-sender.ts';
+import { PartitionedSender, senderLimits } from './kafka/partitioned-sender.ts';
 import type { Logger } from './log.ts';
 import { runContinuousProduce, type StreamSummary } from './produce-stream.ts';
 import { rowCounts, type RowCounts } from './ops/runs.ts';
@@ -14,12 +14,6 @@ export interface ProduceSummary extends RowCounts {
   readonly invalid: number;
   readonly duplicates: number;
 }
-
-// Messages per partition per produce request; large enough to amortise the round trip, small
-// enough to stay well under the broker's default message.max.bytes per partition batch.
-const batchSize = 1_000;
-// Producers (connections, producer ids) at most: a topic of many partitions shares them out.
-const maxProducers = 8;
 
 /** Mode `once` sends `config.events` generated events; `continuous` streams until stopped (produce-stream.ts). */
 export async function runProduce(
@@ -57,9 +51,10 @@ async function sendAll(
     return topics[0].partitions.length;
   });
   const progress = progressReporter(logger, 'sent', config.events);
-  const sender = await PartitionedSender.open(kafka, config.topic, partitions, { batchSize, maxProducers }, (n) =>
-    progress((counts.sent += n)),
-  );
+  const sender = await PartitionedSender.open(kafka, config.topic, partitions, {
+    ...senderLimits,
+    acknowledged: (messages) => progress((counts.sent += messages.length)),
+  });
   try {
     const records = generateRecords(config.events, {
       seed: config.seed,

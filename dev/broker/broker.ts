@@ -14,7 +14,7 @@ import { guardAgainstOrphan } from './orphan-guard.ts';
 import { isBrokerProcess, terminate } from './process-control.ts';
 import { serverProperties } from './server-config.ts';
 import { kafkaJsSecurity, rememberBroker } from './clients.ts';
-import type { BrokerHandle, BrokerSecurity } from './handle.ts';
+import type { BrokerAccess, BrokerHandle, BrokerSecurity } from './handle.ts';
 import { brokerTls } from './tls.ts';
 import { makeUsers } from './users.ts';
 
@@ -47,6 +47,13 @@ export interface Broker extends BrokerHandle {
   readonly readyMs: number;
   /** SIGTERM, SIGKILL after a bound, then removes dataDir. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * SIGKILLs the JVM (broker and controller: one process) and resolves once it is gone; dataDir and
+   * the ports stay, for restart(). A fault to inject: nothing of the broker's shutdown runs.
+   */
+  kill(): Promise<void>;
+  /** Starts the JVM again on the same dataDir and ports (after kill()), and waits until it answers; `pid` is then the new one. */
+  restart(): Promise<void>;
 }
 
 // A graceful stop normally takes ~1 s, but the first one also writes the class-data archive.
@@ -106,6 +113,39 @@ async function launch(classpath: string, dataDir: string, options: BrokerOptions
     throw new Error(`broker: formatting storage with ${propertiesFile} failed: ${error.message}`);
   });
 
+  const access: BrokerAccess = { bootstrap: `127.0.0.1:${clientPort}`, dataDir, security };
+  const start = () => startJvm(classpath, access, clientPort, propertiesFile, options);
+  let running = await start();
+  rememberBroker(access);
+  let stopping: Promise<void> | undefined;
+  const broker: Broker = {
+    ...access,
+    get pid() {
+      return running.pid;
+    },
+    readyMs: running.readyMs,
+    stop: () => (stopping ??= stopBroker(broker)),
+    kill: async () => {
+      if (isBrokerProcess(running.pid, dataDir)) await terminate(running.pid, 0);
+    },
+    restart: async () => {
+      if (isBrokerProcess(running.pid, dataDir))
+        throw new Error(`broker: pid ${running.pid} still runs; kill() it first`);
+      running = await start();
+    },
+  };
+  return broker;
+}
+
+/** Spawns the broker's JVM on an existing dataDir and waits until it answers. */
+async function startJvm(
+  classpath: string,
+  access: BrokerAccess,
+  clientPort: number,
+  propertiesFile: string,
+  options: BrokerOptions,
+): Promise<{ pid: number; readyMs: number }> {
+  const { dataDir } = access;
   const logFile = join(dataDir, 'broker.log');
   const logFd = openSync(logFile, 'a');
   const spawnedAt = Date.now();
@@ -139,18 +179,14 @@ async function launch(classpath: string, dataDir: string, options: BrokerOptions
   child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
   child.once('error', (error) => (exited = `failed to spawn: ${error.message}`));
 
-  const handle: BrokerHandle = { bootstrap: `127.0.0.1:${clientPort}`, dataDir, pid, security };
   try {
-    await waitUntilReady(handle, clientPort, options.readyTimeoutMs ?? 120_000, () => exited);
+    await waitUntilReady({ ...access, pid }, clientPort, options.readyTimeoutMs ?? 120_000, () => exited);
   } catch (error) {
     const lastLines = tail(logFile, 40); // before the shutdown adds its own lines
     await terminate(pid, 0);
     throw new Error(`${(error as Error).message}\n--- last lines of ${logFile} ---\n${lastLines}`);
   }
-  const readyMs = Date.now() - spawnedAt;
-  rememberBroker(handle);
-  let stopping: Promise<void> | undefined;
-  return { ...handle, readyMs, stop: () => (stopping ??= stopBroker(handle)) };
+  return { pid, readyMs: Date.now() - spawnedAt };
 }
 
 async function waitUntilReady(

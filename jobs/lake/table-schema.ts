@@ -98,7 +98,7 @@ export const goldColumns = [
 export const runsColumns = [
   col(1, 'run_id', 'string', 'uuid of the run'),
   col(2, 'stage', 'string', 'the job: topics, produce, bronze, silver, gold, verify, maintain'),
-  col(3, 'engine', 'string', 'engine that ran the stage (node)'),
+  col(3, 'engine', 'string', 'engine that ran the stage (node, spark)'),
   col(4, 'host', 'string', 'pod or host name (HOSTNAME)'),
   col(5, 'started_at', 'timestamptz', 'when the run started'),
   col(6, 'ended_at', 'timestamptz', 'when the run ended'),

@@ -22,6 +22,21 @@ import { hostName } from './host.ts';
 export const LEASE_DIR = '.lakehouse';
 export const LEASE_FILE = 'lease';
 
+/**
+ * Where the lease object is: on a volume relative to the lake's root; with a REST catalog relative
+ * to the warehouse, beside the ops.runs table's metadata (object stores' table buckets take objects
+ * only in a table's layout, and a `.metadata.json` name is one they take).
+ */
+export const LEASE_LOCATIONS = {
+  volume: `${LEASE_DIR}/${LEASE_FILE}`,
+  catalog: 'ops/runs/metadata/writer-lease.metadata.json',
+} as const;
+
+/** The stages that write the lake's tables take its writer lease. */
+export const writingStages: ReadonlySet<string> = new Set(['bronze', 'silver', 'gold', 'maintain', 'migrate']);
+/** Only bronze (and migrate) create a lake that does not exist yet; the others need one, and fail on their own without it. */
+export const lakeCreatingStages: ReadonlySet<string> = new Set(['bronze', 'migrate']);
+
 export interface Holder {
   readonly runId: string;
   readonly stage: string;
@@ -72,7 +87,7 @@ const unreadable: LeaseRecord = {
 };
 
 /** The lease's record as written (its fields unchecked: see `distrust`), or undefined when there is none. */
-function parseLease(bytes: Uint8Array): LeaseRecord {
+export function parseLease(bytes: Uint8Array): LeaseRecord {
   try {
     const value: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as LeaseRecord;

@@ -5,13 +5,8 @@
  */
 import { type LakeSettings, lakeOf } from '../lake/lake.ts';
 import type { Logger } from '../log.ts';
-import { acquireLease, type Lease, type LeaseRecord } from './lease.ts';
+import { acquireLease, lakeCreatingStages, type Lease, type LeaseRecord, writingStages } from './lease.ts';
 import { appendRun, hostName, oneLine, rowCountsOf, type Outcome } from './runs.ts';
-
-/** The stages that write the lake's tables take its writer lease. */
-export const writingStages: ReadonlySet<string> = new Set(['bronze', 'silver', 'gold', 'maintain', 'migrate']);
-/** Only bronze creates a lake that does not exist yet; the others need one, and fail on their own without it. */
-const lakeCreatingStages: ReadonlySet<string> = new Set(['bronze', 'migrate']);
 
 export interface RunIdentity {
   readonly runId: string;

@@ -29,6 +29,7 @@ export function statusJson(report: LakeReport): object {
       stage: s.stage,
       lastRun: {
         runId: s.last.run_id,
+        engine: s.last.engine,
         host: s.last.host,
         startedAt: iso(s.last.started_at),
         endedAt: iso(s.last.ended_at),
@@ -91,6 +92,7 @@ export function statusText(report: LakeReport): string {
       : formatTable(
           report.stages.map((s) => ({
             stage: s.stage,
+            engine: s.last.engine,
             started: iso(s.last.started_at),
             ended: iso(s.last.ended_at),
             outcome: s.last.outcome,

@@ -124,6 +124,8 @@ def bronze(config, logger, spark, phase) -> dict:
         with phase("commit_offsets"):
             kafka.commit_group_offsets(next_offsets)
     result["next_offsets"] = _by_partition(next_offsets)
+    # For ops.runs, as the Node engine counts: records read, records appended.
+    result["rowCounts"] = {"rowsIn": result["records"], "rowsOut": result["records"]}
     return result
 
 

@@ -19,11 +19,15 @@ def gold(config, logger, spark, phase) -> dict:
     silver_at = lake.current("silver")
     if silver_at is None:
         logger.info("silver.vehicles has no snapshot yet: nothing to aggregate")
-        return {"types": 0}
+        return {"types": 0, "rowCounts": {"rowsIn": 0, "rowsOut": 0}}
     gold_at = lake.current("gold")
     if gold_at is not None and gold_input(lake.metadata("silver"), lake.metadata("gold"), keys).up_to_date:
         logger.info("gold is up to date", silver_snapshot=silver_at.id)
-        return {"types": int(gold_at.summary.get("total-records", 0)), "silver_snapshot": silver_at.id}
+        return {
+            "types": int(gold_at.summary.get("total-records", 0)),
+            "silver_snapshot": silver_at.id,
+            "rowCounts": {"rowsIn": 0, "rowsOut": 0},
+        }
     epoch = F.timestamp_millis(F.lit(0))
     stats = (
         lake.read_at("silver", silver_at.id)
@@ -60,10 +64,13 @@ def gold(config, logger, spark, phase) -> dict:
         snapshot = lake.overwrite(
             "gold", stats, {keys["silverSnapshot"]: str(silver_at.id), keys["writer"]: "spark gold"}
         )
+    types = int(snapshot.summary.get("total-records", 0))
     return {
-        "types": int(snapshot.summary.get("total-records", 0)),
+        "types": types,
         "silver_snapshot": silver_at.id,
         "snapshot_id": snapshot.id,
+        # For ops.runs: the silver rows aggregated (all of them: Spark recomputes), the gold rows.
+        "rowCounts": {"rowsIn": int(silver_at.summary.get("total-records", 0)), "rowsOut": types},
     }
 
 

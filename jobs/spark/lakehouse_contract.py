@@ -1,7 +1,7 @@
 """The project's one contract (jobs/contract.ts), read from lakehouse_contract.json, which
 `npm run generate` writes beside these files: the settings, the tables with their Iceberg schemas,
-the snapshot summary keys and silver's rules (which lakehouse_rules interprets). Nothing here keeps
-a copy.
+the snapshot summary keys, silver's rules (which lakehouse_rules interprets), the writer lease's
+locations and timing (lakehouse_lease) and ops.runs' outcomes. Nothing here keeps a copy.
 
 The file is looked up beside this module (a checkout, or the driver's working directory where
 spark-submit puts `--files` and `--py-files` in Kubernetes cluster mode), then in the working
@@ -52,6 +52,8 @@ class Contract:
     tables: dict[str, TableSpec]
     summary_keys: dict[str, str]
     rules: dict
+    lease: dict
+    run_outcomes: tuple[str, ...]
 
     @property
     def reason_codes(self) -> tuple[str, ...]:
@@ -80,6 +82,8 @@ def parse_contract(raw: dict) -> Contract:
         tables={key: _table(key, spec) for key, spec in raw["tables"].items()},
         summary_keys=dict(raw["summaryKeys"]),
         rules=raw["rules"],
+        lease=raw["lease"],
+        run_outcomes=tuple(raw["runOutcomes"]),
     )
 
 

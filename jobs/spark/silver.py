@@ -175,7 +175,7 @@ def silver(config, logger, spark, phase) -> dict:
         result["recovered"] = counts
     if not plan.pending:
         logger.info("no new bronze snapshot", bronze_snapshot=plan.bronze_head)
-        return {**result, "bronze": 0}
+        return {**result, "bronze": 0, "rowCounts": {"rowsIn": 0, "rowsOut": 0}}
     with phase("split"):
         events, rejects, counts, cached = split(
             spark,
@@ -190,7 +190,10 @@ def silver(config, logger, spark, phase) -> dict:
         commit("silver", events, vehicles, plan.bronze_head)
     for frame in cached:
         frame.unpersist()
-    return {**result, **counts, "bronze_snapshot": plan.bronze_head}
+    # For ops.runs, as the Node engine counts: bronze rows read, rows written to silver and rejected.
+    written = counts["silver"] + counts["rejected"] + counts["duplicates"]
+    row_counts = {"rowsIn": counts["bronze"], "rowsOut": written}
+    return {**result, **counts, "bronze_snapshot": plan.bronze_head, "rowCounts": row_counts}
 
 
 if __name__ == "__main__":

@@ -225,10 +225,23 @@ withTools(test, () => {
       assert.is(env.LAKEHOUSE_EVENTS_PER_SECOND, '200');
       const jobEnv = hookJobsInOrder(objects)[0]!.spec.template.spec.containers[0].env;
       assert.is(env.LAKEHOUSE_KAFKA_USER, 'lakehouse-producer', 'signs in as the producer user');
+      const withoutReadyFile = (e: { name: string }[]) => e.filter((v) => v.name !== 'LAKEHOUSE_READY_FILE');
       assert.equal(
-        withoutKafkaUser(container.env),
-        withoutKafkaUser(jobEnv),
-        'the same environment as the Jobs but for its Kafka user',
+        withoutReadyFile(withoutKafkaUser(container.env)),
+        withoutReadyFile(withoutKafkaUser(jobEnv)),
+        'the same environment as the Jobs but for its Kafka user and its readiness file',
+      );
+      // Ready once Kafka acknowledged its first events: the file the producer then creates, on its own /tmp.
+      assert.is(env.LAKEHOUSE_READY_FILE, '/tmp/producer-ready');
+      assert.equal(container.readinessProbe, {
+        exec: { command: ['test', '-f', '/tmp/producer-ready'] },
+        periodSeconds: 5,
+        failureThreshold: 1,
+      });
+      assert.ok(
+        container.volumeMounts.some((m: any) => m.mountPath === '/tmp') &&
+          container.securityContext.readOnlyRootFilesystem,
+        'a writable /tmp under a read-only root',
       );
       assert.equal(container.resources, {
         requests: { cpu: '200m', memory: '128Mi', 'ephemeral-storage': '64Mi' },

@@ -168,7 +168,7 @@ history('status and /metrics show the lag before bronze and 0 after it', async (
   const text = await status(lake);
   assert.match(text.text, /Bronze lag behind Kafka: 0 record\(s\)/);
   assert.match(text.text, /ops\.runs/);
-  assert.match(text.text, /bronze\s+\S+\s+\S+\s+succeeded\s+30\s+30/);
+  assert.match(text.text, /bronze\s+node\s+\S+\s+\S+\s+succeeded\s+30\s+30/);
 });
 
 history('with Kafka unreachable, status says so and prints the rest; /metrics has lakehouse_up 0', async () => {

@@ -122,15 +122,33 @@ def spark_session(job: str, config: Config):
 
 
 def run_stage(job: str, body: Callable[[Config, Logger, object, Phases], dict]) -> None:
-    """Parses the settings, starts Spark, runs `body` and exits with the contract's code."""
+    """Parses the settings, starts Spark, takes the lake's writer lease (a writing stage), runs
+    `body`, records the run in ops.runs and exits with the contract's code, as the Node job-run
+    wrapper does (lakehouse_runs)."""
+    from lakehouse_runs import Run, record_run, release_lease, take_lease
+    from lakehouse_tables import Lake
+
     logger = Logger(job)
     started = now_ms()
+    run = Run(job)
     try:
         config = load_config(sys.argv[1:])
     except ConfigError as error:
         logger.error("failed", ok=False, error=str(error), setting=error.setting)
         sys.exit(2)
     spark = None
+    lake = None
+    held = None
+
+    def fail(error: str, **fields) -> None:
+        release_lease(held, logger)
+        if lake is not None:
+            record_run(spark, config, lake, run, "failed", logger, error=error)
+        logger.error("failed", ok=False, seconds=round((now_ms() - started) / 1000, 3), error=error, **fields)
+        if spark is not None:
+            spark.stop()
+        sys.exit(1)
+
     try:
         spark = spark_session(job, config)
         session_ready = now_ms()
@@ -138,9 +156,22 @@ def run_stage(job: str, body: Callable[[Config, Logger, object, Phases], dict]) 
         timings = {"session_ms": session_ready - started}
         if launched.isdigit():
             timings["launch_to_session_ms"] = session_ready - int(launched)
+        lake = Lake(spark)
+        taken = take_lease(config, lake, run, logger)
+        if taken.skip:
+            record_run(spark, config, lake, run, "skipped", logger, error=taken.skip)
+            logger.info(
+                "skipped", ok=True, outcome="skipped", seconds=round((now_ms() - started) / 1000, 3), reason=taken.skip
+            )
+            spark.stop()
+            return
+        held = taken.lease
         phases = Phases()
         counts = body(config, logger, spark, phases)
         timings["job_ms"] = now_ms() - session_ready
+        release_lease(held, logger)
+        held = None
+        record_run(spark, config, lake, run, "succeeded", logger, result=counts)
         logger.info(
             "finished",
             ok=True,
@@ -150,19 +181,7 @@ def run_stage(job: str, body: Callable[[Config, Logger, object, Phases], dict]) 
             phases_ms=phases.ms,
         )
     except StageError as error:
-        logger.error("failed", ok=False, seconds=round((now_ms() - started) / 1000, 3), error=str(error))
-        if spark is not None:
-            spark.stop()
-        sys.exit(1)
+        fail(str(error))
     except Exception as error:  # the job fails as a whole: log why, exit 1
-        logger.error(
-            "failed",
-            ok=False,
-            seconds=round((now_ms() - started) / 1000, 3),
-            error=f"{type(error).__name__}: {error}",
-            trace=traceback.format_exc(limit=8),
-        )
-        if spark is not None:
-            spark.stop()
-        sys.exit(1)
+        fail(f"{type(error).__name__}: {error}", trace=traceback.format_exc(limit=8))
     spark.stop()

@@ -87,10 +87,11 @@ class Lake:
     def java_table(self, key: str):
         return self.jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(self.spark._jsparkSession, self.name(key))
 
-    def ensure(self, key: str, properties: Mapping[str, str] = None) -> None:
-        """Creates the table from the contract if absent (format 2, staged appends enabled), adds
-        missing `properties`, and fails unless its schema and partitioning are the contract's."""
-        wanted = {"format-version": "2", "write.wap.enabled": "true", **(properties or {})}
+    def ensure(self, key: str, properties: Mapping[str, str] = None, staged: bool = True) -> None:
+        """Creates the table from the contract if absent (format 2, staged appends enabled unless
+        not `staged`), adds missing `properties`, and fails unless its schema and partitioning are
+        the contract's."""
+        wanted = {"format-version": "2", **({"write.wap.enabled": "true"} if staged else {}), **(properties or {})}
         if not self.exists(key):
             # A REST catalog keeps namespaces of its own (a volume's are directories).
             self.spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {CATALOG}.{_quote(self.spec(key).namespace)}")

@@ -12,6 +12,7 @@ import { parseJson, stringifyJson } from '../iceberg/json.ts';
 import { checkMetadata } from '../iceberg/metadata-check.ts';
 import type { TableMetadata } from '../iceberg/metadata.ts';
 import { applyUpdates, unmetRequirement, type TableRequirement, type TableUpdate } from '../iceberg/updates.ts';
+import { LEASE_LOCATIONS } from '../../ops/lease.ts';
 import type { TableSpec } from '../table-schema.ts';
 import { CommitConflictError, DamagedTableError, type Catalog, type LoadedTable } from './catalog.ts';
 
@@ -35,7 +36,7 @@ export class HadoopCatalog implements Catalog {
   }
 
   get leaseLocation(): string {
-    return this.io.join(this.root, '.lakehouse/lease');
+    return this.io.join(this.root, LEASE_LOCATIONS.volume);
   }
 
   async exists(): Promise<boolean> {

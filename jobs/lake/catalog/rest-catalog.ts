@@ -12,6 +12,7 @@ import { parseJson, stringifyJson } from '../iceberg/json.ts';
 import { checkMetadata } from '../iceberg/metadata-check.ts';
 import type { TableMetadata } from '../iceberg/metadata.ts';
 import type { TableRequirement, TableUpdate } from '../iceberg/updates.ts';
+import { LEASE_LOCATIONS } from '../../ops/lease.ts';
 import type { TableSpec } from '../table-schema.ts';
 import {
   CommitConflictError,
@@ -153,12 +154,9 @@ export class RestCatalog implements Catalog {
     return `namespaces/${encodeURIComponent(spec.namespace)}/tables/${encodeURIComponent(spec.table)}`;
   }
 
-  /**
-   * Beside the ops.runs table's metadata: object stores' Iceberg table buckets accept objects only
-   * in a table's layout, and a `.metadata.json` name is one they take (maintenance keeps it).
-   */
+  /** Beside the ops.runs table's metadata (LEASE_LOCATIONS says why); maintenance keeps it. */
   get leaseLocation(): string {
-    return this.io.join(this.settings.warehouse, 'ops/runs/metadata/writer-lease.metadata.json');
+    return this.io.join(this.settings.warehouse, LEASE_LOCATIONS.catalog);
   }
 
   locationOf(spec: TableSpec): string {
