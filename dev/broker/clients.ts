@@ -13,7 +13,7 @@ const known = new Map<string, BrokerAccess>();
 
 /**
  * A broker's access (JSON) handed to child processes that run jobs themselves (`npm run local`, a
- * test's own `tsx jobs/main.ts`), so that they find a broker their parent started.
+ * test's own job processes), so that they find a broker their parent started.
  */
 export const DEV_BROKER_ENV = 'LAKEHOUSE_DEV_BROKER';
 

@@ -17,6 +17,7 @@ import {
   startExporter as startProcess,
   type Sample,
 } from '../support/exporter.ts';
+import { compiledJobs } from '../support/compiled-jobs.ts';
 import { duckdbRowsOf, pyiceberg } from '../support/iceberg-readers.ts';
 import {
   describeFailure,
@@ -44,7 +45,9 @@ async function status(
   env: Record<string, string> = {},
 ): Promise<{ exitCode: number; text: string }> {
   const lines: string[] = [];
-  const run = await runJobProcess('status', args, { ...process.env, ...lake.env, ...env }, (line) => lines.push(line));
+  const run = await runJobProcess('status', args, { ...process.env, ...lake.env, ...env }, (line) => lines.push(line), {
+    entry: await compiledJobs(),
+  });
   return { exitCode: run.exitCode, text: lines.join('\n') };
 }
 

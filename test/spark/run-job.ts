@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { withBrokerAccess } from '../../dev/broker/clients.ts';
+import { compiledJobs } from '../support/compiled-jobs.ts';
 import { repoRoot } from './spark-install.ts';
 
 export interface JobRun {
@@ -35,13 +35,9 @@ export function runCommand(command: string, args: readonly string[], env: NodeJS
   });
 }
 
-/** A job of the Node engine, through the contract's entry point. */
-export function runNodeJob(job: string, env: NodeJS.ProcessEnv): Promise<JobRun> {
-  return runCommand(
-    path.join(repoRoot, 'node_modules/.bin/tsx'),
-    ['jobs/main.ts', job],
-    withBrokerAccess(job, { ...process.env, ...env }),
-  );
+/** A job of the Node engine, through the contract's entry point (compiled once, test/support/compiled-jobs.ts). */
+export async function runNodeJob(job: string, env: NodeJS.ProcessEnv): Promise<JobRun> {
+  return runCommand(process.execPath, [await compiledJobs(), job], withBrokerAccess(job, { ...process.env, ...env }));
 }
 
 /** A stage of the Spark engine, through its runner. */

@@ -41,7 +41,7 @@ async function connectOrStart(security: BrokerSecurity): Promise<SharedBroker> {
   const external = process.env.KAFKA_BOOTSTRAP_SERVER?.trim();
   if (external) return { bootstrap: external };
   const broker = await startBroker({ security });
-  // Children that run jobs themselves (npm run local, tsx jobs/main.ts) sign in to the secure one too.
+  // Children that run jobs themselves (npm run local, a test's job processes) sign in to the secure one too.
   if (security === 'sasl_ssl')
     process.env[DEV_BROKER_ENV] = JSON.stringify({ bootstrap: broker.bootstrap, dataDir: broker.dataDir, security });
   stopOnExit(broker);

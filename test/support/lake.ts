@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { runJobProcess, type JobRun } from '../../dev/job-process.ts';
 import { sharedBroker } from './broker-fixture.ts';
+import { compiledJobs } from './compiled-jobs.ts';
 
 export function temporaryDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `lakehouse-${prefix}-`));
@@ -20,7 +21,10 @@ export interface JobOutcome extends JobRun {
   readonly lines: Record<string, unknown>[];
 }
 
-/** Runs a job as its own process with the given settings; its log lines are kept, not printed. */
+/**
+ * Runs a job as its own process with the given settings (from the compiled jobs, compiled-jobs.ts);
+ * its log lines are kept, not printed.
+ */
 export async function runJob(
   job: string,
   env: Record<string, string>,
@@ -28,15 +32,22 @@ export async function runJob(
   onLine?: (line: Record<string, unknown>, child: ChildProcess) => void,
 ): Promise<JobOutcome> {
   const lines: Record<string, unknown>[] = [];
-  const run = await runJobProcess(job, args, { ...process.env, LAKEHOUSE_LOG_LEVEL: 'info', ...env }, (text, child) => {
-    try {
-      const line = JSON.parse(text);
-      lines.push(line);
-      onLine?.(line, child);
-    } catch {
-      lines.push({ text });
-    }
-  });
+  const entry = await compiledJobs();
+  const run = await runJobProcess(
+    job,
+    args,
+    { ...process.env, LAKEHOUSE_LOG_LEVEL: 'info', ...env },
+    (text, child) => {
+      try {
+        const line = JSON.parse(text);
+        lines.push(line);
+        onLine?.(line, child);
+      } catch {
+        lines.push({ text });
+      }
+    },
+    { entry },
+  );
   return { ...run, lines };
 }
 
