@@ -23,6 +23,7 @@ import {
   SECRET_KEYS,
 } from './objectstore/names.ts';
 import { chartLock, type ChartDependency } from './chart-lock.ts';
+import { changelogMarkdown, checkReleases, RELEASES } from './releases.ts';
 import { BOOTSTRAP_HOOK_WEIGHT } from './objectstore/emitters/bootstrap-job.ts';
 
 const SKELETON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'skeleton');
@@ -39,6 +40,7 @@ function render(template: string, data: object): string {
 }
 
 export function skeletonFiles(chartVersion: string): Map<string, string> {
+  checkReleases(RELEASES, chartVersion);
   const defaults = defaultValues();
   const kafkaImage = `${defaults.kafka.image.repository}:${defaults.kafka.image.tag}`;
   const jobsImage = `${defaults.jobs.image.repository}:${defaults.jobs.image.tag}`;
@@ -95,8 +97,10 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
           { name: 'objectstore', image: storeImage },
         ],
         dependencies,
+        changes: RELEASES[0]!.changes,
       }),
     ],
+    ['CHANGELOG.md', changelogMarkdown(RELEASES)],
     ['Chart.lock', chartLock(dependencies)],
     ['.helmignore', render('helmignore.hbs', { bundle: true })],
     ['templates/_helpers.tpl', render('_helpers.tpl.hbs', { ...common, objectStore, maxFullnameLength: 40 })],
