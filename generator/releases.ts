@@ -40,7 +40,7 @@ export const RELEASES: readonly Release[] = [
       {
         kind: 'changed',
         description:
-          'The continuous producer sends per partition through idempotent producers (exactly what Kafka acknowledged, even across a broker restart) and is ready only after Kafka acknowledged its first events.',
+          'The continuous producer sends per partition through idempotent producers (exactly what Kafka acknowledged, even across a broker restart) and is ready only after Kafka acknowledged its first events; its init container creates the topic and ACLs, so helm install --wait returns with events in Kafka.',
       },
       {
         kind: 'changed',

@@ -39,6 +39,17 @@ function render(template: string, data: object): string {
   return handlebars.compile(source, { noEscape: true, strict: true })(data);
 }
 
+/** Words in lines of at most `width` characters (a longer word on a line of its own), for a YAML folded scalar. */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
 export function skeletonFiles(chartVersion: string): Map<string, string> {
   checkReleases(RELEASES, chartVersion);
   const defaults = defaultValues();
@@ -97,7 +108,7 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
           { name: 'objectstore', image: storeImage },
         ],
         dependencies,
-        changes: RELEASES[0]!.changes,
+        changes: RELEASES[0]!.changes.map((c) => ({ kind: c.kind, lines: wrapWords(c.description, 100) })),
       }),
     ],
     ['CHANGELOG.md', changelogMarkdown(RELEASES)],
