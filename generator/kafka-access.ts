@@ -68,13 +68,17 @@ export const kafkaClientVolumes = (v: Binder, role: KafkaRole | undefined): IVol
         ...v.when(CA_MOUNTED, defaultOn(v, 'kafka.tls.enabled'), [
           { name: 'kafka-ca', secret: { secretName: caSecretName(v), items: [{ key: CA_KEY, path: CA_KEY }] } },
         ]),
-        ...v.when(PASSWORD_MOUNTED, defaultOn(v, 'kafka.auth.enabled'), [
-          {
-            name: 'kafka-user',
-            secret: {
-              secretName: userSecretName(v, role),
-              items: [{ key: userSecretKey(v, role), path: userSecretKey(v, role) }],
-            },
-          },
-        ]),
+        ...kafkaPasswordVolume(v, role),
       ];
+
+/** The role's password Secret (only its own key) as the volume `name`. */
+export const kafkaPasswordVolume = (v: Binder, role: KafkaRole, name = 'kafka-user'): IVolume[] =>
+  v.when(PASSWORD_MOUNTED, defaultOn(v, 'kafka.auth.enabled'), [
+    {
+      name,
+      secret: {
+        secretName: userSecretName(v, role),
+        items: [{ key: userSecretKey(v, role), path: userSecretKey(v, role) }],
+      },
+    },
+  ]);

@@ -2,6 +2,7 @@
 // "lakehouse" (defaults mode). The helpers themselves live in skeleton/_helpers.tpl.hbs.
 import type { IContainer } from 'kubernetes-models/v1';
 import type { Binder } from './binder.ts';
+import { CHART_VERSION } from './chart-version.ts';
 
 export const DEFAULT_RELEASE = 'lakehouse';
 export const KAFKA_CLIENT_PORT = 9092;
@@ -33,8 +34,8 @@ export const defaultLabels = (component: Component): Record<string, string> => (
   'app.kubernetes.io/component': component,
   'app.kubernetes.io/managed-by': 'Helm',
   'app.kubernetes.io/part-of': 'lakehouse',
-  'app.kubernetes.io/version': '0.1.0',
-  'helm.sh/chart': 'lakehouse-0.1.0',
+  'app.kubernetes.io/version': CHART_VERSION,
+  'helm.sh/chart': `lakehouse-${CHART_VERSION}`,
 });
 
 export const labels = (v: Binder, component: Component): Record<string, string> =>

@@ -23,6 +23,7 @@ import {
   SECRET_KEYS,
 } from './objectstore/names.ts';
 import { chartLock, type ChartDependency } from './chart-lock.ts';
+import { changelogMarkdown, checkReleases, RELEASES } from './releases.ts';
 import { BOOTSTRAP_HOOK_WEIGHT } from './objectstore/emitters/bootstrap-job.ts';
 
 const SKELETON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'skeleton');
@@ -38,7 +39,19 @@ function render(template: string, data: object): string {
   return handlebars.compile(source, { noEscape: true, strict: true })(data);
 }
 
+/** Words in lines of at most `width` characters (a longer word on a line of its own), for a YAML folded scalar. */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
 export function skeletonFiles(chartVersion: string): Map<string, string> {
+  checkReleases(RELEASES, chartVersion);
   const defaults = defaultValues();
   const kafkaImage = `${defaults.kafka.image.repository}:${defaults.kafka.image.tag}`;
   const jobsImage = `${defaults.jobs.image.repository}:${defaults.jobs.image.tag}`;
@@ -95,8 +108,10 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
           { name: 'objectstore', image: storeImage },
         ],
         dependencies,
+        changes: RELEASES[0]!.changes.map((c) => ({ kind: c.kind, lines: wrapWords(c.description, 100) })),
       }),
     ],
+    ['CHANGELOG.md', changelogMarkdown(RELEASES)],
     ['Chart.lock', chartLock(dependencies)],
     ['.helmignore', render('helmignore.hbs', { bundle: true })],
     ['templates/_helpers.tpl', render('_helpers.tpl.hbs', { ...common, objectStore, maxFullnameLength: 40 })],

@@ -14,7 +14,19 @@ const testDir = path.join(root, 'test');
 const needed = (...filters: string[]) => toolsNeeded(testDir, `(${filters.join('|')}).*\\.test\\.ts$`, 'support');
 
 test('npm test -- PATTERN installs what the selected files call for', () => {
-  assert.equal(needed('chart'), ['helm', 'helm3', 'ct', 'linters', 'checkov', 'kube-score', 'promtool', 'kafka']);
+  // chart/pipeline-catalog.test.ts runs the rendered Jobs on a catalog lake.
+  assert.equal(needed('chart'), [
+    'helm',
+    'helm3',
+    'ct',
+    'linters',
+    'checkov',
+    'kube-score',
+    'promtool',
+    'kafka',
+    'objectstore',
+    'rest-catalog',
+  ]);
   assert.equal(needed('chart', 'rules-parity'), [
     'helm',
     'helm3',
@@ -25,6 +37,8 @@ test('npm test -- PATTERN installs what the selected files call for', () => {
     'promtool',
     'kafka',
     'spark',
+    'objectstore',
+    'rest-catalog',
   ]);
   assert.equal(needed('chart/scan'), ['helm', 'helm3', 'checkov', 'kube-score']);
   assert.equal(needed('template'), ['helm', 'helm3']);

@@ -226,6 +226,18 @@ os_teardown() {
 }
 
 os_t0=$(now)
+# The Spark stages take the lease and record their runs in ops.runs, as the Node jobs do: status
+# reads each stage's last run, which after the Spark upgrade's hooks is a succeeded Spark run.
+os_status_shows_spark_runs() {
+  local output stage status=0
+  output=$(notes_command status '^Stages') || return 1
+  sed -n '/^Stages/,$p' <<<"$output" | sed 's/^/  /'
+  for stage in bronze silver gold; do
+    grep -qE "^$stage +spark +[^ ]+ +[^ ]+ +succeeded " <<<"$output" || { echo "  status shows no succeeded Spark run of $stage" >&2; status=1; }
+  done
+  return "$status"
+}
+
 step "objectstore: namespace $os_ns enforcing restricted" restricted_namespace "$os_ns"
 step "objectstore: a pod breaking restricted is refused" restricted_refused "$os_ns"
 step "objectstore: helm install (lake.catalog=rest, the embedded store, Node engine)" os_install
@@ -246,5 +258,6 @@ step "objectstore: Spark hook jobs completed in order" check_hooks_in_order "$os
 os_hook_times
 step "objectstore: each driver registered 2 executors; no driver or executor mounted a claim" os_spark_pods || true
 step "objectstore: helm test on the lake Spark wrote" helm test "$release" -n "$os_ns" --logs --timeout 10m || true
+step "objectstore: status (as NOTES.txt says) shows the Spark stages' runs from ops.runs" os_status_shows_spark_runs || true
 step "objectstore: no pod mounts a claim but the store's and Kafka's own; no lake claim" os_claims_only_stores || true
 step "objectstore: uninstall and delete the namespace" os_teardown

@@ -15,6 +15,9 @@
 #   2 (upgrade)  the active controller's pod force-deleted (--grace-period=0 --force) while the
 #                producer sends
 #   3 (upgrade)  the active controller's Kafka container SIGKILLed while bronze reads
+#   4 (upgrade)  producer.mode=continuous: the active controller's Kafka container SIGKILLed while
+#                the producer Deployment streams; stopped by scaling it to 0, its acknowledged
+#                events are exactly what the topic gained
 # After each round: the hooks succeeded in order, each fault landed between the stage's start and
 # end lines (a killed Job pod: its log has the start line and no end line), the quorum is whole
 # (3 pods Ready, 3 voters caught up, no under-replicated partitions), helm test passes, and bronze
@@ -268,6 +271,48 @@ prod_checks() { # round
   step "prod $1: bronze holds every record of the topic exactly once" bronze_holds_the_topic || true
 }
 
+# Round 4: the continuous producer (producer.mode=continuous, a Deployment sending per partition
+# through idempotent producers) streams while the active controller's Kafka container is SIGKILLed,
+# then is stopped by scaling it to 0: the topic gained exactly the events its `finished` line says
+# Kafka acknowledged, none lost and none twice, and it kept acknowledging after the kill.
+prod_stream_values=(--set producer.mode=continuous --set producer.eventsPerSecond=200)
+acknowledged_in() { sed -nE 's/.*"acknowledged":([0-9]+).*/\1/p' "$1" | tail -1; }
+prod_stream_round() {
+  local log follower leader target before at acked_at_kill acked unconfirmed records gained
+  helm upgrade "$release" "$repo/chart" -n "$prod_ns" "${prod_values[@]}" "${prod_stream_values[@]}" --wait --timeout 20m >/dev/null || return 1
+  log=$(mktemp)
+  kp logs -f "deploy/$release-producer" -c produce >"$log" 2>&1 &
+  follower=$!
+  sleep 15
+  leader=$(quorum_leader) || return 1
+  target=$release-kafka-$leader
+  kafka_target_id=$(container_id "$target" kafka) || return 1
+  before=$(kafka_pod_state "$target")
+  acked_at_kill=$(acknowledged_in "$log")
+  at=$(now_ms)
+  kafka_container_killed || return 1
+  echo "  $at: SIGKILLed the Kafka container of $target (the active controller) while the producer streamed (acknowledged so far: ${acked_at_kill:-0})"
+  sleep 45
+  kp scale "deploy/$release-producer" --replicas 0 >/dev/null
+  wait "$follower"
+  grep -F '"msg":"finished"' "$log" | cut -c1-400 | sed 's/^/  /'
+  acked=$(grep -F '"msg":"finished"' "$log" | sed -nE 's/.*"acknowledged":([0-9]+).*/\1/p')
+  unconfirmed=$(grep -F '"msg":"finished"' "$log" | sed -nE 's/.*"unconfirmed":([0-9]+).*/\1/p')
+  rm -f "$log"
+  [[ -n $acked ]] || { echo "  the producer logged no finished line" >&2; return 1; }
+  echo "  $target uid/restarts: before $before, now $(kafka_pod_state "$target")"
+  [[ $(kafka_pod_state "$target") != "$before" ]] || { echo "  $target was not restarted" >&2; return 1; }
+  quorum_whole >/dev/null || return 1
+  records=$(topic_records)
+  gained=$((records - prod_records))
+  prod_records=$records
+  echo "  acknowledged: $acked (${acked_at_kill:-0} at the kill); the topic gained $gained records"
+  ((acked > ${acked_at_kill:-0})) || { echo "  the producer acknowledged nothing after the kill" >&2; return 1; }
+  # Stopped with Kafka up, the send in flight is acknowledged before the producer ends.
+  [[ $unconfirmed == 0 ]] || { echo "  $unconfirmed events were left unconfirmed at the stop" >&2; return 1; }
+  [[ $gained == "$acked" ]]
+}
+
 prod_teardown() {
   helm uninstall "$release" -n "$prod_ns" --wait --timeout 5m
   namespace_gone "$prod_ns"
@@ -283,4 +328,5 @@ step "prod round 2: helm upgrade; controller pod force-deleted mid-produce" prod
 prod_checks "round 2"
 step "prod round 3: helm upgrade; controller container killed mid-bronze" prod_round upgrade fault_controller_killed_mid_bronze
 prod_checks "round 3"
+step "prod round 4: the continuous producer streams through a controller SIGKILL; the topic holds exactly what it acknowledged" prod_stream_round || true
 step "prod: uninstall and delete the namespace" prod_teardown

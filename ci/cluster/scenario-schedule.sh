@@ -7,7 +7,9 @@
 #   - helm test started while a scheduled run is in progress passes;
 #   - helm upgrade during a scheduled run loses nothing (helm test after it: bronze holds every
 #     offset Kafka holds up to bronze's, exactly once; bronze only grew);
-#   - /metrics scraped from a pod of the release shows lakehouse_up 1 and gold's freshness.
+#   - /metrics scraped from a pod of the release shows lakehouse_up 1 and gold's freshness;
+#   - a real Prometheus with the chart's rules, scraping the exporter as its ServiceMonitor says:
+#     suspending the pipeline CronJob fires LakehousePipelineStale, resuming it resolves it.
 # shellcheck shell=bash
 sched_ns=${LAKEHOUSE_SCHEDULE_NAMESPACE:-lakehouse-schedule}
 sched_release=lakehouse
@@ -103,14 +105,15 @@ sched_install() {
   helm install "$sched_release" "$repo/chart" -n "$sched_ns" "${sched_values[@]}" --wait --timeout 20m
 }
 
-# The continuous producer has no readiness probe that waits for its first send, so right after
-# `helm install --wait` Kafka may hold nothing yet: wait (bounded) for its first records.
+# The continuous producer is ready only once Kafka acknowledged its first events, and its init
+# container creates the topic, so `helm install --wait` returns with records in Kafka: a short wait
+# covers only the moment before the first acknowledgement is readable as an end offset.
 record_install_state() {
-  local deadline=$((SECONDS + 120))
+  local deadline=$((SECONDS + 20))
   sched_gold_at_install=$(gold_events) || return 1
   until sched_kafka_at_install=$(kafka_records) && ((sched_kafka_at_install > 0)); do
     if ((SECONDS >= deadline)); then
-      echo "  Kafka holds ${sched_kafka_at_install:-no} records 120 s after the install; the producer's log:" >&2
+      echo "  Kafka holds ${sched_kafka_at_install:-no} records 20 s after helm install --wait returned; the producer's log:" >&2
       ks logs "deploy/$sched_release-producer" --tail=20 >&2 || true
       return 1
     fi
@@ -169,7 +172,25 @@ metrics_show_freshness() {
   awk -v age="$gold_age" 'BEGIN { exit !(age >= 0 && age < 180) }' || { echo "  gold last succeeded ${gold_age}s ago" >&2; return 1; }
 }
 
+# The alert rules in a real Prometheus (ci/cluster/prometheus.sh): with the pipeline CronJob
+# suspended, LakehousePipelineStale fires once no stage succeeded for twice the schedule's interval
+# (and the rule's for: 1m); resumed, the next run's success resolves it.
+source "$here/prometheus.sh"
+sched_suspend_pipeline() { # true|false
+  ks patch cronjob "$sched_release-pipeline" --type merge -p "{\"spec\":{\"suspend\":$1}}" >/dev/null
+  echo "  pipeline CronJob suspend=$1 at $(now)"
+}
+sched_stale_fires() {
+  sched_suspend_pipeline true
+  prom_wait 600 prom_alert_is LakehousePipelineStale firing
+}
+sched_stale_resolves() {
+  sched_suspend_pipeline false
+  prom_wait 420 prom_alert_is LakehousePipelineStale inactive
+}
+
 sched_teardown() {
+  prom_stop
   helm uninstall "$sched_release" -n "$sched_ns" --wait --timeout 5m
   namespace_gone "$sched_ns"
 }
@@ -189,4 +210,8 @@ step "schedule: a scheduled run succeeds after the upgrade" wait_for_scheduled_r
 step "schedule: bronze lost nothing across the upgrade" nothing_lost_after_upgrade
 step "schedule: helm test after the upgrade" helm test "$sched_release" -n "$sched_ns" --logs --timeout 10m
 step "schedule: /metrics from inside the cluster shows freshness" metrics_show_freshness
+step "schedule: prometheus available" bash "$repo/ci/tools/install.sh" prometheus
+step "schedule: a real Prometheus scrapes the exporter as the ServiceMonitor says, the chart's rules loaded" prom_start "$sched_ns" "$sched_release" "${sched_values[@]}"
+step "schedule: suspending the pipeline CronJob fires LakehousePipelineStale" sched_stale_fires
+step "schedule: resuming it resolves LakehousePipelineStale" sched_stale_resolves
 step "schedule: uninstall and delete the namespace" sched_teardown

@@ -5,7 +5,8 @@
 # the end. Every scenario installs into a namespace of its own that enforces the restricted Pod
 # Security Standard (proven by a pod that breaks it being refused) and is deleted at its end.
 #   default   the chart's own defaults (Kafka over TLS with SCRAM users and ACLs) in namespace
-#             lakehouse-default: helm install / hook order / helm test / NOTES.txt status / Kafka
+#             lakehouse-default: the chart packaged with provenance, pushed to the registry and
+#             installed from it as oci://, its signature verified / hook order / helm test / NOTES.txt status / Kafka
 #             refusing PLAINTEXT, a wrong password and reads without an ACL / helm upgrade keeping
 #             Kafka's generated certificates and passwords / helm rollback / helm uninstall
 #   schedule  a one-minute pipeline schedule, the continuous producer and the metrics exporter
@@ -60,6 +61,7 @@ step() { # name command... : runs one step, records and prints its outcome and d
 finish() {
   local status=$?
   step "cluster down" bash "$here/down.sh" || true
+  [[ -z ${chart_keys:-} ]] || rm -rf "$chart_keys"
   echo
   echo "cluster test summary:"
   printf '  %s\n' "${results[@]}"
@@ -241,14 +243,31 @@ kafka_refuses_unauthorised() {
   kubectl -n "$ns" exec "$release-kafka-0" -c kafka -- env KAFKA_SERVICE="$release-kafka" TOPIC=vehicles-events bash -c "$KAFKA_PROBE"
 }
 
+# The chart as users get it: packaged with provenance (a key made here), pushed to the cluster's
+# OCI registry, and installed from there with its signature verified.
+chart_keys=$(mktemp -d)
+chart_version=$(sed -n 's/^version: //p' "$repo/chart/Chart.yaml")
+chart_ref=oci://$REGISTRY/charts/lakehouse
+publish_chart() {
+  GNUPGHOME=$chart_keys gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+    --quick-gen-key 'lakehouse cluster test <cluster-test@example.com>' rsa2048 sign 1d
+  GNUPGHOME=$chart_keys gpg --batch --quiet --pinentry-mode loopback --passphrase '' --export-secret-keys >"$chart_keys/secring.gpg"
+  GNUPGHOME=$chart_keys gpg --batch --quiet --export >"$chart_keys/pubring.gpg"
+  GNUPGHOME=$chart_keys gpgconf --kill gpg-agent
+  HELM="$HELM_BIN/helm" bash "$repo/ci/chart/publish.sh" --out "$chart_keys/dist" --key 'lakehouse cluster test' \
+    --keyring "$chart_keys/secring.gpg" --push "oci://$REGISTRY/charts" --plain-http
+}
+from_registry=(--version "$chart_version" --plain-http --verify --keyring "$chart_keys/pubring.gpg")
+
 scenario_default() {
   local install_started t0 t1
+  step "chart $chart_version packaged with provenance and pushed to $chart_ref" publish_chart
   ns=${LAKEHOUSE_DEFAULT_NAMESPACE:-lakehouse-default}
   step "default: namespace $ns enforcing restricted" restricted_namespace "$ns"
   step "default: a pod breaking restricted is refused" restricted_refused "$ns"
   install_started=$SECONDS
   t0=$(now)
-  step "helm install" helm install "$release" "$repo/chart" -n "$ns" --wait --timeout 20m
+  step "helm install from $chart_ref, verified" helm install "$release" "$chart_ref" "${from_registry[@]}" -n "$ns" --wait --timeout 20m
   step "hook jobs completed in order" check_hooks_in_order "$t0"
   step "helm test" helm test "$release" -n "$ns" --logs --timeout 10m
   echo "=== helm install to helm test passing: $((SECONDS - install_started))s"
@@ -257,7 +276,7 @@ scenario_default() {
   step "Kafka's generated certificates and passwords recorded" kafka_secrets_recorded
   t1=$(now)
   sleep 1
-  step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$repo/chart" -n "$ns" --set "$upgrade_set" --wait --timeout 20m
+  step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$chart_ref" "${from_registry[@]}" -n "$ns" --set "$upgrade_set" --wait --timeout 20m
   step "upgrade kept Kafka's certificates and passwords" kafka_secrets_kept
   step "hook jobs re-ran in order after upgrade" check_hooks_in_order "$t1"
   step "helm test after upgrade" helm test "$release" -n "$ns" --logs --timeout 10m

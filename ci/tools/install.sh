@@ -7,6 +7,7 @@
 #   checkov  checkov (PyPI, in a venv), a scanner of the rendered chart
 #   kube-score  kube-score, built from the Go module, the other scanner
 #   promtool promtool, built from Prometheus's Go module: checks and unit-tests the chart's alert rules
+#   prometheus  the Prometheus server of the same module, which the cluster test's schedule scenario runs
 # Idempotent: a tool whose versioned stamp exists is not installed again.
 #
 #   install.sh                  every tool, then their versions
@@ -34,7 +35,7 @@ STAMPS="$CACHE/stamps"
 stamp_ok() { [[ -f "$STAMPS/$1" ]]; }
 stamp_set() { touch "$STAMPS/$1"; }
 
-TOOLS=(helm helm3 ct linters checkov kube-score promtool)
+TOOLS=(helm helm3 ct linters checkov kube-score promtool prometheus)
 
 label() {
   case $1 in
@@ -45,6 +46,7 @@ label() {
     checkov) echo "checkov $CHECKOV_VERSION" ;;
     kube-score) echo "kube-score $KUBE_SCORE_VERSION" ;;
     promtool) echo "promtool $PROMTOOL_VERSION" ;;
+    prometheus) echo "prometheus $PROMTOOL_VERSION" ;;
   esac
 }
 
@@ -52,7 +54,7 @@ label() {
 needs() {
   case $1 in
     helm) echo npm tar python3 ;;
-    helm3 | ct | kube-score | promtool) echo go ;;
+    helm3 | ct | kube-score | promtool | prometheus) echo go ;;
     linters | checkov) echo python3 ;;
   esac
 }
@@ -66,6 +68,7 @@ stamp_key() {
     checkov) echo "checkov-$CHECKOV_VERSION" ;;
     kube-score) echo "kube-score-$KUBE_SCORE_VERSION" ;;
     promtool) echo "promtool-$PROMTOOL_VERSION" ;;
+    prometheus) echo "prometheus-$PROMTOOL_VERSION" ;;
   esac
 }
 
@@ -78,6 +81,7 @@ binaries() {
     checkov) echo checkov ;;
     kube-score) echo kube-score ;;
     promtool) echo promtool ;;
+    prometheus) echo prometheus ;;
   esac
 }
 
@@ -175,6 +179,8 @@ install_tool() {
     # remove_all_sd leaves out Prometheus's service discovery plugins (cloud SDKs), which checking
     # and unit-testing rules does not use: 2.7 min of CPU to compile instead of 7.1 on this machine.
     promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_VERSION" "$(stamp_key promtool)" "$PROMTOOL_LDFLAGS" remove_all_sd ;;
+    # The same: the cluster test's server scrapes a static target, as a ServiceMonitor resolves to.
+    prometheus) go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMTOOL_VERSION" "$(stamp_key prometheus)" "$PROMTOOL_LDFLAGS" remove_all_sd ;;
   esac
 }
 

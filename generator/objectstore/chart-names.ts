@@ -2,6 +2,7 @@
 // own helpers (skeleton/_helpers.tpl.hbs) or their values for release "lakehouse".
 import type { IContainer } from 'kubernetes-models/v1';
 import type { Binder } from '../binder.ts';
+import { CHART_VERSION } from '../chart-version.ts';
 import { OBJECTSTORE_CHART, type StoreComponent } from './names.ts';
 
 const DEFAULT_FULLNAME = `lakehouse-${OBJECTSTORE_CHART}`;
@@ -30,7 +31,7 @@ export const labels = (v: Binder, component: StoreComponent): Record<string, str
     'app.kubernetes.io/managed-by': 'Helm',
     'app.kubernetes.io/part-of': 'lakehouse',
     'app.kubernetes.io/version': '4.48',
-    'helm.sh/chart': `${OBJECTSTORE_CHART}-0.1.0`,
+    'helm.sh/chart': `${OBJECTSTORE_CHART}-${CHART_VERSION}`,
   });
 
 /** The pods of this Helm release, whatever chart made them: who may use the store. */

@@ -125,13 +125,18 @@ export async function runContainer(
 }
 
 /** Runs the pod's init containers in order, then its container, stopping at the first that fails (as the kubelet does). */
-export async function runPod(cluster: Cluster, object: RenderedObject, timeoutMs: number): Promise<ContainerRun[]> {
+export async function runPod(
+  cluster: Cluster,
+  object: RenderedObject,
+  timeoutMs: number,
+  started?: (child: ChildProcess, container: string) => void,
+): Promise<ContainerRun[]> {
   const podSpec = podSpecOf(object);
   if (podSpec.containers.length !== 1)
     throw new Error(`${object.metadata.name}: expected one container after the init containers`);
   const runs: ContainerRun[] = [];
   for (const container of [...(podSpec.initContainers ?? []), ...podSpec.containers]) {
-    const run = await runOne(cluster, object, container, timeoutMs);
+    const run = await runOne(cluster, object, container, timeoutMs, (child) => started?.(child, container.name));
     runs.push(run);
     if (run.exitCode !== 0) break;
   }

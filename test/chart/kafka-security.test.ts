@@ -22,10 +22,10 @@ const envOf = (container: any): Record<string, string> =>
   Object.fromEntries((container.env ?? []).map((e: any) => [e.name, e.value]));
 
 /** Secret name and key -> file, of every Secret volume the object's containers mount. */
-function mountedSecrets(object: RenderedObject): string[] {
+function mountedSecrets(object: RenderedObject, containers?: readonly any[]): string[] {
   const spec = podSpecOf(object);
   const volumes = new Map((spec.volumes ?? []).map((v: any) => [v.name, v]));
-  return [...(spec.initContainers ?? []), ...spec.containers]
+  return (containers ?? [...(spec.initContainers ?? []), ...spec.containers])
     .flatMap((c: any) =>
       (c.volumeMounts ?? []).flatMap((m: any) => {
         const secret = (volumes.get(m.name) as any)?.secret;
@@ -130,6 +130,22 @@ withTools(test, () => {
       const env = envOf(podSpecOf(hookJobsInOrder(objects)[0]!).containers[0]);
       assert.is(env.LAKEHOUSE_KAFKA_SECURITY, 'sasl_ssl');
       assert.is(env.LAKEHOUSE_KAFKA_ACLS, 'true');
+    });
+
+    test(`${name}: the continuous producer's init container (creating its topic) alone mounts the admin password`, () => {
+      const objects = render(bin, ['--set', 'producer.mode=continuous']);
+      const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'lakehouse-producer')!;
+      const spec = podSpecOf(deployment);
+      const [topics] = spec.initContainers;
+      const [producer] = spec.containers;
+      assert.is(topics.command.at(-1), 'topics');
+      assert.equal(mountedSecrets(deployment, [topics]), [
+        CA,
+        'lakehouse-kafka-user-admin/password -> /etc/lakehouse/kafka-user/password',
+      ]);
+      assert.equal(mountedSecrets(deployment, [producer]), [CA, user('producer')]);
+      assert.is(envOf(topics).LAKEHOUSE_KAFKA_USER, 'lakehouse-admin');
+      assert.is(envOf(producer).LAKEHOUSE_KAFKA_USER, 'lakehouse-producer');
     });
 
     test(`${name}: Spark's driver and executors get the CA, the driver the pipeline user's password`, () => {

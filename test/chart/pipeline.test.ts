@@ -79,7 +79,7 @@ test("the rendered chart drives the pipeline: hook Jobs in Helm's order, helm te
   }
 });
 
-test('producer.mode=continuous: the rendered producer Deployment streams from before its topic exists until SIGTERM, and the hooks take its events', async () => {
+test('producer.mode=continuous: the rendered producer Deployment creates its topic in an init container, streams until SIGTERM, and the hooks take its events', async () => {
   const streamed = `${topic}-stream`;
   const objects = parseRendered(
     helmTemplate(toolPath('helm'), [
@@ -105,9 +105,14 @@ test('producer.mode=continuous: the rendered producer Deployment streams from be
       jobs.map((j) => j.metadata.name),
       ['topics', 'bronze', 'silver', 'gold'].map((s) => `lakehouse-${s}`),
     );
-    // As in a cluster: the Deployment starts with the install, the topics hook after it.
+    // As in a cluster: the Deployment starts with the install, its init container creating the topic
+    // (as the admin user); helm install --wait waits for it to be ready, and the hooks run after that.
     let producer: ChildProcess | undefined;
-    const producing = runContainer(streaming, deployment, 120_000, (child) => (producer = child));
+    const producing = runPod(streaming, deployment, 120_000, (child, container) => {
+      if (container === 'produce') producer = child;
+    });
+    for (let i = 0; i < 600 && !producer; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(producer, 'the producer container started after its init container');
     const must = async (object: RenderedObject) => {
       const run = await runContainer(streaming, object, 180_000);
       assert.is(
@@ -119,9 +124,10 @@ test('producer.mode=continuous: the rendered producer Deployment streams from be
     await must(jobs[0]!);
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     producer!.kill('SIGTERM');
-    const produced = await producing;
-    assert.is(produced.exitCode, 0, produced.output.slice(-4000));
-    const finished = produced.output
+    const [createdTopic, produced] = await producing;
+    assert.is(createdTopic!.exitCode, 0, createdTopic!.output.slice(-4000));
+    assert.is(produced!.exitCode, 0, produced!.output.slice(-4000));
+    const finished = produced!.output
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l))

@@ -33,6 +33,11 @@ const exempt: readonly { readonly pattern: RegExp; readonly reason: string }[] =
     reason: 'builds and runs a Kubernetes cluster of its own (ci/cluster/, 20+ min)',
   },
   { pattern: /^(helm|kubectl)\b/, reason: "needs a Kubernetes cluster: the cluster test's business (ci/cluster/)" },
+  {
+    pattern: /^npm run chart:publish\b/,
+    reason:
+      'needs a signing key and a registry: test/chart/release.test.ts packages and verifies, the cluster test pushes and installs',
+  },
   { pattern: /^npm run bench -- --events 1000000\b/, reason: 'the benchmark at 10^6 events: minutes of both cores' },
   { pattern: /^npm run bench -- .*--maintenance 30x1000\b/, reason: '30 pipeline runs in each of two lakes: minutes' },
   { pattern: /^npx tsx dev\/bench\/spark\.ts\b/, reason: 'both engines at 10^4 and 10^5 events: minutes of Spark' },
