@@ -4,13 +4,16 @@
  * re-runs itself on Node 22 when this Node is another major, and installs the tools the selected
  * tests need into the tool cache (ci/tools/ensure.ts: one line per tool; a tool that cannot be
  * installed stops the run there). uvu prints its own summary; this adds the closing line
- * `N passed, N failed` and exits non-zero on any failure.
+ * `N passed, N failed` and exits non-zero on any failure. Spark drivers start with quicker JVM
+ * options and a class archive (test/support/spark-jvm.ts), which the whole suite writes when missing.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTools, TEST_TOOLS } from '../ci/tools/ensure.ts';
 import { onNode22 } from '../ci/tools/node22.ts';
+import { requireSparkInstall } from './spark/spark-install.ts';
+import { sparkTestJvmOptions } from './support/spark-jvm.ts';
 import { toolsNeeded } from './support/tools-needed.ts';
 
 await onNode22();
@@ -23,11 +26,15 @@ const ignore = 'support';
 
 const tools = filters.length > 0 ? toolsNeeded(path.join(root, 'test'), pattern, ignore) : TEST_TOOLS;
 if (!(await ensureTools(tools))) process.exit(1);
+const sparkOptions =
+  tools.includes('spark') && process.env.SPARK_SUBMIT_OPTS === undefined
+    ? { SPARK_SUBMIT_OPTS: sparkTestJvmOptions(requireSparkInstall(), { writeArchive: filters.length === 0 }) }
+    : {};
 
 const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern, '--ignore', ignore], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : process.env.FORCE_COLOR },
+  env: { ...process.env, ...sparkOptions, FORCE_COLOR: process.env.CI ? '0' : process.env.FORCE_COLOR },
 });
 // A terminal's Ctrl-C reaches uvu too; a signal sent to this process alone is passed on, so that
 // uvu stops its broker rather than being left running.
