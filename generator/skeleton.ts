@@ -7,7 +7,7 @@ import { defaultValues, valueRows, valuesModel } from '../schema/index.ts';
 import { PIPELINE_STEPS } from './emitters/pipeline-jobs.ts';
 import { SCHEDULED_STAGES } from './emitters/schedule-cronjobs.ts';
 import { SCRIPT_PATH } from './job-pod.ts';
-import { STATUS_POD_SUFFIX, statusPodOverrides } from './status-pod.ts';
+import { CURATE_POD_SUFFIX, STATUS_POD_SUFFIX, statusPodOverrides } from './status-pod.ts';
 import { environments } from './environments.ts';
 import { KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT } from './names.ts';
 import { KAFKA_CA_DIR } from './kafka-access.ts';
@@ -70,6 +70,17 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
     volume: { bundled: statusPodOverrides(true, 'volume'), prebuilt: statusPodOverrides(false, 'volume') },
     rest: { bundled: statusPodOverrides(true, 'rest'), prebuilt: statusPodOverrides(false, 'rest') },
   };
+  const curatePod = {
+    suffix: CURATE_POD_SUFFIX,
+    volume: {
+      bundled: statusPodOverrides(true, 'volume', 'curate'),
+      prebuilt: statusPodOverrides(false, 'volume', 'curate'),
+    },
+    rest: {
+      bundled: statusPodOverrides(true, 'rest', 'curate'),
+      prebuilt: statusPodOverrides(false, 'rest', 'curate'),
+    },
+  };
   const objectStore = {
     fullname: FULLNAME_TEMPLATE,
     alias: OBJECTSTORE_ALIAS,
@@ -116,7 +127,7 @@ export function skeletonFiles(chartVersion: string): Map<string, string> {
     ['.helmignore', render('helmignore.hbs', { bundle: true })],
     ['templates/_helpers.tpl', render('_helpers.tpl.hbs', { ...common, objectStore, maxFullnameLength: 40 })],
     ['templates/validate.yaml', render('validate.yaml.hbs', {})],
-    ['templates/NOTES.txt', render('NOTES.txt.hbs', { ...common, statusPod })],
+    ['templates/NOTES.txt', render('NOTES.txt.hbs', { ...common, statusPod, curatePod })],
     [
       'README.md',
       render('README.md.hbs', {

@@ -9,6 +9,10 @@ import { CA_MOUNTED, KAFKA_CA_DIR, KAFKA_USER_DIR, PASSWORD_MOUNTED } from './ka
 import { CATALOG_CREDENTIAL_USED, REST_WORK_DIR } from './lake-backend.ts';
 
 export const STATUS_POD_SUFFIX = '-status';
+export const CURATE_POD_SUFFIX = '-curate';
+
+/** `read`: status and the table commands, the lake read-only; `curate`: replay, rollback, forget, the lake writable. */
+export type PodPurpose = 'read' | 'curate';
 
 const go = (expr: string) => `{{ ${expr} }}`;
 
@@ -47,8 +51,17 @@ const lakeEnv = (backend: Backend) =>
  * `kubectl run --override-type=strategic --overrides` JSON; `bundled` mounts the bundled script's
  * ConfigMap (jobs.bundledScript), `backend` is lake.catalog.
  */
-export function statusPodOverrides(bundled: boolean, backend: Backend): string {
-  const name = `${go('$fullname')}${STATUS_POD_SUFFIX}`;
+export function statusPodOverrides(bundled: boolean, backend: Backend, purpose: PodPurpose = 'read'): string {
+  const name = `${go('$fullname')}${purpose === 'read' ? STATUS_POD_SUFFIX : CURATE_POD_SUFFIX}`;
+  // What replay re-validates under, and the group whose offsets the pipeline commits: the pipeline Jobs' own.
+  const curationEnv =
+    purpose === 'curate'
+      ? [
+          { name: 'LAKEHOUSE_VEHICLE_TYPES', value: go('join `,` .Values.pipeline.vehicleTypes') },
+          { name: 'LAKEHOUSE_CONSUMER_GROUP', value: go('.Values.pipeline.consumerGroup') },
+          { name: 'LAKEHOUSE_LEASE_WAIT_SECONDS', value: go('.Values.pipeline.leaseWaitSeconds') },
+        ]
+      : [];
   const spec = {
     automountServiceAccountToken: false,
     enableServiceLinks: false,
@@ -73,10 +86,11 @@ export function statusPodOverrides(bundled: boolean, backend: Backend): string {
             name: 'LAKEHOUSE_KAFKA_PASSWORD_FILE',
             value: `${KAFKA_USER_DIR}/${go('include `lakehouse.kafka.userSecretKey` (dict `context` $ `role` `pipeline`)')}`,
           },
+          ...curationEnv,
         ],
         volumeMounts: [
           KAFKA_MOUNTS,
-          ...(backend === 'volume' ? [{ name: 'lake', mountPath: LAKE_MOUNT, readOnly: true }] : []),
+          ...(backend === 'volume' ? [{ name: 'lake', mountPath: LAKE_MOUNT, readOnly: purpose === 'read' }] : []),
           { name: 'tmp', mountPath: '/tmp' },
           ...(bundled ? [{ name: 'script', mountPath: SCRIPT_DIR, readOnly: true }] : []),
         ],

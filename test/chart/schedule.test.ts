@@ -368,6 +368,47 @@ withTools(test, () => {
       'kubectl exec -n lakehouse deploy/lakehouse-metrics -- node /opt/lakehouse/lakehouse.mjs status',
     );
   });
+
+  test("NOTES: a curation pod under the restricted standard, writing the lake with the pipeline's vehicle types and group", () => {
+    for (const [backend, args] of [
+      ['volume', ['--set', 'pipeline.vehicleTypes={car,bike,scooter,truck}', '--set', 'metrics.enabled=true']],
+      ['rest', ['--set', 'lake.catalog=rest', '--set', 'objectStore.enabled=true']],
+    ] as const) {
+      const text = notes(...args);
+      const command =
+        /kubectl run -n lakehouse (\S+) --rm -i --restart=Never --image=(\S+) \\\n\s+--override-type=strategic --overrides='([^']+)' \\\n\s+--command -- node \/opt\/lakehouse\/lakehouse.mjs replay --dry-run/.exec(
+          text,
+        );
+      assert.ok(command, text);
+      const [, name, image, overrides] = command!;
+      assert.is(name, 'lakehouse-curate');
+      const pod = JSON.parse(overrides!);
+      const [container] = pod.spec.containers;
+      assert.is(container.name, name);
+      validateWithModel({
+        ...pod,
+        kind: 'Pod',
+        metadata: { name, labels: pod.metadata.labels },
+        spec: {
+          ...pod.spec,
+          restartPolicy: 'Never',
+          containers: [{ ...container, image, command: ['node', '/opt/lakehouse/lakehouse.mjs', 'replay'] }],
+        },
+        source: 'NOTES.txt',
+      });
+      const env = Object.fromEntries(container.env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
+      assert.is(env.LAKEHOUSE_VEHICLE_TYPES, backend === 'volume' ? 'car,bike,scooter,truck' : 'car,bike,scooter');
+      assert.is(env.LAKEHOUSE_CONSUMER_GROUP, 'lakehouse-bronze');
+      const lake = container.volumeMounts.find((m: any) => m.name === 'lake');
+      if (backend === 'volume') assert.equal(lake, { name: 'lake', mountPath: '/data', readOnly: false });
+      else {
+        assert.is(lake, undefined, 'no lake claim with the catalog');
+        assert.is(env.LAKEHOUSE_CATALOG, 'rest');
+        assert.ok(container.env.some((e: any) => e.name === 'AWS_SECRET_ACCESS_KEY' && e.valueFrom?.secretKeyRef));
+      }
+      assert.is(container.securityContext.allowPrivilegeEscalation, false);
+    }
+  });
 });
 
 test.run();
