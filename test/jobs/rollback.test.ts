@@ -2,7 +2,7 @@
  * `rollback --to` on a real broker, each job its own process, the tables read back by PyIceberg:
  * the lake goes back to the cut of an earlier gold snapshot (also when a rollback is SIGKILLed
  * between its commits and run again), verify passes, and the next pipeline run reads again from
- * Kafka exactly what the rollback dropped. One small lake of three pipeline runs serves every test.
+ * Kafka exactly what the rollback dropped. One small lake of two pipeline runs serves every test.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -82,10 +82,10 @@ async function groupOffsets(): Promise<Record<number, string>> {
 rollback.before(async () => {
   lake = await newLake('rollback', { LAKEHOUSE_EVENTS: '40', LAKEHOUSE_INVALID_RATIO: '0.1' });
   await ok('topics');
-  for (const day of ['13', '14', '15']) {
+  for (const day of ['13', '14']) {
     await pipelineRun(`2023-10-${day}T13:20:00Z`);
     golds.push(goldHead());
-    rowsAfter.push(day === '13' ? [] : await rowSets(lake.dir));
+    rowsAfter.push(await rowSets(lake.dir));
   }
   await ok('verify');
 });
@@ -124,7 +124,7 @@ rollback('refused while another writer holds the lease', async () => {
   assert.ok(held.acquired);
   const before = metadataFiles();
   try {
-    const outcome = await runJob('rollback', { ...lake.env, LAKEHOUSE_LEASE_WAIT_SECONDS: '0' }, ['--to', golds[1]]);
+    const outcome = await runJob('rollback', { ...lake.env, LAKEHOUSE_LEASE_WAIT_SECONDS: '0' }, ['--to', golds[0]]);
     assert.is(outcome.exitCode, 1, describeFailure(outcome));
     assert.match(String(outcome.lines.find((l) => l.msg === 'failed')?.error), /lease is held by .*other-writer/);
   } finally {
@@ -137,7 +137,7 @@ rollback(
   'SIGKILLed after its first table commit, the lake still verifies; run again it completes: the tables hold the cut, and the next pipeline run reads the dropped records again exactly once',
   async () => {
     let killed = false;
-    const dying = await runJob('rollback', lake.env, ['--to', golds[1]], (line, child) => {
+    const dying = await runJob('rollback', lake.env, ['--to', golds[0]], (line, child) => {
       if (line.msg === 'table rolled back' && !killed) {
         killed = true;
         child.kill('SIGKILL');
@@ -146,13 +146,13 @@ rollback(
     assert.ok(killed, describeFailure(dying));
     await ok('verify');
 
-    const done = await ok('rollback', ['--to', golds[1]]);
+    const done = await ok('rollback', ['--to', golds[0]]);
     const result = done.lines.find((l) => l.msg === 'finished')!.result as Record<string, unknown>;
     assert.ok((result.tablesRolledBack as string[]).includes('bronze.vehicles'));
     assert.ok((result.recordsToReread as number) > 0);
     await ok('verify');
-    // Each table holds what it held after the second run (PyIceberg reads the new snapshots), history kept.
-    assert.equal(await rowSets(lake.dir), rowsAfter[1]);
+    // Each table holds what it held after the first run (PyIceberg reads the new snapshots), history kept.
+    assert.equal(await rowSets(lake.dir), rowsAfter[0]);
     assert.ok(lineage(metadataOnDisk(lake.dir, 'gold')!).length < metadataOnDisk(lake.dir, 'gold')!.snapshots!.length);
     // Bronze's consumer group went back with it.
     const bronzeAtCut = JSON.parse(
@@ -160,19 +160,20 @@ rollback(
     ) as Record<string, number>;
     assert.equal(await groupOffsets(), Object.fromEntries(Object.entries(bronzeAtCut).map(([p, o]) => [p, String(o)])));
     // Run again on a rolled-back lake, it has nothing left to do.
-    const again = await ok('rollback', ['--to', golds[1]]);
+    const again = await ok('rollback', ['--to', golds[0]]);
     assert.equal((again.lines.find((l) => l.msg === 'finished')!.result as any).tablesRolledBack, []);
 
     for (const job of ['bronze', 'silver', 'gold']) await ok(job);
     await ok('verify');
     // The lake equals the one that never had the dropped run: its records were read again once.
-    assert.equal(await rowSets(lake.dir), rowsAfter[2]);
+    assert.equal(await rowSets(lake.dir), rowsAfter[1]);
   },
 );
 
 rollback(
   'records Kafka no longer holds: refused naming partitions and offsets, nothing changed; --accept-loss records them, and verify reports the loss',
   async () => {
+    // Back to the first run again: what the catch-up read is dropped, and Kafka has lost part of it.
     const bronze = metadataOnDisk(lake.dir, 'bronze')!;
     const firstRun = lineage(bronze).reverse()[0];
     const cutEnd = JSON.parse(firstRun.summary['lakehouse.kafka.next-offsets']) as Record<string, number>;
