@@ -114,12 +114,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     config = loadConfig(flags, process.env, jobFlags[command]);
     if (recorded) {
       const taken = await takeLease(config, run, config.leaseWaitSeconds, logger);
+      if ('skip' in taken && refusesWhileLeaseHeld.has(command)) {
+        const error = taken.skip
+          .replace(/^skipped/, 'refused')
+          .replace(/, the next run does the work$/, '; run it again once that writer is done');
+        await record('failed', { error });
+        logger.error('failed', { ok: false, seconds: elapsedSeconds(started), error });
+        return 1;
+      }
       if ('skip' in taken) {
         await record('skipped', { error: taken.skip });
-        if (refusesWhileLeaseHeld.has(command)) {
-          logger.error('failed', { ok: false, seconds: elapsedSeconds(started), error: taken.skip });
-          return 1;
-        }
         logger.info('skipped', {
           ok: true,
           outcome: 'skipped',
