@@ -10,11 +10,12 @@ import { inspectFlags, inspectors } from './inspect.ts';
 import { runMaintain } from './maintain.ts';
 import { runMigrate } from './migrate.ts';
 import { checkLogLevel, createLogger, type Logger } from './log.ts';
-import type { Lease } from './ops/lease.ts';
+import { type Lease, refusesWhileLeaseHeld } from './ops/lease.ts';
 import { runMetrics } from './ops/metrics.ts';
 import { recordRun, takeLease, withDeadline, type RunIdentity } from './ops/run-record.ts';
 import type { Outcome } from './ops/runs.ts';
 import { runProduce } from './produce.ts';
+import { rollbackFlags, runRollback } from './rollback.ts';
 import { runSilver } from './silver.ts';
 import { runTopics } from './topics.ts';
 import { runVerify } from './verify.ts';
@@ -29,7 +30,11 @@ export const jobs: Record<string, Job> = {
   verify: runVerify,
   maintain: runMaintain,
   migrate: runMigrate,
+  rollback: (config, logger, context) => runRollback(config, logger, context.flags),
 };
+
+/** The command line flags a job takes besides the settings. */
+const jobFlags: Record<string, readonly string[]> = { rollback: rollbackFlags };
 
 /** Long-running servers: they run no stage, so they record no run and take no lease. */
 export const services: Record<string, Job> = {
@@ -77,6 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let stoppedBy: NodeJS.Signals | undefined;
   const context: JobContext = {
     runId: run.runId,
+    flags,
     onStop: (handler) => void stopHandlers.push(handler),
     stopSignal: () => {
       const controller = new AbortController();
@@ -105,9 +111,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal);
   try {
     checkLogLevel();
-    config = loadConfig(flags);
+    config = loadConfig(flags, process.env, jobFlags[command]);
     if (recorded) {
       const taken = await takeLease(config, run, config.leaseWaitSeconds, logger);
+      if ('skip' in taken && refusesWhileLeaseHeld.has(command)) {
+        const error = taken.skip
+          .replace(/^skipped/, 'refused')
+          .replace(/, the next run does the work$/, '; run it again once that writer is done');
+        await record('failed', { error });
+        logger.error('failed', { ok: false, seconds: elapsedSeconds(started), error });
+        return 1;
+      }
       if ('skip' in taken) {
         await record('skipped', { error: taken.skip });
         logger.info('skipped', {

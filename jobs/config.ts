@@ -549,7 +549,7 @@ export function usage(): string {
     (s) => `  --${s.flag.padEnd(20)} ${s.env.padEnd(30)} ${s.description} (default ${s.defaultValue})`,
   );
   return [
-    'usage: lakehouse <topics|produce|bronze|silver|gold|verify|maintain|migrate> [--flag value ...]',
+    'usage: lakehouse <topics|produce|bronze|silver|gold|verify|maintain|migrate|rollback> [--flag value ...]',
     '       lakehouse metrics                  (serves Prometheus metrics until stopped)',
     '       lakehouse status [--json] | tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N] | contract',
     '',

@@ -6,6 +6,8 @@ import type { Logger } from './log.ts';
 export interface JobContext {
   /** This run's id: its row in ops.runs, its writer lease. */
   readonly runId: string;
+  /** The command line's flags (a job's own ones among them, see cli.ts `jobFlags`). */
+  readonly flags?: ReadonlyMap<string, string>;
   /**
    * Declares that the job stops by itself on SIGTERM/SIGINT: `handler` is called, and the job ends
    * normally (`finished`) once it returns. A job that registers none is stopped at once (`failed`);

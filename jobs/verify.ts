@@ -190,7 +190,10 @@ const noRecordWasLost: Check = {
           `partition ${partition} offsets ${from}..${to - 1} (${to - from} records, an expired bronze snapshot)`,
         );
     }
-    for (const snapshot of lineage(lake.tables.bronze!.metadata, lake.cut.bronze).reverse()) {
+    // From the head: a rollback records the records it could not have read again ahead of the cut.
+    const bronze = lake.tables.bronze!.metadata;
+    const head = lineage(bronze).some((s) => s === lake.cut.bronze) ? undefined : lake.cut.bronze;
+    for (const snapshot of lineage(bronze, head).reverse()) {
       for (const [partition, ranges] of gapsOf(snapshot)) {
         for (const [from, to] of ranges)
           lost.push(

@@ -195,6 +195,8 @@ export const summaryKeys = {
   goldVehicles: 'lakehouse.gold.vehicles-file',
   /** every table: the job and engine that committed the snapshot. */
   writer: 'lakehouse.writer',
+  /** every table, on a rollback snapshot: the snapshot whose contents it restored (iceberg/metadata.ts `lineage`). */
+  rollback: 'lakehouse.rollback.snapshot-id',
 } as const;
 
 /**
@@ -203,7 +205,12 @@ export const summaryKeys = {
  * of the current snapshot (bronze's resume offsets, silver's and gold's markers, gold's state) see
  * the same state after it.
  */
-export const changeOnlyKeys: readonly string[] = [summaryKeys.offsetRanges, summaryKeys.gaps, summaryKeys.writer];
+export const changeOnlyKeys: readonly string[] = [
+  summaryKeys.offsetRanges,
+  summaryKeys.gaps,
+  summaryKeys.writer,
+  summaryKeys.rollback,
+];
 
 type Nullable<C extends ColumnSpec> = C['nullable'] extends true ? null : never;
 

@@ -62,7 +62,10 @@ export function planExpiry(
 export async function expire(table: LoadedTable, plan: ExpiryPlan): Promise<LoadedTable> {
   if (plan.expired.length === 0) return table;
   const ids = new Set<SnapshotId>(plan.expired.map((s) => s['snapshot-id']));
+  // Snapshots a rollback dropped are off the history: what they read from Kafka is read again, not expired.
+  const inHistory = new Set(lineage(table.metadata).map((s) => s['snapshot-id']));
+  const recorded = plan.expired.filter((s) => inHistory.has(s['snapshot-id']));
   const properties =
-    table.spec.name === tables.bronze.name ? expiredOffsetProperties(table.metadata.properties, plan.expired) : {};
+    table.spec.name === tables.bronze.name ? expiredOffsetProperties(table.metadata.properties, recorded) : {};
   return expireSnapshots(table, ids, properties);
 }

@@ -77,6 +77,31 @@ const cases: Case[] = [
     gold: new History().overwrite(301, consumedSilver(101)).metadata(),
   },
   { name: 'no gold yet', silver: new History().append(101).overwrite(102).metadata() },
+  {
+    // rollback --to the cut of gold 301, then one bronze run: only what bronze read again is pending.
+    name: 'rolled back',
+    bronze: new History()
+      .append(1, bronzeOffsets(0, 10))
+      .append(2, bronzeOffsets(10, 20))
+      .append(3, bronzeOffsets(20, 30))
+      .overwrite(4, { [summaryKeys.rollback]: '2' })
+      .append(5, bronzeOffsets(20, 30))
+      .metadata(),
+    silver: new History()
+      .append(101, consumedBronze(2))
+      .append(102, consumedBronze(3))
+      .overwrite(103, { ...consumedBronze(2), [summaryKeys.rollback]: '101' })
+      .metadata(),
+    rejected: new History()
+      .append(201, consumedBronze(3))
+      .overwrite(202, { ...consumedBronze(2), [summaryKeys.rollback]: '201' })
+      .metadata(),
+    gold: new History()
+      .overwrite(301, consumedSilver(101))
+      .overwrite(302, consumedSilver(102))
+      .overwrite(303, { ...consumedSilver(101), [summaryKeys.rollback]: '301' })
+      .metadata(),
+  },
 ];
 
 const ids = (list: readonly { 'snapshot-id': bigint }[]) => list.map((s) => Number(s['snapshot-id']));

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 _ID = re.compile(r"^-?\d{1,20}$")
+ROLLBACK_KEY = "lakehouse.rollback.snapshot-id"
 
 
 class LineageError(Exception):
@@ -46,6 +47,11 @@ def lineage(metadata, start=None):
     snapshot = current_snapshot(metadata) if start is None else start
     while snapshot is not None:
         chain.append(snapshot)
+        # A rollback snapshot (jobs/rollback.ts) goes on from the snapshot it restored.
+        restored = (snapshot.get("summary") or {}).get(ROLLBACK_KEY)
+        if restored and re.match(r"^\d{1,20}$", restored):
+            snapshot = snapshot_by_id(metadata, int(restored))
+            continue
         parent = _id(snapshot.get("parent-snapshot-id"))
         snapshot = None if parent is None else snapshot_by_id(metadata, parent)
     return chain

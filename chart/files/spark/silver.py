@@ -4,7 +4,7 @@ de-duplicated on (vehicle_id, event_time) against each other (the first in (part
 order is kept) and against silver, rejected records with their reason. Commits silver.rejected,
 then silver.vehicles, each one snapshot recording the last bronze snapshot consumed."""
 
-from lakehouse_lineage import LineageError, silver_input
+from lakehouse_lineage import LineageError, silver_input, snapshot_by_id
 from lakehouse_rules import Rules, detail_template, integer_format, reason_code
 from lakehouse_session import StageError, run_stage
 from lakehouse_tables import ConcurrentCommit, Lake
@@ -129,14 +129,26 @@ def split(spark, lake: Lake, config, bronze_rows, silver_snapshot: int | None):
     return events, rejected, counts, [checked, ranked]
 
 
+def _read_after(bronze, appends, after):
+    """Where Iceberg's incremental read of `appends` (bronze snapshot ids, oldest first) starts: the
+    first one's parent. Iceberg reads the parent chain, which past a rollback still holds the appends
+    the rollback dropped (the lineage goes on from the restored snapshot instead): read from the
+    rollback snapshot, only the appends since are read."""
+    if not appends:
+        return after
+    parent = (snapshot_by_id(bronze, appends[0]) or {}).get("parent-snapshot-id")
+    return after if parent is None else int(parent)
+
+
 def silver(config, logger, spark, phase) -> dict:
     lake = Lake(spark)
     keys = lake.contract.summary_keys
     marker = keys["bronzeSnapshot"]
     for key in ("silver", "rejected"):
         lake.ensure(key)
+    bronze = lake.metadata("bronze")
     try:
-        plan = silver_input(lake.metadata("bronze"), lake.metadata("silver"), lake.metadata("rejected"), keys)
+        plan = silver_input(bronze, lake.metadata("silver"), lake.metadata("rejected"), keys)
     except LineageError as error:
         raise StageError(str(error)) from None
     if plan.bronze_head is None:
@@ -166,7 +178,9 @@ def silver(config, logger, spark, phase) -> dict:
                 spark,
                 lake,
                 config,
-                lake.read_added("bronze", plan.vehicles_through, plan.rejected_through),
+                lake.read_added(
+                    "bronze", _read_after(bronze, plan.recover, plan.vehicles_through), plan.rejected_through
+                ),
                 vehicles.id if vehicles else None,
             )
             vehicles = commit("silver", events, vehicles, plan.rejected_through)
@@ -181,7 +195,7 @@ def silver(config, logger, spark, phase) -> dict:
             spark,
             lake,
             config,
-            lake.read_added("bronze", plan.rejected_through, plan.bronze_head),
+            lake.read_added("bronze", _read_after(bronze, plan.pending, plan.rejected_through), plan.bronze_head),
             vehicles.id if vehicles else None,
         )
     with phase("commit_rejected"):

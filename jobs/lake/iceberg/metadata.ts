@@ -90,14 +90,25 @@ export function snapshotById(metadata: TableMetadata, id: SnapshotId): Snapshot 
   return metadata.snapshots?.find((s) => BigInt(s['snapshot-id']) === id);
 }
 
-/** The current snapshot and its ancestors, newest first (as far as they are kept). */
+/**
+ * A rollback snapshot (jobs/rollback.ts) names, under this summary key, the snapshot whose contents
+ * it restored: the table's history goes on from that one, and the snapshots the rollback dropped
+ * (still in the metadata, between the two) are no longer part of it.
+ */
+export const rollbackKey = 'lakehouse.rollback.snapshot-id';
+
+/** The snapshot `s` follows in the table's history: the one a rollback restored, else its parent. */
+function previousOf(metadata: TableMetadata, s: Snapshot): Snapshot | undefined {
+  const restored = s.summary[rollbackKey];
+  if (restored && /^\d{1,20}$/.test(restored)) return snapshotById(metadata, BigInt(restored));
+  const parent = asId(s['parent-snapshot-id']);
+  return parent === undefined ? undefined : snapshotById(metadata, parent);
+}
+
+/** The current snapshot and its ancestors, newest first (as far as they are kept; past a rollback, from the snapshot it restored). */
 export function lineage(metadata: TableMetadata, from: Snapshot | undefined = currentSnapshot(metadata)): Snapshot[] {
   const chain: Snapshot[] = [];
-  for (let s = from; s; ) {
-    chain.push(s);
-    const parent = asId(s['parent-snapshot-id']);
-    s = parent === undefined ? undefined : snapshotById(metadata, parent);
-  }
+  for (let s = from; s; s = previousOf(metadata, s)) chain.push(s);
   return chain;
 }
 

@@ -92,6 +92,8 @@ interface SnapshotPlan {
   readonly added: readonly DataFile[];
   readonly removed: readonly DataFile[];
   readonly summary: SnapshotSummary;
+  /** Every file the snapshot holds, when it is not its parent's files with `added` and `removed` (a restore). */
+  readonly holds?: readonly DataFile[];
 }
 
 interface CommitContext {
@@ -264,6 +266,36 @@ export async function replaceFiles(
   });
 }
 
+/**
+ * A new snapshot (an `overwrite`) whose contents are `target`'s, an earlier snapshot of the table:
+ * it carries `target`'s manifests over as they are, so each file keeps the snapshot and sequence
+ * number that added it. The history between them stays in the metadata.
+ */
+export async function restoreSnapshot(
+  table: LoadedTable,
+  target: Snapshot | undefined,
+  summary: SnapshotSummary,
+): Promise<LoadedTable> {
+  const context = commitContext(table);
+  const holds = await liveFiles(table, target);
+  const current = await liveFiles(table, context.parent);
+  const paths = (files: readonly LiveFile[]) => new Set(files.map((f) => f.file.path));
+  const [held, live] = [paths(holds), paths(current)];
+  const added = holds.filter((f) => !live.has(f.file.path)).map((f) => f.file);
+  const removed = current.filter((f) => !held.has(f.file.path)).map((f) => f.file);
+  const manifests = await manifestsOf(table, target);
+  return withCleanup(context, () =>
+    commitSnapshot(context, {
+      operation: 'overwrite',
+      manifests,
+      added,
+      removed,
+      summary,
+      holds: holds.map((f) => f.file),
+    }),
+  );
+}
+
 async function commitSnapshot(context: CommitContext, plan: SnapshotPlan): Promise<LoadedTable> {
   const { table, parent, snapshotId, sequenceNumber, schema } = context;
   const listPath = await writeMetadataFile(
@@ -278,8 +310,13 @@ async function commitSnapshot(context: CommitContext, plan: SnapshotPlan): Promi
   const addedSize = sum(added, (f) => f.fileSizeInBytes);
   const removedRecords = sum(removed, (f) => f.recordCount);
   const removedSize = sum(removed, (f) => f.fileSizeInBytes);
-  const after =
-    plan.operation === 'overwrite'
+  const after = plan.holds
+    ? {
+        files: plan.holds.length,
+        records: sum(plan.holds, (f) => f.recordCount),
+        size: sum(plan.holds, (f) => f.fileSizeInBytes),
+      }
+    : plan.operation === 'overwrite'
       ? { files: added.length, records: addedRecords, size: addedSize }
       : {
           files: totals.files + added.length - removed.length,
