@@ -4,6 +4,7 @@ import { loadConfig, logFormat, parseArgs, usage, type Config, type LogFormat } 
 import { ConfigError, InvariantError } from './errors.ts';
 import { authorizationFailure } from './kafka/authorization.ts';
 import { KafkaAccessError } from './kafka/security.ts';
+import { checkForgetArguments, forgetFlag, runForget } from './forget.ts';
 import { runGold } from './gold.ts';
 import type { Job, JobContext } from './job.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
@@ -29,6 +30,12 @@ export const jobs: Record<string, Job> = {
   verify: runVerify,
   maintain: runMaintain,
   migrate: runMigrate,
+  forget: runForget,
+};
+
+/** Jobs with flags of their own: checked before the lease is taken, so that bad input changes nothing. */
+const jobArguments: Record<string, { readonly flags: readonly string[]; check(argv: readonly string[]): void }> = {
+  forget: { flags: [forgetFlag], check: checkForgetArguments },
 };
 
 /** Long-running servers: they run no stage, so they record no run and take no lease. */
@@ -77,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let stoppedBy: NodeJS.Signals | undefined;
   const context: JobContext = {
     runId: run.runId,
+    argv,
     onStop: (handler) => void stopHandlers.push(handler),
     stopSignal: () => {
       const controller = new AbortController();
@@ -105,7 +113,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal);
   try {
     checkLogLevel();
-    config = loadConfig(flags);
+    const own = jobArguments[command];
+    own?.check(argv);
+    config = loadConfig(flags, process.env, own?.flags);
     if (recorded) {
       const taken = await takeLease(config, run, config.leaseWaitSeconds, logger);
       if ('skip' in taken) {

@@ -6,6 +6,8 @@ import type { Logger } from './log.ts';
 export interface JobContext {
   /** This run's id: its row in ops.runs, its writer lease. */
   readonly runId: string;
+  /** The command line the job was started with (a job with flags of its own reads them here). */
+  readonly argv: readonly string[];
   /**
    * Declares that the job stops by itself on SIGTERM/SIGINT: `handler` is called, and the job ends
    * normally (`finished`) once it returns. A job that registers none is stopped at once (`failed`);
