@@ -34,7 +34,10 @@ export const jobs: Record<string, Job> = {
 };
 
 /** Jobs with flags of their own: checked before the lease is taken, so that bad input changes nothing. */
-const jobArguments: Record<string, { readonly flags: readonly string[]; check(argv: readonly string[]): void }> = {
+const jobArguments: Record<
+  string,
+  { readonly flags: readonly string[]; check(argv: readonly string[], config: Config): Promise<void> }
+> = {
   forget: { flags: [forgetFlag], check: checkForgetArguments },
 };
 
@@ -114,8 +117,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     checkLogLevel();
     const own = jobArguments[command];
-    own?.check(argv);
-    config = loadConfig(flags, process.env, own?.flags);
+    const loaded = loadConfig(flags, process.env, own?.flags);
+    await own?.check(argv, loaded);
+    config = loaded;
     if (recorded) {
       const taken = await takeLease(config, run, config.leaseWaitSeconds, logger);
       if ('skip' in taken) {

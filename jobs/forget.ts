@@ -38,9 +38,16 @@ import { rowCounts, type RowCounts } from './ops/runs.ts';
 
 export { vehicleFlag as forgetFlag } from './forget/plan.ts';
 
-/** Checks forget's own arguments before the run takes the lease: bad input changes nothing. */
-export function checkForgetArguments(argv: readonly string[]): void {
-  vehicleIdsOf(argv);
+/**
+ * Checks forget's own arguments before the run takes the lease, so that bad input changes nothing
+ * (not even ops.runs): the ids, and that they cover an erasure left incomplete. The job checks the
+ * latter again under the lease.
+ */
+export async function checkForgetArguments(argv: readonly string[], config: Config): Promise<void> {
+  const ids = vehicleIdsOf(argv);
+  const bronze = await lakeOf(config).find('bronze');
+  const wrongIds = pendingProblem(pendingErasure(bronze?.metadata), ids);
+  if (wrongIds) problem(wrongIds);
 }
 
 type ErasedTable = 'bronze' | 'rejected' | 'silver';
