@@ -364,6 +364,7 @@ export async function runForget(config: Config, logger: Logger, context: JobCont
     const { expired, deleted } = await dropHistory(lake, key);
     snapshotsExpired[key] = expired;
     filesDeleted[key] = deleted;
+    logger.info('history dropped', { table: key, snapshotsExpired: expired, filesDeleted: deleted });
   }
   const latest = (await lake.find('bronze'))!;
   await latest.catalog.commit(

@@ -1,5 +1,5 @@
 /**
- * `forget` on a real broker's lake: bad input changes nothing; a run killed before and between its
+ * `forget` on a real broker's lake: bad input changes nothing; a run killed before, between and after its
  * commits leaves a lake that verify accepts or that it names as an incomplete erasure, and the next
  * run with the same ids completes it; afterwards no table (read by PyIceberg), no retained snapshot
  * (time travel fails), no file on disk (bytes, DuckDB over every Parquet file, every Avro file
@@ -152,15 +152,14 @@ test('bad input exits 2 with one line and changes nothing', async () => {
   assert.equal(stateOf(lake.dir), state, 'the lake is as it was (no run recorded, no lease left)');
 });
 
-test('killed before and between its commits, then completed by the next run with the same ids', async () => {
+test('killed before, between and after its commits, then completed by the next run with the same ids', async () => {
   const lake = env.lake;
   const args = forgotten.flatMap((id) => ['--vehicle', id]);
-  const killedAt = async (table: string | undefined) =>
+  const killedAt = async (msg: string, table?: string) =>
     runJob('forget', lake.env, args, (line, child) => {
-      if (table === undefined ? line.msg === 'erasing' : line.msg === 'table erased' && line.table === table)
-        child.kill('SIGKILL');
+      if (line.msg === msg && (table === undefined || line.table === table)) child.kill('SIGKILL');
     });
-  const first = await killedAt(undefined);
+  const first = await killedAt('erasing');
   assert.is.not(first.exitCode, 0, 'killed');
   // Killed before its first commit or just after it: verify accepts the lake or names the erasure.
   const afterFirst = await runJob('verify', lake.env);
@@ -169,14 +168,19 @@ test('killed before and between its commits, then completed by the next run with
     assert.match(JSON.stringify(afterFirst.lines), /erasure of \d+ vehicles by forget run [^ ]+ is incomplete/);
   } else assert.is(afterFirst.exitCode, 0, describeFailure(afterFirst));
 
-  const second = await killedAt(tables.silver.name);
+  // Killed between its commits: the erasure is pending.
+  const second = await killedAt('table erased', tables.silver.name);
   assert.is.not(second.exitCode, 0, 'killed');
+  assert.ok(pendingErasure(metadataOnDisk(lake.dir, 'bronze')), 'bronze records the erasure as pending');
+  // Killed after its commits, while it expires snapshots and deletes files: verify names the erasure.
+  const third = await killedAt('history dropped', 'silver');
+  assert.is.not(third.exitCode, 0, 'killed');
   const pending = pendingErasure(metadataOnDisk(lake.dir, 'bronze'));
-  assert.ok(pending, 'bronze records the erasure as pending');
+  assert.ok(pending, 'still pending');
   assert.ok(!JSON.stringify(pending).includes(forgotten[0]), 'not the id in clear');
-  const afterSecond = await runJob('verify', lake.env);
-  assert.is(afterSecond.exitCode, 1, describeFailure(afterSecond));
-  assert.match(JSON.stringify(afterSecond.lines), /is incomplete; run forget again with the same --vehicle ids/);
+  const afterThird = await runJob('verify', lake.env);
+  assert.is(afterThird.exitCode, 1, describeFailure(afterThird));
+  assert.match(JSON.stringify(afterThird.lines), /is incomplete; run forget again with the same --vehicle ids/);
 
   // Another set of ids cannot complete it: bad input, nothing changed.
   if (forgotten.length > 1) {
