@@ -4,6 +4,7 @@ import { loadConfig, logFormat, parseArgs, usage, type Config, type LogFormat } 
 import { ConfigError, InvariantError } from './errors.ts';
 import { authorizationFailure } from './kafka/authorization.ts';
 import { KafkaAccessError } from './kafka/security.ts';
+import { checkForgetArguments, forgetFlag, runForget } from './forget.ts';
 import { runGold } from './gold.ts';
 import type { Job, JobContext } from './job.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
@@ -31,10 +32,17 @@ export const jobs: Record<string, Job> = {
   maintain: runMaintain,
   migrate: runMigrate,
   rollback: (config, logger, context) => runRollback(config, logger, context.flags),
+  forget: runForget,
 };
 
-/** The command line flags a job takes besides the settings. */
-const jobFlags: Record<string, readonly string[]> = { rollback: rollbackFlags };
+/** Jobs with flags of their own, and their check that runs before the lease is taken, so that bad input changes nothing. */
+const jobArguments: Record<
+  string,
+  { readonly flags: readonly string[]; check?(argv: readonly string[], config: Config): Promise<void> }
+> = {
+  rollback: { flags: rollbackFlags },
+  forget: { flags: [forgetFlag], check: checkForgetArguments },
+};
 
 /** Long-running servers: they run no stage, so they record no run and take no lease. */
 export const services: Record<string, Job> = {
@@ -83,6 +91,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const context: JobContext = {
     runId: run.runId,
     flags,
+    argv,
     onStop: (handler) => void stopHandlers.push(handler),
     stopSignal: () => {
       const controller = new AbortController();
@@ -111,7 +120,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal);
   try {
     checkLogLevel();
-    config = loadConfig(flags, process.env, jobFlags[command]);
+    const own = jobArguments[command];
+    const loaded = loadConfig(flags, process.env, own?.flags);
+    await own?.check?.(argv, loaded);
+    config = loaded;
     if (recorded) {
       const taken = await takeLease(config, run, config.leaseWaitSeconds, logger);
       if ('skip' in taken && refusesWhileLeaseHeld.has(command)) {

@@ -551,6 +551,7 @@ export function usage(): string {
   return [
     'usage: lakehouse <topics|produce|bronze|silver|gold|verify|maintain|migrate|rollback> [--flag value ...]',
     '       lakehouse metrics                  (serves Prometheus metrics until stopped)',
+    '       lakehouse forget --vehicle ID [--vehicle ID ...]   (erases vehicles: docs/curation.md)',
     '       lakehouse status [--json] | tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N] | contract',
     '',
     'settings (flag, environment variable, meaning):',

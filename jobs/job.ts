@@ -6,8 +6,10 @@ import type { Logger } from './log.ts';
 export interface JobContext {
   /** This run's id: its row in ops.runs, its writer lease. */
   readonly runId: string;
-  /** The command line's flags (a job's own ones among them, see cli.ts `jobFlags`). */
+  /** The command line's flags (a job's own ones among them, see cli.ts `jobArguments`). */
   readonly flags?: ReadonlyMap<string, string>;
+  /** The command line the job was started with (a flag given more than once is read here). */
+  readonly argv: readonly string[];
   /**
    * Declares that the job stops by itself on SIGTERM/SIGINT: `handler` is called, and the job ends
    * normally (`finished`) once it returns. A job that registers none is stopped at once (`failed`);

@@ -11,7 +11,13 @@ import type { TableFiles } from './lake/io/table-files.ts';
 import { lineage, type Snapshot, type TableMetadata } from './lake/iceberg/metadata.ts';
 import { liveFiles, type LiveFile } from './lake/iceberg/table.ts';
 import { headOf, lakeOf, tables, type TableKey } from './lake/lake.ts';
-import { consistentCut, LineageError, silverConsumedBronzeOnce } from './lake/lineage.ts';
+import {
+  consistentCut,
+  erasedOffsets,
+  LineageError,
+  pendingErasure,
+  silverConsumedBronzeOnce,
+} from './lake/lineage.ts';
 import { DamagedFileError } from './lake/parquet-check.ts';
 import { expiredOffsetsOf, gapsOf, nextOffsetsOf, offsetRangesOf } from './lake/offsets.ts';
 import { readColumnBatches } from './lake/parquet-source.ts';
@@ -224,6 +230,7 @@ const everyRecordInBronzeOnce: Check = {
       if (!set.add(offset)) fail(this.name, `partition ${partition} offset ${offset} is in bronze twice`);
       lake.counts.bronze++;
     }
+    markErasedOffsets(lake, this.name);
     for (const [partition, set] of lake.bronzeRanges) {
       const missing = set.firstMissing();
       if (missing !== undefined) fail(this.name, `partition ${partition} offset ${missing} is missing from bronze`);
@@ -231,6 +238,38 @@ const everyRecordInBronzeOnce: Check = {
     return { bronze: lake.counts.bronze };
   },
 };
+
+/**
+ * The offsets an erasure removed (forget) count as accounted for, and only those: one still in a
+ * bronze file fails, as does one that bronze's snapshots do not record.
+ */
+function markErasedOffsets(lake: Lake, invariant: string): void {
+  for (const [partition, ranges] of erasedOffsets(lake.tables.bronze!.metadata)) {
+    const set = lake.bronzeRanges.get(partition);
+    for (const [from, to] of ranges)
+      for (let offset = from; offset < to; offset++) {
+        if (!set?.contains(offset))
+          fail(
+            invariant,
+            `partition ${partition} offset ${offset} is recorded as erased, but no bronze snapshot records it`,
+          );
+        if (!set.add(offset))
+          fail(invariant, `partition ${partition} offset ${offset} was erased (forget) but is still in bronze`);
+      }
+  }
+}
+
+const noErasureIsIncomplete: Check = {
+  name: 'no erasure is incomplete',
+  async run(lake) {
+    const pending = pendingErasure(lake.tables.bronze?.metadata);
+    if (pending) fail(this.name, incompleteErasure(pending.run, pending.vehicles.length));
+  },
+};
+
+function incompleteErasure(run: string, vehicles: number): string {
+  return `the erasure of ${vehicles} vehicles by forget run ${run} is incomplete; run forget again with the same --vehicle ids`;
+}
 
 const bronzeEndsWhereKafkaCommitted: Check = {
   name: "bronze ends where Kafka's committed offsets are",
@@ -409,6 +448,7 @@ const goldEqualsAggregationOfSilver: Check = {
 
 /** The invariants, in the order they are checked; each one may rely on what the ones before it found. */
 export const checks: readonly Check[] = [
+  noErasureIsIncomplete,
   everyTableHasASnapshot,
   dataFilesMatchMetadata,
   bronzeSnapshotsAreContiguous,
@@ -438,6 +478,8 @@ async function cutOf(config: Config, logger: Logger) {
   try {
     found = consistentCut(metadataOf(tables));
   } catch (error) {
+    const pending = pendingErasure(bronze?.metadata);
+    if (pending) fail(noErasureIsIncomplete.name, incompleteErasure(pending.run, pending.vehicles.length));
     if (error instanceof LineageError) fail(error.invariant, error.message);
     throw error;
   }

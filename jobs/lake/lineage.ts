@@ -316,3 +316,43 @@ export function pendingSnapshots(lake: LakeMetadata): { readonly silver: number;
     gold: gold && !gold.upToDate ? gold.changes.length : 0,
   };
 }
+
+/**
+ * What `forget` records on bronze (jobs/forget.ts). Table properties, not snapshot summaries, so
+ * that maintain's expiry of the erasure snapshot cannot lose them.
+ */
+export const erasureKeys = {
+  /** bronze table property: JSON `{"<partition>": [[first, next], ...]}`, every offset an erasure removed. */
+  erasedOffsets: 'lakehouse.kafka.erased-offsets',
+  /** bronze table property: JSON `{run, salt, vehicles}` of an erasure not finished yet; empty once it is. */
+  pending: 'lakehouse.erasure.pending',
+  /** summary of each table's erasure snapshot: the forget run that committed it. */
+  run: 'lakehouse.erasure.run',
+  /** summary of bronze's erasure snapshot: the salted digests of the vehicles erased (jobs/forget/plan.ts). */
+  vehicles: 'lakehouse.erasure.vehicles',
+} as const;
+
+/** Per Kafka partition, the offset ranges `[first, next)` that erasures removed from bronze (verify expects them absent). */
+export function erasedOffsets(bronze: TableMetadata | undefined): Map<number, [number, number][]> {
+  const recorded = bronze?.properties?.[erasureKeys.erasedOffsets];
+  if (!recorded) return new Map();
+  return new Map(
+    Object.entries(JSON.parse(recorded) as Record<string, [number, number][]>).map(([p, r]) => [Number(p), r]),
+  );
+}
+
+/** An erasure that has not finished every step (a forget run died), as bronze records it. */
+export interface PendingErasure {
+  readonly run: string;
+  readonly salt: string;
+  readonly vehicles: readonly string[];
+}
+
+export function pendingErasure(bronze: TableMetadata | undefined): PendingErasure | undefined {
+  const recorded = bronze?.properties?.[erasureKeys.pending];
+  if (!recorded) return undefined;
+  const parsed = JSON.parse(recorded) as PendingErasure;
+  if (typeof parsed.run !== 'string' || typeof parsed.salt !== 'string' || !Array.isArray(parsed.vehicles))
+    throw new DamagedTableError(tables.bronze.name, 'properties', `${erasureKeys.pending} is not an erasure record`);
+  return parsed;
+}

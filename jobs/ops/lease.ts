@@ -40,9 +40,10 @@ export const writingStages: ReadonlySet<string> = new Set([
   'maintain',
   'migrate',
   'rollback',
+  'forget',
 ]);
 /** Commands an operator runs by hand: while another writer holds the lease they fail (exit 1) rather than skip. */
-export const refusesWhileLeaseHeld: ReadonlySet<string> = new Set(['rollback']);
+export const refusesWhileLeaseHeld: ReadonlySet<string> = new Set(['rollback', 'forget']);
 /** Only bronze (and migrate) create a lake that does not exist yet; the others need one, and fail on their own without it. */
 export const lakeCreatingStages: ReadonlySet<string> = new Set(['bronze', 'migrate']);
 

@@ -6,7 +6,14 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { TableMetadata } from '../../jobs/lake/iceberg/metadata.ts';
-import { goldInput, LineageError, silverInput } from '../../jobs/lake/lineage.ts';
+import {
+  erasedOffsets,
+  erasureKeys,
+  goldInput,
+  LineageError,
+  pendingErasure,
+  silverInput,
+} from '../../jobs/lake/lineage.ts';
 import { summaryKeys } from '../../jobs/lake/table-schema.ts';
 import { bronzeOffsets, consumedBronze, consumedSilver, History, metadataJson } from '../support/history.ts';
 import { repoRoot, requireSparkInstall } from './spark-install.ts';
@@ -102,7 +109,33 @@ const cases: Case[] = [
       .overwrite(303, { ...consumedSilver(101), [summaryKeys.rollback]: '301' })
       .metadata(),
   },
+  {
+    name: 'after an erasure (forget), with a pending one',
+    bronze: erased(bronze().overwrite(5, bronzeOffsets(20, 30)).expireThrough(4).append(6, bronzeOffsets(30, 40))),
+    silver: new History().overwrite(101, consumedBronze(5)).metadata(),
+    rejected: new History().overwrite(201, consumedBronze(5)).metadata(),
+    gold: new History().overwrite(301, consumedSilver(101)).metadata(),
+  },
 ];
+
+/** A bronze history with what forget records: erased offsets and a pending erasure. */
+function erased(history: History): TableMetadata {
+  const metadata = history.metadata();
+  return {
+    ...metadata,
+    properties: {
+      ...metadata.properties,
+      [erasureKeys.erasedOffsets]: JSON.stringify({
+        0: [
+          [3, 4],
+          [7, 9],
+        ],
+        2: [[25, 26]],
+      }),
+      [erasureKeys.pending]: JSON.stringify({ run: 'run-1', salt: 's', vehicles: ['d'] }),
+    },
+  };
+}
 
 const ids = (list: readonly { 'snapshot-id': bigint }[]) => list.map((s) => Number(s['snapshot-id']));
 const id = (value: bigint | undefined | null) => (value === undefined || value === null ? null : Number(value));
@@ -126,6 +159,8 @@ function node(c: Case) {
   const gold = c.silver ? goldInput(c.silver, c.gold) : undefined;
   return {
     silver,
+    erased: c.bronze ? Object.fromEntries(erasedOffsets(c.bronze)) : null,
+    pending: c.bronze ? (pendingErasure(c.bronze)?.run ?? null) : null,
     gold: gold
       ? {
           consumed: id(gold.consumed),
@@ -139,7 +174,7 @@ function node(c: Case) {
 
 const script = `
 import json, sys
-from lakehouse_lineage import LineageError, gold_input, silver_input
+from lakehouse_lineage import LineageError, erased_offsets, gold_input, pending_erasure_run, silver_input
 keys, cases = json.loads(sys.stdin.read())
 out = []
 for c in cases:
@@ -154,7 +189,9 @@ for c in cases:
     if c["silver"] is not None:
         g = gold_input(c["silver"], c["gold"], keys)
         gold = {"consumed": g.consumed, "up_to_date": g.up_to_date, "appends_only": g.appends_only, "changes": g.changes}
-    out.append({"silver": silver, "gold": gold})
+    erased = None if c["bronze"] is None else {str(p): r for p, r in erased_offsets(c["bronze"]).items()}
+    pending = None if c["bronze"] is None else pending_erasure_run(c["bronze"])
+    out.append({"silver": silver, "erased": erased, "pending": pending, "gold": gold})
 print(json.dumps(out))
 `;
 

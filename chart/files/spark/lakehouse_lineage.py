@@ -169,3 +169,22 @@ def gold_input(silver, gold, keys):
         appends_only=since is not None and all(_operation(s) == "append" for s in since),
         changes=[_id(s["snapshot-id"]) for s in changes],
     )
+
+
+# What forget records on bronze (jobs/lake/lineage.ts, erasureKeys): table properties.
+ERASED_OFFSETS = "lakehouse.kafka.erased-offsets"
+ERASURE_PENDING = "lakehouse.erasure.pending"
+
+
+def erased_offsets(bronze):
+    """Per Kafka partition, the offset ranges [first, next) that erasures removed from bronze."""
+    recorded = ((bronze or {}).get("properties") or {}).get(ERASED_OFFSETS)
+    if not recorded:
+        return {}
+    return {int(p): [list(r) for r in ranges] for p, ranges in json.loads(recorded).items()}
+
+
+def pending_erasure_run(bronze):
+    """The forget run whose erasure is not finished (a run died), or None."""
+    recorded = ((bronze or {}).get("properties") or {}).get(ERASURE_PENDING)
+    return json.loads(recorded)["run"] if recorded else None

@@ -94,6 +94,8 @@ interface SnapshotPlan {
   readonly summary: SnapshotSummary;
   /** Every file the snapshot holds, when it is not its parent's files with `added` and `removed` (a restore). */
   readonly holds?: readonly DataFile[];
+  /** Table properties set in the same commit. */
+  readonly properties?: Readonly<Record<string, string>>;
 }
 
 interface CommitContext {
@@ -223,24 +225,51 @@ async function withCleanup<T>(context: CommitContext, commit: () => Promise<T>):
  * rewritten with their removed files marked deleted and the rest existing, keeping each entry's
  * snapshot and sequence number.
  */
-export async function replaceFiles(
+export function replaceFiles(
   table: LoadedTable,
   removed: readonly DataFile[],
   added: readonly DataFile[],
   summary: SnapshotSummary,
+): Promise<LoadedTable> {
+  return swapFiles(table, removed, added, summary, 'replace', {});
+}
+
+/**
+ * Replaces `removed` (live files of the current snapshot) by `added`, which hold fewer rows (an
+ * erasure removed some): an `overwrite` snapshot, so downstream readers see a change of rows, and
+ * `properties` set on the table in the same commit.
+ */
+export function rewriteFiles(
+  table: LoadedTable,
+  removed: readonly DataFile[],
+  added: readonly DataFile[],
+  summary: SnapshotSummary,
+  properties: Readonly<Record<string, string>>,
+): Promise<LoadedTable> {
+  return swapFiles(table, removed, added, summary, 'overwrite', properties);
+}
+
+async function swapFiles(
+  table: LoadedTable,
+  removed: readonly DataFile[],
+  added: readonly DataFile[],
+  summary: SnapshotSummary,
+  operation: 'replace' | 'overwrite',
+  properties: Readonly<Record<string, string>>,
 ): Promise<LoadedTable> {
   const context = commitContext(table);
   const { snapshotId, sequenceNumber } = context;
   const gone = new Set(removed.map((f) => f.path));
   const manifests: ManifestFile[] = [];
   return withCleanup(context, async () => {
-    manifests.push(
-      await writeManifest(
-        context,
-        added.map((file) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber, file })),
-        0,
-      ),
-    );
+    if (added.length > 0 || operation === 'replace')
+      manifests.push(
+        await writeManifest(
+          context,
+          added.map((file) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber, file })),
+          0,
+        ),
+      );
     let index = 1;
     for (const manifest of (await manifestsOf(table, context.parent)).filter(holdsLiveFiles)) {
       const entries = await readManifest(table.files, manifest);
@@ -262,7 +291,7 @@ export async function replaceFiles(
       throw new Error(
         `${table.spec.name}: ${gone.size - found} of the files to replace are not live in the current snapshot`,
       );
-    return commitSnapshot(context, { operation: 'replace', manifests, added, removed, summary });
+    return commitSnapshot(context, { operation, manifests, added, removed, summary, properties });
   });
 }
 
@@ -356,6 +385,8 @@ async function commitSnapshot(context: CommitContext, plan: SnapshotPlan): Promi
     { action: 'add-snapshot', snapshot },
     { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
   ];
+  if (plan.properties && Object.keys(plan.properties).length > 0)
+    updates.push({ action: 'set-properties', updates: plan.properties });
   return table.catalog.commit(table, updates, [...identity(table), mainIsStill(parent)]);
 }
 
