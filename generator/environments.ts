@@ -148,7 +148,7 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
   {
     file: 'ci/rest-catalog-values.yaml',
     purpose:
-      'an existing REST catalog and S3 storage, keys and OAuth2 credentials in existing Secrets, egress limited, the explorer reading through it',
+      'an existing REST catalog and S3 storage, keys and OAuth2 credentials in existing Secrets, egress limited, explorer',
     values: {
       lake: {
         catalog: 'rest',

@@ -16,8 +16,7 @@ import { liveFiles } from '../../jobs/lake/iceberg/table.ts';
 import { lakeAt } from '../../jobs/lake/lake.ts';
 import { BuiltLake, event } from '../support/built-lake.ts';
 import { chromiumPath } from '../support/chromium.ts';
-import { freePort } from '../support/exporter.ts';
-import { describeFailure, runJob, type JobOutcome } from '../support/lake.ts';
+import { startExplorer, type RunningExplorer } from '../support/explorer.ts';
 
 const SCREENSHOT = path.resolve('test-results', 'explorer.png');
 const HOSTILE_RAW = '<script>window.__pwned = "raw"</script>{"vehicleId":';
@@ -26,8 +25,7 @@ const HOSTILE_ID = '<img src=x onerror="window.__pwned=\'id\'">';
 interface Running {
   readonly lake: BuiltLake;
   readonly base: string;
-  readonly done: Promise<JobOutcome>;
-  readonly pid: number;
+  readonly explorer: RunningExplorer;
 }
 
 let running: Running | undefined;
@@ -42,26 +40,8 @@ async function start(): Promise<Running> {
   await lake.bronze([event(4), event(5), event(9, { vehicleId: HOSTILE_ID })]);
   await lake.silver();
   await lake.gold();
-  const port = await freePort();
-  let pid = 0;
-  let serving!: () => void;
-  const ready = new Promise<void>((resolve) => (serving = resolve));
-  const env = {
-    LAKEHOUSE_DATA_DIR: lake.dir,
-    LAKEHOUSE_TOPIC: lake.config.topic,
-    LAKEHOUSE_KAFKA_SECURITY: 'plaintext',
-    KAFKA_BOOTSTRAP_SERVER: '127.0.0.1:1',
-    LAKEHOUSE_KAFKA_WAIT_SECONDS: '1',
-  };
-  const done = runJob('explore', env, ['--port', String(port)], (line, child) => {
-    pid = child.pid!;
-    if (line.msg === 'serving the explorer') serving();
-  });
-  await Promise.race([
-    ready,
-    done.then((o) => assert.unreachable(`explore ended before serving: ${describeFailure(o)}`)),
-  ]);
-  return { lake, base: `http://127.0.0.1:${port}`, done, pid };
+  const explorer = await startExplorer({ LAKEHOUSE_DATA_DIR: lake.dir, LAKEHOUSE_TOPIC: lake.config.topic });
+  return { lake, base: explorer.base, explorer };
 }
 
 async function distinctVehicles(lake: BuiltLake): Promise<Set<string>> {
@@ -94,11 +74,7 @@ browserSuite.before(async () => {
 
 browserSuite.after(async () => {
   await browser?.close();
-  if (running) {
-    process.kill(running.pid, 'SIGTERM');
-    const outcome = await running.done;
-    assert.is(outcome.exitCode, 0, describeFailure(outcome));
-  }
+  await running?.explorer.stop();
 });
 
 browserSuite(
