@@ -91,7 +91,8 @@ export class ExplorerData {
 
   /** gold.stats (one row per vehicle type) as it is, or as it was at a snapshot or a time. */
   async gold(query: URLSearchParams) {
-    return this.rows(new URLSearchParams([...query, ['table', 'gold.stats'], ['limit', String(MAX_PAGE_ROWS)]]));
+    const chosen = [...query].filter(([name]) => name === 'snapshot' || name === 'asOf');
+    return this.rows(new URLSearchParams([...chosen, ['table', 'gold.stats'], ['limit', String(MAX_PAGE_ROWS)]]));
   }
 
   /** silver.rejected's current rows by reason code: how many, and a few raw values of each. */

@@ -77,7 +77,13 @@ export async function startExplorer(config: Config, logger: Logger, port: number
       send(405, 'text/plain; charset=utf-8', 'method not allowed: the explorer is read-only\n', { allow: 'GET, HEAD' });
       return;
     }
-    const url = new URL(request.url ?? '/', 'http://explorer');
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://explorer');
+    } catch {
+      send(400, 'text/plain; charset=utf-8', 'bad request\n');
+      return;
+    }
     const asset = assets[url.pathname];
     if (asset) {
       send(200, asset.type, asset.body);

@@ -178,6 +178,7 @@ browserSuite('GET only, a fixed set of paths, bounded pages, a bad parameter is 
   assert.is(all.rows.length, 7);
   const paged = await (await fetch(`${base}/api/rows?table=bronze.vehicles&limit=2&offset=5`)).json();
   assert.equal(paged.rows, all.rows.slice(5, 7));
+  assert.is((await (await fetch(`${base}/api/gold?table=bronze.vehicles`)).json()).table, 'gold.stats');
   const freshness = await (await fetch(`${base}/api/freshness`)).json();
   assert.equal(
     freshness.tables.map((t: { table: string }) => t.table),
