@@ -67,10 +67,23 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
   },
   {
     file: 'ci/scheduled-values.yaml',
-    purpose: 'the pipeline and maintenance on a schedule, and the metrics exporter',
+    purpose: 'the pipeline and maintenance on a schedule, the metrics exporter, and the explorer behind an Ingress',
     values: {
       schedule: { pipeline: '*/5 * * * *', maintenance: '17 3 * * *', timeZone: 'Europe/Paris' },
       metrics: { enabled: true },
+      explorer: {
+        enabled: true,
+        networkPolicy: {
+          namespaceSelector: { 'kubernetes.io/metadata.name': 'ingress-nginx' },
+          podSelector: { 'app.kubernetes.io/name': 'ingress-nginx' },
+        },
+        ingress: {
+          enabled: true,
+          className: 'nginx',
+          host: 'lake.example.com',
+          tlsSecretName: 'lake-example-com-tls',
+        },
+      },
     },
   },
   {
@@ -134,7 +147,8 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
   },
   {
     file: 'ci/rest-catalog-values.yaml',
-    purpose: 'an existing REST catalog and S3 storage, keys and OAuth2 credentials in existing Secrets, egress limited',
+    purpose:
+      'an existing REST catalog and S3 storage, keys and OAuth2 credentials in existing Secrets, egress limited, explorer',
     values: {
       lake: {
         catalog: 'rest',
@@ -150,6 +164,7 @@ export const ciValueFiles: readonly EnvironmentFile[] = [
         },
       },
       networkPolicy: { egress: true },
+      explorer: { enabled: true },
     },
   },
   {

@@ -31,7 +31,16 @@ export const SCRIPT_DIR = '/opt/lakehouse';
 export const SCRIPT_PATH = `${SCRIPT_DIR}/lakehouse.mjs`;
 export const LAKE_MOUNT = '/data';
 
-export type LakehouseCommand = 'topics' | 'produce' | 'bronze' | 'silver' | 'gold' | 'verify' | 'maintain' | 'metrics';
+export type LakehouseCommand =
+  | 'topics'
+  | 'produce'
+  | 'bronze'
+  | 'silver'
+  | 'gold'
+  | 'verify'
+  | 'maintain'
+  | 'metrics'
+  | 'explore';
 
 /**
  * Where the chart takes each job setting from: one entry per setting of the contract (the type
@@ -69,6 +78,7 @@ const settingSources: { readonly [K in keyof Config]: (v: Binder) => SettingValu
   orphanAgeHours: (v) => v.str('maintenance.orphanAgeHours'),
   leaseWaitSeconds: (v) => v.str('pipeline.leaseWaitSeconds'),
   metricsPort: (v) => v.str('metrics.port'),
+  explorerPort: (v) => v.str('explorer.port'),
   kafkaSecurity: (v) => v.expr(`include "lakehouse.kafka.security" .`, 'sasl_ssl', { quote: true }),
   kafkaSaslMechanism: (v) => v.str('kafka.auth.mechanism'),
   kafkaCaFile: (v) => v.expr(`include "lakehouse.kafka.caFile" .`, `${KAFKA_CA_DIR}/ca.crt`, { quote: true }),

@@ -21,7 +21,8 @@ export type Component =
   | 'spark'
   | 'pipeline'
   | 'maintenance'
-  | 'metrics';
+  | 'metrics'
+  | 'explorer';
 
 /** `<fullname>` followed by a suffix, e.g. fullname(v, "-kafka"). */
 export const fullname = (v: Binder, suffix = ''): string =>
@@ -55,6 +56,7 @@ export const jobsScriptConfigMapName = (v: Binder) => fullname(v, '-jobs');
 export const sparkServiceAccountName = (v: Binder) => fullname(v, '-spark');
 export const sparkFilesConfigMapName = (v: Binder) => fullname(v, '-spark-jobs');
 export const metricsName = (v: Binder) => fullname(v, '-metrics');
+export const explorerName = (v: Binder) => fullname(v, '-explorer');
 
 /** The labels every pod of this release carries: what the NetworkPolicies admit. */
 export const releaseSelector = (v: Binder): Record<string, string> =>

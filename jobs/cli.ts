@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { runBronze } from './bronze.ts';
 import { loadConfig, logFormat, parseArgs, usage, type Config, type LogFormat } from './config.ts';
 import { ConfigError, InvariantError } from './errors.ts';
+import { runExplore } from './explorer/explorer.ts';
 import { authorizationFailure } from './kafka/authorization.ts';
 import { KafkaAccessError } from './kafka/security.ts';
 import { checkForgetArguments, forgetFlag, runForget } from './forget.ts';
@@ -47,6 +48,7 @@ const jobArguments: Record<
 /** Long-running servers: they run no stage, so they record no run and take no lease. */
 export const services: Record<string, Job> = {
   metrics: runMetrics,
+  explore: runExplore,
 };
 
 /** How long a stopped job may take to record its run before the process exits. */

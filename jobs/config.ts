@@ -31,6 +31,7 @@ export interface Config {
   readonly orphanAgeHours: number;
   readonly leaseWaitSeconds: number;
   readonly metricsPort: number;
+  readonly explorerPort: number;
   /** Event time of the first produced event, epoch ms; `now` is resolved when the setting is read. */
   readonly startTime: number;
   readonly producerMode: ProducerMode;
@@ -276,6 +277,14 @@ export const settings = [
     defaultValue: '9464',
     parser: { kind: 'integer', min: 1, max: 65_535 },
     description: 'port the metrics exporter serves /metrics on',
+  }),
+  setting({
+    key: 'explorerPort',
+    env: 'LAKEHOUSE_EXPLORER_PORT',
+    flag: 'port',
+    defaultValue: '8080',
+    parser: { kind: 'integer', min: 1, max: 65_535 },
+    description: 'port the lake explorer (`explore`) serves its read-only web page on',
   }),
   setting({
     key: 'kafkaSecurity',
@@ -552,6 +561,7 @@ export function usage(): string {
     'usage: lakehouse <topics|produce|bronze|silver|gold|verify|maintain|migrate|rollback> [--flag value ...]',
     '       lakehouse metrics                  (serves Prometheus metrics until stopped)',
     '       lakehouse forget --vehicle ID [--vehicle ID ...]   (erases vehicles: docs/curation.md)',
+    '       lakehouse explore [--port N]       (serves the read-only lake explorer page until stopped)',
     '       lakehouse status [--json] | tables | snapshots <table> | show <table> [--snapshot ID | --as-of TIME] [--limit N] | contract',
     '',
     'settings (flag, environment variable, meaning):',

@@ -8,7 +8,7 @@ import { ConfigError } from './errors.ts';
 import type { LoadedTable } from './lake/catalog/catalog.ts';
 import { lineage, snapshotAsOf, snapshotById, type Snapshot } from './lake/iceberg/metadata.ts';
 import { liveFiles } from './lake/iceberg/table.ts';
-import { headOf, lakeOf, lakeTables, type LakeTableKey } from './lake/lake.ts';
+import { headOf, lakeOf, lakeTables, type Lake, type LakeTableKey } from './lake/lake.ts';
 import { readDataRows } from './lake/data-file-source.ts';
 import { statusCommand } from './ops/status.ts';
 import type { ColumnSpec } from './lake/table-schema.ts';
@@ -20,12 +20,14 @@ export const inspectFlags = ['snapshot', 'as-of', 'limit', 'json'];
 const keyByName = new Map(Object.entries(lakeTables).map(([key, spec]) => [spec.name, key as LakeTableKey]));
 
 async function tableArgument(args: CommandArgs, command: string): Promise<LoadedTable> {
-  const name = args.positional[1];
+  return tableNamed(lakeOf(args.config), args.positional[1], `${command} <table>`);
+}
+
+/** The lake's table called `name` (`silver.vehicles`, or its key `silver`); a ConfigError naming `setting` otherwise. */
+export async function tableNamed(lake: Lake, name: string | undefined, setting: string): Promise<LoadedTable> {
   const key =
     name === undefined ? undefined : (keyByName.get(name) ?? (name in lakeTables ? (name as LakeTableKey) : undefined));
-  if (!key)
-    throw new ConfigError(`${command} <table>`, `"${name ?? ''}" is not one of ${[...keyByName.keys()].join(', ')}`);
-  const lake = lakeOf(args.config);
+  if (!key) throw new ConfigError(setting, `"${name ?? ''}" is not one of ${[...keyByName.keys()].join(', ')}`);
   const table = await lake.find(key);
   if (!table) throw new Error(`${lakeTables[key].name} does not exist in ${lake.catalog.description} yet`);
   return table;
@@ -33,9 +35,8 @@ async function tableArgument(args: CommandArgs, command: string): Promise<Loaded
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Each table: its current snapshot, rows, data files and bytes. */
-export async function tablesCommand(args: CommandArgs): Promise<string> {
-  const lake = lakeOf(args.config);
+/** Each table: its current snapshot, rows, data files and bytes (what `tables` prints, and the explorer serves). */
+export async function tableSummaries(lake: Lake) {
   const rows = [];
   for (const [key, spec] of Object.entries(lakeTables)) {
     const table = await lake.find(key as LakeTableKey);
@@ -50,14 +51,17 @@ export async function tablesCommand(args: CommandArgs): Promise<string> {
       snapshots: table?.metadata.snapshots?.length ?? 0,
     });
   }
-  return formatTable(rows);
+  return rows;
+}
+
+export async function tablesCommand(args: CommandArgs): Promise<string> {
+  return formatTable(await tableSummaries(lakeOf(args.config)));
 }
 
 /** A table's history, oldest first, with each snapshot's summary. */
-export async function snapshotsCommand(args: CommandArgs): Promise<string> {
-  const table = await tableArgument(args, 'snapshots');
+export function snapshotHistory(table: LoadedTable) {
   const standard = /^(operation|(added|deleted|removed|total|changed)-.*)$/;
-  const rows = lineage(table.metadata)
+  return lineage(table.metadata)
     .reverse()
     .map((s) => ({
       snapshot: String(s['snapshot-id']),
@@ -70,7 +74,10 @@ export async function snapshotsCommand(args: CommandArgs): Promise<string> {
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),
     }));
-  return formatTable(rows);
+}
+
+export async function snapshotsCommand(args: CommandArgs): Promise<string> {
+  return formatTable(snapshotHistory(await tableArgument(args, 'snapshots')));
 }
 
 /** Where the retained history starts: older snapshots were expired (or never existed). */
@@ -79,7 +86,7 @@ function retainedSince(table: LoadedTable): string {
   return oldest ? `; its retained history starts at ${iso(oldest['timestamp-ms'])}, older snapshots are expired` : '';
 }
 
-function chooseSnapshot(table: LoadedTable, flags: ReadonlyMap<string, string>): Snapshot | undefined {
+export function chooseSnapshot(table: LoadedTable, flags: ReadonlyMap<string, string>): Snapshot | undefined {
   const id = flags.get('snapshot');
   const asOf = flags.get('as-of');
   if (id !== undefined && asOf !== undefined) throw new ConfigError('--snapshot/--as-of', 'give one of them, not both');
@@ -104,7 +111,7 @@ function chooseSnapshot(table: LoadedTable, flags: ReadonlyMap<string, string>):
   return headOf(table);
 }
 
-function display(spec: ColumnSpec, value: unknown): string | number {
+export function display(spec: ColumnSpec, value: unknown): string | number {
   if (value === null || value === undefined) return 'null';
   if (spec.type === 'timestamptz') return iso(value as number);
   if (spec.type === 'binary') {

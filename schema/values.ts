@@ -646,6 +646,41 @@ export const valuesModel = object(
       },
     ),
 
+    explorer: object(
+      'A read-only web page of the lake (`lakehouse.mjs explore`): tables and their snapshot history with time travel, gold per vehicle type, the quarantine by reason code, freshness, and the last known position of each vehicle on a map of Paris. Open it with `kubectl port-forward` (NOTES.txt says how) or an Ingress.',
+      {
+        enabled: boolean(
+          false,
+          'Deploy the explorer (a Deployment running `lakehouse.mjs explore` on the jobs image, the lake mounted read-only, with a Service).',
+        ),
+        port: integer(8080, "Port of the explorer's page and /healthz.", { minimum: 1024, maximum: 65_535 }),
+        resources: resources('the explorer', ['50m', '500m'], ['128Mi', '512Mi'], ['64Mi', '512Mi']),
+        networkPolicy: object(
+          "Who may reach the explorer's port when `networkPolicy.enabled`: this release's pods, and the pods below (e.g. your ingress controller's).",
+          {
+            namespaceSelector: stringMap(
+              {},
+              'Labels of the namespaces whose pods may open the page; empty admits no other namespace.',
+            ),
+            podSelector: stringMap(
+              {},
+              'Labels of the pods in those namespaces that may open it; empty admits every pod there.',
+            ),
+          },
+        ),
+        ingress: object(
+          "An optional Ingress in front of the explorer's Service. The page has no login: put it behind one.",
+          {
+            enabled: boolean(false, 'Render the Ingress.'),
+            className: string('', 'ingressClassName; empty: the cluster default.'),
+            host: string('', 'Host name the Ingress answers for; empty: any.'),
+            annotations: stringMap({}, "Annotations, e.g. your ingress controller's authentication."),
+            tlsSecretName: string('', 'A TLS Secret for `host` (with a host set); empty: no TLS section.'),
+          },
+        ),
+      },
+    ),
+
     objectStore: object(
       'The embedded object store and Iceberg REST catalog for `lake.catalog: rest`: SeaweedFS, the dependency chart `charts/objectstore` (a StatefulSet with its own volume, S3 and catalog Services, generated access keys kept across upgrades, a hook Job creating the table bucket).',
       {

@@ -47,6 +47,7 @@ test('npm test -- PATTERN installs what the selected files call for', () => {
   assert.equal(needed('tables/readers-agree'), ['kafka', 'spark'], 'through the helpers it imports');
   assert.equal(needed('objectstore/s3'), ['objectstore', 'rest-catalog'], 'the fixture starts both servers');
   assert.equal(needed('objectstore/readers'), ['spark', 'objectstore', 'rest-catalog']);
+  assert.equal(needed('jobs/explorer'), ['kafka', 'chromium'], "the page test drives Debian's chromium");
   assert.equal(needed('validate', 'aggregate'), []);
 });
 

@@ -8,7 +8,8 @@
 #             lakehouse-default: the chart packaged with provenance, pushed to the registry and
 #             installed from it as oci://, its signature verified / hook order / helm test / NOTES.txt status / Kafka
 #             refusing PLAINTEXT, a wrong password and reads without an ACL / helm upgrade keeping
-#             Kafka's generated certificates and passwords / helm rollback / helm uninstall
+#             Kafka's generated certificates and passwords (and the explorer enabled, its page opened
+#             through its Service) / helm rollback / helm uninstall
 #   schedule  a one-minute pipeline schedule, the continuous producer and the metrics exporter
 #             (scenario-schedule.sh)
 #   netpol    the chart's NetworkPolicies enforced (kube-router): TCP probes from pods with and
@@ -259,6 +260,28 @@ publish_chart() {
 }
 from_registry=(--version "$chart_version" --plain-http --verify --keyring "$chart_keys/pubring.gpg")
 
+# The explorer (explorer.enabled) opened through its Service from a pod of the release, under the
+# namespace's restricted standard: ci/cluster/explorer-probe.mjs checks the page, its CSP, the
+# tables and gold as JSON, and that a POST is refused.
+explorer_through_service() {
+  local pod=explorer-probe
+  kubectl -n "$ns" delete pod "$pod" --ignore-not-found --wait >/dev/null
+  kubectl -n "$ns" run "$pod" --image=node:22-bookworm-slim --restart=Never \
+    --labels="app.kubernetes.io/name=lakehouse,app.kubernetes.io/instance=$release" \
+    --env="EXPLORER_URL=http://$release-explorer:8080" \
+    --override-type=strategic \
+    --overrides="$(printf '{"apiVersion":"v1","spec":{"automountServiceAccountToken":false,"securityContext":{"runAsNonRoot":true,"runAsUser":10001,"runAsGroup":10001,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"%s","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}' "$pod")" \
+    --command -- node --input-type=module -e "$(cat "$here/explorer-probe.mjs")" >/dev/null
+  if ! kubectl -n "$ns" wait --for=jsonpath='{.status.phase}'=Succeeded "pod/$pod" --timeout=300s >/dev/null; then
+    kubectl -n "$ns" describe pod "$pod" >&2 || true
+    kubectl -n "$ns" logs "$pod" >&2 || true
+    kubectl -n "$ns" logs "deploy/$release-explorer" --tail=50 >&2 || true
+    return 1
+  fi
+  kubectl -n "$ns" logs "$pod" | sed 's/^/  /'
+  kubectl -n "$ns" delete pod "$pod" --wait=false >/dev/null
+}
+
 scenario_default() {
   local install_started t0 t1
   step "chart $chart_version packaged with provenance and pushed to $chart_ref" publish_chart
@@ -276,10 +299,11 @@ scenario_default() {
   step "Kafka's generated certificates and passwords recorded" kafka_secrets_recorded
   t1=$(now)
   sleep 1
-  step "helm upgrade ($upgrade_set)" helm upgrade "$release" "$chart_ref" "${from_registry[@]}" -n "$ns" --set "$upgrade_set" --wait --timeout 20m
+  step "helm upgrade ($upgrade_set, explorer.enabled=true)" helm upgrade "$release" "$chart_ref" "${from_registry[@]}" -n "$ns" --set "$upgrade_set" --set explorer.enabled=true --wait --timeout 20m
   step "upgrade kept Kafka's certificates and passwords" kafka_secrets_kept
   step "hook jobs re-ran in order after upgrade" check_hooks_in_order "$t1"
   step "helm test after upgrade" helm test "$release" -n "$ns" --logs --timeout 10m
+  step "the explorer page through its Service" explorer_through_service
   step "helm rollback" helm rollback "$release" 1 -n "$ns" --wait --timeout 20m
   step "helm uninstall" helm uninstall "$release" -n "$ns" --wait --timeout 5m
   step "lake volume kept" lake_claim_kept

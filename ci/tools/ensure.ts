@@ -39,6 +39,7 @@ export const TOOLS = {
   spark: { script: 'ci/spark/install.sh', args: [], firstRun: '~2 min' },
   objectstore: { script: 'dev/objectstore/install-seaweedfs.sh', args: [], firstRun: '~5 s' },
   'rest-catalog': { script: 'dev/objectstore/rest-catalog/install.sh', args: [], firstRun: '~20 s' },
+  chromium: { script: 'ci/tools/install-chromium.sh', args: [], firstRun: '~1 min' },
 } as const satisfies Record<string, Installer>;
 
 export type ToolName = keyof typeof TOOLS;
@@ -56,6 +57,7 @@ export const TEST_TOOLS: readonly ToolName[] = [
   'spark',
   'objectstore',
   'rest-catalog',
+  'chromium',
 ];
 
 /** The installers' last line of stderr, without the "fetch-kafka: " they start it with. */

@@ -10,7 +10,7 @@
 #   bash ci/tools/fresh-clone.sh [PATTERN...]
 set -euo pipefail
 # Kept equal to every tool of ci/tools/ensure.ts by test/tools-bootstrap.test.ts.
-EVERY_TOOL_PATTERNS=(chart/lint chart/scan chart/alert-rules rules-parity objectstore/readers broker)
+EVERY_TOOL_PATTERNS=(chart/lint chart/scan chart/alert-rules rules-parity objectstore/readers broker jobs/explorer)
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 patterns=("$@")
 ((${#patterns[@]} > 0)) || patterns=("${EVERY_TOOL_PATTERNS[@]}")

@@ -8,6 +8,7 @@ import { kafkaPodDisruptionBudget } from './kafka-pdb.ts';
 import { kafkaClientService, kafkaHeadlessService } from './kafka-services.ts';
 import { kafkaStatefulSet } from './kafka-statefulset.ts';
 import { lakeVolumeClaim } from './lake-pvc.ts';
+import { explorerDeployment, explorerIngress, explorerNetworkPolicy, explorerService } from './explorer.ts';
 import { metricsDeployment, metricsService } from './metrics-exporter.ts';
 import { prometheusRule, serviceMonitor } from './metrics-monitoring.ts';
 import { metricsNetworkPolicy } from './metrics-network-policy.ts';
@@ -47,5 +48,9 @@ export const emitters: readonly Emitter[] = [
   metricsNetworkPolicy,
   serviceMonitor,
   prometheusRule,
+  explorerDeployment,
+  explorerService,
+  explorerNetworkPolicy,
+  explorerIngress,
   verifyTestPod,
 ];

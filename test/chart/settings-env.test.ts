@@ -61,15 +61,17 @@ withTools(test, () => {
       test(`${name} ${file ?? 'defaults'}: Node Jobs and the test Pod get every contract setting and nothing else`, () => {
         // The lakehouse chart's own pods (not the object store's bootstrap Job).
         const objects = render('node').filter((o) => o.source.startsWith('lakehouse/templates/'));
-        // The producer is a hook Job or, in mode continuous, a Deployment; the metrics exporter is a Deployment too.
+        // The producer is a hook Job or, in mode continuous, a Deployment; the metrics exporter and the explorer are Deployments too.
         const pods = [
           ...hookJobsInOrder(objects),
           ...objects.filter((o) => hookOf(o) === 'test' || o.kind === 'Deployment'),
         ];
-        const exporters = objects.filter(
-          (o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'metrics',
+        const servers = objects.filter(
+          (o) =>
+            o.kind === 'Deployment' &&
+            ['metrics', 'explorer'].includes(o.metadata.labels?.['app.kubernetes.io/component'] ?? ''),
         );
-        assert.is(pods.length, 6 + exporters.length);
+        assert.is(pods.length, 6 + servers.length);
         for (const pod of pods) assert.equal(settingsOf(nodeEnv(pod)), settingNames, pod.metadata.name);
       });
 

@@ -32,6 +32,10 @@ const exempt: readonly { readonly pattern: RegExp; readonly reason: string }[] =
     pattern: /^npm run test:cluster\b/,
     reason: 'builds and runs a Kubernetes cluster of its own (ci/cluster/, 20+ min)',
   },
+  {
+    pattern: /^npm run lakehouse -- explore\b/,
+    reason: 'serves until stopped: test/jobs/explorer.test.ts starts it and opens its page in headless Chromium',
+  },
   { pattern: /^(helm|kubectl)\b/, reason: "needs a Kubernetes cluster: the cluster test's business (ci/cluster/)" },
   {
     pattern: /^npm run chart:publish\b/,

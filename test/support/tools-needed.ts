@@ -17,6 +17,7 @@ const needs: readonly [RegExp, readonly ToolName[]][] = [
   [/(?<!function\s+)\brequireSparkInstall\(/, ['spark']],
   [/(?<!function\s+)\b(sharedObjectStore|startObjectStore|seaweedfsBinary)\(/, ['objectstore']],
   [/(?<!function\s+)\b(restCatalogServer|startRestCatalog|restCatalogHome)\(/, ['rest-catalog']],
+  [/(?<!function\s+)\bchromiumPath\(/, ['chromium']],
 ];
 
 // Relative imports that run code: `import … from './x.ts'`, `import './x.ts'`, `import('./x.ts')`; not `import type`.
