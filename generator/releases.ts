@@ -20,6 +20,21 @@ export interface Release {
 
 export const RELEASES: readonly Release[] = [
   {
+    version: '0.3.0',
+    changes: [
+      {
+        kind: 'added',
+        description:
+          'Curating the lake: rollback --to <time | gold snapshot id> sets every table back to a consistent cut (history kept, bronze offsets with it, refused when Kafka no longer holds what it drops unless --accept-loss); forget --vehicle ID erases vehicles from every table, retained snapshot and file, recording the erased offsets for verify. NOTES.txt gives a one-off curation pod with the lake writable.',
+      },
+      {
+        kind: 'added',
+        description:
+          'explorer.enabled deploys the read-only lake explorer (lakehouse.mjs explore: the tables with time travel, gold, the quarantine, freshness and the vehicles on a map of Paris) as a restricted Deployment with the lake mounted read-only, a Service, a NetworkPolicy admitting explorer.networkPolicy and an optional Ingress.',
+      },
+    ],
+  },
+  {
     version: '0.2.0',
     changes: [
       {
