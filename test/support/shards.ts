@@ -18,6 +18,10 @@ const estimatedSeconds: Record<string, number> = {
   'spark/spark-gaps.test.ts': 95,
   'jobs/pipeline.test.ts': 81,
   'chart/scan.test.ts': 48,
+  'catalog/pipeline.test.ts': 60,
+  'jobs/rollback.test.ts': 50,
+  'jobs/forget.test.ts': 35,
+  'jobs/replay.test.ts': 45,
 };
 const defaultSeconds = 10;
 
