@@ -15,6 +15,7 @@ import { runMetrics } from './ops/metrics.ts';
 import { recordRun, takeLease, withDeadline, type RunIdentity } from './ops/run-record.ts';
 import type { Outcome } from './ops/runs.ts';
 import { runProduce } from './produce.ts';
+import { runReplay } from './replay.ts';
 import { runSilver } from './silver.ts';
 import { runTopics } from './topics.ts';
 import { runVerify } from './verify.ts';
@@ -29,6 +30,7 @@ export const jobs: Record<string, Job> = {
   verify: runVerify,
   maintain: runMaintain,
   migrate: runMigrate,
+  replay: runReplay,
 };
 
 /** Long-running servers: they run no stage, so they record no run and take no lease. */
@@ -77,6 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let stoppedBy: NodeJS.Signals | undefined;
   const context: JobContext = {
     runId: run.runId,
+    args: { flags, positional: positional.slice(1) },
     onStop: (handler) => void stopHandlers.push(handler),
     stopSignal: () => {
       const controller = new AbortController();
@@ -105,7 +108,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal);
   try {
     checkLogLevel();
-    config = loadConfig(flags);
+    config = loadConfig(flags, process.env, job.flags);
     if (recorded) {
       const taken = await takeLease(config, run, config.leaseWaitSeconds, logger);
       if ('skip' in taken) {

@@ -195,6 +195,11 @@ export const summaryKeys = {
   goldVehicles: 'lakehouse.gold.vehicles-file',
   /** every table: the job and engine that committed the snapshot. */
   writer: 'lakehouse.writer',
+  /**
+   * silver.vehicles (an append of replayed rows) and silver.rejected (the overwrite that takes them
+   * out of the quarantine): the replay both belong to (docs/curation.md).
+   */
+  replayId: 'lakehouse.replay.id',
 } as const;
 
 /**
@@ -203,7 +208,12 @@ export const summaryKeys = {
  * of the current snapshot (bronze's resume offsets, silver's and gold's markers, gold's state) see
  * the same state after it.
  */
-export const changeOnlyKeys: readonly string[] = [summaryKeys.offsetRanges, summaryKeys.gaps, summaryKeys.writer];
+export const changeOnlyKeys: readonly string[] = [
+  summaryKeys.offsetRanges,
+  summaryKeys.gaps,
+  summaryKeys.writer,
+  summaryKeys.replayId,
+];
 
 type Nullable<C extends ColumnSpec> = C['nullable'] extends true ? null : never;
 
