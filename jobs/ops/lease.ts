@@ -33,7 +33,14 @@ export const LEASE_LOCATIONS = {
 } as const;
 
 /** The stages that write the lake's tables take its writer lease. */
-export const writingStages: ReadonlySet<string> = new Set(['bronze', 'silver', 'gold', 'maintain', 'migrate']);
+export const writingStages: ReadonlySet<string> = new Set([
+  'bronze',
+  'silver',
+  'gold',
+  'maintain',
+  'migrate',
+  'replay',
+]);
 /** Only bronze (and migrate) create a lake that does not exist yet; the others need one, and fail on their own without it. */
 export const lakeCreatingStages: ReadonlySet<string> = new Set(['bronze', 'migrate']);
 
