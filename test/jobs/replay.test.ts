@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { freshCatalogLake } from '../support/objectstore-fixture.ts';
 import { runSparkStage } from '../spark/run-job.ts';
 import { pyiceberg, type TableRead } from '../support/iceberg-readers.ts';
 import { describeFailure, newLake, runJob, type JobOutcome, type TestLake } from '../support/lake.ts';
@@ -182,6 +183,20 @@ test('replay killed with SIGKILL before, between and after its commits: verify a
   assert.is(scooters(after.rejected.rows!), 0);
   const silverCoordinates = new Set(after.silver.rows!.map((r) => coordinateOf(r)));
   assert.is(silverCoordinates.size, after.silver.rows!.length, 'no record twice in silver');
+});
+
+test('on the catalog lake (LAKEHOUSE_CATALOG=rest): replay moves the scooters, verify passes', async () => {
+  const lake = await newLake('replay-catalog', {
+    ...(await freshCatalogLake('replay')),
+    LAKEHOUSE_EVENTS: '60',
+    LAKEHOUSE_VEHICLE_TYPES: 'car,bike',
+  });
+  for (const job of ['topics', 'produce', 'bronze', 'silver']) await ok(job, lake.env);
+  const replayed = result(await ok('replay', relaxed(lake)));
+  assert.ok(replayed.replayed > 0, 'scooters moved to silver');
+  const verified = result(await ok('verify', relaxed(lake)));
+  assert.is(verified.silver + verified.rejected + verified.duplicates, 60);
+  assert.is(result(await ok('replay', relaxed(lake))).replayed, 0, 'twice changes nothing');
 });
 
 // Spark's silver and gold took about 3 minutes here (2 loaded cores), past this file's share of
