@@ -181,6 +181,11 @@ test('replay killed with SIGKILL before, between and after its commits: verify a
   const after = await read(built.dir);
   assertAccounted(after);
   assert.is(scooters(after.rejected.rows!), 0);
+  // Each replay run is in ops.runs: the refused ones failed with their one line, the others succeeded.
+  const [runs] = await pyiceberg(built.dir, [{ table: 'ops.runs' }]);
+  const replays = runs.rows!.filter((r) => r.stage === 'replay');
+  assert.ok(replays.some((r) => r.outcome === 'failed' && /not a reason code/.test(String(r.error))));
+  assert.ok(replays.filter((r) => r.outcome === 'succeeded').length >= 5);
   const silverCoordinates = new Set(after.silver.rows!.map((r) => coordinateOf(r)));
   assert.is(silverCoordinates.size, after.silver.rows!.length, 'no record twice in silver');
 });
