@@ -11,6 +11,7 @@ import {
   type Holder,
   type ReplayCounts,
 } from './curate/replay-plan.ts';
+import { coordinate, recordsAppendedBy } from './curate/replayed-rows.ts';
 import { ConfigError } from './errors.ts';
 import { compileTemplate, detailOf } from './events/rules.ts';
 import { eventValidator, type ReasonCode } from './events/validate.ts';
@@ -19,7 +20,6 @@ import { runGold } from './gold.ts';
 import type { JobContext } from './job.ts';
 import { mayRemoveFilesAfter, type LoadedTable } from './lake/catalog/catalog.ts';
 import { readDataFile } from './lake/data-file-source.ts';
-import type { SnapshotId } from './lake/iceberg/metadata.ts';
 import { appendFiles, liveFiles, overwriteFiles } from './lake/iceberg/table.ts';
 import { DataFileWriter, headOf, lakeOf } from './lake/lake.ts';
 import { replayInput, silverInput } from './lake/lineage.ts';
@@ -43,7 +43,6 @@ export interface ReplaySummary extends RowCounts {
 const dayMs = 86_400_000;
 const writer = 'node replay';
 const duplicateDetail = compileTemplate(detailOf('duplicate', 'duplicate'), ['partition', 'offset']);
-const coordinate = (partition: number, offset: number) => partition * 2 ** 40 + offset;
 
 /** `--dry-run` alone or `--dry-run=true|false`. */
 function dryRunOf(value: string | undefined): boolean {
@@ -86,7 +85,7 @@ async function replay(config: Config, logger: Logger, context: JobContext): Prom
 
   let completed = 0;
   for (const unfinished of replayInput(silver.metadata, rejected.metadata).unfinished) {
-    const inSilver = await coordinatesAddedBy(silver, unfinished.silverSnapshot);
+    const inSilver = await recordsAppendedBy(silver, unfinished.silverSnapshot);
     if (dryRun) {
       logger.info('a replay died between its commits; replay (without --dry-run) completes it', {
         replay: unfinished.id,
@@ -249,20 +248,6 @@ async function silverHolders(silver: LoadedTable, candidates: readonly Candidate
     }
   }
   return held;
-}
-
-/** The source coordinates of the rows a silver snapshot appended. */
-async function coordinatesAddedBy(silver: LoadedTable, snapshot: SnapshotId): Promise<Set<number>> {
-  const found = new Set<number>();
-  for (const { file } of await liveFiles(silver, headOf(silver), new Set([snapshot]))) {
-    for await (const { rows, columns: c } of readDataFile(silver.files, file, silverColumns, [
-      'source_partition',
-      'source_offset',
-    ]))
-      for (let i = 0; i < rows; i++)
-        found.add(coordinate(c.source_partition[i] as number, c.source_offset[i] as number));
-  }
-  return found;
 }
 
 /** Rewrites every row of the quarantine through `change` (undefined: the row leaves it), as one overwrite recording the replay. */

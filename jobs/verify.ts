@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import { coordinate, recordsAppendedBy } from './curate/replayed-rows.ts';
 import { InvariantError } from './errors.ts';
 import { eventValidator, reasonCodes, type ReasonCode } from './events/validate.ts';
 import { GoldAggregator } from './gold/aggregate.ts';
@@ -284,9 +285,10 @@ const everySilverRowPassesTheRules: Check = {
     const placed = placement(lake);
     const { validateObject } = eventValidator(lake.config);
     // Rows a replay put in silver whose quarantine overwrite the cut does not have: counted in silver only.
-    const replaying = replaysStillQuarantined(metadataOf(lake.tables), { snapshots: lake.cut, ahead: {} });
     const replayed = new Set<number>();
-    for (const { file, addedBy } of lake.files.silver) {
+    for (const id of replaysStillQuarantined(metadataOf(lake.tables), { snapshots: lake.cut, ahead: {} }))
+      for (const record of await recordsAppendedBy(lake.tables.silver!, id)) replayed.add(record);
+    for (const { file } of lake.files.silver) {
       const columns = [
         'vehicle_id',
         'type',
@@ -310,8 +312,6 @@ const everySilverRowPassesTheRules: Check = {
           });
           if (!result.ok) fail(this.name, `${opened.local} row ${i}: ${result.reason}: ${result.detail}`);
           placed('silver', c.source_partition[i] as number, c.source_offset[i] as number);
-          if (replaying.has(addedBy))
-            replayed.add(coordinate(c.source_partition[i] as number, c.source_offset[i] as number));
           const e = result.event;
           lake.aggregate.add({
             vehicleId: e.vehicleId,
@@ -342,8 +342,6 @@ const everySilverRowPassesTheRules: Check = {
     return { silver: lake.counts.silver };
   },
 };
-
-const coordinate = (partition: number, offset: number) => partition * 2 ** 40 + offset;
 
 /** Marks where silver and rejected put each bronze record; a record placed twice or not from bronze fails. */
 function placement(lake: Lake) {
