@@ -25,7 +25,7 @@ export const RELEASES: readonly Release[] = [
       {
         kind: 'added',
         description:
-          'Curating the lake: rollback --to <time | gold snapshot id> sets every table back to a consistent cut (history kept, bronze offsets with it, refused when Kafka no longer holds what it drops unless --accept-loss); forget --vehicle ID erases vehicles from every table, retained snapshot and file, recording the erased offsets for verify. NOTES.txt gives a one-off curation pod with the lake writable.',
+          'Curating the lake: replay re-validates the quarantine under the current settings and moves what now passes to silver and gold once; rollback --to <time | gold snapshot id> sets every table back to a consistent cut (history kept, bronze offsets with it, refused when Kafka no longer holds what it drops unless --accept-loss); forget --vehicle ID erases vehicles from every table, retained snapshot and file, recording the erased offsets for verify. NOTES.txt gives a one-off curation pod with the lake writable.',
       },
       {
         kind: 'added',

@@ -18,6 +18,7 @@ import { recordRun, takeLease, withDeadline, type RunIdentity } from './ops/run-
 import type { Outcome } from './ops/runs.ts';
 import { runProduce } from './produce.ts';
 import { rollbackFlags, runRollback } from './rollback.ts';
+import { runReplay } from './replay.ts';
 import { runSilver } from './silver.ts';
 import { runTopics } from './topics.ts';
 import { runVerify } from './verify.ts';
@@ -34,6 +35,7 @@ export const jobs: Record<string, Job> = {
   migrate: runMigrate,
   rollback: (config, logger, context) => runRollback(config, logger, context.flags),
   forget: runForget,
+  replay: runReplay,
 };
 
 /** Jobs with flags of their own, and their check that runs before the lease is taken, so that bad input changes nothing. */
@@ -94,6 +96,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     runId: run.runId,
     flags,
     argv,
+    args: { flags, positional: positional.slice(1) },
     onStop: (handler) => void stopHandlers.push(handler),
     stopSignal: () => {
       const controller = new AbortController();
@@ -123,7 +126,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     checkLogLevel();
     const own = jobArguments[command];
-    const loaded = loadConfig(flags, process.env, own?.flags);
+    const loaded = loadConfig(flags, process.env, [...(own?.flags ?? []), ...(job.flags ?? [])]);
     await own?.check?.(argv, loaded);
     config = loaded;
     if (recorded) {

@@ -558,7 +558,7 @@ export function usage(): string {
     (s) => `  --${s.flag.padEnd(20)} ${s.env.padEnd(30)} ${s.description} (default ${s.defaultValue})`,
   );
   return [
-    'usage: lakehouse <topics|produce|bronze|silver|gold|verify|maintain|migrate|rollback> [--flag value ...]',
+    'usage: lakehouse <topics|produce|bronze|silver|gold|verify|maintain|migrate|rollback|replay> [--flag value ...]',
     '       lakehouse metrics                  (serves Prometheus metrics until stopped)',
     '       lakehouse forget --vehicle ID [--vehicle ID ...]   (erases vehicles: docs/curation.md)',
     '       lakehouse explore [--port N]       (serves the read-only lake explorer page until stopped)',

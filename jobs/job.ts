@@ -18,6 +18,11 @@ export interface JobContext {
   onStop(handler: () => void): void;
   /** The same, as an AbortSignal that aborts (with the signal's name as reason) on the first stop request. */
   stopSignal(): AbortSignal;
+  /** The command line after the command: its flags (those the job declares) and further words. */
+  readonly args?: { readonly flags: ReadonlyMap<string, string>; readonly positional: readonly string[] };
 }
 
-export type Job = (config: Config, logger: Logger, context: JobContext) => Promise<unknown>;
+export type Job = ((config: Config, logger: Logger, context: JobContext) => Promise<unknown>) & {
+  /** Flags of this command alone, besides the settings' (e.g. replay's --dry-run). */
+  readonly flags?: readonly string[];
+};

@@ -40,6 +40,56 @@ export class LineageError extends Error {
 
 const bronzeMarker = summaryKeys.bronzeSnapshot;
 const silverMarker = summaryKeys.silverSnapshot;
+const replayKey = summaryKeys.replayId;
+
+/**
+ * The replay a snapshot belongs to: silver's append of replayed rows, or silver.rejected's overwrite
+ * that took them out of the quarantine (replay commits them in this order). A compaction carries no id.
+ */
+function replayOf(snapshot: Snapshot, operation: 'append' | 'overwrite'): string | undefined {
+  return snapshot.summary.operation === operation ? snapshot.summary[replayKey] || undefined : undefined;
+}
+
+/** The replay ids of silver.rejected's overwrites in the lineage ending at `from`. */
+function replaysOutOfQuarantine(rejected: TableMetadata | undefined, from?: Snapshot): Set<string> {
+  if (!rejected) return new Set();
+  return new Set(lineage(rejected, from).flatMap((s) => replayOf(s, 'overwrite') ?? []));
+}
+
+/** What replay has to know of the lake's lineage. */
+export interface ReplayInput {
+  /** The bronze snapshot silver's head has consumed: a replay's append consumes nothing more, so records it again. */
+  readonly bronzeMarker: SnapshotId | undefined;
+  /** Replays whose rows silver holds but whose overwrite of silver.rejected was not committed (a run died between). */
+  readonly unfinished: readonly { readonly id: string; readonly silverSnapshot: SnapshotId }[];
+}
+
+export function replayInput(silver: TableMetadata | undefined, rejected: TableMetadata | undefined): ReplayInput {
+  const done = replaysOutOfQuarantine(rejected);
+  const unfinished = (silver ? lineage(silver) : []).reverse().flatMap((s) => {
+    const id = replayOf(s, 'append');
+    return id && !done.has(id) ? [{ id, silverSnapshot: s['snapshot-id'] }] : [];
+  });
+  return { bronzeMarker: markerAt(tables.silver.name, silver, bronzeMarker)?.marker, unfinished };
+}
+
+/**
+ * The silver snapshots of the cut that appended replayed rows whose overwrite of silver.rejected is
+ * not in the cut (a replay died between its commits and gold ran since): their rows are still in the
+ * quarantine too, and verify counts them once, in silver.
+ */
+export function replaysStillQuarantined(lake: LakeMetadata, cut: Cut): Set<SnapshotId> {
+  if (!lake.silver || !cut.snapshots.silver) return new Set();
+  const done = replaysOutOfQuarantine(lake.rejected, cut.snapshots.rejected);
+  return new Set(
+    lineage(lake.silver, cut.snapshots.silver)
+      .filter((s) => {
+        const id = replayOf(s, 'append');
+        return id !== undefined && !done.has(id);
+      })
+      .map((s) => s['snapshot-id']),
+  );
+}
 
 /** The id `snapshot` records under `key`, if any. */
 function markerIn(table: string, snapshot: Snapshot, key: string): SnapshotId | undefined {
@@ -189,7 +239,7 @@ export function consistentCut(lake: LakeMetadata): Cut {
   const snapshots = {
     bronze: bronzeCut,
     silver: silverCut,
-    rejected: rejectedCut(bronze, rejected, bronzeCut),
+    rejected: rejectedCut(bronze, rejected, bronzeCut, silver, silverCut),
     gold: goldCut,
   };
   const ahead: Partial<Record<TableKey, number>> = {};
@@ -218,18 +268,30 @@ function inputOf(
   return found;
 }
 
-/** silver.rejected's snapshot for the cut: the newest whose bronze input is not past the cut's (or was expired). */
+/**
+ * silver.rejected's snapshot for the cut: the newest whose bronze input is not past the cut's (or
+ * was expired), and that took out of the quarantine only rows the cut's silver holds: a replay's
+ * overwrite counts once silver's cut has the replay's append (or the append was expired).
+ */
 function rejectedCut(
   bronze: TableMetadata | undefined,
   rejected: TableMetadata | undefined,
   bronzeCut: Snapshot | undefined,
+  silver: TableMetadata | undefined,
+  silverCut: Snapshot | undefined,
 ): Snapshot | undefined {
   if (!rejected) return undefined;
-  if (!bronze || !bronzeCut) return currentSnapshot(rejected);
+  const silverHas = new Set(silver ? lineage(silver).flatMap((s) => replayOf(s, 'append') ?? []) : []);
+  const cutHas = new Set(
+    silver && silverCut ? lineage(silver, silverCut).flatMap((s) => replayOf(s, 'append') ?? []) : [],
+  );
+  const replaysInCut = (s: Snapshot) =>
+    [...replaysOutOfQuarantine(rejected, s)].every((id) => cutHas.has(id) || !silverHas.has(id));
+  if (!bronze || !bronzeCut) return lineage(rejected).find(replaysInCut);
   const consumed = new Set(lineage(bronze, bronzeCut).map((s) => s['snapshot-id']));
   return lineage(rejected).find((s) => {
     const marker = markerAt(tables.rejected.name, rejected, bronzeMarker, s)?.marker;
-    return marker !== undefined && (consumed.has(marker) || expiredFromBronze(bronze, marker));
+    return marker !== undefined && (consumed.has(marker) || expiredFromBronze(bronze, marker)) && replaysInCut(s);
   });
 }
 
@@ -243,6 +305,8 @@ export function silverConsumedBronzeOnce(lake: LakeMetadata, cut: Cut): string |
   const bronzeOrder = new Map(bronzeChain.map((s, i) => [s['snapshot-id'], i]));
   let last = -1;
   for (const snapshot of lineage(lake.silver!, cut.snapshots.silver).reverse()) {
+    // A replay's append holds records of the quarantine, not of a bronze snapshot: it consumes nothing.
+    if (replayOf(snapshot, 'append') !== undefined) continue;
     const marker = markerIn(tables.silver.name, snapshot, bronzeMarker);
     const position = marker === undefined ? undefined : bronzeOrder.get(marker);
     if (snapshot.summary.operation !== 'append') {

@@ -197,6 +197,11 @@ export const summaryKeys = {
   writer: 'lakehouse.writer',
   /** every table, on a rollback snapshot: the snapshot whose contents it restored (iceberg/metadata.ts `lineage`). */
   rollback: 'lakehouse.rollback.snapshot-id',
+  /**
+   * silver.vehicles (an append of replayed rows) and silver.rejected (the overwrite that takes them
+   * out of the quarantine): the replay both belong to (docs/curation.md).
+   */
+  replayId: 'lakehouse.replay.id',
 } as const;
 
 /**
@@ -210,6 +215,7 @@ export const changeOnlyKeys: readonly string[] = [
   summaryKeys.gaps,
   summaryKeys.writer,
   summaryKeys.rollback,
+  summaryKeys.replayId,
 ];
 
 type Nullable<C extends ColumnSpec> = C['nullable'] extends true ? null : never;

@@ -41,9 +41,10 @@ export const writingStages: ReadonlySet<string> = new Set([
   'migrate',
   'rollback',
   'forget',
+  'replay',
 ]);
 /** Commands an operator runs by hand: while another writer holds the lease they fail (exit 1) rather than skip. */
-export const refusesWhileLeaseHeld: ReadonlySet<string> = new Set(['rollback', 'forget']);
+export const refusesWhileLeaseHeld: ReadonlySet<string> = new Set(['rollback', 'forget', 'replay']);
 /** Only bronze (and migrate) create a lake that does not exist yet; the others need one, and fail on their own without it. */
 export const lakeCreatingStages: ReadonlySet<string> = new Set(['bronze', 'migrate']);
 
