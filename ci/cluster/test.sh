@@ -150,6 +150,23 @@ notes_command() { # lakehouse-command pattern
   return 1
 }
 
+# The curation pod NOTES.txt gives (the lake writable, the pipeline's vehicle types and group), as
+# printed: `replay --dry-run` in it says what the quarantine would give back, changing nothing.
+curate_as_notes_say() {
+  local command output try
+  command=$(helm -n "$ns" get notes "$release" | sed -n '/kubectl run .*-curate /,/lakehouse.mjs replay --dry-run$/p')
+  [[ -n $command ]] || { echo "  NOTES.txt gives no curation command" >&2; return 1; }
+  for try in 1 2 3; do
+    output=$(eval "$command") && grep -q -E '"msg":"(replay would move|the quarantine is empty: nothing to replay)"' <<<"$output" && {
+      sed 's/^/  /' <<<"$output"
+      return 0
+    }
+    echo "  try $try of \`replay --dry-run\` as NOTES.txt gives it: no dry-run line in its output:" >&2
+    sed 's/^/    /' <<<"$output" >&2
+  done
+  return 1
+}
+
 status_as_notes_say() {
   local output
   output=$(notes_command status '^Bronze lag behind Kafka') || return 1
@@ -304,6 +321,7 @@ scenario_default() {
   step "hook jobs re-ran in order after upgrade" check_hooks_in_order "$t1"
   step "helm test after upgrade" helm test "$release" -n "$ns" --logs --timeout 10m
   step "the explorer page through its Service" explorer_through_service
+  step "replay --dry-run in the curation pod NOTES.txt gives" curate_as_notes_say
   step "helm rollback" helm rollback "$release" 1 -n "$ns" --wait --timeout 20m
   step "helm uninstall" helm uninstall "$release" -n "$ns" --wait --timeout 5m
   step "lake volume kept" lake_claim_kept

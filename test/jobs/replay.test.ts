@@ -9,6 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freshCatalogLake } from '../support/objectstore-fixture.ts';
 import { runSparkStage } from '../spark/run-job.ts';
+import { requireSparkInstall } from '../spark/spark-install.ts';
 import { pyiceberg, type TableRead } from '../support/iceberg-readers.ts';
 import { describeFailure, newLake, runJob, type JobOutcome, type TestLake } from '../support/lake.ts';
 
@@ -204,19 +205,14 @@ test('on the catalog lake (LAKEHOUSE_CATALOG=rest): replay moves the scooters, v
   assert.is(result(await ok('replay', relaxed(lake))).replayed, 0, 'twice changes nothing');
 });
 
-// Spark's silver and gold took about 3 minutes here (2 loaded cores), past this file's share of
-// `npm test`: run with LAKEHOUSE_TEST_REPLAY_SPARK=1 (e.g. before changing what replay commits).
-const sparkTest = process.env.LAKEHOUSE_TEST_REPLAY_SPARK === '1' ? test : test.skip;
-sparkTest(
-  "the Spark engine's silver and gold keep working on the replayed lake; verify accepts what they add",
-  async () => {
-    const env = { ...relaxed(built), LAKEHOUSE_START_TIME: '2023-10-16T08:00:00Z', LAKEHOUSE_EVENTS: '100' };
-    for (const job of ['produce', 'bronze']) await ok(job, env);
-    for (const stage of ['silver', 'gold'] as const) await runSparkStage(stage, env);
-    const verified = result(await ok('verify', env));
-    assert.equal(verified.snapshotsAhead, {});
-    assert.is(verified.bronze, 200 + 100 + 100, 'three produce runs');
-  },
-);
+test("the Spark engine's silver and gold keep working on the replayed lake; verify accepts what they add", async () => {
+  requireSparkInstall();
+  const env = { ...relaxed(built), LAKEHOUSE_START_TIME: '2023-10-16T08:00:00Z', LAKEHOUSE_EVENTS: '100' };
+  for (const job of ['produce', 'bronze']) await ok(job, env);
+  for (const stage of ['silver', 'gold'] as const) await runSparkStage(stage, env);
+  const verified = result(await ok('verify', env));
+  assert.equal(verified.snapshotsAhead, {});
+  assert.is(verified.bronze, 200 + 100 + 100, 'three produce runs');
+});
 
 test.run();
