@@ -317,6 +317,32 @@ withTools(test, () => {
     assert.is(out.status, 0, out.stderr);
     return out.stdout.slice(out.stdout.indexOf('NOTES:'));
   };
+  /**
+   * The one-off pod NOTES.txt gives for `command`: the `kubectl run` line's overrides merged into the
+   * container kubectl makes (same name), validated as a Pod.
+   */
+  const notesPod = (text: string, command: string) => {
+    const found = new RegExp(
+      `kubectl run -n lakehouse (\\S+) --rm -i --restart=Never --image=(\\S+) \\\\\n\\s+--override-type=strategic --overrides='([^']+)' \\\\\n\\s+--command -- node /opt/lakehouse/lakehouse\\.mjs ${command}`,
+    ).exec(text);
+    assert.ok(found, text);
+    const [, name, image, overrides] = found!;
+    const pod = JSON.parse(overrides!);
+    const [container] = pod.spec.containers;
+    assert.is(container.name, name);
+    validateWithModel({
+      ...pod,
+      kind: 'Pod',
+      metadata: { name, labels: pod.metadata.labels },
+      spec: {
+        ...pod.spec,
+        restartPolicy: 'Never',
+        containers: [{ ...container, image, command: ['node', '/opt/lakehouse/lakehouse.mjs', ...command.split(' ')] }],
+      },
+      source: 'NOTES.txt',
+    });
+    return { name: name!, pod, container };
+  };
 
   test('NOTES: how to watch the schedule, and a status pod under the restricted standard when no exporter runs', () => {
     const text = notes('--set', 'schedule.pipeline=*/5 * * * *');
@@ -324,32 +350,12 @@ withTools(test, () => {
     assert.match(text, '--from=cronjob/lakehouse-pipeline');
     for (const bundled of [true, false]) {
       const t = bundled ? text : notes('-f', `${CHART_DIR}/ci/prebuilt-image-values.yaml`);
-      const command =
-        /kubectl run -n lakehouse (\S+) --rm -i --restart=Never --image=(\S+) \\\n\s+--override-type=strategic --overrides='([^']+)' \\\n\s+--command -- node \/opt\/lakehouse\/lakehouse.mjs status/.exec(
-          t,
-        );
-      assert.ok(command, t);
-      const [, name, image, overrides] = command!;
-      const pod = JSON.parse(overrides!);
-      // What kubectl run makes, with the overrides merged into its container (same name).
-      const [container] = pod.spec.containers;
-      assert.is(container.name, name);
+      const { pod, container } = notesPod(t, 'status');
       // The labels Kafka's NetworkPolicy admits (status reads Kafka's end offsets).
       assert.equal(pod.metadata.labels, {
         'app.kubernetes.io/name': 'lakehouse',
         'app.kubernetes.io/instance': 'lakehouse',
       });
-      const merged = {
-        ...pod,
-        kind: 'Pod',
-        metadata: { name, labels: pod.metadata.labels },
-        spec: {
-          ...pod.spec,
-          restartPolicy: 'Never',
-          containers: [{ ...container, image, command: ['node', '/opt/lakehouse/lakehouse.mjs', 'status'] }],
-        },
-      };
-      validateWithModel({ ...merged, source: 'NOTES.txt' });
       assert.equal(
         container.volumeMounts.find((m: any) => m.name === 'lake'),
         { name: 'lake', mountPath: '/data', readOnly: true },
@@ -375,27 +381,8 @@ withTools(test, () => {
       ['rest', ['--set', 'lake.catalog=rest', '--set', 'objectStore.enabled=true']],
     ] as const) {
       const text = notes(...args);
-      const command =
-        /kubectl run -n lakehouse (\S+) --rm -i --restart=Never --image=(\S+) \\\n\s+--override-type=strategic --overrides='([^']+)' \\\n\s+--command -- node \/opt\/lakehouse\/lakehouse.mjs replay --dry-run/.exec(
-          text,
-        );
-      assert.ok(command, text);
-      const [, name, image, overrides] = command!;
+      const { name, container } = notesPod(text, 'replay --dry-run');
       assert.is(name, 'lakehouse-curate');
-      const pod = JSON.parse(overrides!);
-      const [container] = pod.spec.containers;
-      assert.is(container.name, name);
-      validateWithModel({
-        ...pod,
-        kind: 'Pod',
-        metadata: { name, labels: pod.metadata.labels },
-        spec: {
-          ...pod.spec,
-          restartPolicy: 'Never',
-          containers: [{ ...container, image, command: ['node', '/opt/lakehouse/lakehouse.mjs', 'replay'] }],
-        },
-        source: 'NOTES.txt',
-      });
       const env = Object.fromEntries(container.env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
       assert.is(env.LAKEHOUSE_VEHICLE_TYPES, backend === 'volume' ? 'car,bike,scooter,truck' : 'car,bike,scooter');
       assert.is(env.LAKEHOUSE_CONSUMER_GROUP, 'lakehouse-bronze');
