@@ -20,6 +20,16 @@ export interface Release {
 
 export const RELEASES: readonly Release[] = [
   {
+    version: '0.3.1',
+    changes: [
+      {
+        kind: 'changed',
+        description:
+          'The jobs bundle reads the own flags of rollback, forget and replay through one mechanism (each command declares its flags and checks its arguments before the lease); no change in behaviour.',
+      },
+    ],
+  },
+  {
     version: '0.3.0',
     changes: [
       {

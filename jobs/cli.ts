@@ -5,7 +5,7 @@ import { ConfigError, InvariantError } from './errors.ts';
 import { runExplore } from './explorer/explorer.ts';
 import { authorizationFailure } from './kafka/authorization.ts';
 import { KafkaAccessError } from './kafka/security.ts';
-import { checkForgetArguments, forgetFlag, runForget } from './forget.ts';
+import { runForget } from './forget.ts';
 import { runGold } from './gold.ts';
 import type { Job, JobContext } from './job.ts';
 import { inspectFlags, inspectors } from './inspect.ts';
@@ -17,7 +17,7 @@ import { runMetrics } from './ops/metrics.ts';
 import { recordRun, takeLease, withDeadline, type RunIdentity } from './ops/run-record.ts';
 import type { Outcome } from './ops/runs.ts';
 import { runProduce } from './produce.ts';
-import { rollbackFlags, runRollback } from './rollback.ts';
+import { runRollback } from './rollback.ts';
 import { runReplay } from './replay.ts';
 import { runSilver } from './silver.ts';
 import { runTopics } from './topics.ts';
@@ -33,18 +33,9 @@ export const jobs: Record<string, Job> = {
   verify: runVerify,
   maintain: runMaintain,
   migrate: runMigrate,
-  rollback: (config, logger, context) => runRollback(config, logger, context.flags),
+  rollback: runRollback,
   forget: runForget,
   replay: runReplay,
-};
-
-/** Jobs with flags of their own, and their check that runs before the lease is taken, so that bad input changes nothing. */
-const jobArguments: Record<
-  string,
-  { readonly flags: readonly string[]; check?(argv: readonly string[], config: Config): Promise<void> }
-> = {
-  rollback: { flags: rollbackFlags },
-  forget: { flags: [forgetFlag], check: checkForgetArguments },
 };
 
 /** Long-running servers: they run no stage, so they record no run and take no lease. */
@@ -94,7 +85,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   let stoppedBy: NodeJS.Signals | undefined;
   const context: JobContext = {
     runId: run.runId,
-    flags,
     argv,
     args: { flags, positional: positional.slice(1) },
     onStop: (handler) => void stopHandlers.push(handler),
@@ -125,9 +115,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal);
   try {
     checkLogLevel();
-    const own = jobArguments[command];
-    const loaded = loadConfig(flags, process.env, [...(own?.flags ?? []), ...(job.flags ?? [])]);
-    await own?.check?.(argv, loaded);
+    const loaded = loadConfig(flags, process.env, job.flags);
+    // Before the lease is taken, so that bad input changes nothing.
+    await job.checkArguments?.(argv, loaded);
     config = loaded;
     if (recorded) {
       const taken = await takeLease(config, run, config.leaseWaitSeconds, logger);

@@ -16,6 +16,7 @@ import {
   offsetRangesJson,
   vehicleDigest,
   VehicleMatcher,
+  vehicleFlag,
   vehicleIdsOf,
 } from './forget/plan.ts';
 import { runGold } from './gold.ts';
@@ -35,8 +36,6 @@ import type { Logger } from './log.ts';
 import { columnsOf } from './maintain/compact.ts';
 import { removeOrphans } from './maintain/orphans.ts';
 import { rowCounts, type RowCounts } from './ops/runs.ts';
-
-export { vehicleFlag as forgetFlag } from './forget/plan.ts';
 
 /**
  * Checks forget's own arguments before the run takes the lease, so that bad input changes nothing
@@ -262,7 +261,7 @@ function problem(message: string): never {
   throw new ConfigError('--vehicle', message);
 }
 
-export async function runForget(config: Config, logger: Logger, context: JobContext): Promise<ForgetResult> {
+async function forget(config: Config, logger: Logger, context: JobContext): Promise<ForgetResult> {
   const ids = vehicleIdsOf(context.argv);
   const matcher = new VehicleMatcher(ids);
   const lake = lakeOf(config);
@@ -385,3 +384,5 @@ export async function runForget(config: Config, logger: Logger, context: JobCont
   logger.info('forgotten', { ...result });
   return result;
 }
+
+export const runForget = Object.assign(forget, { flags: [vehicleFlag], checkArguments: checkForgetArguments });

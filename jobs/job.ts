@@ -6,8 +6,6 @@ import type { Logger } from './log.ts';
 export interface JobContext {
   /** This run's id: its row in ops.runs, its writer lease. */
   readonly runId: string;
-  /** The command line's flags (a job's own ones among them, see cli.ts `jobArguments`). */
-  readonly flags?: ReadonlyMap<string, string>;
   /** The command line the job was started with (a flag given more than once is read here). */
   readonly argv: readonly string[];
   /**
@@ -25,4 +23,6 @@ export interface JobContext {
 export type Job = ((config: Config, logger: Logger, context: JobContext) => Promise<unknown>) & {
   /** Flags of this command alone, besides the settings' (e.g. replay's --dry-run). */
   readonly flags?: readonly string[];
+  /** Checks the command line before the lease is taken (a flag given more than once is read from `argv`). */
+  readonly checkArguments?: (argv: readonly string[], config: Config) => Promise<void>;
 };

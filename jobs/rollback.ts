@@ -5,6 +5,7 @@
  * rollback dropped, and silver and gold then consume exactly that.
  */
 import type { Config } from './config.ts';
+import type { JobContext } from './job.ts';
 import { ConfigError } from './errors.ts';
 import { createKafka, requireTopic, waitForKafka, withAdmin } from './kafka/client.ts';
 import { setGroupOffsets } from './kafka/group-offsets.ts';
@@ -16,10 +17,8 @@ import { describeLoss, lossOf, parseTarget, planRollback } from './lake/rollback
 import type { Logger } from './log.ts';
 import { rowCounts } from './ops/runs.ts';
 
-/** The command line flags rollback takes besides the settings. */
-export const rollbackFlags: readonly string[] = ['to', 'accept-loss'];
-
-export async function runRollback(config: Config, logger: Logger, flags: ReadonlyMap<string, string> = new Map()) {
+async function rollback(config: Config, logger: Logger, context: JobContext) {
+  const flags = context.args?.flags ?? new Map<string, string>();
   const target = parseTarget(flags.get('to'));
   const acceptLoss = flags.has('accept-loss');
   if (acceptLoss && !['true', ''].includes(flags.get('accept-loss')!))
@@ -70,17 +69,17 @@ export async function runRollback(config: Config, logger: Logger, flags: Readonl
     const gaps = new Map<number, [number, number][]>();
     for (const l of losses) addGap(gaps, l.partition, l.from, l.to);
 
+    const resetGroup = () =>
+      setGroupOffsets(
+        kafka,
+        admin,
+        config.consumerGroup,
+        config.topic,
+        [...plan.nextOffsets].map(([partition, offset]) => ({ partition, offset: String(offset) })),
+      );
     for (const step of plan.steps) {
-      if (step.table === 'bronze') {
-        // Before bronze: the group's offsets at the cut's end are already right for the cut gold now names.
-        await setGroupOffsets(
-          kafka,
-          admin,
-          config.consumerGroup,
-          config.topic,
-          [...plan.nextOffsets].map(([partition, offset]) => ({ partition, offset: String(offset) })),
-        );
-      }
+      // Before bronze: the group's offsets at the cut's end are already right for the cut gold now names.
+      if (step.table === 'bronze') await resetGroup();
       const table = loaded[step.table]!;
       const summary = step.table === 'bronze' ? { ...step.summary, ...gapSummary(gaps) } : step.summary;
       const committed = await restoreSnapshot(table, step.restore, summary);
@@ -93,13 +92,7 @@ export async function runRollback(config: Config, logger: Logger, flags: Readonl
     }
     if (!plan.steps.some((s) => s.table === 'bronze') && plan.nextOffsets.size > 0)
       // Bronze was rolled back by an earlier run that died before it could finish; the offsets are set again all the same.
-      await setGroupOffsets(
-        kafka,
-        admin,
-        config.consumerGroup,
-        config.topic,
-        [...plan.nextOffsets].map(([partition, offset]) => ({ partition, offset: String(offset) })),
-      );
+      await resetGroup();
     return losses;
   });
   const reread = [...plan.headOffsets].reduce(
@@ -116,3 +109,5 @@ export async function runRollback(config: Config, logger: Logger, flags: Readonl
   logger.info('rollback done', result);
   return { ...result, rowCounts: rowCounts(0, 0) };
 }
+
+export const runRollback = Object.assign(rollback, { flags: ['to', 'accept-loss'] as const });
