@@ -28,6 +28,7 @@ import { consumerPerf, producerPerf, type Baseline } from './baselines.ts';
 import { benchIncremental, type IncrementalResult } from './incremental.ts';
 import { benchMaintenance, type MaintenanceResult } from './maintenance.ts';
 import { createTableBucket } from '../objectstore/s3.ts';
+import { ICEBERG_CONNECT_VERSION, kafkaConnectSinkPeer } from './connect-sink.ts';
 import { objectStoreSettings, startObjectStore } from '../objectstore/seaweedfs.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,6 +40,16 @@ interface StageResult {
   readonly peakRssBytes: number;
 }
 
+interface PeerRow {
+  /** Which of our stages it is set beside. */
+  readonly stage: 'bronze' | 'silver';
+  readonly peer: string;
+  readonly seconds: number;
+  readonly eventsPerSec: number;
+  readonly peakRssBytes: number;
+  readonly configuration: string;
+}
+
 interface BenchResult {
   readonly backend: Backend;
   readonly nodeOptions: string;
@@ -47,6 +58,7 @@ interface BenchResult {
   readonly recordBytes: number;
   readonly baselines: { producerPerf?: Baseline; consumerPerf?: Baseline };
   readonly stages: Record<string, StageResult>;
+  readonly peers: readonly PeerRow[];
 }
 
 function say(message: string): void {
@@ -73,6 +85,7 @@ async function benchOnce(
   nodeOptions: string,
   backend: Backend = 'volume',
   catalog: Record<string, string> = {},
+  peers?: PeerOptions,
 ): Promise<BenchResult> {
   const run = `${events}-${Date.now()}`;
   const recordBytes = averageRecordBytes();
@@ -98,6 +111,7 @@ async function benchOnce(
     ...catalog,
   };
   const results: Record<string, StageResult> = {};
+  const peerRows: PeerRow[] = [];
   try {
     const topics = await runJobProcess('topics', [], env, () => {}, { entry: bundle });
     if (topics.exitCode !== 0) throw new Error('topics failed');
@@ -120,6 +134,7 @@ async function benchOnce(
         `  ${seconds.toFixed(2)} s, ${Math.round(events / seconds)} events/s, peak RSS ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
       );
     }
+    if (peers) peerRows.push(...(await runPeers(events, bootstrap, env.LAKEHOUSE_TOPIC, peers)));
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -137,7 +152,44 @@ async function benchOnce(
     recordBytes,
     baselines,
     stages: results,
+    peers: peerRows,
   };
+}
+
+interface PeerOptions {
+  readonly partitions: number;
+  readonly commitIntervalMs: number;
+}
+
+/** The peers, each on the topic our stages just read, in its own table. */
+async function runPeers(events: number, bootstrap: string, topic: string, options: PeerOptions): Promise<PeerRow[]> {
+  const rows: PeerRow[] = [];
+  say(`peer: Iceberg's Kafka Connect sink ${ICEBERG_CONNECT_VERSION}, ${events} events`);
+  const sink = await kafkaConnectSinkPeer({ bootstrap, topic, events, say, ...options });
+  rows.push({ stage: 'bronze', peer: `iceberg-kafka-connect ${ICEBERG_CONNECT_VERSION}`, ...sink });
+  say(`  ${sink.seconds.toFixed(2)} s, ${Math.round(sink.eventsPerSec)} events/s, peak RSS ${(sink.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  return rows;
+}
+
+/** Each peer beside our stage: our events/s over the peer's, and both peaks. */
+function printPeers(results: readonly BenchResult[]): void {
+  const rows = results.flatMap((r) =>
+    r.peers.map((p) => ({
+      events: r.events,
+      stage: p.stage,
+      peer: p.peer,
+      peer_s: p.seconds.toFixed(2),
+      peer_per_sec: Math.round(p.eventsPerSec),
+      peer_rss_mib: (p.peakRssBytes / 2 ** 20).toFixed(0),
+      ours_per_sec: Math.round(r.stages[p.stage].eventsPerSec),
+      ours_rss_mib: (r.stages[p.stage].peakRssBytes / 2 ** 20).toFixed(0),
+      ours_over_peer: (r.stages[p.stage].eventsPerSec / p.eventsPerSec).toFixed(2),
+    })),
+  );
+  if (rows.length === 0) return;
+  process.stdout.write('\nPeers on the same broker and topic\n' + formatTable(rows) + '\n');
+  const configurations = new Map(results.flatMap((r) => r.peers.map((p) => [p.peer, p.configuration] as const)));
+  for (const [peer, configuration] of configurations) process.stdout.write(`  ${peer}: ${configuration}\n`);
 }
 
 function printTable(results: readonly BenchResult[]): void {
@@ -230,6 +282,11 @@ async function main(): Promise<void> {
     throw new Error(`--backends: "${flags.get('backends')}" is not a list of volume and catalog`);
   const out = flags.get('out');
   const withBaselines = flags.get('skip-baselines') !== 'true';
+  const commitIntervalMs = Number(flags.get('peer-commit-ms') ?? '2000');
+  if (!Number.isInteger(commitIntervalMs) || commitIntervalMs <= 0)
+    throw new Error(`--peer-commit-ms: "${flags.get('peer-commit-ms')}" is not a positive number of milliseconds`);
+  const peers: PeerOptions | undefined =
+    flags.get('peers') === 'true' ? { partitions: defaultValues().topic.partitions, commitIntervalMs } : undefined;
   // The jobs run with the NODE_OPTIONS the chart gives them (values: jobs.nodeOptions).
   const nodeOptions = flags.get('node-options') ?? defaultValues().jobs.nodeOptions;
   // `--node-options --max-old-space-size=…` reads as a flag without a value, then another flag.
@@ -275,6 +332,7 @@ async function main(): Promise<void> {
             nodeOptions,
             backend,
             catalog,
+            i === 0 ? peers : undefined,
           ),
         );
       }
@@ -296,6 +354,7 @@ async function main(): Promise<void> {
     fs.rmSync(bundlePath, { force: true });
   }
   if (results.length > 0) printTable(results);
+  printPeers(results);
   printBackendRatios(results);
   if (incremental.length > 0) printIncremental(incremental);
   if (maintained) printMaintenance(maintained);
