@@ -78,7 +78,7 @@ export async function sparkBronzePeer(options: SparkBronzePeerOptions): Promise<
     const rows = await bronzeRows(lake);
     if (rows !== events)
       throw new Error(
-        `spark bronze: its table bronze.vehicles holds ${rows} rows, the topic ${topic} ${events} events`,
+        `spark bronze: its table bronze.vehicles holds ${rows} rows, not the ${events} events of topic ${topic}`,
       );
     say(
       `  ${run.seconds.toFixed(2)} s, ${Math.round(events / run.seconds)} events/s, peak RSS ${(run.peakRssBytes / 2 ** 20).toFixed(0)} MiB (process tree)`,
