@@ -146,7 +146,7 @@ async function bronzeFiles(dataDir: string): Promise<{ paths: string[]; rows: nu
 export interface BaselinePlan {
   /** Statements run in order: they read bronze, fill the table `checked` and write the Parquet files. */
   readonly statements: readonly string[];
-  /** Rows (reason, n): reason null for the valid rows. */
+  /** Rows (reason, n) of the files written: reason null for the valid rows. */
   readonly counts: string;
 }
 
@@ -274,11 +274,13 @@ export function baselineSql(
     }
   };
   const fileList = `[${files.map(sql).join(', ')}]`;
+  const silverFile = path.join(outDir, 'silver.parquet');
+  const rejectedFile = path.join(outDir, 'rejected.parquet');
   const parquet = `(FORMAT parquet, COMPRESSION snappy)`;
 
   const checked = `CREATE TEMP TABLE checked AS
 WITH bronze AS (
-  SELECT "partition" AS source_partition, "offset" AS source_offset, key, value,
+  SELECT "partition" AS source_partition, "offset" AS source_offset,
     CASE WHEN value IS NOT NULL THEN try(decode(value)) END AS text
   FROM read_parquet(${fileList})
 ), parsed AS (
@@ -291,7 +293,7 @@ WITH bronze AS (
   SELECT *, CASE WHEN is_object THEN json_extract(text, [${fields.map((f) => sql(`$."${f.name}"`)).join(', ')}]) END AS f
   FROM objects
 ), fielded AS (
-  SELECT source_partition, source_offset, key, value, is_json, is_object, ${fieldColumns.join(', ')}
+  SELECT source_partition, source_offset, is_json, is_object, ${fieldColumns.join(', ')}
   FROM extracted
 ), failed AS (
   SELECT *, ${failure} AS failure FROM fielded
@@ -301,7 +303,7 @@ WITH bronze AS (
     THEN ${duplicateOutcome} ELSE failure END AS outcome
   FROM failed
 )
-SELECT source_partition, source_offset, key, value,
+SELECT source_partition, source_offset,
   CASE WHEN outcome > 0 THEN ${reasonList}[outcome] END AS reason,
   CASE WHEN outcome > 0 THEN ${fieldList}[outcome] END AS field,
   ${silverColumns
@@ -310,12 +312,19 @@ SELECT source_partition, source_offset, key, value,
     .join(',\n  ')}
 FROM deduplicated`;
   const silverOut = `COPY (SELECT ${silverColumns.map((c) => c.name).join(', ')} FROM checked WHERE reason IS NULL)
-TO ${sql(path.join(outDir, 'silver.parquet'))} ${parquet}`;
-  const rejectedOut = `COPY (SELECT value AS raw_value, key, source_partition, source_offset, reason, field FROM checked WHERE reason IS NOT NULL)
-TO ${sql(path.join(outDir, 'rejected.parquet'))} ${parquet}`;
+TO ${sql(silverFile)} ${parquet}`;
+  // A rejected row keeps its raw record, read again from bronze (as silver reads its duplicates
+  // again): carried through the parse and the de-duplication's sort, every value would be held.
+  const rejectedOut = `COPY (
+  SELECT b.value AS raw_value, b.key, c.source_partition, c.source_offset, c.reason, c.field
+  FROM checked c JOIN read_parquet(${fileList}) b ON b."partition" = c.source_partition AND b."offset" = c.source_offset
+  WHERE c.reason IS NOT NULL
+) TO ${sql(rejectedFile)} ${parquet}`;
   return {
     statements: [checked, silverOut, rejectedOut],
-    counts: 'SELECT reason, CAST(count(*) AS BIGINT) AS n FROM checked GROUP BY reason',
+    // Counted in the files written, so that a row lost on the way to Parquet is a difference too.
+    counts: `SELECT NULL AS reason, count(*) AS n FROM read_parquet(${sql(silverFile)})
+UNION ALL SELECT reason, count(*) AS n FROM read_parquet(${sql(rejectedFile)}) GROUP BY reason`,
   };
 }
 
