@@ -156,11 +156,13 @@ const double = (n: number) => `CAST(${sql(String(n))} AS DOUBLE)`;
 const space = '[ \\t\\n\\r]';
 /**
  * Valid JSON to DuckDB, not to JSON.parse: outside strings, a NaN or inf(inity) literal (yyjson
- * reads them in any case, signed) or a comma before a closing bracket. RE2 runs this in linear time.
+ * reads them in any case, signed) or a comma before a closing bracket. Tested only on values
+ * DuckDB found valid, where no other token outside a string holds those letters. RE2 runs it in
+ * linear time (about a third of the parse's cost at 10^5 events).
  */
 const jsOnlyJson = `^(?:[^"]|"(?:[^"\\\\]|\\\\.)*")*?(?:(?:^|[\\[:,])${space}*[-+]?(?i:nan|inf)|,${space}*[\\]}])`;
 
-/** How silver.ts writes a valid event's fields: the rule field each silver column holds. */
+/** How silver.ts writes a valid event: the silver column of each rule field. */
 const silverColumnOf: Readonly<Record<string, string>> = {
   vehicleId: 'vehicle_id',
   type: 'type',
