@@ -4,6 +4,7 @@
  * differently from JSON.parse, over several bronze snapshots; its counts must be silver's, and a
  * lake whose silver differs must make it throw, naming the difference.
  */
+import fs from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compareSilverCounts, duckdbSilverBaseline, lakeSilverCounts } from '../../dev/bench/silver-baseline.ts';
@@ -43,28 +44,32 @@ const edges: (string | Uint8Array | null)[] = [
 ];
 
 baseline("its counts are silver's on a lake of several snapshots; a silver that differs makes it throw", async () => {
-  const lake = new BuiltLake('duckdb-silver');
-  await lake.bronze([...produced.slice(0, 1500), event(14), event(15)]);
-  await lake.silver();
-  await lake.bronze([...produced.slice(1500), ...edges]);
-  await lake.silver();
+  const lake = new BuiltLake('silver-baseline');
+  try {
+    await lake.bronze([...produced.slice(0, 1500), event(14), event(15)]);
+    await lake.silver();
+    await lake.bronze([...produced.slice(1500), ...edges]);
+    await lake.silver();
 
-  const silver = await lakeSilverCounts(lake.dir);
-  // Every reason code shows up, so every rule is compared.
-  for (const code of reasonCodes) assert.ok((silver.reasons[code] ?? 0) > 0, `no ${code} row in silver.rejected`);
-  const result = await duckdbSilverBaseline(lake.dir, quiet);
-  assert.is(result.validRows, silver.valid);
-  assert.is(result.rejectedRows, silver.rejected);
-  assert.is(result.validRows + result.rejectedRows, produced.length + 2 + edges.length);
-  assert.ok(result.seconds > 0 && result.peakRssBytes > 0 && result.eventsPerSec > 0);
+    const silver = await lakeSilverCounts(lake.dir);
+    // Every reason code shows up, so every rule is compared.
+    for (const code of reasonCodes) assert.ok((silver.reasons[code] ?? 0) > 0, `no ${code} row in silver.rejected`);
+    const result = await duckdbSilverBaseline(lake.dir, quiet);
+    assert.is(result.validRows, silver.valid);
+    assert.is(result.rejectedRows, silver.rejected);
+    assert.is(result.validRows + result.rejectedRows, produced.length + 2 + edges.length);
+    assert.ok(result.seconds > 0 && result.peakRssBytes > 0 && result.eventsPerSec > 0);
 
-  // A bronze snapshot silver has not read: the baseline reads it, silver's counts are short.
-  await lake.bronze([event(100), event(101, { battery: 101 })]);
-  const error = await failure(() => duckdbSilverBaseline(lake.dir, quiet));
-  assert.match(
-    error.message,
-    `valid rows: DuckDB ${silver.valid + 1}, silver ${silver.valid}; rejected rows: DuckDB ${silver.rejected + 1}, silver ${silver.rejected}; rejected out_of_range: DuckDB ${silver.reasons.out_of_range! + 1}, silver ${silver.reasons.out_of_range}`,
-  );
+    // A bronze snapshot silver has not read: the baseline reads it, silver's counts are short.
+    await lake.bronze([event(100), event(101, { battery: 101 })]);
+    const error = await failure(() => duckdbSilverBaseline(lake.dir, quiet));
+    assert.match(
+      error.message,
+      `valid rows: DuckDB ${silver.valid + 1}, silver ${silver.valid}; rejected rows: DuckDB ${silver.rejected + 1}, silver ${silver.rejected}; rejected out_of_range: DuckDB ${silver.reasons.out_of_range! + 1}, silver ${silver.reasons.out_of_range}`,
+    );
+  } finally {
+    fs.rmSync(lake.dir, { recursive: true, force: true });
+  }
 });
 
 baseline('the comparison names each count that differs, a reason only one side has included', () => {
