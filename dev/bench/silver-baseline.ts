@@ -1,10 +1,14 @@
 /**
- * Silver's native-engine baseline: the same work as the silver stage done by one DuckDB query over
- * the bronze table's current data files — decode each value as UTF-8, parse it as JSON, apply the
+ * Silver's native-engine baseline: the same work as the silver stage done by DuckDB SQL over the
+ * bronze table's current data files — decode each value as UTF-8, parse it as JSON, apply the
  * rules (jobs/events/rules.ts, in their order: the first failing check names the reason and field),
  * keep the first event of each (vehicleId, timestamp) in (partition, offset) order, and write the
- * valid rows and the rejected rows with their reason to Parquet (snappy, as silver writes) in a
- * temporary directory. The SQL is generated from the rules, so the baseline follows a rule change.
+ * valid rows and the rejected rows with their reason and field to Parquet (snappy, as silver
+ * writes; one file each, not day-partitioned, and no detail text) in a temporary directory. The
+ * SQL is generated from the rules, so the baseline follows a rule change.
+ *
+ * It de-duplicates all of bronze in one pass, where silver's incremental runs let the rows already
+ * in silver win: which event of a pair is kept may differ, how many are duplicates does not.
  *
  * DuckDB runs in a child process (silver-baseline-duckdb.mjs, plain node) with its defaults
  * (threads = cores), so its wall seconds and peak RSS are its own. Its counts (valid, rejected, and
