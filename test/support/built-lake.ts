@@ -62,8 +62,8 @@ export class BuiltLake {
     });
   }
 
-  /** Appends one bronze snapshot holding `values` (record values), round-robin over `partitions`, as bronze commits them. */
-  async bronze(values: readonly (string | null)[], partitions = 3): Promise<void> {
+  /** Appends one bronze snapshot holding `values` (record values: text, raw bytes or null), round-robin over `partitions`, as bronze commits them. */
+  async bronze(values: readonly (string | Uint8Array | null)[], partitions = 3): Promise<void> {
     const table = await lakeAt(this.dir).open('bronze');
     const next = nextOffsetsOf(headOf(table));
     const first = new Map(next);
@@ -74,7 +74,7 @@ export class BuiltLake {
       if (!first.has(partition)) first.set(partition, offset);
       writer.write({
         key: Buffer.from(`key-${i}`),
-        value: value === null ? null : Buffer.from(value),
+        value: value === null ? null : typeof value === 'string' ? Buffer.from(value) : value,
         topic: this.config.topic,
         partition,
         offset,
