@@ -20,7 +20,17 @@
  * Node's start) to the first snapshot whose total-records reaches N; peak RSS is the JVM's VmHWM.
  */
 import { execFile, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -285,7 +295,8 @@ export async function kafkaConnectSinkPeer(options: ConnectPeerOptions): Promise
     for (;;) {
       rows = committedRows(tableDir);
       if (rows >= events) break;
-      if (exited !== undefined) throw new Error(`the Connect worker exited (${exited}) with ${rows} of ${events} rows committed`);
+      if (exited !== undefined)
+        throw new Error(`the Connect worker exited (${exited}) with ${rows} of ${events} rows committed`);
       if (Date.now() > deadline) throw new Error(`the Connect sink committed ${rows} of ${events} rows in time`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --events N[,N…] [--backends volume,catalog] [--incremental N[,N…]] [--increment 10000] [--maintenance RUNSxEVENTS] [--out FILE] [--skip-baselines] [--node-options='…'] [--kafka-security sasl_ssl|plaintext]`
+ * `npm run bench -- --events N[,N…] [--backends volume,catalog] [--incremental N[,N…]] [--increment 10000] [--maintenance RUNSxEVENTS] [--out FILE] [--skip-baselines] [--peers [--peer-commit-ms 2000]] [--node-options='…'] [--kafka-security sasl_ssl|plaintext]`
  *
  * On a real local broker: Kafka's own producer and consumer perf tools (the rate this machine
  * allows) and then produce, bronze, silver, gold and verify exactly as the chart runs them (the
@@ -10,7 +10,11 @@
  * table's files after 30 pipeline runs of 1000 events, without and with `maintain` after every run.
  * `--backends volume,catalog` runs the stages on each lake backend in turn (the catalog: SeaweedFS's
  * Iceberg REST catalog on its S3, started for the run, a table bucket per N) and prints each
- * stage's time on the catalog over its time on the volume.
+ * stage's time on the catalog over its time on the volume. `--peers` adds, on the volume lake of
+ * each N, the peers of bronze on the same broker and topic (Apache Iceberg's Kafka Connect sink,
+ * connect-sink.ts; the Spark engine's bronze, spark-bronze.ts) and silver's baseline (a DuckDB query
+ * doing silver's work over bronze's files, silver-baseline.ts), each checked for the same row
+ * counts, then prints each peer beside our stage and the goal lines of issue 24.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,6 +33,8 @@ import { benchIncremental, type IncrementalResult } from './incremental.ts';
 import { benchMaintenance, type MaintenanceResult } from './maintenance.ts';
 import { createTableBucket } from '../objectstore/s3.ts';
 import { ICEBERG_CONNECT_VERSION, kafkaConnectSinkPeer } from './connect-sink.ts';
+import { duckdbSilverBaseline } from './silver-baseline.ts';
+import { SPARK_PEER_DRIVER_MEMORY, SPARK_PEER_MASTER, sparkBronzePeer } from './spark-bronze.ts';
 import { objectStoreSettings, startObjectStore } from '../objectstore/seaweedfs.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -134,7 +140,7 @@ async function benchOnce(
         `  ${seconds.toFixed(2)} s, ${Math.round(events / seconds)} events/s, peak RSS ${(outcome.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
       );
     }
-    if (peers) peerRows.push(...(await runPeers(events, bootstrap, env.LAKEHOUSE_TOPIC, peers)));
+    if (peers) peerRows.push(...(await runPeers(events, env, dataDir, peers)));
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -161,14 +167,92 @@ interface PeerOptions {
   readonly commitIntervalMs: number;
 }
 
-/** The peers, each on the topic our stages just read, in its own table. */
-async function runPeers(events: number, bootstrap: string, topic: string, options: PeerOptions): Promise<PeerRow[]> {
+/** The peers of bronze, each on the topic our stages just read into its own table; silver's baseline on our bronze. */
+async function runPeers(
+  events: number,
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  options: PeerOptions,
+): Promise<PeerRow[]> {
   const rows: PeerRow[] = [];
+  const report = (row: PeerRow) => {
+    rows.push(row);
+    say(
+      `  ${row.seconds.toFixed(2)} s, ${Math.round(row.eventsPerSec)} events/s, peak RSS ${(row.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+    );
+  };
+  const bootstrap = env.KAFKA_BOOTSTRAP_SERVER!;
+  const topic = env.LAKEHOUSE_TOPIC!;
   say(`peer: Iceberg's Kafka Connect sink ${ICEBERG_CONNECT_VERSION}, ${events} events`);
   const sink = await kafkaConnectSinkPeer({ bootstrap, topic, events, say, ...options });
-  rows.push({ stage: 'bronze', peer: `iceberg-kafka-connect ${ICEBERG_CONNECT_VERSION}`, ...sink });
-  say(`  ${sink.seconds.toFixed(2)} s, ${Math.round(sink.eventsPerSec)} events/s, peak RSS ${(sink.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  report({ stage: 'bronze', peer: `iceberg-kafka-connect ${ICEBERG_CONNECT_VERSION}`, ...sink });
+  say(`peer: the Spark engine's bronze (${SPARK_PEER_MASTER}), ${events} events`);
+  const spark = await sparkBronzePeer({ bootstrap, topic, events, env, say });
+  report({
+    stage: 'bronze',
+    peer: 'spark bronze',
+    ...spark,
+    configuration: `master ${SPARK_PEER_MASTER}, driver memory ${SPARK_PEER_DRIVER_MEMORY}, JVM defaults; peak RSS of its process tree (JVM + Python), sampled`,
+  });
+  say(`baseline: DuckDB silver over bronze's files, ${events} events`);
+  const duckdb = await duckdbSilverBaseline(dataDir, say);
+  report({
+    stage: 'silver',
+    peer: 'duckdb silver baseline',
+    ...duckdb,
+    configuration: `DuckDB defaults (threads = cores): the same rules, de-duplication, snappy Parquet; counts equal silver's (${duckdb.validRows} valid, ${duckdb.rejectedRows} rejected)`,
+  });
   return rows;
+}
+
+/** The issue's goal lines, each with the figure of this run and whether it is met. */
+function printGoals(results: readonly BenchResult[]): void {
+  const volume = results.filter((r) => r.backend === 'volume').sort((a, b) => a.events - b.events);
+  const lines: { goal: string; events: number | string; figure: string; met: string }[] = [];
+  const line = (goal: string, events: number | string, value: number, target: number, above = true) =>
+    lines.push({
+      goal,
+      events,
+      figure: value.toFixed(2),
+      met: Number.isNaN(value) ? '-' : (above ? value >= target : value <= target) ? 'yes' : 'no',
+    });
+  for (const r of volume) {
+    const sink = r.peers.find((p) => p.peer.startsWith('iceberg-kafka-connect'));
+    if (sink) line('bronze / Kafka Connect sink >= 1.0', r.events, r.stages.bronze.eventsPerSec / sink.eventsPerSec, 1);
+    if (r.baselines.consumerPerf)
+      line(
+        'bronze / consumer-perf-test >= 0.5',
+        r.events,
+        r.stages.bronze.eventsPerSec / r.baselines.consumerPerf.eventsPerSec,
+        0.5,
+      );
+    if (r.baselines.producerPerf)
+      line(
+        'produce / producer-perf-test >= 0.8',
+        r.events,
+        r.stages.produce.eventsPerSec / r.baselines.producerPerf.eventsPerSec,
+        0.8,
+      );
+    const duckdb = r.peers.find((p) => p.stage === 'silver');
+    if (duckdb)
+      line('silver / DuckDB baseline >= 0.5', r.events, r.stages.silver.eventsPerSec / duckdb.eventsPerSec, 0.5);
+  }
+  const [first, last] = [volume[0], volume.at(-1)];
+  if (first && last)
+    for (const stage of Object.keys(last.stages)) {
+      const peak = Math.max(...volume.map((r) => r.stages[stage]?.peakRssBytes ?? 0)) / 2 ** 20;
+      line(`${stage} peak RSS MiB <= 256`, 'all', peak, 256, false);
+      if (last !== first)
+        line(
+          `${stage} peak RSS growth <= 20 %`,
+          `${first.events}->${last.events}`,
+          (100 * (last.stages[stage].peakRssBytes - first.stages[stage].peakRssBytes)) /
+            first.stages[stage].peakRssBytes,
+          20,
+          false,
+        );
+    }
+  if (lines.length > 0) process.stdout.write('\nGoals (issue 24)\n' + formatTable(lines) + '\n');
 }
 
 /** Each peer beside our stage: our events/s over the peer's, and both peaks. */
@@ -285,6 +369,8 @@ async function main(): Promise<void> {
   const commitIntervalMs = Number(flags.get('peer-commit-ms') ?? '2000');
   if (!Number.isInteger(commitIntervalMs) || commitIntervalMs <= 0)
     throw new Error(`--peer-commit-ms: "${flags.get('peer-commit-ms')}" is not a positive number of milliseconds`);
+  if (flags.get('peers') === 'true' && !backends.includes('volume'))
+    throw new Error('--peers: the peers run beside the volume backend; add volume to --backends');
   const peers: PeerOptions | undefined =
     flags.get('peers') === 'true' ? { partitions: defaultValues().topic.partitions, commitIntervalMs } : undefined;
   // The jobs run with the NODE_OPTIONS the chart gives them (values: jobs.nodeOptions).
@@ -332,7 +418,7 @@ async function main(): Promise<void> {
             nodeOptions,
             backend,
             catalog,
-            i === 0 ? peers : undefined,
+            backend === 'volume' ? peers : undefined,
           ),
         );
       }
@@ -355,6 +441,7 @@ async function main(): Promise<void> {
   }
   if (results.length > 0) printTable(results);
   printPeers(results);
+  printGoals(results);
   printBackendRatios(results);
   if (incremental.length > 0) printIncremental(incremental);
   if (maintained) printMaintenance(maintained);
