@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { KAFKAJS_PATCHES, kafkajsPatches, LINEAR_GROUPING } from '../../generator/kafkajs-patches.ts';
+import { KAFKAJS_PATCHES, kafkajsPatches, LINEAR_GROUPING, SLICING_CRC32C } from '../../generator/kafkajs-patches.ts';
 import { jobsBuildOptions, REPO_ROOT } from '../../generator/bundle-jobs.ts';
 
 type Grouping = (args: {
@@ -28,6 +28,7 @@ const original = {
   Encoder: require('kafkajs/src/protocol/encoder.js') as EncoderClass,
   produceV3: require('kafkajs/src/protocol/requests/produce/v3/request.js') as ProduceRequest,
 };
+const originalCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (b: Buffer) => number;
 const Long = require('kafkajs/src/utils/long.js') as { fromInt(n: number): unknown; fromString(s: string): unknown };
 
 /** The modules as the bundle has them: built with the same plugin, then imported (once). */
@@ -142,6 +143,35 @@ test("the patched Encoder writes the bytes KafkaJS's writes, and its Decoder rea
     return e.buffer;
   };
   assert.ok(Buffer.compare(mixed(patched.Encoder), mixed(original.Encoder)) === 0, '2000 mixed writes differ');
+});
+
+test("the patched Encoder's varlongs: the same sizes and bytes as KafkaJS's for numbers in and beyond the varint way, and Longs", async () => {
+  const { Encoder } = await patchedModules();
+  const Original = original.Encoder as unknown as { sizeOfVarLong(v: unknown): number };
+  const Patched = Encoder as unknown as { sizeOfVarLong(v: unknown): number };
+  const edges = [0, 1, -1, 63, -64, -65, 8191, 2 ** 29, 2 ** 30 - 1, 2 ** 30, -(2 ** 30), -(2 ** 30) - 1];
+  const values: unknown[] = [...edges, 2 ** 31, -(2 ** 31) - 1, 2 ** 40 + 3, -(2 ** 45), Number.MAX_SAFE_INTEGER];
+  values.push('1795000000013', Long.fromString('-9000000000'), Long.fromInt(300));
+  for (const value of values) {
+    const want = new original.Encoder().writeVarLong(value).buffer;
+    const got = new Encoder().writeVarLong(value).buffer;
+    assert.equal([...got], [...want], `writeVarLong(${value})`);
+    assert.is(Patched.sizeOfVarLong(value), Original.sizeOfVarLong(value), `sizeOfVarLong(${value})`);
+  }
+});
+
+test("the slicing CRC-32C gives KafkaJS's checksum for every length and alignment", () => {
+  const crc32C = require(SLICING_CRC32C) as (b: Buffer) => number;
+  assert.is(crc32C(Buffer.from('123456789')), 0xe3069283, 'the check value of CRC-32C');
+  let seed = 11;
+  const byte = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 255;
+  const bytes = Buffer.from(Array.from({ length: 70_000 }, byte));
+  for (let length = 0; length < 300; length++)
+    for (let offset = 0; offset < 8; offset++) {
+      const slice = bytes.subarray(offset, offset + length);
+      assert.is(crc32C(slice), originalCrc32C(slice), `${length} bytes at ${offset}`);
+    }
+  assert.is(crc32C(bytes), originalCrc32C(bytes), '70,000 bytes');
 });
 
 test('a produce request encodes to the same bytes with the patched Encoder', async () => {
