@@ -1,4 +1,4 @@
-// Four hot spots of KafkaJS 2.2.4's producer, found with `node --cpu-prof` of `npm run bench`, are
+// Hot spots of KafkaJS 2.2.4's producer and consumer, found with `node --cpu-prof` of `npm run bench`, are
 // patched in the bundle the chart ships (the source runs of dev and tests keep KafkaJS as it is):
 //  - groupMessagesPerPartition copies a partition's array once per message: quadratic in the batch,
 //    a fifth of produce's CPU at 1000 messages per request (upstream tulios/kafkajs#1576, never
@@ -13,6 +13,10 @@
 //    one in practice, has the same zigzag and bytes as a varint, so it goes the varint's way.
 //  - the record batch's CRC-32C goes one byte per step through one table; eight tables take eight
 //    bytes per step (slicing-by-8), the same checksum about four times as fast.
+//  - the consumer's record decoder turns each record's offset and timestamp into strings through
+//    BigInt Longs: the batch's base parsed from its string again for every record, the delta read
+//    byte by byte into a Long. A delta of at most four varint bytes is read as a number, and a sum
+//    of safe integers is added as numbers: the same strings, a fraction of the garbage.
 // A patch applies only to the exact file it was written against: a KafkaJS upgrade that changes
 // one stops the bundle, so that the patch is looked at again rather than applied blindly.
 import { createHash } from 'node:crypto';
@@ -68,6 +72,58 @@ const UVARINT_IN_PLACE = `  writeUVarInt(value) {
 /** Where a varlong's value is also an int32 varint's (its 64-bit and 32-bit zigzags are equal). */
 const VARLONG_AS_VARINT = `typeof value === 'number' && value >= -0x40000000 && value < 0x40000000 && Number.isInteger(value)`;
 
+const RECORD_TIME_AND_OFFSET_THROUGH_LONGS = `  const timestampDelta = decoder.readVarLong()
+  const timestamp =
+    timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp
+      ? maxTimestamp
+      : Long.fromValue(firstTimestamp)
+          .add(timestampDelta)
+          .toString()
+
+  const offsetDelta = decoder.readVarInt()
+  const offset = Long.fromValue(firstOffset)
+    .add(offsetDelta)
+    .toString()
+`;
+const RECORD_TIME_AND_OFFSET_AS_NUMBERS = `  const timestampDelta = readShortVarLong(decoder)
+  const timestamp =
+    timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp
+      ? maxTimestamp
+      : plus(firstTimestamp, timestampDelta)
+
+  const offsetDelta = decoder.readVarInt()
+  const offset = plus(firstOffset, offsetDelta)
+`;
+const SHORT_VARLONG_AND_PLUS = `
+// A varlong of at most four bytes (28 bits) as a number; a longer one through KafkaJS's Long.
+const readShortVarLong = decoder => {
+  const buffer = decoder.buffer
+  let offset = decoder.offset
+  let value = 0
+  for (let shift = 0; shift < 28; shift += 7) {
+    const byte = buffer[offset++]
+    value |= (byte & 0x7f) << shift
+    if (byte < 0x80) {
+      decoder.offset = offset
+      return (value >>> 1) ^ -(value & 1)
+    }
+  }
+  return decoder.readVarLong()
+}
+
+// base (a decimal string) + delta as a decimal string, as Long's would be.
+const plus = (base, delta) => {
+  if (typeof delta === 'number') {
+    const start = Number(base)
+    const sum = start + delta
+    if (Number.isSafeInteger(start) && Number.isSafeInteger(sum)) return String(sum)
+  }
+  return Long.fromValue(base)
+    .add(delta)
+    .toString()
+}
+`;
+
 export const KAFKAJS_PATCHES: readonly ModulePatch[] = [
   {
     module: /[\\/]kafkajs[\\/]src[\\/]producer[\\/]groupMessagesPerPartition\.js$/,
@@ -99,6 +155,18 @@ export const KAFKAJS_PATCHES: readonly ModulePatch[] = [
     module: /[\\/]kafkajs[\\/]src[\\/]protocol[\\/]recordBatch[\\/]crc32C[\\/]crc32C\.js$/,
     sha256: '1c09c7a44e7a207f2dabb920e6bf9f6b1b3fd9cc023e959a9e91ba83e5b6f61a',
     patched: () => readFile(SLICING_CRC32C, 'utf8'),
+  },
+  {
+    module: /[\\/]kafkajs[\\/]src[\\/]protocol[\\/]recordBatch[\\/]record[\\/]v0[\\/]decoder\.js$/,
+    sha256: '86d740054c8be29b02873bf2871eb43ba5004af94324610541dbab2d9fabcc65',
+    patched: (original) =>
+      edited('record/v0/decoder.js', original, [
+        [RECORD_TIME_AND_OFFSET_THROUGH_LONGS, RECORD_TIME_AND_OFFSET_AS_NUMBERS],
+        [
+          "const TimestampTypes = require('../../../timestampTypes')\n",
+          `const TimestampTypes = require('../../../timestampTypes')\n${SHORT_VARLONG_AND_PLUS}`,
+        ],
+      ]),
   },
 ];
 

@@ -21,12 +21,23 @@ type Grouping = (args: {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- KafkaJS's protocol modules are untyped; each write returns the encoder.
 type Encoded = { buffer: Buffer; [write: string]: any };
 type EncoderClass = new () => Encoded;
+type RecordBatchDecoder = (decoder: unknown) => Promise<{ records: Record<string, unknown>[] }>;
 type ProduceRequest = (args: Record<string, unknown>) => { encode(): Promise<Encoded> };
 const require = createRequire(import.meta.url);
 const original = {
   grouping: require('kafkajs/src/producer/groupMessagesPerPartition.js') as Grouping,
   Encoder: require('kafkajs/src/protocol/encoder.js') as EncoderClass,
   produceV3: require('kafkajs/src/protocol/requests/produce/v3/request.js') as ProduceRequest,
+};
+const originalBatch = {
+  Record: require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (r: Record<string, unknown>) => Encoded,
+  RecordBatch: (
+    require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
+      RecordBatch: (b: Record<string, unknown>) => Promise<Encoded>;
+    }
+  ).RecordBatch,
+  decode: require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as RecordBatchDecoder,
+  Decoder: require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => unknown,
 };
 const originalCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (b: Buffer) => number;
 const Long = require('kafkajs/src/utils/long.js') as { fromInt(n: number): unknown; fromString(s: string): unknown };
@@ -36,6 +47,7 @@ async function buildPatchedModules(): Promise<{
   Encoder: EncoderClass;
   produceV3: ProduceRequest;
   Decoder: new (b: Buffer) => Record<string, () => number>;
+  decodeRecordBatch: RecordBatchDecoder;
 }> {
   const result = await build({
     stdin: {
@@ -43,6 +55,7 @@ async function buildPatchedModules(): Promise<{
         'export { default as Encoder } from "kafkajs/src/protocol/encoder.js";',
         'export { default as Decoder } from "kafkajs/src/protocol/decoder.js";',
         'export { default as produceV3 } from "kafkajs/src/protocol/requests/produce/v3/request.js";',
+        'export { default as decodeRecordBatch } from "kafkajs/src/protocol/recordBatch/v0/decoder.js";',
       ].join('\n'),
       resolveDir: REPO_ROOT,
     },
@@ -157,6 +170,43 @@ test("the patched Encoder's varlongs: the same sizes and bytes as KafkaJS's for 
     const got = new Encoder().writeVarLong(value).buffer;
     assert.equal([...got], [...want], `writeVarLong(${value})`);
     assert.is(Patched.sizeOfVarLong(value), Original.sizeOfVarLong(value), `sizeOfVarLong(${value})`);
+  }
+});
+
+test("the patched record decoder gives KafkaJS's offsets and timestamps, near and beyond 2^53 and with deltas of any length", async () => {
+  const { decodeRecordBatch } = await patchedModules();
+  const deltas = [0, 1, 63, -64, 2 ** 27 - 1, -(2 ** 27), 2 ** 27, 2 ** 34 + 5, -(2 ** 40)];
+  for (const [base, firstTimestamp] of [
+    ['0', 1_795_000_000_000],
+    ['123456789', 0],
+    ['9007199254740990', 2 ** 53 - 3],
+    ['9223372036854775000', 1_795_000_000_000],
+  ] as const) {
+    const records = deltas.map((timestampDelta, i) =>
+      originalBatch.Record({
+        offsetDelta: i * 1000,
+        timestampDelta,
+        key: i % 3 ? Buffer.from(`vehicle-${i}`) : null,
+        value: Buffer.from(`{"i":${i}}`),
+        headers: i === 2 ? { source: 'test' } : {},
+      }),
+    );
+    const batch = await originalBatch.RecordBatch({
+      firstOffset: Long.fromString(base),
+      firstTimestamp,
+      maxTimestamp: firstTimestamp,
+      lastOffsetDelta: (deltas.length - 1) * 1000,
+      records,
+    });
+    const want = await originalBatch.decode(new originalBatch.Decoder(batch.buffer));
+    const got = await decodeRecordBatch(new originalBatch.Decoder(batch.buffer));
+    const view = (r: Record<string, unknown>) => [r.offset, r.timestamp, r.key, r.value, r.headers];
+    assert.equal(
+      got.records.map(view),
+      want.records.map(view),
+      `base offset ${base}, first timestamp ${firstTimestamp}`,
+    );
+    assert.is(want.records.length, deltas.length);
   }
 });
 
