@@ -43,6 +43,10 @@ const exempt: readonly { readonly pattern: RegExp; readonly reason: string }[] =
       'needs a signing key and a registry: test/chart/release.test.ts packages and verifies, the cluster test pushes and installs',
   },
   { pattern: /^npm run bench -- --events 1000000\b/, reason: 'the benchmark at 10^6 events: minutes of both cores' },
+  {
+    pattern: /^npm run bench -- .*--peers\b/,
+    reason: 'Kafka Connect, Spark and DuckDB beside the stages up to 10^7 events: many minutes',
+  },
   { pattern: /^npm run bench -- .*--maintenance 30x1000\b/, reason: '30 pipeline runs in each of two lakes: minutes' },
   { pattern: /^npx tsx dev\/bench\/spark\.ts\b/, reason: 'both engines at 10^4 and 10^5 events: minutes of Spark' },
   {
