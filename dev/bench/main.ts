@@ -219,20 +219,12 @@ function printGoals(results: readonly BenchResult[]): void {
   for (const r of volume) {
     const sink = r.peers.find((p) => p.peer.startsWith('iceberg-kafka-connect'));
     if (sink) line('bronze / Kafka Connect sink >= 1.0', r.events, r.stages.bronze.eventsPerSec / sink.eventsPerSec, 1);
-    if (r.baselines.consumerPerf)
-      line(
-        'bronze / consumer-perf-test >= 0.5',
-        r.events,
-        r.stages.bronze.eventsPerSec / r.baselines.consumerPerf.eventsPerSec,
-        0.5,
-      );
-    if (r.baselines.producerPerf)
-      line(
-        'produce / producer-perf-test >= 0.8',
-        r.events,
-        r.stages.produce.eventsPerSec / r.baselines.producerPerf.eventsPerSec,
-        0.8,
-      );
+    for (const [stage, tool, baseline, target] of [
+      ['bronze', 'consumer-perf-test', r.baselines.consumerPerf, 0.5],
+      ['produce', 'producer-perf-test', r.baselines.producerPerf, 0.8],
+    ] as const)
+      if (baseline)
+        line(`${stage} / ${tool} >= ${target}`, r.events, r.stages[stage].eventsPerSec / baseline.eventsPerSec, target);
     const duckdb = r.peers.find((p) => p.stage === 'silver');
     if (duckdb)
       line('silver / DuckDB baseline >= 0.5', r.events, r.stages.silver.eventsPerSec / duckdb.eventsPerSec, 0.5);
