@@ -408,7 +408,7 @@ function keepFirst(
     times.set(eventTime, otherWins ? otherAt : at);
     duplicates.set(coordinate(drop.partition, drop.offset), coordinate(winner.partition, winner.offset));
   };
-  known.forEach((e, i) => add(e.vehicleId, e.eventTime, -1 - i));
+  for (let i = 0; i < known.length; i++) add(known[i].vehicleId, known[i].eventTime, -1 - i);
   spill.scan(records, add);
   for (const times of kept.values())
     for (const at of times.values()) {
