@@ -216,11 +216,7 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
     { sink: ParquetSink<Cs> | OffThreadSink<Cs>; output: OutputFile; partition: Record<string, number | null> }
   >();
   /** Files handed to the parquet worker to close, not yet waited for (see OffThreadSink.closeLater). */
-  private readonly closing: {
-    closed: () => DataFile;
-    sink: ParquetSink<Cs> | OffThreadSink<Cs>;
-    output: OutputFile;
-  }[] = [];
+  private readonly closing: { closed: () => DataFile; sink: OffThreadSink<Cs>; output: OutputFile }[] = [];
   private readonly written: { file: DataFile; output: OutputFile }[] = [];
   private readonly runId = randomUUID();
   private count = 0;
