@@ -361,41 +361,60 @@ async function deduplicateDay(
   keep: (event: SourcedEvent) => void,
 ): Promise<void> {
   const buckets = Math.max(1, Math.ceil(total / bucketEvents));
-  let sources: Iterable<SourcedEvent>[];
-  let split: EventSpill | undefined;
   if (buckets === 1) {
     const known: SourcedEvent[] = [];
     for await (const e of existingEvents(silverTable, existing)) known.push(e);
-    sources = [[...known, ...spill.read(day)]];
-  } else {
-    split = new EventSpill(workDir);
-    for await (const e of existingEvents(silverTable, existing))
-      split.add(bucketOf(e.vehicleId, e.eventTime, buckets), e);
-    for (const e of spill.read(day)) split.add(bucketOf(e.vehicleId, e.eventTime, buckets), e);
-    split.finish();
-    sources = split.keys().map(([bucket]) => split!.read(bucket));
+    keepFirst(known, spill, day, duplicates, keep);
+    return;
   }
-  for (const source of sources) {
-    // vehicle id → event time → the event kept so far
-    const kept = new Map<string, Map<number, SourcedEvent>>();
-    for (const e of source) {
-      let times = kept.get(e.vehicleId);
-      if (!times) kept.set(e.vehicleId, (times = new Map()));
-      const other = times.get(e.eventTime);
-      if (!other) {
-        times.set(e.eventTime, e);
-        continue;
-      }
-      const [winner, drop] =
-        other.existing || coordinate(other.partition, other.offset) < coordinate(e.partition, e.offset)
-          ? [other, e]
-          : [e, other];
-      times.set(e.eventTime, winner);
-      duplicates.set(coordinate(drop.partition, drop.offset), coordinate(winner.partition, winner.offset));
+  const split = new EventSpill(workDir);
+  for await (const e of existingEvents(silverTable, existing))
+    split.add(bucketOf(e.vehicleId, e.eventTime, buckets), e);
+  for (const e of spill.read(day)) split.add(bucketOf(e.vehicleId, e.eventTime, buckets), e);
+  split.finish();
+  for (const [bucket] of split.keys()) keepFirst([], split, bucket, duplicates, keep);
+  split.remove();
+}
+
+/**
+ * De-duplicates the events of `known` followed by those of one spill key: passes those that are
+ * kept (and not already in silver) to `keep`, vehicle by vehicle in the order first seen. Events are
+ * kept as positions (in `known`: -1 - index; in the key's records: the byte where they start) and
+ * read again only to compare two or to be kept.
+ */
+function keepFirst(
+  known: readonly SourcedEvent[],
+  spill: EventSpill,
+  key: number,
+  duplicates: Map<Coordinate, Coordinate>,
+  keep: (event: SourcedEvent) => void,
+): void {
+  const records = spill.records(key);
+  const eventOf = (at: number) => (at < 0 ? known[-1 - at] : spill.eventAt(records, at));
+  // vehicle id → event time → the event kept so far
+  const kept = new Map<string, Map<number, number>>();
+  const add = (vehicleId: string, eventTime: number, at: number) => {
+    let times = kept.get(vehicleId);
+    if (!times) kept.set(vehicleId, (times = new Map()));
+    const otherAt = times.get(eventTime);
+    if (otherAt === undefined) {
+      times.set(eventTime, at);
+      return;
     }
-    for (const times of kept.values()) for (const e of times.values()) if (!e.existing) keep(e);
-  }
-  split?.remove();
+    const other = eventOf(otherAt);
+    const e = eventOf(at);
+    const otherWins = other.existing || coordinate(other.partition, other.offset) < coordinate(e.partition, e.offset);
+    const [winner, drop] = otherWins ? [other, e] : [e, other];
+    times.set(eventTime, otherWins ? otherAt : at);
+    duplicates.set(coordinate(drop.partition, drop.offset), coordinate(winner.partition, winner.offset));
+  };
+  for (let i = 0; i < known.length; i++) add(known[i].vehicleId, known[i].eventTime, -1 - i);
+  spill.scan(records, add);
+  for (const times of kept.values())
+    for (const at of times.values()) {
+      const e = eventOf(at);
+      if (!e.existing) keep(e);
+    }
 }
 
 /** Duplicates keep their own raw record: read back from the new bronze files by (partition, offset). */

@@ -215,6 +215,8 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
     string,
     { sink: ParquetSink<Cs> | OffThreadSink<Cs>; output: OutputFile; partition: Record<string, number | null> }
   >();
+  /** Files handed to the parquet worker to close, not yet waited for (see OffThreadSink.closeLater). */
+  private readonly closing: { closed: () => DataFile; sink: OffThreadSink<Cs>; output: OutputFile }[] = [];
   private readonly written: { file: DataFile; output: OutputFile }[] = [];
   private readonly runId = randomUUID();
   private count = 0;
@@ -259,8 +261,18 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
   private closeFile(key: string): void {
     const file = this.open.get(key);
     if (!file) return;
-    this.written.push({ file: { ...file.sink.close(file.partition), path: file.output.uri }, output: file.output });
+    const { sink, output, partition } = file;
+    if (sink instanceof OffThreadSink) this.closing.push({ closed: sink.closeLater(partition), sink, output });
+    else this.written.push({ file: { ...sink.close(partition), path: output.uri }, output });
     this.open.delete(key);
+  }
+
+  private awaitClosing(): void {
+    while (this.closing.length > 0) {
+      const { closed, output } = this.closing[0];
+      this.written.push({ file: { ...closed(), path: output.uri }, output });
+      this.closing.shift();
+    }
   }
 
   /** Closes the files being written (e.g. once a partition is done); later rows start new ones. */
@@ -271,6 +283,7 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
   /** Closes every file and publishes it to the table's storage; returns all files written, for a commit. */
   async finish(): Promise<readonly DataFile[]> {
     this.closeOpenFiles();
+    this.awaitClosing();
     for (const { output } of this.written) await output.publish();
     return this.written.map((w) => w.file);
   }
@@ -282,6 +295,11 @@ export class DataFileWriter<Cs extends readonly ColumnSpec[]> {
       await output.discard();
     }
     this.open.clear();
+    for (const { sink, output } of this.closing) {
+      sink.abort();
+      await output.discard();
+    }
+    this.closing.length = 0;
     for (const { output } of this.written) await output.discard();
   }
 }

@@ -264,8 +264,21 @@ export class OffThreadSink<Cs extends readonly ColumnSpec[]> {
 
   /** Waits for the worker to write the footer and fsync; returns the file as a manifest lists it. */
   close(partition: Record<string, number | null> = {}): DataFile {
+    return this.closeLater(partition)();
+  }
+
+  /**
+   * Hands the last rows and the close to the worker without waiting for it: the caller goes on
+   * (silver reads and de-duplicates the next day) while the worker finishes this file. The returned
+   * function waits for the worker and returns the file as a manifest lists it; `abort` still drops it.
+   */
+  closeLater(partition: Record<string, number | null> = {}): () => DataFile {
     this.handOver();
     send(this.channel, { op: 'close', id: this.id, partition });
+    return () => this.awaitClose();
+  }
+
+  private awaitClose(): DataFile {
     waitFor(this.channel, 0);
     // The reply is posted just before the worker counts the message as handled.
     for (let spins = 0; !this.channel.replies.has(this.id) && spins < 1000; spins++) waitFor(this.channel, 0);

@@ -93,25 +93,44 @@ export class EventSpill {
 
   /** The events of one key, in the order they were added. */
   *read(key: number): Generator<SourcedEvent> {
-    if (!fs.existsSync(this.filePath(key))) return;
-    const buffer = fs.readFileSync(this.filePath(key));
-    let at = 0;
-    while (at < buffer.length) {
-      const idBytes = buffer.readUInt32LE(at);
-      at += 4;
-      const vehicleId = buffer.toString('utf8', at, at + idBytes);
-      at += idBytes;
-      const existing = buffer.readUInt8(at) === 1;
-      const type = this.typeNames[buffer.readUInt16LE(at + 1)];
-      const latitude = buffer.readDoubleLE(at + 3);
-      const longitude = buffer.readDoubleLE(at + 11);
-      const battery = buffer.readInt32LE(at + 19);
-      const eventTime = buffer.readDoubleLE(at + 23);
-      const partition = buffer.readInt32LE(at + 31);
-      const offset = buffer.readDoubleLE(at + 35);
-      at += fixedBytes - 4;
-      yield { vehicleId, type, latitude, longitude, battery, eventTime, partition, offset, existing };
+    const records = this.records(key);
+    for (let at = 0; at < records.length; at = nextRecord(records, at)) yield this.eventAt(records, at);
+  }
+
+  /**
+   * One key's records as written, for a caller that keeps positions rather than events (silver's
+   * de-duplication: a day's events as objects were most of its memory and garbage).
+   */
+  records(key: number): Buffer {
+    const file = this.filePath(key);
+    return fs.existsSync(file) ? fs.readFileSync(file) : Buffer.alloc(0);
+  }
+
+  /** Calls `visit` with each record's key and position, in the order they were added. */
+  scan(records: Buffer, visit: (vehicleId: string, eventTime: number, at: number) => void): void {
+    for (let at = 0; at < records.length; at = nextRecord(records, at)) {
+      const idBytes = records.readUInt32LE(at);
+      visit(records.toString('utf8', at + 4, at + 4 + idBytes), records.readDoubleLE(at + 4 + idBytes + 23), at);
     }
+  }
+
+  /** The event whose record starts at byte `at` of `records`. */
+  eventAt(records: Buffer, at: number): SourcedEvent {
+    const idBytes = records.readUInt32LE(at);
+    const start = at + 4;
+    const vehicleId = records.toString('utf8', start, start + idBytes);
+    at = start + idBytes;
+    return {
+      vehicleId,
+      existing: records.readUInt8(at) === 1,
+      type: this.typeNames[records.readUInt16LE(at + 1)],
+      latitude: records.readDoubleLE(at + 3),
+      longitude: records.readDoubleLE(at + 11),
+      battery: records.readInt32LE(at + 19),
+      eventTime: records.readDoubleLE(at + 23),
+      partition: records.readInt32LE(at + 31),
+      offset: records.readDoubleLE(at + 35),
+    };
   }
 
   /** Frees one key's file once it has been processed. */
@@ -122,6 +141,10 @@ export class EventSpill {
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function nextRecord(records: Buffer, at: number): number {
+  return at + fixedBytes + records.readUInt32LE(at);
 }
 
 /** FNV-1a over the vehicle id, then the event time's two 32-bit halves mixed in. */
