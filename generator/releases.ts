@@ -20,6 +20,16 @@ export interface Release {
 
 export const RELEASES: readonly Release[] = [
   {
+    version: '0.3.2',
+    changes: [
+      {
+        kind: 'changed',
+        description:
+          "The jobs bundle patches three more KafkaJS hot spots (timestamp deltas without BigInt Longs, a slicing-by-8 CRC-32C, a record decoder that adds offsets and timestamps as numbers: the same bytes and records); silver de-duplicates a day by positions in its spill and reads the next day while the Parquet worker closes the last one's file (the same lake, byte for byte, with less memory).",
+      },
+    ],
+  },
+  {
     version: '0.3.1',
     changes: [
       {
