@@ -25,23 +25,22 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runKafkaTool } from '../broker/broker.ts';
-import { javaClientConfigFile, javaClientProperties, knownBroker } from '../broker/clients.ts';
+import { javaClientConfigFile, javaClientProperties, javaPropertiesText, knownBroker } from '../broker/clients.ts';
+import { freePort } from '../broker/net.ts';
 import { ensureKafkaLibs } from '../broker/kafka-libs.ts';
 import { lakehouseCache } from '../broker/paths.ts';
 import { HadoopCatalog } from '../../jobs/lake/catalog/hadoop-catalog.ts';
-import { newTableMetadata } from '../../jobs/lake/iceberg/metadata.ts';
+import { currentSnapshot, newTableMetadata } from '../../jobs/lake/iceberg/metadata.ts';
 import { fileUri, LocalFileIO } from '../../jobs/lake/io/local-file-io.ts';
 import { bronzeColumns, type TableSpec } from '../../jobs/lake/table-schema.ts';
 
@@ -108,27 +107,8 @@ export async function ensureConnectPlugin(say: (m: string) => void): Promise<str
   }
 }
 
-function properties(entries: Record<string, string | number>): string {
-  return (
-    Object.entries(entries)
-      .map(([key, value]) => `${key}=${String(value).replace(/\\/g, '\\\\')}`)
-      .join('\n') + '\n'
-  );
-}
-
 function prefixed(prefix: string, entries: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(entries).map(([key, value]) => [prefix + key, value]));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -145,7 +125,7 @@ const landingTable: TableSpec = {
   partitionBy: [],
 };
 
-async function createLandingTable(warehouse: string): Promise<string> {
+async function createLandingTable(warehouse: string): Promise<HadoopCatalog> {
   mkdirSync(warehouse, { recursive: true });
   const catalog = new HadoopCatalog(new LocalFileIO(), fileUri(warehouse));
   const location = catalog.locationOf(landingTable);
@@ -153,24 +133,13 @@ async function createLandingTable(warehouse: string): Promise<string> {
     landingTable,
     newTableMetadata(landingTable, location, { 'write.parquet.compression-codec': 'snappy' }),
   );
-  return path.join(warehouse, landingTable.namespace, landingTable.table);
+  return catalog;
 }
 
-/** total-records of the table's current snapshot in a Hadoop-catalog warehouse; 0 before its first commit. */
-export function committedRows(tableDir: string): number {
-  const metadataDir = path.join(tableDir, 'metadata');
-  let version: string;
-  try {
-    version = readFileSync(path.join(metadataDir, 'version-hint.text'), 'utf8').trim();
-  } catch {
-    return 0;
-  }
-  if (!/^\d+$/.test(version)) throw new Error(`${metadataDir}/version-hint.text holds "${version}", not a version`);
-  const metadata = JSON.parse(readFileSync(path.join(metadataDir, `v${version}.metadata.json`), 'utf8'));
-  const current = (metadata.snapshots ?? []).find(
-    (s: { 'snapshot-id': number }) => s['snapshot-id'] === metadata['current-snapshot-id'],
-  );
-  return current ? Number(current.summary?.['total-records'] ?? 0) : 0;
+/** The current snapshot's summary as the sink committed it; undefined before its first commit. */
+async function committedSummary(catalog: HadoopCatalog): Promise<Readonly<Record<string, string>> | undefined> {
+  const table = await catalog.load(landingTable);
+  return table && currentSnapshot(table.metadata)?.summary;
 }
 
 function peakRss(pid: number): number {
@@ -216,12 +185,12 @@ export async function kafkaConnectSinkPeer(options: ConnectPeerOptions): Promise
     '--partitions',
     '1',
   ]);
-  const tableDir = await createLandingTable(warehouse);
+  const catalog = await createLandingTable(warehouse);
   const workerFile = path.join(work, 'worker.properties');
   const connectorFile = path.join(work, 'iceberg-sink.properties');
   writeFileSync(
     workerFile,
-    properties({
+    javaPropertiesText({
       'bootstrap.servers': bootstrap,
       ...client,
       ...prefixed('consumer.', client),
@@ -260,7 +229,10 @@ export async function kafkaConnectSinkPeer(options: ConnectPeerOptions): Promise
   };
   writeFileSync(
     connectorFile,
-    properties({ ...configuration, ...prefixed('iceberg.kafka.', { 'bootstrap.servers': bootstrap, ...client }) }),
+    javaPropertiesText({
+      ...configuration,
+      ...prefixed('iceberg.kafka.', { 'bootstrap.servers': bootstrap, ...client }),
+    }),
     { mode: 0o600 },
   );
   const log = path.join(work, 'connect.log');
@@ -290,10 +262,12 @@ export async function kafkaConnectSinkPeer(options: ConnectPeerOptions): Promise
   );
   const deadline = Date.now() + (options.timeoutMs ?? 1_800_000);
   let rows = 0;
-  let peak = Number.NaN;
+  let summary: Readonly<Record<string, string>> | undefined;
+  let measured = false;
   try {
     for (;;) {
-      rows = committedRows(tableDir);
+      summary = await committedSummary(catalog);
+      rows = Number(summary?.['total-records'] ?? 0);
       if (rows >= events) break;
       if (exited !== undefined)
         throw new Error(`the Connect worker exited (${exited}) with ${rows} of ${events} rows committed`);
@@ -301,13 +275,14 @@ export async function kafkaConnectSinkPeer(options: ConnectPeerOptions): Promise
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const seconds = (performance.now() - started) / 1000;
-    peak = peakRss(worker.pid!);
+    const peakRssBytes = peakRss(worker.pid!);
     if (rows !== events) throw new Error(`the Connect sink's table holds ${rows} rows, not ${events}`);
-    const dataFiles = readdirSync(path.join(tableDir, 'data')).filter((f) => f.endsWith('.parquet')).length;
+    const dataFiles = summary?.['total-data-files'];
+    measured = true;
     return {
       seconds,
       eventsPerSec: events / seconds,
-      peakRssBytes: peak,
+      peakRssBytes,
       rows,
       configuration: `tasks.max=${partitions}, commit interval ${commitIntervalMs} ms, Parquet snappy, ${dataFiles} data files, connect-standalone.sh JVM flags (-Xmx2G, G1)`,
     };
@@ -322,7 +297,7 @@ export async function kafkaConnectSinkPeer(options: ConnectPeerOptions): Promise
       clearTimeout(killer);
     }
     logStream.end();
-    if (Number.isFinite(peak) && !process.env.LAKEHOUSE_BENCH_KEEP_PEER) rmSync(work, { recursive: true, force: true });
+    if (measured && !process.env.LAKEHOUSE_BENCH_KEEP_PEER) rmSync(work, { recursive: true, force: true });
     else say(`  the Connect peer's worker directory and log are kept in ${work}`);
   }
 }

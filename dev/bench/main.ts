@@ -187,7 +187,7 @@ async function runPeers(
   const sink = await kafkaConnectSinkPeer({ bootstrap, topic, events, say, ...options });
   report({ stage: 'bronze', peer: `iceberg-kafka-connect ${ICEBERG_CONNECT_VERSION}`, ...sink });
   say(`peer: the Spark engine's bronze (${SPARK_PEER_MASTER}), ${events} events`);
-  const spark = await sparkBronzePeer({ bootstrap, topic, events, env, say });
+  const spark = await sparkBronzePeer({ bootstrap, topic, events, env });
   report({
     stage: 'bronze',
     peer: 'spark bronze',

@@ -92,9 +92,6 @@ export async function duckdbSilverBaseline(
       validRows: counts.valid,
       rejectedRows: counts.rejected,
     };
-    say(
-      `  ${result.seconds.toFixed(2)} s, ${Math.round(result.eventsPerSec)} events/s, peak RSS ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MiB; ${counts.valid} valid, ${counts.rejected} rejected, as silver`,
-    );
     return result;
   } finally {
     fs.rmSync(outDir, { recursive: true, force: true });

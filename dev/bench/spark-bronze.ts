@@ -19,7 +19,7 @@
  * Its consumer group is the Node stages' with `-spark-bronze` after it: the topics job grants the
  * pipeline user its group as a prefix (jobs/kafka/acls.ts), so this one needs no grant of its own.
  * Seconds are the wall time of the whole process tree, start-up included, as for our stages; peak
- * RSS is the tree's (the JVM, the Python driver and any Python workers), sampled (peak-rss.ts).
+ * RSS is the tree's (the JVM, the Python driver and any Python workers), sampled (dev/peak-rss.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +29,7 @@ import { liveFiles } from '../../jobs/lake/iceberg/table.ts';
 import { lakeAt } from '../../jobs/lake/lake.ts';
 import { requireSparkInstall } from '../spark/install.ts';
 import { runSparkStage } from '../spark/run-stage.ts';
+import type { PeerResult } from './connect-sink.ts';
 
 export const SPARK_PEER_MASTER = 'local[2]';
 export const SPARK_PEER_DRIVER_MEMORY = '2g';
@@ -40,20 +41,11 @@ export interface SparkBronzePeerOptions {
   readonly events: number;
   /** The Node stages' environment: Kafka access, LAKEHOUSE_CONSUMER_GROUP and the rest. */
   readonly env: NodeJS.ProcessEnv;
-  readonly say: (message: string) => void;
-}
-
-export interface PeerResult {
-  readonly seconds: number;
-  readonly eventsPerSec: number;
-  readonly peakRssBytes: number;
-  /** Rows of the bronze table it wrote, counted from its data files. */
-  readonly rows: number;
 }
 
 /** Runs the Spark engine's bronze over `topic`; throws when it fails or its table does not hold `events` rows. */
-export async function sparkBronzePeer(options: SparkBronzePeerOptions): Promise<PeerResult> {
-  const { bootstrap, topic, events, say } = options;
+export async function sparkBronzePeer(options: SparkBronzePeerOptions): Promise<Omit<PeerResult, 'configuration'>> {
+  const { bootstrap, topic, events } = options;
   const group = options.env.LAKEHOUSE_CONSUMER_GROUP;
   if (!group) throw new Error('sparkBronzePeer: env has no LAKEHOUSE_CONSUMER_GROUP to derive its own group from');
   requireSparkInstall();
@@ -70,7 +62,6 @@ export async function sparkBronzePeer(options: SparkBronzePeerOptions): Promise<
     LAKEHOUSE_SPARK_DRIVER_MEMORY: SPARK_PEER_DRIVER_MEMORY,
   };
   try {
-    say(`spark bronze (${SPARK_PEER_MASTER}, driver ${SPARK_PEER_DRIVER_MEMORY}, JVM defaults): ${events} events`);
     const output: string[] = [];
     const keep = (line: string) => void output.push(line);
     const run = await runSparkStage('bronze', env, [], keep, keep);
@@ -80,9 +71,6 @@ export async function sparkBronzePeer(options: SparkBronzePeerOptions): Promise<
       throw new Error(
         `spark bronze: its table bronze.vehicles holds ${rows} rows, not the ${events} events of topic ${topic}`,
       );
-    say(
-      `  ${run.seconds.toFixed(2)} s, ${Math.round(events / run.seconds)} events/s, peak RSS ${(run.peakRssBytes / 2 ** 20).toFixed(0)} MiB (process tree)`,
-    );
     return { seconds: run.seconds, eventsPerSec: events / run.seconds, peakRssBytes: run.peakRssBytes, rows };
   } finally {
     rmSync(lake, { recursive: true, force: true });

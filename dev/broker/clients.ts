@@ -98,12 +98,16 @@ export function javaClientProperties(access: BrokerAccess, role: KafkaRole): Rec
   };
 }
 
+/** A Java properties file's text: one `key=value` a line, backslashes escaped. */
+export function javaPropertiesText(entries: Record<string, string | number>): string {
+  return Object.entries(entries)
+    .map(([key, value]) => `${key}=${String(value).replace(/\\/g, '\\\\')}\n`)
+    .join('');
+}
+
 /** Writes javaClientProperties into the broker's data directory; returns the file (for --command-config). */
 export function javaClientConfigFile(access: BrokerAccess, role: KafkaRole): string {
   const file = join(access.dataDir, `client-${role}.properties`);
-  const text = Object.entries(javaClientProperties(access, role))
-    .map(([key, value]) => `${key}=${value.replace(/\\/g, '\\\\')}`)
-    .join('\n');
-  writeFileSync(file, text + '\n', { mode: 0o600 });
+  writeFileSync(file, javaPropertiesText(javaClientProperties(access, role)), { mode: 0o600 });
   return file;
 }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withBrokerAccess } from '../broker/clients.ts';
-import { peakTreeRssBytes } from '../bench/peak-rss.ts';
+import { peakTreeRssBytes } from '../peak-rss.ts';
 import { eachLine, exitOf, type JobRun } from '../job-process.ts';
 
 const runner = path.join(path.dirname(fileURLToPath(import.meta.url)), 'run-stage.sh');

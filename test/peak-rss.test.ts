@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { exitOf } from '../../dev/job-process.ts';
-import { parseProcStat, peakTreeRssBytes, treeRssBytes, type ProcEntry } from '../../dev/bench/peak-rss.ts';
+import { exitOf } from '../dev/job-process.ts';
+import { parseProcStat, peakTreeRssBytes, treeRssBytes, type ProcEntry } from '../dev/peak-rss.ts';
 
 const MiB = 2 ** 20;
 
