@@ -20,6 +20,16 @@ export interface Release {
 
 export const RELEASES: readonly Release[] = [
   {
+    version: '0.3.3',
+    changes: [
+      {
+        kind: 'changed',
+        description:
+          'The jobs bundle builds a silver row in one place for silver and replay; no change in behaviour.',
+      },
+    ],
+  },
+  {
     version: '0.3.2',
     changes: [
       {

@@ -26,6 +26,7 @@ import { replayInput, silverInput } from './lake/lineage.ts';
 import { rejectedColumns, silverColumns, summaryKeys, tables, type RejectedRow } from './lake/table-schema.ts';
 import type { Logger } from './log.ts';
 import { rowCounts, type RowCounts } from './ops/runs.ts';
+import { silverRow } from './silver.ts';
 
 export interface ReplaySummary extends RowCounts {
   readonly dryRun: boolean;
@@ -126,16 +127,7 @@ async function replay(config: Config, logger: Logger, context: JobContext): Prom
     for (const [candidate, fate] of plan.fates) {
       if (fate.kind !== 'silver') continue;
       const e = plan.events.get(candidate)!;
-      silverWriter.write({
-        vehicle_id: e.vehicleId,
-        type: e.type,
-        latitude: e.latitude,
-        longitude: e.longitude,
-        battery: e.battery,
-        event_time: e.timestamp,
-        source_partition: candidate.partition,
-        source_offset: candidate.offset,
-      });
+      silverWriter.write(silverRow(e, e.timestamp, candidate));
     }
     const files = await silverWriter.finish();
     // Silver first: a run that dies after this commit left its rows in both tables, which verify

@@ -47,6 +47,24 @@ export interface SilverPlan {
   readonly rows: number;
 }
 
+/** Silver's row of a valid event, read at `eventTime` from bronze's record at (partition, offset). */
+export function silverRow(
+  event: Pick<SourcedEvent, 'vehicleId' | 'type' | 'latitude' | 'longitude' | 'battery'>,
+  eventTime: number,
+  source: { readonly partition: number; readonly offset: number },
+) {
+  return {
+    vehicle_id: event.vehicleId,
+    type: event.type,
+    latitude: event.latitude,
+    longitude: event.longitude,
+    battery: event.battery,
+    event_time: eventTime,
+    source_partition: source.partition,
+    source_offset: source.offset,
+  };
+}
+
 /**
  * The bronze files silver has still to place (see lineage.silverInput): those of the snapshots a
  * run that died between its two commits left half done (their rejects are not written again), then
@@ -210,16 +228,7 @@ export async function runSilver(config: Config, logger: Logger): Promise<SilverS
         path.join(workDir, `day-${day}`),
         duplicates,
         (e) => {
-          silverWriter.write({
-            vehicle_id: e.vehicleId,
-            type: e.type,
-            latitude: e.latitude,
-            longitude: e.longitude,
-            battery: e.battery,
-            event_time: e.eventTime,
-            source_partition: e.partition,
-            source_offset: e.offset,
-          });
+          silverWriter.write(silverRow(e, e.eventTime, e));
         },
       );
       silverWriter.closeOpenFiles();
