@@ -24,8 +24,7 @@ export const RELEASES: readonly Release[] = [
     changes: [
       {
         kind: 'changed',
-        description:
-          'The jobs bundle builds a silver row in one place for silver and replay; no change in behaviour.',
+        description: 'The jobs bundle builds a silver row in one place for silver and replay; no change in behaviour.',
       },
     ],
   },
